@@ -1,0 +1,228 @@
+/**
+ * End-to-end benchmark: partstream against @aws-sdk/lib-storage, in the same invocation,
+ * interleaved, against a local S3 sink in its own process. One fresh client process per upload.
+ *
+ *   node dist/src/e2e.js                 1 GiB, 3 runs, every mode and concurrency
+ *   node dist/src/e2e.js --quick         16 MiB, 1 run (CI: exits non-zero on any failure)
+ *   node dist/src/e2e.js --size 8192 --modes stream,file --concurrency 4
+ *   --pin                client on core 0 (taskset -c 0), sink on core 1
+ *   --verify             the sink checks x-amz-content-sha256 against every body
+ *   --libs --modes --sources --payloads --concurrency   narrow the matrix
+ *   --part-size <MiB> --chunk <KiB> --pool <MiB> --runtime node|bun|deno --cpu-prof <dir>
+ *   --out <dir> | --no-write           where results go (default bench/results/; --quick writes nothing)
+ */
+import { constants as bufferConstants } from 'node:buffer'
+import { parseArgs } from 'node:util'
+import { enumList, intList, onInterrupt, positiveNumber, writeResults } from './internal/cli.ts'
+import { cellOf, headerNotes, modeLabel, runMatrix, summarize, type Variant, type VariantResult } from './internal/harness.ts'
+import { markdownTable } from './internal/markdown.ts'
+import type { ChunkSource, Library, Mode, Payload } from './internal/protocol.ts'
+import { startSink } from './internal/sink-control.ts'
+import { makeFile, removeFile } from './internal/sources.ts'
+import { describeSystem, systemLine } from './internal/system.ts'
+import { KiB, MiB, fmt, formatSize } from './internal/units.ts'
+
+const { values: args } = parseArgs({
+  options: {
+    size: { type: 'string' },
+    runs: { type: 'string' },
+    quick: { type: 'boolean', default: false },
+    pin: { type: 'boolean', default: false },
+    verify: { type: 'boolean', default: false },
+    concurrency: { type: 'string', default: '1,4,16' },
+    modes: { type: 'string', default: 'stream,buffer,file' },
+    sources: { type: 'string', default: 'views,fresh' },
+    payloads: { type: 'string', default: 'sha256,unsigned' },
+    libs: { type: 'string', default: 'partstream,lib-storage' },
+    'part-size': { type: 'string', default: '6' },
+    chunk: { type: 'string', default: '64' },
+    pool: { type: 'string', default: '16' },
+    runtime: { type: 'string', default: 'node' },
+    'cpu-prof': { type: 'string' },
+    out: { type: 'string' },
+    'no-write': { type: 'boolean', default: false },
+    help: { type: 'boolean', default: false },
+  },
+})
+
+if (args.help) {
+  const doc = /\/\*\*([\s\S]*?)\*\//.exec(await import('node:fs').then((fs) => fs.readFileSync(new URL(import.meta.url), 'utf8')))
+  console.log(doc?.[1]?.replace(/^ \* ?/gm, '') ?? '')
+  process.exit(0)
+}
+
+const quick = args.quick
+const sizeBytes = Math.round(positiveNumber(args.size ?? (quick ? '16' : '1024'), 'size') * MiB)
+const runs = positiveNumber(args.runs ?? (quick ? '1' : '3'), 'runs')
+const concurrencies = intList(args.concurrency, 'concurrency')
+let modes = enumList<Mode>(args.modes, 'modes', ['stream', 'buffer', 'file'])
+const sources = enumList<ChunkSource>(args.sources, 'sources', ['views', 'fresh'])
+const payloads = enumList<Exclude<Payload, 'default'>>(args.payloads, 'payloads', ['sha256', 'unsigned'])
+const libs = enumList<Library>(args.libs, 'libs', ['partstream', 'lib-storage'])
+const partSizeBytes = Math.round(positiveNumber(args['part-size'], 'part-size') * MiB)
+const chunkBytes = Math.round(positiveNumber(args.chunk, 'chunk') * KiB)
+const poolBytes = Math.round(positiveNumber(args.pool, 'pool') * MiB)
+const write = !args['no-write'] && (!quick || args.out !== undefined)
+
+const notes: string[] = []
+const log = (line: string): void => {
+  process.stderr.write(`${line}\n`)
+}
+
+const signer = (await import('@partstream/signer')) as Record<string, unknown>
+if (modes.includes('file') && typeof signer['uploadFile'] !== 'function') {
+  modes = modes.filter((m) => m !== 'file')
+  const note = 'file mode skipped: @partstream/signer does not export uploadFile.'
+  notes.push(note)
+  log(`note: ${note}`)
+}
+if (modes.includes('buffer') && sizeBytes > bufferConstants.MAX_LENGTH) {
+  modes = modes.filter((m) => m !== 'buffer')
+  const note = `Uint8Array mode skipped: ${formatSize(sizeBytes)} is more than this runtime's largest buffer (${formatSize(bufferConstants.MAX_LENGTH)}).`
+  notes.push(note)
+  log(`note: ${note}`)
+}
+
+const variants: Variant[] = []
+for (const mode of modes) {
+  for (const source of mode === 'stream' ? sources : [undefined]) {
+    for (const concurrency of concurrencies) {
+      for (const lib of libs) {
+        for (const payload of lib === 'partstream' ? payloads : (['default'] as const)) {
+          variants.push({ lib, mode, source, concurrency, payload, sizeBytes })
+        }
+      }
+    }
+  }
+}
+
+const system = describeSystem(args.runtime)
+const pin = args.pin
+const sink = await startSink({ verify: args.verify, cpus: pin ? '1' : undefined })
+let file: string | undefined
+onInterrupt(() => {
+  if (file !== undefined) void removeFile(file)
+})
+let results: VariantResult[]
+try {
+  if (modes.includes('file')) {
+    log(`writing a ${formatSize(sizeBytes)} file for file mode…`)
+    file = await makeFile(sizeBytes)
+  }
+  log(`${variants.length} variants × ${runs} runs at ${formatSize(sizeBytes)}, sink at ${sink.endpoint}`)
+  results = await runMatrix(variants, {
+    runs,
+    sink,
+    partSizeBytes,
+    chunkBytes,
+    poolBytes,
+    fileFor: () => file,
+    client: { cpus: pin ? '0' : undefined, runtime: args.runtime, cpuProfDir: args['cpu-prof'] },
+    sampleMs: 10,
+    log,
+  })
+} finally {
+  await sink.close()
+  await removeFile(file)
+}
+
+// ---- report ----
+const byCell = new Map<string, VariantResult[]>()
+for (const r of results) byCell.set(cellOf(r.variant), [...(byCell.get(cellOf(r.variant)) ?? []), r])
+
+const rows: string[][] = []
+for (const r of results) {
+  const s = summarize(r)
+  const v = r.variant
+  let ratio = ''
+  if (v.lib === 'partstream') {
+    const base = byCell.get(cellOf(v))?.find((x) => x.variant.lib === 'lib-storage')
+    const b = base === undefined ? undefined : summarize(base)
+    if (b?.mibps.median !== undefined && s.mibps.median !== undefined && b.cpuPerGiB !== undefined && s.cpuPerGiB !== undefined) {
+      ratio = `${(s.mibps.median / b.mibps.median).toFixed(2)}× / ${(s.cpuPerGiB / b.cpuPerGiB).toFixed(2)}×`
+    }
+  }
+  const failed = r.failures.length > 0 ? ` (${r.failures.length} failed)` : ''
+  rows.push([
+    v.lib + failed,
+    modeLabel(v),
+    String(v.concurrency),
+    v.payload === 'default' ? 'default (sha256 + crc32)' : v.payload,
+    s.runs === 0 ? 'failed' : `${fmt(s.mibps.median)} [${fmt(s.mibps.min)}–${fmt(s.mibps.max)}]`,
+    fmt(s.cpuPerGiB),
+    s.runs === 0 ? '–' : `${fmt(s.rssOverBaselineMiB.median)}${s.runs > 1 ? ` (max ${fmt(s.rssOverBaselineMiB.max)})` : ''}`,
+    fmt(s.requests),
+    fmt(s.connections),
+    ratio,
+  ])
+}
+
+const ls = headerNotes(results, 'lib-storage')
+const ps = headerNotes(results, 'partstream')
+const failures = results.flatMap((r) => r.failures.map((f) => `${r.variant.lib} ${modeLabel(r.variant)} c=${r.variant.concurrency} ${r.variant.payload}: ${f}`))
+const lines = [
+  `### End-to-end: partstream vs @aws-sdk/lib-storage`,
+  '',
+  `${systemLine(system)}`,
+  '',
+  `${formatSize(sizeBytes)} per upload · ${formatSize(partSizeBytes)} parts · ${formatSize(chunkBytes)} chunks · ${runs} run${runs > 1 ? 's' : ''}, interleaved · ` +
+    `client pinned: ${pin ? 'core 0 (sink core 1)' : 'no'} · sink verifies x-amz-content-sha256: ${args.verify ? 'yes' : 'no'}`,
+  '',
+  markdownTable(
+    ['library', 'mode', 'conc', 'payload', 'MiB/s median [min–max]', 'CPU s/GiB', 'peak RSS Δ MiB', 'requests', 'connections', 'vs lib-storage (MiB/s, CPU)'],
+    rows,
+    ['l', 'l', 'r', 'l', 'r', 'r', 'r', 'r', 'r', 'r'],
+  ),
+  '',
+  '- MiB/s: object bytes / wall time of the upload call, in the client. CPU: user + sys of the client process during the upload ' +
+    '(generating the source chunks included; it is the same work for both libraries). Peak RSS Δ: the client process\'s peak RSS ' +
+    '(max of 10 ms samples and VmHWM) minus its RSS after imports and source preparation; every upload runs in a fresh process. ' +
+    'Requests and connections: as counted by the sink.',
+  '- stream: an async generator of chunks (lib-storage gets `Readable.from(generator)`, the documented way to pass one). ' +
+    'stream/views: views cycling through one preallocated ' +
+    `${formatSize(poolBytes)} buffer (partstream is given \`maxViewOverhead: Infinity\`, since that buffer is resident anyway); ` +
+    'stream/fresh: a `Buffer.allocUnsafe` per chunk. Uint8Array: one buffer holding the whole object, allocated before the baseline. ' +
+    'file: `uploadFile(path)` vs lib-storage with `fs.createReadStream(path)` (the file is in the page cache).',
+]
+if (ls.requests > 0) {
+  lines.push(
+    `- lib-storage runs with client-s3 defaults (\`requestChecksumCalculation: 'WHEN_SUPPORTED'\`): the sink saw ` +
+      `x-amz-content-sha256 = ${ls.payloadHash.join(', ')}; checksum headers: ${ls.checksum.join(', ') || 'none'}; ` +
+      `\`Expect: 100-continue\` on ${ls.expect} of ${ls.requests} requests.`,
+  )
+}
+if (ps.requests > 0) {
+  lines.push(
+    `- partstream: x-amz-content-sha256 = ${ps.payloadHash.join(', ')}; checksum headers: ${ps.checksum.join(', ') || 'none'}; ` +
+      `\`Expect: 100-continue\` on ${ps.expect} of ${ps.requests} requests. \`unsigned\` = \`payload: 'unsigned'\` (no hashing; meant for HTTPS).`,
+  )
+}
+for (const note of notes) lines.push(`- ${note}`)
+if (failures.length > 0) {
+  lines.push('', `**${failures.length} failed uploads:**`, ...failures.map((f) => `- ${f.split('\n')[0]}`))
+}
+const markdown = lines.join('\n')
+console.log(`\n${markdown}`)
+
+if (write) {
+  const paths = writeResults(
+    '',
+    system.date,
+    {
+      system,
+      settings: { sizeBytes, partSizeBytes, chunkBytes, poolBytes, runs, pin, verify: args.verify, runtime: args.runtime },
+      notes,
+      results: results.map((r) => ({ ...r, summary: summarize(r) })),
+    },
+    markdown,
+    args.out === undefined ? undefined : `${args.out.replace(/\/?$/, '/')}`,
+  )
+  log(`wrote ${paths.join(' and ')}`)
+}
+
+const missing = libs.filter((lib) => !results.some((r) => r.variant.lib === lib && r.measurements.length > 0))
+if (failures.length > 0 || missing.length > 0) {
+  if (missing.length > 0) log(`no successful upload for: ${missing.join(', ')}`)
+  process.exitCode = 1
+}
+

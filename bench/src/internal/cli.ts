@@ -1,0 +1,52 @@
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+
+/** Parses `1,4,16` into positive integers. */
+export function intList(value: string, name: string): number[] {
+  const list = value.split(',').map((s) => Number(s.trim()))
+  if (list.length === 0 || list.some((n) => !Number.isInteger(n) || n < 1)) throw new Error(`--${name}: expected positive integers like 1,4,16, got "${value}"`)
+  return list
+}
+
+/** Parses `a,b` into members of `allowed`. */
+export function enumList<T extends string>(value: string, name: string, allowed: readonly T[]): T[] {
+  const list = value.split(',').map((s) => s.trim())
+  for (const item of list) {
+    if (!(allowed as readonly string[]).includes(item)) throw new Error(`--${name}: expected some of ${allowed.join(',')}, got "${item}"`)
+  }
+  return list as T[]
+}
+
+export function positiveNumber(value: string, name: string): number {
+  const n = Number(value)
+  if (!(n > 0) || !Number.isFinite(n)) throw new Error(`--${name}: expected a positive number, got "${value}"`)
+  return n
+}
+
+/** bench/results/, next to the package (the compiled scripts live in bench/dist/src/). */
+export const RESULTS_DIR: string = fileURLToPath(new URL('../../../results/', import.meta.url))
+
+/** `2025-11-25T17-02-11Z`: sortable and safe in file names. */
+export function stamp(iso: string): string {
+  return iso.replace(/\.\d+Z$/, 'Z').replace(/:/g, '-')
+}
+
+/** Writes `<prefix><stamp>.json` and `<prefix>latest.md` under bench/results/; returns the paths. */
+export function writeResults(prefix: string, date: string, json: unknown, markdown: string, dir = RESULTS_DIR): string[] {
+  mkdirSync(dir, { recursive: true })
+  const jsonPath = `${dir}${prefix}${stamp(date)}.json`
+  const mdPath = `${dir}${prefix}latest.md`
+  writeFileSync(jsonPath, `${JSON.stringify(json, null, 2)}\n`)
+  writeFileSync(mdPath, `${markdown}\n`)
+  return [jsonPath, mdPath]
+}
+
+/** Removes the temp file on Ctrl-C too. */
+export function onInterrupt(cleanup: () => void): void {
+  const handler = (): void => {
+    cleanup()
+    process.exit(130)
+  }
+  process.once('SIGINT', handler)
+  process.once('SIGTERM', handler)
+}

@@ -1,0 +1,126 @@
+/**
+ * `bufferParts`: split bytes already in memory into parts, all at once, hashing on demand.
+ * @module
+ */
+
+import { describeValue, InvalidArgumentError, TooManyPartsError } from './errors.ts'
+import { createSha256 } from './internal/sha256.ts'
+import { isThenable, isUint8Array } from './internal/source.ts'
+import { MAX_PARTS } from './limits.ts'
+import { maxObjectSize, partSizeForTotal, resolvePartSize } from './part-size.ts'
+import type { HashFactory, Part, PartSizePolicy } from './types.ts'
+
+/**
+ * One part of an in-memory buffer: the {@link Part} fields except `sha256`, which `toPart()`
+ * computes on demand, so an uploader can hash several parts concurrently (or in workers) and
+ * never hashes a part it does not send.
+ */
+export interface BufferPart {
+  /** 1-based part number. */
+  readonly partNumber: number
+  /** Byte offset of the part in the buffer (and in the object). */
+  readonly offset: number
+  /** One `subarray` view of the buffer; empty only for the empty buffer. */
+  readonly chunks: readonly Uint8Array[]
+  /** Bytes in the part. */
+  readonly byteLength: number
+  /** `true` for the final part. */
+  readonly isLast: boolean
+  /**
+   * Hash the part and return it as a {@link Part} with the same view. Memoized: later calls return
+   * the same promise, so the part is hashed at most once (unless hashing failed).
+   */
+  toPart(): Promise<Part>
+}
+
+/** Options of {@link bufferParts}. */
+export interface BufferPartsOptions {
+  /**
+   * Part size in bytes (a fixed size), or a `PartSizePolicy`.
+   * @default `partSizeForTotal(bytes.byteLength)`: 6 MiB, or larger so the buffer fits in 10,000 parts
+   */
+  readonly partSize?: number | PartSizePolicy | undefined
+  /**
+   * Hash used by `toPart()`. `null` turns hashing off (`sha256` is then `undefined`).
+   * @default the portable SHA-256 in core
+   */
+  readonly hash?: HashFactory | null | undefined
+}
+
+function makePart(view: Uint8Array | undefined, partNumber: number, offset: number, isLast: boolean, hash: HashFactory | null): BufferPart {
+  const chunks: readonly Uint8Array[] = view === undefined ? [] : [view]
+  const byteLength = view === undefined ? 0 : view.byteLength
+  let hashed: Promise<Part> | undefined
+  async function hashPart(): Promise<Part> {
+    let sha256: Uint8Array | undefined
+    if (hash !== null) {
+      const hasher = hash()
+      if (view !== undefined) hasher.update(view)
+      const digest = hasher.digest()
+      sha256 = isThenable(digest) ? await digest : digest
+    }
+    return { partNumber, offset, chunks, byteLength, sha256, isLast }
+  }
+  return {
+    partNumber,
+    offset,
+    chunks,
+    byteLength,
+    isLast,
+    toPart(): Promise<Part> {
+      if (hashed === undefined) {
+        hashed = hashPart()
+        // Forget a failure so a retry hashes again instead of replaying the error forever.
+        hashed.catch(() => {
+          hashed = undefined
+        })
+      }
+      return hashed
+    },
+  }
+}
+
+/**
+ * Split bytes already in memory into parts: `subarray` views, no copies, every non-last part
+ * exactly `policy.sizeOf(partNumber)` bytes. The whole list is returned at once (the size is
+ * known), and nothing is hashed until a part's `toPart()` is called — so an uploader can hash and
+ * send parts concurrently, in any order, with zero copies.
+ *
+ * Views keep `bytes` alive, and `bytes` must not be mutated until every part was sent. Nothing is
+ * copied whatever `maxViewOverhead` would say: the caller holds `bytes` anyway. An empty buffer
+ * gives one empty part, flagged `isLast` (one empty PutObject).
+ * @param bytes The whole object.
+ * @throws {InvalidArgumentError} when `bytes` is not a Uint8Array, or an option is invalid.
+ * @throws {TooManyPartsError} when `bytes` needs more than 10,000 parts of an explicit `partSize`.
+ * @throws {ObjectTooLargeError} when `bytes` is over 5 TiB.
+ * @example
+ * const parts = bufferParts(bytes)
+ * await Promise.all(parts.map(async (p) => send(await p.toPart()))) // bound concurrency in real code
+ */
+export function bufferParts(bytes: Uint8Array, options?: BufferPartsOptions): readonly BufferPart[] {
+  if (!isUint8Array(bytes)) {
+    throw new InvalidArgumentError(`Expected \`bytes\` to be a Uint8Array, got ${describeValue(bytes)}`)
+  }
+  if (options !== undefined && (typeof options !== 'object' || options === null)) {
+    throw new InvalidArgumentError(`Expected \`options\` to be an object, got ${describeValue(options)}`)
+  }
+  const total = bytes.byteLength
+  const policy = options?.partSize === undefined ? partSizeForTotal(total) : resolvePartSize(options.partSize)
+  const hash = options?.hash === undefined ? createSha256 : options.hash
+  if (hash !== null && typeof hash !== 'function') {
+    throw new InvalidArgumentError(
+      `Expected \`hash\` to be a function returning a Hasher ({ update, digest }), or null to skip hashing, got ${describeValue(hash)}`,
+    )
+  }
+  if (total === 0) return [makePart(undefined, 1, 0, true, hash)]
+  const capacity = maxObjectSize(policy)
+  if (total > capacity) throw new TooManyPartsError(MAX_PARTS + 1, capacity, policy.description)
+  const parts: BufferPart[] = []
+  let offset = 0
+  for (let partNumber = 1; offset < total; partNumber++) {
+    const end = Math.min(total, offset + policy.sizeOf(partNumber))
+    parts.push(makePart(bytes.subarray(offset, end), partNumber, offset, end === total, hash))
+    offset = end
+  }
+  return parts
+}

@@ -1,0 +1,52 @@
+/**
+ * @partstream/core — bytes → S3 parts. Zero runtime dependencies, no `node:*` imports, no HTTP.
+ *
+ * - {@link toParts} splits a (sync or async) iterable of `Uint8Array` chunks into parts, pulling
+ *   only when asked: zero-copy views, each part hashed while it fills, the last one flagged.
+ * - {@link bufferParts} splits bytes already in memory into views, hashed on demand.
+ * - Part-size policies ({@link fixedPartSize}, {@link partSizeForTotal}, {@link adaptivePartSize})
+ *   keep every part within the S3 limits (5 MiB–5 GiB, 10,000 parts, 5 TiB).
+ * - {@link createSha256} is the portable default hash; inject a faster one through `hash`.
+ *
+ * Errors share one base, {@link PartstreamError}: match on `err.code`.
+ * @example
+ * import { toParts } from '@partstream/core'
+ *
+ * for await (const part of toParts(source, { sizeHint: size })) {
+ *   console.log(part.partNumber, part.byteLength, part.isLast)
+ * }
+ * @packageDocumentation
+ */
+
+export { bufferParts, type BufferPart, type BufferPartsOptions } from './buffer-parts.ts'
+export {
+  describeValue,
+  InvalidArgumentError,
+  InvalidChunkError,
+  ObjectTooLargeError,
+  PartstreamError,
+  TooManyPartsError,
+  type PartstreamErrorCode,
+} from './errors.ts'
+export { createSha256 } from './internal/sha256.ts'
+export type { AbortSignalLike } from './internal/web.ts'
+export {
+  DEFAULT_MAX_VIEW_OVERHEAD_BYTES,
+  DEFAULT_PART_SIZE_BYTES,
+  MAX_OBJECT_SIZE_BYTES,
+  MAX_PART_SIZE_BYTES,
+  MAX_PARTS,
+  MAX_SINGLE_PUT_BYTES,
+  MIN_PART_SIZE_BYTES,
+} from './limits.ts'
+export {
+  adaptivePartSize,
+  fixedPartSize,
+  maxObjectSize,
+  partSizeForTotal,
+  resolvePartSize,
+  type AdaptivePartSizeOptions,
+  type PartSizeForTotalOptions,
+} from './part-size.ts'
+export { toParts } from './to-parts.ts'
+export type { Hasher, HashFactory, Part, PartSizePolicy, ToPartsOptions } from './types.ts'

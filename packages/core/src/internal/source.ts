@@ -1,0 +1,65 @@
+import { describeValue, InvalidArgumentError } from '../errors.ts'
+
+/** A source iterator, sync or async, as `toParts` drives it. */
+export type SourceIterator = Iterator<unknown> | AsyncIterator<unknown>
+
+/** The iterator of a source, and whether its `next()` returns promises. */
+export interface OpenedSource {
+  readonly iterator: SourceIterator
+  readonly isAsync: boolean
+}
+
+/**
+ * Get the iterator of a source, preferring `Symbol.asyncIterator` as `for await` does. Bytes and
+ * strings are iterable too (of numbers and characters), so they are rejected up front with a hint
+ * instead of failing at chunk 0.
+ */
+export function openSource(source: unknown): OpenedSource {
+  if (typeof source === 'object' && source !== null) {
+    if (ArrayBuffer.isView(source) || source instanceof ArrayBuffer) {
+      throw new InvalidArgumentError(
+        `Expected \`source\` to be an iterable or async iterable of Uint8Array chunks, got ${describeValue(source)}. ` +
+          'For bytes already in memory use bufferParts(bytes), or pass [bytes]',
+      )
+    }
+    const asyncIterable = (source as Partial<AsyncIterable<unknown>>)[Symbol.asyncIterator]
+    if (typeof asyncIterable === 'function') return { iterator: asyncIterable.call(source), isAsync: true }
+    const iterable = (source as Partial<Iterable<unknown>>)[Symbol.iterator]
+    if (typeof iterable === 'function') return { iterator: iterable.call(source), isAsync: false }
+  }
+  throw new InvalidArgumentError(
+    `Expected \`source\` to be an iterable or async iterable of Uint8Array chunks, got ${describeValue(source)}` +
+      (typeof source === 'string' ? '. Encode strings first: [new TextEncoder().encode(text)]' : ''),
+  )
+}
+
+/**
+ * Close a source after a failure at the call site, when there is no caller to report a second
+ * error to: the validation error being thrown is the one that matters, so a failing `return()`
+ * (sync throw or rejected promise) is dropped here on purpose.
+ */
+export function closeSourceQuietly(iterator: SourceIterator): void {
+  try {
+    const closing: unknown = iterator.return?.()
+    if (isThenable(closing)) closing.then(undefined, () => {})
+  } catch {
+    // Dropped on purpose, see above.
+  }
+}
+
+export function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function'
+}
+
+/**
+ * `%TypedArray%.prototype[Symbol.toStringTag]` is a getter that returns the element type name for
+ * real typed arrays and `undefined` for anything else, and cannot be faked by an own property.
+ * It recognizes a `Uint8Array` from another realm (a vm context, an iframe), where `instanceof` fails.
+ */
+const typedArrayTag = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Uint8Array.prototype) as object, Symbol.toStringTag)
+  ?.get as ((this: unknown) => string | undefined) | undefined
+
+/** A `Uint8Array` (a Node `Buffer` is one), from any realm. */
+export function isUint8Array(value: unknown): value is Uint8Array {
+  return value instanceof Uint8Array || typedArrayTag?.call(value) === 'Uint8Array'
+}

@@ -1,0 +1,343 @@
+/**
+ * `toParts`: split a stream of byte chunks into S3 parts, pulling only when asked.
+ * @module
+ */
+
+import { describeValue, InvalidArgumentError, InvalidChunkError, ObjectTooLargeError, TooManyPartsError } from './errors.ts'
+import { expectInteger } from './internal/expect.ts'
+import { createSha256 } from './internal/sha256.ts'
+import { closeSourceQuietly, isThenable, isUint8Array, openSource, type OpenedSource } from './internal/source.ts'
+import type { AbortSignalLike } from './internal/web.ts'
+import { DEFAULT_MAX_VIEW_OVERHEAD_BYTES, MAX_OBJECT_SIZE_BYTES, MAX_PARTS } from './limits.ts'
+import { resolvePartSize } from './part-size.ts'
+import type { HashFactory, Part, PartSizePolicy, ToPartsOptions } from './types.ts'
+
+interface Settings {
+  readonly policy: PartSizePolicy
+  readonly hash: HashFactory | null
+  readonly signal: AbortSignalLike | undefined
+  readonly maxViewOverhead: number
+  readonly startPartNumber: number
+  readonly startOffset: number
+}
+
+function readOptions(options: ToPartsOptions | undefined): Settings {
+  if (options === undefined) {
+    return {
+      policy: resolvePartSize(),
+      hash: createSha256,
+      signal: undefined,
+      maxViewOverhead: DEFAULT_MAX_VIEW_OVERHEAD_BYTES,
+      startPartNumber: 1,
+      startOffset: 0,
+    }
+  }
+  if (typeof options !== 'object' || options === null) {
+    throw new InvalidArgumentError(`Expected \`options\` to be an object, got ${describeValue(options)}`)
+  }
+  const policy = resolvePartSize(options.partSize, options.sizeHint)
+  const hash = options.hash === undefined ? createSha256 : options.hash
+  if (hash !== null && typeof hash !== 'function') {
+    throw new InvalidArgumentError(
+      `Expected \`hash\` to be a function returning a Hasher ({ update, digest }), or null to skip hashing, got ${describeValue(hash)}`,
+    )
+  }
+  const { signal } = options
+  if (signal !== undefined && !isSignal(signal)) {
+    throw new InvalidArgumentError(`Expected \`signal\` to be an AbortSignal, got ${describeValue(signal)}`)
+  }
+  const maxViewOverhead = options.maxViewOverhead ?? DEFAULT_MAX_VIEW_OVERHEAD_BYTES
+  if (maxViewOverhead !== Number.POSITIVE_INFINITY) {
+    expectInteger('maxViewOverhead', maxViewOverhead, { min: 0, max: Number.MAX_SAFE_INTEGER, bytes: true, hint: () => '`Infinity` never copies' })
+  }
+  return {
+    policy,
+    hash,
+    signal,
+    maxViewOverhead,
+    startPartNumber: expectInteger('startPartNumber', options.startPartNumber ?? 1, { min: 1, max: MAX_PARTS }),
+    startOffset: expectInteger('startOffset', options.startOffset ?? 0, { min: 0, max: MAX_OBJECT_SIZE_BYTES, bytes: true }),
+  }
+}
+
+function isSignal(value: unknown): value is AbortSignalLike {
+  const signal = value as Partial<Record<keyof AbortSignalLike, unknown>> | null
+  return (
+    typeof signal === 'object' &&
+    signal !== null &&
+    typeof signal.aborted === 'boolean' &&
+    typeof signal.throwIfAborted === 'function' &&
+    typeof signal.addEventListener === 'function' &&
+    typeof signal.removeEventListener === 'function'
+  )
+}
+
+/** What an abort resolves the pull race with: a resolved sentinel never goes unhandled, a rejection could. */
+const ABORTED: unique symbol = Symbol('aborted')
+
+const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined })
+
+function noop(): void {}
+
+/**
+ * Split a stream of byte chunks into S3 parts: zero-copy views, every non-last part exactly
+ * `policy.sizeOf(partNumber)` bytes, hashed while it fills, the last one flagged `isLast`.
+ *
+ * **Pull, never push.** The source is read only inside `next()`, and only as far as the part being
+ * built plus one look-ahead chunk (to know `isLast`): at most one partial part is ever held.
+ * `next()` calls are serialized: calling it again before the previous call settled queues the call
+ * (as an async generator does), so several workers may share one parts iterator, and the
+ * source's `next()` is never called concurrently.
+ *
+ * **Zero copy.** Parts hold `subarray` views of the source's chunks; a chunk straddling a part
+ * boundary is split, a chunk spanning many parts becomes many views, empty chunks are skipped.
+ * The one exception is `maxViewOverhead`, which copies a short view of a much larger buffer so it
+ * cannot pin that buffer. The exact rule: a chunk is copied (`slice()`) when
+ * `chunk.buffer.byteLength - chunk.byteLength > maxViewOverhead` **and**
+ * `chunk.byteLength < policy.sizeOf(n)`, where `n` is the part being built when the chunk is read.
+ * A chunk at least a part long is never copied: it becomes whole-part views of one buffer, which
+ * is the "one input chunk" of the memory contract, and copying it would cost a full memcpy.
+ *
+ * **Ownership.** Once `toParts` is called it owns the source, even when the call throws: an
+ * options error closes the source (calls its iterator's `return()`) before it is thrown. Chunks
+ * must not be mutated after the source yields them, and each part keeps its chunks' backing
+ * buffers alive until it is dropped.
+ *
+ * **Closing.** The source's `return()` is called, exactly once and awaited, when the consumer
+ * calls `return()` (a `break` out of `for await`) or `throw()`, and on every error raised here:
+ * an invalid chunk, a policy error, too many parts, an object over 5 TiB, a failing hasher, an
+ * abort. When that `return()` fails too, the original error is the one reported. It is not called
+ * when the source ended or its own `next()` threw: by the iterator protocol it is finished then.
+ *
+ * **Limits.** Nothing past an S3 limit is produced. When part 10,000 (`MAX_PARTS`) is full and
+ * more data follows, `next()` rejects with `TooManyPartsError` instead of yielding part 10,000:
+ * that part could never be completed either, so the uploader aborts without sending it. A part
+ * that would end past 5 TiB (counting `startOffset`) rejects with `ObjectTooLargeError`.
+ *
+ * **Abort.** `signal` is checked at each `next()` and before each read of the source, and it also
+ * interrupts a read in progress: `next()` then rejects at once with `signal.reason` unchanged, and
+ * the source's `return()` is called without waiting for the stalled read (an async generator runs
+ * its `finally` once that read settles). The abort listener is attached only while `next()` runs.
+ *
+ * The empty source yields one empty part (`partNumber` 1, no chunks, `isLast`), so an uploader
+ * sends one empty PutObject instead of hanging.
+ * @param source Chunks of the object, in order: any `AsyncIterable<Uint8Array>` (a Node `Readable`,
+ *   a web `ReadableStream` where it is async iterable, an async generator) or `Iterable<Uint8Array>`.
+ * @throws {InvalidArgumentError} synchronously, on an invalid source or option.
+ * @throws {ObjectTooLargeError} synchronously, when `sizeHint` is over 5 TiB.
+ * @example
+ * for await (const part of toParts(createReadStream(path))) {
+ *   await uploadPart(part.partNumber, part.chunks, part.byteLength, part.sha256)
+ * }
+ */
+export function toParts(
+  source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+  options?: ToPartsOptions,
+): AsyncIterableIterator<Part> {
+  const opened = openSource(source)
+  let settings: Settings
+  try {
+    settings = readOptions(options)
+  } catch (error) {
+    closeSourceQuietly(opened.iterator)
+    throw error
+  }
+  return split(opened, settings)
+}
+
+function split({ iterator, isAsync }: OpenedSource, settings: Settings): AsyncIterableIterator<Part> {
+  const { policy, hash, signal, maxViewOverhead } = settings
+  const syncIterator = iterator as Iterator<unknown>
+  const asyncIterator = iterator as AsyncIterator<unknown>
+
+  let partNumber = settings.startPartNumber
+  let offset = settings.startOffset
+  /** 0-based index of the next chunk the source yields, for InvalidChunkError. */
+  let chunkIndex = 0
+  /** Size of the part being built: decides which chunks `maxViewOverhead` copies. */
+  let partSize = 0
+  /** Unconsumed rest of the last chunk read: the look-ahead. Never empty. */
+  let held: Uint8Array | undefined
+  /**
+   * `open`: may be closed with `return()`. `ended`: it returned done or its `next()` threw, so by
+   * the iterator protocol there is nothing to close. `closed`: `return()` was called.
+   */
+  let sourceState: 'open' | 'ended' | 'closed' = 'open'
+  /** An abort interrupted a read: the source's `next()` is still pending. */
+  let readInFlight = false
+  /** No more parts: after the last part, an error, `return()` or `throw()`. */
+  let finished = false
+  /** Resolves with ABORTED when the signal fires during a `next()`; undefined between calls. */
+  let abortRace: Promise<typeof ABORTED> | undefined
+  /** The queue that serializes next/return/throw. */
+  let tail: Promise<unknown> = Promise.resolve()
+
+  function enqueue<T>(operation: () => Promise<T>): Promise<T> {
+    const run = tail.then(operation)
+    tail = run.then(noop, noop)
+    return run
+  }
+
+  /** Validate a value the source yielded; `undefined` for an empty chunk, which is skipped. */
+  function admit(value: unknown): Uint8Array | undefined {
+    const index = chunkIndex++
+    if (!isUint8Array(value)) throw new InvalidChunkError(index, describeValue(value))
+    const length = value.byteLength
+    if (length === 0) return undefined
+    // Copy a short view of a much larger buffer, so holding it cannot pin the whole buffer; see
+    // the rule in toParts' documentation.
+    if (length < partSize && value.buffer.byteLength - length > maxViewOverhead) return value.slice()
+    return value
+  }
+
+  function readSync(): Uint8Array | undefined {
+    for (;;) {
+      if (signal !== undefined && signal.aborted) throw signal.reason
+      let result: IteratorResult<unknown>
+      try {
+        result = syncIterator.next()
+      } catch (error) {
+        sourceState = 'ended'
+        throw error
+      }
+      if (result.done === true) {
+        sourceState = 'ended'
+        return undefined
+      }
+      const chunk = admit(result.value)
+      if (chunk !== undefined) return chunk
+    }
+  }
+
+  async function readAsync(): Promise<Uint8Array | undefined> {
+    for (;;) {
+      if (signal !== undefined && signal.aborted) throw signal.reason
+      let result: IteratorResult<unknown> | typeof ABORTED
+      try {
+        result = await (abortRace === undefined ? asyncIterator.next() : Promise.race([asyncIterator.next(), abortRace]))
+      } catch (error) {
+        sourceState = 'ended'
+        throw error
+      }
+      if (result === ABORTED) {
+        readInFlight = true
+        throw signal?.reason
+      }
+      if (result.done === true) {
+        sourceState = 'ended'
+        return undefined
+      }
+      const chunk = admit(result.value)
+      if (chunk !== undefined) return chunk
+    }
+  }
+
+  /** Call the source's `return()` once, if it is still open. */
+  async function closeSource(): Promise<void> {
+    if (sourceState !== 'open') return
+    sourceState = 'closed'
+    if (readInFlight) {
+      // The source is stuck in a read that the abort interrupted. Waiting for `return()` would
+      // wait for that read (an async generator queues `return()` behind a pending `next()`), so
+      // start it and go; the abort reason is what the caller gets either way.
+      closeSourceQuietly(iterator)
+      return
+    }
+    await iterator.return?.()
+  }
+
+  /** Stop after `error`: close the source, and report `error` even if closing fails too. */
+  async function fail(error: unknown): Promise<never> {
+    finished = true
+    held = undefined
+    try {
+      await closeSource()
+    } catch {
+      // The original error wins; a second error from return() would only hide it.
+    }
+    throw error
+  }
+
+  async function nextPart(): Promise<IteratorResult<Part>> {
+    if (finished) return DONE
+    let onAbort: (() => void) | undefined
+    try {
+      signal?.throwIfAborted()
+      const size = policy.sizeOf(partNumber)
+      partSize = size
+      if (signal !== undefined && isAsync) {
+        // One listener per next() call, not per read, and none left behind between calls.
+        abortRace = new Promise<typeof ABORTED>((resolve) => {
+          onAbort = () => resolve(ABORTED)
+        })
+        signal.addEventListener('abort', onAbort!, { once: true })
+      }
+      const hasher = hash === null ? undefined : hash()
+      const chunks: Uint8Array[] = []
+      let filled = 0
+      while (filled < size) {
+        let chunk = held
+        if (chunk === undefined) {
+          if (sourceState !== 'open') break
+          chunk = isAsync ? await readAsync() : readSync()
+          if (chunk === undefined) break
+        }
+        const room = size - filled
+        if (chunk.byteLength <= room) {
+          held = undefined
+        } else {
+          held = chunk.subarray(room)
+          chunk = chunk.subarray(0, room)
+        }
+        chunks.push(chunk)
+        hasher?.update(chunk)
+        filled += chunk.byteLength
+      }
+      // Look ahead one chunk so the last part is known to be last.
+      if (held === undefined && sourceState === 'open') held = isAsync ? await readAsync() : readSync()
+      const isLast = held === undefined
+      const end = offset + filled
+      // Past the limit by at least one byte: the end of this part, or the held byte after it.
+      if (end > MAX_OBJECT_SIZE_BYTES || (!isLast && end === MAX_OBJECT_SIZE_BYTES)) {
+        throw new ObjectTooLargeError(end > MAX_OBJECT_SIZE_BYTES ? end : end + 1, { atLeast: true })
+      }
+      if (!isLast && partNumber >= MAX_PARTS) throw new TooManyPartsError(partNumber + 1, end, policy.description)
+      let sha256: Uint8Array | undefined
+      if (hasher !== undefined) {
+        const digest = hasher.digest()
+        sha256 = isThenable(digest) ? await digest : digest
+      }
+      const part: Part = { partNumber, offset, chunks, byteLength: filled, sha256, isLast }
+      partNumber++
+      offset = end
+      if (isLast) finished = true
+      return { done: false, value: part }
+    } catch (error) {
+      return fail(error)
+    } finally {
+      if (onAbort !== undefined) signal?.removeEventListener('abort', onAbort)
+      abortRace = undefined
+    }
+  }
+
+  const parts: AsyncIterableIterator<Part> = {
+    next(): Promise<IteratorResult<Part>> {
+      return enqueue(nextPart)
+    },
+    return(): Promise<IteratorResult<Part>> {
+      return enqueue(async () => {
+        finished = true
+        held = undefined
+        await closeSource()
+        return DONE
+      })
+    },
+    throw(error?: unknown): Promise<IteratorResult<Part>> {
+      return enqueue(() => fail(error))
+    },
+    [Symbol.asyncIterator](): AsyncIterableIterator<Part> {
+      return parts
+    },
+  }
+  return parts
+}

@@ -1,0 +1,601 @@
+import assert from 'node:assert/strict'
+import { describe, test } from 'node:test'
+import {
+  adaptivePartSize,
+  fixedPartSize,
+  InvalidArgumentError,
+  InvalidChunkError,
+  MAX_OBJECT_SIZE_BYTES,
+  MAX_PARTS,
+  ObjectTooLargeError,
+  PartstreamError,
+  toParts,
+  TooManyPartsError,
+  type Hasher,
+  type Part,
+  type PartSizePolicy,
+} from '../src/index.ts'
+import {
+  bytesOf,
+  collect,
+  deferred,
+  fakeSignal,
+  MiB,
+  nodeSha256,
+  pseudoRandomBytes,
+  settle,
+  sha256Of,
+  tracked,
+} from './helpers/sources.ts'
+
+const FIVE = 5 * MiB
+const SIX = 6 * MiB
+const shared = pseudoRandomBytes(13 * MiB, 7)
+
+function shape(part: Part): [number, number, number, boolean] {
+  return [part.partNumber, part.offset, part.byteLength, part.isLast]
+}
+
+describe('toParts: edges', () => {
+  for (const sync of [false, true]) {
+    test(`empty ${sync ? 'sync' : 'async'} source → one empty last part with the empty hash`, async () => {
+      const { source, stats } = tracked([], { sync })
+      const parts = toParts(source)
+      const first = await parts.next()
+      assert.equal(first.done, false)
+      const part = first.value as Part
+      assert.deepEqual(shape(part), [1, 0, 0, true])
+      assert.deepEqual(part.chunks, [])
+      assert.deepEqual(part.sha256, sha256Of())
+      assert.deepEqual(await parts.next(), { done: true, value: undefined })
+      assert.equal(stats.returns, 0, 'a finished source is not closed again')
+      assert.equal(stats.finallies, 1)
+    })
+  }
+
+  test('a plain empty array and only-empty chunks behave like the empty source', async () => {
+    for (const source of [[], [new Uint8Array(0), new Uint8Array(0)]]) {
+      const parts = await collect(toParts(source, { hash: null }))
+      assert.equal(parts.length, 1)
+      assert.deepEqual(shape(parts[0]!), [1, 0, 0, true])
+      assert.equal(parts[0]!.sha256, undefined)
+    }
+  })
+
+  test('exactly one part size → one last part holding the chunk itself', async () => {
+    const chunk = shared.subarray(0, SIX)
+    const parts = await collect(toParts([chunk], { hash: nodeSha256, maxViewOverhead: Infinity }))
+    assert.equal(parts.length, 1)
+    assert.deepEqual(shape(parts[0]!), [1, 0, SIX, true])
+    assert.equal(parts[0]!.chunks[0], chunk)
+    assert.deepEqual(parts[0]!.sha256, sha256Of(chunk))
+  })
+
+  test('part size + 1 → a full part and a 1-byte last part, both views of the same buffer', async () => {
+    const chunk = shared.subarray(0, SIX + 1)
+    const parts = await collect(toParts([chunk], { hash: nodeSha256, maxViewOverhead: Infinity }))
+    assert.deepEqual(parts.map(shape), [
+      [1, 0, SIX, false],
+      [2, SIX, 1, true],
+    ])
+    for (const part of parts) {
+      assert.equal(part.chunks.length, 1)
+      assert.equal(part.chunks[0]!.buffer, shared.buffer)
+      assert.equal(part.chunks[0]!.byteOffset, part.offset)
+      assert.deepEqual(part.sha256, sha256Of(bytesOf(part)))
+    }
+  })
+
+  test('part size − 1 → one short last part', async () => {
+    const parts = await collect(toParts([shared.subarray(0, SIX - 1)], { hash: null }))
+    assert.deepEqual(parts.map(shape), [[1, 0, SIX - 1, true]])
+  })
+
+  test('1-byte chunks across a part boundary', async () => {
+    const chunks = [shared.subarray(0, FIVE - 3)]
+    for (let i = 0; i < 10; i++) chunks.push(shared.subarray(FIVE - 3 + i, FIVE - 2 + i))
+    const parts = await collect(toParts(chunks, { partSize: FIVE, hash: nodeSha256, maxViewOverhead: Infinity }))
+    assert.deepEqual(parts.map(shape), [
+      [1, 0, FIVE, false],
+      [2, FIVE, 7, true],
+    ])
+    assert.equal(parts[0]!.chunks.length, 4)
+    assert.equal(parts[1]!.chunks.length, 7)
+    assert.deepEqual(bytesOf(parts[1]!), shared.subarray(FIVE, FIVE + 7))
+    assert.deepEqual(parts[0]!.sha256, sha256Of(shared.subarray(0, FIVE)))
+  })
+
+  test('a 100 MiB chunk becomes 17 parts of views into it, not copies', async () => {
+    const big = new Uint8Array(100 * MiB)
+    const { source, stats } = tracked([big])
+    const parts = await collect(toParts(source, { hash: null }))
+    assert.equal(parts.length, 17)
+    for (const [i, part] of parts.entries()) {
+      assert.deepEqual(shape(part), [i + 1, i * SIX, i === 16 ? 4 * MiB : SIX, i === 16])
+      assert.equal(part.chunks.length, 1)
+      assert.equal(part.chunks[0]!.buffer, big.buffer)
+      assert.equal(part.chunks[0]!.byteOffset, part.offset)
+    }
+    assert.equal(stats.nexts, 2, 'one chunk and the end')
+  })
+
+  test('empty chunks anywhere are skipped, never held in a part', async () => {
+    const empty = new Uint8Array(0)
+    const a = shared.subarray(0, 3 * MiB)
+    const b = shared.subarray(3 * MiB, 7 * MiB)
+    const parts = await collect(toParts([empty, a, empty, empty, b, empty], { hash: null, maxViewOverhead: Infinity }))
+    assert.deepEqual(parts.map(shape), [
+      [1, 0, SIX, false],
+      [2, SIX, MiB, true],
+    ])
+    for (const part of parts) for (const chunk of part.chunks) assert.ok(chunk.byteLength > 0)
+  })
+
+  test('Buffers are Uint8Arrays', async () => {
+    const parts = await collect(toParts([Buffer.from('hello '), Buffer.from('world')], { hash: nodeSha256 }))
+    assert.equal(parts.length, 1)
+    assert.equal(Buffer.from(bytesOf(parts[0]!)).toString(), 'hello world')
+    assert.deepEqual(parts[0]!.sha256, sha256Of(Buffer.from('hello world')))
+  })
+
+  test('the default hash is SHA-256 of each part', async () => {
+    const data = shared.subarray(0, 7 * MiB)
+    const parts = await collect(toParts([data.subarray(0, 1000), data.subarray(1000)], { maxViewOverhead: Infinity }))
+    assert.deepEqual(parts[0]!.sha256, sha256Of(data.subarray(0, SIX)))
+    assert.deepEqual(parts[1]!.sha256, sha256Of(data.subarray(SIX)))
+  })
+
+  test('an async digest is awaited', async () => {
+    const asyncHash = (): Hasher => {
+      const inner = nodeSha256()
+      return { update: (d) => inner.update(d), digest: async () => inner.digest() }
+    }
+    const [part] = await collect(toParts([Buffer.from('abc')], { hash: asyncHash }))
+    assert.deepEqual(part!.sha256, sha256Of(Buffer.from('abc')))
+  })
+
+  test('sync sources: arrays and generators', async () => {
+    function* gen(): Generator<Uint8Array> {
+      yield shared.subarray(0, 4 * MiB)
+      yield shared.subarray(4 * MiB, 8 * MiB)
+    }
+    const parts = await collect(toParts(gen(), { hash: null }))
+    assert.deepEqual(parts.map(shape), [
+      [1, 0, SIX, false],
+      [2, SIX, 2 * MiB, true],
+    ])
+  })
+
+  test('startPartNumber and startOffset number the parts', async () => {
+    const parts = await collect(toParts([shared.subarray(0, 7 * MiB)], { hash: null, startPartNumber: 5, startOffset: 1000 }))
+    assert.deepEqual(parts.map(shape), [
+      [5, 1000, SIX, false],
+      [6, 1000 + SIX, MiB, true],
+    ])
+  })
+
+  test('sizeHint sizes the parts when partSize is not given', async () => {
+    const parts = await collect(toParts([shared.subarray(0, 12 * MiB)], { hash: null, sizeHint: 100 * 1024 ** 3 }))
+    assert.deepEqual(parts.map((p) => p.byteLength), [11 * MiB, MiB])
+  })
+
+  test('a policy with growing sizes: every non-last part is exactly sizeOf(partNumber)', async () => {
+    const policy = adaptivePartSize({ initial: FIVE, growEvery: 2, factor: 2, max: 2 * FIVE })
+    const data = [shared, shared, shared, shared].map((b) => b.subarray(0, 9 * MiB))
+    const parts = await collect(toParts(data, { partSize: policy, hash: null }))
+    assert.deepEqual(
+      parts.map((p) => p.byteLength),
+      [FIVE, FIVE, 2 * FIVE, 2 * FIVE, 36 * MiB - 30 * MiB],
+    )
+  })
+})
+
+describe('toParts: invalid chunks', () => {
+  const cases: Array<[string, unknown, RegExp]> = [
+    ['string', 'text', /got a string of length 4/],
+    ['number', 42, /got `42` \(number\)/],
+    ['ArrayBuffer', new ArrayBuffer(8), /got an instance of ArrayBuffer/],
+    ['null', null, /got null/],
+    ['undefined', undefined, /got undefined/],
+    ['DataView', new DataView(new ArrayBuffer(8)), /got an instance of DataView/],
+    ['Uint16Array', new Uint16Array(4), /got an instance of Uint16Array/],
+    ['array of bytes', [1, 2, 3], /got an instance of Array/],
+  ]
+  for (const sync of [false, true]) {
+    for (const [name, value, message] of cases) {
+      test(`${name} (${sync ? 'sync' : 'async'}) → InvalidChunkError naming index 2, source closed`, async () => {
+        const { source, stats } = tracked([Buffer.from('ok'), new Uint8Array(0), value, Buffer.from('never read')], { sync })
+        const parts = toParts(source)
+        await assert.rejects(parts.next(), (error: unknown) => {
+          assert.ok(error instanceof InvalidChunkError)
+          assert.equal(error.code, 'ERR_PARTSTREAM_INVALID_CHUNK')
+          assert.equal(error.chunkIndex, 2)
+          assert.match(error.message, /chunk 2/)
+          assert.match(error.message, message)
+          return true
+        })
+        assert.equal(stats.returns, 1)
+        assert.equal(stats.finallies, 1)
+        assert.equal(stats.yielded, 3, 'nothing read after the bad chunk')
+        assert.deepEqual(await parts.next(), { done: true, value: undefined })
+        await parts.return!()
+        assert.equal(stats.returns, 1, 'closed exactly once')
+      })
+    }
+  }
+})
+
+describe('toParts: closing the source', () => {
+  test('break out of for await → the source finally runs exactly once', async () => {
+    const { source, stats } = tracked([shared.subarray(0, SIX), shared.subarray(0, SIX), shared.subarray(0, SIX)])
+    const parts = toParts(source, { hash: null })
+    for await (const part of parts) {
+      assert.equal(part.partNumber, 1)
+      break
+    }
+    assert.equal(stats.returns, 1)
+    assert.equal(stats.finallies, 1)
+    await parts.return!()
+    assert.deepEqual(await parts.next(), { done: true, value: undefined })
+    assert.equal(stats.returns, 1)
+  })
+
+  test('return() before the first next() still closes the source', async () => {
+    const { source, stats } = tracked([Buffer.from('x')])
+    const parts = toParts(source)
+    assert.deepEqual(await parts.return!(), { done: true, value: undefined })
+    assert.equal(stats.returns, 1)
+    assert.equal(stats.nexts, 0)
+  })
+
+  test('throw(error) closes the source and rejects with that error', async () => {
+    const { source, stats } = tracked([shared.subarray(0, SIX), shared.subarray(0, SIX)])
+    const parts = toParts(source, { hash: null })
+    await parts.next()
+    const error = new Error('consumer failed')
+    await assert.rejects(parts.throw!(error), (e) => e === error)
+    assert.equal(stats.returns, 1)
+    assert.equal(stats.finallies, 1)
+  })
+
+  test('an options error closes the source: once toParts is called it owns the source', () => {
+    const { source, stats } = tracked([Buffer.from('x')])
+    assert.throws(() => toParts(source, { partSize: 1024 }), InvalidArgumentError)
+    assert.equal(stats.returns, 1)
+  })
+
+  test('an error thrown by the source is passed through; the source is not closed again', async () => {
+    const boom = new Error('disk on fire')
+    async function* failing(): AsyncGenerator<Uint8Array> {
+      yield Buffer.from('a')
+      throw boom
+    }
+    const { source, stats } = tracked(failing())
+    await assert.rejects(toParts(source).next(), (e) => e === boom)
+    assert.equal(stats.returns, 0)
+    assert.equal(stats.finallies, 1)
+  })
+
+  test('a failing return() does not mask the original error', async () => {
+    let returns = 0
+    const source = {
+      [Symbol.iterator]() {
+        return this
+      },
+      next: () => ({ done: false, value: 'not bytes' }),
+      return(): IteratorResult<unknown> {
+        returns++
+        throw new Error('return failed')
+      },
+    } as unknown as Iterable<Uint8Array>
+    await assert.rejects(toParts(source).next(), InvalidChunkError)
+    assert.equal(returns, 1)
+  })
+
+  test('a failing return() on a consumer return() is reported', async () => {
+    const closeError = new Error('return failed')
+    const source = {
+      [Symbol.asyncIterator]() {
+        return this
+      },
+      next: async () => ({ done: false, value: new Uint8Array(SIX + 1) }),
+      return: async () => {
+        throw closeError
+      },
+    } as unknown as AsyncIterable<Uint8Array>
+    const parts = toParts(source, { hash: null })
+    await parts.next()
+    await assert.rejects(parts.return!(), (e) => e === closeError)
+  })
+})
+
+describe('toParts: abort', () => {
+  test('aborted before start → next() rejects with signal.reason, source closed, no listener', async () => {
+    const signal = fakeSignal()
+    const reason = new Error('stop')
+    signal.abort(reason)
+    const { source, stats } = tracked([Buffer.from('x')])
+    const parts = toParts(source, { signal })
+    await assert.rejects(parts.next(), (e) => e === reason)
+    assert.equal(stats.nexts, 0)
+    assert.equal(stats.returns, 1)
+    assert.equal(signal.listenerCount, 0)
+  })
+
+  test('aborted between parts', async () => {
+    const signal = fakeSignal()
+    const reason = { custom: 'reason object' }
+    const { source, stats } = tracked([shared.subarray(0, SIX), shared.subarray(0, SIX), shared.subarray(0, SIX)])
+    const parts = toParts(source, { signal, hash: null })
+    assert.equal((await parts.next()).value?.partNumber, 1)
+    assert.equal(signal.listenerCount, 0, 'no listener between next() calls')
+    signal.abort(reason)
+    await assert.rejects(parts.next(), (e) => e === reason)
+    assert.equal(stats.returns, 1)
+    assert.equal(stats.finallies, 1)
+    assert.equal(signal.listenerCount, 0)
+  })
+
+  test('aborted while a read is stalled → rejects at once; the source finally runs when the read settles', async () => {
+    const signal = fakeSignal()
+    const reason = new Error('user cancelled')
+    const gate = deferred()
+    async function* stalling(): AsyncGenerator<Uint8Array> {
+      yield Buffer.from('first')
+      await gate.promise
+      yield Buffer.from('second')
+    }
+    const { source, stats } = tracked(stalling())
+    const parts = toParts(source, { signal })
+    const pending = parts.next()
+    await settle()
+    assert.equal(signal.listenerCount, 1, 'listening while next() runs')
+    signal.abort(reason)
+    await assert.rejects(pending, (e) => e === reason)
+    assert.equal(signal.listenerCount, 0)
+    assert.equal(stats.returns, 1)
+    assert.equal(stats.finallies, 0, 'still inside the stalled read')
+    gate.resolve()
+    await settle()
+    assert.equal(stats.finallies, 1)
+    assert.deepEqual(await parts.next(), { done: true, value: undefined })
+  })
+
+  test('a real AbortController: rejects with its reason unchanged', async () => {
+    const controller = new AbortController()
+    const parts = toParts([shared.subarray(0, SIX + 1)], { signal: controller.signal, hash: null })
+    await parts.next()
+    controller.abort()
+    await assert.rejects(parts.next(), (e) => e === controller.signal.reason)
+  })
+
+  test('an aborted signal never makes toParts throw synchronously', () => {
+    const controller = new AbortController()
+    controller.abort()
+    assert.doesNotThrow(() => toParts([], { signal: controller.signal }))
+  })
+})
+
+describe('toParts: pulling', () => {
+  test('concurrent next() calls are serialized: the source is never pulled concurrently', async () => {
+    async function* slow(): AsyncGenerator<Uint8Array> {
+      for (let i = 0; i < 4; i++) {
+        await settle()
+        yield shared.subarray(0, FIVE)
+      }
+    }
+    const { source, stats } = tracked(slow())
+    const parts = toParts(source, { partSize: FIVE, hash: null })
+    const results = await Promise.all([parts.next(), parts.next(), parts.next(), parts.next(), parts.next()])
+    assert.equal(stats.maxInFlight, 1)
+    assert.deepEqual(
+      results.map((r) => (r.done === true ? 'done' : r.value.partNumber)),
+      [1, 2, 3, 4, 'done'],
+    )
+    assert.equal(results[3]!.value?.isLast, true)
+  })
+
+  test('reads only inside next(), and at most one chunk past the part it returns', async () => {
+    const chunk = 64 * 1024
+    const total = 3 * FIVE + FIVE / 2
+    const chunks: Uint8Array[] = []
+    for (let at = 0; at < total; at += chunk) chunks.push(shared.subarray(at, Math.min(total, at + chunk)))
+    const { source, stats } = tracked(chunks)
+    const parts = toParts(source, { partSize: FIVE, hash: null, maxViewOverhead: Infinity })
+    await settle()
+    assert.equal(stats.nexts, 0, 'nothing read before the first next()')
+    for (;;) {
+      const result = await parts.next()
+      if (result.done === true) break
+      const part = result.value
+      const end = part.offset + part.byteLength
+      const pulled: number = stats.nexts
+      if (part.isLast) {
+        assert.equal(stats.bytesYielded, end)
+      } else {
+        assert.ok(stats.bytesYielded > end, 'looked ahead to know it is not last')
+        assert.ok(stats.bytesYielded - end <= chunk, 'at most one chunk ahead')
+      }
+      await settle()
+      assert.equal(stats.nexts, pulled, 'no read while the consumer holds the part')
+    }
+  })
+})
+
+describe('toParts: maxViewOverhead', () => {
+  const parent = new Uint8Array(16 * MiB)
+
+  async function held(chunk: Uint8Array, options: { maxViewOverhead?: number; partSize?: number } = {}): Promise<Uint8Array> {
+    const [part] = await collect(toParts([chunk], { hash: null, ...options }))
+    assert.equal(part!.chunks.length, 1)
+    assert.deepEqual(part!.chunks[0], chunk)
+    return part!.chunks[0]!
+  }
+
+  test('a short view of a big buffer is copied', async () => {
+    const kept = await held(parent.subarray(100, 1124))
+    assert.notEqual(kept.buffer, parent.buffer)
+    assert.equal(kept.buffer.byteLength, 1024)
+  })
+
+  test('Infinity never copies', async () => {
+    assert.equal((await held(parent.subarray(100, 1124), { maxViewOverhead: Infinity })).buffer, parent.buffer)
+  })
+
+  test('the threshold is exclusive: overhead == maxViewOverhead is kept, one byte more is copied', async () => {
+    const buffer = new Uint8Array(65536 + 1000)
+    assert.equal((await held(buffer.subarray(0, 1000))).buffer, buffer.buffer)
+    assert.notEqual((await held(buffer.subarray(0, 999))).buffer, buffer.buffer)
+  })
+
+  test('0 copies every partial view', async () => {
+    const buffer = new Uint8Array(10)
+    assert.notEqual((await held(buffer.subarray(1), { maxViewOverhead: 0 })).buffer, buffer.buffer)
+    assert.equal((await held(buffer, { maxViewOverhead: 0 })).buffer, buffer.buffer)
+  })
+
+  test('a chunk at least one part long is never copied', async () => {
+    const view = parent.subarray(MiB, MiB + SIX)
+    assert.equal((await held(view)).buffer, parent.buffer)
+    const longer = parent.subarray(0, SIX + 10)
+    const parts = await collect(toParts([longer], { hash: null }))
+    for (const part of parts) assert.equal(part.chunks[0]!.buffer, parent.buffer)
+  })
+})
+
+describe('toParts: S3 limits', () => {
+  const part = new Uint8Array(FIVE)
+
+  function* repeat(count: number, tail?: Uint8Array): Generator<Uint8Array> {
+    for (let i = 0; i < count; i++) yield part
+    if (tail !== undefined) yield tail
+  }
+
+  test('exactly 10,000 parts is fine: part 10,000 is last', async () => {
+    let last: Part | undefined
+    let count = 0
+    for await (const p of toParts(repeat(MAX_PARTS), { partSize: FIVE, hash: null })) {
+      count++
+      last = p
+    }
+    assert.equal(count, MAX_PARTS)
+    assert.deepEqual(shape(last!), [MAX_PARTS, (MAX_PARTS - 1) * FIVE, FIVE, true])
+  })
+
+  test('one byte more → TooManyPartsError instead of part 10,000; nothing past the limit is produced', async () => {
+    const { source, stats } = tracked(repeat(MAX_PARTS, new Uint8Array(1)), { sync: true })
+    const parts = toParts(source, { partSize: FIVE, hash: null })
+    for (let n = 1; n < MAX_PARTS; n++) assert.equal((await parts.next()).value?.partNumber, n)
+    await assert.rejects(parts.next(), (error: unknown) => {
+      assert.ok(error instanceof TooManyPartsError)
+      assert.equal(error.code, 'ERR_PARTSTREAM_TOO_MANY_PARTS')
+      assert.equal(error.partNumber, MAX_PARTS + 1)
+      assert.equal(error.bytesSoFar, MAX_PARTS * FIVE)
+      assert.match(error.message, /fixed 5 MiB parts/)
+      assert.match(error.message, /adaptivePartSize/)
+      return true
+    })
+    assert.equal(stats.returns, 1)
+    assert.equal(stats.finallies, 1)
+  })
+
+  test('startPartNumber counts towards the limit', async () => {
+    const parts = toParts(repeat(3), { partSize: FIVE, hash: null, startPartNumber: MAX_PARTS - 1 })
+    assert.equal((await parts.next()).value?.partNumber, MAX_PARTS - 1)
+    await assert.rejects(parts.next(), TooManyPartsError)
+  })
+
+  test('a part ending exactly at 5 TiB is fine; one byte past it → ObjectTooLargeError', async () => {
+    const startOffset = MAX_OBJECT_SIZE_BYTES - FIVE
+    const ok = await collect(toParts([part], { partSize: FIVE, hash: null, startOffset }))
+    assert.deepEqual(shape(ok[0]!), [1, startOffset, FIVE, true])
+    const { source, stats } = tracked([part, new Uint8Array(1)])
+    await assert.rejects(toParts(source, { partSize: FIVE, hash: null, startOffset }).next(), (error: unknown) => {
+      assert.ok(error instanceof ObjectTooLargeError)
+      assert.equal(error.code, 'ERR_PARTSTREAM_OBJECT_TOO_LARGE')
+      assert.equal(error.byteLength, MAX_OBJECT_SIZE_BYTES + 1)
+      return true
+    })
+    assert.equal(stats.returns, 1)
+    await assert.rejects(toParts([new Uint8Array(SIX)], { hash: null, startOffset }).next(), ObjectTooLargeError)
+  })
+})
+
+describe('toParts: part-size policies', () => {
+  test('a custom policy is used, each size checked before a part is produced', async () => {
+    const policy: PartSizePolicy = { description: 'alternating', maxPartSize: SIX, sizeOf: (n) => (n % 2 === 1 ? FIVE : SIX) }
+    const parts = await collect(toParts([shared.subarray(0, 13 * MiB)], { partSize: policy, hash: null }))
+    assert.deepEqual(
+      parts.map((p) => p.byteLength),
+      [FIVE, SIX, 2 * MiB],
+    )
+  })
+
+  test('a custom policy returning an invalid size → InvalidArgumentError at that part, source closed', async () => {
+    const policy: PartSizePolicy = { description: 'tiny', maxPartSize: FIVE, sizeOf: (n) => (n === 1 ? FIVE : 1024) }
+    const { source, stats } = tracked([shared.subarray(0, 12 * MiB)])
+    const parts = toParts(source, { partSize: policy, hash: null })
+    assert.equal((await parts.next()).value?.byteLength, FIVE)
+    await assert.rejects(parts.next(), (error: unknown) => {
+      assert.ok(error instanceof InvalidArgumentError)
+      assert.match(error.message, /Expected `partSize.sizeOf\(2\)` of the policy "tiny" to return an integer from 5 MiB/)
+      return true
+    })
+    assert.equal(stats.returns, 1)
+  })
+})
+
+describe('toParts: validation at the call', () => {
+  const bad: Array<[string, unknown, RegExp]> = [
+    ['partSize too small', { partSize: 1024 }, /^Expected `partSize` to be an integer from 5 MiB \(5242880\) to 5 GiB \(5368709120\), got `1024` \(number\)\. S3 rejects/],
+    ['partSize too big', { partSize: 5 * 1024 ** 3 + 1 }, /got `5368709121` \(number\)\. S3 rejects larger parts/],
+    ['partSize not an integer', { partSize: SIX + 0.5 }, /`partSize`.*got `6291456\.5`/],
+    ['partSize a string', { partSize: '6MiB' }, /`partSize`.*or a PartSizePolicy.*got a string of length 4/],
+    ['partSize a bad policy', { partSize: { sizeOf: () => SIX } }, /PartSizePolicy/],
+    ['custom policy maxPartSize', { partSize: { description: 'x', sizeOf: () => SIX, maxPartSize: 1 } }, /`partSize.maxPartSize`/],
+    ['sizeHint negative', { sizeHint: -1 }, /`sizeHint`.*got `-1`/],
+    ['sizeHint fractional', { sizeHint: 1.5 }, /`sizeHint`/],
+    ['sizeHint beyond partSize', { partSize: FIVE, sizeHint: 60 * 1024 ** 3 }, /`sizeHint`.*fit in 10000 parts of fixed 5 MiB parts/],
+    ['hash', { hash: 'sha256' }, /`hash`/],
+    ['signal', { signal: {} }, /`signal`/],
+    ['maxViewOverhead', { maxViewOverhead: -1 }, /`maxViewOverhead`.*`Infinity` never copies/],
+    ['startPartNumber 0', { startPartNumber: 0 }, /`startPartNumber` to be an integer from 1 to 10000, got `0`/],
+    ['startPartNumber 10,001', { startPartNumber: 10_001 }, /`startPartNumber`/],
+    ['startOffset', { startOffset: -5 }, /`startOffset`/],
+    ['options', null, /`options` to be an object, got null/],
+  ]
+  for (const [name, options, message] of bad) {
+    test(`${name} → InvalidArgumentError, source closed`, () => {
+      const { source, stats } = tracked([])
+      assert.throws(
+        () => toParts(source, options as never),
+        (error: unknown) => {
+          assert.ok(error instanceof InvalidArgumentError)
+          assert.ok(error instanceof PartstreamError)
+          assert.equal(error.code, 'ERR_PARTSTREAM_INVALID_ARGUMENT')
+          assert.match(error.message, message)
+          return true
+        },
+      )
+      assert.equal(stats.returns, 1)
+    })
+  }
+
+  test('sizeHint over 5 TiB → ObjectTooLargeError', () => {
+    assert.throws(() => toParts([], { sizeHint: MAX_OBJECT_SIZE_BYTES + 1 }), ObjectTooLargeError)
+    assert.throws(() => toParts([], { partSize: fixedPartSize(), sizeHint: MAX_OBJECT_SIZE_BYTES + 1 }), ObjectTooLargeError)
+  })
+
+  test('sources that are not iterables of chunks are rejected with a hint', () => {
+    assert.throws(() => toParts(new Uint8Array(4) as never), /bufferParts\(bytes\)/)
+    assert.throws(() => toParts(Buffer.from('x') as never), /bufferParts\(bytes\)/)
+    assert.throws(() => toParts('text' as never), /TextEncoder/)
+    assert.throws(() => toParts(42 as never), /`source`.*got `42` \(number\)/)
+    assert.throws(() => toParts({} as never), InvalidArgumentError)
+  })
+
+  test('the iterator is its own async iterable', () => {
+    const parts = toParts([])
+    assert.equal(parts[Symbol.asyncIterator](), parts)
+  })
+})

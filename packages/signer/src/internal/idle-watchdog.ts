@@ -1,0 +1,117 @@
+import { PartstreamError } from '@partstream/core'
+
+/** What a request was doing when it stopped making progress. */
+export type IdlePhase = 'sending the request body' | 'waiting for the response' | 'reading the response body'
+
+/**
+ * A request made no progress for `idleTimeoutMs`: no request bytes drained, no response headers,
+ * no response bytes. Retryable; after the last attempt it is the `cause` of an `S3ResponseError`
+ * with `statusCode` 0.
+ */
+export class IdleTimeoutError extends PartstreamError {
+  readonly idleTimeoutMs: number
+  readonly phase: IdlePhase
+  constructor(idleTimeoutMs: number, phase: IdlePhase) {
+    super('ERR_PARTSTREAM_TIMEOUT', `No progress for ${idleTimeoutMs} ms while ${phase}.`)
+    this.idleTimeoutMs = idleTimeoutMs
+    this.phase = phase
+  }
+}
+
+/** One attempt's idle timer and the signal that cancels it. */
+export interface IdleWatchdog {
+  /** Aborted by the caller's signal (with its reason) or by the watchdog (with an `IdleTimeoutError`). */
+  readonly signal: AbortSignal
+  /** The watchdog's error once it fired, else `undefined`. */
+  readonly fired: IdleTimeoutError | undefined
+  /** Progress was made: the countdown starts again (and the phase is noted for the message). */
+  touch(phase?: IdlePhase): void
+  /** Clears the timer and the listener on the caller's signal. Idempotent; call it in `finally`. */
+  stop(): void
+}
+
+/**
+ * Starts the idle watchdog of one request attempt.
+ *
+ * Why our own timer: undici's `headersTimeout`/`bodyTimeout` only exist on a dispatcher we own (a
+ * user's `dispatcher` has its own settings), and nothing in undici times out a request *body*
+ * that the server stopped reading: its headers timer only fires during a blocked write on some
+ * versions, and a body that fits in the socket buffers leaves nothing blocked. The watchdog
+ * covers every phase of every attempt, whatever the dispatcher.
+ *
+ * `touch()` only stores a timestamp; the single timer re-arms itself for the remaining time when
+ * it finds recent progress, so per-chunk progress costs no timer churn.
+ */
+export function startIdleWatchdog(idleTimeoutMs: number, parent: AbortSignal | undefined): IdleWatchdog {
+  const controller = new AbortController()
+  let phase: IdlePhase = 'waiting for the response'
+  let lastProgress = performance.now()
+  let timer: ReturnType<typeof setTimeout> | undefined
+  let fired: IdleTimeoutError | undefined
+  let stopped = false
+
+  const stop = (): void => {
+    if (stopped) return
+    stopped = true
+    if (timer !== undefined) clearTimeout(timer)
+    timer = undefined
+    parent?.removeEventListener('abort', onParentAbort)
+  }
+  function onParentAbort(): void {
+    const reason = parent?.reason
+    stop()
+    controller.abort(reason)
+  }
+  const check = (): void => {
+    timer = undefined
+    if (stopped) return
+    const idle = performance.now() - lastProgress
+    if (idle < idleTimeoutMs) {
+      timer = setTimeout(check, Math.ceil(idleTimeoutMs - idle))
+      return
+    }
+    fired = new IdleTimeoutError(idleTimeoutMs, phase)
+    const error = fired
+    stop()
+    controller.abort(error)
+  }
+
+  if (parent?.aborted) {
+    stopped = true
+    controller.abort(parent.reason)
+  } else {
+    parent?.addEventListener('abort', onParentAbort, { once: true })
+    timer = setTimeout(check, idleTimeoutMs)
+  }
+  return {
+    signal: controller.signal,
+    get fired() {
+      return fired
+    },
+    touch(next) {
+      lastProgress = performance.now()
+      if (next !== undefined) phase = next
+    },
+    stop,
+  }
+}
+
+/**
+ * Request bodies are handed to undici in slices of at most this size, so the watchdog sees
+ * progress at least once per slice drained into the socket (undici pulls the next slice only
+ * after the previous write drained). Views, not copies. 1 MiB keeps the per-write overhead
+ * negligible and still means "1 MiB per `idleTimeoutMs`" is the slowest link that never times out.
+ */
+export const BODY_SLICE_BYTES: number = 1024 * 1024
+
+/** The chunks as ≤ 1 MiB views, touching the watchdog as each one is pulled by undici. */
+export function* watchedBody(chunks: readonly Uint8Array[], watchdog: IdleWatchdog): Generator<Uint8Array, void, undefined> {
+  for (const chunk of chunks) {
+    for (let offset = 0; offset < chunk.byteLength; offset += BODY_SLICE_BYTES) {
+      watchdog.touch('sending the request body')
+      yield offset === 0 && chunk.byteLength <= BODY_SLICE_BYTES ? chunk : chunk.subarray(offset, offset + BODY_SLICE_BYTES)
+    }
+  }
+  // Everything is written once undici asks past the last slice: from here we wait for headers.
+  watchdog.touch('waiting for the response')
+}

@@ -1,0 +1,204 @@
+import { PartstreamError, type Part } from '@partstream/core'
+import type { S3Context } from '../context.ts'
+import { IntegrityError } from '../errors.ts'
+import { abortMultipartUpload } from '../operations/abort-multipart-upload.ts'
+import type { ObjectOptions } from '../operations/common.ts'
+import { completeMultipartUpload } from '../operations/complete-multipart-upload.ts'
+import { createMultipartUpload } from '../operations/create-multipart-upload.ts'
+import { headObject } from '../operations/head-object.ts'
+import { putObject } from '../operations/put-object.ts'
+import { uploadPart, type UploadedPart } from '../operations/upload-part.ts'
+import type { UploadProgress } from '../progress.ts'
+import type { UploadResult } from '../upload.ts'
+import { md5, toHex } from './hash.ts'
+
+export interface RunOptions extends ObjectOptions {
+  readonly concurrency: number
+  /** Aborted on the first failure or when `signal` aborts: cancels the part source and every request. */
+  readonly controller: AbortController
+  readonly signal?: AbortSignal | undefined
+  readonly onProgress?: ((event: UploadProgress) => void) | undefined
+  readonly leavePartsOnError?: boolean | undefined
+  /** Total bytes when known up front (buffers, files): reported in progress events. */
+  readonly totalBytes?: number | undefined
+  /** Called once a part is settled (acknowledged or failed): its bytes may be reused. */
+  readonly release?: ((part: Part) => void) | undefined
+  /** Runs after the last part is acknowledged, before Complete (a file checks it did not change). */
+  readonly beforeComplete?: (() => Promise<void>) | undefined
+}
+
+/**
+ * The upload state machine shared by `upload` and `uploadFile`.
+ *
+ * One loop pulls `parts` (never concurrently), and only when fewer than `concurrency` parts are in
+ * flight: a slow network never makes memory grow. Part 1 that is also the last becomes a single
+ * PutObject. On failure or abort: stop pulling, cancel and settle in-flight parts, close the part
+ * source (which closes the user's source), abort the multipart upload, reject with the first error.
+ */
+export async function runUpload(ctx: S3Context, parts: AsyncIterator<Part>, options: RunOptions): Promise<UploadResult> {
+  const { controller, onProgress, concurrency, totalBytes, release } = options
+  const userSignal = options.signal
+  const signal = controller.signal
+  const onUserAbort = (): void => controller.abort(userSignal?.reason)
+  userSignal?.addEventListener('abort', onUserAbort, { once: true })
+
+  const objectOptions: ObjectOptions = {
+    contentType: options.contentType,
+    cacheControl: options.cacheControl,
+    contentDisposition: options.contentDisposition,
+    contentEncoding: options.contentEncoding,
+    metadata: options.metadata,
+    ifNoneMatch: options.ifNoneMatch,
+  }
+  const inFlight = new Set<Promise<void>>()
+  const acked: UploadedPart[] = []
+  let bytesAcked = 0
+  let uploadId: string | undefined
+  let failed = false
+  let failure: unknown
+  const fail = (error: unknown): void => {
+    if (failed) return
+    failed = true
+    failure = error
+    controller.abort(error)
+  }
+
+  try {
+    userSignal?.throwIfAborted()
+    const first = await parts.next()
+    if (first.done === true) throw new Error('the part source yielded nothing') // toParts always yields ≥ 1 part
+    if (first.value.isLast) {
+      const part = first.value
+      const size = part.byteLength
+      onProgress?.({ type: 'part-started', partNumber: 1, partBytes: size, bytesAcked: 0, totalBytes: size })
+      const put = await putObject(ctx, part, { ...objectOptions, signal })
+      release?.(part)
+      onProgress?.({ type: 'part-acked', partNumber: 1, partBytes: size, bytesAcked: size, totalBytes: size })
+      onProgress?.({ type: 'done', bytesAcked: size, totalBytes: size, partCount: 1 })
+      return { bucket: ctx.bucket, key: ctx.key, location: ctx.endpoint.origin + ctx.endpoint.objectPath, etag: put.etag, versionId: put.versionId, size, partCount: 1, uploadId: undefined }
+    }
+
+    const id = await createMultipartUpload(ctx, { ...objectOptions, signal })
+    uploadId = id
+    onProgress?.({ type: 'upload-created', uploadId: id })
+    const start = (part: Part): void => {
+      onProgress?.({ type: 'part-started', partNumber: part.partNumber, partBytes: part.byteLength, bytesAcked, totalBytes })
+      const task = uploadPart(ctx, id, part, {
+        signal,
+        onRetry: (error, attempt) => onProgress?.({ type: 'part-retried', partNumber: part.partNumber, attempt, error, bytesAcked, totalBytes }),
+      })
+        .then((done) => {
+          acked.push(done)
+          bytesAcked += done.size
+          onProgress?.({ type: 'part-acked', partNumber: done.partNumber, partBytes: done.size, bytesAcked, totalBytes })
+        })
+        .catch(fail)
+        .finally(() => {
+          inFlight.delete(task)
+          release?.(part)
+        })
+      inFlight.add(task)
+    }
+
+    let part = first.value
+    let size = 0
+    for (;;) {
+      size += part.byteLength
+      start(part)
+      if (part.isLast) break
+      // Pull, never push: the source is read only when a slot is free.
+      while (inFlight.size >= concurrency && !failed) await Promise.race(inFlight)
+      if (failed) break
+      const next = await parts.next()
+      if (next.done === true) break
+      part = next.value
+    }
+    await Promise.all(inFlight)
+    if (failed) throw failure
+    await options.beforeComplete?.()
+
+    const completed = await completeMultipartUpload(ctx, id, acked, { signal })
+    const etag = await verifyObject(ctx, id, acked, size, completed.etag, signal)
+    onProgress?.({ type: 'done', bytesAcked, totalBytes: size, partCount: acked.length })
+    return {
+      bucket: ctx.bucket,
+      key: ctx.key,
+      location: completed.location ?? ctx.endpoint.origin + ctx.endpoint.objectPath,
+      etag,
+      versionId: completed.versionId,
+      size,
+      partCount: acked.length,
+      uploadId: id,
+    }
+  } catch (error) {
+    fail(error)
+    await Promise.all(inFlight)
+    await parts.return?.(undefined)?.catch(() => {})
+    const reason = userSignal?.aborted ? userSignal.reason : failure
+    if (uploadId !== undefined && options.leavePartsOnError !== true) {
+      try {
+        // No signal: the upload's own signal is aborted by now, and the Abort must still go out.
+        await abortMultipartUpload(ctx, uploadId)
+      } catch (abortError) {
+        throw withUploadId(
+          new AggregateError([reason, abortError], 'The upload failed and AbortMultipartUpload failed too: its parts may still be stored', { cause: reason }),
+          uploadId,
+        )
+      }
+    }
+    throw withUploadId(reason, uploadId)
+  } finally {
+    userSignal?.removeEventListener('abort', onUserAbort)
+  }
+}
+
+/** Attaches the upload id to our own errors; the user's abort reason is rethrown untouched. */
+function withUploadId(error: unknown, uploadId: string | undefined): unknown {
+  const ours = error instanceof PartstreamError || error instanceof AggregateError
+  if (uploadId !== undefined && ours && (error as { uploadId?: unknown }).uploadId === undefined) {
+    Object.defineProperty(error, 'uploadId', { value: uploadId, enumerable: true, configurable: true })
+  }
+  return error
+}
+
+/**
+ * S3's multipart ETag is md5 of the concatenated binary part MD5s, then `-N`. Ceph RGW's first
+ * Complete answer has an empty ETag, so the object is read back with HeadObject; either way the
+ * ETag (and size, when read back) is checked against the acknowledged parts, so a wrong object
+ * never reports success.
+ */
+async function verifyObject(
+  ctx: S3Context,
+  uploadId: string,
+  parts: readonly UploadedPart[],
+  size: number,
+  completeEtag: string,
+  signal: AbortSignal,
+): Promise<string> {
+  const expected = expectedMultipartEtag(parts)
+  let etag = completeEtag
+  if (etag === '') {
+    const head = await headObject(ctx, { signal })
+    if (head.size !== size) {
+      throw new IntegrityError(`The object has ${head.size} bytes after CompleteMultipartUpload, expected ${size}.`, uploadId)
+    }
+    etag = head.etag
+  }
+  if (expected !== undefined && /^[0-9a-f]{32}-\d+$/.test(etag) && etag !== expected) {
+    throw new IntegrityError(`The object's ETag is ${etag}, expected ${expected} from the acknowledged parts.`, uploadId)
+  }
+  return etag
+}
+
+/** `md5(part md5s)-N`, or `undefined` when a part ETag is not a plain MD5 (SSE-KMS, other stores). */
+export function expectedMultipartEtag(parts: readonly UploadedPart[]): string | undefined {
+  const sorted = [...parts].sort((a, b) => a.partNumber - b.partNumber)
+  const bytes = new Uint8Array(sorted.length * 16)
+  for (let i = 0; i < sorted.length; i++) {
+    const etag = (sorted[i] as UploadedPart).etag
+    if (!/^[0-9a-f]{32}$/i.test(etag)) return undefined
+    for (let j = 0; j < 16; j++) bytes[i * 16 + j] = Number.parseInt(etag.slice(j * 2, j * 2 + 2), 16)
+  }
+  const digest = md5(bytes)
+  return digest === undefined ? undefined : `${toHex(digest)}-${sorted.length}`
+}

@@ -1,0 +1,127 @@
+import type { S3Context } from '../context.ts'
+import { S3ResponseError } from '../errors.ts'
+import { md5, sha256Hex, toHex } from '../internal/hash.ts'
+import { header, sendS3, type S3Answer } from '../internal/send.ts'
+import { encodeXml, xmlText } from '../internal/xml.ts'
+import { unquote } from './common.ts'
+import { headObject, type ObjectHead } from './head-object.ts'
+import type { UploadedPart } from './upload-part.ts'
+
+/** What CompleteMultipartUpload answered. `etag` is `''` where the server leaves it empty (Ceph RGW). */
+export interface CompletedUpload {
+  readonly etag: string
+  readonly location: string | undefined
+  readonly versionId: string | undefined
+  /**
+   * `true` when the answer to an earlier attempt was lost and a retry found the upload gone
+   * (NoSuchUpload): the object was then confirmed with HeadObject (size and multipart ETag), and
+   * `etag`/`versionId` come from there.
+   */
+  readonly reconciled: boolean
+}
+
+/**
+ * The ETag S3 (and Ceph RGW) gives a multipart object: md5 of the concatenated binary part MD5s,
+ * then `-` and the part count. `undefined` when a part ETag is not a plain MD5 (SSE-KMS, SSE-C)
+ * or the runtime has no node:crypto md5.
+ * @example
+ * multipartEtag([{ partNumber: 1, etag: 'b1946ac92492d2347c6235b4d2611184', size: 6 }]) // '…-1'
+ */
+export function multipartEtag(parts: readonly UploadedPart[]): string | undefined {
+  const sorted = [...parts].sort((a, b) => a.partNumber - b.partNumber)
+  const bytes = new Uint8Array(sorted.length * 16)
+  for (let i = 0; i < sorted.length; i++) {
+    const etag = (sorted[i] as UploadedPart).etag
+    if (!/^[0-9a-f]{32}$/i.test(etag)) return undefined
+    for (let j = 0; j < 16; j++) bytes[i * 16 + j] = Number.parseInt(etag.slice(j * 2, j * 2 + 2), 16)
+  }
+  const digest = md5(bytes)
+  return digest === undefined ? undefined : `${toHex(digest)}-${sorted.length}`
+}
+
+/**
+ * Completes a multipart upload from its acknowledged parts (sorted by part number here).
+ * S3 can answer 200 and still fail: the error is then in the body, which is parsed and treated
+ * as a failure (and retried when its code is retryable).
+ *
+ * A retry can find the upload gone (NoSuchUpload) because an earlier attempt did complete it and
+ * only its answer was lost (connection reset, idle timeout, a 200-with-Error after the commit).
+ * Then the object is read back with HeadObject: if its size is the sum of the part sizes and its
+ * ETag is the multipart ETag of these parts, the upload succeeded (`reconciled: true`);
+ * otherwise the NoSuchUpload error is thrown. Parts whose ETags are not plain MD5s (SSE-KMS)
+ * cannot be reconciled this way and also end in that error.
+ * https://docs.aws.amazon.com/AmazonS3/latest/API/API_CompleteMultipartUpload.html
+ * @example
+ * const { etag } = await completeMultipartUpload(ctx, uploadId, parts)
+ */
+export async function completeMultipartUpload(
+  ctx: S3Context,
+  uploadId: string,
+  parts: readonly UploadedPart[],
+  options: { readonly signal?: AbortSignal | undefined } = {},
+): Promise<CompletedUpload> {
+  const sorted = [...parts].sort((a, b) => a.partNumber - b.partNumber)
+  let xml = '<CompleteMultipartUpload xmlns="http://s3.amazonaws.com/doc/2006-03-01/">'
+  for (const p of sorted) {
+    xml += `<Part><PartNumber>${p.partNumber}</PartNumber><ETag>"${encodeXml(p.etag)}"</ETag></Part>`
+  }
+  xml += '</CompleteMultipartUpload>'
+  const body = new TextEncoder().encode(xml)
+  const payloadHash = await sha256Hex(body)
+  let answer: S3Answer
+  try {
+    answer = await sendS3(
+      ctx,
+      {
+        method: 'POST',
+        path: ctx.endpoint.objectPath,
+        query: { uploadId },
+        headers: { 'content-type': 'application/xml' },
+        body,
+        contentLength: body.byteLength,
+        payloadHash,
+        signal: options.signal,
+        readBody: true,
+        errorIn200: true,
+        idempotent: true,
+      },
+      { operation: 'CompleteMultipartUpload', uploadId },
+    )
+  } catch (error) {
+    // attempt > 1: an earlier attempt failed in a way that leaves its outcome unknown.
+    if (error instanceof S3ResponseError && error.s3Code === 'NoSuchUpload' && error.attempt > 1) {
+      const reconciled = await reconcile(ctx, sorted, options.signal)
+      if (reconciled !== undefined) return reconciled
+    }
+    throw error
+  }
+  return {
+    etag: unquote(xmlText(answer.text, 'ETag')) ?? '',
+    location: xmlText(answer.text, 'Location'),
+    versionId: header(answer.headers, 'x-amz-version-id'),
+    reconciled: false,
+  }
+}
+
+/** The completed upload if the object at the key is exactly the one these parts make, else `undefined`. */
+async function reconcile(
+  ctx: S3Context,
+  parts: readonly UploadedPart[],
+  signal: AbortSignal | undefined,
+): Promise<CompletedUpload | undefined> {
+  const expectedEtag = multipartEtag(parts)
+  if (expectedEtag === undefined) return undefined
+  let size = 0
+  for (const p of parts) size += p.size
+  let head: ObjectHead
+  try {
+    head = await headObject(ctx, { signal })
+  } catch (error) {
+    // No object (404), or HeadObject failed for good: nothing proves the upload completed.
+    if (signal?.aborted) throw signal.reason
+    if (error instanceof S3ResponseError) return undefined
+    throw error
+  }
+  if (head.size !== size || head.etag !== expectedEtag) return undefined
+  return { etag: head.etag, location: undefined, versionId: head.versionId, reconciled: true }
+}

@@ -1,0 +1,20 @@
+import type { S3ResponseError } from './errors.ts'
+
+/**
+ * One step of an upload, delivered to `onProgress` in order. Byte counts are exact: `bytesAcked`
+ * only counts parts S3 acknowledged, so a progress bar never runs ahead of the server.
+ */
+export type UploadProgress =
+  /** The multipart upload exists: keep `uploadId` to resume or abort it later. */
+  | { readonly type: 'upload-created'; readonly uploadId: string }
+  | { readonly type: 'part-started'; readonly partNumber: number; readonly partBytes: number; readonly bytesAcked: number; readonly totalBytes: number | undefined }
+  | { readonly type: 'part-acked'; readonly partNumber: number; readonly partBytes: number; readonly bytesAcked: number; readonly totalBytes: number | undefined }
+  | {
+      readonly type: 'part-retried'
+      readonly partNumber: number
+      readonly attempt: number
+      readonly error: S3ResponseError
+      readonly bytesAcked: number
+      readonly totalBytes: number | undefined
+    }
+  | { readonly type: 'done'; readonly bytesAcked: number; readonly totalBytes: number; readonly partCount: number }

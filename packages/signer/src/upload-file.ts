@@ -1,0 +1,129 @@
+import { open, type FileHandle } from 'node:fs/promises'
+import { MAX_PARTS, TooManyPartsError, resolvePartSize, type Hasher, type Part } from '@partstream/core'
+import { createS3Context, type S3Context, type UploadTarget } from './context.ts'
+import { SourceChangedError } from './errors.ts'
+import { defaultHash } from './internal/hash.ts'
+import { runUpload } from './internal/run-upload.ts'
+import { validateUploadOptions, type UploadOptions, type UploadResult } from './upload.ts'
+
+/**
+ * Uploads a file. Its size is known up front, so the part size fits 10,000 parts (unless
+ * `partSize` says otherwise) and progress events carry `totalBytes`.
+ *
+ * Parts are read in place with positional reads at their offset into a pool of `concurrency`
+ * reusable part buffers (never the whole file in memory): a buffer is refilled once S3 has
+ * acknowledged its part. Peak memory is `concurrency × partSize`. A file that changes size or
+ * modification time while uploading fails with `SourceChangedError` (and the upload is aborted).
+ * @example
+ * const result = await uploadFile('./backup.tar', { bucket: 'backups', key: 'backup.tar' })
+ */
+export async function uploadFile(path: string | URL, target: UploadTarget, options: UploadOptions = {}): Promise<UploadResult> {
+  const concurrency = validateUploadOptions(options)
+  const ctx = createS3Context(target, options)
+  let file: FileHandle | undefined
+  try {
+    file = await open(path, 'r')
+    const stats = await file.stat()
+    if (!stats.isFile()) throw new SourceChangedError(`Expected a regular file at ${String(path)}.`)
+    const size = stats.size
+    const policy = resolvePartSize(options.partSize, options.sizeHint ?? size)
+    const plan = planParts(size, policy.sizeOf.bind(policy), policy.description)
+    const hash = options.payload === 'unsigned' ? null : (options.hash ?? defaultHash)
+    const controller = new AbortController()
+    const pool = new BufferPool(Math.min(concurrency, plan.length), plan.reduce((max, p) => Math.max(max, p.byteLength), 0))
+    const fh = file
+    return await runUpload(ctx, readParts(fh, plan, pool, hash, controller.signal), {
+      ...options,
+      concurrency,
+      controller,
+      totalBytes: size,
+      release: (part) => pool.release(part.chunks[0]),
+      beforeComplete: async () => {
+        const now = await fh.stat()
+        if (now.size !== size || now.mtimeMs !== stats.mtimeMs) {
+          throw new SourceChangedError(`The file changed while uploading (size ${size} → ${now.size}).`)
+        }
+      },
+    })
+  } finally {
+    await file?.close()
+    await ctx.close()
+  }
+}
+
+interface PlannedPart {
+  readonly partNumber: number
+  readonly offset: number
+  readonly byteLength: number
+}
+
+/** Part boundaries of a known size, checked against the 10,000-part limit before any request. */
+function planParts(size: number, sizeOf: (partNumber: number) => number, description: string): PlannedPart[] {
+  const plan: PlannedPart[] = []
+  let offset = 0
+  for (let partNumber = 1; plan.length === 0 || offset < size; partNumber++) {
+    if (partNumber > MAX_PARTS) throw new TooManyPartsError(partNumber, offset, description)
+    const byteLength = Math.min(sizeOf(partNumber), size - offset)
+    plan.push({ partNumber, offset, byteLength })
+    offset += byteLength
+  }
+  return plan
+}
+
+/** `concurrency` part buffers, reused; a part takes one only when a slot is free, so none waits. */
+class BufferPool {
+  readonly #free: Uint8Array[] = []
+  #made = 0
+  readonly #max: number
+  readonly #size: number
+  constructor(max: number, size: number) {
+    this.#max = max
+    this.#size = size
+  }
+  take(): Uint8Array {
+    const buffer = this.#free.pop()
+    if (buffer !== undefined) return buffer
+    if (this.#made >= this.#max) throw new Error('BufferPool exhausted: more parts in flight than buffers')
+    this.#made++
+    return new Uint8Array(this.#size)
+  }
+  release(view: Uint8Array | undefined): void {
+    if (view !== undefined && view.buffer.byteLength === this.#size) this.#free.push(new Uint8Array(view.buffer))
+  }
+}
+
+async function* readParts(
+  file: FileHandle,
+  plan: readonly PlannedPart[],
+  pool: BufferPool,
+  hash: (() => Hasher) | null,
+  signal: AbortSignal,
+): AsyncGenerator<Part> {
+  for (const planned of plan) {
+    signal.throwIfAborted()
+    const buffer = pool.take().subarray(0, planned.byteLength)
+    let filled = 0
+    while (filled < planned.byteLength) {
+      const { bytesRead } = await file.read(buffer, filled, planned.byteLength - filled, planned.offset + filled)
+      if (bytesRead === 0) {
+        pool.release(buffer)
+        throw new SourceChangedError(`The file ended at byte ${planned.offset + filled} while reading part ${planned.partNumber}.`)
+      }
+      filled += bytesRead
+    }
+    let sha256: Uint8Array | undefined
+    if (hash !== null) {
+      const hasher = hash()
+      hasher.update(buffer)
+      sha256 = await hasher.digest()
+    }
+    yield {
+      partNumber: planned.partNumber,
+      offset: planned.offset,
+      chunks: [buffer],
+      byteLength: planned.byteLength,
+      sha256,
+      isLast: planned.partNumber === plan.length,
+    }
+  }
+}
