@@ -24,7 +24,8 @@ function s3Env(): Record<string, string> {
 
 before(async () => {
   const env = s3Env()
-  const ctx = createS3Context({ bucket: 'logs', key: 'x', endpoint: env['S3_ENDPOINT'] })
+  const credentials = { accessKeyId: env['AWS_ACCESS_KEY_ID'] ?? '', secretAccessKey: env['AWS_SECRET_ACCESS_KEY'] ?? '' }
+  const ctx = createS3Context({ bucket: 'logs', key: 'x', endpoint: env['S3_ENDPOINT'], credentials })
   await createBucket(ctx).finally(() => ctx.close())
 })
 

@@ -111,7 +111,8 @@ export async function runMatrix(variants: readonly Variant[], options: MatrixOpt
         const s = summarizeOne(v, client, sink)
         options.log(
           `${prefix}: ${fmt(s.mibps)} MiB/s, ${fmt(s.cpuPerGiB)} CPU s/GiB, +${fmt(s.rssOverBaselineMiB)} MiB RSS, ` +
-            `${sink.requests} requests, ${sink.connections} connections, ≤${sink.maxInFlight} in flight`,
+            `${sink.requests} requests, ${sink.connections} connections, ≤${sink.maxInFlight} in flight, ` +
+            `sink ${fmt(sink.sinkCpuSeconds / (v.sizeBytes / GiB))} CPU s/GiB`,
         )
       }
     }

@@ -197,7 +197,7 @@ describe('resolvePartSize', () => {
     assert.equal(resolvePartSize().sizeOf(1), 6 * MiB)
     assert.equal(resolvePartSize(8 * MiB).description, 'fixed 8 MiB parts')
     assert.equal(resolvePartSize(undefined, 100 * GiB).sizeOf(1), 11 * MiB)
-    assert.equal(resolvePartSize(8 * MiB, 100 * GiB).sizeOf(1), 8 * MiB, 'partSize wins over the hint')
+    assert.equal(resolvePartSize(16 * MiB, 100 * GiB).sizeOf(1), 16 * MiB, 'partSize wins over the hint')
   })
 
   test('built-in policies are returned as they are', () => {
@@ -234,7 +234,7 @@ describe('resolvePartSize', () => {
   test('invalid policies and contradictions', () => {
     assert.throws(() => resolvePartSize({ description: 'x', sizeOf: () => 6 * MiB, maxPartSize: 6 * GiB }), /`partSize.maxPartSize`/)
     assert.throws(() => resolvePartSize({ sizeOf: () => 1 } as never), /PartSizePolicy/)
-    assert.throws(() => resolvePartSize(5 * MiB, 48 * GiB + 1), /`sizeHint` \(51539607553 bytes\) to fit in 10000 parts of fixed 5 MiB parts, which hold at most 52428800000 bytes/)
+    assert.throws(() => resolvePartSize(5 * MiB, 49 * GiB + 1), /`sizeHint` \(52613349377 bytes\) to fit in 10000 parts of fixed 5 MiB parts, which hold at most 52428800000 bytes/)
     assert.throws(() => resolvePartSize(undefined, -1), /`sizeHint`/)
     assert.throws(() => resolvePartSize(5 * GiB, MAX_OBJECT_SIZE_BYTES + 1), ObjectTooLargeError)
   })

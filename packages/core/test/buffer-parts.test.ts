@@ -1,0 +1,127 @@
+import assert from 'node:assert/strict'
+import { describe, test } from 'node:test'
+import {
+  bufferParts,
+  InvalidArgumentError,
+  MAX_OBJECT_SIZE_BYTES,
+  MAX_PARTS,
+  ObjectTooLargeError,
+  TooManyPartsError,
+  type HashFactory,
+} from '../src/index.ts'
+import { MiB, nodeSha256, pseudoRandomBytes, sha256Of } from './helpers/sources.ts'
+
+const data = pseudoRandomBytes(13 * MiB, 3)
+
+/** A Uint8Array claiming a size nobody can allocate in a test, to reach the size checks. */
+function claimingLength(byteLength: number): Uint8Array {
+  return Object.defineProperty(new Uint8Array(0), 'byteLength', { value: byteLength })
+}
+
+describe('bufferParts', () => {
+  test('splits into views of the buffer, sized for it by default', () => {
+    const parts = bufferParts(data, { hash: null })
+    assert.deepEqual(
+      parts.map((p) => [p.partNumber, p.offset, p.byteLength, p.isLast]),
+      [
+        [1, 0, 6 * MiB, false],
+        [2, 6 * MiB, 6 * MiB, false],
+        [3, 12 * MiB, MiB, true],
+      ],
+    )
+    for (const part of parts) {
+      assert.equal(part.chunks.length, 1)
+      assert.equal(part.chunks[0]!.buffer, data.buffer)
+      assert.equal(part.chunks[0]!.byteOffset, part.offset)
+      assert.equal(part.chunks[0]!.byteLength, part.byteLength)
+    }
+  })
+
+  test('hashes nothing until toPart(), then each part once', async () => {
+    let made = 0
+    const counting: HashFactory = () => {
+      made++
+      return nodeSha256()
+    }
+    const parts = bufferParts(data, { hash: counting })
+    assert.equal(made, 0)
+    const [a, b] = await Promise.all([parts[2]!.toPart(), parts[2]!.toPart()])
+    assert.equal(made, 1)
+    assert.equal(a, b)
+    assert.equal(parts[2]!.toPart(), parts[2]!.toPart(), 'memoized promise')
+    assert.deepEqual(a.sha256, sha256Of(data.subarray(12 * MiB)))
+    assert.equal(a.chunks, parts[2]!.chunks)
+    assert.deepEqual([a.partNumber, a.offset, a.byteLength, a.isLast], [3, 12 * MiB, MiB, true])
+  })
+
+  test('the default hash is SHA-256', async () => {
+    const small = data.subarray(0, 1000)
+    const [only] = bufferParts(small)
+    assert.deepEqual((await only!.toPart()).sha256, sha256Of(small))
+  })
+
+  test('hash: null → sha256 undefined', async () => {
+    assert.equal((await bufferParts(data, { hash: null })[0]!.toPart()).sha256, undefined)
+  })
+
+  test('a failed hash is retried on the next toPart()', async () => {
+    let calls = 0
+    const flaky: HashFactory = () => {
+      if (calls++ === 0) throw new Error('hasher unavailable')
+      return nodeSha256()
+    }
+    const [part] = bufferParts(data.subarray(0, 10), { hash: flaky })
+    await assert.rejects(part!.toPart(), /hasher unavailable/)
+    assert.deepEqual((await part!.toPart()).sha256, sha256Of(data.subarray(0, 10)))
+  })
+
+  test('the empty buffer → one empty last part', async () => {
+    const parts = bufferParts(new Uint8Array(0))
+    assert.equal(parts.length, 1)
+    const part = await parts[0]!.toPart()
+    assert.deepEqual([part.partNumber, part.offset, part.byteLength, part.isLast], [1, 0, 0, true])
+    assert.deepEqual(part.chunks, [])
+    assert.deepEqual(part.sha256, sha256Of())
+  })
+
+  test('an explicit partSize', () => {
+    const parts = bufferParts(data, { partSize: 5 * MiB, hash: null })
+    assert.deepEqual(
+      parts.map((p) => p.byteLength),
+      [5 * MiB, 5 * MiB, 3 * MiB],
+    )
+  })
+
+  test('exact multiples end with a full last part', () => {
+    const parts = bufferParts(data.subarray(0, 12 * MiB), { hash: null })
+    assert.deepEqual(
+      parts.map((p) => [p.byteLength, p.isLast]),
+      [
+        [6 * MiB, false],
+        [6 * MiB, true],
+      ],
+    )
+  })
+
+  test('more than 10,000 parts of an explicit partSize → TooManyPartsError before anything', () => {
+    assert.throws(() => bufferParts(claimingLength(MAX_PARTS * 5 * MiB + 1), { partSize: 5 * MiB }), (error: unknown) => {
+      assert.ok(error instanceof TooManyPartsError)
+      assert.equal(error.partNumber, MAX_PARTS + 1)
+      assert.equal(error.bytesSoFar, MAX_PARTS * 5 * MiB)
+      return true
+    })
+    assert.equal(bufferParts(claimingLength(MAX_PARTS * 5 * MiB), { partSize: 5 * MiB, hash: null }).length, MAX_PARTS)
+  })
+
+  test('over 5 TiB → ObjectTooLargeError', () => {
+    assert.throws(() => bufferParts(claimingLength(MAX_OBJECT_SIZE_BYTES + 1)), ObjectTooLargeError)
+  })
+
+  test('invalid input', () => {
+    assert.throws(() => bufferParts('bytes' as never), /Expected `bytes` to be a Uint8Array, got a string of length 5/)
+    assert.throws(() => bufferParts(new ArrayBuffer(4) as never), InvalidArgumentError)
+    assert.throws(() => bufferParts(data, { partSize: 1024 }), /`partSize`/)
+    assert.throws(() => bufferParts(data, { hash: 'sha256' as never }), /`hash`/)
+    assert.throws(() => bufferParts(data, null as never), /`options`/)
+  })
+})
