@@ -44,7 +44,9 @@ let files = [
   ...walk(join(root, 'examples/dist/test')),
   ...walk(join(root, 'bench/dist/test')),
 ].sort()
-const isIntegration = (f) => f.includes(`${join('test', 'integration')}`) || f.includes(join('examples', 'dist'))
+// Integration, fault-injection (a proxy in front of the real server) and example tests need S3.
+const isIntegration = (f) =>
+  f.includes(join('test', 'integration')) || f.includes(join('test', 'fault')) || f.includes(join('examples', 'dist')) || f.includes(join('bench', 'dist'))
 if (unitOnly) files = files.filter((f) => !isIntegration(f))
 if (selected.length > 0) files = files.filter((f) => selected.some((s) => f.includes(s.replace(/\.ts$/, ''))))
 if (files.length === 0) {

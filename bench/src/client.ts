@@ -79,6 +79,28 @@ async function prepare(config: ClientConfig): Promise<() => Promise<Outcome>> {
     }
   }
 
+  if (config.lib === 'undici') {
+    const { Agent, request } = await import('undici')
+    const agent = new Agent()
+    const body = config.mode === 'file' ? createReadStream(config.file as string) : (bodyOf() as Uint8Array | AsyncGenerator<Uint8Array, void, undefined>)
+    return async () => {
+      try {
+        const response = await request(`${config.endpoint}/${config.bucket}/${config.key}`, {
+          method: 'PUT',
+          // undici sends any (async) iterable of chunks; its request() typings only list Readable.
+          body: body as Readable,
+          headers: { 'content-length': String(config.sizeBytes) },
+          dispatcher: agent,
+        })
+        await response.body.dump()
+        if (response.statusCode !== 200) throw new Error(`raw PUT answered ${response.statusCode}`)
+        return { size: config.sizeBytes, partCount: 1, etag: undefined }
+      } finally {
+        await agent.close()
+      }
+    }
+  }
+
   const { S3Client } = await import('@aws-sdk/client-s3')
   const { Upload } = await import('@aws-sdk/lib-storage')
   // lib-storage as users get it: client-s3's defaults, including requestChecksumCalculation

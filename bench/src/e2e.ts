@@ -33,7 +33,7 @@ const { values: args } = parseArgs({
     modes: { type: 'string', default: 'stream,buffer,file' },
     sources: { type: 'string', default: 'views,fresh' },
     payloads: { type: 'string', default: 'sha256,unsigned' },
-    libs: { type: 'string', default: 'partstream,lib-storage' },
+    libs: { type: 'string', default: 'partstream,lib-storage,undici' },
     'part-size': { type: 'string', default: '6' },
     chunk: { type: 'string', default: '64' },
     pool: { type: 'string', default: '16' },
@@ -58,7 +58,7 @@ const concurrencies = intList(args.concurrency, 'concurrency')
 let modes = enumList<Mode>(args.modes, 'modes', ['stream', 'buffer', 'file'])
 const sources = enumList<ChunkSource>(args.sources, 'sources', ['views', 'fresh'])
 const payloads = enumList<Exclude<Payload, 'default'>>(args.payloads, 'payloads', ['sha256', 'unsigned'])
-const libs = enumList<Library>(args.libs, 'libs', ['partstream', 'lib-storage'])
+const libs = enumList<Library>(args.libs, 'libs', ['partstream', 'lib-storage', 'undici'])
 const partSizeBytes = Math.round(positiveNumber(args['part-size'], 'part-size') * MiB)
 const chunkBytes = Math.round(positiveNumber(args.chunk, 'chunk') * KiB)
 const poolBytes = Math.round(positiveNumber(args.pool, 'pool') * MiB)
@@ -88,7 +88,9 @@ for (const mode of modes) {
   for (const source of mode === 'stream' ? sources : [undefined]) {
     for (const concurrency of concurrencies) {
       for (const lib of libs) {
-        for (const payload of lib === 'partstream' ? payloads : (['default'] as const)) {
+        // The raw PUT is one request: it sits in the cell of the lowest concurrency.
+        if (lib === 'undici' && concurrency !== Math.min(...concurrencies)) continue
+        for (const payload of lib === 'partstream' ? payloads : lib === 'undici' ? (['none'] as const) : (['default'] as const)) {
           variants.push({ lib, mode, source, concurrency, payload, sizeBytes })
         }
       }
@@ -144,9 +146,9 @@ for (const r of results) {
   }
   const failed = r.failures.length > 0 ? ` (${r.failures.length} failed)` : ''
   rows.push([
-    v.lib + failed,
+    (v.lib === 'undici' ? 'undici PUT (ceiling)' : v.lib) + failed,
     modeLabel(v),
-    String(v.concurrency),
+    v.lib === 'undici' ? '1' : String(v.concurrency),
     v.payload === 'default' ? 'default (sha256 + crc32)' : v.payload,
     s.runs === 0 ? 'failed' : `${fmt(s.mibps.median)} [${fmt(s.mibps.min)}–${fmt(s.mibps.max)}]`,
     fmt(s.cpuPerGiB),
@@ -178,6 +180,8 @@ const lines = [
     '(generating the source chunks included; it is the same work for both libraries). Peak RSS Δ: the client process\'s peak RSS ' +
     '(max of 10 ms samples and VmHWM) minus its RSS after imports and source preparation; every upload runs in a fresh process. ' +
     'Requests and connections: as counted by the sink.',
+  '- undici PUT (ceiling): the same source sent as one raw PUT with undici: no signing, no hashing, no parts. ' +
+    'It is what this machine, loopback and sink allow one request at a time; it is not an uploader.',
   '- stream: an async generator of chunks (lib-storage gets `Readable.from(generator)`, the documented way to pass one). ' +
     'stream/views: views cycling through one preallocated ' +
     `${formatSize(poolBytes)} buffer (partstream is given \`maxViewOverhead: Infinity\`, since that buffer is resident anyway); ` +

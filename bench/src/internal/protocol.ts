@@ -4,13 +4,14 @@
  * (one fresh process per upload, so its peak RSS belongs to that upload alone).
  */
 
-export type Library = 'partstream' | 'lib-storage'
+/** `undici`: one raw PUT of the whole object, unsigned and unhashed: the ceiling of this machine and sink. */
+export type Library = 'partstream' | 'lib-storage' | 'undici'
 /** `stream`: an async generator of chunks; `buffer`: one `Uint8Array`; `file`: a file on disk. */
 export type Mode = 'stream' | 'buffer' | 'file'
 /** Where stream chunks come from: views of one preallocated buffer, or a fresh allocation each. */
 export type ChunkSource = 'views' | 'fresh'
-/** partstream's `payload` option; lib-storage always runs with its defaults (`default`). */
-export type Payload = 'sha256' | 'unsigned' | 'default'
+/** partstream's `payload` option; lib-storage always runs with its defaults (`default`); the raw PUT has `none`. */
+export type Payload = 'sha256' | 'unsigned' | 'default' | 'none'
 
 /** One measured upload, handed to `client.js` as JSON in argv[2]. */
 export interface ClientConfig {

@@ -14,6 +14,8 @@ import type { HashFactory, Part, PartSizePolicy } from './types.ts'
  * One part of an in-memory buffer: the {@link Part} fields except `sha256`, which `toPart()`
  * computes on demand, so an uploader can hash several parts concurrently (or in workers) and
  * never hashes a part it does not send.
+ * @example
+ * const part: Part = await bufferParts(bytes)[0]!.toPart()
  */
 export interface BufferPart {
   /** 1-based part number. */
@@ -33,7 +35,11 @@ export interface BufferPart {
   toPart(): Promise<Part>
 }
 
-/** Options of {@link bufferParts}. */
+/**
+ * Options of {@link bufferParts}.
+ * @example
+ * bufferParts(bytes, { partSize: 8 * 1024 * 1024, hash: nodeSha256 })
+ */
 export interface BufferPartsOptions {
   /**
    * Part size in bytes (a fixed size), or a `PartSizePolicy`.

@@ -26,7 +26,8 @@ export async function uploadFile(path: string | URL, target: UploadTarget, optio
     const stats = await file.stat()
     if (!stats.isFile()) throw new SourceChangedError(`Expected a regular file at ${String(path)}.`)
     const size = stats.size
-    const policy = resolvePartSize(options.partSize, options.sizeHint ?? size)
+    // An explicit partSize is taken as is: a file too large for it fails below with TooManyPartsError.
+    const policy = resolvePartSize(options.partSize, options.partSize === undefined ? size : undefined)
     const plan = planParts(size, policy.sizeOf.bind(policy), policy.description)
     const hash = options.payload === 'unsigned' ? null : (options.hash ?? defaultHash)
     const controller = new AbortController()

@@ -105,7 +105,7 @@ export function startIdleWatchdog(idleTimeoutMs: number, parent: AbortSignal | u
 export const BODY_SLICE_BYTES: number = 1024 * 1024
 
 /** The chunks as ≤ 1 MiB views, touching the watchdog as each one is pulled by undici. */
-export function* watchedBody(chunks: readonly Uint8Array[], watchdog: IdleWatchdog): Generator<Uint8Array, void, undefined> {
+export function* watchedBody(chunks: Iterable<Uint8Array>, watchdog: IdleWatchdog): Generator<Uint8Array, void, undefined> {
   for (const chunk of chunks) {
     for (let offset = 0; offset < chunk.byteLength; offset += BODY_SLICE_BYTES) {
       watchdog.touch('sending the request body')

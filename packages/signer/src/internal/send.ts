@@ -3,6 +3,7 @@ import type { S3Context } from '../context.ts'
 import { S3ResponseError, type S3ErrorContext } from '../errors.ts'
 import { backoffMs, isRetryableNetworkError, isRetryableStatus } from '../retry.ts'
 import { encodeQueryComponent } from './endpoint.ts'
+import { gatherSmallChunks, worthGathering } from './coalesce.ts'
 import { BODY_SLICE_BYTES, startIdleWatchdog, watchedBody, type IdleWatchdog } from './idle-watchdog.ts'
 import { sleep } from './sleep.ts'
 import { isErrorDocument, xmlText } from './xml.ts'
@@ -179,7 +180,8 @@ function requestBody(body: S3Request['body'], watchdog: IdleWatchdog): Uint8Arra
     return body.byteLength <= BODY_SLICE_BYTES ? body : watchedBody([body], watchdog)
   }
   if (body.length === 1 && (body[0] as Uint8Array).byteLength <= BODY_SLICE_BYTES) return body[0] as Uint8Array
-  return watchedBody(body, watchdog)
+  // Runs of tiny chunks (a line per chunk) are gathered into 64 KiB writes; see coalesce.ts.
+  return watchedBody(worthGathering(body) ? gatherSmallChunks(body) : body, watchdog)
 }
 
 /** Reads a response body as UTF-8, touching the watchdog per chunk; stops after `maxChars`. */

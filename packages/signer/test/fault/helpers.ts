@@ -140,3 +140,8 @@ export function prng(seed: number): () => number {
 export function activeTimers(): number {
   return process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length
 }
+
+/** `data` as views of `size` bytes (the last one shorter). */
+export function* fixedChunks(data: Uint8Array, size: number): Generator<Uint8Array> {
+  for (let offset = 0; offset < data.byteLength; offset += size) yield data.subarray(offset, offset + size)
+}

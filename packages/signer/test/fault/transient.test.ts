@@ -1,0 +1,389 @@
+// Faults injected between the client and the real S3 server (Ceph RGW) by the fault proxy:
+// transient ones must be retried until the object is intact (read back and compared by SHA-256),
+// permanent ones must surface as an S3ResponseError and leave no multipart upload behind.
+import assert from 'node:assert/strict'
+import { createHash } from 'node:crypto'
+import { before, describe, test } from 'node:test'
+import { Agent } from 'undici'
+import {
+  abortMultipartUpload,
+  createMultipartUpload,
+  createS3Context,
+  listParts,
+  S3ResponseError,
+  upload,
+  uploadPart,
+  type UploadOptions,
+  type UploadProgress,
+} from '../../src/index.ts'
+import { createBucket, getObject, openUploads, randomChunks, randomData, s3Env, sha256, target } from '../integration/s3.ts'
+import { activeTimers, failOnUnhandledRejections, fixedChunks, trackedSource } from './helpers.ts'
+import { FAULTS, startFaultProxy, type Fault, type FaultProxy, type FaultRule, type LoggedRequest, type RequestKind } from './proxy.ts'
+
+failOnUnhandledRejections()
+
+const MiB = 1024 * 1024
+/** Tiny backoff: retries are exercised, not waited for. */
+const FAST: UploadOptions = { retry: { attempts: 5, baseDelayMs: 1 }, partSize: 5 * MiB }
+/** For stall cases: the stalled attempt is given up after this long (each stall costs it once). */
+const STALL_IDLE_MS = 1000
+const TEST = { timeout: 60_000 }
+
+let bucket: string
+before(async () => {
+  bucket = await createBucket('fault')
+})
+
+async function withProxy<T>(rules: readonly FaultRule[], fn: (proxy: FaultProxy) => Promise<T>): Promise<T> {
+  const proxy = await startFaultProxy(s3Env().endpoint, rules)
+  try {
+    return await fn(proxy)
+  } finally {
+    await proxy.close()
+  }
+}
+
+function show(requests: readonly LoggedRequest[]): string {
+  return requests.map((r) => `#${r.seq} ${r.kind}${r.partNumber === undefined ? '' : ` part ${r.partNumber}`} ${r.fault ?? ''}→${r.outcome}${r.upstreamStatus === undefined ? '' : ` (upstream ${r.upstreamStatus})`}`).join('\n')
+}
+
+const ok = (r: LoggedRequest): boolean => typeof r.outcome === 'number' && r.outcome >= 200 && r.outcome < 300 && r.fault === undefined
+
+/** The faulted request of `kind` was followed by a successful one of the same kind (and part). */
+function assertRetried(proxy: FaultProxy, kind: RequestKind, partNumber?: number): void {
+  const requests = proxy.requests(kind, partNumber)
+  const faulted = requests.findIndex((r) => r.fault !== undefined)
+  assert.ok(faulted >= 0, `a ${kind} was faulted:\n${show(proxy.log)}`)
+  assert.ok(requests.slice(faulted + 1).some(ok), `the faulted ${kind} was retried and succeeded:\n${show(proxy.log)}`)
+}
+
+let seed = 0
+/** Uploads `size` random bytes through a proxy with `rules`, then GETs the object and compares. */
+async function roundTrip(
+  name: string,
+  rules: readonly FaultRule[],
+  { size = 11 * MiB, options = {} }: { size?: number; options?: UploadOptions } = {},
+) {
+  const key = `transient/${name}`
+  return withProxy(rules, async (proxy) => {
+    const data = randomData(size, ++seed)
+    const { source, state } = trackedSource(randomChunks(data, 512 * 1024, seed))
+    const events: UploadProgress[] = []
+    const result = await upload(source, { ...target(bucket, key), endpoint: proxy.endpoint }, {
+      ...FAST,
+      onProgress: (e) => events.push(e),
+      ...options,
+    })
+    assert.equal(result.size, size)
+    assert.ok(state.finished.settled, 'the source finally ran')
+    const back = await getObject(bucket, key)
+    assert.equal(back.byteLength, size)
+    assert.equal(sha256(back), sha256(data), 'the object read back is the data sent')
+    assert.deepEqual(await openUploads(bucket, key), [], 'no multipart upload left open')
+    return { result, proxy, events }
+  })
+}
+
+const transientFaults: Array<[string, Fault]> = [
+  ['500 InternalError', FAULTS.internalError],
+  ['503 SlowDown', FAULTS.slowDown],
+  ['connection reset', { type: 'reset', afterBytes: 0 }],
+]
+
+describe('transient faults on each request kind are retried; the object is intact', () => {
+  for (const [name, fault] of transientFaults) {
+    test(`CreateMultipartUpload: ${name}`, TEST, async () => {
+      const { proxy } = await roundTrip(`create-${name}`, [{ kind: 'CreateMultipartUpload', fault }])
+      assertRetried(proxy, 'CreateMultipartUpload')
+    })
+  }
+  test('CreateMultipartUpload: stall → idle timeout → retried', TEST, async () => {
+    const { proxy } = await roundTrip('create-stall', [{ kind: 'CreateMultipartUpload', fault: FAULTS.stall }], {
+      options: { idleTimeoutMs: STALL_IDLE_MS },
+    })
+    assertRetried(proxy, 'CreateMultipartUpload')
+  })
+
+  test('UploadPart: the 2nd UploadPart answers 500 InternalError', TEST, async () => {
+    const { proxy, events } = await roundTrip('part-2nd-500', [{ kind: 'UploadPart', nth: 2, fault: FAULTS.internalError }])
+    const second = proxy.requests('UploadPart')[1]
+    assert.equal(second?.outcome, 500)
+    assertRetried(proxy, 'UploadPart', second?.partNumber)
+    const retried = events.filter((e) => e.type === 'part-retried')
+    assert.equal(retried.length, 1)
+    assert.equal(retried[0]?.type === 'part-retried' && retried[0].error.statusCode, 500)
+  })
+  test('UploadPart: every UploadPart of part 3 answers 503 SlowDown for 2 attempts', TEST, async () => {
+    const { proxy } = await roundTrip('part3-slowdown-x2', [{ kind: 'UploadPart', partNumber: 3, times: 2, fault: FAULTS.slowDown }])
+    assert.deepEqual(
+      proxy.requests('UploadPart', 3).map((r) => r.outcome),
+      [503, 503, 200],
+    )
+  })
+  for (const [name, fault] of [
+    ['429 TooManyRequests', FAULTS.tooManyRequests],
+    ['400 RequestTimeout', FAULTS.requestTimeout],
+    ['503 ServiceUnavailable', FAULTS.serviceUnavailable],
+  ] as const) {
+    test(`UploadPart: ${name}`, TEST, async () => {
+      const { proxy } = await roundTrip(`part-${name}`, [{ kind: 'UploadPart', partNumber: 1, fault }])
+      assertRetried(proxy, 'UploadPart', 1)
+    })
+  }
+  test('UploadPart: connection reset after 1 MiB of the body', TEST, async () => {
+    const { proxy } = await roundTrip('part-reset-mid-body', [{ kind: 'UploadPart', partNumber: 2, fault: { type: 'reset', afterBytes: MiB } }])
+    const [first] = proxy.requests('UploadPart', 2)
+    assert.equal(first?.outcome, 'reset')
+    assert.ok(first.bodyBytes >= MiB && first.bodyBytes < 5 * MiB, `reset mid-body (${first.bodyBytes} bytes in)`)
+    assertRetried(proxy, 'UploadPart', 2)
+  })
+  test('UploadPart: stall after the body (no response headers) → idle timeout → retried', TEST, async () => {
+    const { proxy } = await roundTrip('part-stall', [{ kind: 'UploadPart', partNumber: 2, fault: FAULTS.stall }], {
+      options: { idleTimeoutMs: STALL_IDLE_MS },
+    })
+    assert.equal(proxy.requests('UploadPart', 2)[0]?.outcome, 'stalled')
+    assertRetried(proxy, 'UploadPart', 2)
+  })
+  test('UploadPart: the server stops reading the body → idle timeout → retried', TEST, async () => {
+    const { proxy } = await roundTrip('part-stall-mid-body', [{ kind: 'UploadPart', partNumber: 2, fault: { type: 'stall', afterBytes: 256 * 1024 } }], {
+      options: { idleTimeoutMs: STALL_IDLE_MS },
+    })
+    assertRetried(proxy, 'UploadPart', 2)
+  })
+
+  for (const [name, fault] of [...transientFaults, ['connection reset mid-body', { type: 'reset', afterBytes: 10 }] as [string, Fault]]) {
+    test(`CompleteMultipartUpload: ${name}`, TEST, async () => {
+      const { proxy, result } = await roundTrip(`complete-${name}`, [{ kind: 'CompleteMultipartUpload', fault }])
+      assertRetried(proxy, 'CompleteMultipartUpload')
+      assert.match(result.etag, /^[0-9a-f]{32}-3$/)
+    })
+  }
+  test('CompleteMultipartUpload: stall → idle timeout → retried', TEST, async () => {
+    const { proxy } = await roundTrip('complete-stall', [{ kind: 'CompleteMultipartUpload', fault: FAULTS.stall }], {
+      options: { idleTimeoutMs: STALL_IDLE_MS },
+    })
+    assertRetried(proxy, 'CompleteMultipartUpload')
+  })
+  test('CompleteMultipartUpload: 200 with an <Error> body (not committed) → retried', TEST, async () => {
+    const { proxy } = await roundTrip('complete-200-error', [{ kind: 'CompleteMultipartUpload', fault: { type: 'error-in-200', forward: false } }])
+    const [first] = proxy.requests('CompleteMultipartUpload')
+    assert.equal(first?.outcome, 200, 'the failure came as a 200')
+    assertRetried(proxy, 'CompleteMultipartUpload')
+  })
+
+  /**
+   * The Complete reached the server and committed the object, but the client never learned it:
+   * the retry finds no upload (NoSuchUpload) and the object is confirmed with HeadObject.
+   */
+  function assertReconciled(proxy: FaultProxy, result: { etag: string }, partCount: number): void {
+    const completes = proxy.requests('CompleteMultipartUpload')
+    assert.equal(completes[0]?.upstreamStatus, 200, `the first Complete committed upstream:\n${show(proxy.log)}`)
+    assert.ok(completes.length >= 2, `Complete was retried:\n${show(proxy.log)}`)
+    const retry = completes[1] as LoggedRequest
+    if (retry.outcome === 404) {
+      // The retry is NoSuchUpload: HeadObject must come after it.
+      assert.ok(
+        proxy.log.some((r) => r.kind === 'HeadObject' && r.seq > retry.seq && ok(r)),
+        `HeadObject reconciled the lost answer:\n${show(proxy.log)}`,
+      )
+    } else {
+      assert.equal(retry.outcome, 200, 'a server that repeats the answer is fine too')
+    }
+    assert.match(result.etag, new RegExp(`^[0-9a-f]{32}-${partCount}$`))
+  }
+  test('CompleteMultipartUpload: 200 with an <Error> body after it committed → NoSuchUpload → reconciled', TEST, async () => {
+    const { proxy, result } = await roundTrip('complete-200-error-committed', [
+      { kind: 'CompleteMultipartUpload', fault: { type: 'error-in-200', forward: true } },
+    ])
+    assertReconciled(proxy, result, 3)
+  })
+  test('CompleteMultipartUpload: answer lost after it committed → NoSuchUpload → reconciled', TEST, async () => {
+    const { proxy, result } = await roundTrip('complete-drop-response', [{ kind: 'CompleteMultipartUpload', fault: FAULTS.dropResponse }])
+    assert.equal(proxy.requests('CompleteMultipartUpload')[0]?.outcome, 'dropped')
+    assertReconciled(proxy, result, 3)
+  })
+
+  for (const [name, fault] of [
+    ...transientFaults,
+    ['connection reset mid-body', { type: 'reset', afterBytes: 100 * 1024 }],
+    ['the server stops reading the body', { type: 'stall', afterBytes: 64 * 1024 }],
+  ] as Array<[string, Fault]>) {
+    test(`PutObject: ${name}`, TEST, async () => {
+      const { proxy, result } = await roundTrip(`put-${name}`, [{ kind: 'PutObject', fault }], {
+        size: 3 * MiB + 3,
+        options: { idleTimeoutMs: STALL_IDLE_MS },
+      })
+      assert.equal(result.partCount, 1)
+      assertRetried(proxy, 'PutObject')
+    })
+  }
+  test('PutObject of an empty object: 503 SlowDown', TEST, async () => {
+    const { proxy, result } = await roundTrip('put-empty', [{ kind: 'PutObject', fault: FAULTS.slowDown }], { size: 0 })
+    assert.equal(result.size, 0)
+    assertRetried(proxy, 'PutObject')
+  })
+
+  // RGW's Complete answer has an empty ETag, so upload() reads it with HeadObject.
+  for (const [name, fault] of [...transientFaults, ['stall', FAULTS.stall]] as Array<[string, Fault]>) {
+    test(`HeadObject: ${name}`, TEST, async () => {
+      const { proxy } = await roundTrip(`head-${name}`, [{ kind: 'HeadObject', fault }], {
+        size: 6 * MiB,
+        options: { idleTimeoutMs: STALL_IDLE_MS },
+      })
+      assertRetried(proxy, 'HeadObject')
+    })
+  }
+
+  test('ListParts: 503 SlowDown, then a connection reset', TEST, async () => {
+    await withProxy([], async (proxy) => {
+      const ctx = createS3Context({ ...target(bucket, 'transient/list-parts'), endpoint: proxy.endpoint }, { retry: { attempts: 3, baseDelayMs: 1 } })
+      try {
+        const uploadId = await createMultipartUpload(ctx)
+        const body = new TextEncoder().encode('one small part')
+        const etag = await uploadPart(ctx, uploadId, {
+          partNumber: 1,
+          chunks: [body],
+          byteLength: body.byteLength,
+          sha256: createHash('sha256').update(body).digest(),
+        })
+        proxy.addRule({ kind: 'ListParts', nth: 1, fault: FAULTS.slowDown })
+        proxy.addRule({ kind: 'ListParts', nth: 2, fault: { type: 'reset', afterBytes: 0 } })
+        assert.deepEqual(await listParts(ctx, uploadId), [etag])
+        assert.deepEqual(
+          proxy.requests('ListParts').map((r) => r.outcome),
+          [503, 'reset', 200],
+        )
+        await abortMultipartUpload(ctx, uploadId)
+      } finally {
+        await ctx.close()
+      }
+      assert.deepEqual(await openUploads(bucket, 'transient/list-parts'), [])
+    })
+  })
+
+  test('a send-side stall is caught with a user dispatcher too (no undici timeouts: the watchdog)', TEST, async () => {
+    // undici's defaults: 300 s headers and body timeouts. Only our per-attempt watchdog can
+    // notice a server that stopped reading within the test's time.
+    const dispatcher = new Agent()
+    try {
+      const { proxy } = await roundTrip('user-dispatcher-stall', [{ kind: 'UploadPart', partNumber: 1, fault: { type: 'stall', afterBytes: 128 * 1024 } }], {
+        options: { dispatcher, idleTimeoutMs: STALL_IDLE_MS },
+      })
+      assertRetried(proxy, 'UploadPart', 1)
+    } finally {
+      await dispatcher.close()
+    }
+  })
+
+  test('no timer is left behind once an upload with retries, stalls and backoff settles', TEST, async () => {
+    const before = activeTimers()
+    await roundTrip('timers', [
+      { kind: 'UploadPart', partNumber: 1, fault: FAULTS.stall },
+      { kind: 'UploadPart', partNumber: 2, fault: FAULTS.slowDown },
+      { kind: 'CompleteMultipartUpload', fault: FAULTS.internalError },
+    ], { options: { idleTimeoutMs: STALL_IDLE_MS, retry: { attempts: 5, baseDelayMs: 20 } } })
+    assert.equal(activeTimers(), before)
+  })
+})
+
+describe('AbortMultipartUpload after a failure: transient faults are retried, nothing is left open', () => {
+  for (const [name, fault] of [
+    ...transientFaults,
+    ['stall', FAULTS.stall],
+    ['answer lost after it aborted', FAULTS.dropResponse],
+  ] as Array<[string, Fault]>) {
+    test(`AbortMultipartUpload: ${name}`, TEST, async () => {
+      const key = `abort-op/${name}`
+      await withProxy([{ kind: 'AbortMultipartUpload', fault }], async (proxy) => {
+        const boom = new Error('the source failed')
+        // 256 KiB chunks: the source fails after 6 MiB, once part 1 is on its way.
+        const { source, state } = trackedSource(fixedChunks(randomData(12 * MiB, 5), 256 * 1024), { throwAt: 24, error: boom })
+        await assert.rejects(
+          upload(source, { ...target(bucket, key), endpoint: proxy.endpoint }, { ...FAST, idleTimeoutMs: STALL_IDLE_MS }),
+          (e) => e === boom,
+        )
+        assert.ok(state.finished.settled)
+        const aborts = proxy.requests('AbortMultipartUpload')
+        assert.ok(aborts.length >= 2, `Abort was retried:\n${show(proxy.log)}`)
+        const last = aborts.at(-1) as LoggedRequest
+        // A retry after a lost answer finds the upload gone (404 NoSuchUpload): that counts as done.
+        assert.ok(last.outcome === 204 || last.outcome === 404, `last Abort → ${last.outcome}`)
+      })
+      assert.deepEqual(await openUploads(bucket, key), [])
+    })
+  }
+})
+
+describe('permanent failures: S3ResponseError, upload aborted, source closed', () => {
+  async function failing(name: string, rules: readonly FaultRule[], options: UploadOptions) {
+    const key = `permanent/${name}`
+    return withProxy(rules, async (proxy) => {
+      const { source, state } = trackedSource(randomChunks(randomData(16 * MiB, 9), 512 * 1024, 9))
+      let created: string | undefined
+      const events: UploadProgress[] = []
+      const error = await upload(source, { ...target(bucket, key), endpoint: proxy.endpoint }, {
+        ...FAST,
+        ...options,
+        onProgress: (e) => {
+          events.push(e)
+          if (e.type === 'upload-created') created = e.uploadId
+        },
+      }).then(
+        () => assert.fail('the upload should fail'),
+        (e: unknown) => e,
+      )
+      assert.ok(error instanceof S3ResponseError, `S3ResponseError, got ${String(error)}`)
+      assert.ok(state.finished.settled, 'the source finally ran')
+      assert.equal(typeof created, 'string')
+      assert.equal(error.uploadId, created)
+      const aborts = proxy.requests('AbortMultipartUpload')
+      assert.deepEqual(aborts.map((r) => r.outcome), [204], 'AbortMultipartUpload was sent once')
+      assert.deepEqual(await openUploads(bucket, key), [])
+      return { error, proxy, events }
+    })
+  }
+
+  test('a part that answers 500 every time: every attempt is used, then the error names the part', TEST, async () => {
+    const { error, proxy, events } = await failing('part-500', [{ kind: 'UploadPart', partNumber: 2, times: Infinity, fault: FAULTS.internalError }], {
+      retry: { attempts: 3, baseDelayMs: 1 },
+    })
+    assert.equal(error.code, 'ERR_PARTSTREAM_S3')
+    assert.equal(error.operation, 'UploadPart')
+    assert.equal(error.partNumber, 2)
+    assert.equal(error.attempt, 3)
+    assert.equal(error.statusCode, 500)
+    assert.equal(error.s3Code, 'InternalError')
+    assert.equal(error.requestId, `fault-proxy-${proxy.requests('UploadPart', 2).at(-1)?.seq}`)
+    assert.deepEqual(proxy.requests('UploadPart', 2).map((r) => r.outcome), [500, 500, 500])
+    assert.deepEqual(
+      events.filter((e) => e.type === 'part-retried').map((e) => e.type === 'part-retried' && [e.partNumber, e.attempt]),
+      [[2, 1], [2, 2]],
+    )
+    // Nothing is sent after the Abort.
+    assert.equal(proxy.log.at(-1)?.kind, 'AbortMultipartUpload')
+  })
+
+  test('a part that stalls every time: statusCode 0 with the idle timeout as cause', TEST, async () => {
+    const { error, proxy } = await failing('part-stall', [{ kind: 'UploadPart', partNumber: 1, times: Infinity, fault: FAULTS.stall }], {
+      retry: { attempts: 2, baseDelayMs: 1 },
+      idleTimeoutMs: 500,
+      concurrency: 1,
+    })
+    assert.equal(error.statusCode, 0)
+    assert.equal(error.partNumber, 1)
+    assert.equal(error.attempt, 2)
+    const cause = error.cause as { code?: string }
+    assert.ok(cause.code === 'ERR_PARTSTREAM_TIMEOUT' || cause.code === 'UND_ERR_HEADERS_TIMEOUT', `timeout cause, got ${cause.code}`)
+    assert.equal(proxy.requests('UploadPart', 1).length, 2)
+  })
+
+  for (const [status, code] of [[403, 'AccessDenied'], [501, 'NotImplemented'], [400, 'InvalidDigest']] as const) {
+    test(`${status} ${code} is not retried`, TEST, async () => {
+      const { error, proxy } = await failing(`no-retry-${status}`, [{ kind: 'UploadPart', partNumber: 1, fault: { type: 'error', status, code } }], {})
+      assert.equal(error.statusCode, status)
+      assert.equal(error.s3Code, code)
+      assert.equal(error.attempt, 1)
+      assert.equal(proxy.requests('UploadPart', 1).length, 1)
+    })
+  }
+})
