@@ -143,6 +143,7 @@ async function main(): Promise<ClientResult> {
     if (m.arrayBuffers > peakArrayBuffers) peakArrayBuffers = m.arrayBuffers
   }, config.sampleMs)
   const cpu0 = process.cpuUsage()
+  const startUs = Number(process.hrtime.bigint() / 1000n)
   const t0 = performance.now()
   let outcome: Outcome
   try {
@@ -151,6 +152,7 @@ async function main(): Promise<ClientResult> {
     clearInterval(timer)
   }
   const seconds = (performance.now() - t0) / 1000
+  const endUs = Number(process.hrtime.bigint() / 1000n)
   const cpu = process.cpuUsage(cpu0)
   const end = process.memoryUsage()
   peakRss = Math.max(peakRss, end.rss)
@@ -169,6 +171,8 @@ async function main(): Promise<ClientResult> {
     samples,
     baselineArrayBuffersBytes: base.arrayBuffers,
     peakArrayBuffersBytes: peakArrayBuffers,
+    startUs,
+    endUs,
     size: outcome.size,
     partCount: outcome.partCount,
     etag: outcome.etag,

@@ -51,6 +51,9 @@ export interface ClientSuccess {
   /** `process.memoryUsage().arrayBuffers`: bytes held in ArrayBuffers (the input chunks, part buffers). */
   readonly baselineArrayBuffersBytes: number
   readonly peakArrayBuffersBytes: number
+  /** `process.hrtime` (µs, monotonic: the clock of V8 CPU profiles) when the upload started and ended. */
+  readonly startUs: number
+  readonly endUs: number
   readonly size: number
   readonly partCount: number | undefined
   readonly etag: string | undefined

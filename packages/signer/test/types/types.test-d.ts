@@ -1,0 +1,102 @@
+/**
+ * Type tests: checked by `tsc -p packages/signer/test/types` (part of `pnpm typecheck`), never run.
+ * Each `@ts-expect-error` must fail to compile without it.
+ */
+import { Readable } from 'node:stream'
+import {
+  PartstreamError,
+  S3ResponseError,
+  upload,
+  uploadFile,
+  uploadPart,
+  type S3Context,
+  type UploadOptions,
+  type UploadProgress,
+  type UploadResult,
+  type UploadTarget,
+} from '../../src/index.ts'
+
+declare const target: UploadTarget
+declare const ctx: S3Context
+
+async function* gen(): AsyncGenerator<Uint8Array> {
+  yield new Uint8Array(1)
+}
+
+// Every source kind a user has.
+const r1: Promise<UploadResult> = upload(gen(), target)
+upload([new Uint8Array(1)], target)
+upload(new Uint8Array(10), target)
+upload(new ReadableStream<Uint8Array>(), target)
+upload(Readable.from([Buffer.from('x')]), target)
+uploadFile('/tmp/x', target)
+uploadFile(new URL('file:///tmp/x'), target)
+// @ts-expect-error strings must be encoded first
+upload('text', target)
+// @ts-expect-error a stream of strings is not bytes
+upload(['a', 'b'], target)
+
+// Every option accepts undefined (exactOptionalPropertyTypes callers).
+const allUndefined: UploadOptions = {
+  partSize: undefined,
+  sizeHint: undefined,
+  concurrency: undefined,
+  signal: undefined,
+  hash: undefined,
+  payload: undefined,
+  leavePartsOnError: undefined,
+  onProgress: undefined,
+  maxViewOverhead: undefined,
+  retry: undefined,
+  dispatcher: undefined,
+  now: undefined,
+  idleTimeoutMs: undefined,
+  contentType: undefined,
+  metadata: undefined,
+}
+void allUndefined
+// @ts-expect-error payload is a closed set
+upload(gen(), target, { payload: 'streaming' })
+// @ts-expect-error retry is an object or false
+upload(gen(), target, { retry: true })
+
+// Progress events are a discriminated union.
+upload(gen(), target, {
+  onProgress: (e: UploadProgress) => {
+    if (e.type === 'part-acked') {
+      const n: number = e.bytesAcked
+      void n
+    }
+    if (e.type === 'upload-created') {
+      const id: string = e.uploadId
+      void id
+    }
+    // @ts-expect-error only part-retried carries an error
+    void (e.type === 'done' && e.error)
+  },
+})
+
+// Targets: bucket and key are required; credentials can be a provider.
+// @ts-expect-error key is required
+const noKey: UploadTarget = { bucket: 'b' }
+void noKey
+const withProvider: UploadTarget = {
+  bucket: 'b',
+  key: 'k',
+  credentials: async () => ({ accessKeyId: 'a', secretAccessKey: 's' }),
+}
+void withProvider
+
+// Errors share the core base class; S3 errors expose their fields.
+declare const e: unknown
+if (e instanceof S3ResponseError) {
+  const s: number = e.statusCode
+  void s
+}
+if (e instanceof PartstreamError) void e.code
+
+// The low-level operation takes a Part-shaped body.
+uploadPart(ctx, 'upload-id', { partNumber: 1, chunks: [new Uint8Array(1)], byteLength: 1, sha256: undefined })
+// @ts-expect-error partNumber is required
+uploadPart(ctx, 'upload-id', { chunks: [], byteLength: 0, sha256: undefined })
+void r1
