@@ -5,7 +5,7 @@
  * "(concurrency + 1) × partSize + one chunk".
  *
  *   node dist/src/memory.js                  1 GiB and 8 GiB; stream/fresh and file; c = 1, 4, 16
- *   node dist/src/memory.js --quick          16 and 64 MiB (CI)
+ *   node dist/src/memory.js --quick          16 and 64 MiB, c = 1 and 4 (CI)
  *   --sizes <MiB,…> --concurrency 1,4,16 --modes stream,file --sources fresh,views
  *   --libs partstream,lib-storage (default partstream) --runs N --pin --part-size <MiB> --chunk <KiB>
  *   --out <dir> | --no-write
@@ -26,7 +26,7 @@ const { values: args } = parseArgs({
     runs: { type: 'string', default: '1' },
     quick: { type: 'boolean', default: false },
     pin: { type: 'boolean', default: false },
-    concurrency: { type: 'string', default: '1,4,16' },
+    concurrency: { type: 'string' },
     modes: { type: 'string', default: 'stream,file' },
     sources: { type: 'string', default: 'fresh' },
     libs: { type: 'string', default: 'partstream' },
@@ -40,7 +40,7 @@ const { values: args } = parseArgs({
 const quick = args.quick
 const sizes = intList(args.sizes ?? (quick ? '16,64' : '1024,8192'), 'sizes').map((n) => n * MiB)
 const runs = positiveNumber(args.runs, 'runs')
-const concurrencies = intList(args.concurrency, 'concurrency')
+const concurrencies = intList(args.concurrency ?? (quick ? '1,4' : '1,4,16'), 'concurrency')
 let modes = enumList<Mode>(args.modes, 'modes', ['stream', 'file'] as Mode[])
 const sources = enumList<ChunkSource>(args.sources, 'sources', ['views', 'fresh'])
 const libs = enumList<Library>(args.libs, 'libs', ['partstream', 'lib-storage'])

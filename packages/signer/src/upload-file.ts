@@ -1,6 +1,6 @@
 import { open, type FileHandle } from 'node:fs/promises'
 import { MAX_PARTS, TooManyPartsError, resolvePartSize, type Hasher, type Part } from '@partstream/core'
-import { createS3Context, type S3Context, type UploadTarget } from './context.ts'
+import { createS3Context, type UploadTarget } from './context.ts'
 import { SourceChangedError } from './errors.ts'
 import { defaultHash } from './internal/hash.ts'
 import { runUpload } from './internal/run-upload.ts'
