@@ -11,6 +11,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 export CEPH_DIR=${CEPH_DIR:-/tmp/partstream-ceph}
 export RGW_PORT=${RGW_PORT:-7480}
 export MON_PORT=${MON_PORT:-6789}
+# memstore keeps objects in RAM; the suites delete what they write, and RGW GC frees it after 30 s.
+export MEMSTORE_BYTES=${MEMSTORE_BYTES:-12884901888}
 export S3_AK=${S3_AK:-TESTACCESSKEY0000001}
 export S3_SK=${S3_SK:-testsecretkey000000000000000000000000001}
 

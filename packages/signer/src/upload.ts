@@ -65,6 +65,14 @@ export interface UploadOptions extends S3ContextOptions, ObjectOptions {
    */
   readonly onProgress?: ((event: UploadProgress) => void) | undefined
   /**
+   * Resume the multipart upload with this id (from an `upload-created` event or an error's
+   * `uploadId`, after a crash or with `leavePartsOnError`). Give the same source from its start
+   * and the same part size: parts S3 already holds are checked (size, and MD5 against the ETag)
+   * and skipped, so only the missing ones are sent.
+   * @default undefined
+   */
+  readonly resumeUploadId?: string | undefined
+  /**
    * See `toParts`: views this much smaller than their backing buffer are copied.
    * @default 65536
    */
@@ -143,6 +151,9 @@ export function validateUploadOptions(options: UploadOptions): number {
   }
   if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
     throw new InvalidArgumentError(`Expected \`signal\` to be an AbortSignal, got ${describeValue(options.signal)}.`)
+  }
+  if (options.resumeUploadId !== undefined && (typeof options.resumeUploadId !== 'string' || options.resumeUploadId === '')) {
+    throw new InvalidArgumentError(`Expected \`resumeUploadId\` to be a non-empty string, got ${describeValue(options.resumeUploadId)}.`)
   }
   resolvePartSize(options.partSize, options.sizeHint) // throws InvalidArgumentError for a bad size
   options.signal?.throwIfAborted()

@@ -35,6 +35,14 @@ export function md5(data: Uint8Array): Uint8Array | undefined {
   return nodeCrypto?.createHash('md5').update(data).digest()
 }
 
+/** Hex MD5 of a chunk list (a part's S3 ETag), `undefined` without node:crypto. */
+export function md5Hex(chunks: readonly Uint8Array[]): string | undefined {
+  if (nodeCrypto === undefined) return undefined
+  const hash = nodeCrypto.createHash('md5')
+  for (const chunk of chunks) hash.update(chunk)
+  return hash.digest('hex')
+}
+
 /** Hex SHA-256 of a small buffer (request bodies we build: XML), with the default hash. */
 export async function sha256Hex(data: Uint8Array): Promise<string> {
   const hasher = defaultHash()

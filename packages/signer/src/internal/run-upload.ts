@@ -1,16 +1,17 @@
 import { PartstreamError, type Part } from '@partstream/core'
 import type { S3Context } from '../context.ts'
-import { IntegrityError } from '../errors.ts'
+import { IntegrityError, SourceChangedError } from '../errors.ts'
 import { abortMultipartUpload } from '../operations/abort-multipart-upload.ts'
 import type { ObjectOptions } from '../operations/common.ts'
 import { completeMultipartUpload } from '../operations/complete-multipart-upload.ts'
 import { createMultipartUpload } from '../operations/create-multipart-upload.ts'
 import { headObject } from '../operations/head-object.ts'
+import { listParts } from '../operations/list-parts.ts'
 import { putObject } from '../operations/put-object.ts'
 import { uploadPart, type UploadedPart } from '../operations/upload-part.ts'
 import type { UploadProgress } from '../progress.ts'
 import type { UploadResult } from '../upload.ts'
-import { md5, toHex } from './hash.ts'
+import { md5, md5Hex, toHex } from './hash.ts'
 
 export interface RunOptions extends ObjectOptions {
   readonly concurrency: number
@@ -23,6 +24,11 @@ export interface RunOptions extends ObjectOptions {
   readonly totalBytes?: number | undefined
   /** Called once a part is settled (acknowledged or failed): its bytes may be reused. */
   readonly release?: ((part: Part) => void) | undefined
+  /**
+   * Continue this multipart upload instead of starting one: parts S3 already holds are compared
+   * with the source's (size and MD5 = ETag) and skipped when equal, sent again otherwise.
+   */
+  readonly resumeUploadId?: string | undefined
   /** Runs after the last part is acknowledged, before Complete (a file checks it did not change). */
   readonly beforeComplete?: (() => Promise<void>) | undefined
 }
@@ -65,9 +71,16 @@ export async function runUpload(ctx: S3Context, parts: AsyncIterator<Part>, opti
 
   try {
     userSignal?.throwIfAborted()
+    let stored: Map<number, UploadedPart> | undefined
+    if (options.resumeUploadId !== undefined) {
+      uploadId = options.resumeUploadId
+      const listed = await listParts(ctx, uploadId, { signal })
+      stored = new Map(listed.map((p) => [p.partNumber, p]))
+      onProgress?.({ type: 'upload-resumed', uploadId, storedParts: listed.length })
+    }
     const first = await parts.next()
     if (first.done === true) throw new Error('the part source yielded nothing') // toParts always yields ≥ 1 part
-    if (first.value.isLast) {
+    if (first.value.isLast && stored === undefined) {
       const part = first.value
       const size = part.byteLength
       onProgress?.({ type: 'part-started', partNumber: 1, partBytes: size, bytesAcked: 0, totalBytes: size })
@@ -78,10 +91,27 @@ export async function runUpload(ctx: S3Context, parts: AsyncIterator<Part>, opti
       return { bucket: ctx.bucket, key: ctx.key, location: ctx.endpoint.origin + ctx.endpoint.objectPath, etag: put.etag, versionId: put.versionId, size, partCount: 1, uploadId: undefined }
     }
 
-    const id = await createMultipartUpload(ctx, { ...objectOptions, signal })
-    uploadId = id
-    onProgress?.({ type: 'upload-created', uploadId: id })
+    let id: string
+    if (uploadId === undefined) {
+      id = await createMultipartUpload(ctx, { ...objectOptions, signal })
+      uploadId = id
+      onProgress?.({ type: 'upload-created', uploadId: id })
+    } else {
+      id = uploadId
+    }
     const start = (part: Part): void => {
+      const kept = stored?.get(part.partNumber)
+      if (kept !== undefined) {
+        stored?.delete(part.partNumber)
+        // A stored part is reused only if it is provably these bytes: same size, ETag = MD5.
+        if (kept.size === part.byteLength && kept.etag.toLowerCase() === md5Hex(part.chunks)) {
+          acked.push(kept)
+          bytesAcked += kept.size
+          release?.(part)
+          onProgress?.({ type: 'part-skipped', partNumber: part.partNumber, partBytes: kept.size, bytesAcked, totalBytes })
+          return
+        }
+      }
       onProgress?.({ type: 'part-started', partNumber: part.partNumber, partBytes: part.byteLength, bytesAcked, totalBytes })
       const task = uploadPart(ctx, id, part, {
         signal,
@@ -115,6 +145,12 @@ export async function runUpload(ctx: S3Context, parts: AsyncIterator<Part>, opti
     }
     await Promise.all(inFlight)
     if (failed) throw failure
+    if (stored !== undefined && stored.size > 0) {
+      throw new SourceChangedError(
+        `Upload ${id} holds parts ${[...stored.keys()].join(', ')} beyond the end of the source (${size} bytes): this is not the source it was started with.`,
+        id,
+      )
+    }
     await options.beforeComplete?.()
 
     const completed = await completeMultipartUpload(ctx, id, acked, { signal })

@@ -1,6 +1,7 @@
 // Test helpers for the real S3 server (Ceph RGW brought up by scripts/s3-server.sh, or any
 // server named by S3_ENDPOINT). Missing configuration fails the suite: it is never skipped.
 import { createHash, randomBytes } from 'node:crypto'
+import { after } from 'node:test'
 import {
   createBucket as createBucketOp,
   createS3Context,
@@ -10,6 +11,9 @@ import {
   type S3Context,
   type UploadTarget,
 } from '../../src/index.ts'
+import { encodeKey } from '../../src/internal/endpoint.ts'
+import { EMPTY_SHA256, sendS3 } from '../../src/internal/send.ts'
+import { xmlBlocks, xmlText } from '../../src/internal/xml.ts'
 
 export function s3Env(): { endpoint: string; region: string; credentials: Credentials } {
   const endpoint = process.env['S3_ENDPOINT']
@@ -32,7 +36,14 @@ function ctxFor(bucket: string, key = 'x'): S3Context {
   return createS3Context(target(bucket, key), { retry: false })
 }
 
-/** Creates a fresh bucket for one test file. */
+const created: string[] = []
+// The test server keeps objects in RAM (Ceph memstore): every bucket a test file makes is emptied
+// and removed when the file ends, so a long run (every runtime, the soak) never fills it.
+after(async () => {
+  for (const bucket of created.splice(0)) await deleteBucket(bucket)
+})
+
+/** Creates a fresh bucket for one test file; it is deleted with its objects when the file ends. */
 export async function createBucket(prefix: string): Promise<string> {
   const bucket = `${prefix}-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`
   const ctx = ctxFor(bucket)
@@ -41,7 +52,28 @@ export async function createBucket(prefix: string): Promise<string> {
   } finally {
     await ctx.close()
   }
+  created.push(bucket)
   return bucket
+}
+
+/** Aborts open uploads, deletes every object, then the bucket. */
+export async function deleteBucket(bucket: string): Promise<void> {
+  const ctx = ctxFor(bucket)
+  const base = ctx.endpoint.bucketPath
+  const send = (method: 'GET' | 'DELETE', path: string, query?: Record<string, string>) =>
+    sendS3(ctx, { method, path, query, payloadHash: EMPTY_SHA256, readBody: method === 'GET', idempotent: true }, { operation: 'HeadObject' })
+  try {
+    for (const u of await listMultipartUploads(ctx)) await send('DELETE', `${base}/${encodeKey(u.key)}`, { uploadId: u.uploadId })
+    for (;;) {
+      const page = await send('GET', base, { 'list-type': '2', 'max-keys': '1000' })
+      const keys = xmlBlocks(page.text, 'Contents').map((c) => xmlText(c, 'Key') ?? '')
+      for (const key of keys) await send('DELETE', `${base}/${encodeKey(key)}`)
+      if (keys.length === 0 || xmlText(page.text, 'IsTruncated') !== 'true') break
+    }
+    await send('DELETE', base)
+  } finally {
+    await ctx.close()
+  }
 }
 
 /** GETs an object back whole. */

@@ -1,0 +1,118 @@
+// Resuming a multipart upload against the real S3 server: stored parts are verified and skipped.
+import assert from 'node:assert/strict'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, before, describe, test } from 'node:test'
+import { S3ResponseError, SourceChangedError, upload, uploadFile, type UploadProgress } from '../../src/index.ts'
+import { createBucket, getObject, openUploads, randomChunks, randomData, sha256, target } from './s3.ts'
+
+const MiB = 1024 * 1024
+let bucket: string
+const dir = mkdtempSync(join(tmpdir(), 'partstream-resume-'))
+before(async () => {
+  bucket = await createBucket('resume')
+})
+after(() => rmSync(dir, { recursive: true, force: true }))
+
+/** Starts an upload that dies after `parts` acknowledged parts, leaving them stored. */
+async function interrupted(key: string, data: Uint8Array, parts: number): Promise<string> {
+  const crash = new Error('simulated crash')
+  let uploadId: string | undefined
+  async function* dying(): AsyncGenerator<Uint8Array> {
+    let sent = 0
+    for (const chunk of randomChunks(data, 1 << 20)) {
+      if (sent >= parts * 5 * MiB + 1) throw crash
+      sent += chunk.byteLength
+      yield chunk
+    }
+  }
+  await assert.rejects(
+    upload(dying(), target(bucket, key), {
+      partSize: 5 * MiB,
+      concurrency: 1,
+      leavePartsOnError: true,
+      onProgress: (e) => {
+        if (e.type === 'upload-created') uploadId = e.uploadId
+      },
+    }),
+    (e) => e === crash,
+  )
+  assert.ok(uploadId)
+  return uploadId
+}
+
+describe('resume a multipart upload on Ceph RGW', () => {
+  test('the same source: stored parts are skipped, the rest is sent, the object is whole', async () => {
+    const key = 'resume/same'
+    const data = randomData(23 * MiB, 5)
+    const uploadId = await interrupted(key, data, 2)
+    const events: UploadProgress[] = []
+    const result = await upload(randomChunks(data, 300_000, 9), target(bucket, key), {
+      partSize: 5 * MiB,
+      resumeUploadId: uploadId,
+      onProgress: (e) => events.push(e),
+    })
+    assert.equal(result.uploadId, uploadId)
+    assert.equal(result.partCount, 5)
+    assert.deepEqual(events[0], { type: 'upload-resumed', uploadId, storedParts: 2 })
+    assert.deepEqual(events.filter((e) => e.type === 'part-skipped').map((e) => (e.type === 'part-skipped' ? e.partNumber : 0)), [1, 2])
+    assert.equal(events.filter((e) => e.type === 'part-started').length, 3)
+    assert.equal(sha256(await getObject(bucket, key)), sha256(data))
+  })
+
+  test('uploadFile resumes too', async () => {
+    const key = 'resume/file'
+    const data = randomData(16 * MiB, 6)
+    const uploadId = await interrupted(key, data, 1)
+    const path = join(dir, 'file.bin')
+    writeFileSync(path, data)
+    const skipped: number[] = []
+    await uploadFile(path, target(bucket, key), {
+      partSize: 5 * MiB,
+      resumeUploadId: uploadId,
+      onProgress: (e) => {
+        if (e.type === 'part-skipped') skipped.push(e.partNumber)
+      },
+    })
+    assert.deepEqual(skipped, [1])
+    assert.equal(sha256(await getObject(bucket, key)), sha256(data))
+  })
+
+  test('a different source: stored parts that do not match are sent again', async () => {
+    const key = 'resume/different'
+    const uploadId = await interrupted(key, randomData(12 * MiB, 7), 2)
+    const other = randomData(12 * MiB, 8)
+    const skipped: number[] = []
+    await upload([other], target(bucket, key), {
+      partSize: 5 * MiB,
+      resumeUploadId: uploadId,
+      onProgress: (e) => {
+        if (e.type === 'part-skipped') skipped.push(e.partNumber)
+      },
+    })
+    assert.deepEqual(skipped, [])
+    assert.equal(sha256(await getObject(bucket, key)), sha256(other))
+  })
+
+  test('a source shorter than the stored parts: SourceChangedError, upload aborted', async () => {
+    const key = 'resume/shorter'
+    const data = randomData(20 * MiB, 9)
+    const uploadId = await interrupted(key, data, 3)
+    await assert.rejects(
+      upload([data.subarray(0, 7 * MiB)], target(bucket, key), { partSize: 5 * MiB, resumeUploadId: uploadId }),
+      (e: unknown) => e instanceof SourceChangedError && /beyond the end of the source/.test(e.message),
+    )
+    assert.deepEqual(await openUploads(bucket, key), [])
+  })
+
+  // AWS answers NoSuchUpload; Ceph RGW answers NoSuchKey when the key has no such upload.
+  test('an unknown upload id: 404 S3ResponseError, nothing left behind', async () => {
+    await assert.rejects(
+      upload([randomData(MiB)], target(bucket, 'resume/unknown'), { resumeUploadId: '2~notanuploadid' }),
+      (e: unknown) =>
+        e instanceof S3ResponseError && e.statusCode === 404 && ['NoSuchUpload', 'NoSuchKey'].includes(e.s3Code ?? '') && e.operation === 'ListParts',
+    )
+    assert.deepEqual(await openUploads(bucket, 'resume/unknown'), [])
+  })
+})
