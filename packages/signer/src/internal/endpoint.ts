@@ -76,3 +76,8 @@ export function resolveEndpoint(
   const origin = `${protocol}//${hostname}${url.port === '' ? '' : `:${url.port}`}`
   return { origin, protocol, hostname, port, bucketPath: basePath === '' ? '/' : basePath, objectPath: `${basePath}/${encodedKey}`, pathStyle }
 }
+
+/** Encoded path of another key in the same bucket. */
+export function objectPathFor(endpoint: ResolvedEndpoint, key: string): string {
+  return `${endpoint.bucketPath === '/' ? '' : endpoint.bucketPath}/${encodeKey(key)}`
+}

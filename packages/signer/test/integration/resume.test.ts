@@ -116,3 +116,27 @@ describe('resume a multipart upload on Ceph RGW', () => {
     assert.deepEqual(await openUploads(bucket, 'resume/unknown'), [])
   })
 })
+
+describe('abortStaleUploads on Ceph RGW', () => {
+  test('aborts open uploads older than the cutoff, under the prefix only', async () => {
+    const { abortStaleUploads, createMultipartUpload, createS3Context } = await import('../../src/index.ts')
+    const keep = createS3Context(target(bucket, 'stale-keep/a'))
+    const old1 = createS3Context(target(bucket, 'stale/a b'))
+    const old2 = createS3Context(target(bucket, 'stale/ü+%'))
+    try {
+      const keptId = await createMultipartUpload(keep)
+      await createMultipartUpload(old1)
+      await createMultipartUpload(old2)
+      const ctx = createS3Context(target(bucket, 'unused'))
+      const none = await abortStaleUploads(ctx, { olderThanMs: 3600_000, prefix: 'stale/' })
+      assert.deepEqual(none, [])
+      const aborted = await abortStaleUploads(ctx, { olderThanMs: 0, prefix: 'stale/' })
+      assert.deepEqual(aborted.map((u) => u.key).sort(), ['stale/a b', 'stale/ü+%'])
+      assert.deepEqual(await openUploads(bucket, 'stale/'), [])
+      assert.deepEqual(await openUploads(bucket, 'stale-keep/'), [`stale-keep/a ${keptId}`])
+      await ctx.close()
+    } finally {
+      await Promise.all([keep.close(), old1.close(), old2.close()])
+    }
+  })
+})
