@@ -7,7 +7,8 @@
 // left on the caller's signal.
 import assert from 'node:assert/strict'
 import { before, describe, test } from 'node:test'
-import { upload, type UploadOptions, type UploadProgress } from '../../src/index.ts'
+import { createHash } from 'node:crypto'
+import { createMultipartUpload, createS3Context, abortMultipartUpload, upload, uploadPart, type UploadOptions, type UploadProgress } from '../../src/index.ts'
 import { createBucket, openUploads, randomData, s3Env, target } from '../integration/s3.ts'
 import { countedController, deferred, failOnUnhandledRejections, fixedChunks, trackedSource, type SourceState } from './helpers.ts'
 import { FAULTS, startFaultProxy, type FaultProxy, type FaultRule, type LoggedRequest } from './proxy.ts'
@@ -217,5 +218,30 @@ describe('abort-phase matrix: rejects with signal.reason, cleans up everything',
       phase: (proxy) => proxy.waitFor(stalled('PutObject')).then(() => {}),
       uploadExists: false,
     })
+  })
+})
+
+describe('low-level operations honour the signal too', () => {
+  test('uploadPart: an abort during a stalled attempt rejects with signal.reason and is not retried', TEST, async () => {
+    const key = 'abort/low-level-upload-part'
+    const proxy = await startFaultProxy(s3Env().endpoint, [{ kind: 'UploadPart', times: Infinity, fault: FAULTS.stall }])
+    const ctx = createS3Context({ ...target(bucket, key), endpoint: proxy.endpoint }, { retry: { attempts: 5, baseDelayMs: 1 }, idleTimeoutMs: 120_000 })
+    try {
+      const uploadId = await createMultipartUpload(ctx)
+      const { controller, listeners } = countedController()
+      const body = randomData(MiB, 8)
+      const sent = uploadPart(ctx, uploadId, { partNumber: 1, chunks: [body], byteLength: body.byteLength, sha256: createHash('sha256').update(body).digest() }, { signal: controller.signal })
+      const outcome = sent.then(() => 'resolved', (e: unknown) => e)
+      await proxy.waitFor(stalled('UploadPart', 1))
+      controller.abort()
+      assert.equal(await outcome, controller.signal.reason)
+      assert.equal(listeners(), 0)
+      assert.equal(proxy.requests('UploadPart').length, 1, 'not retried')
+      await abortMultipartUpload(ctx, uploadId)
+    } finally {
+      await ctx.close()
+      await proxy.close()
+    }
+    assert.deepEqual(await openUploads(bucket, key), [])
   })
 })

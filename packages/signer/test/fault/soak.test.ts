@@ -40,6 +40,16 @@ function makePlans(seed: number): Plan[] {
     const kinds: RequestKind[] =
       size <= partSize ? ['PutObject'] : ['CreateMultipartUpload', 'UploadPart', 'UploadPart', 'UploadPart', 'CompleteMultipartUpload', 'CompleteMultipartUpload', 'HeadObject']
     const rules: FaultRule[] = []
+    if (size > partSize && random() < 0.3) {
+      // A Complete that commits but whose answer is lost, then NoSuchUpload on the retry (as AWS
+      // may answer): HeadObject must reconcile. First in the list, so no other rule takes these
+      // two requests; they fall within the first 4 Complete requests like every other rule.
+      const n = 1 + int(2)
+      rules.push(
+        { kind: 'CompleteMultipartUpload', nth: n, fault: random() < 0.5 ? FAULTS.dropResponse : { type: 'error-in-200', forward: true } },
+        { kind: 'CompleteMultipartUpload', nth: n + 1, fault: { type: 'error', status: 404, code: 'NoSuchUpload' } },
+      )
+    }
     // 1 to 4 rules, each hitting 1 or 2 of the first 4 matching requests: one request meets at
     // most 4 faults in a row, under the ATTEMPTS budget.
     for (let n = 1 + int(4); n > 0; n--) {

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
 import { before, describe, test } from 'node:test'
-import { Agent } from 'undici'
+import { Agent, errors as undiciErrors } from 'undici'
 import {
   abortMultipartUpload,
   createMultipartUpload,
@@ -16,6 +16,8 @@ import {
   type UploadOptions,
   type UploadProgress,
 } from '../../src/index.ts'
+import { IdleTimeoutError } from '../../src/internal/idle-watchdog.ts'
+import { isRetryableNetworkError, isRetryableStatus } from '../../src/retry.ts'
 import { createBucket, getObject, openUploads, randomChunks, randomData, s3Env, sha256, target } from '../integration/s3.ts'
 import { activeTimers, failOnUnhandledRejections, fixedChunks, trackedSource } from './helpers.ts'
 import { FAULTS, startFaultProxy, type Fault, type FaultProxy, type FaultRule, type LoggedRequest, type RequestKind } from './proxy.ts'
@@ -83,6 +85,8 @@ async function roundTrip(
     return { result, proxy, events }
   })
 }
+
+const NO_SUCH_UPLOAD: Fault = { type: 'error', status: 404, code: 'NoSuchUpload' }
 
 const transientFaults: Array<[string, Fault]> = [
   ['500 InternalError', FAULTS.internalError],
@@ -171,37 +175,37 @@ describe('transient faults on each request kind are retried; the object is intac
     assertRetried(proxy, 'CompleteMultipartUpload')
   })
 
-  /**
-   * The Complete reached the server and committed the object, but the client never learned it:
-   * the retry finds no upload (NoSuchUpload) and the object is confirmed with HeadObject.
-   */
-  function assertReconciled(proxy: FaultProxy, result: { etag: string }, partCount: number): void {
-    const completes = proxy.requests('CompleteMultipartUpload')
-    assert.equal(completes[0]?.upstreamStatus, 200, `the first Complete committed upstream:\n${show(proxy.log)}`)
-    assert.ok(completes.length >= 2, `Complete was retried:\n${show(proxy.log)}`)
-    const retry = completes[1] as LoggedRequest
-    if (retry.outcome === 404) {
-      // The retry is NoSuchUpload: HeadObject must come after it.
+  // The Complete reached the server and committed the object, but the client never learned it.
+  // RGW answers the retried Complete with 200 again; AWS may answer NoSuchUpload, which the
+  // proxy injects on the retry: then HeadObject must confirm the object (size and ETag).
+  for (const [name, fault] of [
+    ['200 with an <Error> body after it committed', { type: 'error-in-200', forward: true }],
+    ['answer lost after it committed', FAULTS.dropResponse],
+  ] as Array<[string, Fault]>) {
+    test(`CompleteMultipartUpload: ${name}; RGW answers the retry with 200`, TEST, async () => {
+      const { proxy, result } = await roundTrip(`complete-committed-${fault.type}`, [{ kind: 'CompleteMultipartUpload', fault }])
+      const completes = proxy.requests('CompleteMultipartUpload')
+      assert.equal(completes[0]?.upstreamStatus, 200, `the first Complete committed upstream:\n${show(proxy.log)}`)
+      assert.equal(completes[1]?.outcome, 200, `the retry succeeded:\n${show(proxy.log)}`)
+      assert.match(result.etag, /^[0-9a-f]{32}-3$/)
+    })
+    test(`CompleteMultipartUpload: ${name}; the retry gets NoSuchUpload → reconciled with HeadObject`, TEST, async () => {
+      const { proxy, result } = await roundTrip(`complete-reconciled-${fault.type}`, [
+        { kind: 'CompleteMultipartUpload', nth: 1, fault },
+        { kind: 'CompleteMultipartUpload', nth: 2, fault: NO_SUCH_UPLOAD },
+      ])
+      const completes = proxy.requests('CompleteMultipartUpload')
+      assert.equal(completes[0]?.upstreamStatus, 200, `the first Complete committed upstream:\n${show(proxy.log)}`)
+      const retry = completes[1] as LoggedRequest
+      assert.equal(retry.outcome, 404)
+      assert.equal(completes.length, 2, 'NoSuchUpload is not retried')
       assert.ok(
         proxy.log.some((r) => r.kind === 'HeadObject' && r.seq > retry.seq && ok(r)),
         `HeadObject reconciled the lost answer:\n${show(proxy.log)}`,
       )
-    } else {
-      assert.equal(retry.outcome, 200, 'a server that repeats the answer is fine too')
-    }
-    assert.match(result.etag, new RegExp(`^[0-9a-f]{32}-${partCount}$`))
+      assert.match(result.etag, /^[0-9a-f]{32}-3$/)
+    })
   }
-  test('CompleteMultipartUpload: 200 with an <Error> body after it committed → NoSuchUpload → reconciled', TEST, async () => {
-    const { proxy, result } = await roundTrip('complete-200-error-committed', [
-      { kind: 'CompleteMultipartUpload', fault: { type: 'error-in-200', forward: true } },
-    ])
-    assertReconciled(proxy, result, 3)
-  })
-  test('CompleteMultipartUpload: answer lost after it committed → NoSuchUpload → reconciled', TEST, async () => {
-    const { proxy, result } = await roundTrip('complete-drop-response', [{ kind: 'CompleteMultipartUpload', fault: FAULTS.dropResponse }])
-    assert.equal(proxy.requests('CompleteMultipartUpload')[0]?.outcome, 'dropped')
-    assertReconciled(proxy, result, 3)
-  })
 
   for (const [name, fault] of [
     ...transientFaults,
@@ -315,8 +319,9 @@ describe('AbortMultipartUpload after a failure: transient faults are retried, no
 })
 
 describe('permanent failures: S3ResponseError, upload aborted, source closed', () => {
-  async function failing(name: string, rules: readonly FaultRule[], options: UploadOptions) {
+  async function failing(name: string, rules: readonly FaultRule[], options: UploadOptions, prepare?: (key: string) => Promise<void>) {
     const key = `permanent/${name}`
+    await prepare?.(key)
     return withProxy(rules, async (proxy) => {
       const { source, state } = trackedSource(randomChunks(randomData(16 * MiB, 9), 512 * 1024, 9))
       let created: string | undefined
@@ -377,6 +382,36 @@ describe('permanent failures: S3ResponseError, upload aborted, source closed', (
     assert.equal(proxy.requests('UploadPart', 1).length, 2)
   })
 
+  test('Complete: NoSuchUpload on the retry, but no object was written → the NoSuchUpload error', TEST, async () => {
+    const { error, proxy } = await failing('reconcile-no-object', [
+      { kind: 'CompleteMultipartUpload', nth: 1, fault: FAULTS.internalError },
+      { kind: 'CompleteMultipartUpload', nth: 2, fault: NO_SUCH_UPLOAD },
+    ], {})
+    assert.equal(error.operation, 'CompleteMultipartUpload')
+    assert.equal(error.s3Code, 'NoSuchUpload')
+    assert.equal(error.attempt, 2)
+    assert.deepEqual(proxy.requests('HeadObject').map((r) => r.outcome), [404], 'HeadObject looked and found nothing')
+  })
+
+  test('Complete: NoSuchUpload on the retry, and another object of the same size is there → the NoSuchUpload error', TEST, async () => {
+    const { error, proxy } = await failing('reconcile-other-object', [
+      { kind: 'CompleteMultipartUpload', nth: 1, fault: FAULTS.internalError },
+      { kind: 'CompleteMultipartUpload', nth: 2, fault: NO_SUCH_UPLOAD },
+    ], {}, async (key) => {
+      // Same size and part layout, other bytes: only the ETag tells them apart.
+      await upload(randomData(16 * MiB, 10), target(bucket, key), { partSize: 5 * MiB })
+    })
+    assert.equal(error.s3Code, 'NoSuchUpload')
+    assert.deepEqual(proxy.requests('HeadObject').map((r) => r.outcome), [200], 'HeadObject found the other object')
+  })
+
+  test('Complete: NoSuchUpload on the first attempt is not reconciled (nothing can have committed)', TEST, async () => {
+    const { error, proxy } = await failing('no-such-upload-first', [{ kind: 'CompleteMultipartUpload', fault: NO_SUCH_UPLOAD }], {})
+    assert.equal(error.s3Code, 'NoSuchUpload')
+    assert.equal(error.attempt, 1)
+    assert.equal(proxy.requests('HeadObject').length, 0)
+  })
+
   for (const [status, code] of [[403, 'AccessDenied'], [501, 'NotImplemented'], [400, 'InvalidDigest']] as const) {
     test(`${status} ${code} is not retried`, TEST, async () => {
       const { error, proxy } = await failing(`no-retry-${status}`, [{ kind: 'UploadPart', partNumber: 1, fault: { type: 'error', status, code } }], {})
@@ -386,4 +421,44 @@ describe('permanent failures: S3ResponseError, upload aborted, source closed', (
       assert.equal(proxy.requests('UploadPart', 1).length, 1)
     })
   }
+})
+
+describe('retry classification (undici error classes, S3 statuses)', () => {
+  test('network failures undici reports are retried; aborts and closed dispatchers are not', () => {
+    const retried = [
+      new undiciErrors.SocketError('other side closed'),
+      new undiciErrors.HeadersTimeoutError(),
+      new undiciErrors.BodyTimeoutError(),
+      new undiciErrors.ConnectTimeoutError(),
+      new undiciErrors.ResponseContentLengthMismatchError(),
+      new IdleTimeoutError(1000, 'sending the request body'),
+      Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }),
+      Object.assign(new Error('write EPIPE'), { code: 'EPIPE' }),
+      // As fetch reports it: the network error is the cause.
+      new TypeError('fetch failed', { cause: Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }) }),
+    ]
+    for (const error of retried) assert.equal(isRetryableNetworkError(error), true, String(error))
+    const notRetried = [
+      new undiciErrors.RequestAbortedError(),
+      new DOMException('This operation was aborted', 'AbortError'),
+      new undiciErrors.ClientClosedError(),
+      new undiciErrors.ClientDestroyedError(),
+      new undiciErrors.InformationalError('reset'),
+      new undiciErrors.InvalidArgumentError('bad'),
+      new undiciErrors.RequestContentLengthMismatchError(),
+      new Error('plain'),
+      'a string',
+      undefined,
+    ]
+    for (const error of notRetried) assert.equal(isRetryableNetworkError(error), false, String(error))
+  })
+
+  test('5xx (not 501), 429 and the S3 retry codes are retried; other 4xx are not', () => {
+    for (const [status, code] of [[500, undefined], [502, undefined], [503, 'SlowDown'], [504, undefined], [429, undefined], [400, 'RequestTimeout'], [200, 'InternalError'], [403, 'RequestTimeTooSkewed']] as const) {
+      assert.equal(isRetryableStatus(status, code), true, `${status} ${code}`)
+    }
+    for (const [status, code] of [[501, 'NotImplemented'], [400, 'InvalidDigest'], [403, 'AccessDenied'], [404, 'NoSuchUpload'], [400, 'EntityTooSmall'], [200, 'AccessDenied']] as const) {
+      assert.equal(isRetryableStatus(status, code), false, `${status} ${code}`)
+    }
+  })
 })
