@@ -7,8 +7,7 @@
  * collect garbage if `--expose-gc` is on, read the baseline RSS, then start the 10 ms RSS sampler
  * and the CPU and wall clocks, upload, stop the clocks. Prints one JSON line (`ClientResult`).
  */
-import { createReadStream } from 'node:fs'
-import { readFileSync } from 'node:fs'
+import { createReadStream, readFileSync, writeFileSync } from 'node:fs'
 import { Readable } from 'node:stream'
 import { BENCH_CREDENTIALS, type ClientConfig, type ClientResult } from './internal/protocol.ts'
 import { fillPattern, freshChunks, viewChunks } from './internal/sources.ts'
@@ -27,6 +26,19 @@ function readHwm(): number | undefined {
     return match === null ? undefined : Number(match[1]) * 1024
   } catch {
     return undefined
+  }
+}
+
+/**
+ * Linux ≥ 4.0: writing 5 to clear_refs resets VmHWM to the current RSS, so the high-water mark
+ * read at the end covers the upload only, not import-time peaks. Best effort (the fresh process
+ * per upload is what isolates uploads from each other).
+ */
+function resetHwm(): void {
+  try {
+    writeFileSync('/proc/self/clear_refs', '5')
+  } catch {
+    // Not Linux, or not permitted: VmHWM then covers the whole (short) process life.
   }
 }
 
@@ -126,12 +138,16 @@ async function prepare(config: ClientConfig): Promise<() => Promise<Outcome>> {
   }
 }
 
+const warnings: string[] = []
+process.on('warning', (warning) => warnings.push(`${warning.name}: ${warning.message}`.replace(/\s+/g, ' ').trim()))
+
 async function main(): Promise<ClientResult> {
   const config = JSON.parse(process.argv[2] ?? '') as ClientConfig
   const run = await prepare(config)
   const gc = (globalThis as { gc?: () => void }).gc
   gc?.()
   gc?.()
+  resetHwm()
   const base = process.memoryUsage()
   let peakRss = base.rss
   let peakArrayBuffers = base.arrayBuffers
@@ -142,6 +158,23 @@ async function main(): Promise<ClientResult> {
     if (m.rss > peakRss) peakRss = m.rss
     if (m.arrayBuffers > peakArrayBuffers) peakArrayBuffers = m.arrayBuffers
   }, config.sampleMs)
+  let liveBaseline: number | undefined
+  let peakLive = 0
+  let liveSamples = 0
+  let liveTimer: ReturnType<typeof setInterval> | undefined
+  if (config.liveSampleMs !== undefined && gc !== undefined) {
+    const live = (): number => {
+      gc()
+      gc()
+      return process.memoryUsage().arrayBuffers
+    }
+    liveBaseline = live()
+    peakLive = liveBaseline
+    liveTimer = setInterval(() => {
+      liveSamples++
+      peakLive = Math.max(peakLive, live())
+    }, config.liveSampleMs)
+  }
   const cpu0 = process.cpuUsage()
   const startUs = Number(process.hrtime.bigint() / 1000n)
   const t0 = performance.now()
@@ -150,6 +183,7 @@ async function main(): Promise<ClientResult> {
     outcome = await run()
   } finally {
     clearInterval(timer)
+    clearInterval(liveTimer)
   }
   const seconds = (performance.now() - t0) / 1000
   const endUs = Number(process.hrtime.bigint() / 1000n)
@@ -171,8 +205,11 @@ async function main(): Promise<ClientResult> {
     samples,
     baselineArrayBuffersBytes: base.arrayBuffers,
     peakArrayBuffersBytes: peakArrayBuffers,
+    peakLiveArrayBuffersOverBaselineBytes: liveBaseline === undefined ? undefined : peakLive - liveBaseline,
+    liveSamples,
     startUs,
     endUs,
+    warnings,
     size: outcome.size,
     partCount: outcome.partCount,
     etag: outcome.etag,

@@ -14,7 +14,8 @@ function run(args: readonly string[], timeoutMs: number): Promise<{ code: number
     let stderr = ''
     child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s))
     child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s))
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
+    // SIGTERM first: e2e removes its temp file on SIGTERM.
+    const timer = setTimeout(() => child.kill('SIGTERM'), timeoutMs)
     child.once('error', reject)
     child.once('close', (code) => {
       clearTimeout(timer)

@@ -31,11 +31,15 @@ export function stamp(iso: string): string {
   return iso.replace(/\.\d+Z$/, 'Z').replace(/:/g, '-')
 }
 
-/** Writes `<prefix><stamp>.json` and `<prefix>latest.md` under bench/results/; returns the paths. */
-export function writeResults(prefix: string, date: string, json: unknown, markdown: string, dir = RESULTS_DIR): string[] {
+/**
+ * Writes `<prefix><stamp>.json` and `<prefix>latest.md` under bench/results/ (`-<tag>` appended
+ * to both names when a run covers part of the matrix); returns the paths.
+ */
+export function writeResults(prefix: string, date: string, json: unknown, markdown: string, dir = RESULTS_DIR, tag?: string): string[] {
   mkdirSync(dir, { recursive: true })
-  const jsonPath = `${dir}${prefix}${stamp(date)}.json`
-  const mdPath = `${dir}${prefix}latest.md`
+  const suffix = tag === undefined ? '' : `-${tag.replace(/[^\w.-]+/g, '_')}`
+  const jsonPath = `${dir}${prefix}${stamp(date)}${suffix}.json`
+  const mdPath = `${dir}${prefix}latest${suffix}.md`
   writeFileSync(jsonPath, `${JSON.stringify(json, null, 2)}\n`)
   writeFileSync(mdPath, `${markdown}\n`)
   return [jsonPath, mdPath]

@@ -37,6 +37,8 @@ export interface MatrixOptions {
   readonly fileFor: (sizeBytes: number) => string | undefined
   readonly client: RunClientOptions
   readonly sampleMs: number
+  /** See `ClientConfig.liveSampleMs`. */
+  readonly liveSampleMs?: number | undefined
   readonly log: (line: string) => void
 }
 
@@ -88,6 +90,7 @@ export async function runMatrix(variants: readonly Variant[], options: MatrixOpt
           key: `${v.lib}/${v.mode}/run-${run}/${++seq}.bin`,
           file: v.mode === 'file' ? options.fileFor(v.sizeBytes) : undefined,
           sampleMs: options.sampleMs,
+          liveSampleMs: options.liveSampleMs,
         }
         await options.sink.reset()
         const client = await runClient(config, options.client)
@@ -108,6 +111,7 @@ export async function runMatrix(variants: readonly Variant[], options: MatrixOpt
           continue
         }
         result.measurements.push({ run, client, sink })
+        for (const w of client.warnings) options.log(`${prefix}: warning: ${w}`)
         const s = summarizeOne(v, client, sink)
         options.log(
           `${prefix}: ${fmt(s.mibps)} MiB/s, ${fmt(s.cpuPerGiB)} CPU s/GiB, +${fmt(s.rssOverBaselineMiB)} MiB RSS, ` +
@@ -137,6 +141,8 @@ export interface Summary {
   readonly cpuSystemPerGiB: number | undefined
   readonly rssOverBaselineMiB: { readonly median: number | undefined; readonly max: number | undefined }
   readonly arrayBuffersOverBaselineMiB: { readonly median: number | undefined; readonly max: number | undefined }
+  /** Live (after forced GC) ArrayBuffer bytes over baseline, max over runs; undefined unless sampled. */
+  readonly liveArrayBuffersOverBaselineMiB: number | undefined
   readonly baselineRssMiB: number | undefined
   readonly requests: number | undefined
   readonly connections: number | undefined
@@ -159,6 +165,7 @@ export function summarize(result: VariantResult): Summary {
     cpuSystemPerGiB: median(m.map((x) => x.client.cpuSystemSeconds / gib)),
     rssOverBaselineMiB: { median: median(rss), max: max(rss) },
     arrayBuffersOverBaselineMiB: { median: median(ab), max: max(ab) },
+    liveArrayBuffersOverBaselineMiB: max(m.flatMap((x) => (x.client.peakLiveArrayBuffersOverBaselineBytes === undefined ? [] : [x.client.peakLiveArrayBuffersOverBaselineBytes / MiB]))),
     baselineRssMiB: median(m.map((x) => x.client.baselineRssBytes / MiB)),
     requests: median(m.map((x) => x.sink.requests)),
     connections: median(m.map((x) => x.sink.connections)),
@@ -168,7 +175,11 @@ export function summarize(result: VariantResult): Summary {
 }
 
 /** Union of the sink's header counters over a library's runs, for the notes under a table. */
-export function headerNotes(results: readonly VariantResult[], lib: Library): { payloadHash: string[]; checksum: string[]; expect: number; requests: number } {
+export function headerNotes(
+  results: readonly VariantResult[],
+  lib: Library,
+): { payloadHash: string[]; checksum: string[]; expect: number; requests: number; warnings: string[] } {
+  const warnings = new Map<string, Set<number>>()
   const payloadHash = new Set<string>()
   const checksum = new Set<string>()
   let expect = 0
@@ -178,9 +189,10 @@ export function headerNotes(results: readonly VariantResult[], lib: Library): { 
     for (const m of r.measurements) {
       for (const k of Object.keys(m.sink.payloadHash)) payloadHash.add(k)
       for (const k of Object.keys(m.sink.checksumHeaders)) checksum.add(k)
+      for (const w of m.client.warnings) warnings.set(w, (warnings.get(w) ?? new Set()).add(r.variant.concurrency))
       expect += m.sink.expectContinue
       requests += m.sink.requests
     }
   }
-  return { payloadHash: [...payloadHash].sort(), checksum: [...checksum].sort(), expect, requests }
+  return { payloadHash: [...payloadHash].sort(), checksum: [...checksum].sort(), expect, requests, warnings: [...warnings].map(([w, c]) => `${w} (concurrency ${[...c].sort((a, b) => a - b).join(', ')})`) }
 }

@@ -33,6 +33,11 @@ export interface ClientConfig {
   readonly file: string | undefined
   /** RSS sampling period. */
   readonly sampleMs: number
+  /**
+   * Memory bench: every this many ms, collect garbage (twice, so array buffer sweeping finishes)
+   * and read the live `arrayBuffers` bytes: what the library really retains. Costs throughput.
+   */
+  readonly liveSampleMs?: number | undefined
 }
 
 export interface ClientSuccess {
@@ -51,9 +56,14 @@ export interface ClientSuccess {
   /** `process.memoryUsage().arrayBuffers`: bytes held in ArrayBuffers (the input chunks, part buffers). */
   readonly baselineArrayBuffersBytes: number
   readonly peakArrayBuffersBytes: number
+  /** Peak of live `arrayBuffers` (after forced GC) over the baseline's live bytes; undefined unless `liveSampleMs`. */
+  readonly peakLiveArrayBuffersOverBaselineBytes: number | undefined
+  readonly liveSamples: number
   /** `process.hrtime` (µs, monotonic: the clock of V8 CPU profiles) when the upload started and ended. */
   readonly startUs: number
   readonly endUs: number
+  /** Process warnings emitted during the run (`MaxListenersExceededWarning`, deprecations…). */
+  readonly warnings: readonly string[]
   readonly size: number
   readonly partCount: number | undefined
   readonly etag: string | undefined

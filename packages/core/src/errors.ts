@@ -26,6 +26,7 @@ export type PartstreamErrorCode =
   | 'ERR_PARTSTREAM_UPLOAD_FAILED'
   | 'ERR_PARTSTREAM_SOURCE_CHANGED'
   | 'ERR_PARTSTREAM_TIMEOUT'
+  | 'ERR_PARTSTREAM_NETWORK'
 
 /**
  * Base class of every error thrown by partstream. Aborts are not wrapped: they surface as

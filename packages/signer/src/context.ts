@@ -1,8 +1,9 @@
 import { InvalidArgumentError, describeValue } from '@partstream/core'
 import { SignatureV4 } from '@smithy/signature-v4'
 import { Sha256 } from '@aws-crypto/sha256-js'
-import { Agent, type Dispatcher } from 'undici'
+import type { Dispatcher } from 'undici'
 import { resolveEndpoint, type ResolvedEndpoint } from './internal/endpoint.ts'
+import { resolveTransport, type Transport } from './internal/transport.ts'
 import { resolveRetry, type ResolvedRetry, type RetryOptions } from './retry.ts'
 
 /** AWS-style static credentials. */
@@ -44,9 +45,17 @@ export interface UploadTarget {
 export interface S3ContextOptions {
   /**
    * undici dispatcher (an `Agent`, `Pool`, `MockAgent`, a proxy agent…). Never closed by us.
-   * @default a keep-alive `Agent` owned by the context and closed by `close()`
+   * Shorthand for `transport: undiciTransport(dispatcher)`; not with `transport`.
+   * @default a keep-alive `Agent` owned by the context and closed by `close()` (Node, Deno)
    */
   readonly dispatcher?: Dispatcher | undefined
+  /**
+   * What sends the signed requests: `undiciTransport(dispatcher)`, `fetchTransport()`, or your
+   * own `(request) => Promise<{ statusCode, headers, body }>`. Never closed by us.
+   * @default undici through a keep-alive `Agent` the context owns; `fetchTransport()` on Bun,
+   *   whose built-in `undici` module cannot send requests
+   */
+  readonly transport?: Transport | undefined
   /**
    * Retry policy for idempotent requests; `false` disables retries.
    * @default { attempts: 5, baseDelayMs: 100, maxDelayMs: 5000 }
@@ -79,7 +88,10 @@ export interface S3Context {
   readonly key: string
   readonly region: string
   readonly endpoint: ResolvedEndpoint
-  readonly dispatcher: Dispatcher
+  /** Sends every request of this context (see `S3ContextOptions.transport`). */
+  readonly transport: Transport
+  /** The undici dispatcher behind `transport`; `undefined` when the transport is not undici's (fetch). */
+  readonly dispatcher: Dispatcher | undefined
   readonly signer: SignatureV4
   readonly retry: ResolvedRetry
   readonly now: () => Date
@@ -87,7 +99,7 @@ export interface S3Context {
   readonly idleTimeoutMs: number
   /** `host` header value, the same on the wire and in the signature. */
   readonly host: string
-  /** Closes the dispatcher if the context created it. Idempotent. */
+  /** Closes the dispatcher if the context created it (nothing it was given). Idempotent. */
   close(): Promise<void>
 }
 
@@ -170,16 +182,7 @@ export function createS3Context(target: UploadTarget, options: S3ContextOptions 
       `Expected \`idleTimeoutMs\` to be a number > 0 and ≤ ${MAX_TIMER_MS} (about 24.8 days), got ${describeValue(idleTimeoutMs)}.`,
     )
   }
-  const owned =
-    options.dispatcher === undefined
-      ? new Agent({
-          keepAliveTimeout: 10_000,
-          headersTimeout: idleTimeoutMs,
-          bodyTimeout: idleTimeoutMs,
-          // Parts carry a precomputed content-length; never `Expect: 100-continue` (lib-storage pays a round trip per part).
-        })
-      : undefined
-  const dispatcher = options.dispatcher ?? (owned as Agent)
+  const { transport, dispatcher, close } = resolveTransport(options.transport, options.dispatcher, idleTimeoutMs)
   const signer = new SignatureV4({
     service: 's3',
     region,
@@ -197,12 +200,13 @@ export function createS3Context(target: UploadTarget, options: S3ContextOptions 
     key,
     region,
     endpoint,
+    transport,
     dispatcher,
     signer,
     retry,
     now,
     idleTimeoutMs,
     host,
-    close: () => (closing ??= owned === undefined ? Promise.resolve() : owned.close()),
+    close: () => (closing ??= close()),
   }
 }

@@ -77,6 +77,8 @@ const RETRYABLE_S3_CODES = new Set([
  *   UND_ERR_CONNECT_TIMEOUT, UND_ERR_HEADERS_TIMEOUT and UND_ERR_BODY_TIMEOUT (an owned
  *   dispatcher's idle timeouts), and UND_ERR_RES_CONTENT_LENGTH_MISMATCH (answer cut short).
  * - ERR_PARTSTREAM_TIMEOUT: our own per-attempt idle watchdog.
+ * - ERR_PARTSTREAM_NETWORK: `fetchTransport`'s wrapper for fetch's bare `TypeError` (fetch
+ *   rejects with one for every network failure; Deno's carries no code at all).
  *
  * Deliberately absent: UND_ERR_ABORTED / UND_ERR_ABORT (an abort is never retried; `sendS3`
  * rethrows `signal.reason` before classifying), UND_ERR_CLOSED / UND_ERR_DESTROYED (the
@@ -101,6 +103,7 @@ const RETRYABLE_NETWORK_CODES = new Set([
   'UND_ERR_BODY_TIMEOUT',
   'UND_ERR_RES_CONTENT_LENGTH_MISMATCH',
   'ERR_PARTSTREAM_TIMEOUT',
+  'ERR_PARTSTREAM_NETWORK',
 ])
 
 /**

@@ -1,9 +1,10 @@
+import { setMaxListeners } from 'node:events'
 import { PartstreamError, type Part } from '@partstream/core'
 import type { S3Context } from '../context.ts'
 import { IntegrityError, SourceChangedError } from '../errors.ts'
 import { abortMultipartUpload } from '../operations/abort-multipart-upload.ts'
 import type { ObjectOptions } from '../operations/common.ts'
-import { completeMultipartUpload } from '../operations/complete-multipart-upload.ts'
+import { completeMultipartUpload, multipartEtag } from '../operations/complete-multipart-upload.ts'
 import { createMultipartUpload } from '../operations/create-multipart-upload.ts'
 import { headObject } from '../operations/head-object.ts'
 import { listParts } from '../operations/list-parts.ts'
@@ -11,7 +12,10 @@ import { putObject } from '../operations/put-object.ts'
 import { uploadPart, type UploadedPart } from '../operations/upload-part.ts'
 import type { UploadProgress } from '../progress.ts'
 import type { UploadResult } from '../upload.ts'
-import { md5, md5Hex, toHex } from './hash.ts'
+import { md5Hex } from './hash.ts'
+
+/** How long cleanup may take to abort a failed multipart upload, retries included. */
+const ABORT_DEADLINE_MS = 30_000
 
 export interface RunOptions extends ObjectOptions {
   readonly concurrency: number
@@ -45,6 +49,9 @@ export async function runUpload(ctx: S3Context, parts: AsyncIterator<Part>, opti
   const { controller, onProgress, concurrency, totalBytes, release } = options
   const userSignal = options.signal
   const signal = controller.signal
+  // Every in-flight request listens on this signal (plus the part source and the user's signal):
+  // more than Node's default of 10 at concurrency ≥ 9, which is expected, not a leak.
+  setMaxListeners(concurrency + 8, signal)
   const onUserAbort = (): void => controller.abort(userSignal?.reason)
   userSignal?.addEventListener('abort', onUserAbort, { once: true })
 
@@ -169,17 +176,24 @@ export async function runUpload(ctx: S3Context, parts: AsyncIterator<Part>, opti
   } catch (error) {
     fail(error)
     await Promise.all(inFlight)
+    // Closes the user's source. The first error is what the caller needs; a source whose
+    // return() throws as well has nothing to add to it (toParts follows the same rule).
     await parts.return?.(undefined)?.catch(() => {})
     const reason = userSignal?.aborted ? userSignal.reason : failure
     if (uploadId !== undefined && options.leavePartsOnError !== true) {
+      // Not the upload's signal (aborted by now: the Abort must still go out), but a deadline of
+      // its own, so a server that stopped answering cannot hold the rejection for 5 × 60 s.
+      const deadline = new AbortController()
+      const timer = setTimeout(() => deadline.abort(new Error('AbortMultipartUpload took longer than 30 s')), ABORT_DEADLINE_MS)
       try {
-        // No signal: the upload's own signal is aborted by now, and the Abort must still go out.
-        await abortMultipartUpload(ctx, uploadId)
+        await abortMultipartUpload(ctx, uploadId, { signal: deadline.signal })
       } catch (abortError) {
         throw withUploadId(
           new AggregateError([reason, abortError], 'The upload failed and AbortMultipartUpload failed too: its parts may still be stored', { cause: reason }),
           uploadId,
         )
+      } finally {
+        clearTimeout(timer)
       }
     }
     throw withUploadId(reason, uploadId)
@@ -211,7 +225,7 @@ async function verifyObject(
   completeEtag: string,
   signal: AbortSignal,
 ): Promise<string> {
-  const expected = expectedMultipartEtag(parts)
+  const expected = multipartEtag(parts)
   let etag = completeEtag
   if (etag === '') {
     const head = await headObject(ctx, { signal })
@@ -224,17 +238,4 @@ async function verifyObject(
     throw new IntegrityError(`The object's ETag is ${etag}, expected ${expected} from the acknowledged parts.`, uploadId)
   }
   return etag
-}
-
-/** `md5(part md5s)-N`, or `undefined` when a part ETag is not a plain MD5 (SSE-KMS, other stores). */
-export function expectedMultipartEtag(parts: readonly UploadedPart[]): string | undefined {
-  const sorted = [...parts].sort((a, b) => a.partNumber - b.partNumber)
-  const bytes = new Uint8Array(sorted.length * 16)
-  for (let i = 0; i < sorted.length; i++) {
-    const etag = (sorted[i] as UploadedPart).etag
-    if (!/^[0-9a-f]{32}$/i.test(etag)) return undefined
-    for (let j = 0; j < 16; j++) bytes[i * 16 + j] = Number.parseInt(etag.slice(j * 2, j * 2 + 2), 16)
-  }
-  const digest = md5(bytes)
-  return digest === undefined ? undefined : `${toHex(digest)}-${sorted.length}`
 }

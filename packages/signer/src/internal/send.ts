@@ -1,4 +1,3 @@
-import type { Dispatcher } from 'undici'
 import type { S3Context } from '../context.ts'
 import { S3ResponseError, type S3ErrorContext } from '../errors.ts'
 import { backoffMs, isRetryableNetworkError, isRetryableStatus } from '../retry.ts'
@@ -6,13 +5,14 @@ import { encodeQueryComponent } from './endpoint.ts'
 import { gatherSmallChunks, worthGathering } from './coalesce.ts'
 import { BODY_SLICE_BYTES, startIdleWatchdog, watchedBody, type IdleWatchdog } from './idle-watchdog.ts'
 import { sleep } from './sleep.ts'
+import type { TransportHeaders } from './transport.ts'
 import { isErrorDocument, xmlText } from './xml.ts'
 
 /** SHA-256 of the empty string: the payload hash of body-less requests. */
 export const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855'
 export const UNSIGNED_PAYLOAD = 'UNSIGNED-PAYLOAD'
 
-export type ResponseHeaders = Dispatcher.ResponseData['headers']
+export type ResponseHeaders = TransportHeaders
 
 export interface S3Request {
   readonly method: 'GET' | 'PUT' | 'POST' | 'DELETE' | 'HEAD'
@@ -134,12 +134,12 @@ async function sendOnce(
   // Each attempt gets its own signal: the caller's abort or this attempt's idle timeout cancels it.
   const watchdog = startIdleWatchdog(ctx.idleTimeoutMs, req.signal)
   try {
-    const response = await ctx.dispatcher.request({
+    const response = await ctx.transport({
       origin: ctx.endpoint.origin,
       path,
       method: req.method,
       headers: signed,
-      body: requestBody(req.body, watchdog) as never,
+      body: requestBody(req.body, watchdog),
       signal: watchdog.signal,
     })
     watchdog.touch('reading the response body')

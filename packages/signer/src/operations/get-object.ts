@@ -21,9 +21,11 @@ export interface ObjectDownload {
 export async function getObject(ctx: S3Context, options: { readonly signal?: AbortSignal | undefined } = {}): Promise<ObjectDownload> {
   const path = ctx.endpoint.objectPath
   const headers = await signS3Request(ctx, 'GET', path, undefined, {}, EMPTY_SHA256)
-  const response = await ctx.dispatcher.request({ origin: ctx.endpoint.origin, path, method: 'GET', headers, signal: options.signal ?? null })
+  const response = await ctx.transport({ origin: ctx.endpoint.origin, path, method: 'GET', headers, body: null, signal: options.signal })
   if (response.statusCode !== 200) {
-    const text = await response.body.text()
+    const decoder = new TextDecoder()
+    let text = ''
+    for await (const chunk of response.body) text += decoder.decode(chunk, { stream: true })
     throw errorFromResponse('GET', response.statusCode, response.headers, text, { operation: 'GetObject' }, 1)
   }
   return {

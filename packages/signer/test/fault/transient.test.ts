@@ -9,7 +9,9 @@ import {
   abortMultipartUpload,
   createMultipartUpload,
   createS3Context,
+  fetchTransport,
   listParts,
+  NetworkError,
   S3ResponseError,
   upload,
   uploadPart,
@@ -30,6 +32,11 @@ const FAST: UploadOptions = { retry: { attempts: 5, baseDelayMs: 1 }, partSize: 
 /** For stall cases: the stalled attempt is given up after this long (each stall costs it once). */
 const STALL_IDLE_MS = 1000
 const TEST = { timeout: 60_000 }
+/**
+ * Bun resolves `undici` to a built-in stub (an Agent without request(), error classes without
+ * codes): the cases about undici itself run where the real undici is loaded (Node, Deno).
+ */
+const realUndici = typeof (Agent.prototype as { request?: unknown }).request === 'function'
 
 let bucket: string
 before(async () => {
@@ -265,18 +272,27 @@ describe('transient faults on each request kind are retried; the object is intac
     })
   })
 
-  test('a send-side stall is caught with a user dispatcher too (no undici timeouts: the watchdog)', TEST, async () => {
-    // undici's defaults: 300 s headers and body timeouts. Only our per-attempt watchdog can
-    // notice a server that stopped reading within the test's time.
-    const dispatcher = new Agent()
-    try {
-      const { proxy } = await roundTrip('user-dispatcher-stall', [{ kind: 'UploadPart', partNumber: 1, fault: { type: 'stall', afterBytes: 128 * 1024 } }], {
-        options: { dispatcher, idleTimeoutMs: STALL_IDLE_MS },
-      })
-      assertRetried(proxy, 'UploadPart', 1)
-    } finally {
-      await dispatcher.close()
-    }
+  if (realUndici) {
+    test('a send-side stall is caught with a user dispatcher too (no undici timeouts: the watchdog)', TEST, async () => {
+      // undici's defaults: 300 s headers and body timeouts. Only our per-attempt watchdog can
+      // notice a server that stopped reading within the test's time.
+      const dispatcher = new Agent()
+      try {
+        const { proxy } = await roundTrip('user-dispatcher-stall', [{ kind: 'UploadPart', partNumber: 1, fault: { type: 'stall', afterBytes: 128 * 1024 } }], {
+          options: { dispatcher, idleTimeoutMs: STALL_IDLE_MS },
+        })
+        assertRetried(proxy, 'UploadPart', 1)
+      } finally {
+        await dispatcher.close()
+      }
+    })
+  }
+
+  test('a send-side stall is caught with the fetch transport too (no timeouts of its own: the watchdog)', TEST, async () => {
+    const { proxy } = await roundTrip('fetch-transport-stall', [{ kind: 'UploadPart', partNumber: 1, fault: { type: 'stall', afterBytes: 128 * 1024 } }], {
+      options: { transport: fetchTransport(), idleTimeoutMs: STALL_IDLE_MS },
+    })
+    assertRetried(proxy, 'UploadPart', 1)
   })
 
   test('no timer is left behind once an upload with retries, stalls and backoff settles', TEST, async () => {
@@ -426,11 +442,17 @@ describe('permanent failures: S3ResponseError, upload aborted, source closed', (
 describe('retry classification (undici error classes, S3 statuses)', () => {
   test('network failures undici reports are retried; aborts and closed dispatchers are not', () => {
     const retried = [
-      new undiciErrors.SocketError('other side closed'),
-      new undiciErrors.HeadersTimeoutError(),
-      new undiciErrors.BodyTimeoutError(),
-      new undiciErrors.ConnectTimeoutError(),
-      new undiciErrors.ResponseContentLengthMismatchError(),
+      ...(realUndici
+        ? [
+            new undiciErrors.SocketError('other side closed'),
+            new undiciErrors.HeadersTimeoutError(),
+            new undiciErrors.BodyTimeoutError(),
+            new undiciErrors.ConnectTimeoutError(),
+            new undiciErrors.ResponseContentLengthMismatchError(),
+          ]
+        : []),
+      // fetchTransport's wrapper for fetch's bare TypeError (Deno's has no code at all).
+      new NetworkError(new TypeError('error sending request: connection reset')),
       new IdleTimeoutError(1000, 'sending the request body'),
       Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }),
       Object.assign(new Error('write EPIPE'), { code: 'EPIPE' }),
@@ -439,13 +461,17 @@ describe('retry classification (undici error classes, S3 statuses)', () => {
     ]
     for (const error of retried) assert.equal(isRetryableNetworkError(error), true, String(error))
     const notRetried = [
-      new undiciErrors.RequestAbortedError(),
+      ...(realUndici
+        ? [
+            new undiciErrors.RequestAbortedError(),
+            new undiciErrors.ClientClosedError(),
+            new undiciErrors.ClientDestroyedError(),
+            new undiciErrors.InformationalError('reset'),
+            new undiciErrors.InvalidArgumentError('bad'),
+            new undiciErrors.RequestContentLengthMismatchError(),
+          ]
+        : []),
       new DOMException('This operation was aborted', 'AbortError'),
-      new undiciErrors.ClientClosedError(),
-      new undiciErrors.ClientDestroyedError(),
-      new undiciErrors.InformationalError('reset'),
-      new undiciErrors.InvalidArgumentError('bad'),
-      new undiciErrors.RequestContentLengthMismatchError(),
       new Error('plain'),
       'a string',
       undefined,
