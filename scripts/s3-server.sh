@@ -34,7 +34,14 @@ case "${1:-}" in
     if [ -e "$CEPH_DIR/mon.a.pid" ] && kill -0 "$(cat "$CEPH_DIR/mon.a.pid")" 2>/dev/null; then
       "$here/ceph/stop.sh" >&2 || true
     fi
-    "$here/ceph/start.sh" >&2
+    # A cold start right after the packages are installed has been seen to fail once (EPERM from
+    # the monitor); a second attempt from a clean directory has always worked.
+    if ! "$here/ceph/start.sh" >&2; then
+      echo "Ceph RGW did not start; retrying once from a clean state..." >&2
+      "$here/ceph/stop.sh" >&2 || true
+      sleep 2
+      "$here/ceph/start.sh" >&2
+    fi
     echo "S3_ENDPOINT=http://127.0.0.1:$RGW_PORT"
     echo "S3_REGION=us-east-1"
     echo "S3_ACCESS_KEY_ID=$S3_AK"

@@ -19,7 +19,7 @@ import { cellOf, headerNotes, modeLabel, runMatrix, summarize, type Variant, typ
 import { markdownTable } from './internal/markdown.ts'
 import type { ChunkSource, Library, Mode, Payload } from './internal/protocol.ts'
 import { startSink } from './internal/sink-control.ts'
-import { makeFile, removeFile } from './internal/sources.ts'
+import { makeFile, removeFile, removeFileSync } from './internal/sources.ts'
 import { describeSystem, systemLine } from './internal/system.ts'
 import { KiB, MiB, fmt, formatSize } from './internal/units.ts'
 
@@ -55,13 +55,13 @@ if (args.help) {
 
 const quick = args.quick
 const sizeBytes = Math.round(positiveNumber(args.size ?? (quick ? '16' : '1024'), 'size') * MiB)
-const runs = positiveNumber(args.runs ?? (quick ? '1' : '3'), 'runs')
+const runs = intList(args.runs ?? (quick ? '1' : '3'), 'runs')[0] as number
 // --quick: 16 MiB is 3 parts, so concurrency 16 would measure the same thing as 4.
 const concurrencies = intList(args.concurrency ?? (quick ? '1,4' : '1,4,16'), 'concurrency')
 let modes = enumList<Mode>(args.modes, 'modes', ['stream', 'buffer', 'file'])
 const sources = enumList<ChunkSource>(args.sources, 'sources', ['views', 'fresh'])
 const payloads = enumList<Exclude<Payload, 'default'>>(args.payloads, 'payloads', ['sha256', 'unsigned'])
-const libs = enumList<Library>(args.libs, 'libs', ['partstream', 'lib-storage', 'undici'])
+let libs = enumList<Library>(args.libs, 'libs', ['partstream', 'lib-storage', 'undici'])
 const partSizeBytes = Math.round(positiveNumber(args['part-size'], 'part-size') * MiB)
 const chunkBytes = Math.round(positiveNumber(args.chunk, 'chunk') * KiB)
 const poolBytes = Math.round(positiveNumber(args.pool, 'pool') * MiB)
@@ -86,6 +86,14 @@ if (modes.includes('buffer') && sizeBytes > bufferConstants.MAX_LENGTH) {
   log(`note: ${note}`)
 }
 
+const system = describeSystem(args.runtime)
+if (system.runtime === 'bun' && libs.includes('undici')) {
+  libs = libs.filter((l) => l !== 'undici')
+  const note = "undici ceiling skipped: Bun's built-in `undici` module is a stub that cannot be measured like the real one."
+  notes.push(note)
+  log(`note: ${note}`)
+}
+
 const variants: Variant[] = []
 for (const mode of modes) {
   for (const source of mode === 'stream' ? sources : [undefined]) {
@@ -101,13 +109,10 @@ for (const mode of modes) {
   }
 }
 
-const system = describeSystem(args.runtime)
 const pin = args.pin
 const sink = await startSink({ verify: args.verify, cpus: pin ? '1' : undefined })
 let file: string | undefined
-onInterrupt(() => {
-  if (file !== undefined) void removeFile(file)
-})
+onInterrupt(() => removeFileSync(file))
 let results: VariantResult[]
 try {
   if (modes.includes('file')) {

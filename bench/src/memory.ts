@@ -16,7 +16,7 @@ import { modeLabel, runMatrix, summarize, type Variant, type VariantResult } fro
 import { markdownTable } from './internal/markdown.ts'
 import type { ChunkSource, Library, Mode } from './internal/protocol.ts'
 import { startSink } from './internal/sink-control.ts'
-import { makeFile, removeFile } from './internal/sources.ts'
+import { makeFile, removeFile, removeFileSync } from './internal/sources.ts'
 import { describeSystem, systemLine } from './internal/system.ts'
 import { KiB, MiB, fmt, formatSize } from './internal/units.ts'
 
@@ -41,7 +41,7 @@ const { values: args } = parseArgs({
 
 const quick = args.quick
 const sizes = intList(args.sizes ?? (quick ? '16,64' : '1024,8192'), 'sizes').map((n) => n * MiB)
-const runs = positiveNumber(args.runs, 'runs')
+const runs = intList(args.runs, 'runs')[0] as number
 const concurrencies = intList(args.concurrency ?? (quick ? '1,4' : '1,4,16'), 'concurrency')
 let modes = enumList<Mode>(args.modes, 'modes', ['stream', 'file'] as Mode[])
 const sources = enumList<ChunkSource>(args.sources, 'sources', ['views', 'fresh'])
@@ -78,7 +78,7 @@ for (const mode of modes) {
 const system = describeSystem()
 const files = new Map<number, string>()
 onInterrupt(() => {
-  for (const f of files.values()) void removeFile(f)
+  for (const f of files.values()) removeFileSync(f)
 })
 const sink = await startSink({ cpus: args.pin ? '1' : undefined })
 let results: VariantResult[]

@@ -112,7 +112,7 @@ export async function runMatrix(variants: readonly Variant[], options: MatrixOpt
         }
         result.measurements.push({ run, client, sink })
         for (const w of client.warnings) options.log(`${prefix}: warning: ${w}`)
-        const s = summarizeOne(v, client, sink)
+        const s = summarizeOne(v, client)
         options.log(
           `${prefix}: ${fmt(s.mibps)} MiB/s, ${fmt(s.cpuPerGiB)} CPU s/GiB, +${fmt(s.rssOverBaselineMiB)} MiB RSS, ` +
             `${sink.requests} requests, ${sink.connections} connections, ≤${sink.maxInFlight} in flight, ` +
@@ -124,7 +124,7 @@ export async function runMatrix(variants: readonly Variant[], options: MatrixOpt
   return results
 }
 
-function summarizeOne(v: Variant, client: ClientSuccess, _sink: SinkStats): { mibps: number; cpuPerGiB: number; rssOverBaselineMiB: number } {
+function summarizeOne(v: Variant, client: ClientSuccess): { mibps: number; cpuPerGiB: number; rssOverBaselineMiB: number } {
   return {
     mibps: v.sizeBytes / MiB / client.seconds,
     cpuPerGiB: (client.cpuUserSeconds + client.cpuSystemSeconds) / (v.sizeBytes / GiB),

@@ -1,4 +1,5 @@
 import { randomFillSync } from 'node:crypto'
+import { rmSync } from 'node:fs'
 import { open, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -70,4 +71,9 @@ export async function makeFile(sizeBytes: number, name = `partstream-bench-${pro
 
 export async function removeFile(path: string | undefined): Promise<void> {
   if (path !== undefined) await rm(path, { force: true })
+}
+
+/** For signal handlers, which cannot wait for a promise before the process exits. */
+export function removeFileSync(path: string | undefined): void {
+  if (path !== undefined) rmSync(path, { force: true })
 }
