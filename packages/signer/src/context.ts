@@ -57,6 +57,11 @@ export interface S3ContextOptions {
    */
   readonly transport?: Transport | undefined
   /**
+   * Most sockets per origin the owned `Agent` opens (ignored with `dispatcher` or `transport`).
+   * @default unlimited; `upload` and `uploadFile` pass their `concurrency`
+   */
+  readonly connections?: number | undefined
+  /**
    * Retry policy for idempotent requests; `false` disables retries.
    * @default { attempts: 5, baseDelayMs: 100, maxDelayMs: 5000 }
    */
@@ -182,7 +187,11 @@ export function createS3Context(target: UploadTarget, options: S3ContextOptions 
       `Expected \`idleTimeoutMs\` to be a number > 0 and ≤ ${MAX_TIMER_MS} (about 24.8 days), got ${describeValue(idleTimeoutMs)}.`,
     )
   }
-  const { transport, dispatcher, close } = resolveTransport(options.transport, options.dispatcher, idleTimeoutMs)
+  const connections = options.connections
+  if (connections !== undefined && (!Number.isInteger(connections) || connections < 1)) {
+    throw new InvalidArgumentError(`Expected \`connections\` to be an integer ≥ 1, got ${describeValue(connections)}.`)
+  }
+  const { transport, dispatcher, close } = resolveTransport(options.transport, options.dispatcher, idleTimeoutMs, connections)
   const signer = new SignatureV4({
     service: 's3',
     region,

@@ -11,15 +11,15 @@ import { validateUploadOptions, type UploadOptions, type UploadResult } from './
  * `partSize` says otherwise) and progress events carry `totalBytes`.
  *
  * Parts are read in place with positional reads at their offset into a pool of `concurrency`
- * reusable part buffers (never the whole file in memory): a buffer is refilled once S3 has
- * acknowledged its part. Peak memory is `concurrency × partSize`. A file that changes size or
+ * + 1 reusable part buffers (never the whole file in memory): a buffer is refilled once S3 has
+ * acknowledged its part. Peak memory is `(concurrency + 1) × partSize`. A file that changes size or
  * modification time while uploading fails with `SourceChangedError` (and the upload is aborted).
  * @example
  * const result = await uploadFile('./backup.tar', { bucket: 'backups', key: 'backup.tar' })
  */
 export async function uploadFile(path: string | URL, target: UploadTarget, options: UploadOptions = {}): Promise<UploadResult> {
   const concurrency = validateUploadOptions(options)
-  const ctx = createS3Context(target, options)
+  const ctx = createS3Context(target, { ...options, connections: options.connections ?? concurrency })
   let file: FileHandle | undefined
   try {
     file = await open(path, 'r')
@@ -31,7 +31,8 @@ export async function uploadFile(path: string | URL, target: UploadTarget, optio
     const plan = planParts(size, policy.sizeOf.bind(policy), policy.description)
     const hash = options.payload === 'unsigned' ? null : (options.hash ?? defaultHash)
     const controller = new AbortController()
-    const pool = new BufferPool(Math.min(concurrency, plan.length), plan.reduce((max, p) => Math.max(max, p.byteLength), 0))
+    // One buffer per part in flight, plus the part read ahead while they are sent.
+    const pool = new BufferPool(Math.min(concurrency + 1, plan.length), plan.reduce((max, p) => Math.max(max, p.byteLength), 0))
     const fh = file
     return await runUpload(ctx, readParts(fh, plan, pool, hash, controller.signal), {
       ...options,
@@ -71,7 +72,7 @@ function planParts(size: number, sizeOf: (partNumber: number) => number, descrip
   return plan
 }
 
-/** `concurrency` part buffers, reused; a part takes one only when a slot is free, so none waits. */
+/** `concurrency + 1` part buffers, reused: the upload loop never holds more parts than that. */
 class BufferPool {
   readonly #free: Uint8Array[] = []
   #made = 0

@@ -184,7 +184,7 @@ export async function upload(source: UploadSource, target: UploadTarget, options
   try {
     iterable = toIterable(source)
     concurrency = validateUploadOptions(options)
-    ctx = createS3Context(target, options)
+    ctx = createS3Context(target, { ...options, connections: options.connections ?? concurrency })
   } catch (error) {
     await closeSource(source)
     throw error

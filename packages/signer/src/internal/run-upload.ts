@@ -87,8 +87,12 @@ export async function runUpload(ctx: S3Context, parts: AsyncIterator<Part>, opti
     }
     const first = await parts.next()
     if (first.done === true) throw new Error('the part source yielded nothing') // toParts always yields ≥ 1 part
-    if (first.value.isLast && stored === undefined) {
-      const part = first.value
+    // Only `current` refers to a part not yet started: once started, its upload task holds it, so
+    // an acknowledged part is garbage at once (a `first` kept for the whole upload was measured
+    // retaining a part).
+    let current: Part | undefined = first.value
+    if (current.isLast && stored === undefined) {
+      const part = current
       const size = part.byteLength
       onProgress?.({ type: 'part-started', partNumber: 1, partBytes: size, bytesAcked: 0, totalBytes: size })
       const put = await putObject(ctx, part, { ...objectOptions, signal })
@@ -137,18 +141,22 @@ export async function runUpload(ctx: S3Context, parts: AsyncIterator<Part>, opti
       inFlight.add(task)
     }
 
-    let part = first.value
     let size = 0
-    for (;;) {
-      size += part.byteLength
-      start(part)
-      if (part.isLast) break
-      // Pull, never push: the source is read only when a slot is free.
+    while (current !== undefined) {
+      size += current.byteLength
+      const isLast = current.isLast
+      start(current)
+      current = undefined
+      if (isLast) break
+      // Read one part ahead while the parts in flight are sent (it is the "+ 1" of the memory
+      // bound), then wait for a slot; the source is read no further until one frees. A source
+      // that fails meanwhile fails the upload at once, cancelling the parts in flight.
+      const ahead = parts.next()
+      ahead.catch(fail)
       while (inFlight.size >= concurrency && !failed) await Promise.race(inFlight)
       if (failed) break
-      const next = await parts.next()
-      if (next.done === true) break
-      part = next.value
+      const result = await ahead
+      if (result.done !== true) current = result.value
     }
     await Promise.all(inFlight)
     if (failed) throw failure

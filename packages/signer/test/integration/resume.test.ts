@@ -15,14 +15,20 @@ before(async () => {
 })
 after(() => rmSync(dir, { recursive: true, force: true }))
 
-/** Starts an upload that dies after `parts` acknowledged parts, leaving them stored. */
+/** Starts an upload whose source dies once `parts` parts are acknowledged, leaving them stored. */
 async function interrupted(key: string, data: Uint8Array, parts: number): Promise<string> {
   const crash = new Error('simulated crash')
   let uploadId: string | undefined
+  let storedEnough!: () => void
+  const stored = new Promise<void>((resolve) => (storedEnough = resolve))
   async function* dying(): AsyncGenerator<Uint8Array> {
     let sent = 0
     for (const chunk of randomChunks(data, 1 << 20)) {
-      if (sent >= parts * 5 * MiB + 1) throw crash
+      if (sent >= parts * 5 * MiB + 1) {
+        // A source error cancels the parts in flight: die only once the wanted ones are stored.
+        await stored
+        throw crash
+      }
       sent += chunk.byteLength
       yield chunk
     }
@@ -34,6 +40,7 @@ async function interrupted(key: string, data: Uint8Array, parts: number): Promis
       leavePartsOnError: true,
       onProgress: (e) => {
         if (e.type === 'upload-created') uploadId = e.uploadId
+        if (e.type === 'part-acked' && e.partNumber === parts) storedEnough()
       },
     }),
     (e) => e === crash,
