@@ -85,12 +85,10 @@ export async function runUpload(ctx: S3Context, parts: AsyncIterator<Part>, opti
       stored = new Map(listed.map((p) => [p.partNumber, p]))
       onProgress?.({ type: 'upload-resumed', uploadId, storedParts: listed.length })
     }
-    const first = await parts.next()
-    if (first.done === true) throw new Error('the part source yielded nothing') // toParts always yields ≥ 1 part
     // Only `current` refers to a part not yet started: once started, its upload task holds it, so
-    // an acknowledged part is garbage at once (a `first` kept for the whole upload was measured
-    // retaining a part).
-    let current: Part | undefined = first.value
+    // an acknowledged part is garbage at once (a variable holding the first part for the whole
+    // upload was measured retaining it beyond the memory bound).
+    let current: Part | undefined = await firstPart(parts)
     if (current.isLast && stored === undefined) {
       const part = current
       const size = part.byteLength
@@ -208,6 +206,12 @@ export async function runUpload(ctx: S3Context, parts: AsyncIterator<Part>, opti
   } finally {
     userSignal?.removeEventListener('abort', onUserAbort)
   }
+}
+
+async function firstPart(parts: AsyncIterator<Part>): Promise<Part> {
+  const first = await parts.next()
+  if (first.done === true) throw new Error('the part source yielded nothing') // toParts always yields ≥ 1 part
+  return first.value
 }
 
 /** Attaches the upload id to our own errors; the user's abort reason is rethrown untouched. */
