@@ -61,7 +61,7 @@ const concurrencies = intList(args.concurrency ?? (quick ? '1,4' : '1,4,16'), 'c
 let modes = enumList<Mode>(args.modes, 'modes', ['stream', 'buffer', 'file'])
 const sources = enumList<ChunkSource>(args.sources, 'sources', ['views', 'fresh'])
 const payloads = enumList<Exclude<Payload, 'default'>>(args.payloads, 'payloads', ['sha256', 'unsigned'])
-let libs = enumList<Library>(args.libs, 'libs', ['partstream', 'lib-storage', 'undici'])
+let libs = enumList<Library>(args.libs, 'libs', ['partstream', 'lib-storage', 'undici', 'bun-s3'])
 const partSizeBytes = Math.round(positiveNumber(args['part-size'], 'part-size') * MiB)
 const chunkBytes = Math.round(positiveNumber(args.chunk, 'chunk') * KiB)
 const poolBytes = Math.round(positiveNumber(args.pool, 'pool') * MiB)
@@ -87,6 +87,12 @@ if (modes.includes('buffer') && sizeBytes > bufferConstants.MAX_LENGTH) {
 }
 
 const system = describeSystem(args.runtime)
+// Bun ships its own S3 writer: on Bun it is measured in the same run (unless --libs says otherwise).
+if (system.runtime === 'bun' && args.libs === 'partstream,lib-storage,undici') libs.push('bun-s3')
+if (system.runtime !== 'bun' && libs.includes('bun-s3')) {
+  libs = libs.filter((l) => l !== 'bun-s3')
+  notes.push('bun-s3 skipped: Bun.S3Client exists only on Bun (--runtime bun).')
+}
 if (system.runtime === 'bun' && libs.includes('undici')) {
   libs = libs.filter((l) => l !== 'undici')
   const note = "undici ceiling skipped: Bun's built-in `undici` module is a stub that cannot be measured like the real one."
@@ -101,7 +107,7 @@ for (const mode of modes) {
       for (const lib of libs) {
         // The raw PUT is one request: it sits in the cell of the lowest concurrency.
         if (lib === 'undici' && concurrency !== Math.min(...concurrencies)) continue
-        for (const payload of lib === 'partstream' ? payloads : lib === 'undici' ? (['none'] as const) : (['default'] as const)) {
+        for (const payload of lib === 'partstream' ? payloads : lib === 'undici' ? (['none'] as const) : lib === 'bun-s3' ? (['sha256'] as const) : (['default'] as const)) {
           variants.push({ lib, mode, source, concurrency, payload, sizeBytes })
         }
       }
@@ -154,7 +160,7 @@ for (const r of results) {
   }
   const failed = r.failures.length > 0 ? ` (${r.failures.length} failed)` : ''
   rows.push([
-    (v.lib === 'undici' ? 'undici PUT (ceiling)' : v.lib) + failed,
+    (v.lib === 'undici' ? 'undici PUT (ceiling)' : v.lib === 'bun-s3' ? 'Bun.S3Client writer' : v.lib) + failed,
     modeLabel(v),
     v.lib === 'undici' ? '1' : String(v.concurrency),
     v.payload === 'default' ? 'default (sha256 + crc32)' : v.payload,

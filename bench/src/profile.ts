@@ -32,7 +32,7 @@ const { values: args } = parseArgs({
     keep: { type: 'boolean', default: false },
   },
 })
-const lib = enumList<Library>(args.lib, 'lib', ['partstream', 'lib-storage', 'undici'])[0] as Library
+const lib = enumList<Library>(args.lib, 'lib', ['partstream', 'lib-storage', 'undici', 'bun-s3'])[0] as Library
 const mode = enumList<Mode>(args.mode, 'mode', ['stream', 'buffer', 'file'])[0] as Mode
 const source = enumList<ChunkSource>(args.source, 'source', ['views', 'fresh'])[0] as ChunkSource
 const sizeBytes = Math.round(positiveNumber(args.size, 'size') * MiB)

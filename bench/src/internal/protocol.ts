@@ -5,7 +5,8 @@
  */
 
 /** `undici`: one raw PUT of the whole object, unsigned and unhashed: the ceiling of this machine and sink. */
-export type Library = 'partstream' | 'lib-storage' | 'undici'
+/** `bun-s3`: Bun's built-in `Bun.S3Client` writer, measured only when the runtime is Bun. */
+export type Library = 'partstream' | 'lib-storage' | 'undici' | 'bun-s3'
 /** `stream`: an async generator of chunks; `buffer`: one `Uint8Array`; `file`: a file on disk. */
 export type Mode = 'stream' | 'buffer' | 'file'
 /** Where stream chunks come from: views of one preallocated buffer, or a fresh allocation each. */
