@@ -119,13 +119,35 @@ export function bufferParts(bytes: Uint8Array, options?: BufferPartsOptions): re
     )
   }
   if (total === 0) return [makePart(undefined, 1, 0, true, hash)]
+  return planParts(total, policy).map((p) =>
+    makePart(bytes.subarray(p.offset, p.offset + p.byteLength), p.partNumber, p.offset, p.isLast, hash),
+  )
+}
+
+/** Where one part of an object of known size lies. */
+export interface PlannedPart {
+  readonly partNumber: number
+  readonly offset: number
+  readonly byteLength: number
+  readonly isLast: boolean
+}
+
+/**
+ * The part boundaries of an object of known size under `policy` (one empty part for 0 bytes).
+ * Throws `TooManyPartsError` before anything is sent when it needs more than 10,000 parts.
+ * `bufferParts` and signer's `uploadFile` both split by it.
+ * @example
+ * planParts(13 * 1024 * 1024, fixedPartSize()) // 6 MiB, 6 MiB, 1 MiB
+ */
+export function planParts(totalBytes: number, policy: PartSizePolicy): PlannedPart[] {
+  if (totalBytes === 0) return [{ partNumber: 1, offset: 0, byteLength: 0, isLast: true }]
   const capacity = maxObjectSize(policy)
-  if (total > capacity) throw new TooManyPartsError(MAX_PARTS + 1, capacity, policy.description)
-  const parts: BufferPart[] = []
+  if (totalBytes > capacity) throw new TooManyPartsError(MAX_PARTS + 1, capacity, policy.description)
+  const parts: PlannedPart[] = []
   let offset = 0
-  for (let partNumber = 1; offset < total; partNumber++) {
-    const end = Math.min(total, offset + policy.sizeOf(partNumber))
-    parts.push(makePart(bytes.subarray(offset, end), partNumber, offset, end === total, hash))
+  for (let partNumber = 1; offset < totalBytes; partNumber++) {
+    const end = Math.min(totalBytes, offset + policy.sizeOf(partNumber))
+    parts.push({ partNumber, offset, byteLength: end - offset, isLast: end === totalBytes })
     offset = end
   }
   return parts

@@ -18,7 +18,7 @@
  * @packageDocumentation
  */
 
-export { bufferParts, type BufferPart, type BufferPartsOptions } from './buffer-parts.ts'
+export { bufferParts, planParts, type BufferPart, type BufferPartsOptions, type PlannedPart } from './buffer-parts.ts'
 export {
   describeValue,
   InvalidArgumentError,

@@ -2,6 +2,8 @@ import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import {
   bufferParts,
+  fixedPartSize,
+  planParts,
   InvalidArgumentError,
   MAX_OBJECT_SIZE_BYTES,
   MAX_PARTS,
@@ -123,5 +125,18 @@ describe('bufferParts', () => {
     assert.throws(() => bufferParts(data, { partSize: 1024 }), /`partSize`/)
     assert.throws(() => bufferParts(data, { hash: 'sha256' as never }), /`hash`/)
     assert.throws(() => bufferParts(data, null as never), /`options`/)
+  })
+})
+
+describe('planParts', () => {
+  test('boundaries of a known size: equal parts, a short last one, one empty part for 0 bytes', () => {
+    assert.deepEqual(planParts(13 * MiB, fixedPartSize()), [
+      { partNumber: 1, offset: 0, byteLength: 6 * MiB, isLast: false },
+      { partNumber: 2, offset: 6 * MiB, byteLength: 6 * MiB, isLast: false },
+      { partNumber: 3, offset: 12 * MiB, byteLength: MiB, isLast: true },
+    ])
+    assert.deepEqual(planParts(0, fixedPartSize()), [{ partNumber: 1, offset: 0, byteLength: 0, isLast: true }])
+    assert.equal(planParts(10_000 * 5 * MiB, fixedPartSize(5 * MiB)).length, 10_000)
+    assert.throws(() => planParts(10_000 * 5 * MiB + 1, fixedPartSize(5 * MiB)), { code: 'ERR_PARTSTREAM_TOO_MANY_PARTS', partNumber: 10_001 })
   })
 })

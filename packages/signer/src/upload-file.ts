@@ -1,5 +1,5 @@
 import { open, type FileHandle } from 'node:fs/promises'
-import { MAX_PARTS, TooManyPartsError, resolvePartSize, type Hasher, type Part } from '@partstream/core'
+import { planParts, resolvePartSize, type Hasher, type Part, type PlannedPart } from '@partstream/core'
 import { createS3Context, type UploadTarget } from './context.ts'
 import { SourceChangedError } from './errors.ts'
 import { defaultHash } from './internal/hash.ts'
@@ -28,7 +28,7 @@ export async function uploadFile(path: string | URL, target: UploadTarget, optio
     const size = stats.size
     // An explicit partSize is taken as is: a file too large for it fails below with TooManyPartsError.
     const policy = resolvePartSize(options.partSize, options.partSize === undefined ? size : undefined)
-    const plan = planParts(size, policy.sizeOf.bind(policy), policy.description)
+    const plan = planParts(size, policy) // TooManyPartsError here, before any request
     const hash = options.payload === 'unsigned' ? null : (options.hash ?? defaultHash)
     const controller = new AbortController()
     // One buffer per part in flight, plus the part read ahead while they are sent.
@@ -51,25 +51,6 @@ export async function uploadFile(path: string | URL, target: UploadTarget, optio
     await file?.close()
     await ctx.close()
   }
-}
-
-interface PlannedPart {
-  readonly partNumber: number
-  readonly offset: number
-  readonly byteLength: number
-}
-
-/** Part boundaries of a known size, checked against the 10,000-part limit before any request. */
-function planParts(size: number, sizeOf: (partNumber: number) => number, description: string): PlannedPart[] {
-  const plan: PlannedPart[] = []
-  let offset = 0
-  for (let partNumber = 1; plan.length === 0 || offset < size; partNumber++) {
-    if (partNumber > MAX_PARTS) throw new TooManyPartsError(partNumber, offset, description)
-    const byteLength = Math.min(sizeOf(partNumber), size - offset)
-    plan.push({ partNumber, offset, byteLength })
-    offset += byteLength
-  }
-  return plan
 }
 
 /** `concurrency + 1` part buffers, reused: the upload loop never holds more parts than that. */
@@ -125,7 +106,7 @@ async function* readParts(
       chunks: [buffer],
       byteLength: planned.byteLength,
       sha256,
-      isLast: planned.partNumber === plan.length,
+      isLast: planned.isLast,
     }
   }
 }

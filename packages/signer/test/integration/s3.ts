@@ -3,6 +3,7 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { after } from 'node:test'
 import {
+  abortStaleUploads,
   createBucket as createBucketOp,
   createS3Context,
   getObject as getObjectOp,
@@ -11,7 +12,7 @@ import {
   type S3Context,
   type UploadTarget,
 } from '../../src/index.ts'
-import { encodeKey } from '../../src/internal/endpoint.ts'
+import { objectPathFor } from '../../src/internal/endpoint.ts'
 import { EMPTY_SHA256, sendS3 } from '../../src/internal/send.ts'
 import { xmlBlocks, xmlText } from '../../src/internal/xml.ts'
 
@@ -63,11 +64,11 @@ export async function deleteBucket(bucket: string): Promise<void> {
   const send = (method: 'GET' | 'DELETE', path: string, query?: Record<string, string>) =>
     sendS3(ctx, { method, path, query, payloadHash: EMPTY_SHA256, readBody: method === 'GET', idempotent: true }, { operation: 'HeadObject' })
   try {
-    for (const u of await listMultipartUploads(ctx)) await send('DELETE', `${base}/${encodeKey(u.key)}`, { uploadId: u.uploadId })
+    await abortStaleUploads(ctx, { olderThanMs: 0 })
     for (;;) {
       const page = await send('GET', base, { 'list-type': '2', 'max-keys': '1000' })
       const keys = xmlBlocks(page.text, 'Contents').map((c) => xmlText(c, 'Key') ?? '')
-      for (const key of keys) await send('DELETE', `${base}/${encodeKey(key)}`)
+      for (const key of keys) await send('DELETE', objectPathFor(ctx.endpoint, key))
       if (keys.length === 0 || xmlText(page.text, 'IsTruncated') !== 'true') break
     }
     await send('DELETE', base)
