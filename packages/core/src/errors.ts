@@ -27,6 +27,8 @@ export type PartstreamErrorCode =
   | 'ERR_PARTSTREAM_SOURCE_CHANGED'
   | 'ERR_PARTSTREAM_TIMEOUT'
   | 'ERR_PARTSTREAM_NETWORK'
+  | 'ERR_PARTSTREAM_OBJECT_EXISTS'
+  | 'ERR_PARTSTREAM_ABORT_FAILED'
 
 /**
  * Base class of every error thrown by partstream. Aborts are not wrapped: they surface as
@@ -42,11 +44,18 @@ export type PartstreamErrorCode =
 export class PartstreamError extends Error {
   /** Stable machine-readable code. */
   readonly code: PartstreamErrorCode
+  /**
+   * The multipart upload this error belongs to, set by the uploader (`@partstream/signer`) on
+   * every error it rejects with once the upload exists, so it can be resumed or aborted;
+   * `undefined` otherwise.
+   */
+  uploadId: string | undefined
 
-  constructor(code: PartstreamErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options)
+  constructor(code: PartstreamErrorCode, message: string, options?: { cause?: unknown; uploadId?: string | undefined }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause })
     this.code = code
     this.name = new.target.name
+    this.uploadId = options?.uploadId
   }
 
   static override [Symbol.hasInstance](value: unknown): boolean {

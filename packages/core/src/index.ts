@@ -29,6 +29,7 @@ export {
   type PartstreamErrorCode,
 } from './errors.ts'
 export { createSha256 } from './internal/sha256.ts'
+export { isUint8Array } from './internal/source.ts'
 export type { AbortSignalLike } from './internal/web.ts'
 export {
   DEFAULT_MAX_VIEW_OVERHEAD_BYTES,

@@ -1,6 +1,5 @@
 import { InvalidArgumentError, describeValue } from '@partstream/core'
-import type { S3Context } from './context.ts'
-import { objectPathFor } from './internal/endpoint.ts'
+import { stateOf, type S3Context } from './http/context.ts'
 import { abortMultipartUpload } from './operations/abort-multipart-upload.ts'
 import { listMultipartUploads, type OpenUpload } from './operations/list-multipart-uploads.ts'
 
@@ -23,7 +22,7 @@ export interface AbortStaleUploadsOptions {
  * stored (and billed) until it is aborted. Run this periodically, or use a bucket lifecycle rule
  * (`AbortIncompleteMultipartUpload`) where the server supports one.
  * @example
- * const ctx = createS3Context({ bucket: 'logs', key: 'unused' })
+ * const ctx = createS3Context({ bucket: 'logs' })
  * const aborted = await abortStaleUploads(ctx, { olderThanMs: 24 * 3600_000 })
  */
 export async function abortStaleUploads(ctx: S3Context, options: AbortStaleUploadsOptions): Promise<OpenUpload[]> {
@@ -31,13 +30,9 @@ export async function abortStaleUploads(ctx: S3Context, options: AbortStaleUploa
   if (typeof olderThanMs !== 'number' || !(olderThanMs >= 0)) {
     throw new InvalidArgumentError(`Expected \`olderThanMs\` to be a number ≥ 0, got ${describeValue(olderThanMs)}.`)
   }
-  const cutoff = ctx.now().getTime() - olderThanMs
+  const cutoff = stateOf(ctx).now().getTime() - olderThanMs
   const open = await listMultipartUploads(ctx, { prefix: options.prefix, signal: options.signal })
   const stale = open.filter((u) => u.initiated !== undefined && u.initiated.getTime() <= cutoff)
-  for (const upload of stale) {
-    // The same context, pointed at the upload's key.
-    const at: S3Context = { ...ctx, key: upload.key, endpoint: { ...ctx.endpoint, objectPath: objectPathFor(ctx.endpoint, upload.key) } }
-    await abortMultipartUpload(at, upload.uploadId, { signal: options.signal })
-  }
+  for (const upload of stale) await abortMultipartUpload(ctx, upload.uploadId, { key: upload.key, signal: options.signal })
   return stale
 }

@@ -33,7 +33,6 @@ export class S3ResponseError extends PartstreamError {
   /** S3's `x-amz-request-id` (or `<RequestId>`), for support tickets. */
   readonly requestId: string | undefined
   readonly operation: S3Operation
-  readonly uploadId: string | undefined
   readonly partNumber: number | undefined
   /** 1-based attempt that produced this error (after retries, the last one). */
   readonly attempt: number
@@ -57,19 +56,27 @@ export class S3ResponseError extends PartstreamError {
         : `failed with HTTP ${init.statusCode}` +
           (init.s3Code !== undefined ? ` ${init.s3Code}` : '') +
           (init.s3Message !== undefined && init.s3Message !== '' ? `: ${init.s3Message}` : '')
-    super('ERR_PARTSTREAM_S3', `${where} ${what}${hintFor(init.s3Code, init.statusCode)}`, options)
+    super('ERR_PARTSTREAM_S3', `${where} ${what}${hintFor(init.operation, init.s3Code, init.statusCode)}`, { ...options, uploadId: init.uploadId })
     this.statusCode = init.statusCode
     this.s3Code = init.s3Code
     this.requestId = init.requestId
     this.operation = init.operation
-    this.uploadId = init.uploadId
     this.partNumber = init.partNumber
     this.attempt = init.attempt ?? 1
   }
 }
 
-function hintFor(code: string | undefined, status: number): string {
+function hintFor(operation: S3Operation, code: string | undefined, status: number): string {
   switch (code) {
+    case 'PreconditionFailed':
+      return '. An object exists at the key and `ifNoneMatch` is set (If-None-Match: *).'
+    case 'NoSuchUpload':
+      return operation === 'ListParts' || operation === 'UploadPart'
+        ? '. The upload id is unknown or was aborted or completed: check `resumeUploadId`, or start a new upload.'
+        : ''
+    case 'NoSuchKey':
+      // Ceph RGW answers ListParts for an unknown upload id with NoSuchKey.
+      return operation === 'ListParts' ? '. The upload id is unknown or was aborted or completed: check `resumeUploadId`, or start a new upload.' : ''
     case 'NoSuchBucket':
       return '. Check `bucket`, `endpoint` and `region`, or create the bucket first.'
     case 'InvalidAccessKeyId':
@@ -81,6 +88,11 @@ function hintFor(code: string | undefined, status: number): string {
       return '. The credentials lack permission (s3:PutObject, s3:AbortMultipartUpload) on this key.'
     case 'EntityTooSmall':
       return '. A non-last part was under 5 MiB: this is a bug in the part policy, please report it.'
+    case undefined:
+      if (status === 412) return '. A precondition failed: an object exists at the key and `ifNoneMatch` is set.'
+      if (status === 400) return '. The server refused the request without saying why: check `endpoint` (is it an S3 server?) and `forcePathStyle`.'
+      if (status === 502 || status === 504) return '. A proxy or load balancer in front of the server failed: retry later, or check `endpoint`.'
+      return status === 301 || status === 307 ? '. The bucket lives in another region: set `region`.' : ''
     default:
       return status === 301 || status === 307 ? '. The bucket lives in another region: set `region`.' : ''
   }
@@ -88,18 +100,102 @@ function hintFor(code: string | undefined, status: number): string {
 
 /** The server's answer contradicts what was sent (size or ETag of the finished object). */
 export class IntegrityError extends PartstreamError {
-  readonly uploadId: string | undefined
   constructor(message: string, uploadId?: string | undefined) {
-    super('ERR_PARTSTREAM_INTEGRITY', message)
-    this.uploadId = uploadId
+    super('ERR_PARTSTREAM_INTEGRITY', message, { uploadId })
   }
 }
 
 /** The file changed (size or modification time) while `uploadFile` was reading it. */
 export class SourceChangedError extends PartstreamError {
-  readonly uploadId: string | undefined
   constructor(message: string, uploadId?: string | undefined) {
-    super('ERR_PARTSTREAM_SOURCE_CHANGED', `${message} Upload a snapshot, or retry once the file is stable.`)
-    this.uploadId = uploadId
+    super('ERR_PARTSTREAM_SOURCE_CHANGED', `${message} Upload a snapshot, or retry once the file is stable.`, { uploadId })
   }
+}
+
+/**
+ * `ifNoneMatch: true` and an object already exists at the key: nothing was written (a multipart
+ * upload is aborted). `cause` is the server's 412 answer when it came from the server, absent
+ * when partstream's own HeadObject check found the object first.
+ */
+export class ObjectExistsError extends PartstreamError {
+  readonly bucket: string
+  readonly key: string
+  constructor(bucket: string, key: string, options?: { cause?: unknown; uploadId?: string | undefined }) {
+    super(
+      'ERR_PARTSTREAM_OBJECT_EXISTS',
+      `An object already exists at ${JSON.stringify(key)} in bucket ${JSON.stringify(bucket)} and \`ifNoneMatch\` is set: nothing was written. ` +
+        'Delete it first, choose another key, or drop `ifNoneMatch` to overwrite.',
+      options,
+    )
+    this.bucket = bucket
+    this.key = key
+  }
+}
+
+/**
+ * The upload failed after its multipart upload was created, with an error that is not
+ * partstream's own (the source threw, a hasher failed, `onProgress` threw): the original is
+ * `cause`, and `uploadId` names the upload. Aborts are never wrapped: they reject with
+ * `signal.reason` itself.
+ */
+export class UploadFailedError extends PartstreamError {
+  constructor(cause: unknown, uploadId: string) {
+    super('ERR_PARTSTREAM_UPLOAD_FAILED', `Upload ${uploadId} failed: ${cause instanceof Error ? cause.message : String(cause)}`, { cause, uploadId })
+  }
+}
+
+/**
+ * The upload failed, and so did the AbortMultipartUpload sent to clean it up: its parts may still
+ * be stored (and billed). `errors` holds both, like an `AggregateError`: `[original, abortError]`;
+ * `cause` is the original. Abort `uploadId` later (`abortMultipartUpload`, `abortStaleUploads`)
+ * or let a bucket lifecycle rule do it.
+ */
+export class AbortFailedError extends PartstreamError {
+  readonly errors: readonly unknown[]
+  constructor(original: unknown, abortError: unknown, uploadId: string) {
+    super(
+      'ERR_PARTSTREAM_ABORT_FAILED',
+      `The upload failed and AbortMultipartUpload failed too: upload ${uploadId} may still hold parts. ` +
+        `First error: ${original instanceof Error ? original.message : String(original)}`,
+      { cause: original, uploadId },
+    )
+    this.errors = [original, abortError]
+  }
+}
+
+/** What a request was doing when it stopped making progress. */
+export type IdlePhase = 'sending the request body' | 'waiting for the response' | 'reading the response body'
+
+/**
+ * A request made no progress for `idleTimeoutMs`: no request bytes drained, no response headers,
+ * no response bytes. Retryable; after the last attempt it is the `cause` of an `S3ResponseError`
+ * with `statusCode` 0.
+ */
+export class IdleTimeoutError extends PartstreamError {
+  readonly idleTimeoutMs: number
+  readonly phase: IdlePhase
+  constructor(idleTimeoutMs: number, phase: IdlePhase) {
+    super('ERR_PARTSTREAM_TIMEOUT', `No progress for ${idleTimeoutMs} ms while ${phase}.`)
+    this.idleTimeoutMs = idleTimeoutMs
+    this.phase = phase
+  }
+}
+
+/**
+ * The runtime's fetch failed without a response (connection refused or reset, DNS, TLS): fetch
+ * reports these as a bare `TypeError`, with the runtime's own details in `message` or `cause`.
+ * Retried like undici's socket errors.
+ */
+export class NetworkError extends PartstreamError {
+  constructor(cause: unknown) {
+    super('ERR_PARTSTREAM_NETWORK', `Network error: ${describeCause(cause)}`, { cause })
+  }
+}
+
+function describeCause(error: unknown): string {
+  const messages: string[] = []
+  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 4; depth++, e = e.cause) {
+    if (e.message !== '' && !messages.includes(e.message)) messages.push(e.message)
+  }
+  return messages.length > 0 ? messages.join(': ') : String(error)
 }

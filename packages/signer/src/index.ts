@@ -5,52 +5,79 @@
  * up to `concurrency` parts at once, with bounded memory. No AWS SDK.
  *
  * The low-level S3 operations are exported too, for libraries that schedule parts themselves.
+ *
+ * Layers (each folder imports only from the ones before it; `pnpm lint` checks it):
+ * `errors.ts` ← `transport/` (HTTP seam) ← `http/` (context, signing, sending, retries, S3 XML)
+ * ← `operations/` (one S3 call per file) ← `upload/` (scheduler, resume, finish, cleanup)
+ * ← the entry files (`upload.ts`, `upload-file.ts`, `abort-stale-uploads.ts`, this index).
  * @example
  * import { upload } from '@partstream/signer'
  * const result = await upload(lines(), { bucket: 'logs', key: 'today.txt' })
  */
-export { upload, DEFAULT_CONCURRENCY } from './upload.ts'
-export type { UploadOptions, UploadResult, UploadSource } from './upload.ts'
-export type { UploadProgress } from './progress.ts'
-export { createS3Context } from './context.ts'
-export type { Credentials, CredentialsProvider, S3Context, S3ContextOptions, UploadTarget } from './context.ts'
-export { S3ResponseError, IntegrityError } from './errors.ts'
-export { IdleTimeoutError } from './internal/idle-watchdog.ts'
-export type { S3ErrorContext, S3Operation } from './errors.ts'
-export type { RetryOptions } from './retry.ts'
-export { defaultHash, nodeSha256, sha256js } from './internal/hash.ts'
-export { encodeKey } from './internal/endpoint.ts'
+
+// Entry points.
+export { upload } from './upload.ts'
+export { uploadFile } from './upload-file.ts'
+export { abortStaleUploads } from './abort-stale-uploads.ts'
+export type { AbortStaleUploadsOptions } from './abort-stale-uploads.ts'
+export { DEFAULT_CONCURRENCY } from './upload/options.ts'
+export type { UploadOptions, UploadResult, UploadSource } from './upload/options.ts'
+export type { UploadProgress } from './upload/progress.ts'
+
+// Errors: one base class and brand shared with core; match on `err.code`.
+export {
+  AbortFailedError,
+  IdleTimeoutError,
+  IntegrityError,
+  NetworkError,
+  ObjectExistsError,
+  S3ResponseError,
+  SourceChangedError,
+  UploadFailedError,
+} from './errors.ts'
+export type { IdlePhase, S3ErrorContext, S3Operation } from './errors.ts'
+export {
+  PartstreamError,
+  InvalidArgumentError,
+  InvalidChunkError,
+  ObjectTooLargeError,
+  TooManyPartsError,
+} from '@partstream/core'
+export type { Part, PartSizePolicy, Hasher, HashFactory, PartstreamErrorCode } from '@partstream/core'
+
+// The context and what it is made of.
+export { createS3Context } from './http/context.ts'
+export type { BucketTarget, S3Context, S3ContextOptions, S3ContextTarget, UploadTarget } from './http/context.ts'
+export type { Credentials, CredentialsProvider } from './http/credentials.ts'
+export type { RetryOptions } from './http/retry.ts'
+export { defaultHash, nodeSha256, sha256js } from './http/hash.ts'
+export { encodeKey } from './http/endpoint.ts'
+
+// Transports.
+export { undiciTransport } from './transport/undici.ts'
+export { fetchTransport } from './transport/fetch.ts'
+export type { FetchTransportOptions } from './transport/fetch.ts'
+export type { Transport, TransportRequest, TransportResponse, TransportBody, TransportHeaders } from './transport/types.ts'
+
+// Low-level S3 operations: (ctx, …required, options?) each.
+export type { ObjectOptions, ObjectRequestOptions, RequestOptions } from './operations/object-options.ts'
 export { createMultipartUpload } from './operations/create-multipart-upload.ts'
 export type { CreateMultipartUploadOptions } from './operations/create-multipart-upload.ts'
 export { uploadPart } from './operations/upload-part.ts'
 export type { PartBody, UploadedPart, UploadPartOptions } from './operations/upload-part.ts'
 export { completeMultipartUpload, multipartEtag } from './operations/complete-multipart-upload.ts'
-export type { CompletedUpload } from './operations/complete-multipart-upload.ts'
+export type { CompletedUpload, CompleteMultipartUploadOptions } from './operations/complete-multipart-upload.ts'
 export { abortMultipartUpload } from './operations/abort-multipart-upload.ts'
+export type { AbortMultipartUploadOptions } from './operations/abort-multipart-upload.ts'
 export { putObject } from './operations/put-object.ts'
 export type { PutObjectOptions, PutObjectResult } from './operations/put-object.ts'
 export { headObject } from './operations/head-object.ts'
-export type { ObjectHead } from './operations/head-object.ts'
-export { listMultipartUploads } from './operations/list-multipart-uploads.ts'
-export type { OpenUpload } from './operations/list-multipart-uploads.ts'
-export { listParts } from './operations/list-parts.ts'
-export type { ObjectOptions } from './operations/common.ts'
-// Re-exported so one import serves: errors share one base class and brand.
-export {
-  PartstreamError,
-  InvalidArgumentError,
-  InvalidChunkError,
-  TooManyPartsError,
-} from '@partstream/core'
-export type { Part, PartSizePolicy, Hasher, HashFactory, PartstreamErrorCode } from '@partstream/core'
+export type { HeadObjectOptions, ObjectHead } from './operations/head-object.ts'
 export { getObject } from './operations/get-object.ts'
-export type { ObjectDownload } from './operations/get-object.ts'
+export type { GetObjectOptions, ObjectDownload } from './operations/get-object.ts'
+export { listMultipartUploads } from './operations/list-multipart-uploads.ts'
+export type { ListMultipartUploadsOptions, OpenUpload } from './operations/list-multipart-uploads.ts'
+export { listParts } from './operations/list-parts.ts'
+export type { ListPartsOptions } from './operations/list-parts.ts'
 export { createBucket } from './operations/create-bucket.ts'
-export { uploadFile } from './upload-file.ts'
-export { SourceChangedError } from './errors.ts'
-export { abortStaleUploads } from './abort-stale-uploads.ts'
-export type { AbortStaleUploadsOptions } from './abort-stale-uploads.ts'
-export { undiciTransport } from './internal/transport.ts'
-export type { Transport, TransportRequest, TransportResponse, TransportBody, TransportHeaders } from './internal/transport.ts'
-export { fetchTransport, NetworkError } from './internal/fetch-transport.ts'
-export type { FetchTransportOptions } from './internal/fetch-transport.ts'
+export type { CreateBucketOptions } from './operations/create-bucket.ts'

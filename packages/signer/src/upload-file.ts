@@ -1,10 +1,13 @@
+import { constants } from 'node:fs'
 import { open, type FileHandle } from 'node:fs/promises'
-import { planParts, resolvePartSize, type Hasher, type Part, type PlannedPart } from '@partstream/core'
-import { createS3Context, type UploadTarget } from './context.ts'
+import { InvalidArgumentError, planParts, resolvePartSize, type Hasher, type Part, type PlannedPart } from '@partstream/core'
 import { SourceChangedError } from './errors.ts'
-import { defaultHash } from './internal/hash.ts'
-import { runUpload } from './internal/run-upload.ts'
-import { validateUploadOptions, type UploadOptions, type UploadResult } from './upload.ts'
+import { createS3Context, type UploadTarget } from './http/context.ts'
+import { validateKey } from './http/endpoint.ts'
+import { defaultHash } from './http/hash.ts'
+import { objectHeaders, pickObjectOptions } from './operations/object-options.ts'
+import { validateUploadOptions, type UploadOptions, type UploadResult } from './upload/options.ts'
+import { runUpload } from './upload/run-upload.ts'
 
 /**
  * Uploads a file. Its size is known up front, so the part size fits 10,000 parts (unless
@@ -14,6 +17,9 @@ import { validateUploadOptions, type UploadOptions, type UploadResult } from './
  * + 1 reusable part buffers (never the whole file in memory): a buffer is refilled once S3 has
  * acknowledged its part. Peak memory is `(concurrency + 1) × partSize`. A file that changes size or
  * modification time while uploading fails with `SourceChangedError` (and the upload is aborted).
+ * A path that is not a regular file (a directory, a FIFO, a device such as `/dev/zero`) or cannot
+ * be opened (missing, no permission) is an `InvalidArgumentError` (the system error is its
+ * `cause`, with its `code`, e.g. `ENOENT`); nothing is sent.
  * @example
  * const result = await uploadFile('./backup.tar', { bucket: 'backups', key: 'backup.tar' })
  */
@@ -22,9 +28,11 @@ export async function uploadFile(path: string | URL, target: UploadTarget, optio
   const ctx = createS3Context(target, { ...options, connections: options.connections ?? concurrency })
   let file: FileHandle | undefined
   try {
-    file = await open(path, 'r')
+    const key = validateKey(target.key)
+    objectHeaders(options, true) // invalid object options fail now, before any request
+    file = await openRegularFile(path)
+    options.signal?.throwIfAborted()
     const stats = await file.stat()
-    if (!stats.isFile()) throw new SourceChangedError(`Expected a regular file at ${String(path)}.`)
     const size = stats.size
     // An explicit partSize is taken as is: a file too large for it fails below with TooManyPartsError.
     const policy = resolvePartSize(options.partSize, options.partSize === undefined ? size : undefined)
@@ -36,8 +44,10 @@ export async function uploadFile(path: string | URL, target: UploadTarget, optio
     const fh = file
     return await runUpload(ctx, readParts(fh, plan, pool, hash, controller.signal), {
       ...options,
+      key,
       concurrency,
       controller,
+      objectOptions: pickObjectOptions(options),
       totalBytes: size,
       release: (part) => pool.release(part.chunks[0]),
       beforeComplete: async () => {
@@ -51,6 +61,41 @@ export async function uploadFile(path: string | URL, target: UploadTarget, optio
     await file?.close()
     await ctx.close()
   }
+}
+
+/**
+ * Opens `path` for reading without blocking (a FIFO with no writer would block `open()` for
+ * ever) and checks it is a regular file: the size must be known and stable, and reads at an
+ * offset must be repeatable.
+ */
+async function openRegularFile(path: string | URL): Promise<FileHandle> {
+  // O_NONBLOCK changes nothing for regular files; where the platform lacks it (Windows), FIFOs
+  // do not block open() either.
+  const flags = constants.O_NONBLOCK === undefined ? 'r' : constants.O_RDONLY | constants.O_NONBLOCK
+  let file: FileHandle
+  try {
+    file = await open(path, flags)
+  } catch (cause) {
+    const code = (cause as { code?: unknown }).code
+    throw new InvalidArgumentError(
+      `Cannot open ${JSON.stringify(String(path))} for reading${typeof code === 'string' ? ` (${code})` : ''}: ` +
+        `${cause instanceof Error ? cause.message : String(cause)}. Check the path and its permissions.`,
+      { cause },
+    )
+  }
+  const stats = await file.stat().catch(async (cause: unknown) => {
+    await file.close()
+    throw cause
+  })
+  if (!stats.isFile()) {
+    await file.close()
+    const kind = stats.isDirectory() ? 'a directory' : stats.isFIFO() ? 'a FIFO (named pipe)' : stats.isCharacterDevice() || stats.isBlockDevice() ? 'a device' : stats.isSocket() ? 'a socket' : 'not a regular file'
+    throw new InvalidArgumentError(
+      `Expected \`path\` to be a regular file, got ${kind} at ${JSON.stringify(String(path))}. ` +
+        'To upload a directory use one upload per file; to upload a pipe or a device, pass a stream of it to upload() with a sizeHint.',
+    )
+  }
+  return file
 }
 
 /** `concurrency + 1` part buffers, reused: the upload loop never holds more parts than that. */

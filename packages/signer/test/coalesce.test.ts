@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import fc from 'fast-check'
-import { GATHER_BYTES, SMALL_CHUNK_BYTES, gatherSmallChunks, worthGathering } from '../src/internal/coalesce.ts'
+import { GATHER_BYTES, SMALL_CHUNK_BYTES, gatherSmallChunks, worthGathering } from '../src/http/coalesce.ts'
 
 const concat = (chunks: Iterable<Uint8Array>): Buffer => Buffer.concat([...chunks])
 

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { createS3Context, encodeKey, InvalidArgumentError } from '../src/index.ts'
+import { objectPath, stateOf } from '../src/http/context.ts'
 
 const credentials = { accessKeyId: 'AK', secretAccessKey: 'SK' }
 
@@ -15,38 +16,38 @@ describe('encodeKey', () => {
 describe('addressing', () => {
   test('AWS endpoint: virtual-hosted by default', () => {
     const c = createS3Context({ bucket: 'my-bucket', key: 'a b', region: 'eu-west-1', credentials })
-    assert.equal(c.endpoint.origin, 'https://my-bucket.s3.eu-west-1.amazonaws.com')
-    assert.equal(c.endpoint.objectPath, '/a%20b')
-    assert.equal(c.host, 'my-bucket.s3.eu-west-1.amazonaws.com')
+    assert.equal(stateOf(c).endpoint.origin, 'https://my-bucket.s3.eu-west-1.amazonaws.com')
+    assert.equal(objectPath(stateOf(c), undefined), '/a%20b')
+    assert.equal(stateOf(c).host, 'my-bucket.s3.eu-west-1.amazonaws.com')
   })
   test('IP endpoint and dotted buckets: path-style', () => {
-    const c = createS3Context({ bucket: 'b', key: 'k', endpoint: 'http://127.0.0.1:7480', credentials })
-    assert.equal(c.endpoint.origin, 'http://127.0.0.1:7480')
-    assert.equal(c.endpoint.objectPath, '/b/k')
-    assert.equal(c.host, '127.0.0.1:7480')
+    const c = createS3Context({ bucket: 'bkt', key: 'k', endpoint: 'http://127.0.0.1:7480', credentials })
+    assert.equal(stateOf(c).endpoint.origin, 'http://127.0.0.1:7480')
+    assert.equal(objectPath(stateOf(c), undefined), '/bkt/k')
+    assert.equal(stateOf(c).host, '127.0.0.1:7480')
     const d = createS3Context({ bucket: 'dotted.bucket', key: 'k', region: 'us-east-1', credentials })
-    assert.equal(d.endpoint.origin, 'https://s3.us-east-1.amazonaws.com')
-    assert.equal(d.endpoint.objectPath, '/dotted.bucket/k')
+    assert.equal(stateOf(d).endpoint.origin, 'https://s3.us-east-1.amazonaws.com')
+    assert.equal(objectPath(stateOf(d), undefined), '/dotted.bucket/k')
   })
   test('forcePathStyle and an endpoint with a base path', () => {
-    const c = createS3Context({ bucket: 'b', key: 'k', endpoint: 'https://example.com:8443/s3/', forcePathStyle: true, credentials })
-    assert.equal(c.endpoint.objectPath, '/s3/b/k')
-    assert.equal(c.host, 'example.com:8443')
+    const c = createS3Context({ bucket: 'bkt', key: 'k', endpoint: 'https://example.com:8443/s3/', forcePathStyle: true, credentials })
+    assert.equal(objectPath(stateOf(c), undefined), '/s3/bkt/k')
+    assert.equal(stateOf(c).host, 'example.com:8443')
     const v = createS3Context({ bucket: 'bucket', key: 'k', endpoint: 'https://example.com', forcePathStyle: false, credentials })
-    assert.equal(v.endpoint.origin, 'https://bucket.example.com')
-    assert.equal(v.endpoint.bucketPath, '/')
+    assert.equal(stateOf(v).endpoint.origin, 'https://bucket.example.com')
+    assert.equal(stateOf(v).endpoint.bucketPath, '/')
   })
 })
 
 describe('target validation', () => {
   const bad: Array<[string, unknown, RegExp]> = [
     ['no bucket', { key: 'k', credentials }, /`bucket`/],
-    ['empty key', { bucket: 'b', key: '', credentials }, /`key`/],
-    ['key over 1024 bytes', { bucket: 'b', key: 'é'.repeat(513), credentials }, /1024 bytes/],
-    ['bad endpoint', { bucket: 'b', key: 'k', endpoint: 'not a url', credentials }, /absolute http\(s\) URL/],
-    ['ftp endpoint', { bucket: 'b', key: 'k', endpoint: 'ftp://x', credentials }, /http: or https:/],
-    ['endpoint with credentials', { bucket: 'b', key: 'k', endpoint: 'http://u:p@x', credentials }, /without query/],
-    ['bad credentials shape', { bucket: 'b', key: 'k', credentials: { accessKeyId: 'AK' } }, /accessKeyId: string, secretAccessKey/],
+    ['empty key', { bucket: 'bkt', key: '', credentials }, /`key`/],
+    ['key over 1024 bytes', { bucket: 'bkt', key: 'é'.repeat(513), credentials }, /1024 bytes/],
+    ['bad endpoint', { bucket: 'bkt', key: 'k', endpoint: 'not a url', credentials }, /absolute http\(s\) URL/],
+    ['ftp endpoint', { bucket: 'bkt', key: 'k', endpoint: 'ftp://x', credentials }, /http: or https:/],
+    ['endpoint with credentials', { bucket: 'bkt', key: 'k', endpoint: 'http://u:p@x', credentials }, /without query/],
+    ['bad credentials shape', { bucket: 'bkt', key: 'k', credentials: { accessKeyId: 'AK' } }, /accessKeyId: string, secretAccessKey/],
   ]
   for (const [name, t, message] of bad) {
     test(name, () => {
@@ -60,7 +61,7 @@ describe('target validation', () => {
   }
   test('a secret never appears in a validation message', () => {
     assert.throws(
-      () => createS3Context({ bucket: 'b', key: 'k', credentials: { accessKeyId: '', secretAccessKey: 'TOPSECRET' } }),
+      () => createS3Context({ bucket: 'bkt', key: 'k', credentials: { accessKeyId: '', secretAccessKey: 'TOPSECRET' } }),
       (e: Error) => !e.message.includes('TOPSECRET'),
     )
   })

@@ -1,11 +1,12 @@
 // Golden vectors: the worked examples of AWS's "Signature Calculations for the Authorization
 // Header: Transferring Payload in a Single Chunk (AWS Signature Version 4)" for S3, signed through
-// the same path every request takes (createS3Context + signS3Request) with a fixed clock.
+// the same path every request takes (createS3Context + signRequest) with a fixed clock.
 import assert from 'node:assert/strict'
 import { createHash, createHmac } from 'node:crypto'
 import { describe, test } from 'node:test'
 import { createS3Context } from '../src/index.ts'
-import { EMPTY_SHA256, signS3Request } from '../src/internal/send.ts'
+import { objectPath, stateOf, type S3Context } from '../src/http/context.ts'
+import { EMPTY_SHA256, signRequest } from '../src/http/sign.ts'
 
 const credentials = { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' }
 const now = (): Date => new Date('2013-05-24T00:00:00Z')
@@ -17,6 +18,9 @@ function ctx(key: string) {
   )
 }
 
+const sign = (c: S3Context, input: Parameters<typeof signRequest>[1]) => signRequest(stateOf(c), input)
+const pathOf = (c: S3Context): string => objectPath(stateOf(c), undefined)
+
 function signature(headers: Record<string, string>): string {
   const auth = headers['authorization'] ?? ''
   assert.match(auth, /^AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE\/20130524\/us-east-1\/s3\/aws4_request, /)
@@ -26,8 +30,8 @@ function signature(headers: Record<string, string>): string {
 describe('SigV4 golden vectors (AWS S3 examples)', () => {
   test('GET Object with a Range header', async () => {
     const c = ctx('test.txt')
-    const h = await signS3Request(c, 'GET', c.endpoint.objectPath, undefined, { range: 'bytes=0-9' }, EMPTY_SHA256)
-    assert.equal(c.endpoint.origin, 'https://examplebucket.s3.amazonaws.com')
+    const h = await sign(c, { method: 'GET', path: pathOf(c), query: undefined, headers: { range: 'bytes=0-9' }, payloadHash: EMPTY_SHA256 })
+    assert.equal(stateOf(c).endpoint.origin, 'https://examplebucket.s3.amazonaws.com')
     assert.equal(h['x-amz-date'], '20130524T000000Z')
     assert.match(h['authorization'] ?? '', /SignedHeaders=host;range;x-amz-content-sha256;x-amz-date,/)
     assert.equal(signature(h), 'f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41')
@@ -45,8 +49,8 @@ describe('SigV4 golden vectors (AWS S3 examples)', () => {
       '98ad721746da40c64f1a55b78f14c238d841ea1380cd77a1b5971af0ece108bd',
     )
     const c = ctx('test$file.text')
-    assert.equal(c.endpoint.objectPath, '/test%24file.text')
-    const h = await signS3Request(c, 'PUT', c.endpoint.objectPath, undefined, { 'x-amz-storage-class': 'REDUCED_REDUNDANCY' }, payloadHash)
+    assert.equal(pathOf(c), '/test%24file.text')
+    const h = await sign(c, { method: 'PUT', path: pathOf(c), query: undefined, headers: { 'x-amz-storage-class': 'REDUCED_REDUNDANCY' }, payloadHash: payloadHash })
     assert.equal(h['x-amz-content-sha256'], payloadHash)
     assert.equal(signature(h), referenceSignature('PUT', '/test%24file.text', '', base, payloadHash))
     await c.close()
@@ -56,7 +60,7 @@ describe('SigV4 golden vectors (AWS S3 examples)', () => {
     const c = ctx('dir/a b+c.bin')
     const query = { partNumber: '7', uploadId: 'abc/+=' }
     const payloadHash = 'a'.repeat(64)
-    const h = await signS3Request(c, 'PUT', c.endpoint.objectPath, query, { 'content-length': '5242880' }, payloadHash)
+    const h = await sign(c, { method: 'PUT', path: pathOf(c), query: query, headers: { 'content-length': '5242880' }, payloadHash: payloadHash })
     const expected = referenceSignature(
       'PUT',
       '/dir/a%20b%2Bc.bin',
@@ -70,14 +74,14 @@ describe('SigV4 golden vectors (AWS S3 examples)', () => {
 
   test('GET Bucket Lifecycle: a value-less query parameter', async () => {
     const c = ctx('x')
-    const h = await signS3Request(c, 'GET', '/', { lifecycle: '' }, {}, EMPTY_SHA256)
+    const h = await sign(c, { method: 'GET', path: '/', query: { lifecycle: '' }, headers: {}, payloadHash: EMPTY_SHA256 })
     assert.equal(signature(h), 'fea454ca298b7da1c68078a5d1bdbfbbe0d65c699e0f91ac7a200a0136783543')
     await c.close()
   })
 
   test('GET Bucket (List Objects): sorted query parameters', async () => {
     const c = ctx('x')
-    const h = await signS3Request(c, 'GET', '/', { 'max-keys': '2', prefix: 'J' }, {}, EMPTY_SHA256)
+    const h = await sign(c, { method: 'GET', path: '/', query: { 'max-keys': '2', prefix: 'J' }, headers: {}, payloadHash: EMPTY_SHA256 })
     assert.equal(signature(h), '34b48302e7b5fa45bde8084f4b7868a86f0a534bc59db6670ed5711ef69dc6f7')
     await c.close()
   })
@@ -88,8 +92,8 @@ describe('SigV4 golden vectors (AWS S3 examples)', () => {
       { bucket: 'examplebucket', key: 'k', region: 'us-east-1', endpoint: 'https://s3.amazonaws.com', credentials },
       { now: () => new Date(Date.UTC(2013, 4, 24, 0, 0, t++)) },
     )
-    const a = await signS3Request(c, 'GET', c.endpoint.objectPath, undefined, {}, EMPTY_SHA256)
-    const b = await signS3Request(c, 'GET', c.endpoint.objectPath, undefined, {}, EMPTY_SHA256)
+    const a = await sign(c, { method: 'GET', path: pathOf(c), query: undefined, headers: {}, payloadHash: EMPTY_SHA256 })
+    const b = await sign(c, { method: 'GET', path: pathOf(c), query: undefined, headers: {}, payloadHash: EMPTY_SHA256 })
     assert.notEqual(a['authorization'], b['authorization'])
     assert.equal(b['x-amz-date'], '20130524T000001Z')
     await c.close()

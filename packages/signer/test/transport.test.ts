@@ -8,7 +8,8 @@ import type { AddressInfo, Socket } from 'node:net'
 import { after, before, describe, test } from 'node:test'
 import { Agent } from 'undici'
 import { createS3Context, fetchTransport, undiciTransport, type Transport, type TransportRequest } from '../src/index.ts'
-import { isRetryableNetworkError } from '../src/retry.ts'
+import { stateOf } from '../src/http/context.ts'
+import { isRetryableNetworkError } from '../src/http/retry.ts'
 
 const isDeno = 'Deno' in globalThis
 const undiciDispatches = typeof (Agent.prototype as { request?: unknown }).request === 'function'
@@ -215,17 +216,17 @@ for (const [name, make] of transports) {
 
 describe('choosing a transport', () => {
   test('the default: undici where it can dispatch (Node, Deno), fetch on Bun', async () => {
-    const ctx = createS3Context({ bucket: 'b', key: 'k', endpoint: origin, credentials: { accessKeyId: 'a', secretAccessKey: 's' } })
+    const ctx = createS3Context({ bucket: 'bkt', key: 'k', endpoint: origin, credentials: { accessKeyId: 'a', secretAccessKey: 's' } })
     try {
-      assert.equal(ctx.dispatcher !== undefined, undiciDispatches)
-      assert.equal(typeof ctx.transport, 'function')
+      assert.equal(stateOf(ctx).dispatcher !== undefined, undiciDispatches)
+      assert.equal(typeof stateOf(ctx).transport, 'function')
     } finally {
       await ctx.close()
     }
   })
 
   test('transport and dispatcher together, or a transport that is not a function: InvalidArgumentError', () => {
-    const target = { bucket: 'b', key: 'k', endpoint: origin, credentials: { accessKeyId: 'a', secretAccessKey: 's' } }
+    const target = { bucket: 'bkt', key: 'k', endpoint: origin, credentials: { accessKeyId: 'a', secretAccessKey: 's' } }
     assert.throws(() => createS3Context(target, { transport: fetchTransport(), dispatcher: {} as never }), { code: 'ERR_PARTSTREAM_INVALID_ARGUMENT' })
     assert.throws(() => createS3Context(target, { transport: 'fetch' as never }), { code: 'ERR_PARTSTREAM_INVALID_ARGUMENT' })
     assert.throws(() => createS3Context(target, { dispatcher: { close() {} } as never }), { code: 'ERR_PARTSTREAM_INVALID_ARGUMENT' })

@@ -1,6 +1,11 @@
-import type { S3Context } from '../context.ts'
 import { S3ResponseError } from '../errors.ts'
-import { EMPTY_SHA256, sendS3 } from '../internal/send.ts'
+import { objectPath, stateOf, type S3Context } from '../http/context.ts'
+import { sendS3 } from '../http/send.ts'
+import { EMPTY_SHA256 } from '../http/sign.ts'
+import type { ObjectRequestOptions } from './object-options.ts'
+
+/** Options of {@link abortMultipartUpload}. */
+export type AbortMultipartUploadOptions = ObjectRequestOptions
 
 /**
  * Aborts a multipart upload, freeing its stored parts. `NoSuchUpload` counts as success: the
@@ -9,15 +14,12 @@ import { EMPTY_SHA256, sendS3 } from '../internal/send.ts'
  * @example
  * await abortMultipartUpload(ctx, uploadId)
  */
-export async function abortMultipartUpload(
-  ctx: S3Context,
-  uploadId: string,
-  options: { readonly signal?: AbortSignal | undefined } = {},
-): Promise<void> {
+export async function abortMultipartUpload(ctx: S3Context, uploadId: string, options: AbortMultipartUploadOptions = {}): Promise<void> {
+  const state = stateOf(ctx)
   try {
     await sendS3(
-      ctx,
-      { method: 'DELETE', path: ctx.endpoint.objectPath, query: { uploadId }, payloadHash: EMPTY_SHA256, signal: options.signal, idempotent: true },
+      state,
+      { method: 'DELETE', path: objectPath(state, options.key), query: { uploadId }, payloadHash: EMPTY_SHA256, signal: options.signal, onRetry: options.onRetry, idempotent: true },
       { operation: 'AbortMultipartUpload', uploadId },
     )
   } catch (error) {

@@ -1,11 +1,22 @@
-import type { S3Context } from '../context.ts'
 import { S3ResponseError } from '../errors.ts'
-import { md5, sha256Hex, toHex } from '../internal/hash.ts'
-import { header, sendS3, type S3Answer } from '../internal/send.ts'
-import { encodeXml, xmlText } from '../internal/xml.ts'
-import { unquote } from './common.ts'
+import { objectPath, stateOf, type S3Context } from '../http/context.ts'
+import { md5, sha256Hex, toHex } from '../http/hash.ts'
+import { header, sendS3, type S3Answer } from '../http/send.ts'
+import { encodeXml, xmlText } from '../http/xml.ts'
 import { headObject, type ObjectHead } from './head-object.ts'
+import { unquote, type ObjectRequestOptions } from './object-options.ts'
 import type { UploadedPart } from './upload-part.ts'
+
+/** Options of {@link completeMultipartUpload}. */
+export interface CompleteMultipartUploadOptions extends ObjectRequestOptions {
+  /**
+   * Complete only if no object exists at the key (`If-None-Match: *`): AWS S3 then answers 412
+   * PreconditionFailed and the upload stays open (abort it). Some servers ignore the header here
+   * (Ceph RGW 16), see the README.
+   * @default false
+   */
+  readonly ifNoneMatch?: boolean | undefined
+}
 
 /** What CompleteMultipartUpload answered. `etag` is `''` where the server leaves it empty (Ceph RGW). */
 export interface CompletedUpload {
@@ -44,8 +55,9 @@ export function multipartEtag(parts: readonly UploadedPart[]): string | undefine
  * S3 can answer 200 and still fail: the error is then in the body, which is parsed and treated
  * as a failure (and retried when its code is retryable).
  *
- * A retry can find the upload gone (NoSuchUpload) because an earlier attempt did complete it and
- * only its answer was lost (connection reset, idle timeout, a 200-with-Error after the commit).
+ * A retry can find the upload gone (NoSuchUpload), or the key taken (412 with `ifNoneMatch`),
+ * because an earlier attempt did complete it and only its answer was lost (connection reset,
+ * idle timeout, a 200-with-Error after the commit).
  * Then the object is read back with HeadObject: if its size is the sum of the part sizes and its
  * ETag is the multipart ETag of these parts, the upload succeeded (`reconciled: true`);
  * otherwise the NoSuchUpload error is thrown. Parts whose ETags are not plain MD5s (SSE-KMS)
@@ -58,8 +70,9 @@ export async function completeMultipartUpload(
   ctx: S3Context,
   uploadId: string,
   parts: readonly UploadedPart[],
-  options: { readonly signal?: AbortSignal | undefined } = {},
+  options: CompleteMultipartUploadOptions = {},
 ): Promise<CompletedUpload> {
+  const state = stateOf(ctx)
   const sorted = [...parts].sort((a, b) => a.partNumber - b.partNumber)
   let xml = '<CompleteMultipartUpload xmlns="http://s3.amazonaws.com/doc/2006-03-01/">'
   for (const p of sorted) {
@@ -71,17 +84,18 @@ export async function completeMultipartUpload(
   let answer: S3Answer
   try {
     answer = await sendS3(
-      ctx,
+      state,
       {
         method: 'POST',
-        path: ctx.endpoint.objectPath,
+        path: objectPath(state, options.key),
         query: { uploadId },
-        headers: { 'content-type': 'application/xml' },
+        headers: options.ifNoneMatch === true ? { 'content-type': 'application/xml', 'if-none-match': '*' } : { 'content-type': 'application/xml' },
         body,
         contentLength: body.byteLength,
         payloadHash,
         signal: options.signal,
-        readBody: true,
+        onRetry: options.onRetry,
+        response: 'text',
         errorIn200: true,
         idempotent: true,
       },
@@ -89,8 +103,9 @@ export async function completeMultipartUpload(
     )
   } catch (error) {
     // attempt > 1: an earlier attempt failed in a way that leaves its outcome unknown.
-    if (error instanceof S3ResponseError && error.s3Code === 'NoSuchUpload' && error.attempt > 1) {
-      const reconciled = await reconcile(ctx, sorted, options.signal)
+    const lostAnswer = error instanceof S3ResponseError && error.attempt > 1 && (error.s3Code === 'NoSuchUpload' || error.statusCode === 412)
+    if (lostAnswer) {
+      const reconciled = await reconcile(ctx, sorted, options)
       if (reconciled !== undefined) return reconciled
     }
     throw error
@@ -107,15 +122,16 @@ export async function completeMultipartUpload(
 async function reconcile(
   ctx: S3Context,
   parts: readonly UploadedPart[],
-  signal: AbortSignal | undefined,
+  options: ObjectRequestOptions,
 ): Promise<CompletedUpload | undefined> {
+  const { signal } = options
   const expectedEtag = multipartEtag(parts)
   if (expectedEtag === undefined) return undefined
   let size = 0
   for (const p of parts) size += p.size
   let head: ObjectHead
   try {
-    head = await headObject(ctx, { signal })
+    head = await headObject(ctx, { key: options.key, signal })
   } catch (error) {
     // No object (404), or HeadObject failed for good: nothing proves the upload completed.
     if (signal?.aborted) throw signal.reason

@@ -1,6 +1,11 @@
-import type { S3Context } from '../context.ts'
 import { S3ResponseError } from '../errors.ts'
-import { EMPTY_SHA256, sendS3 } from '../internal/send.ts'
+import { stateOf, type S3Context } from '../http/context.ts'
+import { sendS3 } from '../http/send.ts'
+import { EMPTY_SHA256 } from '../http/sign.ts'
+import type { RequestOptions } from './object-options.ts'
+
+/** Options of {@link createBucket}. */
+export type CreateBucketOptions = RequestOptions
 
 /**
  * Creates the context's bucket; an existing bucket you own counts as success. For demos and
@@ -8,13 +13,14 @@ import { EMPTY_SHA256, sendS3 } from '../internal/send.ts'
  * CreateBucketConfiguration yourself).
  * https://docs.aws.amazon.com/AmazonS3/latest/API/API_CreateBucket.html
  * @example
- * await createBucket(createS3Context({ bucket: 'demo', key: 'unused', endpoint }))
+ * await createBucket(createS3Context({ bucket: 'demo', endpoint }))
  */
-export async function createBucket(ctx: S3Context, options: { readonly signal?: AbortSignal | undefined } = {}): Promise<void> {
+export async function createBucket(ctx: S3Context, options: CreateBucketOptions = {}): Promise<void> {
+  const state = stateOf(ctx)
   try {
     await sendS3(
-      ctx,
-      { method: 'PUT', path: ctx.endpoint.bucketPath, payloadHash: EMPTY_SHA256, contentLength: 0, signal: options.signal, idempotent: true },
+      state,
+      { method: 'PUT', path: state.endpoint.bucketPath, payloadHash: EMPTY_SHA256, contentLength: 0, signal: options.signal, onRetry: options.onRetry, idempotent: true },
       { operation: 'CreateBucket' },
     )
   } catch (error) {

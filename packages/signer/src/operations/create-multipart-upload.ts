@@ -1,42 +1,44 @@
-import type { S3Context } from '../context.ts'
 import { S3ResponseError } from '../errors.ts'
-import { EMPTY_SHA256, sendS3 } from '../internal/send.ts'
-import { xmlText } from '../internal/xml.ts'
-import { objectHeaders, type ObjectOptions } from './common.ts'
+import { objectPath, stateOf, type S3Context } from '../http/context.ts'
+import { sendS3 } from '../http/send.ts'
+import { EMPTY_SHA256 } from '../http/sign.ts'
+import { xmlText } from '../http/xml.ts'
+import { objectHeaders, type ObjectOptions, type ObjectRequestOptions } from './object-options.ts'
 
 /** Options of {@link createMultipartUpload}. */
-export interface CreateMultipartUploadOptions extends ObjectOptions {
-  readonly signal?: AbortSignal | undefined
-}
+export interface CreateMultipartUploadOptions extends ObjectRequestOptions, ObjectOptions {}
 
 /**
  * Starts a multipart upload and returns its `uploadId`.
  * https://docs.aws.amazon.com/AmazonS3/latest/API/API_CreateMultipartUpload.html
  *
  * Retried like the other calls: a retry after a lost response can leave one extra empty upload
- * open; `abortStaleUploads` style cleanup (or a bucket lifecycle rule) removes those.
+ * open on the server. `upload` finds and aborts it; callers of this function can do the same
+ * with `listMultipartUploads` (or a bucket lifecycle rule).
  * @example
  * const uploadId = await createMultipartUpload(ctx, { contentType: 'text/plain' })
  */
 export async function createMultipartUpload(ctx: S3Context, options: CreateMultipartUploadOptions = {}): Promise<string> {
+  const state = stateOf(ctx)
   const where = { operation: 'CreateMultipartUpload' } as const
   const answer = await sendS3(
-    ctx,
+    state,
     {
       method: 'POST',
-      path: ctx.endpoint.objectPath,
+      path: objectPath(state, options.key),
       query: { uploads: '' },
-      headers: objectHeaders(options),
+      headers: objectHeaders(options, false),
       payloadHash: EMPTY_SHA256,
       signal: options.signal,
-      readBody: true,
+      onRetry: options.onRetry,
+      response: 'text',
       idempotent: true,
     },
     where,
   )
   const uploadId = xmlText(answer.text, 'UploadId')
   if (uploadId === undefined || uploadId === '') {
-    throw new S3ResponseError({ statusCode: answer.statusCode, s3Message: 'response has no <UploadId>', ...where })
+    throw new S3ResponseError({ statusCode: answer.statusCode, s3Message: 'response has no <UploadId>', ...where, attempt: answer.attempt })
   }
   return uploadId
 }

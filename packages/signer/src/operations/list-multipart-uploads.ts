@@ -1,6 +1,17 @@
-import type { S3Context } from '../context.ts'
-import { EMPTY_SHA256, sendS3 } from '../internal/send.ts'
-import { xmlBlocks, xmlText } from '../internal/xml.ts'
+import { stateOf, type S3Context } from '../http/context.ts'
+import { sendS3 } from '../http/send.ts'
+import { EMPTY_SHA256 } from '../http/sign.ts'
+import { xmlBlocks, xmlText } from '../http/xml.ts'
+import type { RequestOptions } from './object-options.ts'
+
+/** Options of {@link listMultipartUploads}. */
+export interface ListMultipartUploadsOptions extends RequestOptions {
+  /**
+   * Only uploads whose key starts with this.
+   * @default '' (the whole bucket)
+   */
+  readonly prefix?: string | undefined
+}
 
 /** One open multipart upload. */
 export interface OpenUpload {
@@ -17,21 +28,19 @@ export interface OpenUpload {
  * @example
  * const open = await listMultipartUploads(ctx, { prefix: 'logs/' })
  */
-export async function listMultipartUploads(
-  ctx: S3Context,
-  options: { readonly prefix?: string | undefined; readonly signal?: AbortSignal | undefined } = {},
-): Promise<OpenUpload[]> {
+export async function listMultipartUploads(ctx: S3Context, options: ListMultipartUploadsOptions = {}): Promise<OpenUpload[]> {
+  const state = stateOf(ctx)
   const out: OpenUpload[] = []
   let keyMarker: string | undefined
   let uploadIdMarker: string | undefined
   for (;;) {
     const query: Record<string, string> = { uploads: '' }
-    if (options.prefix !== undefined) query['prefix'] = options.prefix
+    if (options.prefix !== undefined && options.prefix !== '') query['prefix'] = options.prefix
     if (keyMarker !== undefined) query['key-marker'] = keyMarker
     if (uploadIdMarker !== undefined) query['upload-id-marker'] = uploadIdMarker
     const answer = await sendS3(
-      ctx,
-      { method: 'GET', path: ctx.endpoint.bucketPath, query, payloadHash: EMPTY_SHA256, signal: options.signal, readBody: true, idempotent: true },
+      state,
+      { method: 'GET', path: state.endpoint.bucketPath, query, payloadHash: EMPTY_SHA256, signal: options.signal, onRetry: options.onRetry, response: 'text', idempotent: true },
       { operation: 'ListMultipartUploads' },
     )
     for (const block of xmlBlocks(answer.text, 'Upload')) {

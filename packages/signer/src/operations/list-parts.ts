@@ -1,28 +1,31 @@
-import type { S3Context } from '../context.ts'
-import { EMPTY_SHA256, sendS3 } from '../internal/send.ts'
-import { xmlBlocks, xmlText } from '../internal/xml.ts'
-import { unquote } from './common.ts'
+import { objectPath, stateOf, type S3Context } from '../http/context.ts'
+import { sendS3 } from '../http/send.ts'
+import { EMPTY_SHA256 } from '../http/sign.ts'
+import { xmlBlocks, xmlText } from '../http/xml.ts'
+import { unquote, type ObjectRequestOptions } from './object-options.ts'
 import type { UploadedPart } from './upload-part.ts'
 
+/** Options of {@link listParts}. */
+export type ListPartsOptions = ObjectRequestOptions
+
 /**
- * Lists the parts S3 holds for an upload (all pages), sorted by part number.
+ * Lists the parts S3 holds for an upload (all pages), sorted by part number. An unknown upload
+ * id is `NoSuchUpload` on AWS and `NoSuchKey` on Ceph RGW.
  * https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListParts.html
  * @example
  * const parts = await listParts(ctx, uploadId)
  */
-export async function listParts(
-  ctx: S3Context,
-  uploadId: string,
-  options: { readonly signal?: AbortSignal | undefined } = {},
-): Promise<UploadedPart[]> {
+export async function listParts(ctx: S3Context, uploadId: string, options: ListPartsOptions = {}): Promise<UploadedPart[]> {
+  const state = stateOf(ctx)
+  const path = objectPath(state, options.key)
   const out: UploadedPart[] = []
   let marker: string | undefined
   for (;;) {
     const query: Record<string, string> = { uploadId }
     if (marker !== undefined) query['part-number-marker'] = marker
     const answer = await sendS3(
-      ctx,
-      { method: 'GET', path: ctx.endpoint.objectPath, query, payloadHash: EMPTY_SHA256, signal: options.signal, readBody: true, idempotent: true },
+      state,
+      { method: 'GET', path, query, payloadHash: EMPTY_SHA256, signal: options.signal, onRetry: options.onRetry, response: 'text', idempotent: true },
       { operation: 'ListParts', uploadId },
     )
     for (const block of xmlBlocks(answer.text, 'Part')) {

@@ -1,12 +1,10 @@
-import type { S3Context } from '../context.ts'
-import { header, sendS3 } from '../internal/send.ts'
-import { objectHeaders, unquote, type ObjectOptions } from './common.ts'
+import { objectPath, stateOf, type S3Context } from '../http/context.ts'
+import { header, sendS3 } from '../http/send.ts'
+import { objectHeaders, unquote, type ObjectOptions, type ObjectRequestOptions } from './object-options.ts'
 import { payloadHashOf, type PartBody } from './upload-part.ts'
 
 /** Options of {@link putObject}. */
-export interface PutObjectOptions extends ObjectOptions {
-  readonly signal?: AbortSignal | undefined
-}
+export interface PutObjectOptions extends ObjectRequestOptions, ObjectOptions {}
 
 /** What PutObject answered. */
 export interface PutObjectResult {
@@ -20,19 +18,21 @@ export interface PutObjectResult {
  * https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutObject.html
  * @example
  * const [part] = bufferParts(bytes)
- * await putObject(ctx, await part.load())
+ * await putObject(ctx, await part.toPart(), { contentType: 'text/plain' })
  */
 export async function putObject(ctx: S3Context, body: PartBody, options: PutObjectOptions = {}): Promise<PutObjectResult> {
+  const state = stateOf(ctx)
   const answer = await sendS3(
-    ctx,
+    state,
     {
       method: 'PUT',
-      path: ctx.endpoint.objectPath,
-      headers: objectHeaders(options),
+      path: objectPath(state, options.key),
+      headers: objectHeaders(options, true),
       body: body.chunks,
       contentLength: body.byteLength,
       payloadHash: payloadHashOf(body),
       signal: options.signal,
+      onRetry: options.onRetry,
       idempotent: true,
     },
     { operation: 'PutObject' },

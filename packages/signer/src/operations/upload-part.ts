@@ -1,9 +1,10 @@
 import type { Part } from '@partstream/core'
-import type { S3Context } from '../context.ts'
 import { S3ResponseError } from '../errors.ts'
-import { toHex } from '../internal/hash.ts'
-import { UNSIGNED_PAYLOAD, header, sendS3 } from '../internal/send.ts'
-import { unquote } from './common.ts'
+import { objectPath, stateOf, type S3Context } from '../http/context.ts'
+import { toHex } from '../http/hash.ts'
+import { header, sendS3 } from '../http/send.ts'
+import { UNSIGNED_PAYLOAD } from '../http/sign.ts'
+import { unquote, type ObjectRequestOptions } from './object-options.ts'
 
 /** The bytes of one request body and their hash: a `Part` from `toParts`/`bufferParts` fits. */
 export type PartBody = Pick<Part, 'chunks' | 'byteLength' | 'sha256'>
@@ -16,11 +17,7 @@ export interface UploadedPart {
 }
 
 /** Options of {@link uploadPart}. */
-export interface UploadPartOptions {
-  readonly signal?: AbortSignal | undefined
-  /** Called before each retry of this part. */
-  readonly onRetry?: ((error: S3ResponseError, attempt: number) => void) | undefined
-}
+export type UploadPartOptions = ObjectRequestOptions
 
 /** Hex payload hash for SigV4: the part's own SHA-256, or UNSIGNED-PAYLOAD when hashing is off. */
 export function payloadHashOf(body: PartBody): string {
@@ -43,12 +40,13 @@ export async function uploadPart(
   part: PartBody & { readonly partNumber: number },
   options: UploadPartOptions = {},
 ): Promise<UploadedPart> {
+  const state = stateOf(ctx)
   const where = { operation: 'UploadPart', uploadId, partNumber: part.partNumber } as const
   const answer = await sendS3(
-    ctx,
+    state,
     {
       method: 'PUT',
-      path: ctx.endpoint.objectPath,
+      path: objectPath(state, options.key),
       query: { partNumber: String(part.partNumber), uploadId },
       body: part.chunks,
       contentLength: part.byteLength,

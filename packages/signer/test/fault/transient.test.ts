@@ -15,11 +15,12 @@ import {
   S3ResponseError,
   upload,
   uploadPart,
+  UploadFailedError,
   type UploadOptions,
   type UploadProgress,
 } from '../../src/index.ts'
-import { IdleTimeoutError } from '../../src/internal/idle-watchdog.ts'
-import { isRetryableNetworkError, isRetryableStatus } from '../../src/retry.ts'
+import { IdleTimeoutError } from '../../src/errors.ts'
+import { isRetryableNetworkError, isRetryableStatus } from '../../src/http/retry.ts'
 import { createBucket, getObject, openUploads, randomChunks, randomData, s3Env, sha256, target } from '../integration/s3.ts'
 import { activeTimers, failOnUnhandledRejections, fixedChunks, trackedSource } from './helpers.ts'
 import { FAULTS, startFaultProxy, type Fault, type FaultProxy, type FaultRule, type LoggedRequest, type RequestKind } from './proxy.ts'
@@ -320,7 +321,8 @@ describe('AbortMultipartUpload after a failure: transient faults are retried, no
         const { source, state } = trackedSource(fixedChunks(randomData(12 * MiB, 5), 256 * 1024), { throwAt: 24, error: boom })
         await assert.rejects(
           upload(source, { ...target(bucket, key), endpoint: proxy.endpoint }, { ...FAST, idleTimeoutMs: STALL_IDLE_MS }),
-          (e) => e === boom,
+          // After CreateMultipartUpload a foreign error is wrapped, so the rejection names the upload.
+          (e) => e instanceof UploadFailedError && e.cause === boom && typeof e.uploadId === 'string',
         )
         assert.ok(state.finished.settled)
         const aborts = proxy.requests('AbortMultipartUpload')

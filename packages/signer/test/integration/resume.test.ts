@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
-import { S3ResponseError, SourceChangedError, upload, uploadFile, type UploadProgress } from '../../src/index.ts'
+import { S3ResponseError, SourceChangedError, upload, UploadFailedError, uploadFile, type UploadProgress } from '../../src/index.ts'
 import { createBucket, getObject, openUploads, randomChunks, randomData, sha256, target } from './s3.ts'
 
 const MiB = 1024 * 1024
@@ -43,7 +43,7 @@ async function interrupted(key: string, data: Uint8Array, parts: number): Promis
         if (e.type === 'part-acked' && e.partNumber === parts) storedEnough()
       },
     }),
-    (e) => e === crash,
+    (e) => e instanceof UploadFailedError && e.cause === crash && e.uploadId === uploadId,
   )
   assert.ok(uploadId)
   return uploadId

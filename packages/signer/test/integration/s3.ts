@@ -12,9 +12,11 @@ import {
   type S3Context,
   type UploadTarget,
 } from '../../src/index.ts'
-import { objectPathFor } from '../../src/internal/endpoint.ts'
-import { EMPTY_SHA256, sendS3 } from '../../src/internal/send.ts'
-import { xmlBlocks, xmlText } from '../../src/internal/xml.ts'
+import { stateOf } from '../../src/http/context.ts'
+import { objectPathFor } from '../../src/http/endpoint.ts'
+import { sendS3 } from '../../src/http/send.ts'
+import { EMPTY_SHA256 } from '../../src/http/sign.ts'
+import { xmlBlocks, xmlText } from '../../src/http/xml.ts'
 
 export function s3Env(): { endpoint: string; region: string; credentials: Credentials } {
   const endpoint = process.env['S3_ENDPOINT']
@@ -33,8 +35,8 @@ export function target(bucket: string, key: string): UploadTarget {
   return { bucket, key, ...s3Env() }
 }
 
-function ctxFor(bucket: string, key = 'x'): S3Context {
-  return createS3Context(target(bucket, key), { retry: false })
+function ctxFor(bucket: string, key?: string): S3Context {
+  return createS3Context({ ...s3Env(), bucket, key }, { retry: false })
 }
 
 const created: string[] = []
@@ -60,15 +62,16 @@ export async function createBucket(prefix: string): Promise<string> {
 /** Aborts open uploads, deletes every object, then the bucket. */
 export async function deleteBucket(bucket: string): Promise<void> {
   const ctx = ctxFor(bucket)
-  const base = ctx.endpoint.bucketPath
+  const state = stateOf(ctx)
+  const base = state.endpoint.bucketPath
   const send = (method: 'GET' | 'DELETE', path: string, query?: Record<string, string>) =>
-    sendS3(ctx, { method, path, query, payloadHash: EMPTY_SHA256, readBody: method === 'GET', idempotent: true }, { operation: 'HeadObject' })
+    sendS3(state, { method, path, query, payloadHash: EMPTY_SHA256, response: method === 'GET' ? 'text' : 'none', idempotent: true }, { operation: 'HeadObject' })
   try {
     await abortStaleUploads(ctx, { olderThanMs: 0 })
     for (;;) {
       const page = await send('GET', base, { 'list-type': '2', 'max-keys': '1000' })
-      const keys = xmlBlocks(page.text, 'Contents').map((c) => xmlText(c, 'Key') ?? '')
-      for (const key of keys) await send('DELETE', objectPathFor(ctx.endpoint, key))
+      const keys = xmlBlocks(page.text, 'Contents').map((c: string) => xmlText(c, 'Key') ?? '')
+      for (const key of keys) await send('DELETE', objectPathFor(state.endpoint, key))
       if (keys.length === 0 || xmlText(page.text, 'IsTruncated') !== 'true') break
     }
     await send('DELETE', base)

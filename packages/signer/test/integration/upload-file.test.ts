@@ -1,11 +1,12 @@
 // uploadFile against the real S3 server: parts read in place at their offsets, verified by GET + SHA-256.
 import assert from 'node:assert/strict'
-import { appendFileSync, mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs'
+import { execFileSync } from 'node:child_process'
+import { appendFileSync, existsSync, mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { pathToFileURL } from 'node:url'
-import { SourceChangedError, uploadFile, type UploadProgress } from '../../src/index.ts'
+import { InvalidArgumentError, SourceChangedError, uploadFile, type UploadProgress } from '../../src/index.ts'
 import { createBucket, getObject, openUploads, randomData, sha256, target } from './s3.ts'
 
 const MiB = 1024 * 1024
@@ -58,9 +59,46 @@ describe('uploadFile to Ceph RGW', () => {
     assert.equal(sha256(await getObject(bucket, 'files/url')), sha256(data))
   })
 
-  test('a missing file fails with ENOENT before any request', async () => {
-    await assert.rejects(uploadFile(join(dir, 'nope.bin'), target(bucket, 'files/nope')), { code: 'ENOENT' })
+  test('a missing file: InvalidArgumentError before any request, the ENOENT error as cause', async () => {
+    await assert.rejects(uploadFile(join(dir, 'nope.bin'), target(bucket, 'files/nope')), (e: unknown) => {
+      assert.ok(e instanceof InvalidArgumentError)
+      assert.equal(e.code, 'ERR_PARTSTREAM_INVALID_ARGUMENT')
+      assert.match(e.message, /ENOENT/)
+      assert.equal((e.cause as { code?: unknown }).code, 'ENOENT')
+      return true
+    })
+    assert.deepEqual(await openUploads(bucket, 'files/nope'), [])
   })
+
+  // Not regular files: each is an invalid argument, never "the file changed, retry later".
+  const notFiles: Array<[string, () => string, RegExp]> = [
+    ['a directory', () => dir, /a directory/],
+    ['/dev/zero (a device)', () => '/dev/zero', /a device/],
+    [
+      'a FIFO with no writer (open() would block for ever)',
+      () => {
+        const fifo = join(dir, 'fifo')
+        if (!existsSync(fifo)) execFileSync('mkfifo', [fifo])
+        return fifo
+      },
+      /a FIFO/,
+    ],
+  ]
+  for (const [name, path, kind] of notFiles) {
+    test(`${name}: InvalidArgumentError, nothing sent, no hang`, async () => {
+      const deadline = AbortSignal.timeout(10_000)
+      const result = await Promise.race([
+        uploadFile(path(), target(bucket, 'files/not-a-file')).then(
+          () => 'resolved',
+          (e: unknown) => e,
+        ),
+        new Promise((resolve) => deadline.addEventListener('abort', () => resolve('hung'), { once: true })),
+      ])
+      assert.ok(result instanceof InvalidArgumentError, `got ${String(result)}`)
+      assert.match(result.message, kind)
+      assert.match(result.message, /regular file/)
+    })
+  }
 
   test('a file that grows while uploading: SourceChangedError, upload aborted', async () => {
     const path = file('grows.bin', randomData(12 * MiB))

@@ -1,7 +1,7 @@
 // Uploads against the real S3 server (Ceph RGW): every object is read back and compared by SHA-256.
 import assert from 'node:assert/strict'
 import { before, describe, test } from 'node:test'
-import { createS3Context, headObject, InvalidChunkError, S3ResponseError, upload, type UploadProgress } from '../../src/index.ts'
+import { createS3Context, headObject, InvalidChunkError, S3ResponseError, upload, UploadFailedError, type UploadProgress } from '../../src/index.ts'
 import { createBucket, getObject, openUploads, randomChunks, randomData, sha256, target } from './s3.ts'
 
 const MiB = 1024 * 1024
@@ -157,11 +157,18 @@ describe('upload to Ceph RGW: failures lose nothing and leave nothing', () => {
     assert.ok(state.closed)
   })
 
-  test('a source that throws mid-upload: its error rejects, the upload is aborted', async () => {
+  test('a source that throws mid-upload: UploadFailedError with its error as cause, the upload is aborted', async () => {
     const boom = new Error('disk on fire')
     const prefix = 'fail/source-throws'
     const { source, state } = tracked(randomChunks(randomData(30 * MiB), 1 << 20), { throwAt: 15, error: boom })
-    await assert.rejects(upload(source, target(bucket, prefix), { partSize: 5 * MiB }), (e) => e === boom)
+    await assert.rejects(upload(source, target(bucket, prefix), { partSize: 5 * MiB }), (e) => {
+      assert.ok(e instanceof UploadFailedError)
+      assert.equal(e.code, 'ERR_PARTSTREAM_UPLOAD_FAILED')
+      assert.equal(e.cause, boom)
+      assert.match(e.message, /disk on fire/)
+      assert.equal(typeof e.uploadId, 'string')
+      return true
+    })
     assert.ok(state.closed)
     assert.deepEqual(await openUploads(bucket, prefix), [])
   })
@@ -211,7 +218,8 @@ describe('upload to Ceph RGW: failures lose nothing and leave nothing', () => {
           if (e.type === 'upload-created') created = e.uploadId
         },
       }),
-      (e) => e === boom,
+      // The rejection names the upload left open, so resuming from `err.uploadId` works.
+      (e) => e instanceof UploadFailedError && e.cause === boom && e.uploadId === created,
     )
     assert.equal(typeof created, 'string')
     assert.deepEqual(await openUploads(bucket, prefix), [`${prefix} ${created}`])

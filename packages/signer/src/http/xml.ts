@@ -45,3 +45,14 @@ export function xmlBlocks(xml: string, tag: string): string[] {
 export function isErrorDocument(xml: string): boolean {
   return /^\s*(<\?xml[^>]*\?>\s*)?<Error>/.test(xml)
 }
+
+/**
+ * Whether an XML document is whole: it ends with the closing tag of its root element. An answer
+ * cut short would otherwise parse as one with fewer parts or uploads, or none.
+ */
+export function isCompleteXml(xml: string): boolean {
+  const root = /<([A-Za-z][\w.-]*)[\s>/]/.exec(xml.replace(/<\?[^>]*\?>/g, '').replace(/<!--[\s\S]*?-->/g, ''))
+  if (root === null) return false
+  const trimmed = xml.trimEnd()
+  return trimmed.endsWith(`</${root[1]}>`) || new RegExp(`<${root[1]}[^>]*/>$`).test(trimmed)
+}

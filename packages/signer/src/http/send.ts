@@ -1,16 +1,14 @@
-import type { S3Context } from '../context.ts'
-import { S3ResponseError, type S3ErrorContext } from '../errors.ts'
-import { backoffMs, isRetryableNetworkError, isRetryableStatus } from '../retry.ts'
-import { encodeQueryComponent } from './endpoint.ts'
+import { NetworkError, S3ResponseError, type S3ErrorContext } from '../errors.ts'
+import type { TransportBody, TransportHeaders } from '../transport/types.ts'
 import { gatherSmallChunks, worthGathering } from './coalesce.ts'
+import type { ContextState } from './context.ts'
+import { encodeQueryComponent } from './endpoint.ts'
 import { BODY_SLICE_BYTES, startIdleWatchdog, watchedBody, type IdleWatchdog } from './idle-watchdog.ts'
+import { redact } from './redact.ts'
+import { backoffMs, isRetryableNetworkError, isRetryableStatus } from './retry.ts'
+import { signRequest } from './sign.ts'
 import { sleep } from './sleep.ts'
-import type { TransportHeaders } from './transport.ts'
-import { isErrorDocument, xmlText } from './xml.ts'
-
-/** SHA-256 of the empty string: the payload hash of body-less requests. */
-export const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855'
-export const UNSIGNED_PAYLOAD = 'UNSIGNED-PAYLOAD'
+import { isCompleteXml, isErrorDocument, xmlText } from './xml.ts'
 
 export type ResponseHeaders = TransportHeaders
 
@@ -26,8 +24,13 @@ export interface S3Request {
   /** Hex SHA-256 of the body, or `UNSIGNED-PAYLOAD`. */
   readonly payloadHash: string
   readonly signal?: AbortSignal | undefined
-  /** Read the response body as text (otherwise it is dumped). */
-  readonly readBody?: boolean | undefined
+  /**
+   * What to do with a successful response's body: `'none'` dumps it (everything is in the
+   * headers), `'text'` reads it whole, `'stream'` hands it over as it arrives (GetObject): the
+   * idle watchdog keeps watching it, and the caller's abort cancels it with `signal.reason`.
+   * @default 'none'
+   */
+  readonly response?: 'none' | 'text' | 'stream' | undefined
   /** A 200 whose body is `<Error>` is a failure (CompleteMultipartUpload, CopyObject). */
   readonly errorIn200?: boolean | undefined
   /** Whether a failure may be retried (only idempotent requests). */
@@ -39,7 +42,10 @@ export interface S3Request {
 export interface S3Answer {
   readonly statusCode: number
   readonly headers: ResponseHeaders
+  /** The body with `response: 'text'`; `''` otherwise. */
   readonly text: string
+  /** The body with `response: 'stream'`: iterate it once, to the end or `return()`. */
+  readonly body: AsyncIterable<Uint8Array> | undefined
   /** 1-based attempt that succeeded. */
   readonly attempt: number
 }
@@ -69,7 +75,7 @@ const MAX_ERROR_BODY_CHARS = 64 * 1024
  * attempt; a network failure is its `cause`); an abort rejects with `signal.reason` itself and is
  * never retried, whatever undici made of it.
  */
-export async function sendS3(ctx: S3Context, req: S3Request, where: S3ErrorContext): Promise<S3Answer> {
+export async function sendS3(ctx: ContextState, req: S3Request, where: S3ErrorContext): Promise<S3Answer> {
   const attempts = req.idempotent ? ctx.retry.attempts : 1
   const path = req.path + queryString(req.query)
   for (let attempt = 1; ; attempt++) {
@@ -94,35 +100,8 @@ export async function sendS3(ctx: S3Context, req: S3Request, where: S3ErrorConte
   }
 }
 
-/**
- * SigV4 headers for one request, signed at `ctx.now()`. `path` must already be encoded (S3 signs
- * the path as sent); the payload hash is given, so no body is ever read here.
- */
-export async function signS3Request(
-  ctx: S3Context,
-  method: string,
-  path: string,
-  query: Readonly<Record<string, string>> | undefined,
-  headers: Readonly<Record<string, string>>,
-  payloadHash: string,
-): Promise<Record<string, string>> {
-  const signed = await ctx.signer.sign(
-    {
-      method,
-      protocol: ctx.endpoint.protocol,
-      hostname: ctx.endpoint.hostname,
-      ...(ctx.endpoint.port === undefined ? {} : { port: ctx.endpoint.port }),
-      path,
-      query: query === undefined ? {} : { ...query },
-      headers: { host: ctx.host, 'x-amz-content-sha256': payloadHash, ...headers },
-    },
-    { signingDate: ctx.now() },
-  )
-  return signed.headers as Record<string, string>
-}
-
 async function sendOnce(
-  ctx: S3Context,
+  ctx: ContextState,
   req: S3Request,
   path: string,
   where: S3ErrorContext,
@@ -130,9 +109,10 @@ async function sendOnce(
 ): Promise<S3Answer | S3ResponseError> {
   const headers: Record<string, string> = { ...req.headers }
   if (req.contentLength !== undefined) headers['content-length'] = String(req.contentLength)
-  const signed = await signS3Request(ctx, req.method, req.path, req.query, headers, req.payloadHash)
+  const signed = await signRequest(ctx, { method: req.method, path: req.path, query: req.query, headers, payloadHash: req.payloadHash })
   // Each attempt gets its own signal: the caller's abort or this attempt's idle timeout cancels it.
   const watchdog = startIdleWatchdog(ctx.idleTimeoutMs, req.signal)
+  let streaming = false
   try {
     const response = await ctx.transport({
       origin: ctx.endpoint.origin,
@@ -145,10 +125,15 @@ async function sendOnce(
     watchdog.touch('reading the response body')
     const { statusCode } = response
     const ok = statusCode >= 200 && statusCode < 300
-    if (ok && !req.readBody && !req.errorIn200) {
+    const mode = req.response ?? 'none'
+    if (ok && mode === 'stream') {
+      streaming = true
+      return { statusCode, headers: response.headers, text: '', body: watchedResponse(response.body, watchdog, req.signal), attempt }
+    }
+    if (ok && mode === 'none' && !req.errorIn200) {
       // Everything we need is in the headers: a body cut short here changes nothing.
       await response.body.dump()
-      return { statusCode, headers: response.headers, text: '', attempt }
+      return { statusCode, headers: response.headers, text: '', body: undefined, attempt }
     }
     let text = ''
     if (req.method !== 'HEAD') {
@@ -156,14 +141,39 @@ async function sendOnce(
     } else {
       await response.body.dump()
     }
+    if (ok && mode === 'text' && text !== '' && !isCompleteXml(text)) {
+      // An answer cut short (a proxy, a restarted server) whose length still matched: retryable.
+      throw new NetworkError(new Error(`the ${where.operation} answer ended before its closing XML tag (${text.length} characters)`))
+    }
     if (ok && !(req.errorIn200 && isErrorDocument(text))) {
-      return { statusCode, headers: response.headers, text, attempt }
+      return { statusCode, headers: response.headers, text, body: undefined, attempt }
     }
     return errorFromResponse(req.method, statusCode, response.headers, text, where, attempt)
   } catch (error) {
     // undici rejects with the signal's reason, but a body iterator or socket may surface
     // another error first when the watchdog tore the request down: report the timeout.
     if (watchdog.fired !== undefined && !req.signal?.aborted) throw watchdog.fired
+    throw error
+  } finally {
+    // A streamed body keeps its watchdog until it is read to the end or left.
+    if (!streaming) watchdog.stop()
+  }
+}
+
+/**
+ * A response body handed to the caller: each chunk is progress for the idle watchdog, which stops
+ * when the body ends or is left; a stall surfaces as the watchdog's `IdleTimeoutError`, the
+ * caller's abort as `signal.reason`.
+ */
+async function* watchedResponse(body: TransportBody, watchdog: IdleWatchdog, signal: AbortSignal | undefined): AsyncGenerator<Uint8Array> {
+  try {
+    for await (const chunk of body) {
+      watchdog.touch('reading the response body')
+      yield chunk
+    }
+  } catch (error) {
+    if (signal?.aborted) throw signal.reason
+    if (watchdog.fired !== undefined) throw watchdog.fired
     throw error
   } finally {
     watchdog.stop()
@@ -207,12 +217,23 @@ export function errorFromResponse(
   attempt: number,
 ): S3ResponseError {
   const isXml = text.includes('<Error>')
+  const code = isXml ? xmlText(text, 'Code') : undefined
+  const message = isXml ? xmlText(text, 'Message') : undefined
   return new S3ResponseError({
     statusCode,
-    s3Code: isXml ? xmlText(text, 'Code') : method === 'HEAD' && statusCode === 404 ? 'NotFound' : undefined,
-    s3Message: isXml ? xmlText(text, 'Message') : undefined,
+    // Server text is redacted: a server may echo the request's Authorization or token back.
+    s3Code: code !== undefined ? redact(code) : method === 'HEAD' && statusCode === 404 ? 'NotFound' : method === 'HEAD' && statusCode === 412 ? 'PreconditionFailed' : undefined,
+    s3Message: message === undefined ? (isXml || text === '' ? undefined : describeNonXml(headers, text)) : redact(message),
     requestId: header(headers, 'x-amz-request-id') ?? (isXml ? xmlText(text, 'RequestId') : undefined),
     ...where,
     attempt,
   })
+}
+
+/** A non-S3 answer (a proxy's or load balancer's HTML page): its title or first line, redacted and short. */
+function describeNonXml(headers: ResponseHeaders, text: string): string {
+  const type = header(headers, 'content-type') ?? ''
+  const title = /<title>([^<]{1,200})<\/title>/i.exec(text)?.[1]
+  const first = title ?? text.replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim().slice(0, 200)
+  return `not an S3 answer${type === '' ? '' : ` (${type.split(';')[0]})`}: ${redact(first)}`
 }

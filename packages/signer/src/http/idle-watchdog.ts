@@ -1,22 +1,4 @@
-import { PartstreamError } from '@partstream/core'
-
-/** What a request was doing when it stopped making progress. */
-export type IdlePhase = 'sending the request body' | 'waiting for the response' | 'reading the response body'
-
-/**
- * A request made no progress for `idleTimeoutMs`: no request bytes drained, no response headers,
- * no response bytes. Retryable; after the last attempt it is the `cause` of an `S3ResponseError`
- * with `statusCode` 0.
- */
-export class IdleTimeoutError extends PartstreamError {
-  readonly idleTimeoutMs: number
-  readonly phase: IdlePhase
-  constructor(idleTimeoutMs: number, phase: IdlePhase) {
-    super('ERR_PARTSTREAM_TIMEOUT', `No progress for ${idleTimeoutMs} ms while ${phase}.`)
-    this.idleTimeoutMs = idleTimeoutMs
-    this.phase = phase
-  }
-}
+import { IdleTimeoutError, type IdlePhase } from '../errors.ts'
 
 /** One attempt's idle timer and the signal that cancels it. */
 export interface IdleWatchdog {

@@ -1,5 +1,6 @@
 import { InvalidArgumentError, PartstreamError, describeValue } from '@partstream/core'
-import type { Transport, TransportBody, TransportHeaders } from './transport.ts'
+import { NetworkError } from '../errors.ts'
+import type { Transport, TransportBody, TransportHeaders } from './types.ts'
 
 /** Options of {@link fetchTransport}. */
 export interface FetchTransportOptions {
@@ -20,25 +21,6 @@ export interface FetchTransportOptions {
    * @default 'buffer' on Deno, 'stream' elsewhere
    */
   readonly body?: 'stream' | 'buffer' | undefined
-}
-
-/**
- * The runtime's fetch failed without a response (connection refused or reset, DNS, TLS): fetch
- * reports these as a bare `TypeError`, with the runtime's own details in `message` or `cause`.
- * Retried like undici's socket errors.
- */
-export class NetworkError extends PartstreamError {
-  constructor(cause: unknown) {
-    super('ERR_PARTSTREAM_NETWORK', `Network error: ${describeCause(cause)}`, { cause })
-  }
-}
-
-function describeCause(error: unknown): string {
-  const messages: string[] = []
-  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 4; depth++, e = e.cause) {
-    if (e.message !== '' && !messages.includes(e.message)) messages.push(e.message)
-  }
-  return messages.length > 0 ? messages.join(': ') : String(error)
 }
 
 /** Deno's fetch sends a `ReadableStream` body chunked, without our `content-length` (checked on Deno 2.9.6). */

@@ -1,4 +1,5 @@
 import { InvalidArgumentError, describeValue } from '@partstream/core'
+import type { S3ResponseError } from '../errors.ts'
 
 /** Object settings sent with CreateMultipartUpload or PutObject. */
 export interface ObjectOptions {
@@ -20,7 +21,9 @@ export interface ObjectOptions {
    */
   readonly metadata?: Readonly<Record<string, string>> | undefined
   /**
-   * Write only if no object exists at the key (`If-None-Match: *`); S3 answers 412 otherwise.
+   * Write only if no object exists at the key: `If-None-Match: *` on PutObject and on
+   * CompleteMultipartUpload, where S3 honours it (412 PreconditionFailed otherwise). It means
+   * nothing on CreateMultipartUpload, so it is not sent there.
    * @default false
    */
   readonly ifNoneMatch?: boolean | undefined
@@ -29,8 +32,11 @@ export interface ObjectOptions {
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/
 const PRINTABLE = /^[\x20-\x7e]*$/
 
-/** The request headers for `ObjectOptions`, validated. */
-export function objectHeaders(options: ObjectOptions): Record<string, string> {
+/**
+ * The request headers for `ObjectOptions`, validated. `conditional`: whether the request is one
+ * where S3 honours `If-None-Match` (PutObject; CompleteMultipartUpload sends it itself).
+ */
+export function objectHeaders(options: ObjectOptions, conditional: boolean): Record<string, string> {
   const headers: Record<string, string> = {}
   const put = (name: string, value: string | undefined, option: string): void => {
     if (value === undefined) return
@@ -54,8 +60,49 @@ export function objectHeaders(options: ObjectOptions): Record<string, string> {
       put(`x-amz-meta-${name.toLowerCase()}`, value, `metadata.${name}`)
     }
   }
-  if (options.ifNoneMatch === true) headers['if-none-match'] = '*'
+  if (conditional && options.ifNoneMatch === true) headers['if-none-match'] = '*'
   return headers
+}
+
+/** The `ObjectOptions` fields, in one place: a new object setting is added here and in `objectHeaders`. */
+const OBJECT_OPTION_NAMES = [
+  'contentType',
+  'cacheControl',
+  'contentDisposition',
+  'contentEncoding',
+  'metadata',
+  'ifNoneMatch',
+] as const satisfies readonly (keyof ObjectOptions)[]
+
+/** Just the `ObjectOptions` of a larger options object (an upload's), to hand to an operation. */
+export function pickObjectOptions(options: ObjectOptions): ObjectOptions {
+  const out: Record<string, unknown> = {}
+  for (const name of OBJECT_OPTION_NAMES) if (options[name] !== undefined) out[name] = options[name]
+  return out as ObjectOptions
+}
+
+/** Options every operation takes. */
+export interface RequestOptions {
+  /**
+   * Cancels the request (and its retries); the operation rejects with `signal.reason`.
+   * @default undefined
+   */
+  readonly signal?: AbortSignal | undefined
+  /**
+   * Called before each retry of the request, with the error that caused it and the attempt
+   * that failed (1-based).
+   * @default undefined
+   */
+  readonly onRetry?: ((error: S3ResponseError, attempt: number) => void) | undefined
+}
+
+/** Options of the operations on one object. */
+export interface ObjectRequestOptions extends RequestOptions {
+  /**
+   * The object's key.
+   * @default the context's `key`
+   */
+  readonly key?: string | undefined
 }
 
 /** Drops the quotes S3 puts around ETags. */

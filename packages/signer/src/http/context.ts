@@ -1,25 +1,16 @@
 import { InvalidArgumentError, describeValue } from '@partstream/core'
-import { SignatureV4 } from '@smithy/signature-v4'
 import { Sha256 } from '@aws-crypto/sha256-js'
+import { SignatureV4 } from '@smithy/signature-v4'
 import type { Dispatcher } from 'undici'
-import { resolveEndpoint, type ResolvedEndpoint } from './internal/endpoint.ts'
-import { resolveTransport, type Transport } from './internal/transport.ts'
+import { resolveTransport } from '../transport/resolve.ts'
+import type { Transport } from '../transport/types.ts'
+import { env, resolveCredentials, type Credentials, type CredentialsProvider } from './credentials.ts'
+import { objectPathFor, resolveEndpoint, validateBucketName, validateKey, type ResolvedEndpoint } from './endpoint.ts'
 import { resolveRetry, type ResolvedRetry, type RetryOptions } from './retry.ts'
 
-/** AWS-style static credentials. */
-export interface Credentials {
-  readonly accessKeyId: string
-  readonly secretAccessKey: string
-  readonly sessionToken?: string | undefined
-}
-
-/** A function returning credentials, called before each signature (cache inside it if needed). */
-export type CredentialsProvider = () => Promise<Credentials>
-
-/** Which object to write, and where. */
-export interface UploadTarget {
+/** Which bucket to talk to, and how. */
+export interface BucketTarget {
   readonly bucket: string
-  readonly key: string
   /**
    * Signing region.
    * @default process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1'
@@ -39,6 +30,27 @@ export interface UploadTarget {
    * @default from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN
    */
   readonly credentials?: Credentials | CredentialsProvider | undefined
+  /**
+   * Accept legacy bucket names (upper case, `_`, up to 255 characters), which some S3-compatible
+   * servers allow. Names with `/`, `?`, `#`, `%`, whitespace or control characters are refused
+   * either way: they would change the request's path.
+   * @default false: S3's rules (3–63 lower-case letters, digits, `.` and `-`)
+   */
+  readonly legacyBucketName?: boolean | undefined
+}
+
+/** Which object to write, and where. */
+export interface UploadTarget extends BucketTarget {
+  readonly key: string
+}
+
+/** What `createS3Context` takes: a bucket, and optionally the key object operations default to. */
+export interface S3ContextTarget extends BucketTarget {
+  /**
+   * The key object operations use when their `key` option is absent.
+   * @default undefined: object operations then need `key`
+   */
+  readonly key?: string | undefined
 }
 
 /** Options every S3 call accepts. */
@@ -85,71 +97,63 @@ export interface S3ContextOptions {
 }
 
 /**
- * Everything needed to sign and send requests for one object. Made once per upload; the
- * low-level operations (`uploadPart`, …) take it as their first argument.
+ * A handle on one bucket (and optionally a default key) for the low-level operations: endpoint,
+ * credentials, signer, retry policy and connection pool, resolved once. Opaque: what is inside
+ * may change between versions. Make it with {@link createS3Context}; `close()` it when done.
  */
 export interface S3Context {
   readonly bucket: string
-  readonly key: string
+  /** The default key of object operations, if the context was made with one. */
+  readonly key: string | undefined
+  readonly region: string
+  /** Closes the connection pool if the context created it (nothing it was given). Idempotent. */
+  close(): Promise<void>
+}
+
+/** What a context holds, for the `http/` and `operations/` layers only. */
+export interface ContextState {
+  readonly bucket: string
+  readonly key: string | undefined
   readonly region: string
   readonly endpoint: ResolvedEndpoint
-  /** Sends every request of this context (see `S3ContextOptions.transport`). */
   readonly transport: Transport
   /** The undici dispatcher behind `transport`; `undefined` when the transport is not undici's (fetch). */
   readonly dispatcher: Dispatcher | undefined
   readonly signer: SignatureV4
   readonly retry: ResolvedRetry
   readonly now: () => Date
-  /** Per-attempt idle timeout (see `S3ContextOptions.idleTimeoutMs`). */
   readonly idleTimeoutMs: number
   /** `host` header value, the same on the wire and in the signature. */
   readonly host: string
-  /** Closes the dispatcher if the context created it (nothing it was given). Idempotent. */
-  close(): Promise<void>
+}
+
+const states = new WeakMap<S3Context, ContextState>()
+
+/**
+ * The state behind a context.
+ * @throws {InvalidArgumentError} for anything `createS3Context` did not make.
+ */
+export function stateOf(ctx: S3Context): ContextState {
+  const state = typeof ctx === 'object' && ctx !== null ? states.get(ctx) : undefined
+  if (state === undefined) {
+    throw new InvalidArgumentError(`Expected an S3Context made by createS3Context(), got ${describeValue(ctx)}.`)
+  }
+  return state
+}
+
+/**
+ * Encoded path of `key`, or of the context's default key.
+ * @throws {InvalidArgumentError} when neither is given, or the key is invalid.
+ */
+export function objectPath(state: ContextState, key: string | undefined): string {
+  if (key === undefined && state.key === undefined) {
+    throw new InvalidArgumentError('This object operation needs a key: pass `key` in its options, or make the context with one.')
+  }
+  return objectPathFor(state.endpoint, key === undefined ? (state.key as string) : validateKey(key))
 }
 
 /** Largest delay `setTimeout` honours (2^31 - 1 ms); larger ones fire after 1 ms. */
 const MAX_TIMER_MS = 2_147_483_647
-
-function env(name: string): string | undefined {
-  const value = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.[name]
-  return value === '' ? undefined : value
-}
-
-function resolveCredentials(credentials: UploadTarget['credentials']): Credentials | CredentialsProvider {
-  if (typeof credentials === 'function') return credentials
-  if (credentials !== undefined) {
-    if (
-      typeof credentials !== 'object' ||
-      credentials === null ||
-      typeof credentials.accessKeyId !== 'string' ||
-      typeof credentials.secretAccessKey !== 'string' ||
-      credentials.accessKeyId === '' ||
-      credentials.secretAccessKey === ''
-    ) {
-      // Never echo the value: it may hold a secret.
-      throw new InvalidArgumentError(
-        'Expected `credentials` to be { accessKeyId: string, secretAccessKey: string, sessionToken?: string } or an async function returning one.',
-      )
-    }
-    return credentials
-  }
-  const accessKeyId = env('AWS_ACCESS_KEY_ID')
-  const secretAccessKey = env('AWS_SECRET_ACCESS_KEY')
-  if (accessKeyId === undefined || secretAccessKey === undefined) {
-    throw new InvalidArgumentError(
-      'No credentials: pass `credentials` in the target or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.',
-    )
-  }
-  return { accessKeyId, secretAccessKey, sessionToken: env('AWS_SESSION_TOKEN') }
-}
-
-/** smithy's shape: `sessionToken` absent rather than `undefined` (exactOptionalPropertyTypes). */
-function toIdentity(c: Credentials): { accessKeyId: string; secretAccessKey: string; sessionToken?: string } {
-  return c.sessionToken === undefined
-    ? { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey }
-    : { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey, sessionToken: c.sessionToken }
-}
 
 function requireString(value: unknown, name: string, hint: string): string {
   if (typeof value !== 'string' || value === '') {
@@ -158,22 +162,32 @@ function requireString(value: unknown, name: string, hint: string): string {
   return value
 }
 
-/** Validates `target` and makes the context. Throws `InvalidArgumentError` before any I/O. */
-export function createS3Context(target: UploadTarget, options: S3ContextOptions = {}): S3Context {
+/**
+ * Validates `target` and makes the context. Throws `InvalidArgumentError` before any I/O.
+ * @example
+ * const ctx = createS3Context({ bucket: 'logs', endpoint: 'http://127.0.0.1:7480' })
+ * try {
+ *   await listMultipartUploads(ctx, { prefix: 'day/' })
+ * } finally {
+ *   await ctx.close()
+ * }
+ */
+export function createS3Context(target: S3ContextTarget, options: S3ContextOptions = {}): S3Context {
   if (typeof target !== 'object' || target === null) {
     throw new InvalidArgumentError(`Expected \`target\` to be { bucket, key, … }, got ${describeValue(target)}.`)
   }
-  const bucket = requireString(target.bucket, 'bucket', 'Name an existing bucket.')
-  const key = requireString(target.key, 'key', 'S3 object keys are 1 to 1024 bytes of UTF-8.')
-  if (new TextEncoder().encode(key).byteLength > 1024) {
-    throw new InvalidArgumentError(`Expected \`key\` to be at most 1024 bytes of UTF-8, got ${new TextEncoder().encode(key).byteLength}.`)
+  if (typeof options !== 'object' || options === null) {
+    throw new InvalidArgumentError(`Expected \`options\` to be an object, got ${describeValue(options)}.`)
   }
+  const bucket = requireString(target.bucket, 'bucket', 'Name an existing bucket.')
+  validateBucketName(bucket, target.legacyBucketName === true)
+  const key = target.key === undefined ? undefined : validateKey(target.key)
   const region = requireString(
     target.region ?? env('AWS_REGION') ?? env('AWS_DEFAULT_REGION') ?? 'us-east-1',
     'region',
     'For S3-compatible servers any value works, e.g. "us-east-1".',
   )
-  const endpoint = resolveEndpoint(bucket, key, region, target.endpoint, target.forcePathStyle)
+  const endpoint = resolveEndpoint(bucket, region, target.endpoint, target.forcePathStyle)
   const credentials = resolveCredentials(target.credentials)
   const retry = resolveRetry(options.retry)
   const now = options.now ?? (() => new Date())
@@ -195,7 +209,7 @@ export function createS3Context(target: UploadTarget, options: S3ContextOptions 
   const signer = new SignatureV4({
     service: 's3',
     region,
-    credentials: typeof credentials === 'function' ? async () => toIdentity(await credentials()) : toIdentity(credentials),
+    credentials,
     sha256: Sha256,
     // S3 signs the path as sent: each segment encoded once, by us (see encodeKey).
     uriEscapePath: false,
@@ -204,18 +218,7 @@ export function createS3Context(target: UploadTarget, options: S3ContextOptions 
   const defaultPort = endpoint.protocol === 'https:' ? 443 : 80
   const host = endpoint.port === undefined || endpoint.port === defaultPort ? endpoint.hostname : `${endpoint.hostname}:${endpoint.port}`
   let closing: Promise<void> | undefined
-  return {
-    bucket,
-    key,
-    region,
-    endpoint,
-    transport,
-    dispatcher,
-    signer,
-    retry,
-    now,
-    idleTimeoutMs,
-    host,
-    close: () => (closing ??= close()),
-  }
+  const ctx: S3Context = Object.freeze({ bucket, key, region, close: () => (closing ??= close()) })
+  states.set(ctx, { bucket, key, region, endpoint, transport, dispatcher, signer, retry, now, idleTimeoutMs, host })
+  return ctx
 }

@@ -1,0 +1,58 @@
+import { InvalidArgumentError, describeValue } from '@partstream/core'
+import { Agent, type Dispatcher } from 'undici'
+import { fetchTransport } from './fetch.ts'
+import type { Transport } from './types.ts'
+import { undiciTransport } from './undici.ts'
+
+/**
+ * Whether the `undici` we imported can send requests. On Node and Deno it is the real package;
+ * Bun resolves the bare specifier `undici` to a built-in stub whose `Agent` has no `request`,
+ * `dispatch` or `close` (checked on Bun 1.4.5), so there the default transport is fetch.
+ */
+const UNDICI_DISPATCHES: boolean = typeof (Agent.prototype as { request?: unknown }).request === 'function'
+
+/** The transport of one S3 context, and how to release what the context itself created. */
+export interface ResolvedTransport {
+  readonly transport: Transport
+  /** The dispatcher requests go through, when the transport is undici's. */
+  readonly dispatcher: Dispatcher | undefined
+  /** Closes the `Agent` the context created; a no-op for anything the caller passed. */
+  close(): Promise<void>
+}
+
+/**
+ * `transport` if given; else `dispatcher` through undici; else a keep-alive `Agent` owned by the
+ * context (with undici's own header/body timeouts at `idleTimeoutMs`), or fetch where undici
+ * cannot dispatch (Bun).
+ */
+export function resolveTransport(
+  transport: Transport | undefined,
+  dispatcher: Dispatcher | undefined,
+  idleTimeoutMs: number,
+  connections: number | undefined,
+): ResolvedTransport {
+  const none = (): Promise<void> => Promise.resolve()
+  if (transport !== undefined) {
+    if (typeof transport !== 'function') {
+      throw new InvalidArgumentError(
+        `Expected \`transport\` to be a function (request) => Promise<response>, e.g. fetchTransport(), got ${describeValue(transport)}.`,
+      )
+    }
+    if (dispatcher !== undefined) {
+      throw new InvalidArgumentError('Pass `transport` or `dispatcher`, not both: wrap the dispatcher with undiciTransport(dispatcher).')
+    }
+    return { transport, dispatcher: undefined, close: none }
+  }
+  if (dispatcher !== undefined) return { transport: undiciTransport(dispatcher), dispatcher, close: none }
+  if (!UNDICI_DISPATCHES) return { transport: fetchTransport(), dispatcher: undefined, close: none }
+  // Parts carry a precomputed content-length; never `Expect: 100-continue` (lib-storage pays a round trip per part).
+  // `connections` caps sockets per origin: without it a request sent just as another's response
+  // ends opens a new socket (measured: ~2 × concurrency connections; each a TLS handshake on S3).
+  const owned = new Agent({
+    keepAliveTimeout: 10_000,
+    headersTimeout: idleTimeoutMs,
+    bodyTimeout: idleTimeoutMs,
+    ...(connections === undefined ? {} : { connections }),
+  })
+  return { transport: undiciTransport(owned), dispatcher: owned, close: () => owned.close() }
+}

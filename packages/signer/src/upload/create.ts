@@ -1,0 +1,104 @@
+import { ObjectExistsError, S3ResponseError } from '../errors.ts'
+import { stateOf, type S3Context } from '../http/context.ts'
+import { createMultipartUpload } from '../operations/create-multipart-upload.ts'
+import { headObject } from '../operations/head-object.ts'
+import { listMultipartUploads } from '../operations/list-multipart-uploads.ts'
+import type { ObjectOptions } from '../operations/object-options.ts'
+import { ABORT_DEADLINE_MS, abortUpload } from './cleanup.ts'
+
+/**
+ * How long an aborted upload still waits for a CreateMultipartUpload already sent: the server may
+ * create the upload whether or not we listen, so we wait for its id and abort it.
+ */
+export const CREATE_GRACE_MS = 5_000
+
+/**
+ * Slack on the window in which extra uploads for the key count as ours (clock granularity of
+ * `Initiated`, which S3 and RGW give to the second, and client/server skew).
+ */
+const WINDOW_SLACK_MS = 2_000
+
+/**
+ * Starts the multipart upload for `key` and returns its id, leaving no other upload behind:
+ * - aborted while Create is in flight: Create is still awaited (up to `CREATE_GRACE_MS`) and the
+ *   upload it made is aborted before this rejects with `signal.reason`;
+ * - Create retried (an answer lost after the server acted) or cut off: the uploads for exactly this
+ *   key that the server started in that window, other than the one returned, are found with
+ *   ListMultipartUploads and aborted. A second writer that starts an upload of the same key
+ *   within the same seconds could lose it: a key has one writer at a time (S3 keeps the last
+ *   Complete anyway).
+ */
+export async function startUpload(ctx: S3Context, key: string, objectOptions: ObjectOptions, signal: AbortSignal): Promise<string> {
+  signal.throwIfAborted()
+  const startedAt = Date.now()
+  const own = new AbortController()
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const onAbort = (): void => {
+    // Bounded by the idle timeout too: a Create that made no progress for that long is dead anyway.
+    timer = setTimeout(() => own.abort(signal.reason), Math.min(CREATE_GRACE_MS, stateOf(ctx).idleTimeoutMs))
+  }
+  signal.addEventListener('abort', onAbort, { once: true })
+  let retried = false
+  let uploadId: string | undefined
+  try {
+    uploadId = await createMultipartUpload(ctx, { ...objectOptions, key, signal: own.signal, onRetry: () => (retried = true) })
+  } catch (error) {
+    if (!signal.aborted) throw error
+    // Cut off: the server may still have made it. Nobody holds its id; find it by key and time.
+    await abortExtraUploads(ctx, key, undefined, startedAt)
+    throw signal.reason
+  } finally {
+    clearTimeout(timer)
+    signal.removeEventListener('abort', onAbort)
+  }
+  if (retried) await abortExtraUploads(ctx, key, uploadId, startedAt)
+  if (signal.aborted) {
+    await abortUpload(ctx, key, uploadId).catch(() => {})
+    throw signal.reason
+  }
+  return uploadId
+}
+
+/** Aborts the open uploads of `key` started since `since` (but `keep`). Best effort, on its own deadline. */
+async function abortExtraUploads(ctx: S3Context, key: string, keep: string | undefined, since: number): Promise<void> {
+  const deadline = AbortSignal.timeout(ABORT_DEADLINE_MS)
+  try {
+    const open = await listMultipartUploads(ctx, { prefix: key, signal: deadline })
+    // The window on the server's clock, anchored on our own upload where there is one (the
+    // others were made before it, while we retried); else on ours, assuming little skew.
+    const elapsed = Date.now() - since
+    const anchor = open.find((u) => u.uploadId === keep)?.initiated?.getTime()
+    const from = anchor === undefined ? since - WINDOW_SLACK_MS : anchor - elapsed - WINDOW_SLACK_MS
+    const to = anchor === undefined ? Date.now() + WINDOW_SLACK_MS : anchor + WINDOW_SLACK_MS
+    for (const u of open) {
+      const at = u.initiated?.getTime()
+      if (u.key !== key || u.uploadId === keep || at === undefined || at < from || at > to) continue
+      await abortUpload(ctx, key, u.uploadId)
+    }
+  } catch {
+    // Best effort: the upload itself succeeded or failed for its own reason; a leftover empty
+    // upload is what abortStaleUploads and lifecycle rules are for.
+  }
+}
+
+/**
+ * `ifNoneMatch`: fails with `ObjectExistsError` when an object exists at `key`. Run before
+ * CreateMultipartUpload (so nothing is sent for a key that is taken) and before Complete (for
+ * servers that ignore `If-None-Match` on Complete). A HeadObject the credentials may not send
+ * (403: s3:GetObject not granted) proves nothing either way: the check is skipped and the
+ * server's own `If-None-Match` handling is relied on.
+ */
+export async function assertKeyFree(ctx: S3Context, key: string, signal: AbortSignal, uploadId?: string): Promise<void> {
+  try {
+    await headObject(ctx, { key, signal })
+  } catch (error) {
+    if (error instanceof S3ResponseError && (error.statusCode === 404 || error.statusCode === 403)) return
+    throw error
+  }
+  throw new ObjectExistsError(ctx.bucket, key, { uploadId })
+}
+
+/** A 412 answer to a write with `If-None-Match: *`, as the coded error; anything else unchanged. */
+export function preconditionError(error: unknown, ctx: S3Context, key: string, uploadId?: string): unknown {
+  return error instanceof S3ResponseError && error.statusCode === 412 ? new ObjectExistsError(ctx.bucket, key, { cause: error, uploadId }) : error
+}

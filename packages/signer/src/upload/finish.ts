@@ -1,0 +1,62 @@
+import { IntegrityError } from '../errors.ts'
+import type { S3Context } from '../http/context.ts'
+import { completeMultipartUpload, multipartEtag } from '../operations/complete-multipart-upload.ts'
+import { headObject } from '../operations/head-object.ts'
+import type { UploadedPart } from '../operations/upload-part.ts'
+import { assertKeyFree, preconditionError } from './create.ts'
+
+/** A multipart upload whose parts are all acknowledged. */
+export interface Finishing {
+  readonly key: string
+  readonly uploadId: string
+  readonly parts: readonly UploadedPart[]
+  /** Bytes of the object (the sum of the parts). */
+  readonly size: number
+  readonly ifNoneMatch: boolean
+  readonly signal: AbortSignal
+}
+
+/** What S3 reports for the completed object. */
+export interface Finished {
+  readonly etag: string
+  readonly versionId: string | undefined
+}
+
+/**
+ * Completes the upload and checks the object against the acknowledged parts. With `ifNoneMatch`,
+ * checks the key is still free (servers that ignore `If-None-Match` on Complete) and sends the
+ * header (AWS enforces it there, atomically); a 412 becomes `ObjectExistsError`.
+ */
+export async function finishUpload(ctx: S3Context, f: Finishing): Promise<Finished> {
+  if (f.ifNoneMatch) await assertKeyFree(ctx, f.key, f.signal, f.uploadId)
+  let completed
+  try {
+    completed = await completeMultipartUpload(ctx, f.uploadId, f.parts, { key: f.key, signal: f.signal, ifNoneMatch: f.ifNoneMatch })
+  } catch (error) {
+    throw f.ifNoneMatch ? preconditionError(error, ctx, f.key, f.uploadId) : error
+  }
+  const etag = await verifyObject(ctx, f, completed.etag)
+  return { etag, versionId: completed.versionId }
+}
+
+/**
+ * S3's multipart ETag is md5 of the concatenated binary part MD5s, then `-N`. Ceph RGW's first
+ * Complete answer has an empty ETag, so the object is read back with HeadObject; either way the
+ * ETag (and size, when read back) is checked against the acknowledged parts, so a wrong object
+ * never reports success.
+ */
+async function verifyObject(ctx: S3Context, f: Finishing, completeEtag: string): Promise<string> {
+  const expected = multipartEtag(f.parts)
+  let etag = completeEtag
+  if (etag === '') {
+    const head = await headObject(ctx, { key: f.key, signal: f.signal })
+    if (head.size !== f.size) {
+      throw new IntegrityError(`The object has ${head.size} bytes after CompleteMultipartUpload, expected ${f.size}.`, f.uploadId)
+    }
+    etag = head.etag
+  }
+  if (expected !== undefined && /^[0-9a-f]{32}-\d+$/.test(etag) && etag !== expected) {
+    throw new IntegrityError(`The object's ETag is ${etag}, expected ${expected} from the acknowledged parts.`, f.uploadId)
+  }
+  return etag
+}

@@ -1,0 +1,125 @@
+import { InvalidArgumentError, describeValue, resolvePartSize, type HashFactory, type PartSizePolicy } from '@partstream/core'
+import type { S3ContextOptions } from '../http/context.ts'
+import type { ObjectOptions } from '../operations/object-options.ts'
+import type { UploadProgress } from './progress.ts'
+
+/** Bytes `upload` accepts: any (async) iterable of `Uint8Array` chunks, or one `Uint8Array`. */
+export type UploadSource = AsyncIterable<Uint8Array> | Iterable<Uint8Array> | Uint8Array
+
+/** Options of {@link upload}. */
+export interface UploadOptions extends S3ContextOptions, ObjectOptions {
+  /**
+   * Part size in bytes, or a policy (`fixedPartSize`, `partSizeForTotal`, `adaptivePartSize`).
+   * @default 6 MiB; for a `Uint8Array` or with `sizeHint`, the smallest size that fits 10,000 parts
+   */
+  readonly partSize?: number | PartSizePolicy | undefined
+  /**
+   * Expected total bytes (exact or an over-estimate) when `partSize` is not given.
+   * @default undefined
+   */
+  readonly sizeHint?: number | undefined
+  /**
+   * Parts in flight at once. Peak retained input is about (concurrency + 1) × partSize.
+   * @default 4
+   */
+  readonly concurrency?: number | undefined
+  /**
+   * Cancels the upload: in-flight requests stop, the multipart upload is aborted, the source is
+   * closed, and `upload` rejects with `signal.reason`.
+   * @default undefined
+   */
+  readonly signal?: AbortSignal | undefined
+  /**
+   * The payload hash. Each part is hashed exactly once, as it fills.
+   * @default node:crypto SHA-256 (sha256-js where node:crypto is missing)
+   */
+  readonly hash?: HashFactory | undefined
+  /**
+   * `'sha256'`: every body is hashed and the hash signed; the server rejects corrupted bytes.
+   * `'unsigned'`: `UNSIGNED-PAYLOAD`, no hashing at all (fastest); integrity then rests on TLS,
+   * so use it with https endpoints.
+   * @default 'sha256'
+   */
+  readonly payload?: 'sha256' | 'unsigned' | undefined
+  /**
+   * On failure, keep the uploaded parts instead of sending AbortMultipartUpload. The error's
+   * `uploadId` then names the upload to resume or abort later.
+   * @default false
+   */
+  readonly leavePartsOnError?: boolean | undefined
+  /**
+   * Called synchronously for each step. An exception thrown here, or a promise it returns that
+   * rejects, fails the upload (which is aborted) with that error; a rejection that arrives after
+   * the upload settled is ignored.
+   * @default undefined
+   */
+  readonly onProgress?: ((event: UploadProgress) => unknown) | undefined
+  /**
+   * Resume the multipart upload with this id (from an `upload-created` event or an error's
+   * `uploadId`, after a crash or with `leavePartsOnError`). Give the same source from its start
+   * and the same part size: parts S3 already holds are checked (size, and MD5 against the ETag)
+   * and skipped, so only the missing ones are sent.
+   * @default undefined
+   */
+  readonly resumeUploadId?: string | undefined
+  /**
+   * See `toParts`: views this much smaller than their backing buffer are copied.
+   * @default 65536
+   */
+  readonly maxViewOverhead?: number | undefined
+}
+
+/** What `upload` resolves with once S3 holds the whole object. */
+export interface UploadResult {
+  readonly bucket: string
+  readonly key: string
+  /**
+   * The object's URL: the endpoint's origin and the bucket and key, each path segment
+   * URI-encoded (`https://bucket.s3.us-east-1.amazonaws.com/logs/day%201.gz`,
+   * `http://127.0.0.1:7480/bucket/key` path-style). Built by partstream, the same for a PutObject
+   * and a multipart upload, whatever the server's `<Location>` says.
+   */
+  readonly location: string
+  /** The object's ETag, unquoted (from HeadObject where the server's Complete answer had none). */
+  readonly etag: string
+  readonly versionId: string | undefined
+  /** Bytes written. */
+  readonly size: number
+  /** Parts sent: `1` for a single PutObject. */
+  readonly partCount: number
+  /** The multipart upload id; `undefined` when a single PutObject was used. */
+  readonly uploadId: string | undefined
+}
+
+/** Parts in flight at once when `concurrency` is not given. */
+export const DEFAULT_CONCURRENCY = 4
+
+/** Checks the options `upload` and `uploadFile` share; returns the concurrency. Throws before any I/O. */
+export function validateUploadOptions(options: UploadOptions): number {
+  if (typeof options !== 'object' || options === null) {
+    throw new InvalidArgumentError(`Expected \`options\` to be an object, got ${describeValue(options)}.`)
+  }
+  const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY
+  if (typeof concurrency !== 'number' || !Number.isInteger(concurrency) || concurrency < 1 || concurrency > 1000) {
+    throw new InvalidArgumentError(`Expected \`concurrency\` to be an integer from 1 to 1000, got ${describeValue(concurrency)}.`)
+  }
+  if (options.payload !== undefined && options.payload !== 'sha256' && options.payload !== 'unsigned') {
+    throw new InvalidArgumentError(`Expected \`payload\` to be 'sha256' or 'unsigned', got ${describeValue(options.payload)}.`)
+  }
+  if (options.onProgress !== undefined && typeof options.onProgress !== 'function') {
+    throw new InvalidArgumentError(`Expected \`onProgress\` to be a function, got ${describeValue(options.onProgress)}.`)
+  }
+  if (options.hash !== undefined && typeof options.hash !== 'function') {
+    throw new InvalidArgumentError(`Expected \`hash\` to be a function returning a Hasher, got ${describeValue(options.hash)}.`)
+  }
+  if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
+    throw new InvalidArgumentError(`Expected \`signal\` to be an AbortSignal, got ${describeValue(options.signal)}.`)
+  }
+  if (options.resumeUploadId !== undefined && (typeof options.resumeUploadId !== 'string' || options.resumeUploadId === '')) {
+    throw new InvalidArgumentError(`Expected \`resumeUploadId\` to be a non-empty string, got ${describeValue(options.resumeUploadId)}.`)
+  }
+  resolvePartSize(options.partSize, options.sizeHint) // throws InvalidArgumentError for a bad size
+  options.signal?.throwIfAborted()
+  return concurrency
+}
+

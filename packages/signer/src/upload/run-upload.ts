@@ -1,0 +1,138 @@
+import { setMaxListeners } from 'node:events'
+import type { Part } from '@partstream/core'
+import { stateOf, type S3Context } from '../http/context.ts'
+import { objectUrl } from '../http/endpoint.ts'
+import type { ObjectOptions } from '../operations/object-options.ts'
+import { putObject } from '../operations/put-object.ts'
+import { uploadPart, type UploadedPart } from '../operations/upload-part.ts'
+import { cleanUpAfter } from './cleanup.ts'
+import { assertKeyFree, preconditionError, startUpload } from './create.ts'
+import { finishUpload } from './finish.ts'
+import type { UploadOptions, UploadResult } from './options.ts'
+import { progressReporter, type ProgressReporter } from './progress.ts'
+import { assertNoStoredPartsLeft, loadStoredParts, takeStoredPart, type StoredParts } from './resume.ts'
+import { schedule } from './scheduler.ts'
+
+/** What `upload` and `uploadFile` hand to {@link runUpload}, validated. */
+export interface RunOptions extends Pick<UploadOptions, 'signal' | 'onProgress' | 'leavePartsOnError' | 'resumeUploadId'> {
+  readonly key: string
+  readonly concurrency: number
+  readonly objectOptions: ObjectOptions
+  /** Aborted on the first failure or when `signal` aborts: cancels the part source and every request. */
+  readonly controller: AbortController
+  /** Total bytes when known up front (buffers, files): reported in progress events. */
+  readonly totalBytes?: number | undefined
+  /** Called once a part is settled (acknowledged or failed): its bytes may be reused. */
+  readonly release?: ((part: Part) => void) | undefined
+  /** Runs after the last part is acknowledged, before Complete (a file checks it did not change). */
+  readonly beforeComplete?: (() => Promise<void>) | undefined
+}
+
+/**
+ * The upload shared by `upload` and `uploadFile`: part 1 that is also the last is one PutObject;
+ * otherwise create (or resume) a multipart upload, send the parts through the scheduler, and
+ * finish. Any failure goes through `cleanUpAfter` (source closed, upload aborted).
+ */
+export async function runUpload(ctx: S3Context, parts: AsyncIterator<Part>, options: RunOptions): Promise<UploadResult> {
+  const { controller, key } = options
+  const userSignal = options.signal
+  const signal = controller.signal
+  // Every request in flight listens on this signal (plus the part source and the user's signal):
+  // more than Node's default of 10 at concurrency ≥ 9, which is expected, not a leak.
+  setMaxListeners(options.concurrency + 8, signal)
+  const onUserAbort = (): void => controller.abort(userSignal?.reason)
+  userSignal?.addEventListener('abort', onUserAbort, { once: true })
+  // A listener's rejected promise fails the upload like a thrown error.
+  const progress = progressReporter(options.onProgress, options.totalBytes, (error) => controller.abort(error))
+  let uploadId: string | undefined
+  try {
+    userSignal?.throwIfAborted()
+    const stored = options.resumeUploadId === undefined ? undefined : await loadStoredParts(ctx, key, options.resumeUploadId, signal)
+    const first = await parts.next()
+    if (first.done === true) throw new Error('the part source yielded nothing') // toParts always yields ≥ 1 part
+    if (first.value.isLast && stored === undefined) return await putWhole(ctx, first.value, options, progress)
+    if (options.resumeUploadId !== undefined) {
+      uploadId = options.resumeUploadId
+      progress.resumed(uploadId, stored?.size ?? 0)
+    } else {
+      if (options.objectOptions.ifNoneMatch === true) await assertKeyFree(ctx, key, signal)
+      uploadId = await startUpload(ctx, key, options.objectOptions, signal)
+      progress.created(uploadId)
+    }
+    const { acked, size } = await sendParts(ctx, uploadId, first.value, parts, stored, options, progress)
+    await options.beforeComplete?.()
+    const finished = await finishUpload(ctx, { key, uploadId, parts: acked, size, ifNoneMatch: options.objectOptions.ifNoneMatch === true, signal })
+    progress.done(acked.length)
+    return result(ctx, key, size, acked.length, uploadId, finished)
+  } catch (error) {
+    controller.abort(error) // cancels whatever still runs (a no-op after the scheduler's own abort)
+    throw await cleanUpAfter(ctx, { error, key, uploadId, parts, userSignal, leavePartsOnError: options.leavePartsOnError === true })
+  } finally {
+    userSignal?.removeEventListener('abort', onUserAbort)
+  }
+}
+
+/** The object fits in one part: a single PutObject (the empty source too). */
+async function putWhole(ctx: S3Context, part: Part, options: RunOptions, progress: ProgressReporter): Promise<UploadResult> {
+  const { key } = options
+  progress.knowTotal(part.byteLength)
+  progress.started(1, part.byteLength)
+  let put
+  try {
+    put = await putObject(ctx, part, { ...options.objectOptions, key, signal: options.controller.signal })
+  } catch (error) {
+    throw options.objectOptions.ifNoneMatch === true ? preconditionError(error, ctx, key) : error
+  } finally {
+    options.release?.(part)
+  }
+  progress.acked(1, part.byteLength)
+  progress.done(1)
+  return result(ctx, key, part.byteLength, 1, undefined, put)
+}
+
+/** Sends every part (skipping the ones a resumed upload already holds), `concurrency` at once. */
+async function sendParts(
+  ctx: S3Context,
+  uploadId: string,
+  first: Part,
+  parts: AsyncIterator<Part>,
+  stored: StoredParts | undefined,
+  options: RunOptions,
+  progress: ProgressReporter,
+): Promise<{ acked: UploadedPart[]; size: number }> {
+  const acked: UploadedPart[] = []
+  let size = 0
+  const send = async (part: Part, signal: AbortSignal): Promise<void> => {
+    size += part.byteLength
+    try {
+      const kept = takeStoredPart(stored, part)
+      if (kept !== undefined) {
+        acked.push(kept)
+        progress.skipped(part.partNumber, kept.size)
+        return
+      }
+      progress.started(part.partNumber, part.byteLength)
+      const onRetry = (error: Parameters<ProgressReporter['retried']>[2], attempt: number): void => progress.retried(part.partNumber, attempt, error)
+      const done = await uploadPart(ctx, uploadId, part, { key: options.key, signal, onRetry })
+      acked.push(done)
+      progress.acked(done.partNumber, done.size)
+    } finally {
+      options.release?.(part)
+    }
+  }
+  await schedule(parts, send, { concurrency: options.concurrency, controller: options.controller, first })
+  assertNoStoredPartsLeft(stored, uploadId, size)
+  return { acked, size }
+}
+
+function result(
+  ctx: S3Context,
+  key: string,
+  size: number,
+  partCount: number,
+  uploadId: string | undefined,
+  written: { readonly etag: string; readonly versionId: string | undefined },
+): UploadResult {
+  const location = objectUrl(stateOf(ctx).endpoint, key)
+  return { bucket: ctx.bucket, key, location, etag: written.etag, versionId: written.versionId, size, partCount, uploadId }
+}
