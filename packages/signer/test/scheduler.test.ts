@@ -90,12 +90,18 @@ function manualSends() {
   }
 }
 
+/** A schedule over hand-driven items and sends. */
+function started(concurrency: number, first?: number) {
+  const items = manualItems<number>()
+  const sends = manualSends()
+  const controller = new AbortController()
+  const run = schedule(items.iterator, sends.send, { concurrency, controller, first })
+  return { items, sends, controller, run }
+}
+
 describe('schedule', () => {
   test('never more than `concurrency` sends in flight; one item read ahead, then next() waits for a slot', async () => {
-    const items = manualItems<number>()
-    const sends = manualSends()
-    const controller = new AbortController()
-    const run = schedule(items.iterator, sends.send, { concurrency: 2, controller })
+    const { items, sends, run } = started(2)
     items.yield(1)
     await settle()
     items.yield(2)
@@ -120,9 +126,7 @@ describe('schedule', () => {
   })
 
   test('`first` is sent before anything is pulled', async () => {
-    const items = manualItems<number>()
-    const sends = manualSends()
-    const run = schedule(items.iterator, sends.send, { concurrency: 1, controller: new AbortController(), first: 1 })
+    const { items, sends, run } = started(1, 1)
     await settle()
     assert.deepEqual(sends.started(), [1])
     assert.equal(items.pending, 1)
@@ -132,10 +136,7 @@ describe('schedule', () => {
   })
 
   test('a failed send frees its slot, aborts the others and stops pulling; rejects after all settled', async () => {
-    const items = manualItems<number>()
-    const sends = manualSends()
-    const controller = new AbortController()
-    const run = schedule(items.iterator, sends.send, { concurrency: 2, controller })
+    const { items, sends, controller, run } = started(2)
     let rejected = false
     run.catch(() => (rejected = true))
     items.yield(1)
@@ -158,10 +159,7 @@ describe('schedule', () => {
   })
 
   test('a source that throws while sends are in flight fails at once and cancels them', async () => {
-    const items = manualItems<number>()
-    const sends = manualSends()
-    const controller = new AbortController()
-    const run = schedule(items.iterator, sends.send, { concurrency: 4, controller })
+    const { items, sends, controller, run } = started(4)
     items.yield(1)
     await settle()
     const broken = new Error('source broke')
@@ -175,10 +173,7 @@ describe('schedule', () => {
   })
 
   test('a source that throws while waiting for a slot fails without waiting for the slot', async () => {
-    const items = manualItems<number>()
-    const sends = manualSends()
-    const controller = new AbortController()
-    const run = schedule(items.iterator, sends.send, { concurrency: 1, controller })
+    const { items, sends, run } = started(1)
     items.yield(1)
     await settle()
     items.fail(new Error('late failure'))
@@ -189,10 +184,7 @@ describe('schedule', () => {
   })
 
   test('an outside abort stops it with the abort reason', async () => {
-    const items = manualItems<number>()
-    const sends = manualSends()
-    const controller = new AbortController()
-    const run = schedule(items.iterator, sends.send, { concurrency: 2, controller })
+    const { items, sends, controller, run } = started(2)
     items.yield(1)
     await settle()
     const reason = new Error('user abort')
@@ -229,9 +221,7 @@ describe('schedule', () => {
   })
 
   test('an empty source resolves without a send', async () => {
-    const items = manualItems<number>()
-    const sends = manualSends()
-    const run = schedule(items.iterator, sends.send, { concurrency: 3, controller: new AbortController() })
+    const { items, sends, run } = started(3)
     items.end()
     await run
     assert.deepEqual(sends.started(), [])
