@@ -172,6 +172,9 @@ if (needsServer) {
     if (m) env[m[1]] = m[2]
   }
   serverUp = !process.env.S3_ENDPOINT
+  // This run owns the server: the fault soak may crash-restart its radosgw (scripts/ceph/restart-rgw.sh).
+  // Against a server named by S3_ENDPOINT it never does (set S3_RGW_RESTART=1 yourself only for one you own).
+  if (serverUp) env.S3_RGW_RESTART = '1'
   console.log(`S3 server: ${env.S3_ENDPOINT}${serverUp ? ' (Ceph RGW started for this run)' : ' (given by S3_ENDPOINT)'}`)
 }
 
