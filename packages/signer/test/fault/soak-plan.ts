@@ -115,6 +115,8 @@ export interface Plan {
   readonly resumeRules: readonly FaultRule[]
   /** `abort`: abort as the k-th request arrives (Creates not counted while KNOWN_BUG_ABORT_DURING_CREATE). */
   readonly abortAtRequest: number | undefined
+  /** `permanent`, `leave-resume`: what the planned failure must look like (S3 code, or the last attempt). */
+  readonly expectedError: { readonly s3Code?: string; readonly attempt?: number } | undefined
 }
 
 const TRANSIENT: readonly FaultKind[] = ['500', '503', '429', 'reset-mid-body', 'stall-body', 'no-answer', 'slow-answer', 'corrupt-byte']
@@ -156,6 +158,8 @@ export function makePlans(seed: number, count: number): Plan[] {
     const resumeRules: FaultRule[] = []
     let ending: Ending = 'success'
     let abortAtRequest: number | undefined
+    let expectedError: Plan['expectedError']
+    const accessDenied: Fault = { type: 'error', status: 403, code: 'AccessDenied' }
 
     // The primary fault hits the first matching request, which every upload of this shape makes,
     // so each planned kind is injected.
@@ -185,17 +189,14 @@ export function makePlans(seed: number, count: number): Plan[] {
       }
       case 'permanent-403': {
         ending = 'permanent'
+        expectedError = { s3Code: 'AccessDenied' }
         const target = multipart ? pick<RequestKind>(['CreateMultipartUpload', 'UploadPart', 'CompleteMultipartUpload']) : 'PutObject'
-        rules.push({
-          kind: target,
-          partNumber: target === 'UploadPart' ? 1 + int(parts) : undefined,
-          fault: { type: 'error', status: 403, code: 'AccessDenied' },
-          label: primary,
-        })
+        rules.push({ kind: target, partNumber: target === 'UploadPart' ? 1 + int(parts) : undefined, fault: accessDenied, label: primary })
         break
       }
       case 'retries-exhausted': {
         ending = 'permanent'
+        expectedError = { attempt: ATTEMPTS }
         const target = multipart ? pick<RequestKind>(['CreateMultipartUpload', 'UploadPart', 'CompleteMultipartUpload']) : 'PutObject'
         rules.push({
           kind: target,
@@ -218,7 +219,13 @@ export function makePlans(seed: number, count: number): Plan[] {
         break
       case 'leave-parts-resume': {
         ending = 'leave-resume'
-        rules.push({ kind: 'UploadPart', partNumber: 2 + int(parts - 1), fault: { type: 'error', status: 403, code: 'AccessDenied' }, label: primary })
+        // The upload fails after Create: a part refused, every attempt of a part failing, or Complete refused.
+        const cause = int(3)
+        const partNumber = 2 + int(parts - 1)
+        if (cause === 0) rules.push({ kind: 'UploadPart', partNumber, fault: accessDenied, label: primary })
+        if (cause === 1) rules.push({ kind: 'UploadPart', partNumber, times: Number.POSITIVE_INFINITY, fault: { type: 'error', status: 503, code: 'SlowDown' }, label: primary })
+        if (cause === 2) rules.push({ kind: 'CompleteMultipartUpload', fault: accessDenied, label: primary })
+        expectedError = cause === 1 ? { attempt: ATTEMPTS } : { s3Code: 'AccessDenied' }
         if (random() < 0.6) resumeRules.push({ kind: 'ListParts', fault: truncation(int, pick), label: 'truncated-xml' })
         for (let n = int(2); n > 0; n--) resumeRules.push(transientRule(pick(extras), shape, int, pick))
         break
@@ -241,6 +248,7 @@ export function makePlans(seed: number, count: number): Plan[] {
       rules,
       resumeRules,
       abortAtRequest,
+      expectedError,
     })
   }
   return plans
