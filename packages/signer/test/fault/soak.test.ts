@@ -33,6 +33,7 @@ import {
   KNOWN_BUG_ABORT_DURING_CREATE,
   KNOWN_BUG_CORRUPT_BODY_NOT_RETRIED,
   KNOWN_BUG_CREATE_LOST_ANSWER,
+  KNOWN_BUG_LEAVE_PARTS_NO_UPLOAD_ID,
   MiB,
   makePlans,
   type Plan,
@@ -93,30 +94,51 @@ function describeError(error: unknown): string {
   return `${error.name}${codeOf(error) === undefined ? '' : ` ${codeOf(error)}`}: ${error.message}`
 }
 
+/** The message of the error a planned source failure throws (leave-parts-resume). */
+const SOURCE_FAILURE_MESSAGE = 'soak: the source failed'
+
 /**
- * The plan's bytes, generated as they are pulled (seeded xorshift; a chunk is never touched once
- * yielded), and their SHA-256 once the last one was pulled. The same plan gives the same chunks.
+ * The plan's bytes, generated as they are pulled, and their SHA-256 once the last one was pulled.
+ * Each byte depends only on its position (a seeded xorshift stream cut into chunks), so a resumed
+ * upload reads the same bytes whatever the chunking; a chunk is never touched once yielded. With
+ * `fail`, the source throws once `plan.sourceFailsAt` bytes were read.
  */
-function planSource(plan: Plan): { chunks: Generator<Uint8Array>; digest: () => string | undefined } {
+function planSource(plan: Plan, fail: boolean): { chunks: Generator<Uint8Array>; digest: () => string | undefined } {
   const random = prng(plan.dataSeed)
   const hash = createHash('sha256')
   let digest: string | undefined
   let x = plan.dataSeed | 1
-  const next = (): number => {
-    x ^= x << 13
-    x ^= x >>> 17
-    x ^= x << 5
-    return x
+  const block = new Uint8Array(64 * 1024)
+  const words = new Uint32Array(block.buffer)
+  let used = block.byteLength
+  const take = (n: number): Uint8Array => {
+    const out = new Uint8Array(n)
+    for (let filled = 0; filled < n; ) {
+      if (used === block.byteLength) {
+        for (let i = 0; i < words.length; i++) {
+          x ^= x << 13
+          x ^= x >>> 17
+          x ^= x << 5
+          words[i] = x
+        }
+        used = 0
+      }
+      const k = Math.min(n - filled, block.byteLength - used)
+      out.set(block.subarray(used, used + k), filled)
+      used += k
+      filled += k
+    }
+    return out
   }
+  const failAt = fail ? plan.sourceFailsAt : undefined
   function* chunks(): Generator<Uint8Array> {
     let offset = 0
     while (offset < plan.size) {
+      if (offset === failAt) throw new Error(SOURCE_FAILURE_MESSAGE)
       if (plan.emptyChunks && random() < 0.05) yield new Uint8Array(0)
-      const n = Math.min(plan.size - offset, 1 + Math.floor(random() * plan.maxChunk))
-      const chunk = new Uint8Array(n)
-      const words = new Uint32Array(chunk.buffer, 0, n >>> 2)
-      for (let i = 0; i < words.length; i++) words[i] = next()
-      for (let i = words.length * 4; i < n; i++) chunk[i] = next() & 0xff
+      let n = Math.min(plan.size - offset, 1 + Math.floor(random() * plan.maxChunk))
+      if (failAt !== undefined && offset < failAt) n = Math.min(n, failAt - offset)
+      const chunk = take(n)
       hash.update(chunk)
       offset += n
       yield chunk
@@ -193,7 +215,7 @@ async function runPlan(plan: Plan): Promise<UploadReport> {
     // ---- phase 1: the planned upload ----
     const proxy = await startFaultProxy(s3Env().endpoint, plan.rules)
     proxies.push(proxy)
-    const source = planSource(plan)
+    const source = planSource(plan, true)
     const tracked = trackedSource(source.chunks)
     const { controller, listeners } = countedController()
     const reason = new Error(`soak: upload ${plan.index} aborted by its caller`)
@@ -257,10 +279,16 @@ async function runPlan(plan: Plan): Promise<UploadReport> {
       check(codeOf(error)?.startsWith('ERR_PARTSTREAM_') === true, `expected an error coded ERR_PARTSTREAM_*, got ${describeError(error)}`)
       const expected = plan.expectedError
       if (expected?.s3Code !== undefined) check(error.s3Code === expected.s3Code, `expected the planned ${expected.s3Code}, got ${describeError(error)}`)
+      if (expected?.sourceFailed === true) {
+        const cause = (error as { cause?: unknown }).cause
+        check(cause instanceof Error && cause.message === SOURCE_FAILURE_MESSAGE, `expected the source's error as the cause, got ${describeError(error)} (cause ${describeError(cause)})`)
+      }
       if (expected?.attempt !== undefined) {
         check(error.attempt === expected.attempt, `expected the error of attempt ${expected.attempt} (retries exhausted), got attempt ${String(error.attempt)}: ${describeError(error)}`)
       }
       if (leave) {
+        // Its fault is the source's own throw (the other causes are proxy rules, counted from the log).
+        if (plan.sourceFailsAt !== undefined) report.injected.push('leave-parts-resume')
         check(uploadId !== undefined, 'leavePartsOnError: no upload-created event before the failure')
         check(error.uploadId === uploadId, `leavePartsOnError: the rejection's uploadId is ${String(error.uploadId)}, expected ${String(uploadId)} (from upload-created)`)
         const open = await openUploads(bucket)
@@ -272,7 +300,7 @@ async function runPlan(plan: Plan): Promise<UploadReport> {
     if (leave && settled.status === 'rejected' && uploadId !== undefined) {
       const resumeProxy = await startFaultProxy(s3Env().endpoint, plan.resumeRules)
       proxies.push(resumeProxy)
-      const again = planSource(plan)
+      const again = planSource(plan, false)
       const resumed = trackedSource(again.chunks)
       const second = await within(upload(resumed.source, { ...target(bucket, key), endpoint: resumeProxy.endpoint }, { ...options, resumeUploadId: uploadId }), UPLOAD_DEADLINE_MS)
       if (second.status === 'hang') {
@@ -332,6 +360,7 @@ test(`soak: ${UPLOADS} uploads under random faults on ${RUNTIME} (seed ${SEED})`
     KNOWN_BUG_ABORT_DURING_CREATE && 'KNOWN_BUG_ABORT_DURING_CREATE (no abort as a Create arrives)',
     KNOWN_BUG_CREATE_LOST_ANSWER && 'KNOWN_BUG_CREATE_LOST_ANSWER (no truncated-xml on Create)',
     KNOWN_BUG_CORRUPT_BODY_NOT_RETRIED && 'KNOWN_BUG_CORRUPT_BODY_NOT_RETRIED (no corrupt-byte)',
+    KNOWN_BUG_LEAVE_PARTS_NO_UPLOAD_ID && 'KNOWN_BUG_LEAVE_PARTS_NO_UPLOAD_ID (leave-parts-resume never fails through its source)',
   ].filter((s) => s !== false)
   if (knownBugs.length > 0) t.diagnostic(`EXCLUDED for known bugs (SOAK_KNOWN_BUGS=1 runs them): ${knownBugs.join('; ')}`)
 
