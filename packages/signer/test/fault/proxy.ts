@@ -9,6 +9,7 @@
 // UploadPart of part 3 for 2 attempts"); every request is logged with what happened to it.
 import { Agent, createServer, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
+import { Transform } from 'node:stream'
 
 /** The S3 call a request is, told from its method and query (path-style URLs). */
 export type RequestKind =
@@ -42,6 +43,25 @@ export type Fault =
   | { readonly type: 'error-in-200'; readonly forward: boolean }
   /** Forward, let the upstream answer in full, then reset the client connection: the answer is lost. */
   | { readonly type: 'drop-response' }
+  /**
+   * Forward with one byte of the request body inverted (the byte at `atByte`, or the last one
+   * for a shorter body; an empty body goes unchanged): corruption in flight. The upstream answer
+   * is passed on, and its S3 `<Code>` logged as `upstreamCode`.
+   */
+  | { readonly type: 'corrupt'; readonly atByte: number }
+  /**
+   * Forward, then answer slowly: the response headers go out `delayMs` after the request body
+   * ended, and a response body in two halves `delayMs` apart. Every gap stays `delayMs` long, so a
+   * client whose idle timeout is longer must wait it out, however long the whole answer takes.
+   */
+  | { readonly type: 'slow'; readonly delayMs: number }
+  /**
+   * Forward, then pass on only the first `keepBytes` of the upstream answer's body (at most all
+   * but its last byte). `framing: 'close'`: the headers announce the full length and the
+   * connection is closed after the prefix (an answer cut off on the way); `'short'`: a complete
+   * HTTP answer whose `content-length` is the prefix's (the XML itself is cut short).
+   */
+  | { readonly type: 'truncate'; readonly keepBytes: number; readonly framing: 'close' | 'short' }
 
 /** Ready-made faults. */
 export const FAULTS = {
@@ -64,10 +84,12 @@ export interface FaultRule {
   /** How many consecutive matching requests, from the `nth` on, are hit. @default 1 */
   readonly times?: number | undefined
   readonly fault: Fault
+  /** A name for reports: copied to the log entry of each request this rule hits. */
+  readonly label?: string | undefined
 }
 
 /** What the proxy did with one request. */
-export type Outcome = 'pending' | 'reset' | 'stalled' | 'dropped' | 'client-closed' | number
+export type Outcome = 'pending' | 'reset' | 'stalled' | 'dropped' | 'truncated' | 'client-closed' | number
 
 export interface LoggedRequest {
   /** 1-based arrival order. */
@@ -79,12 +101,16 @@ export interface LoggedRequest {
   readonly uploadId: string | undefined
   /** The fault applied, if any. */
   readonly fault: Fault['type'] | undefined
+  /** The `label` of the rule that applied it. */
+  readonly label: string | undefined
   /** HTTP status sent to the client, or what happened instead. */
   outcome: Outcome
   /** Status the upstream answered, for forwarded requests. */
   upstreamStatus: number | undefined
   /** Request body bytes received by the proxy. */
   bodyBytes: number
+  /** S3 `<Code>` of the upstream answer, where the proxy read it (`corrupt`). */
+  upstreamCode: string | undefined
 }
 
 export interface FaultProxy {
@@ -92,6 +118,8 @@ export interface FaultProxy {
   readonly endpoint: string
   readonly log: readonly LoggedRequest[]
   addRule(rule: FaultRule): void
+  /** Calls `listener` synchronously as each request arrives, before its fault (if any) is applied. */
+  onRequest(listener: (r: LoggedRequest) => void): void
   /** Logged requests of one kind (and part number). */
   requests(kind: RequestKind, partNumber?: number): LoggedRequest[]
   /** Resolves with the first logged request (past or future) that satisfies `predicate`. */
@@ -176,14 +204,26 @@ export async function startFaultProxy(upstream: string, initialRules: readonly F
     changed(entry)
   }
 
-  const pickFault = (kind: RequestKind, partNumber: number | undefined): Fault | undefined => {
-    let picked: Fault | undefined
+  const arrivals: Array<(r: LoggedRequest) => void> = []
+  const timers = new Set<ReturnType<typeof setTimeout>>()
+  /** A slow server's pause (fault injection, not synchronization); cleared by `close()`. */
+  const pause = (ms: number): Promise<void> =>
+    new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        timers.delete(timer)
+        resolve()
+      }, ms)
+      timers.add(timer)
+    })
+
+  const pickRule = (kind: RequestKind, partNumber: number | undefined): FaultRule | undefined => {
+    let picked: FaultRule | undefined
     for (const r of rules) {
       if (r.rule.kind !== kind || (r.rule.partNumber !== undefined && r.rule.partNumber !== partNumber)) continue
       r.seen++
       const nth = r.rule.nth ?? 1
       const times = r.rule.times ?? 1
-      if (picked === undefined && r.seen >= nth && r.seen < nth + times) picked = r.rule.fault
+      if (picked === undefined && r.seen >= nth && r.seen < nth + times) picked = r.rule
     }
     return picked
   }
@@ -214,6 +254,8 @@ export async function startFaultProxy(upstream: string, initialRules: readonly F
     entry: LoggedRequest,
     onResponse: (upstreamRes: IncomingMessage) => void,
     onError: () => void,
+    /** Changes the body on its way upstream, in place (`offset`: of `chunk` in the body). */
+    mutate?: (chunk: Buffer, offset: number) => void,
   ): void => {
     const upstreamReq = httpRequest({
       protocol: up.protocol,
@@ -233,7 +275,19 @@ export async function startFaultProxy(upstream: string, initialRules: readonly F
     req.on('data', (chunk: Buffer) => {
       entry.bodyBytes += chunk.byteLength
     })
-    req.pipe(upstreamReq)
+    if (mutate === undefined) {
+      req.pipe(upstreamReq)
+    } else {
+      let offset = 0
+      const edit = new Transform({
+        transform(chunk: Buffer, _encoding, done) {
+          mutate(chunk, offset)
+          offset += chunk.byteLength
+          done(null, chunk)
+        },
+      })
+      req.pipe(edit).pipe(upstreamReq)
+    }
     // The client gave up: nothing waits for the upstream answer any more.
     res.once('close', () => {
       if (!upstreamReq.destroyed && entry.outcome === 'client-closed') upstreamReq.destroy()
@@ -265,7 +319,8 @@ export async function startFaultProxy(upstream: string, initialRules: readonly F
     const kind = classify(method, url)
     const part = url.searchParams.get('partNumber')
     const partNumber = part === null ? undefined : Number(part)
-    const fault = pickFault(kind, partNumber)
+    const rule = pickRule(kind, partNumber)
+    const fault = rule?.fault
     const entry: LoggedRequest = {
       seq: log.length + 1,
       kind,
@@ -274,11 +329,14 @@ export async function startFaultProxy(upstream: string, initialRules: readonly F
       partNumber,
       uploadId: url.searchParams.get('uploadId') ?? undefined,
       fault: fault?.type,
+      label: rule?.label,
       outcome: 'pending',
       upstreamStatus: undefined,
       bodyBytes: 0,
+      upstreamCode: undefined,
     }
     log.push(entry)
+    for (const listener of arrivals) listener(entry)
     // A response's 'close' also fires when its connection dies first (a stalled request whose
     // client gave up). Not the socket's: keep-alive sockets carry many requests.
     res.once('close', () => {
@@ -348,6 +406,86 @@ export async function startFaultProxy(upstream: string, initialRules: readonly F
         )
         return
       }
+      case 'corrupt': {
+        const length = Number(req.headers['content-length'] ?? 0)
+        const at = Math.min(fault.atByte, length - 1)
+        forward(
+          req,
+          res,
+          entry,
+          (upstreamRes) => {
+            void readAll(upstreamRes).then((body) => {
+              const text = body.toString('utf8')
+              entry.upstreamCode = /<Code>([^<]*)<\/Code>/.exec(text)?.[1]
+              res.writeHead(upstreamRes.statusCode ?? 502, endToEnd(upstreamRes.headers))
+              res.end(body)
+              settle(entry, upstreamRes.statusCode ?? 502)
+            }, upstreamFailed)
+          },
+          upstreamFailed,
+          (chunk, offset) => {
+            if (at >= offset && at < offset + chunk.byteLength) chunk[at - offset] = (chunk[at - offset] as number) ^ 0xff
+          },
+        )
+        return
+      }
+      case 'slow': {
+        let bodyEnd: number | undefined
+        req.once('end', () => {
+          bodyEnd = performance.now()
+        })
+        forward(
+          req,
+          res,
+          entry,
+          (upstreamRes) => {
+            const status = upstreamRes.statusCode ?? 502
+            void readAll(upstreamRes).then(async (body) => {
+              await pause(Math.max(0, fault.delayMs - (performance.now() - (bodyEnd ?? performance.now()))))
+              if (res.destroyed) return
+              res.once('finish', () => settle(entry, status))
+              res.writeHead(status, endToEnd(upstreamRes.headers))
+              if (body.byteLength >= 2 && method !== 'HEAD') {
+                res.write(body.subarray(0, body.byteLength >> 1))
+                await pause(fault.delayMs)
+                if (res.destroyed) return
+                res.end(body.subarray(body.byteLength >> 1))
+              } else {
+                res.end(body)
+              }
+            }, upstreamFailed)
+          },
+          upstreamFailed,
+        )
+        return
+      }
+      case 'truncate':
+        forward(
+          req,
+          res,
+          entry,
+          (upstreamRes) => {
+            void readAll(upstreamRes).then((body) => {
+              const prefix = body.subarray(0, Math.max(0, Math.min(fault.keepBytes, body.byteLength - 1)))
+              const headers = endToEnd(upstreamRes.headers)
+              if (fault.framing === 'short') {
+                res.once('finish', () => settle(entry, upstreamRes.statusCode ?? 502))
+                res.writeHead(upstreamRes.statusCode ?? 502, { ...headers, 'content-length': String(prefix.byteLength) })
+                res.end(prefix)
+                return
+              }
+              res.writeHead(upstreamRes.statusCode ?? 502, headers)
+              // A plain close (FIN, not RST) once the prefix is written: the client reads the
+              // headers and the prefix, then the end of the connection, short of content-length.
+              res.write(prefix, () => {
+                settle(entry, 'truncated')
+                req.socket.destroy()
+              })
+            }, upstreamFailed)
+          },
+          upstreamFailed,
+        )
+        return
       case 'drop-response':
         forward(
           req,
@@ -380,6 +518,9 @@ export async function startFaultProxy(upstream: string, initialRules: readonly F
     addRule(rule) {
       rules.push({ rule, seen: 0 })
     },
+    onRequest(listener) {
+      arrivals.push(listener)
+    },
     requests(kind, partNumber) {
       return log.filter((r) => r.kind === kind && (partNumber === undefined || r.partNumber === partNumber))
     },
@@ -391,6 +532,8 @@ export async function startFaultProxy(upstream: string, initialRules: readonly F
     async close() {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()))
       server.closeAllConnections()
+      for (const timer of timers) clearTimeout(timer)
+      timers.clear()
       await closed
       agent.destroy()
     },
