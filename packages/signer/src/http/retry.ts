@@ -61,6 +61,13 @@ const RETRYABLE_S3_CODES = new Set([
   'ServiceUnavailable',
   'RequestTimeTooSkewed', // re-signed with a fresh date; a clock off by minutes fails again, fast
   'OperationAborted',
+  // The body arrived other than it was sent (a byte flipped in transit, a body cut short): the
+  // server refused it against the signed SHA-256 / Content-MD5 / Content-Length, and the part's
+  // bytes are still held intact, so sending them again is the cure. A hash that was wrong at the
+  // source fails the same way on every attempt and ends as this error after the last one.
+  'XAmzContentSHA256Mismatch',
+  'BadDigest',
+  'IncompleteBody',
 ])
 
 /**

@@ -33,25 +33,25 @@ const knownBug = (open: boolean): boolean => open && !RUN_KNOWN_BUGS
  * upload open (RGW created it; the client never learns its id). While excluded, aborts never
  * fire as a Create arrives.
  */
-export const KNOWN_BUG_ABORT_DURING_CREATE: boolean = knownBug(true)
+export const KNOWN_BUG_ABORT_DURING_CREATE: boolean = knownBug(false)
 /**
  * Known bug (being fixed): a Create whose answer is lost after RGW applied it is retried and the
  * first upload stays open. While excluded, no fault that forwards a Create and loses (or
  * mangles) its answer is planned: `truncated-xml` on Create.
  */
-export const KNOWN_BUG_CREATE_LOST_ANSWER: boolean = knownBug(true)
+export const KNOWN_BUG_CREATE_LOST_ANSWER: boolean = knownBug(false)
 /**
  * Found by this soak: RGW refuses a corrupted signed body with 400 XAmzContentSHA256Mismatch, and
  * `upload` treats that 400 as permanent, so the upload fails instead of resending the (intact)
  * bytes it holds. While excluded, `corrupt-byte` is not planned.
  */
-export const KNOWN_BUG_CORRUPT_BODY_NOT_RETRIED: boolean = knownBug(true)
+export const KNOWN_BUG_CORRUPT_BODY_NOT_RETRIED: boolean = knownBug(false)
 /**
  * Known bug (being fixed): with `leavePartsOnError`, a failure that is not the library's own (the
  * source throws after Create) rejects with the bare error: no `uploadId` to resume or abort, and
  * no ERR_PARTSTREAM_* code. While excluded, leave-parts-resume never fails through its source.
  */
-export const KNOWN_BUG_LEAVE_PARTS_NO_UPLOAD_ID: boolean = knownBug(true)
+export const KNOWN_BUG_LEAVE_PARTS_NO_UPLOAD_ID: boolean = knownBug(false)
 
 /** The fault kinds; each must be injected at least once per run (the soak fails otherwise). */
 export const FAULT_KINDS = [
