@@ -14,35 +14,25 @@
  */
 import { constants as bufferConstants } from 'node:buffer'
 import { parseArgs } from 'node:util'
-import { enumList, intList, onInterrupt, positiveNumber, writeResults } from './internal/cli.ts'
+import { enumList, intList, matrixOptions, matrixSettings, onInterrupt, positiveNumber, writeResults } from './internal/cli.ts'
 import { cellOf, headerNotes, modeLabel, runMatrix, summarize, type Variant, type VariantResult } from './internal/harness.ts'
 import { markdownTable } from './internal/markdown.ts'
 import type { ChunkSource, Library, Mode, Payload } from './internal/protocol.ts'
 import { startSink } from './internal/sink-control.ts'
 import { makeFile, removeFile, removeFileSync } from './internal/sources.ts'
 import { describeSystem, systemLine } from './internal/system.ts'
-import { KiB, MiB, fmt, formatSize } from './internal/units.ts'
+import { MiB, fmt, formatSize } from './internal/units.ts'
 
 const { values: args } = parseArgs({
   options: {
+    ...matrixOptions({ modes: 'stream,buffer,file', sources: 'views,fresh', libs: 'partstream,lib-storage,undici' }),
     size: { type: 'string' },
     runs: { type: 'string' },
-    quick: { type: 'boolean', default: false },
-    pin: { type: 'boolean', default: false },
     verify: { type: 'boolean', default: false },
-    concurrency: { type: 'string' },
-    modes: { type: 'string', default: 'stream,buffer,file' },
-    sources: { type: 'string', default: 'views,fresh' },
     payloads: { type: 'string', default: 'sha256,unsigned' },
-    libs: { type: 'string', default: 'partstream,lib-storage,undici' },
-    'part-size': { type: 'string', default: '6' },
-    chunk: { type: 'string', default: '64' },
     pool: { type: 'string', default: '16' },
     runtime: { type: 'string', default: 'node' },
     'cpu-prof': { type: 'string' },
-    out: { type: 'string' },
-    'no-write': { type: 'boolean', default: false },
-    tag: { type: 'string' },
     help: { type: 'boolean', default: false },
   },
 })
@@ -56,16 +46,13 @@ if (args.help) {
 const quick = args.quick
 const sizeBytes = Math.round(positiveNumber(args.size ?? (quick ? '16' : '1024'), 'size') * MiB)
 const runs = intList(args.runs ?? (quick ? '1' : '3'), 'runs')[0] as number
-// --quick: 16 MiB is 3 parts, so concurrency 16 would measure the same thing as 4.
-const concurrencies = intList(args.concurrency ?? (quick ? '1,4' : '1,4,16'), 'concurrency')
 let modes = enumList<Mode>(args.modes, 'modes', ['stream', 'buffer', 'file'])
 const sources = enumList<ChunkSource>(args.sources, 'sources', ['views', 'fresh'])
 const payloads = enumList<Exclude<Payload, 'default'>>(args.payloads, 'payloads', ['sha256', 'unsigned'])
 let libs = enumList<Library>(args.libs, 'libs', ['partstream', 'lib-storage', 'undici', 'bun-s3'])
-const partSizeBytes = Math.round(positiveNumber(args['part-size'], 'part-size') * MiB)
-const chunkBytes = Math.round(positiveNumber(args.chunk, 'chunk') * KiB)
+// --quick: 16 MiB is 3 parts, so concurrency 16 would measure the same thing as 4.
+const { concurrencies, partSizeBytes, chunkBytes, write, outDir } = matrixSettings(args)
 const poolBytes = Math.round(positiveNumber(args.pool, 'pool') * MiB)
-const write = !args['no-write'] && (!quick || args.out !== undefined)
 
 const notes: string[] = []
 const log = (line: string): void => {
@@ -247,7 +234,7 @@ if (write) {
       results: results.map((r) => ({ ...r, summary: summarize(r) })),
     },
     markdown,
-    args.out === undefined ? undefined : `${args.out.replace(/\/?$/, '/')}`,
+    outDir,
     args.tag,
   )
   log(`wrote ${paths.join(' and ')}`)

@@ -11,45 +11,32 @@
  *   --out <dir> | --no-write
  */
 import { parseArgs } from 'node:util'
-import { enumList, intList, onInterrupt, positiveNumber, writeResults } from './internal/cli.ts'
+import { enumList, intList, matrixOptions, matrixSettings, onInterrupt, writeResults } from './internal/cli.ts'
 import { modeLabel, runMatrix, summarize, type Variant, type VariantResult } from './internal/harness.ts'
 import { markdownTable } from './internal/markdown.ts'
 import type { ChunkSource, Library, Mode } from './internal/protocol.ts'
 import { startSink } from './internal/sink-control.ts'
 import { makeFile, removeFile, removeFileSync } from './internal/sources.ts'
 import { describeSystem, systemLine } from './internal/system.ts'
-import { KiB, MiB, fmt, formatSize } from './internal/units.ts'
+import { MiB, fmt, formatSize } from './internal/units.ts'
 
 const { values: args } = parseArgs({
   options: {
+    ...matrixOptions({ modes: 'stream,file', sources: 'fresh', libs: 'partstream' }),
     sizes: { type: 'string' },
     runs: { type: 'string', default: '1' },
-    quick: { type: 'boolean', default: false },
-    pin: { type: 'boolean', default: false },
-    concurrency: { type: 'string' },
-    modes: { type: 'string', default: 'stream,file' },
-    sources: { type: 'string', default: 'fresh' },
-    libs: { type: 'string', default: 'partstream' },
-    'part-size': { type: 'string', default: '6' },
-    chunk: { type: 'string', default: '64' },
-    out: { type: 'string' },
     'live-ms': { type: 'string', default: '100' },
-    'no-write': { type: 'boolean', default: false },
-    tag: { type: 'string' },
   },
 })
 
 const quick = args.quick
 const sizes = intList(args.sizes ?? (quick ? '16,64' : '1024,8192'), 'sizes').map((n) => n * MiB)
 const runs = intList(args.runs, 'runs')[0] as number
-const concurrencies = intList(args.concurrency ?? (quick ? '1,4' : '1,4,16'), 'concurrency')
 let modes = enumList<Mode>(args.modes, 'modes', ['stream', 'file'] as Mode[])
 const sources = enumList<ChunkSource>(args.sources, 'sources', ['views', 'fresh'])
 const libs = enumList<Library>(args.libs, 'libs', ['partstream', 'lib-storage'])
-const partSizeBytes = Math.round(positiveNumber(args['part-size'], 'part-size') * MiB)
-const chunkBytes = Math.round(positiveNumber(args.chunk, 'chunk') * KiB)
+const { concurrencies, partSizeBytes, chunkBytes, write, outDir } = matrixSettings(args)
 const liveMs = Number(args['live-ms'])
-const write = !args['no-write'] && (!quick || args.out !== undefined)
 const log = (line: string): void => {
   process.stderr.write(`${line}\n`)
 }
@@ -201,7 +188,7 @@ if (write) {
     system.date,
     { system, settings: { sizes, partSizeBytes, chunkBytes, runs, pin: args.pin }, notes, results: results.map((r) => ({ ...r, summary: summarize(r) })) },
     markdown,
-    args.out === undefined ? undefined : `${args.out.replace(/\/?$/, '/')}`,
+    outDir,
     args.tag,
   )
   log(`wrote ${paths.join(' and ')}`)

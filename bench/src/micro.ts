@@ -16,7 +16,7 @@ import { Sha256 as Sha256Js } from '@aws-crypto/sha256-js'
 import { bufferParts, createSha256, toParts, type Hasher } from '@partstream/core'
 import { SignatureV4 } from '@smithy/signature-v4'
 import { measure } from 'mitata'
-import { writeResults } from './internal/cli.ts'
+import { resultsDestination, writeResults } from './internal/cli.ts'
 import { markdownTable } from './internal/markdown.ts'
 import { BENCH_CREDENTIALS } from './internal/protocol.ts'
 import { fillPattern } from './internal/sources.ts'
@@ -33,7 +33,7 @@ const { values: args } = parseArgs({
 })
 const quick = args.quick
 const filter = args.filter === undefined ? undefined : new RegExp(args.filter, 'i')
-const write = !args['no-write'] && (!quick || args.out !== undefined)
+const { write, outDir } = resultsDestination(args)
 
 interface MeasureOptions {
   readonly min_samples?: number
@@ -225,7 +225,7 @@ sections.push(
 const markdown = sections.join('\n')
 console.log(`\n${markdown}`)
 if (write) {
-  const paths = writeResults('micro-', system.date, { system, quick, results: json }, markdown, args.out === undefined ? undefined : `${args.out.replace(/\/?$/, '/')}`)
+  const paths = writeResults('micro-', system.date, { system, quick, results: json }, markdown, outDir)
   process.stderr.write(`wrote ${paths.join(' and ')}\n`)
 }
 

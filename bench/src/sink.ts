@@ -142,6 +142,21 @@ function verifyBody(req: IncomingMessage, res: ServerResponse, sha256: string | 
   return false
 }
 
+/**
+ * The body of an UploadPart or PutObject: counts the operation, its headers and bytes, drains it
+ * (hashing it with `--verify`); resolves with the object bytes it carried, or `undefined` when
+ * the payload hash did not match (the 400 is sent).
+ */
+async function receiveObjectBytes(req: IncomingMessage, res: ServerResponse, operation: 'UploadPart' | 'PutObject'): Promise<number | undefined> {
+  bump(counters.byOperation, operation)
+  countUploadHeaders(req)
+  const body = await drain(req, false)
+  counters.bodyBytes += body.bytes
+  const size = payloadLength(req, body.bytes)
+  counters.payloadBytes += size
+  return verifyBody(req, res, body.sha256) ? size : undefined
+}
+
 async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://sink')
   const q = url.searchParams
@@ -164,13 +179,8 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
   }
 
   if (method === 'PUT' && q.has('uploadId') && q.has('partNumber')) {
-    bump(counters.byOperation, 'UploadPart')
-    countUploadHeaders(req)
-    const body = await drain(req, false)
-    counters.bodyBytes += body.bytes
-    const size = payloadLength(req, body.bytes)
-    counters.payloadBytes += size
-    if (!verifyBody(req, res, body.sha256)) return
+    const size = await receiveObjectBytes(req, res, 'UploadPart')
+    if (size === undefined) return
     const uploadId = q.get('uploadId') as string
     const upload = uploads.get(uploadId)
     if (upload === undefined) return sendError(res, 404, 'NoSuchUpload', 'The specified upload does not exist.')
@@ -219,13 +229,8 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
   }
 
   if (method === 'PUT' && !q.has('uploadId')) {
-    bump(counters.byOperation, 'PutObject')
-    countUploadHeaders(req)
-    const body = await drain(req, false)
-    counters.bodyBytes += body.bytes
-    const size = payloadLength(req, body.bytes)
-    counters.payloadBytes += size
-    if (!verifyBody(req, res, body.sha256)) return
+    const size = await receiveObjectBytes(req, res, 'PutObject')
+    if (size === undefined) return
     const etag = md5Hex(`${path}:${size}:${counters.requests}`)
     objects.set(path, { size, etag })
     counters.completedObjects++
