@@ -108,6 +108,8 @@ function noop(): void {}
  * an invalid chunk, a policy error, too many parts, an object over 5 TiB, a failing hasher, an
  * abort. When that `return()` fails too, the original error is the one reported. It is not called
  * when the source ended or its own `next()` threw: by the iterator protocol it is finished then.
+ * A Node `Readable` is also `destroy()`ed when it is closed: its iterator's `return()` alone does
+ * not destroy it when it was never read.
  *
  * **Limits.** Nothing past an S3 limit is produced. When part 10,000 (`MAX_PARTS`) is full and
  * more data follows, `next()` rejects with `TooManyPartsError` instead of yielding part 10,000:
@@ -139,13 +141,14 @@ export function toParts(
   try {
     settings = readOptions(options)
   } catch (error) {
-    closeSourceQuietly(opened.iterator)
+    closeSourceQuietly(opened)
     throw error
   }
   return split(opened, settings)
 }
 
-function split({ iterator, isAsync }: OpenedSource, settings: Settings): AsyncIterableIterator<Part> {
+function split(opened: OpenedSource, settings: Settings): AsyncIterableIterator<Part> {
+  const { iterator, isAsync } = opened
   const { policy, hash, signal, maxViewOverhead } = settings
   const syncIterator = iterator as Iterator<unknown>
   const asyncIterator = iterator as AsyncIterator<unknown>
@@ -240,10 +243,14 @@ function split({ iterator, isAsync }: OpenedSource, settings: Settings): AsyncIt
       // The source is stuck in a read that the abort interrupted. Waiting for `return()` would
       // wait for that read (an async generator queues `return()` behind a pending `next()`), so
       // start it and go; the abort reason is what the caller gets either way.
-      closeSourceQuietly(iterator)
+      closeSourceQuietly(opened)
       return
     }
-    await iterator.return?.()
+    try {
+      await iterator.return?.()
+    } finally {
+      opened.destroy?.()
+    }
   }
 
   /** Stop after `error`: close the source, and report `error` even if closing fails too. */

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import { Readable } from 'node:stream'
 import { describe, test } from 'node:test'
 import {
   adaptivePartSize,
@@ -246,6 +247,17 @@ describe('toParts: closing the source', () => {
     assert.deepEqual(await parts.return!(), { done: true, value: undefined })
     assert.equal(stats.returns, 1)
     assert.equal(stats.nexts, 0)
+  })
+
+  test('a Node Readable closed before it was read is destroyed (its iterator return() alone leaves it open)', async () => {
+    for (const close of ['return()', 'options error'] as const) {
+      const readable = new Readable({ read() {} })
+      const closed = new Promise<void>((resolve) => readable.once('close', resolve))
+      if (close === 'return()') await toParts(readable).return!()
+      else assert.throws(() => toParts(readable, { partSize: 1024 }), InvalidArgumentError)
+      assert.equal(readable.destroyed, true, `destroyed after ${close}`)
+      await closed
+    }
   })
 
   test('throw(error) closes the source and rejects with that error', async () => {
