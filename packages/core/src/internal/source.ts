@@ -1,4 +1,5 @@
 import { describeValue, InvalidArgumentError } from '../errors.ts'
+import { timers } from './web.ts'
 
 /** A source iterator, sync or async, as `toParts` drives it. */
 export type SourceIterator = Iterator<unknown> | AsyncIterator<unknown>
@@ -67,6 +68,27 @@ export function closeSourceQuietly({ iterator, destroy }: OpenedSource): void {
     destroy?.()
   } catch {
     // Dropped on purpose, see above.
+  }
+}
+
+/**
+ * Waits for a source's `return()` result, for at most `graceMs` (`Infinity`: for as long as it
+ * takes). Past the grace the close goes on unobserved: a later rejection is dropped.
+ */
+export async function settleWithin(closing: unknown, graceMs: number): Promise<void> {
+  if (graceMs === Number.POSITIVE_INFINITY || !isThenable(closing)) {
+    await closing
+    return
+  }
+  let handle: unknown
+  const grace = new Promise<void>((resolve) => {
+    handle = timers.setTimeout(resolve, graceMs)
+  })
+  try {
+    // race() observes `closing`: its rejection after the grace is not an unhandled one.
+    await Promise.race([closing, grace])
+  } finally {
+    timers.clearTimeout(handle)
   }
 }
 
