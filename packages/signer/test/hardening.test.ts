@@ -244,7 +244,10 @@ function assertNoSecrets(error: unknown): void {
   }
 }
 
-/** An S3-compatible server that echoes the request's credentials in its `<Message>`. */
+/**
+ * An S3-compatible server that echoes the request's credentials in its `<Message>`: the headers,
+ * a presigned-style URL, the bare token and signature, and (worst case) the secret key itself.
+ */
 const echoes: Handler = (req, res) => {
   const auth = String(req.headers.authorization)
   const token = String(req.headers['x-amz-security-token'])
