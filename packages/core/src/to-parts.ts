@@ -6,7 +6,7 @@
 import { describeValue, InvalidArgumentError, InvalidChunkError, ObjectTooLargeError, TooManyPartsError } from './errors.ts'
 import { expectInteger } from './internal/expect.ts'
 import { createSha256 } from './internal/sha256.ts'
-import { closeSourceQuietly, isThenable, isUint8Array, openSource, type OpenedSource } from './internal/source.ts'
+import { closeSourceQuietly, isThenable, isUint8Array, openSource, settleWithin, type OpenedSource } from './internal/source.ts'
 import type { AbortSignalLike } from './internal/web.ts'
 import { DEFAULT_MAX_VIEW_OVERHEAD_BYTES, MAX_OBJECT_SIZE_BYTES, MAX_PARTS } from './limits.ts'
 import { resolvePartSize } from './part-size.ts'
@@ -19,7 +19,11 @@ interface Settings {
   readonly maxViewOverhead: number
   readonly startPartNumber: number
   readonly startOffset: number
+  readonly closeGraceMs: number
 }
+
+/** Largest delay `setTimeout` honours (2^31 - 1 ms); larger ones fire after 1 ms. */
+const MAX_TIMER_MS = 2_147_483_647
 
 function readOptions(options: ToPartsOptions | undefined): Settings {
   if (options === undefined) {
@@ -30,6 +34,7 @@ function readOptions(options: ToPartsOptions | undefined): Settings {
       maxViewOverhead: DEFAULT_MAX_VIEW_OVERHEAD_BYTES,
       startPartNumber: 1,
       startOffset: 0,
+      closeGraceMs: Number.POSITIVE_INFINITY,
     }
   }
   if (typeof options !== 'object' || options === null) {
@@ -50,11 +55,16 @@ function readOptions(options: ToPartsOptions | undefined): Settings {
   if (maxViewOverhead !== Number.POSITIVE_INFINITY) {
     expectInteger('maxViewOverhead', maxViewOverhead, { min: 0, max: Number.MAX_SAFE_INTEGER, bytes: true, hint: () => '`Infinity` never copies' })
   }
+  const closeGraceMs = options.closeGraceMs ?? Number.POSITIVE_INFINITY
+  if (closeGraceMs !== Number.POSITIVE_INFINITY) {
+    expectInteger('closeGraceMs', closeGraceMs, { min: 0, max: MAX_TIMER_MS, hint: () => '`Infinity` waits as long as it takes' })
+  }
   return {
     policy,
     hash,
     signal,
     maxViewOverhead,
+    closeGraceMs,
     startPartNumber: expectInteger('startPartNumber', options.startPartNumber ?? 1, { min: 1, max: MAX_PARTS }),
     startOffset: expectInteger('startOffset', options.startOffset ?? 0, { min: 0, max: MAX_OBJECT_SIZE_BYTES, bytes: true }),
   }
@@ -108,6 +118,9 @@ function noop(): void {}
  * an invalid chunk, a policy error, too many parts, an object over 5 TiB, a failing hasher, an
  * abort. When that `return()` fails too, the original error is the one reported. It is not called
  * when the source ended or its own `next()` threw: by the iterator protocol it is finished then.
+ * A Node `Readable` is also `destroy()`ed when it is closed: its iterator's `return()` alone does
+ * not destroy it when it was never read. With `closeGraceMs`, `return()` is awaited for that
+ * long at most: a source whose `return()` never settles cannot hang `next()` or `return()`.
  *
  * **Limits.** Nothing past an S3 limit is produced. When part 10,000 (`MAX_PARTS`) is full and
  * more data follows, `next()` rejects with `TooManyPartsError` instead of yielding part 10,000:
@@ -139,13 +152,14 @@ export function toParts(
   try {
     settings = readOptions(options)
   } catch (error) {
-    closeSourceQuietly(opened.iterator)
+    closeSourceQuietly(opened)
     throw error
   }
   return split(opened, settings)
 }
 
-function split({ iterator, isAsync }: OpenedSource, settings: Settings): AsyncIterableIterator<Part> {
+function split(opened: OpenedSource, settings: Settings): AsyncIterableIterator<Part> {
+  const { iterator, isAsync } = opened
   const { policy, hash, signal, maxViewOverhead } = settings
   const syncIterator = iterator as Iterator<unknown>
   const asyncIterator = iterator as AsyncIterator<unknown>
@@ -240,10 +254,14 @@ function split({ iterator, isAsync }: OpenedSource, settings: Settings): AsyncIt
       // The source is stuck in a read that the abort interrupted. Waiting for `return()` would
       // wait for that read (an async generator queues `return()` behind a pending `next()`), so
       // start it and go; the abort reason is what the caller gets either way.
-      closeSourceQuietly(iterator)
+      closeSourceQuietly(opened)
       return
     }
-    await iterator.return?.()
+    try {
+      await settleWithin(iterator.return?.(), settings.closeGraceMs)
+    } finally {
+      opened.destroy?.()
+    }
   }
 
   /** Stop after `error`: close the source, and report `error` even if closing fails too. */

@@ -120,4 +120,12 @@ export interface ToPartsOptions {
    * @default 0
    */
   readonly startOffset?: number | undefined
+  /**
+   * How long closing the source waits for its `return()` (after an error raised here, or on
+   * `return()`/`throw()`), in milliseconds: past it, `next()` rejects with its error (and
+   * `return()` resolves) while the close goes on unobserved. A source whose `return()` never
+   * settles then cannot hang its consumer. An integer from 0 to 2^31 - 1, or `Infinity`.
+   * @default Infinity (awaited as long as it takes)
+   */
+  readonly closeGraceMs?: number | undefined
 }

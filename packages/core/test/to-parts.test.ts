@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import { Readable } from 'node:stream'
 import { describe, test } from 'node:test'
 import {
   adaptivePartSize,
@@ -246,6 +247,47 @@ describe('toParts: closing the source', () => {
     assert.deepEqual(await parts.return!(), { done: true, value: undefined })
     assert.equal(stats.returns, 1)
     assert.equal(stats.nexts, 0)
+  })
+
+  test('a Node Readable closed before it was read is destroyed (its iterator return() alone leaves it open)', async () => {
+    for (const close of ['return()', 'options error'] as const) {
+      const readable = new Readable({ read() {} })
+      const closed = new Promise<void>((resolve) => readable.once('close', resolve))
+      if (close === 'return()') await toParts(readable).return!()
+      else assert.throws(() => toParts(readable, { partSize: 1024 }), InvalidArgumentError)
+      assert.equal(readable.destroyed, true, `destroyed after ${close}`)
+      await closed
+    }
+  })
+
+  test('closeGraceMs: a return() that never settles cannot hang next() or return()', async () => {
+    let returns = 0
+    const stuck = (values: unknown[]) =>
+      ({
+        [Symbol.asyncIterator]() {
+          return this
+        },
+        next: async () => (values.length > 0 ? { done: false, value: values.shift() } : { done: true, value: undefined }),
+        return: () => {
+          returns++
+          return new Promise(() => {})
+        },
+      }) as unknown as AsyncIterable<Uint8Array>
+    // An error raised here: next() rejects with it once the grace is over.
+    await assert.rejects(toParts(stuck([Buffer.from('ok'), 'not bytes']), { closeGraceMs: 5 }).next(), InvalidChunkError)
+    // A consumer return(): it resolves once the grace is over.
+    const parts = toParts(stuck([Buffer.from('ok')]), { closeGraceMs: 0 })
+    assert.deepEqual(await parts.return!(), { done: true, value: undefined })
+    assert.equal(returns, 2)
+  })
+
+  test('closeGraceMs: a return() that settles in time is awaited; invalid values are refused', async () => {
+    const { source, stats } = tracked([Buffer.from('x'), 'not bytes'])
+    await assert.rejects(toParts(source, { closeGraceMs: 60_000 }).next(), InvalidChunkError)
+    assert.equal(stats.finallies, 1, 'awaited: the finally ran before the rejection')
+    for (const closeGraceMs of [-1, 1.5, 2 ** 31, Number.NaN, '5']) {
+      assert.throws(() => toParts([], { closeGraceMs: closeGraceMs as number }), InvalidArgumentError)
+    }
   })
 
   test('throw(error) closes the source and rejects with that error', async () => {

@@ -2,7 +2,7 @@ import { bufferParts, isUint8Array, toParts, type BufferPart, type Part } from '
 import { createS3Context, type UploadTarget } from './http/context.ts'
 import { defaultHash } from './http/hash.ts'
 import { validateKey } from './http/endpoint.ts'
-import { closeSource } from './upload/cleanup.ts'
+import { closeSource, SOURCE_CLOSE_GRACE_MS } from './upload/cleanup.ts'
 import { validateUploadOptions, type UploadOptions, type UploadResult, type UploadSource } from './upload/options.ts'
 import { objectHeaders, pickObjectOptions } from './operations/object-options.ts'
 import { runUpload } from './upload/run-upload.ts'
@@ -39,7 +39,16 @@ export async function upload(source: UploadSource, target: UploadTarget, options
   const whole = isUint8Array(source)
   const parts: AsyncIterator<Part> = whole
     ? viewParts(bufferParts(source, { partSize: opts.partSize, hash }))
-    : toParts(source, { partSize: opts.partSize, sizeHint: opts.sizeHint, hash, signal: controller.signal, maxViewOverhead: opts.maxViewOverhead })
+    : toParts(source, {
+        partSize: opts.partSize,
+        sizeHint: opts.sizeHint,
+        hash,
+        signal: controller.signal,
+        maxViewOverhead: opts.maxViewOverhead,
+        // An error raised inside toParts (an invalid chunk) closes the source before the upload
+        // sees it: a return() that never settles must not hold that error back for ever either.
+        closeGraceMs: SOURCE_CLOSE_GRACE_MS,
+      })
   let ctx
   let concurrency
   let key

@@ -1,4 +1,5 @@
 import { describeValue, InvalidArgumentError } from '../errors.ts'
+import { timers } from './web.ts'
 
 /** A source iterator, sync or async, as `toParts` drives it. */
 export type SourceIterator = Iterator<unknown> | AsyncIterator<unknown>
@@ -7,6 +8,24 @@ export type SourceIterator = Iterator<unknown> | AsyncIterator<unknown>
 export interface OpenedSource {
   readonly iterator: SourceIterator
   readonly isAsync: boolean
+  /** Destroys a stream source when it is closed (see {@link destroyerOf}); `undefined` for others. */
+  readonly destroy: (() => void) | undefined
+}
+
+/**
+ * A Node `Readable` (anything with `destroy()` and a boolean `destroyed`) is destroyed when it is
+ * closed, after its iterator's `return()`. That iterator is an async generator: a `return()`
+ * before its first `next()` completes it without running its body, whose `finally` is what
+ * destroys the stream, so a Readable closed before it was read would stay open (its file
+ * descriptor or socket too).
+ */
+function destroyerOf(source: object): (() => void) | undefined {
+  const stream = source as { destroy?: unknown; destroyed?: unknown }
+  if (typeof stream.destroy !== 'function' || typeof stream.destroyed !== 'boolean') return undefined
+  const destroy = stream.destroy as (this: unknown) => void
+  return () => {
+    if (stream.destroyed !== true) destroy.call(source)
+  }
 }
 
 /**
@@ -23,9 +42,9 @@ export function openSource(source: unknown): OpenedSource {
       )
     }
     const asyncIterable = (source as Partial<AsyncIterable<unknown>>)[Symbol.asyncIterator]
-    if (typeof asyncIterable === 'function') return { iterator: asyncIterable.call(source), isAsync: true }
+    if (typeof asyncIterable === 'function') return { iterator: asyncIterable.call(source), isAsync: true, destroy: destroyerOf(source) }
     const iterable = (source as Partial<Iterable<unknown>>)[Symbol.iterator]
-    if (typeof iterable === 'function') return { iterator: iterable.call(source), isAsync: false }
+    if (typeof iterable === 'function') return { iterator: iterable.call(source), isAsync: false, destroy: destroyerOf(source) }
   }
   throw new InvalidArgumentError(
     `Expected \`source\` to be an iterable or async iterable of Uint8Array chunks, got ${describeValue(source)}` +
@@ -34,16 +53,42 @@ export function openSource(source: unknown): OpenedSource {
 }
 
 /**
- * Close a source after a failure at the call site, when there is no caller to report a second
- * error to: the validation error being thrown is the one that matters, so a failing `return()`
- * (sync throw or rejected promise) is dropped here on purpose.
+ * Close a source without waiting, when there is no caller to report a second error to: the error
+ * being thrown is the one that matters, so a failing `return()` (sync throw or rejected promise)
+ * or `destroy()` is dropped here on purpose.
  */
-export function closeSourceQuietly(iterator: SourceIterator): void {
+export function closeSourceQuietly({ iterator, destroy }: OpenedSource): void {
   try {
     const closing: unknown = iterator.return?.()
     if (isThenable(closing)) closing.then(undefined, () => {})
   } catch {
     // Dropped on purpose, see above.
+  }
+  try {
+    destroy?.()
+  } catch {
+    // Dropped on purpose, see above.
+  }
+}
+
+/**
+ * Waits for a source's `return()` result, for at most `graceMs` (`Infinity`: for as long as it
+ * takes). Past the grace the close goes on unobserved: a later rejection is dropped.
+ */
+export async function settleWithin(closing: unknown, graceMs: number): Promise<void> {
+  if (graceMs === Number.POSITIVE_INFINITY || !isThenable(closing)) {
+    await closing
+    return
+  }
+  let handle: unknown
+  const grace = new Promise<void>((resolve) => {
+    handle = timers.setTimeout(resolve, graceMs)
+  })
+  try {
+    // race() observes `closing`: its rejection after the grace is not an unhandled one.
+    await Promise.race([closing, grace])
+  } finally {
+    timers.clearTimeout(handle)
   }
 }
 

@@ -9,3 +9,11 @@ export interface AbortSignalLike {
   addEventListener(type: 'abort', listener: () => void, options?: { once?: boolean }): void
   removeEventListener(type: 'abort', listener: () => void): void
 }
+
+/** The timer functions every runtime has (they are not in the ES lib core compiles with). */
+interface Timers {
+  setTimeout(callback: () => void, ms: number): unknown
+  clearTimeout(handle: unknown): void
+}
+
+export const timers: Timers = globalThis as unknown as Timers

@@ -35,6 +35,7 @@ const allUndefined: ToPartsOptions = {
   maxViewOverhead: undefined,
   startPartNumber: undefined,
   startOffset: undefined,
+  closeGraceMs: undefined,
 }
 toParts(asyncSource, allUndefined)
 

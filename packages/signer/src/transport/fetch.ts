@@ -1,4 +1,4 @@
-import { InvalidArgumentError, PartstreamError, describeValue } from '@partstream/core'
+import { InvalidArgumentError, PartstreamError, describeValue, isUint8Array } from '@partstream/core'
 import { NetworkError } from '../errors.ts'
 import type { Transport, TransportBody, TransportHeaders } from './types.ts'
 
@@ -60,7 +60,9 @@ export function fetchTransport(options: FetchTransportOptions = {}): Transport {
     delete headers['content-length']
     const init: RequestInit & { duplex?: 'half' } = { method: req.method, headers, redirect: 'manual' }
     if (req.signal !== undefined) init.signal = req.signal
-    if (req.body instanceof Uint8Array) init.body = req.body as Uint8Array<ArrayBuffer>
+    // isUint8Array, not instanceof: a Uint8Array from another realm (a vm context) is one buffer
+    // too, not an iterable of chunks (iterating it would yield numbers, and send 0 bytes).
+    if (isUint8Array(req.body)) init.body = req.body as Uint8Array<ArrayBuffer>
     else if (req.body !== null && mode === 'buffer') init.body = concat(req.body)
     else if (req.body !== null) {
       init.body = streamOf(req.body)

@@ -9,7 +9,8 @@ export const ABORT_DEADLINE_MS = 30_000
 /**
  * How long a failed upload waits for the source's `return()` (a generator's `finally`) before it
  * rejects anyway. The multipart upload is aborted meanwhile, never after: user code cannot hold
- * the cleanup, and a `return()` that never settles cannot hang `upload()`.
+ * the cleanup, and a `return()` that never settles cannot hang `upload()`. `upload` gives the same
+ * grace to `toParts` (`closeGraceMs`), which closes the source itself on the errors it raises.
  */
 export const SOURCE_CLOSE_GRACE_MS = 1_000
 

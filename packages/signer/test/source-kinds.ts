@@ -1,0 +1,122 @@
+// The source kinds `upload` accepts, each endless (1 MiB chunks for ever) and each with a check
+// that the upload closed it: `return()` on a generator (its finally ran if it had started),
+// `return()` on a plain iterator (exactly once), the underlying source's `cancel()` for a web
+// ReadableStream, `destroy()` and 'close' for a Node Readable. Endless, so only a close ends them.
+import assert from 'node:assert/strict'
+import { Readable } from 'node:stream'
+import type { UploadSource } from '../src/index.ts'
+import { deferred } from './fault/helpers.ts'
+
+const MiB = 1024 * 1024
+const CHUNK = new Uint8Array(MiB)
+
+/** A source kind: an endless source of 1 MiB chunks, and a check that the upload closed it. */
+export interface SourceKind {
+  readonly name: string
+  make(): { readonly source: UploadSource; assertClosed(): Promise<void> }
+}
+
+export const SOURCE_KINDS: readonly SourceKind[] = [
+  {
+    name: 'async generator',
+    make() {
+      let pulled = 0
+      let finallyRan = false
+      async function* endless(): AsyncGenerator<Uint8Array> {
+        try {
+          for (;;) {
+            pulled++
+            yield CHUNK
+          }
+        } finally {
+          finallyRan = true
+        }
+      }
+      const gen = endless()
+      return {
+        source: gen,
+        async assertClosed() {
+          assert.equal(finallyRan, pulled > 0, 'its finally ran (if it had started)')
+          // An open generator would yield again: done means return() reached it.
+          assert.deepEqual(await gen.next(), { done: true, value: undefined }, 'return() closed the generator')
+        },
+      }
+    },
+  },
+  {
+    name: 'sync generator',
+    make() {
+      let pulled = 0
+      let finallyRan = false
+      function* endless(): Generator<Uint8Array> {
+        try {
+          for (;;) {
+            pulled++
+            yield CHUNK
+          }
+        } finally {
+          finallyRan = true
+        }
+      }
+      const gen = endless()
+      return {
+        source: gen,
+        async assertClosed() {
+          assert.equal(finallyRan, pulled > 0, 'its finally ran (if it had started)')
+          assert.deepEqual(gen.next(), { done: true, value: undefined }, 'return() closed the generator')
+        },
+      }
+    },
+  },
+  {
+    name: 'sync iterable with return()',
+    make() {
+      let returns = 0
+      const source: Iterable<Uint8Array> = {
+        [Symbol.iterator]: () => ({
+          next: () => ({ done: false, value: CHUNK }),
+          return: () => {
+            returns++
+            return { done: true, value: undefined }
+          },
+        }),
+      }
+      return { source, assertClosed: async () => assert.equal(returns, 1, 'return() was called exactly once') }
+    },
+  },
+  {
+    name: 'web ReadableStream',
+    make() {
+      let cancels = 0
+      const source = new ReadableStream<Uint8Array>({
+        pull(controller) {
+          controller.enqueue(CHUNK)
+        },
+        cancel() {
+          cancels++
+        },
+      })
+      return { source, assertClosed: async () => assert.equal(cancels, 1, "the underlying source's cancel() ran") }
+    },
+  },
+  {
+    name: 'Node Readable',
+    make() {
+      const source = new Readable({
+        read() {
+          this.push(CHUNK)
+        },
+      })
+      const closed = deferred()
+      source.once('close', () => closed.resolve())
+      return {
+        source,
+        async assertClosed() {
+          assert.equal(source.destroyed, true, 'the Readable was destroyed')
+          await closed.promise // and emitted 'close' (a hang here fails the test on its timeout)
+        },
+      }
+    },
+  },
+]
+
