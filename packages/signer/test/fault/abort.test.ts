@@ -137,6 +137,16 @@ describe('abort-phase matrix: rejects with signal.reason, cleans up everything',
     assert.deepEqual(proxy.log.map((r) => r.kind), ['CreateMultipartUpload', 'Other'])
   })
 
+  test('during CreateMultipartUpload, after the server made the upload (its answer late): the upload is aborted', TEST, async () => {
+    // The bug this guards: the Create was cancelled with the upload, the server created it anyway,
+    // and nobody aborted it. Now the Create answer is still awaited and the upload it made aborted.
+    await abortDuring('during-create-late-answer', {
+      rules: [{ kind: 'CreateMultipartUpload', fault: { type: 'slow', delayMs: 500 } }],
+      phase: (proxy) => proxy.waitFor((r) => r.kind === 'CreateMultipartUpload' && r.upstreamStatus !== undefined).then(() => {}),
+      uploadExists: true,
+    })
+  })
+
   test('mid-part: the server has the body and never answers', TEST, async () => {
     const { proxy } = await abortDuring('mid-part', {
       rules: [{ kind: 'UploadPart', partNumber: 2, fault: FAULTS.stall }],
