@@ -17,8 +17,8 @@ export interface PutObjectResult {
  * source included). Retried from the held bytes.
  * https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutObject.html
  * @example
- * const [part] = bufferParts(bytes)
- * await putObject(ctx, await part.toPart(), { contentType: 'text/plain' })
+ * const [part] = bufferParts(bytes) // bytes that fit in one part
+ * if (part) await putObject(ctx, await part.toPart(), { contentType: 'text/plain' })
  */
 export async function putObject(ctx: S3Context, body: PartBody, options: PutObjectOptions = {}): Promise<PutObjectResult> {
   const state = stateOf(ctx)
