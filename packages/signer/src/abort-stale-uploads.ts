@@ -1,5 +1,6 @@
 import { InvalidArgumentError, describeValue } from '@partstream/core'
-import { stateOf, type S3Context } from './http/context.ts'
+import type { S3Context } from './http/context.ts'
+import { stateOf } from './http/state.ts'
 import { abortMultipartUpload } from './operations/abort-multipart-upload.ts'
 import { listMultipartUploads, type OpenUpload } from './operations/list-multipart-uploads.ts'
 

@@ -5,8 +5,9 @@ import type { Dispatcher } from 'undici'
 import { resolveTransport } from '../transport/resolve.ts'
 import type { Transport } from '../transport/types.ts'
 import { env, resolveCredentials, type Credentials, type CredentialsProvider } from './credentials.ts'
-import { objectPathFor, resolveEndpoint, validateBucketName, validateKey, type ResolvedEndpoint } from './endpoint.ts'
-import { resolveRetry, type ResolvedRetry, type RetryOptions } from './retry.ts'
+import { resolveEndpoint, validateBucketName, validateKey } from './endpoint.ts'
+import { resolveRetry, type RetryOptions } from './retry.ts'
+import { registerState } from './state.ts'
 
 /** Which bucket to talk to, and how. */
 export interface BucketTarget {
@@ -110,48 +111,6 @@ export interface S3Context {
   close(): Promise<void>
 }
 
-/** What a context holds, for the `http/` and `operations/` layers only. */
-export interface ContextState {
-  readonly bucket: string
-  readonly key: string | undefined
-  readonly region: string
-  readonly endpoint: ResolvedEndpoint
-  readonly transport: Transport
-  /** The undici dispatcher behind `transport`; `undefined` when the transport is not undici's (fetch). */
-  readonly dispatcher: Dispatcher | undefined
-  readonly signer: SignatureV4
-  readonly retry: ResolvedRetry
-  readonly now: () => Date
-  readonly idleTimeoutMs: number
-  /** `host` header value, the same on the wire and in the signature. */
-  readonly host: string
-}
-
-const states = new WeakMap<S3Context, ContextState>()
-
-/**
- * The state behind a context.
- * @throws {InvalidArgumentError} for anything `createS3Context` did not make.
- */
-export function stateOf(ctx: S3Context): ContextState {
-  const state = typeof ctx === 'object' && ctx !== null ? states.get(ctx) : undefined
-  if (state === undefined) {
-    throw new InvalidArgumentError(`Expected an S3Context made by createS3Context(), got ${describeValue(ctx)}.`)
-  }
-  return state
-}
-
-/**
- * Encoded path of `key`, or of the context's default key.
- * @throws {InvalidArgumentError} when neither is given, or the key is invalid.
- */
-export function objectPath(state: ContextState, key: string | undefined): string {
-  if (key === undefined && state.key === undefined) {
-    throw new InvalidArgumentError('This object operation needs a key: pass `key` in its options, or make the context with one.')
-  }
-  return objectPathFor(state.endpoint, key === undefined ? (state.key as string) : validateKey(key))
-}
-
 /** Largest delay `setTimeout` honours (2^31 - 1 ms); larger ones fire after 1 ms. */
 const MAX_TIMER_MS = 2_147_483_647
 
@@ -219,6 +178,6 @@ export function createS3Context(target: S3ContextTarget, options: S3ContextOptio
   const host = endpoint.port === undefined || endpoint.port === defaultPort ? endpoint.hostname : `${endpoint.hostname}:${endpoint.port}`
   let closing: Promise<void> | undefined
   const ctx: S3Context = Object.freeze({ bucket, key, region, close: () => (closing ??= close()) })
-  states.set(ctx, { bucket, key, region, endpoint, transport, dispatcher, signer, retry, now, idleTimeoutMs, host })
+  registerState(ctx, { bucket, key, region, endpoint, transport, dispatcher, signer, retry, now, idleTimeoutMs, host })
   return ctx
 }

@@ -1,7 +1,7 @@
 import { NetworkError, S3ResponseError, type S3ErrorContext } from '../errors.ts'
 import type { TransportBody, TransportHeaders } from '../transport/types.ts'
 import { gatherSmallChunks, worthGathering } from './coalesce.ts'
-import type { ContextState } from './context.ts'
+import type { ContextState } from './state.ts'
 import { encodeQueryComponent } from './endpoint.ts'
 import { BODY_SLICE_BYTES, startIdleWatchdog, watchedBody, type IdleWatchdog } from './idle-watchdog.ts'
 import { redact } from './redact.ts'

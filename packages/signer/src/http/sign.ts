@@ -1,5 +1,5 @@
 import { InvalidArgumentError, describeValue } from '@partstream/core'
-import type { ContextState } from './context.ts'
+import type { ContextState } from './state.ts'
 
 /** SHA-256 of the empty string: the payload hash of body-less requests. */
 export const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855'

@@ -1,4 +1,5 @@
-import { objectPath, stateOf, type S3Context } from '../http/context.ts'
+import type { S3Context } from '../http/context.ts'
+import { objectPath, stateOf } from '../http/state.ts'
 import { header, sendS3 } from '../http/send.ts'
 import { objectHeaders, unquote, type ObjectOptions, type ObjectRequestOptions } from './object-options.ts'
 import { payloadHashOf, type PartBody } from './upload-part.ts'

@@ -1,6 +1,7 @@
 import type { Part } from '@partstream/core'
 import { S3ResponseError } from '../errors.ts'
-import { objectPath, stateOf, type S3Context } from '../http/context.ts'
+import type { S3Context } from '../http/context.ts'
+import { objectPath, stateOf } from '../http/state.ts'
 import { toHex } from '../http/hash.ts'
 import { header, sendS3 } from '../http/send.ts'
 import { UNSIGNED_PAYLOAD } from '../http/sign.ts'

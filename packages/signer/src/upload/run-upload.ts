@@ -1,6 +1,7 @@
 import { setMaxListeners } from 'node:events'
 import type { Part } from '@partstream/core'
-import { stateOf, type S3Context } from '../http/context.ts'
+import type { S3Context } from '../http/context.ts'
+import { stateOf } from '../http/state.ts'
 import { objectUrl } from '../http/endpoint.ts'
 import type { ObjectOptions } from '../operations/object-options.ts'
 import { putObject } from '../operations/put-object.ts'
