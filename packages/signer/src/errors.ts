@@ -12,6 +12,8 @@ export type S3Operation =
   | 'ListMultipartUploads'
   | 'GetObject'
   | 'CreateBucket'
+  | 'DeleteObject'
+  | 'DeleteBucket'
 
 /** Where a failed request belongs; every field is optional because not every call has one. */
 export interface S3ErrorContext {
