@@ -1,10 +1,15 @@
 import { InvalidArgumentError } from '@partstream/core'
 
-/** AWS-style static credentials. */
+/** AWS-style credentials. */
 export interface Credentials {
   readonly accessKeyId: string
   readonly secretAccessKey: string
   readonly sessionToken?: string | undefined
+  /**
+   * When the credentials stop working.
+   * @default undefined: they never expire
+   */
+  readonly expiration?: Date | undefined
 }
 
 /** A function returning credentials, called before each signature (cache inside it if needed). */
