@@ -83,7 +83,7 @@ function hintFor(operation: S3Operation, code: string | undefined, status: numbe
     case 'SignatureDoesNotMatch':
       return '. Check the credentials (and `region`: it is part of the signature).'
     case 'RequestTimeTooSkewed':
-      return ". The machine's clock is off; sync it (or check the `now` option)."
+      return ". The machine's clock is off, and correcting it by the server's `Date` did not help; sync it (or check the `now` option)."
     case 'AccessDenied':
       return '. The credentials lack permission (s3:PutObject, s3:AbortMultipartUpload) on this key.'
     case 'EntityTooSmall':

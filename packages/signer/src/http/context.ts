@@ -4,6 +4,7 @@ import { SignatureV4 } from '@smithy/signature-v4'
 import type { Dispatcher } from 'undici'
 import { resolveTransport } from '../transport/resolve.ts'
 import type { Transport } from '../transport/types.ts'
+import { createSigningClock, type SigningClock } from './clock.ts'
 import { signingIdentity } from './credential-chain.ts'
 import type { Credentials, CredentialsProvider } from './credentials.ts'
 import { objectPathFor, resolveEndpoint, validateBucketName, validateKey, type ResolvedEndpoint } from './endpoint.ts'
@@ -93,7 +94,9 @@ export interface S3ContextOptions {
    */
   readonly retry?: RetryOptions | false | undefined
   /**
-   * The signing clock.
+   * The signing clock. When the server refuses a request's time (RequestTimeTooSkewed) or its
+   * `Date` is 5 minutes or more away, the context adds the measured offset to this clock (and
+   * retries the refused request at once).
    * @default () => new Date()
    */
   readonly now?: (() => Date) | undefined
@@ -135,7 +138,8 @@ export interface ContextState {
   readonly dispatcher: Dispatcher | undefined
   readonly signer: SignatureV4
   readonly retry: ResolvedRetry
-  readonly now: () => Date
+  /** The signing clock: `now` corrected by the offset measured against the server. */
+  readonly clock: SigningClock
   readonly idleTimeoutMs: number
   /** `host` header value, the same on the wire and in the signature. */
   readonly host: string
@@ -208,7 +212,9 @@ export function createS3Context(target: S3ContextTarget, options: S3ContextOptio
   if (typeof now !== 'function') {
     throw new InvalidArgumentError(`Expected \`now\` to be a function returning a Date, got ${describeValue(now)}.`)
   }
-  const credentials = signingIdentity(target.credentials, target.profile, Date.now)
+  const clock = createSigningClock(now)
+  // Expiry is judged on the corrected signing clock: the best estimate of the issuer's time.
+  const credentials = signingIdentity(target.credentials, target.profile, () => clock.now().getTime())
   const idleTimeoutMs = options.idleTimeoutMs ?? 60_000
   // setTimeout clamps delays above 2^31 - 1 ms to 1 ms: a huge value would time out at once.
   if (typeof idleTimeoutMs !== 'number' || !(idleTimeoutMs > 0) || idleTimeoutMs > MAX_TIMER_MS) {
@@ -234,6 +240,6 @@ export function createS3Context(target: S3ContextTarget, options: S3ContextOptio
   const host = endpoint.port === undefined || endpoint.port === defaultPort ? endpoint.hostname : `${endpoint.hostname}:${endpoint.port}`
   let closing: Promise<void> | undefined
   const ctx: S3Context = Object.freeze({ bucket, key, region, close: () => (closing ??= close()) })
-  states.set(ctx, { bucket, key, region, endpoint, transport, dispatcher, signer, retry, now, idleTimeoutMs, host })
+  states.set(ctx, { bucket, key, region, endpoint, transport, dispatcher, signer, retry, clock, idleTimeoutMs, host })
   return ctx
 }
