@@ -45,9 +45,8 @@ export interface ResolveCredentialsOptions {
 /** Variables that only the AWS SDK's chain can use, named in the error when it is missing. */
 const SDK_ONLY_VARIABLES = ['AWS_CONTAINER_CREDENTIALS_FULL_URI', 'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI', 'AWS_WEB_IDENTITY_TOKEN_FILE']
 
-const FIX_HINT =
-  'Pass `credentials` in the target, set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or configure a profile (`aws configure`); ' +
-  `on EC2, ECS, EKS, or with SSO or roles, install the AWS SDK's credential provider (${AWS_SDK_INSTALL_HINT}).`
+const FIX_HINT = 'Pass `credentials` in the target, set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or configure a profile (`aws configure`)'
+const INSTALL_HINT = `; on EC2, ECS, EKS, or with SSO or roles, install the AWS SDK's credential provider (${AWS_SDK_INSTALL_HINT})`
 
 /** What a profile's settings make of it, in the SDK's order of precedence (resolveProfileData). */
 type ProfileKind = 'assume-role' | 'static' | 'web-identity' | 'process' | 'sso' | 'login' | 'none'
@@ -185,7 +184,7 @@ export async function resolveCredentialChain(options: ResolveCredentialsOptions,
     if (sdkOnly !== undefined) {
       throw failure(`No credentials: ${sdkOnly} is set, and only the AWS SDK's credential provider reads it: ${AWS_SDK_INSTALL_HINT}.`)
     }
-    throw failure(`No credentials found for profile "${profile}". ${FIX_HINT}`)
+    throw failure(`No credentials found for profile "${profile}". ${FIX_HINT}${INSTALL_HINT}.`)
   }
   if (sdk.kind === 'broken') {
     tried.push(`the AWS SDK's chain: ${sdk.specifier} is installed but could not be loaded`)
@@ -200,7 +199,7 @@ export async function resolveCredentialChain(options: ResolveCredentialsOptions,
     throw failure(
       needsSdk !== undefined
         ? `Profile "${profile}" uses ${needsSdk}, and the AWS SDK's chain could not resolve it.`
-        : `No credentials found for profile "${profile}". ${FIX_HINT}`,
+        : `No credentials found for profile "${profile}". ${FIX_HINT}.`,
       cause,
     )
   }
