@@ -27,6 +27,7 @@ export type { UploadProgress } from './upload/progress.ts'
 // Errors: one base class and brand shared with core; match on `err.code`.
 export {
   AbortFailedError,
+  CredentialsError,
   IdleTimeoutError,
   IntegrityError,
   NetworkError,
@@ -49,6 +50,12 @@ export type { Part, PartSizePolicy, Hasher, HashFactory, PartstreamErrorCode } f
 export { createS3Context } from './http/context.ts'
 export type { BucketTarget, S3Context, S3ContextOptions, S3ContextTarget, UploadTarget } from './http/context.ts'
 export type { Credentials, CredentialsProvider } from './http/credentials.ts'
+
+// Credentials, region and endpoint the way the AWS SDK and CLI find them (for embedders and CLIs).
+export { createCredentialsProvider, resolveCredentials } from './http/credential-chain.ts'
+export type { ResolveCredentialsOptions } from './http/credential-chain.ts'
+export { resolveS3Config } from './http/s3-config.ts'
+export type { ResolveS3ConfigOptions, ResolvedS3Config } from './http/s3-config.ts'
 export type { RetryOptions } from './http/retry.ts'
 export { defaultHash, nodeSha256, sha256js } from './http/hash.ts'
 export { encodeKey } from './http/endpoint.ts'

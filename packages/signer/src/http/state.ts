@@ -8,6 +8,7 @@ import type { SignatureV4 } from '@smithy/signature-v4'
 import type { Dispatcher } from 'undici'
 import type { Transport } from '../transport/types.ts'
 import { objectPathFor, validateKey, type ResolvedEndpoint } from './endpoint.ts'
+import type { SigningClock } from './clock.ts'
 import type { ResolvedRetry } from './retry.ts'
 
 /** What a context holds, for the `http/` and `operations/` layers only. */
@@ -21,7 +22,8 @@ export interface ContextState {
   readonly dispatcher: Dispatcher | undefined
   readonly signer: SignatureV4
   readonly retry: ResolvedRetry
-  readonly now: () => Date
+  /** The signing clock: `now` corrected by the offset measured against the server. */
+  readonly clock: SigningClock
   readonly idleTimeoutMs: number
   /** `host` header value, the same on the wire and in the signature. */
   readonly host: string
