@@ -3,7 +3,6 @@ import { main } from './main.ts'
 
 const code = await main({
   argv: process.argv.slice(2),
-  env: process.env,
   stdin: process.stdin,
   stdout: process.stdout,
   stderr: {

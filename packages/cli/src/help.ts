@@ -1,10 +1,10 @@
 /** The package version, printed by `--version`. */
 export const VERSION = '0.1.0'
 
-const COMMON = `Where and as whom (same resolution as the library: AWS_* variables, then the flags win):
+const COMMON = `Where and as whom (the library's resolution: AWS_* variables, ~/.aws files and profiles; flags win):
   --endpoint-url URL      any S3-compatible endpoint (else AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL / AWS)
   --region REGION         signing region (else AWS_REGION, AWS_DEFAULT_REGION, us-east-1)
-  --profile NAME          AWS profile (sets AWS_PROFILE for the credential chain)
+  --profile NAME          AWS profile for credentials, region and endpoint_url (else AWS_PROFILE)
   --force-path-style      https://host/bucket/key instead of https://bucket.host/key
   --json                  results as JSON lines on stdout
   -q, --quiet             print nothing on success

@@ -5,7 +5,7 @@
  * (exit 1, the upload aborted; 130 on Ctrl-C, nothing left behind).
  * @example
  * import { main } from '@partstream/cli'
- * process.exitCode = await main({ argv: ['cp', 'backup.tar', 's3://backups/'], env: process.env, … })
+ * process.exitCode = await main({ argv: ['cp', 'backup.tar', 's3://backups/'], stdin: process.stdin, … })
  */
 export { main, EXIT, type CliIO } from './main.ts'
 export { parseCommand, parseSize, parseS3Url, UsageError, type Command } from './args.ts'

@@ -16,11 +16,13 @@ import { HELP, VERSION } from './help.ts'
 import { contentTypeFor } from './mime.ts'
 import { barRenderer, jsonRenderer, noRenderer, type ProgressOutput, type ProgressRenderer } from './progress.ts'
 
-/** Everything the CLI touches outside itself, injected so tests can drive it in-process too. */
+/**
+ * Everything the CLI touches outside itself, injected so tests can drive it in-process too. The
+ * environment is not among them: the library resolves credentials, region and endpoint from
+ * `process.env` and the shared AWS files itself (one implementation for both).
+ */
 export interface CliIO {
   readonly argv: readonly string[]
-  /** The environment the library resolves credentials, endpoint and region from. */
-  readonly env: Record<string, string | undefined>
   readonly stdin: AsyncIterable<Uint8Array>
   readonly stdout: { write(text: string): void }
   readonly stderr: ProgressOutput
@@ -106,15 +108,13 @@ function describe(error: unknown): string {
 function bucketTarget(o: CommonOptions, bucket: string): Omit<UploadTarget, 'key'> {
   return {
     bucket,
+    // One resolution for the library and the CLI: credentials, region and endpoint come from
+    // the same chain (AWS_* variables, the profile's files, AWS_ENDPOINT_URL…); flags win.
+    ...(o.profile === undefined ? {} : { profile: o.profile }),
     ...(o.endpointUrl === undefined ? {} : { endpoint: o.endpointUrl }),
     ...(o.region === undefined ? {} : { region: o.region }),
     ...(o.forcePathStyle ? { forcePathStyle: true } : {}),
   }
-}
-
-function applyProfile(io: CliIO, o: CommonOptions): void {
-  // One resolution for the library and the CLI: the library reads AWS_PROFILE like the SDKs.
-  if (o.profile !== undefined) io.env['AWS_PROFILE'] = o.profile
 }
 
 function renderer(io: CliIO, c: CpCommand, label: string, sizeHint: number | undefined): ProgressRenderer {
@@ -125,7 +125,6 @@ function renderer(io: CliIO, c: CpCommand, label: string, sizeHint: number | und
 }
 
 async function cp(io: CliIO, c: CpCommand, signal: AbortSignal, onCreated: (uploadId: string | undefined) => void): Promise<void> {
-  applyProfile(io, c)
   const { bucket, key } = parseS3Url(c.dst)
   const isPrefix = key === '' || key.endsWith('/')
   if (c.src === '-') {
@@ -199,7 +198,6 @@ async function one(
 }
 
 async function uploads(io: CliIO, c: UploadsCommand, signal: AbortSignal): Promise<void> {
-  applyProfile(io, c)
   const { bucket, key: prefix } = parseS3Url(c.url)
   const ctx = createS3Context(bucketTarget(c, bucket))
   try {

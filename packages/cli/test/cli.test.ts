@@ -85,6 +85,29 @@ describe(`partstream CLI (${runtime}${built ? ', built bin' : ', .ts source'})`,
     assert.equal(sha(await getObject(bucket, 'stdin/13mib')), sha(data))
   })
 
+  test('AWS_ENDPOINT_URL alone says where (no flag), as with the AWS CLI', async () => {
+    const data = randomData(2 * MiB, 21)
+    const r = await cli(['cp', '-', target('env/endpoint')], { input: data, env: { AWS_ENDPOINT_URL: s3Env().endpoint } })
+    assert.equal(r.code, 0, r.stderr)
+    assert.equal(sha(await getObject(bucket, 'env/endpoint')), sha(data))
+  })
+
+  test('--profile reads the credentials and endpoint_url from the shared files', async () => {
+    const { endpoint, credentials } = s3Env()
+    const aws = join(dir, 'aws-profile')
+    mkdirSync(aws, { recursive: true })
+    writeFileSync(join(aws, 'credentials'), `[ops]\naws_access_key_id = ${credentials.accessKeyId}\naws_secret_access_key = ${credentials.secretAccessKey}\n`)
+    writeFileSync(join(aws, 'config'), `[profile ops]\nregion = us-east-1\nendpoint_url = ${endpoint}\n`)
+    const data = randomData(1000, 22)
+    // No key variables at all: only the profile can supply the credentials.
+    const r = await cli(['cp', '-', target('env/profile'), '--profile', 'ops'], {
+      input: data,
+      env: { AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_SHARED_CREDENTIALS_FILE: join(aws, 'credentials'), AWS_CONFIG_FILE: join(aws, 'config') },
+    })
+    assert.equal(r.code, 0, r.stderr)
+    assert.equal(sha(await getObject(bucket, 'env/profile')), sha(data))
+  })
+
   test('a file to a prefix keeps its name; content type from the extension; metadata', async () => {
     const path = join(dir, 'notes.txt')
     const data = randomData(100_000, 12)
