@@ -68,7 +68,7 @@ export async function uploadFile(path: string | URL, target: UploadTarget, optio
  * ever) and checks it is a regular file: the size must be known and stable, and reads at an
  * offset must be repeatable.
  */
-async function openRegularFile(path: string | URL): Promise<FileHandle> {
+export async function openRegularFile(path: string | URL): Promise<FileHandle> {
   // O_NONBLOCK changes nothing for regular files; where the platform lacks it (Windows), FIFOs
   // do not block open() either.
   const flags = constants.O_NONBLOCK === undefined ? 'r' : constants.O_RDONLY | constants.O_NONBLOCK
@@ -120,10 +120,10 @@ class BufferPool {
   }
 }
 
-async function* readParts(
+export async function* readParts(
   file: FileHandle,
   plan: readonly PlannedPart[],
-  pool: BufferPool,
+  pool: Pick<BufferPool, 'take' | 'release'>,
   hash: (() => Hasher) | null,
   signal: AbortSignal,
 ): AsyncGenerator<Part> {
