@@ -10,6 +10,7 @@ import { closeSource, SOURCE_CLOSE_GRACE_MS } from './upload/cleanup.ts'
 import { validateUploadOptions, type UploadOptions, type UploadSource } from './upload/options.ts'
 import type { UploadProgress } from './upload/progress.ts'
 import { runUpload } from './upload/run-upload.ts'
+import { alreadyUploaded, type SkipExisting } from './upload/skip-existing.ts'
 import { SourceChangedError } from './errors.ts'
 import { openRegularFile, readParts } from './upload-file.ts'
 
@@ -37,6 +38,8 @@ export interface FileResult {
   readonly size: number
   /** The object's ETag, when it was written. */
   readonly etag?: string | undefined
+  /** `true`: S3 already held it (`skipExisting`); nothing was sent. */
+  readonly skipped?: boolean | undefined
   /** Why this file failed (a `PartstreamError`, or the abort reason); its upload was aborted. */
   readonly error?: unknown
 }
@@ -51,6 +54,8 @@ export interface UploadAllResult {
   readonly succeeded: number
   /** Files that failed. */
   readonly failed: number
+  /** Files skipped by `skipExisting` (counted in `succeeded` too). */
+  readonly skipped: number
 }
 
 /** Aggregate counters carried by every {@link UploadAllProgress} event. */
@@ -105,6 +110,14 @@ export interface UploadAllOptions extends Omit<UploadOptions, 'onProgress' | 're
    * @default undefined
    */
   readonly onProgress?: ((event: UploadAllProgress) => unknown) | undefined
+  /**
+   * Skip a `{ key, path }` file S3 already holds (one HeadObject each, within the budget):
+   * `'size'`: same size; `'etag'`: same size and the ETag this upload would produce (reads the
+   * file once more; an object written with another part size is uploaded again). Stream entries
+   * are always uploaded. A rerun after a crash then sends only what is missing.
+   * @default undefined: upload every file
+   */
+  readonly skipExisting?: SkipExisting | undefined
 }
 
 /**
@@ -161,6 +174,9 @@ function validateAllOptions(options: UploadAllOptions): void {
       throw new InvalidArgumentError(`Expected \`${name}\` to be a function, got ${describeValue(options[name])}.`)
     }
   }
+  if (options.skipExisting !== undefined && options.skipExisting !== 'size' && options.skipExisting !== 'etag') {
+    throw new InvalidArgumentError(`Expected \`skipExisting\` to be 'size' or 'etag', got ${describeValue(options.skipExisting)}.`)
+  }
   if ((options as { resumeUploadId?: unknown }).resumeUploadId !== undefined) {
     throw new InvalidArgumentError('`resumeUploadId` names one upload: it cannot be given to uploadAll.')
   }
@@ -188,6 +204,7 @@ class ManyUploads {
   #started = 0
   #done = 0
   #failed = 0
+  #skipped = 0
   readonly #totalFiles: number | undefined
 
   constructor(ctx: S3Context, entries: ManyUploads['entries'], prefix: string, concurrency: number, options: UploadAllOptions, totalFiles: number | undefined) {
@@ -260,7 +277,7 @@ class ManyUploads {
     }
     if (userSignal?.aborted === true) throw userSignal.reason
     if (this.#fatal !== undefined) throw this.#fatal.error
-    return { files: this.#files, uploadedBytes: this.#uploadedBytes, succeeded: this.#done - this.#failed, failed: this.#failed }
+    return { files: this.#files, uploadedBytes: this.#uploadedBytes, succeeded: this.#done - this.#failed, failed: this.#failed, skipped: this.#skipped }
   }
 
   #totals(): UploadAllTotals {
@@ -305,6 +322,11 @@ class ManyUploads {
         const stats = await fh.stat()
         size = stats.size
         const plan = planParts(size, resolvePartSize(options.partSize, options.partSize === undefined ? size : undefined))
+        if (options.skipExisting !== undefined && (await this.#skip(key, options.skipExisting, fh, plan))) {
+          this.#skipped++
+          this.#settle({ key, path, size, etag: undefined, skipped: true })
+          return
+        }
         const partBytes = plan.reduce((max, p) => Math.max(max, p.byteLength), 0)
         // No pool per file: a buffer per part, dropped once settled; the buffer slots bound them.
         parts = readParts(fh, plan, { take: () => new Uint8Array(partBytes), release: () => {} }, hash, fileController.signal)
@@ -353,6 +375,17 @@ class ManyUploads {
     } finally {
       lease.close()
       await file?.close()
+    }
+  }
+
+  /** HeadObject (and the ETag read) under a send slot, like any request of the call. */
+  async #skip(key: string, mode: SkipExisting, file: FileHandle, plan: Parameters<typeof alreadyUploaded>[4]): Promise<boolean> {
+    const signal = this.#controller.signal
+    await this.#budget.sends.acquire(signal)
+    try {
+      return await alreadyUploaded(this.#ctx, key, mode, file, plan, signal)
+    } finally {
+      this.#budget.sends.release()
     }
   }
 

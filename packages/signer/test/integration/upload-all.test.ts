@@ -134,6 +134,29 @@ describe('uploadDirectory to Ceph RGW', () => {
   })
 })
 
+describe('skipExisting', () => {
+  test("a rerun uploads only what is missing: 'size' skips same-size files, 'etag' also checks the bytes", async () => {
+    const dir = join(root, 'skip')
+    put(dir, 'same.txt', Buffer.from('hello'))
+    put(dir, 'edited.txt', Buffer.from('aaaa'))
+    put(dir, 'big.bin', randomData(13 * MiB, 5))
+    const t = { ...s3Env(), bucket, prefix: 'skip/' }
+    const first = await uploadDirectory(dir, t)
+    assert.equal(first.succeeded, 3)
+    put(dir, 'edited.txt', Buffer.from('bbbb')) // same size, other bytes
+    put(dir, 'new.txt', Buffer.from('new'))
+    const bySize = await uploadDirectory(dir, t, { skipExisting: 'size' })
+    assert.equal(bySize.skipped, 3)
+    assert.deepEqual(bySize.files.filter((f) => f.skipped !== true).map((f) => f.key), ['skip/new.txt'])
+    assert.equal(bySize.uploadedBytes, 3)
+    assert.equal((await getObject(bucket, 'skip/edited.txt')).toString(), 'aaaa') // blind to same-size edits
+    const byEtag = await uploadDirectory(dir, t, { skipExisting: 'etag' })
+    assert.deepEqual(byEtag.files.filter((f) => f.skipped !== true).map((f) => f.key), ['skip/edited.txt'])
+    assert.equal(byEtag.skipped, 3) // same.txt, big.bin (multipart ETag matched), new.txt
+    assert.equal((await getObject(bucket, 'skip/edited.txt')).toString(), 'bbbb')
+  })
+})
+
 describe('uploadAll to Ceph RGW', () => {
   test('files: parts in flight ≤ concurrency and part buffers held ≤ concurrency + 1, across files', async () => {
     const concurrency = 2
