@@ -11,8 +11,7 @@ import { validateUploadOptions, type UploadOptions, type UploadSource } from './
 import type { UploadProgress } from './upload/progress.ts'
 import { runUpload } from './upload/run-upload.ts'
 import { alreadyUploaded, type SkipExisting } from './upload/skip-existing.ts'
-import { SourceChangedError } from './errors.ts'
-import { openRegularFile, readParts } from './upload-file.ts'
+import { assertUnchanged, openRegularFile, readParts } from './upload-file.ts'
 
 /** One file of {@link uploadAll}: a path on disk, or any source `upload` takes. */
 export type UploadEntry =
@@ -324,19 +323,13 @@ class ManyUploads {
         const plan = planParts(size, resolvePartSize(options.partSize, options.partSize === undefined ? size : undefined))
         if (options.skipExisting !== undefined && (await this.#skip(key, options.skipExisting, fh, plan))) {
           this.#skipped++
-          this.#settle({ key, path, size, etag: undefined, skipped: true })
+          this.#settle({ key, path, size, skipped: true })
           return
         }
         const partBytes = plan.reduce((max, p) => Math.max(max, p.byteLength), 0)
         // No pool per file: a buffer per part, dropped once settled; the buffer slots bound them.
         parts = readParts(fh, plan, { take: () => new Uint8Array(partBytes), release: () => {} }, hash, fileController.signal)
-        const expected = size
-        beforeComplete = async () => {
-          const now = await fh.stat()
-          if (now.size !== expected || now.mtimeMs !== stats.mtimeMs) {
-            throw new SourceChangedError(`The file changed while uploading (size ${expected} → ${now.size}).`)
-          }
-        }
+        beforeComplete = () => assertUnchanged(fh, stats)
       } else if ('source' in entry) {
         const source = entry.source
         if (isUint8Array(source)) size = source.byteLength

@@ -50,16 +50,19 @@ export async function uploadFile(path: string | URL, target: UploadTarget, optio
       objectOptions: pickObjectOptions(options),
       totalBytes: size,
       release: (part) => pool.release(part.chunks[0]),
-      beforeComplete: async () => {
-        const now = await fh.stat()
-        if (now.size !== size || now.mtimeMs !== stats.mtimeMs) {
-          throw new SourceChangedError(`The file changed while uploading (size ${size} → ${now.size}).`)
-        }
-      },
+      beforeComplete: () => assertUnchanged(fh, stats),
     })
   } finally {
     await file?.close()
     await ctx.close()
+  }
+}
+
+/** Throws `SourceChangedError` when the open file's size or mtime differ from `stats`. */
+export async function assertUnchanged(file: FileHandle, stats: { readonly size: number; readonly mtimeMs: number }): Promise<void> {
+  const now = await file.stat()
+  if (now.size !== stats.size || now.mtimeMs !== stats.mtimeMs) {
+    throw new SourceChangedError(`The file changed while uploading (size ${stats.size} → ${now.size}).`)
   }
 }
 

@@ -271,6 +271,36 @@ describe('uploadAll to Ceph RGW', () => {
     assert.deepEqual(await openUploads(bucket, 'abort/'), [])
   })
 
+  test('a source that fails mid-upload fails alone: coded, its multipart upload aborted; the others are written', async () => {
+    async function* breaks(): AsyncGenerator<Uint8Array> {
+      yield randomData(5 * MiB, 1)
+      yield randomData(5 * MiB, 2)
+      throw new Error('disk on fire')
+    }
+    const result = await uploadAll(
+      [
+        { key: 'ok-1', source: [Buffer.from('one')] },
+        { key: 'broken', source: breaks() },
+        { key: 'ok-2', source: randomData(6 * MiB + 1, 9) },
+        { key: 'bad key', path: '' },
+      ],
+      { ...s3Env(), bucket, prefix: 'fail/' },
+      { concurrency: 2, partSize: 5 * MiB },
+    )
+    assert.equal(result.failed, 2)
+    assert.equal(result.succeeded, 2)
+    const broken = result.files.find((f) => f.key === 'fail/broken')
+    assert.ok(broken?.error instanceof PartstreamError)
+    assert.equal(broken.error.code, 'ERR_PARTSTREAM_UPLOAD_FAILED')
+    assert.equal((broken.error.cause as Error).message, 'disk on fire')
+    assert.equal(typeof broken.error.uploadId, 'string')
+    const bad = result.files.find((f) => f.key === 'fail/bad key')
+    assert.ok(bad?.error instanceof PartstreamError && bad.error.code === 'ERR_PARTSTREAM_INVALID_ARGUMENT')
+    assert.deepEqual(await openUploads(bucket, 'fail/'), [])
+    assert.equal((await getObject(bucket, 'fail/ok-1')).toString(), 'one')
+    assert.equal(sha256(await getObject(bucket, 'fail/ok-2')), sha256(randomData(6 * MiB + 1, 9)))
+  })
+
   test('failFast: the first failure stops the call and rejects with it', async () => {
     const result = uploadAll(
       [
