@@ -160,7 +160,10 @@ export async function uploadAll(
   }
 }
 
-function entriesIterator(entries: unknown): AsyncIterator<UploadEntry> | Iterator<UploadEntry> {
+/** The caller's entries, sync or async; never `next()`-ed concurrently. */
+type EntryIterator = AsyncIterator<UploadEntry> | Iterator<UploadEntry>
+
+function entriesIterator(entries: unknown): EntryIterator {
   const e = entries as { [Symbol.asyncIterator]?: unknown; [Symbol.iterator]?: unknown } | null | undefined
   if (typeof e?.[Symbol.asyncIterator] === 'function') return (entries as AsyncIterable<UploadEntry>)[Symbol.asyncIterator]()
   if (typeof e?.[Symbol.iterator] === 'function') return (entries as Iterable<UploadEntry>)[Symbol.iterator]()
@@ -184,7 +187,7 @@ function validateAllOptions(options: UploadAllOptions): void {
 /** One `uploadAll` call: the pull loop, the per-file uploads and the counters. */
 class ManyUploads {
   readonly #ctx: S3Context
-  readonly #entries: AsyncIterator<UploadEntry> | Iterator<UploadEntry>
+  readonly #entries: EntryIterator
   readonly #prefix: string
   readonly #concurrency: number
   readonly #options: UploadAllOptions
@@ -206,7 +209,7 @@ class ManyUploads {
   #skipped = 0
   readonly #totalFiles: number | undefined
 
-  constructor(ctx: S3Context, entries: ManyUploads['entries'], prefix: string, concurrency: number, options: UploadAllOptions, totalFiles: number | undefined) {
+  constructor(ctx: S3Context, entries: EntryIterator, prefix: string, concurrency: number, options: UploadAllOptions, totalFiles: number | undefined) {
     this.#ctx = ctx
     this.#entries = entries
     this.#prefix = prefix
@@ -216,10 +219,6 @@ class ManyUploads {
     this.#open = new Slots(concurrency + 1)
     this.#totalFiles = totalFiles
     setMaxListeners(0, this.#controller.signal) // one listener per file open and per waiter
-  }
-
-  get entries(): AsyncIterator<UploadEntry> | Iterator<UploadEntry> {
-    return this.#entries
   }
 
   #fail(error: unknown): void {
