@@ -18,6 +18,10 @@
 // Entry points.
 export { upload } from './upload.ts'
 export { uploadFile } from './upload-file.ts'
+export { uploadAll } from './upload-all.ts'
+export type { FileResult, UploadAllOptions, UploadAllProgress, UploadAllResult, UploadAllTarget, UploadAllTotals, UploadEntry } from './upload-all.ts'
+export { uploadDirectory } from './upload-directory.ts'
+export type { UploadDirectoryOptions } from './upload-directory.ts'
 export { abortStaleUploads } from './abort-stale-uploads.ts'
 export type { AbortStaleUploadsOptions } from './abort-stale-uploads.ts'
 export { DEFAULT_CONCURRENCY } from './upload/options.ts'

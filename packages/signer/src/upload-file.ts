@@ -50,16 +50,19 @@ export async function uploadFile(path: string | URL, target: UploadTarget, optio
       objectOptions: pickObjectOptions(options),
       totalBytes: size,
       release: (part) => pool.release(part.chunks[0]),
-      beforeComplete: async () => {
-        const now = await fh.stat()
-        if (now.size !== size || now.mtimeMs !== stats.mtimeMs) {
-          throw new SourceChangedError(`The file changed while uploading (size ${size} → ${now.size}).`)
-        }
-      },
+      beforeComplete: () => assertUnchanged(fh, stats),
     })
   } finally {
     await file?.close()
     await ctx.close()
+  }
+}
+
+/** Throws `SourceChangedError` when the open file's size or mtime differ from `stats`. */
+export async function assertUnchanged(file: FileHandle, stats: { readonly size: number; readonly mtimeMs: number }): Promise<void> {
+  const now = await file.stat()
+  if (now.size !== stats.size || now.mtimeMs !== stats.mtimeMs) {
+    throw new SourceChangedError(`The file changed while uploading (size ${stats.size} → ${now.size}).`)
   }
 }
 
@@ -68,7 +71,7 @@ export async function uploadFile(path: string | URL, target: UploadTarget, optio
  * ever) and checks it is a regular file: the size must be known and stable, and reads at an
  * offset must be repeatable.
  */
-async function openRegularFile(path: string | URL): Promise<FileHandle> {
+export async function openRegularFile(path: string | URL): Promise<FileHandle> {
   // O_NONBLOCK changes nothing for regular files; where the platform lacks it (Windows), FIFOs
   // do not block open() either.
   const flags = constants.O_NONBLOCK === undefined ? 'r' : constants.O_RDONLY | constants.O_NONBLOCK
@@ -120,10 +123,10 @@ class BufferPool {
   }
 }
 
-async function* readParts(
+export async function* readParts(
   file: FileHandle,
   plan: readonly PlannedPart[],
-  pool: BufferPool,
+  pool: Pick<BufferPool, 'take' | 'release'>,
   hash: (() => Hasher) | null,
   signal: AbortSignal,
 ): AsyncGenerator<Part> {

@@ -13,6 +13,7 @@ import type { UploadOptions, UploadResult } from './options.ts'
 import { progressReporter, type ProgressReporter } from './progress.ts'
 import { assertNoStoredPartsLeft, loadStoredParts, takeStoredPart, type StoredParts } from './resume.ts'
 import { schedule } from './scheduler.ts'
+import type { Slots } from './budget.ts'
 
 /** What `upload` and `uploadFile` hand to {@link runUpload}, validated. */
 export interface RunOptions extends Pick<UploadOptions, 'signal' | 'onProgress' | 'leavePartsOnError' | 'resumeUploadId'> {
@@ -27,6 +28,8 @@ export interface RunOptions extends Pick<UploadOptions, 'signal' | 'onProgress' 
   readonly release?: ((part: Part) => void) | undefined
   /** Runs after the last part is acknowledged, before Complete (a file checks it did not change). */
   readonly beforeComplete?: (() => Promise<void>) | undefined
+  /** Send slots shared with other uploads of one call (`uploadAll`); default: this upload's `concurrency` alone. */
+  readonly slots?: Slots | undefined
 }
 
 /**
@@ -77,13 +80,17 @@ export async function runUpload(ctx: S3Context, parts: AsyncIterator<Part>, opti
 async function putWhole(ctx: S3Context, part: Part, options: RunOptions, progress: ProgressReporter): Promise<UploadResult> {
   const { key } = options
   progress.knowTotal(part.byteLength)
-  progress.started(1, part.byteLength)
   let put
+  let slot = false
   try {
+    await options.slots?.acquire(options.controller.signal)
+    slot = options.slots !== undefined
+    progress.started(1, part.byteLength)
     put = await putObject(ctx, part, { ...options.objectOptions, key, signal: options.controller.signal })
   } catch (error) {
     throw options.objectOptions.ifNoneMatch === true ? preconditionError(error, ctx, key) : error
   } finally {
+    if (slot) options.slots?.release()
     options.release?.(part)
   }
   progress.acked(1, part.byteLength)
@@ -121,7 +128,7 @@ async function sendParts(
       options.release?.(part)
     }
   }
-  await schedule(parts, send, { concurrency: options.concurrency, controller: options.controller, first })
+  await schedule(parts, send, { concurrency: options.concurrency, controller: options.controller, first, slots: options.slots })
   assertNoStoredPartsLeft(stored, uploadId, size)
   return { acked, size }
 }

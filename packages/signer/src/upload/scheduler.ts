@@ -17,6 +17,7 @@
  * still pending, or not at all).
  * @module
  */
+import type { Slots } from './budget.ts'
 
 /** Options of {@link schedule}. */
 export interface ScheduleOptions<T> {
@@ -26,6 +27,11 @@ export interface ScheduleOptions<T> {
   readonly controller: AbortController
   /** An item already pulled from `items` (the uploader reads part 1 to choose PutObject). */
   readonly first?: T | undefined
+  /**
+   * A budget shared with other uploads (`uploadAll`): a slot is taken before each send and given
+   * back when it settles, on top of `concurrency`.
+   */
+  readonly slots?: Slots | undefined
 }
 
 /** Sends every item of `items`, at most `concurrency` at once. See the module comment. */
@@ -48,6 +54,7 @@ export async function schedule<T>(
     const task: Promise<void> = send(item, controller.signal)
       .then(undefined, fail)
       .finally(() => {
+        options.slots?.release()
         inFlight.delete(task)
       })
     inFlight.add(task)
@@ -57,6 +64,13 @@ export async function schedule<T>(
     let next: IteratorResult<T> | undefined =
       failure !== undefined ? undefined : options.first !== undefined ? { done: false, value: options.first } : await items.next()
     while (next !== undefined && next.done !== true && failure === undefined) {
+      if (options.slots !== undefined) {
+        await options.slots.acquire(controller.signal)
+        if (failure !== undefined) {
+          options.slots.release()
+          break
+        }
+      }
       start(next.value)
       // Only the started send refers to the item now: an acknowledged part is garbage at once.
       next = undefined

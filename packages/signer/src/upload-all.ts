@@ -1,0 +1,418 @@
+import { setMaxListeners } from 'node:events'
+import type { FileHandle } from 'node:fs/promises'
+import { bufferParts, describeValue, InvalidArgumentError, isUint8Array, PartstreamError, planParts, resolvePartSize, toParts, type HashFactory, type Part } from '@partstream/core'
+import { createS3Context, type BucketTarget, type S3Context } from './http/context.ts'
+import { validateKey } from './http/endpoint.ts'
+import { defaultHash } from './http/hash.ts'
+import { objectHeaders, pickObjectOptions } from './operations/object-options.ts'
+import { createBudget, PartLease, Slots, type UploadBudget } from './upload/budget.ts'
+import { closeSource, SOURCE_CLOSE_GRACE_MS } from './upload/cleanup.ts'
+import { validateUploadOptions, type UploadOptions, type UploadSource } from './upload/options.ts'
+import type { UploadProgress } from './upload/progress.ts'
+import { runUpload } from './upload/run-upload.ts'
+import { alreadyUploaded, type SkipExisting } from './upload/skip-existing.ts'
+import { assertUnchanged, openRegularFile, readParts } from './upload-file.ts'
+
+/** One file of {@link uploadAll}: a path on disk, or any source `upload` takes. */
+export type UploadEntry =
+  | { readonly key: string; readonly path: string | URL; readonly contentType?: string | undefined }
+  | { readonly key: string; readonly source: UploadSource; readonly sizeHint?: number | undefined; readonly contentType?: string | undefined }
+
+/** Where {@link uploadAll} writes: a bucket, and a prefix put before every entry's key. */
+export interface UploadAllTarget extends BucketTarget {
+  /**
+   * Put before every key as is (add the trailing `/` yourself).
+   * @default ''
+   */
+  readonly prefix?: string | undefined
+}
+
+/** The outcome of one entry. */
+export interface FileResult {
+  /** The full key (prefix included). */
+  readonly key: string
+  /** The entry's path, for `{ key, path }` entries. */
+  readonly path?: string | undefined
+  /** Bytes of the object written, or of the file, or read before the failure. */
+  readonly size: number
+  /** The object's ETag, when it was written. */
+  readonly etag?: string | undefined
+  /** `true`: S3 already held it (`skipExisting`); nothing was sent. */
+  readonly skipped?: boolean | undefined
+  /** Why this file failed (a `PartstreamError`, or the abort reason); its upload was aborted. */
+  readonly error?: unknown
+}
+
+/** What {@link uploadAll} resolves with. */
+export interface UploadAllResult {
+  /** One result per entry, in completion order; empty with `collect: false`. */
+  readonly files: readonly FileResult[]
+  /** Bytes of the objects written (failed files not counted). */
+  readonly uploadedBytes: number
+  /** Files written. */
+  readonly succeeded: number
+  /** Files that failed. */
+  readonly failed: number
+  /** Files skipped by `skipExisting` (counted in `succeeded` too). */
+  readonly skipped: number
+}
+
+/** Aggregate counters carried by every {@link UploadAllProgress} event. */
+export interface UploadAllTotals {
+  /** Bytes S3 acknowledged so far, all files together. */
+  readonly bytesAcked: number
+  readonly filesStarted: number
+  /** Files settled (written or failed). */
+  readonly filesDone: number
+  readonly filesFailed: number
+  /** Entries in total, when known (an array of entries); `undefined` for an iterator. */
+  readonly totalFiles: number | undefined
+}
+
+/** One step of {@link uploadAll}, delivered to `onProgress` in order. */
+export type UploadAllProgress = UploadAllTotals &
+  (
+    | { readonly type: 'file-started'; readonly key: string; readonly path: string | undefined; readonly size: number | undefined }
+    | { readonly type: 'part-started' | 'part-acked'; readonly key: string; readonly partNumber: number; readonly partBytes: number }
+    | { readonly type: 'file-done'; readonly file: FileResult }
+  )
+
+/** Options of {@link uploadAll}: `upload`'s, for the whole call, plus these. */
+export interface UploadAllOptions extends Omit<UploadOptions, 'onProgress' | 'resumeUploadId' | 'sizeHint'> {
+  /**
+   * Parts in flight at once, **all files together** (small files are one PutObject each, sent side
+   * by side within it). Retained part memory for the whole call is at most
+   * (concurrency + 1) × partSize.
+   * @default 4
+   */
+  readonly concurrency?: number | undefined
+  /**
+   * Stop at the first failed file: everything in flight is cancelled, open multipart uploads are
+   * aborted, and the call rejects with that file's error.
+   * @default false: a failed file is reported and the others go on
+   */
+  readonly failFast?: boolean | undefined
+  /**
+   * Keep each file's result in `files`. `false`: only the counts; take results from `onFile`
+   * (a million files never build a million-entry array).
+   * @default true
+   */
+  readonly collect?: boolean | undefined
+  /**
+   * Called once per file as it settles, in completion order. A throw (or a returned promise that
+   * rejects) fails the whole call with that error.
+   * @default undefined
+   */
+  readonly onFile?: ((file: FileResult) => unknown) | undefined
+  /**
+   * One progress stream for the whole call. A throw fails the whole call with that error.
+   * @default undefined
+   */
+  readonly onProgress?: ((event: UploadAllProgress) => unknown) | undefined
+  /**
+   * Skip a `{ key, path }` file S3 already holds (one HeadObject each, within the budget):
+   * `'size'`: same size; `'etag'`: same size and the ETag this upload would produce (reads the
+   * file once more; an object written with another part size is uploaded again). Stream entries
+   * are always uploaded. A rerun after a crash then sends only what is missing.
+   * @default undefined: upload every file
+   */
+  readonly skipExisting?: SkipExisting | undefined
+}
+
+/**
+ * Uploads many files (or sources) with one budget: `concurrency` parts in flight across all of
+ * them, (concurrency + 1) × partSize of part memory at most, one S3 context (one keep-alive pool
+ * of `connections` sockets, one credential and endpoint resolution) for the whole call.
+ *
+ * `entries` is pulled only when a part buffer is free, so a walker over millions of files never
+ * holds them all. A failed file is reported (`error`, coded) with its upload aborted, and the
+ * others go on unless `failFast`. Aborting `signal` stops pulling, cancels everything in flight,
+ * aborts every open multipart upload, closes `entries` and rejects with `signal.reason`.
+ * @example
+ * const { failed } = await uploadAll([{ key: 'a.txt', path: './a.txt' }], { bucket: 'site', prefix: 'v2/' })
+ */
+export async function uploadAll(
+  entries: AsyncIterable<UploadEntry> | Iterable<UploadEntry>,
+  target: UploadAllTarget,
+  options: UploadAllOptions = {},
+): Promise<UploadAllResult> {
+  const totalFiles = Array.isArray(entries) ? entries.length : undefined
+  const iterator = entriesIterator(entries)
+  let ctx: S3Context
+  let concurrency: number
+  let prefix: string
+  try {
+    concurrency = validateUploadOptions({ ...options, onProgress: undefined })
+    validateAllOptions(options)
+    prefix = target?.prefix ?? ''
+    if (typeof prefix !== 'string') throw new InvalidArgumentError(`Expected \`prefix\` to be a string, got ${describeValue(prefix)}.`)
+    objectHeaders(options, true) // invalid object options fail now, before any request
+    ctx = createS3Context({ ...target, key: undefined }, { ...options, connections: options.connections ?? concurrency })
+  } catch (error) {
+    await closeSource(iterator as AsyncIterator<UploadEntry>)
+    throw error
+  }
+  const run = new ManyUploads(ctx, iterator, prefix, concurrency, options, totalFiles)
+  try {
+    return await run.run()
+  } finally {
+    await ctx.close()
+  }
+}
+
+/** The caller's entries, sync or async; never `next()`-ed concurrently. */
+type EntryIterator = AsyncIterator<UploadEntry> | Iterator<UploadEntry>
+
+function entriesIterator(entries: unknown): EntryIterator {
+  const e = entries as { [Symbol.asyncIterator]?: unknown; [Symbol.iterator]?: unknown } | null | undefined
+  if (typeof e?.[Symbol.asyncIterator] === 'function') return (entries as AsyncIterable<UploadEntry>)[Symbol.asyncIterator]()
+  if (typeof e?.[Symbol.iterator] === 'function') return (entries as Iterable<UploadEntry>)[Symbol.iterator]()
+  throw new InvalidArgumentError(`Expected \`entries\` to be an iterable or async iterable of { key, path } or { key, source }, got ${describeValue(entries)}.`)
+}
+
+function validateAllOptions(options: UploadAllOptions): void {
+  for (const name of ['onFile', 'onProgress'] as const) {
+    if (options[name] !== undefined && typeof options[name] !== 'function') {
+      throw new InvalidArgumentError(`Expected \`${name}\` to be a function, got ${describeValue(options[name])}.`)
+    }
+  }
+  if (options.skipExisting !== undefined && options.skipExisting !== 'size' && options.skipExisting !== 'etag') {
+    throw new InvalidArgumentError(`Expected \`skipExisting\` to be 'size' or 'etag', got ${describeValue(options.skipExisting)}.`)
+  }
+  if ((options as { resumeUploadId?: unknown }).resumeUploadId !== undefined) {
+    throw new InvalidArgumentError('`resumeUploadId` names one upload: it cannot be given to uploadAll.')
+  }
+}
+
+/** One `uploadAll` call: the pull loop, the per-file uploads and the counters. */
+class ManyUploads {
+  readonly #ctx: S3Context
+  readonly #entries: EntryIterator
+  readonly #prefix: string
+  readonly #concurrency: number
+  readonly #options: UploadAllOptions
+  readonly #budget: UploadBudget
+  /**
+   * Files open at once: `concurrency + 1` (bounds file descriptors, and the one look-ahead chunk
+   * each stream source holds while its next part is read).
+   */
+  readonly #open: Slots
+  /** Aborted by the user's signal, the first failed file with `failFast`, or a throwing listener. */
+  readonly #controller = new AbortController()
+  readonly #files: FileResult[] = []
+  #fatal: { readonly error: unknown } | undefined
+  #bytesAcked = 0
+  #uploadedBytes = 0
+  #started = 0
+  #done = 0
+  #failed = 0
+  #skipped = 0
+  readonly #totalFiles: number | undefined
+
+  constructor(ctx: S3Context, entries: EntryIterator, prefix: string, concurrency: number, options: UploadAllOptions, totalFiles: number | undefined) {
+    this.#ctx = ctx
+    this.#entries = entries
+    this.#prefix = prefix
+    this.#concurrency = concurrency
+    this.#options = options
+    this.#budget = createBudget(concurrency)
+    this.#open = new Slots(concurrency + 1)
+    this.#totalFiles = totalFiles
+    setMaxListeners(0, this.#controller.signal) // one listener per file open and per waiter
+  }
+
+  #fail(error: unknown): void {
+    if (this.#fatal !== undefined) return
+    this.#fatal = { error }
+    this.#controller.abort(error)
+  }
+
+  async run(): Promise<UploadAllResult> {
+    const userSignal = this.#options.signal
+    const onUserAbort = (): void => this.#fail(userSignal?.reason)
+    userSignal?.addEventListener('abort', onUserAbort, { once: true })
+    const running = new Set<Promise<void>>()
+    const signal = this.#controller.signal
+    let finished = false
+    try {
+      for (;;) {
+        // Pull the next entry only once a file slot and a part buffer are free: its first part
+        // will use that buffer.
+        await this.#open.acquire(signal)
+        try {
+          await this.#budget.buffers.acquire(signal)
+        } catch (error) {
+          this.#open.release()
+          throw error
+        }
+        let next: IteratorResult<UploadEntry>
+        try {
+          next = await this.#entries.next()
+        } catch (error) {
+          this.#budget.buffers.release()
+          this.#open.release()
+          throw error
+        }
+        if (next.done === true || this.#fatal !== undefined) {
+          this.#budget.buffers.release()
+          this.#open.release()
+          if (next.done !== true) await closeUnread(next.value)
+          finished = next.done === true
+          break
+        }
+        const task: Promise<void> = this.#uploadOne(next.value).finally(() => {
+          this.#open.release()
+          running.delete(task)
+        })
+        running.add(task)
+      }
+    } catch (error) {
+      this.#fail(error)
+    } finally {
+      if (!finished) await closeSource(this.#entries as AsyncIterator<UploadEntry>)
+      await Promise.all(running)
+      userSignal?.removeEventListener('abort', onUserAbort)
+    }
+    if (userSignal?.aborted === true) throw userSignal.reason
+    if (this.#fatal !== undefined) throw this.#fatal.error
+    return { files: this.#files, uploadedBytes: this.#uploadedBytes, succeeded: this.#done - this.#failed, failed: this.#failed, skipped: this.#skipped }
+  }
+
+  #totals(): UploadAllTotals {
+    return { bytesAcked: this.#bytesAcked, filesStarted: this.#started, filesDone: this.#done, filesFailed: this.#failed, totalFiles: this.#totalFiles }
+  }
+
+  /** Calls a user listener; a throw or a rejected promise fails the whole call. */
+  #call<T>(listener: ((value: T) => unknown) | undefined, value: T): void {
+    if (listener === undefined) return
+    try {
+      const returned: unknown = listener(value)
+      if (typeof returned === 'object' && returned !== null && typeof (returned as PromiseLike<void>).then === 'function') {
+        ;(returned as PromiseLike<void>).then(undefined, (error: unknown) => this.#fail(error))
+      }
+    } catch (error) {
+      this.#fail(error)
+    }
+  }
+
+  /** Uploads one entry with a buffer slot already taken for it; never rejects. */
+  async #uploadOne(entry: UploadEntry): Promise<void> {
+    const signal = this.#controller.signal
+    const lease = new PartLease(this.#budget.buffers, signal, true)
+    const fileController = new AbortController()
+    const path = typeof entry === 'object' && entry !== null && 'path' in entry ? String(entry.path) : undefined
+    let key = this.#prefix + String((entry as { key?: unknown } | null)?.key ?? '')
+    let size: number | undefined
+    let file: FileHandle | undefined
+    let parts: AsyncIterator<Part> | undefined
+    this.#started++
+    try {
+      key = validateKey(typeof entry?.key === 'string' ? this.#prefix + entry.key : entry?.key)
+      const options = this.#options
+      const objectOptions = pickObjectOptions(entry.contentType === undefined ? options : { ...options, contentType: entry.contentType })
+      objectHeaders(objectOptions, true)
+      const hash = options.payload === 'unsigned' ? null : (options.hash ?? defaultHash)
+      let beforeComplete: (() => Promise<void>) | undefined
+      if ('path' in entry) {
+        this.#call(options.onProgress, { type: 'file-started', key, path, size: undefined, ...this.#totals() })
+        signal.throwIfAborted()
+        const fh = (file = await openRegularFile(entry.path))
+        const stats = await fh.stat()
+        size = stats.size
+        const plan = planParts(size, resolvePartSize(options.partSize, options.partSize === undefined ? size : undefined))
+        if (options.skipExisting !== undefined && (await this.#skip(key, options.skipExisting, fh, plan))) {
+          this.#skipped++
+          this.#settle({ key, path, size, skipped: true })
+          return
+        }
+        const partBytes = plan.reduce((max, p) => Math.max(max, p.byteLength), 0)
+        // No pool per file: a buffer per part, dropped once settled; the buffer slots bound them.
+        parts = readParts(fh, plan, { take: () => new Uint8Array(partBytes), release: () => {} }, hash, fileController.signal)
+        beforeComplete = () => assertUnchanged(fh, stats)
+      } else if ('source' in entry) {
+        const source = entry.source
+        if (isUint8Array(source)) size = source.byteLength
+        this.#call(options.onProgress, { type: 'file-started', key, path, size, ...this.#totals() })
+        parts = isUint8Array(source)
+          ? viewParts(source, options, hash)
+          : toParts(source, {
+              partSize: options.partSize,
+              sizeHint: entry.sizeHint,
+              hash,
+              signal: fileController.signal,
+              maxViewOverhead: options.maxViewOverhead,
+              closeGraceMs: SOURCE_CLOSE_GRACE_MS,
+            })
+      } else {
+        throw new InvalidArgumentError(`Expected an entry of { key, path } or { key, source }, got ${describeValue(entry)}.`)
+      }
+      const result = await runUpload(this.#ctx, lease.wrap(parts), {
+        key,
+        concurrency: this.#concurrency,
+        controller: fileController,
+        signal,
+        slots: this.#budget.sends,
+        leavePartsOnError: options.leavePartsOnError,
+        objectOptions,
+        totalBytes: size,
+        release: (part) => lease.release(part),
+        beforeComplete,
+        onProgress: (event) => this.#onPartProgress(key, event),
+      })
+      this.#uploadedBytes += result.size
+      this.#settle({ key, path, size: result.size, etag: result.etag })
+    } catch (error) {
+      if (parts === undefined) await closeUnread(entry)
+      this.#settle({ key, path, size: size ?? 0, error: signal.aborted ? error : coded(error) })
+    } finally {
+      lease.close()
+      await file?.close()
+    }
+  }
+
+  /** HeadObject (and the ETag read) under a send slot, like any request of the call. */
+  async #skip(key: string, mode: SkipExisting, file: FileHandle, plan: Parameters<typeof alreadyUploaded>[4]): Promise<boolean> {
+    const signal = this.#controller.signal
+    await this.#budget.sends.acquire(signal)
+    try {
+      return await alreadyUploaded(this.#ctx, key, mode, file, plan, signal)
+    } finally {
+      this.#budget.sends.release()
+    }
+  }
+
+  #onPartProgress(key: string, event: UploadProgress): void {
+    if (event.type === 'part-acked' || event.type === 'part-skipped') this.#bytesAcked += event.partBytes
+    if (event.type === 'part-started' || event.type === 'part-acked') {
+      this.#call(this.#options.onProgress, { type: event.type, key, partNumber: event.partNumber, partBytes: event.partBytes, ...this.#totals() })
+    }
+  }
+
+  #settle(file: FileResult): void {
+    this.#done++
+    if (file.error !== undefined) this.#failed++
+    if (this.#options.collect !== false) this.#files.push(file)
+    this.#call(this.#options.onProgress, { type: 'file-done', file, ...this.#totals() })
+    this.#call(this.#options.onFile, file)
+    if (file.error !== undefined && this.#options.failFast === true) this.#fail(file.error)
+  }
+}
+
+/** A buffer's parts are views of it, hashed when the upload asks for them. */
+async function* viewParts(source: Uint8Array, options: UploadAllOptions, hash: HashFactory | null): AsyncGenerator<Part> {
+  for (const part of bufferParts(source, { partSize: options.partSize, hash })) yield await part.toPart()
+}
+
+/** Every per-file error is a `PartstreamError`: anything else (a source that threw before any request) is wrapped. */
+function coded(error: unknown): unknown {
+  if (error instanceof PartstreamError) return error
+  return new PartstreamError('ERR_PARTSTREAM_UPLOAD_FAILED', `The upload failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error })
+}
+
+/** An entry that failed before its source was handed to `toParts`: close the source (we own it). */
+async function closeUnread(entry: unknown): Promise<void> {
+  const source = (entry as { source?: unknown } | null)?.source as { [Symbol.asyncIterator]?: unknown; [Symbol.iterator]?: unknown } | null | undefined
+  if (typeof source !== 'object' || source === null || isUint8Array(source)) return
+  if (typeof source[Symbol.asyncIterator] === 'function') await closeSource((source as AsyncIterable<unknown>)[Symbol.asyncIterator]())
+  else if (typeof source[Symbol.iterator] === 'function') await closeSource((source as Iterable<unknown>)[Symbol.iterator]() as unknown as AsyncIterator<unknown>)
+}

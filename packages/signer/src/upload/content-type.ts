@@ -1,0 +1,92 @@
+/**
+ * Content types by file extension, for `uploadDirectory`. A small built-in table instead of a
+ * dependency: `mime-types`/`mime` carry ~1,000 entries (and `mime-db` ~180 KB of JSON) for types a
+ * static site, a backup or a build output never holds; this is the set browsers and CDNs act on
+ * (the WHATWG/IANA registrations of the common web, image, font, media, archive and data types).
+ * Unknown extensions get no `Content-Type` (S3 stores `application/octet-stream`). Add a type with
+ * the `contentType` option or per entry.
+ * @module
+ */
+
+const TEXT = '; charset=utf-8'
+
+/** Lower-case extension (no dot) → content type. */
+const TYPES: Readonly<Record<string, string>> = {
+  // Web
+  html: `text/html${TEXT}`,
+  htm: `text/html${TEXT}`,
+  css: `text/css${TEXT}`,
+  js: `text/javascript${TEXT}`,
+  mjs: `text/javascript${TEXT}`,
+  cjs: `text/javascript${TEXT}`,
+  json: 'application/json',
+  map: 'application/json',
+  jsonld: 'application/ld+json',
+  webmanifest: 'application/manifest+json',
+  xml: 'application/xml',
+  wasm: 'application/wasm',
+  txt: `text/plain${TEXT}`,
+  md: `text/markdown${TEXT}`,
+  csv: `text/csv${TEXT}`,
+  tsv: `text/tab-separated-values${TEXT}`,
+  ics: 'text/calendar',
+  yaml: 'application/yaml',
+  yml: 'application/yaml',
+  // Images
+  png: 'image/png',
+  jpg: 'image/jpeg',
+  jpeg: 'image/jpeg',
+  gif: 'image/gif',
+  webp: 'image/webp',
+  avif: 'image/avif',
+  svg: 'image/svg+xml',
+  ico: 'image/vnd.microsoft.icon',
+  bmp: 'image/bmp',
+  tif: 'image/tiff',
+  tiff: 'image/tiff',
+  heic: 'image/heic',
+  // Fonts
+  woff: 'font/woff',
+  woff2: 'font/woff2',
+  ttf: 'font/ttf',
+  otf: 'font/otf',
+  // Media
+  mp3: 'audio/mpeg',
+  wav: 'audio/wav',
+  ogg: 'audio/ogg',
+  oga: 'audio/ogg',
+  flac: 'audio/flac',
+  m4a: 'audio/mp4',
+  aac: 'audio/aac',
+  opus: 'audio/opus',
+  mp4: 'video/mp4',
+  m4v: 'video/mp4',
+  webm: 'video/webm',
+  ogv: 'video/ogg',
+  mov: 'video/quicktime',
+  m3u8: 'application/vnd.apple.mpegurl',
+  vtt: 'text/vtt',
+  // Documents and archives
+  pdf: 'application/pdf',
+  zip: 'application/zip',
+  gz: 'application/gzip',
+  tgz: 'application/gzip',
+  bz2: 'application/x-bzip2',
+  xz: 'application/x-xz',
+  zst: 'application/zstd',
+  tar: 'application/x-tar',
+  '7z': 'application/x-7z-compressed',
+  // Data
+  parquet: 'application/vnd.apache.parquet',
+  avro: 'application/avro',
+  ndjson: 'application/x-ndjson',
+  jsonl: 'application/jsonl',
+}
+
+/** The content type for a file name, by its extension; `undefined` when unknown. */
+export function contentTypeFor(name: string): string | undefined {
+  const base = name.slice(name.lastIndexOf('/') + 1)
+  const dot = base.lastIndexOf('.')
+  if (dot <= 0) return undefined // no extension, or a dotfile such as `.env`
+  return TYPES[base.slice(dot + 1).toLowerCase()]
+}

@@ -1,0 +1,315 @@
+// uploadAll / uploadDirectory against the real S3 server: one budget for many files, every key
+// and byte verified by GET + SHA-256, failures per file, abort with nothing left open.
+import assert from 'node:assert/strict'
+import { createHash } from 'node:crypto'
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, before, describe, test } from 'node:test'
+import { createS3Context, headObject, PartstreamError, uploadAll, uploadDirectory, type UploadAllProgress } from '../../src/index.ts'
+import { createBucket, getObject, openUploads, randomData, s3Env, sha256 } from './s3.ts'
+
+const MiB = 1024 * 1024
+let bucket: string
+const root = mkdtempSync(join(tmpdir(), 'partstream-many-'))
+
+before(async () => {
+  bucket = await createBucket('many')
+})
+after(() => rmSync(root, { recursive: true, force: true }))
+
+function put(dir: string, rel: string, data: Uint8Array): void {
+  const path = join(dir, ...rel.split('/'))
+  mkdirSync(join(path, '..'), { recursive: true })
+  writeFileSync(path, data)
+}
+
+/** Counts parts in flight across all files from the progress stream; returns the peak. */
+function inFlightCounter() {
+  let now = 0
+  let peak = 0
+  return {
+    onProgress: (e: UploadAllProgress) => {
+      if (e.type === 'part-started') peak = Math.max(peak, ++now)
+      if (e.type === 'part-acked') now--
+    },
+    get peak() {
+      return peak
+    },
+  }
+}
+
+async function contentType(key: string): Promise<string | undefined> {
+  const ctx = createS3Context({ ...s3Env(), bucket, key })
+  try {
+    return (await headObject(ctx)).contentType
+  } finally {
+    await ctx.close()
+  }
+}
+
+describe('uploadDirectory to Ceph RGW', () => {
+  test('a nested tree: every key and byte, symlinks skipped, filter applied, content types by extension', async () => {
+    const dir = join(root, 'tree')
+    const files: Record<string, Buffer> = {
+      'empty.txt': Buffer.alloc(0),
+      'index.html': Buffer.from('<!doctype html><p>hi</p>'),
+      'a/big.bin': randomData(13 * MiB, 13),
+      'a/b/ünïcödé 日本語.txt': Buffer.from('unicode name'),
+      'a/b/c/deep.json': Buffer.from('{"deep":true}'),
+      'space dir/x y.css': Buffer.from('p{}'),
+    }
+    for (const [rel, data] of Object.entries(files)) put(dir, rel, data)
+    put(dir, 'a/skip.log', Buffer.from('filtered out'))
+    symlinkSync(join(dir, 'index.html'), join(dir, 'link.html'))
+    symlinkSync(join(dir, 'a'), join(dir, 'linkdir'))
+    const counter = inFlightCounter()
+    const events: UploadAllProgress[] = []
+    const filtered: string[] = []
+    const result = await uploadDirectory(dir, { ...s3Env(), bucket, prefix: 'tree/' }, {
+      concurrency: 3,
+      filter: (rel, stats) => {
+        assert.ok(stats.isFile())
+        if (rel.endsWith('.log')) filtered.push(rel)
+        return !rel.endsWith('.log')
+      },
+      onProgress: (e) => {
+        counter.onProgress(e)
+        events.push(e)
+      },
+    })
+    assert.deepEqual(filtered, ['a/skip.log'])
+    assert.equal(result.failed, 0)
+    assert.equal(result.succeeded, Object.keys(files).length)
+    assert.deepEqual(result.files.map((f) => f.key).sort(), Object.keys(files).map((k) => `tree/${k}`).sort())
+    assert.equal(result.uploadedBytes, Object.values(files).reduce((n, d) => n + d.byteLength, 0))
+    for (const [rel, data] of Object.entries(files)) {
+      const file = result.files.find((f) => f.key === `tree/${rel}`)
+      assert.equal(file?.size, data.byteLength, rel)
+      assert.equal(file?.path, join(dir, ...rel.split('/')))
+      assert.equal(sha256(await getObject(bucket, `tree/${rel}`)), sha256(data), rel)
+    }
+    assert.ok(counter.peak <= 3, `peak parts in flight ${counter.peak}`)
+    assert.equal(await contentType('tree/index.html'), 'text/html; charset=utf-8')
+    assert.equal(await contentType('tree/a/b/c/deep.json'), 'application/json')
+    const last = events.at(-1)
+    assert.equal(last?.type, 'file-done')
+    assert.equal(last?.filesDone, Object.keys(files).length)
+    assert.equal(last?.bytesAcked, result.uploadedBytes)
+    assert.equal(events.filter((e) => e.type === 'file-started').length, Object.keys(files).length)
+  })
+
+  test('followSymlinks: true uploads through links, a directory reached twice once', async () => {
+    const dir = join(root, 'links')
+    put(dir, 'real/f.txt', Buffer.from('f'))
+    symlinkSync(join(dir, 'real'), join(dir, 'alias'))
+    symlinkSync(join(dir, 'real', 'f.txt'), join(dir, 'g.txt'))
+    const result = await uploadDirectory(dir, { ...s3Env(), bucket, prefix: 'links/' }, { followSymlinks: true })
+    const keys = result.files.map((f) => f.key).sort()
+    assert.equal(keys.length, 2) // g.txt, and f.txt under whichever of real/ and alias/ came first
+    assert.ok(keys.includes('links/g.txt'))
+  })
+
+  test('a file deleted between listing and reading fails alone with a coded error; the others are written', async () => {
+    const dir = join(root, 'gone')
+    put(dir, 'a.txt', Buffer.from('a'))
+    put(dir, 'gone.txt', Buffer.from('soon gone'))
+    put(dir, 'z.bin', randomData(7 * MiB, 3))
+    const result = await uploadDirectory(dir, { ...s3Env(), bucket, prefix: 'gone/' }, {
+      filter: (rel) => {
+        if (rel === 'gone.txt') unlinkSync(join(dir, rel)) // listed and accepted, then deleted
+        return true
+      },
+    })
+    assert.equal(result.failed, 1)
+    assert.equal(result.succeeded, 2)
+    const gone = result.files.find((f) => f.key === 'gone/gone.txt')
+    assert.ok(gone?.error instanceof PartstreamError)
+    assert.equal(gone.error.code, 'ERR_PARTSTREAM_INVALID_ARGUMENT')
+    assert.equal((gone.error.cause as { code?: string }).code, 'ENOENT')
+    assert.match(gone.error.message, /gone\.txt.*ENOENT/)
+    assert.equal(sha256(await getObject(bucket, 'gone/z.bin')), sha256(randomData(7 * MiB, 3)))
+    assert.equal((await getObject(bucket, 'gone/a.txt')).toString(), 'a')
+    assert.deepEqual(await openUploads(bucket, 'gone/'), [])
+  })
+})
+
+describe('skipExisting', () => {
+  test("a rerun uploads only what is missing: 'size' skips same-size files, 'etag' also checks the bytes", async () => {
+    const dir = join(root, 'skip')
+    put(dir, 'same.txt', Buffer.from('hello'))
+    put(dir, 'edited.txt', Buffer.from('aaaa'))
+    put(dir, 'big.bin', randomData(13 * MiB, 5))
+    const t = { ...s3Env(), bucket, prefix: 'skip/' }
+    const first = await uploadDirectory(dir, t)
+    assert.equal(first.succeeded, 3)
+    put(dir, 'edited.txt', Buffer.from('bbbb')) // same size, other bytes
+    put(dir, 'new.txt', Buffer.from('new'))
+    const bySize = await uploadDirectory(dir, t, { skipExisting: 'size' })
+    assert.equal(bySize.skipped, 3)
+    assert.deepEqual(bySize.files.filter((f) => f.skipped !== true).map((f) => f.key), ['skip/new.txt'])
+    assert.equal(bySize.uploadedBytes, 3)
+    assert.equal((await getObject(bucket, 'skip/edited.txt')).toString(), 'aaaa') // blind to same-size edits
+    const byEtag = await uploadDirectory(dir, t, { skipExisting: 'etag' })
+    assert.deepEqual(byEtag.files.filter((f) => f.skipped !== true).map((f) => f.key), ['skip/edited.txt'])
+    assert.equal(byEtag.skipped, 3) // same.txt, big.bin (multipart ETag matched), new.txt
+    assert.equal((await getObject(bucket, 'skip/edited.txt')).toString(), 'bbbb')
+  })
+})
+
+describe('uploadAll to Ceph RGW', () => {
+  test('files: parts in flight ≤ concurrency and part buffers held ≤ concurrency + 1, across files', async () => {
+    const concurrency = 2
+    const dir = join(root, 'bound')
+    const sizes = [11 * MiB, 1, 11 * MiB, 0, 6 * MiB, 11 * MiB, 100, 11 * MiB]
+    sizes.forEach((size, i) => put(dir, `f${i}`, randomData(size, i + 100)))
+    // A part is hashed right after it is read into its buffer, and its buffer dropped once acked.
+    let read = 0
+    let acked = 0
+    let peakHeld = 0
+    const hash = () => {
+      const h = createHash('sha256')
+      read++
+      peakHeld = Math.max(peakHeld, read - acked)
+      return { update: (b: Uint8Array) => void h.update(b), digest: () => new Uint8Array(h.digest()) }
+    }
+    const counter = inFlightCounter()
+    const result = await uploadAll(
+      sizes.map((_, i) => ({ key: `f${i}`, path: join(dir, `f${i}`) })),
+      { ...s3Env(), bucket, prefix: 'bound/' },
+      {
+        concurrency,
+        partSize: 5 * MiB,
+        hash,
+        onProgress: (e) => {
+          counter.onProgress(e)
+          if (e.type === 'part-acked') acked++
+        },
+      },
+    )
+    assert.equal(result.failed, 0)
+    assert.equal(counter.peak, concurrency)
+    assert.ok(peakHeld <= concurrency + 1, `peak part buffers held ${peakHeld}`)
+    for (const [i, size] of sizes.entries()) assert.equal(sha256(await getObject(bucket, `bound/f${i}`)), sha256(randomData(size, i + 100)))
+  })
+
+  test('streams: parts in flight ≤ concurrency; buffers ≤ concurrency + 1 plus one look-ahead chunk per open file', async () => {
+    const concurrency = 2
+    const partSize = 5 * MiB
+    let yielded = 0
+    let acked = 0
+    let peakHeld = 0
+    // Sources of whole parts: a chunk is a part's buffer, retained from its read until acknowledged.
+    async function* source(parts: number, seed: number): AsyncGenerator<Uint8Array> {
+      for (let i = 0; i < parts; i++) {
+        yielded++
+        peakHeld = Math.max(peakHeld, yielded - acked)
+        yield randomData(partSize, seed + i)
+      }
+    }
+    const counter = inFlightCounter()
+    const entries = [1, 2, 3, 4, 5].map((n) => ({ key: `big-${n}`, source: source(3, n * 10), sizeHint: 3 * partSize }))
+    const result = await uploadAll(entries, { ...s3Env(), bucket, prefix: 'budget/' }, {
+      concurrency,
+      partSize,
+      collect: false,
+      onProgress: (e) => {
+        counter.onProgress(e)
+        if (e.type === 'part-acked') acked++
+      },
+    })
+    assert.deepEqual(result.files, []) // collect: false
+    assert.equal(result.succeeded, 5)
+    assert.equal(result.uploadedBytes, 5 * 3 * partSize)
+    assert.ok(counter.peak <= concurrency, `peak parts in flight ${counter.peak}`)
+    assert.equal(counter.peak, concurrency)
+    // toParts holds one chunk past each part to learn whether it is the last; ≤ concurrency + 1 files are open.
+    assert.ok(peakHeld <= 2 * (concurrency + 1), `peak chunks held ${peakHeld}`)
+    const back = await getObject(bucket, 'budget/big-3')
+    assert.equal(sha256(back), sha256([randomData(partSize, 30), randomData(partSize, 31), randomData(partSize, 32)]))
+  })
+
+  test('an abort in the middle rejects with signal.reason, stops pulling and leaves no open upload', async () => {
+    const dir = join(root, 'abort')
+    for (let i = 0; i < 6; i++) put(dir, `f${i}.bin`, randomData(11 * MiB, i + 1))
+    const controller = new AbortController()
+    const reason = new Error('stop now')
+    let pulled = 0
+    function* entries() {
+      for (let i = 0; i < 6; i++) {
+        pulled++
+        yield { key: `f${i}.bin`, path: join(dir, `f${i}.bin`) }
+      }
+    }
+    let closed = false
+    const iterable = {
+      [Symbol.iterator]() {
+        const it = entries()
+        return {
+          next: () => it.next(),
+          return: (v?: unknown) => {
+            closed = true
+            return it.return(v as undefined)
+          },
+        }
+      },
+    }
+    let acks = 0
+    await assert.rejects(
+      uploadAll(iterable, { ...s3Env(), bucket, prefix: 'abort/' }, {
+        concurrency: 2,
+        partSize: 5 * MiB,
+        signal: controller.signal,
+        onProgress: (e) => {
+          if (e.type === 'part-acked' && ++acks === 2) controller.abort(reason)
+        },
+      }),
+      (e) => e === reason,
+    )
+    assert.ok(pulled < 6, `pulled ${pulled}`)
+    assert.ok(closed, 'entries closed')
+    assert.deepEqual(await openUploads(bucket, 'abort/'), [])
+  })
+
+  test('a source that fails mid-upload fails alone: coded, its multipart upload aborted; the others are written', async () => {
+    async function* breaks(): AsyncGenerator<Uint8Array> {
+      yield randomData(5 * MiB, 1)
+      yield randomData(5 * MiB, 2)
+      throw new Error('disk on fire')
+    }
+    const result = await uploadAll(
+      [
+        { key: 'ok-1', source: [Buffer.from('one')] },
+        { key: 'broken', source: breaks() },
+        { key: 'ok-2', source: randomData(6 * MiB + 1, 9) },
+        { key: 'bad key', path: '' },
+      ],
+      { ...s3Env(), bucket, prefix: 'fail/' },
+      { concurrency: 2, partSize: 5 * MiB },
+    )
+    assert.equal(result.failed, 2)
+    assert.equal(result.succeeded, 2)
+    const broken = result.files.find((f) => f.key === 'fail/broken')
+    assert.ok(broken?.error instanceof PartstreamError)
+    assert.equal(broken.error.code, 'ERR_PARTSTREAM_UPLOAD_FAILED')
+    assert.equal((broken.error.cause as Error).message, 'disk on fire')
+    assert.equal(typeof broken.error.uploadId, 'string')
+    const bad = result.files.find((f) => f.key === 'fail/bad key')
+    assert.ok(bad?.error instanceof PartstreamError && bad.error.code === 'ERR_PARTSTREAM_INVALID_ARGUMENT')
+    assert.deepEqual(await openUploads(bucket, 'fail/'), [])
+    assert.equal((await getObject(bucket, 'fail/ok-1')).toString(), 'one')
+    assert.equal(sha256(await getObject(bucket, 'fail/ok-2')), sha256(randomData(6 * MiB + 1, 9)))
+  })
+
+  test('failFast: the first failure stops the call and rejects with it', async () => {
+    const result = uploadAll(
+      [
+        { key: 'missing', path: join(root, 'does-not-exist') },
+        { key: 'ok', source: [new Uint8Array(10)] },
+      ],
+      { ...s3Env(), bucket, prefix: 'ff/' },
+      { failFast: true, concurrency: 1 },
+    )
+    await assert.rejects(result, (e) => e instanceof PartstreamError && e.code === 'ERR_PARTSTREAM_INVALID_ARGUMENT')
+  })
+})
