@@ -9,4 +9,3 @@
  */
 export { main, EXIT, type CliIO } from './main.ts'
 export { parseCommand, parseSize, parseS3Url, UsageError, type Command } from './args.ts'
-export { contentTypeFor } from './mime.ts'

@@ -1,19 +1,21 @@
-import { readdir, stat } from 'node:fs/promises'
-import { basename, join, relative, sep } from 'node:path'
+import { stat } from 'node:fs/promises'
+import { basename } from 'node:path'
 import {
   abortStaleUploads,
+  contentTypeFor,
   createS3Context,
   listMultipartUploads,
   PartstreamError,
   upload,
+  uploadDirectory,
   uploadFile,
+  type UploadAllProgress,
   type UploadOptions,
   type UploadResult,
   type UploadTarget,
 } from '@partstream/signer'
 import { parseCommand, parseS3Url, UsageError, type CommonOptions, type CpCommand, type UploadsCommand } from './args.ts'
 import { HELP, VERSION } from './help.ts'
-import { contentTypeFor } from './mime.ts'
 import { barRenderer, jsonRenderer, noRenderer, type ProgressOutput, type ProgressRenderer } from './progress.ts'
 
 /**
@@ -141,23 +143,47 @@ async function cp(io: CliIO, c: CpCommand, signal: AbortSignal, onCreated: (uplo
   if (stats.isDirectory()) {
     if (!c.recursive) throw new UsageError(`cp: ${c.src} is a directory: add -r to upload the files under it`)
     if (!isPrefix) throw new UsageError(`cp -r: the destination is a prefix and ends with "/", e.g. s3://${bucket}/${key}/`)
-    for (const file of await filesUnder(c.src)) {
-      await one(io, c, signal, onCreated, { label: file, path: file, bucket, key: key + relative(c.src, file).split(sep).join('/') })
-    }
+    await tree(io, c, signal, { bucket, prefix: key })
     return
   }
   await one(io, c, signal, onCreated, { label: c.src, path: c.src, bucket, key: isPrefix ? key + basename(c.src) : key })
 }
 
-/** Regular files under `dir`, sorted; symlinks are not followed. */
-async function filesUnder(dir: string): Promise<string[]> {
-  const out: string[] = []
-  for (const entry of await readdir(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name)
-    if (entry.isDirectory()) out.push(...(await filesUnder(path)))
-    else if (entry.isFile()) out.push(path)
-  }
-  return out.sort()
+/**
+ * `cp -r`: the library's `uploadDirectory`, so the whole tree shares one budget (parts in flight,
+ * part buffers, one connection pool) and a failed file does not stop the others (exit 1 at the
+ * end, each failure on stderr).
+ */
+async function tree(io: CliIO, c: CpCommand, signal: AbortSignal, t: { bucket: string; prefix: string }): Promise<void> {
+  const progress = renderer(io, c, c.src, undefined)
+  let acked = 0
+  const result = await uploadDirectory(c.src, { ...bucketTarget(c, t.bucket), prefix: t.prefix }, {
+    signal,
+    collect: false,
+    ...(c.concurrency === undefined ? {} : { concurrency: c.concurrency }),
+    ...(c.partSize === undefined ? {} : { partSize: c.partSize }),
+    ...(c.contentType === undefined ? {} : { contentType: c.contentType }),
+    ...(c.metadata === undefined ? {} : { metadata: c.metadata }),
+    ...(c.ifNoneMatch ? { ifNoneMatch: true } : {}),
+    onProgress: (e: UploadAllProgress) => {
+      // The renderer counts bytes acknowledged across all files, and parts in flight.
+      if (e.type === 'part-started') progress.event({ type: 'part-started', partNumber: e.partNumber, partBytes: e.partBytes, bytesAcked: acked, totalBytes: undefined })
+      if (e.type === 'part-acked') {
+        acked = e.bytesAcked
+        progress.event({ type: 'part-acked', partNumber: e.partNumber, partBytes: e.partBytes, bytesAcked: acked, totalBytes: undefined })
+      }
+    },
+    onFile: (f) => {
+      if (f.error !== undefined) io.stderr.write(`partstream: ${f.path ?? f.key}: ${describe(f.error)}\n`)
+      else if (c.json) io.stdout.write(`${JSON.stringify({ src: f.path, bucket: t.bucket, key: f.key, size: f.size, etag: f.etag })}\n`)
+      else if (!c.quiet) io.stdout.write(`upload: ${f.path ?? ''} to s3://${t.bucket}/${f.key} (${f.size} bytes)\n`)
+    },
+  }).catch((error: unknown) => {
+    progress.finish(signal.aborted ? 'interrupted' : 'failed')
+    throw error
+  })
+  progress.finish(result.failed > 0 ? 'failed' : 'done')
+  if (result.failed > 0) throw new Error(`${result.failed} of ${result.failed + result.succeeded} files failed (see above); the others were uploaded`)
 }
 
 async function one(
