@@ -43,7 +43,7 @@ export {
   ObjectTooLargeError,
   TooManyPartsError,
 } from '@partstream/core'
-export type { Part, PartSizePolicy, Hasher, HashFactory, PartstreamErrorCode } from '@partstream/core'
+export type { Part, PartSizePolicy, Hasher, HashFactory, PartstreamErrorCode, CrcAlgorithm } from '@partstream/core'
 
 // The context and what it is made of.
 export { createS3Context } from './http/context.ts'
@@ -51,6 +51,8 @@ export type { BucketTarget, S3Context, S3ContextOptions, S3ContextTarget, Upload
 export type { Credentials, CredentialsProvider } from './http/credentials.ts'
 export type { RetryOptions } from './http/retry.ts'
 export { defaultHash, nodeSha256, sha256js } from './http/hash.ts'
+export { checksumHash, objectChecksumOf } from './http/checksum.ts'
+export type { ChecksumAlgorithm, ChecksumType, ObjectChecksum, PartChecksum } from './http/checksum.ts'
 export { encodeKey } from './http/endpoint.ts'
 
 // Transports.
