@@ -2,12 +2,12 @@
 // Builds the WebAssembly module behind core's CRC32, CRC32C and CRC64NVME (table-driven,
 // slicing-by-16) and writes it, as a byte array, to packages/core/src/internal/crc-wasm-module.ts.
 //
-// Why our own WebAssembly: measured with `pnpm --filter @partstream/bench bench:micro --filter crc`
-// (bench/results/micro-latest.md), slicing-by-16 in WebAssembly runs CRC32C and CRC64NVME at
-// 2–2.7 GiB/s on Node 20, where the maintained pure-JS packages (@aws-crypto/crc32c,
-// @aws-sdk/crc64-nvme) run at 0.09 and 0.36 GiB/s and hash-wasm at 1.7 and 0.9 GiB/s; the
-// faster native ones (@node-rs/crc32, aws-crt) would be runtime dependencies with a binary per
-// platform. The WAT is generated here (a loop unrolled 16 times is easier to get right as a
+// Why our own WebAssembly: measured with `pnpm --filter @partstream/bench bench:micro --filter Checksum`
+// (bench/results/checksums-node/micro-latest.md, medians on a shared 2-core VM), slicing-by-16 in
+// WebAssembly runs CRC32C and CRC64NVME at 1.5 and 1.3 GiB/s on Node 20 (2.3–2.7 GiB/s best of
+// five in a scratch run), where the maintained packages run at 0.05 (@aws-crypto/crc32c), 1.1
+// (@aws-sdk/crc64-nvme) and 1.0 / 0.5 GiB/s (hash-wasm); the faster native ones (@node-rs/crc32,
+// aws-crt) would be runtime dependencies with a binary per platform. The WAT is generated here (a loop unrolled 16 times is easier to get right as a
 // template than by hand) and assembled with wabt, a dev dependency only.
 //
 //   node scripts/build-crc-wasm.mjs           rewrite the module

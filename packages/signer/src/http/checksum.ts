@@ -86,13 +86,15 @@ export const zlibCrc32: HashFactory | undefined =
       }
 
 /**
- * The implementation of each checksum, chosen by measurement (`bench:micro --filter checksum`,
- * bench/results/micro-latest.md: MiB/s of 64 KiB chunks on Node 20, Deno and Bun):
- * - CRC32: node's `zlib.crc32` where present (Node 20 ~3.6 GiB/s; Deno and Bun ~20 GiB/s), else
- *   core's WebAssembly (~2.4 GiB/s); @aws-crypto/crc32 (lib-storage's) runs at 0.09 GiB/s.
- * - CRC32C and CRC64NVME: core's WebAssembly slicing-by-16 (~2.5 GiB/s on Node); the maintained
- *   pure-JS packages run at 0.09 (@aws-crypto/crc32c) and 0.36 GiB/s (@aws-sdk/crc64-nvme), and the
- *   faster native bindings would be runtime dependencies with a binary per platform.
+ * The implementation of each checksum, chosen by measurement (`bench:micro --filter Checksum`,
+ * bench/results/checksums-{node,deno,bun}/micro-latest.md: MiB/s of 64 KiB chunks, medians on a
+ * shared 2-core VM):
+ * - CRC32: node's `zlib.crc32` where present (Node 20: 3642 MiB/s; Deno and Bun: 25,000+), else
+ *   core's WebAssembly (1671); @aws-crypto/crc32 (lib-storage's) runs at 96.
+ * - CRC32C and CRC64NVME: core's WebAssembly slicing-by-16 (Node 20: 1541 and 1356 MiB/s), ahead
+ *   of every maintained pure-JS or WebAssembly package (@aws-crypto/crc32c 46, hash-wasm 1070;
+ *   @aws-sdk/crc64-nvme 1119, hash-wasm 534). Only native bindings are faster (@node-rs/crc32's
+ *   crc32c 2684), and they would be runtime dependencies with a binary per platform.
  * - SHA1: node:crypto (no portable fallback: validation refuses it without node:crypto).
  * - SHA256: the payload hash (`defaultHash`); with `payload: 'sha256'` the part's SHA-256 is
  *   reused and nothing is hashed twice.
