@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 let bad = 0
-for (const pkg of ['packages/core', 'packages/signer']) {
+for (const pkg of ['packages/core', 'packages/signer', 'packages/cli']) {
   const manifest = JSON.parse(readFileSync(join(root, pkg, 'package.json'), 'utf8'))
   for (const [subpath, conditions] of Object.entries(manifest.exports)) {
     for (const [condition, file] of Object.entries(conditions)) {

@@ -58,6 +58,17 @@ test('demo.ts: a generated stream round-trips with a verified SHA-256', async ()
   assert.match(stdout, /✓ verified/)
 })
 
+test('aws-config.ts: region and endpoint from the environment, one credentials provider for two uploads', async () => {
+  const env = { ...s3Env(), AWS_ENDPOINT_URL: process.env['S3_ENDPOINT'] ?? '', AWS_PROFILE: '' }
+  const { stdout } = await run('aws-config', [], { env })
+  const endpoint = process.env['S3_ENDPOINT'] ?? ''
+  assert.equal(
+    stdout,
+    `profile default: region us-east-1 (AWS_REGION), endpoint ${endpoint} (AWS_ENDPOINT_URL)\n` +
+      'a.txt: 12 bytes, ETag d45bb3b60a653015255c0f50505b9122\nb.txt: 12 bytes, ETag 4d198535c24844437ebcd72f17826c1b\n',
+  )
+})
+
 test('the examples run what this runtime should: the sources unbuilt, or the tsc -b output', () => {
   // Proves the unbuilt path is exercised: with --conditions=development the packages resolve to src/*.ts.
   const resolved = import.meta.resolve('@partstream/signer')

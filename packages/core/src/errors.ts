@@ -29,6 +29,7 @@ export type PartstreamErrorCode =
   | 'ERR_PARTSTREAM_NETWORK'
   | 'ERR_PARTSTREAM_OBJECT_EXISTS'
   | 'ERR_PARTSTREAM_ABORT_FAILED'
+  | 'ERR_PARTSTREAM_CREDENTIALS'
 
 /**
  * Base class of every error thrown by partstream. Aborts are not wrapped: they surface as

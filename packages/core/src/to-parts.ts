@@ -140,7 +140,7 @@ function noop(): void {}
  * @throws {ObjectTooLargeError} synchronously, when `sizeHint` is over 5 TiB.
  * @example
  * for await (const part of toParts(createReadStream(path))) {
- *   await uploadPart(part.partNumber, part.chunks, part.byteLength, part.sha256)
+ *   console.log(part.partNumber, part.byteLength, part.isLast)
  * }
  */
 export function toParts(

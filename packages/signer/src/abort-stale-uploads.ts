@@ -1,5 +1,6 @@
 import { InvalidArgumentError, describeValue } from '@partstream/core'
-import { stateOf, type S3Context } from './http/context.ts'
+import type { S3Context } from './http/context.ts'
+import { stateOf } from './http/state.ts'
 import { abortMultipartUpload } from './operations/abort-multipart-upload.ts'
 import { listMultipartUploads, type OpenUpload } from './operations/list-multipart-uploads.ts'
 
@@ -30,7 +31,7 @@ export async function abortStaleUploads(ctx: S3Context, options: AbortStaleUploa
   if (typeof olderThanMs !== 'number' || !(olderThanMs >= 0)) {
     throw new InvalidArgumentError(`Expected \`olderThanMs\` to be a number ≥ 0, got ${describeValue(olderThanMs)}.`)
   }
-  const cutoff = stateOf(ctx).now().getTime() - olderThanMs
+  const cutoff = stateOf(ctx).clock.now().getTime() - olderThanMs
   const open = await listMultipartUploads(ctx, { prefix: options.prefix, signal: options.signal })
   const stale = open.filter((u) => u.initiated !== undefined && u.initiated.getTime() <= cutoff)
   for (const upload of stale) await abortMultipartUpload(ctx, upload.uploadId, { key: upload.key, signal: options.signal })

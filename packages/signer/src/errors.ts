@@ -12,6 +12,8 @@ export type S3Operation =
   | 'ListMultipartUploads'
   | 'GetObject'
   | 'CreateBucket'
+  | 'DeleteObject'
+  | 'DeleteBucket'
 
 /** Where a failed request belongs; every field is optional because not every call has one. */
 export interface S3ErrorContext {
@@ -83,7 +85,7 @@ function hintFor(operation: S3Operation, code: string | undefined, status: numbe
     case 'SignatureDoesNotMatch':
       return '. Check the credentials (and `region`: it is part of the signature).'
     case 'RequestTimeTooSkewed':
-      return ". The machine's clock is off; sync it (or check the `now` option)."
+      return ". The machine's clock is off, and correcting it by the server's `Date` did not help; sync it (or check the `now` option)."
     case 'AccessDenied':
       return '. The credentials lack permission (s3:PutObject, s3:AbortMultipartUpload) on this key.'
     case 'EntityTooSmall':
@@ -160,6 +162,29 @@ export class AbortFailedError extends PartstreamError {
       { cause: original, uploadId },
     )
     this.errors = [original, abortError]
+  }
+}
+
+/**
+ * No credentials could be resolved: nothing configured anywhere, a named profile that does not
+ * exist, a `credential_process` that failed or printed something unusable, or a profile that
+ * needs the AWS SDK's provider package when it is not installed. Raised before the request it
+ * was needed for is sent. The message names the profile and every source tried, in order; it
+ * never holds a secret, a token, a command line or a process's output (any of them may hold a
+ * secret), and neither does `cause`.
+ * @example
+ * if (err.code === 'ERR_PARTSTREAM_CREDENTIALS') console.error(err.message) // says what was tried
+ */
+export class CredentialsError extends PartstreamError {
+  /** The shared-config profile the resolution used (`AWS_PROFILE`, the `profile` option or `default`). */
+  readonly profile: string
+  /** The sources tried, in order, each with what it yielded: `environment: AWS_ACCESS_KEY_ID is not set`, … */
+  readonly tried: readonly string[]
+  constructor(message: string, init: { profile: string; tried: readonly string[]; cause?: unknown }) {
+    const list = init.tried.length === 0 ? '' : ` Tried: ${init.tried.map((t, i) => `(${i + 1}) ${t}`).join('; ')}.`
+    super('ERR_PARTSTREAM_CREDENTIALS', `${message}${list}`, init.cause === undefined ? undefined : { cause: init.cause })
+    this.profile = init.profile
+    this.tried = Object.freeze([...init.tried])
   }
 }
 

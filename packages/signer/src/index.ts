@@ -27,6 +27,7 @@ export type { UploadProgress } from './upload/progress.ts'
 // Errors: one base class and brand shared with core; match on `err.code`.
 export {
   AbortFailedError,
+  CredentialsError,
   IdleTimeoutError,
   IntegrityError,
   NetworkError,
@@ -49,6 +50,12 @@ export type { Part, PartSizePolicy, Hasher, HashFactory, PartstreamErrorCode, Cr
 export { createS3Context } from './http/context.ts'
 export type { BucketTarget, S3Context, S3ContextOptions, S3ContextTarget, UploadTarget } from './http/context.ts'
 export type { Credentials, CredentialsProvider } from './http/credentials.ts'
+
+// Credentials, region and endpoint the way the AWS SDK and CLI find them (for embedders and CLIs).
+export { createCredentialsProvider, resolveCredentials } from './http/credential-chain.ts'
+export type { ResolveCredentialsOptions } from './http/credential-chain.ts'
+export { resolveS3Config } from './http/s3-config.ts'
+export type { ResolveS3ConfigOptions, ResolvedS3Config } from './http/s3-config.ts'
 export type { RetryOptions } from './http/retry.ts'
 export { defaultHash, nodeSha256, sha256js } from './http/hash.ts'
 export { checksumHash, objectChecksumOf } from './http/checksum.ts'
@@ -83,3 +90,7 @@ export { listParts } from './operations/list-parts.ts'
 export type { ListPartsOptions } from './operations/list-parts.ts'
 export { createBucket } from './operations/create-bucket.ts'
 export type { CreateBucketOptions } from './operations/create-bucket.ts'
+export { deleteObject } from './operations/delete-object.ts'
+export type { DeleteObjectOptions } from './operations/delete-object.ts'
+export { deleteBucket } from './operations/delete-bucket.ts'
+export type { DeleteBucketOptions } from './operations/delete-bucket.ts'

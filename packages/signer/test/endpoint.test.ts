@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { createS3Context, encodeKey, InvalidArgumentError } from '../src/index.ts'
-import { objectPath, stateOf } from '../src/http/context.ts'
+import { objectPath, stateOf } from '../src/http/state.ts'
 
 const credentials = { accessKeyId: 'AK', secretAccessKey: 'SK' }
 

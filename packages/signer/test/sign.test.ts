@@ -5,7 +5,8 @@ import assert from 'node:assert/strict'
 import { createHash, createHmac } from 'node:crypto'
 import { describe, test } from 'node:test'
 import { createS3Context } from '../src/index.ts'
-import { objectPath, stateOf, type S3Context } from '../src/http/context.ts'
+import type { S3Context } from '../src/http/context.ts'
+import { objectPath, stateOf } from '../src/http/state.ts'
 import { EMPTY_SHA256, signRequest } from '../src/http/sign.ts'
 
 const credentials = { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' }

@@ -8,7 +8,7 @@ import type { AddressInfo, Socket } from 'node:net'
 import { after, before, describe, test } from 'node:test'
 import { Agent } from 'undici'
 import { createS3Context, fetchTransport, undiciTransport, type Transport, type TransportRequest } from '../src/index.ts'
-import { stateOf } from '../src/http/context.ts'
+import { stateOf } from '../src/http/state.ts'
 import { isRetryableNetworkError } from '../src/http/retry.ts'
 
 const isDeno = 'Deno' in globalThis

@@ -4,21 +4,26 @@ import { SignatureV4 } from '@smithy/signature-v4'
 import type { Dispatcher } from 'undici'
 import { resolveTransport } from '../transport/resolve.ts'
 import type { Transport } from '../transport/types.ts'
-import { env, resolveCredentials, type Credentials, type CredentialsProvider } from './credentials.ts'
-import { objectPathFor, resolveEndpoint, validateBucketName, validateKey, type ResolvedEndpoint } from './endpoint.ts'
-import { resolveRetry, type ResolvedRetry, type RetryOptions } from './retry.ts'
+import { createSigningClock } from './clock.ts'
+import { signingIdentity } from './credential-chain.ts'
+import type { Credentials, CredentialsProvider } from './credentials.ts'
+import { resolveEndpoint, validateBucketName, validateKey } from './endpoint.ts'
+import { resolveRetry, type RetryOptions } from './retry.ts'
+import { resolveS3Config } from './s3-config.ts'
+import { registerState } from './state.ts'
 
 /** Which bucket to talk to, and how. */
 export interface BucketTarget {
   readonly bucket: string
   /**
    * Signing region.
-   * @default process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1'
+   * @default AWS_REGION, else AWS_DEFAULT_REGION, else the profile's `region`, else 'us-east-1'
    */
   readonly region?: string | undefined
   /**
    * Any S3-compatible endpoint (`http://127.0.0.1:7480`, `https://<acct>.r2.cloudflarestorage.com`).
-   * @default `https://s3.${region}.amazonaws.com`
+   * @default AWS_ENDPOINT_URL_S3, else AWS_ENDPOINT_URL, else the profile's `services` s3
+   *   `endpoint_url` or its `endpoint_url`, else `https://s3.${region}.amazonaws.com`
    */
   readonly endpoint?: string | URL | undefined
   /**
@@ -27,9 +32,20 @@ export interface BucketTarget {
    */
   readonly forcePathStyle?: boolean | undefined
   /**
-   * @default from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN
+   * Credentials, or an async function returning them (called once, and again before the
+   * `expiration` it returns, if any; concurrent requests share each call).
+   * @default the AWS chain (`resolveCredentials`): AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY /
+   *   AWS_SESSION_TOKEN, the profile's keys or `credential_process` in ~/.aws/credentials and
+   *   ~/.aws/config, then the AWS SDK's provider chain if installed; resolved at the first
+   *   request, cached, refreshed before expiry
    */
   readonly credentials?: Credentials | CredentialsProvider | undefined
+  /**
+   * The shared-config profile for credentials, `region` and `endpoint_url`. Naming one skips
+   * the AWS_* key variables, as in the AWS SDK.
+   * @default process.env.AWS_PROFILE, else 'default'
+   */
+  readonly profile?: string | undefined
   /**
    * Accept legacy bucket names (upper case, `_`, up to 255 characters), which some S3-compatible
    * servers allow. Names with `/`, `?`, `#`, `%`, whitespace or control characters are refused
@@ -79,7 +95,9 @@ export interface S3ContextOptions {
    */
   readonly retry?: RetryOptions | false | undefined
   /**
-   * The signing clock.
+   * The signing clock. When the server refuses a request's time (RequestTimeTooSkewed) or its
+   * `Date` is 5 minutes or more away, the context adds the measured offset to this clock (and
+   * retries the refused request at once).
    * @default () => new Date()
    */
   readonly now?: (() => Date) | undefined
@@ -108,48 +126,6 @@ export interface S3Context {
   readonly region: string
   /** Closes the connection pool if the context created it (nothing it was given). Idempotent. */
   close(): Promise<void>
-}
-
-/** What a context holds, for the `http/` and `operations/` layers only. */
-export interface ContextState {
-  readonly bucket: string
-  readonly key: string | undefined
-  readonly region: string
-  readonly endpoint: ResolvedEndpoint
-  readonly transport: Transport
-  /** The undici dispatcher behind `transport`; `undefined` when the transport is not undici's (fetch). */
-  readonly dispatcher: Dispatcher | undefined
-  readonly signer: SignatureV4
-  readonly retry: ResolvedRetry
-  readonly now: () => Date
-  readonly idleTimeoutMs: number
-  /** `host` header value, the same on the wire and in the signature. */
-  readonly host: string
-}
-
-const states = new WeakMap<S3Context, ContextState>()
-
-/**
- * The state behind a context.
- * @throws {InvalidArgumentError} for anything `createS3Context` did not make.
- */
-export function stateOf(ctx: S3Context): ContextState {
-  const state = typeof ctx === 'object' && ctx !== null ? states.get(ctx) : undefined
-  if (state === undefined) {
-    throw new InvalidArgumentError(`Expected an S3Context made by createS3Context(), got ${describeValue(ctx)}.`)
-  }
-  return state
-}
-
-/**
- * Encoded path of `key`, or of the context's default key.
- * @throws {InvalidArgumentError} when neither is given, or the key is invalid.
- */
-export function objectPath(state: ContextState, key: string | undefined): string {
-  if (key === undefined && state.key === undefined) {
-    throw new InvalidArgumentError('This object operation needs a key: pass `key` in its options, or make the context with one.')
-  }
-  return objectPathFor(state.endpoint, key === undefined ? (state.key as string) : validateKey(key))
 }
 
 /** Largest delay `setTimeout` honours (2^31 - 1 ms); larger ones fire after 1 ms. */
@@ -182,18 +158,21 @@ export function createS3Context(target: S3ContextTarget, options: S3ContextOptio
   const bucket = requireString(target.bucket, 'bucket', 'Name an existing bucket.')
   validateBucketName(bucket, target.legacyBucketName === true)
   const key = target.key === undefined ? undefined : validateKey(target.key)
-  const region = requireString(
-    target.region ?? env('AWS_REGION') ?? env('AWS_DEFAULT_REGION') ?? 'us-east-1',
-    'region',
-    'For S3-compatible servers any value works, e.g. "us-east-1".',
-  )
-  const endpoint = resolveEndpoint(bucket, region, target.endpoint, target.forcePathStyle)
-  const credentials = resolveCredentials(target.credentials)
+  if (target.profile !== undefined) requireString(target.profile, 'profile', 'Name a profile of ~/.aws/config or ~/.aws/credentials.')
+  // Region and endpoint now (the shared files are read synchronously, only if needed): the
+  // context's `region` and its connection pool depend on them. Credentials wait for the first
+  // request: they may take a process or a network call, and may expire.
+  const config = resolveS3Config({ region: target.region, endpoint: target.endpoint, profile: target.profile })
+  const { region } = config
+  const endpoint = resolveEndpoint(bucket, region, config.endpoint, target.forcePathStyle)
   const retry = resolveRetry(options.retry)
   const now = options.now ?? (() => new Date())
   if (typeof now !== 'function') {
     throw new InvalidArgumentError(`Expected \`now\` to be a function returning a Date, got ${describeValue(now)}.`)
   }
+  const clock = createSigningClock(now)
+  // Expiry is judged on the corrected signing clock: the best estimate of the issuer's time.
+  const credentials = signingIdentity(target.credentials, target.profile, () => clock.now().getTime())
   const idleTimeoutMs = options.idleTimeoutMs ?? 60_000
   // setTimeout clamps delays above 2^31 - 1 ms to 1 ms: a huge value would time out at once.
   if (typeof idleTimeoutMs !== 'number' || !(idleTimeoutMs > 0) || idleTimeoutMs > MAX_TIMER_MS) {
@@ -219,6 +198,6 @@ export function createS3Context(target: S3ContextTarget, options: S3ContextOptio
   const host = endpoint.port === undefined || endpoint.port === defaultPort ? endpoint.hostname : `${endpoint.hostname}:${endpoint.port}`
   let closing: Promise<void> | undefined
   const ctx: S3Context = Object.freeze({ bucket, key, region, close: () => (closing ??= close()) })
-  states.set(ctx, { bucket, key, region, endpoint, transport, dispatcher, signer, retry, now, idleTimeoutMs, host })
+  registerState(ctx, { bucket, key, region, endpoint, transport, dispatcher, signer, retry, clock, idleTimeoutMs, host })
   return ctx
 }

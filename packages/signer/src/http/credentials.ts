@@ -1,13 +1,23 @@
 import { InvalidArgumentError } from '@partstream/core'
 
-/** AWS-style static credentials. */
+/** AWS-style credentials. */
 export interface Credentials {
   readonly accessKeyId: string
   readonly secretAccessKey: string
   readonly sessionToken?: string | undefined
+  /**
+   * When the credentials stop working. A context fetches them again before that: 5 minutes
+   * before, or at half their lifetime when they live less than 10 minutes.
+   * @default undefined: they never expire
+   */
+  readonly expiration?: Date | undefined
 }
 
-/** A function returning credentials, called before each signature (cache inside it if needed). */
+/**
+ * A function returning credentials. A context calls it once, then again only when the
+ * credentials it returned carry an `expiration` that is near (see {@link Credentials}); the
+ * requests in flight meanwhile share that one call.
+ */
 export type CredentialsProvider = () => Promise<Credentials>
 
 /** smithy's identity shape: `sessionToken` absent rather than `undefined`. */
@@ -17,19 +27,14 @@ export interface SigningIdentity {
   readonly sessionToken?: string
 }
 
-export function env(name: string): string | undefined {
-  const value = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.[name]
-  return value === '' ? undefined : value
-}
-
-const SHAPE = '{ accessKeyId: string, secretAccessKey: string, sessionToken?: string }'
+const SHAPE = '{ accessKeyId: string, secretAccessKey: string, sessionToken?: string, expiration?: Date }'
 
 /**
- * Checks a credentials object (given, or returned by a provider) and returns smithy's shape.
+ * Checks a credentials object (given, or returned by a provider) and returns it in our shape.
  * Never echoes a value: any of them may be a secret.
  * @throws {InvalidArgumentError}
  */
-export function toIdentity(c: unknown, from: string): SigningIdentity {
+export function checkCredentials(c: unknown, from: string): Credentials {
   const creds = c as Partial<Record<keyof Credentials, unknown>> | null
   if (
     typeof creds !== 'object' ||
@@ -44,27 +49,21 @@ export function toIdentity(c: unknown, from: string): SigningIdentity {
   if (creds.sessionToken !== undefined && typeof creds.sessionToken !== 'string') {
     throw new InvalidArgumentError(`Expected ${from}.sessionToken to be a string or undefined, got a ${typeof creds.sessionToken}.`)
   }
+  const { expiration } = creds
+  if (expiration !== undefined && !(expiration instanceof Date && !Number.isNaN(expiration.getTime()))) {
+    throw new InvalidArgumentError(`Expected ${from}.expiration to be a valid Date or undefined, got ${expiration instanceof Date ? 'an invalid Date' : `a ${typeof expiration}`}.`)
+  }
+  return {
+    accessKeyId: creds.accessKeyId,
+    secretAccessKey: creds.secretAccessKey,
+    ...(creds.sessionToken === undefined || creds.sessionToken === '' ? {} : { sessionToken: creds.sessionToken }),
+    ...(expiration === undefined ? {} : { expiration }),
+  }
+}
+
+/** What the signer gets: the keys and the token, nothing else. */
+export function toIdentity(creds: Credentials): SigningIdentity {
   return creds.sessionToken === undefined || creds.sessionToken === ''
     ? { accessKeyId: creds.accessKeyId, secretAccessKey: creds.secretAccessKey }
     : { accessKeyId: creds.accessKeyId, secretAccessKey: creds.secretAccessKey, sessionToken: creds.sessionToken }
-}
-
-/**
- * The signer's identity source: the given credentials (checked now), a provider (its answer is
- * checked at each call), or the `AWS_*` environment variables.
- * @throws {InvalidArgumentError} when nothing yields credentials.
- */
-export function resolveCredentials(
-  credentials: Credentials | CredentialsProvider | undefined,
-): SigningIdentity | (() => Promise<SigningIdentity>) {
-  if (typeof credentials === 'function') {
-    return async () => toIdentity(await credentials(), 'the `credentials` provider\'s result')
-  }
-  if (credentials !== undefined) return toIdentity(credentials, '`credentials`')
-  const accessKeyId = env('AWS_ACCESS_KEY_ID')
-  const secretAccessKey = env('AWS_SECRET_ACCESS_KEY')
-  if (accessKeyId === undefined || secretAccessKey === undefined) {
-    throw new InvalidArgumentError('No credentials: pass `credentials` in the target or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.')
-  }
-  return toIdentity({ accessKeyId, secretAccessKey, sessionToken: env('AWS_SESSION_TOKEN') }, 'the AWS_* environment variables')
 }

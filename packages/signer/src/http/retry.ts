@@ -59,7 +59,7 @@ const RETRYABLE_S3_CODES = new Set([
   'RequestTimeout',
   'InternalError',
   'ServiceUnavailable',
-  'RequestTimeTooSkewed', // re-signed with a fresh date; a clock off by minutes fails again, fast
+  'RequestTimeTooSkewed', // first re-sent at once on the corrected clock (sendS3); then like the others
   'OperationAborted',
   // The body arrived other than it was sent (a byte flipped in transit, a body cut short): the
   // server refused it against the signed SHA-256 / Content-MD5 / Content-Length, and the part's

@@ -1,7 +1,7 @@
 import { NetworkError, S3ResponseError, type S3ErrorContext } from '../errors.ts'
 import type { TransportBody, TransportHeaders } from '../transport/types.ts'
 import { gatherSmallChunks, worthGathering } from './coalesce.ts'
-import type { ContextState } from './context.ts'
+import type { ContextState } from './state.ts'
 import { encodeQueryComponent } from './endpoint.ts'
 import { BODY_SLICE_BYTES, startIdleWatchdog, watchedBody, type IdleWatchdog } from './idle-watchdog.ts'
 import { redact } from './redact.ts'
@@ -69,17 +69,24 @@ function queryString(query: Readonly<Record<string, string>> | undefined): strin
 const MAX_ERROR_BODY_CHARS = 64 * 1024
 
 /**
- * Signs (afresh, with `ctx.now()`) and sends one S3 request, retrying idempotent ones on 5xx,
- * 429, SlowDown-style codes, network errors and idle timeouts with full-jitter backoff and an
+ * Signs (afresh, with the context's clock) and sends one S3 request, retrying idempotent ones on
+ * 5xx, 429, SlowDown-style codes, network errors and idle timeouts with full-jitter backoff and an
  * abortable sleep. Resolves with the answer or rejects with an `S3ResponseError` (after the last
  * attempt; a network failure is its `cause`); an abort rejects with `signal.reason` itself and is
  * never retried, whatever undici made of it.
+ *
+ * Clock skew: a request refused with RequestTimeTooSkewed was not carried out, so once the answer
+ * has corrected the clock (see `SigningClock.observe`) it is re-signed and sent again at once,
+ * whatever the retry policy: once per request, not counted as an attempt (the AWS SDKs retry
+ * clock-skew errors the same way).
  */
 export async function sendS3(ctx: ContextState, req: S3Request, where: S3ErrorContext): Promise<S3Answer> {
   const attempts = req.idempotent ? ctx.retry.attempts : 1
   const path = req.path + queryString(req.query)
+  let skewRetried = false
   for (let attempt = 1; ; attempt++) {
     req.signal?.throwIfAborted()
+    const offsetBefore = ctx.clock.offsetMs
     let failure: S3ResponseError
     try {
       const answer = await sendOnce(ctx, req, path, where, attempt)
@@ -91,6 +98,12 @@ export async function sendS3(ctx: ContextState, req: S3Request, where: S3ErrorCo
       if (req.signal?.aborted) throw req.signal.reason
       if (!isRetryableNetworkError(error)) throw error
       failure = new S3ResponseError({ statusCode: 0, ...where, attempt }, { cause: error })
+    }
+    if (failure.s3Code === 'RequestTimeTooSkewed' && !skewRetried && ctx.clock.offsetMs !== offsetBefore) {
+      skewRetried = true
+      req.onRetry?.(failure, attempt)
+      attempt--
+      continue
     }
     if (attempt >= attempts || !(failure.statusCode === 0 || isRetryableStatus(failure.statusCode, failure.s3Code))) {
       throw failure
@@ -123,6 +136,8 @@ async function sendOnce(
       signal: watchdog.signal,
     })
     watchdog.touch('reading the response body')
+    const serverDate = header(response.headers, 'date')
+    ctx.clock.observe(serverDate, false)
     const { statusCode } = response
     const ok = statusCode >= 200 && statusCode < 300
     const mode = req.response ?? 'none'
@@ -148,7 +163,9 @@ async function sendOnce(
     if (ok && !(req.errorIn200 && isErrorDocument(text))) {
       return { statusCode, headers: response.headers, text, body: undefined, attempt }
     }
-    return errorFromResponse(req.method, statusCode, response.headers, text, where, attempt)
+    const failure = errorFromResponse(req.method, statusCode, response.headers, text, where, attempt)
+    if (failure.s3Code === 'RequestTimeTooSkewed') ctx.clock.observe(serverDate, true)
+    return failure
   } catch (error) {
     // undici rejects with the signal's reason, but a body iterator or socket may surface
     // another error first when the watchdog tore the request down: report the timeout.

@@ -1,5 +1,4 @@
-import { InvalidArgumentError, describeValue } from '@partstream/core'
-import type { ContextState } from './context.ts'
+import type { ContextState } from './state.ts'
 
 /** SHA-256 of the empty string: the payload hash of body-less requests. */
 export const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855'
@@ -17,14 +16,11 @@ export interface SignInput {
 }
 
 /**
- * SigV4 headers for one request, signed at `now()` (afresh for every attempt).
+ * SigV4 headers for one request, signed at the clock's time (afresh for every attempt).
  * @throws {InvalidArgumentError} when the clock returns something that is not a valid Date.
  */
 export async function signRequest(state: ContextState, input: SignInput): Promise<Record<string, string>> {
-  const signingDate = state.now()
-  if (!(signingDate instanceof Date) || Number.isNaN(signingDate.getTime())) {
-    throw new InvalidArgumentError(`Expected \`now\` to return a valid Date, got ${describeValue(signingDate)}.`)
-  }
+  const signingDate = state.clock.now()
   const { endpoint } = state
   const signed = await state.signer.sign(
     {

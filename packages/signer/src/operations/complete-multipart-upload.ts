@@ -1,6 +1,7 @@
 import { S3ResponseError } from '../errors.ts'
-import { objectPath, stateOf, type S3Context } from '../http/context.ts'
 import { checksumHeader, checksumTag, checksumTypeOf, type ChecksumAlgorithm, type ChecksumType } from '../http/checksum.ts'
+import type { S3Context } from '../http/context.ts'
+import { objectPath, stateOf } from '../http/state.ts'
 import { md5, sha256Hex, toHex } from '../http/hash.ts'
 import { header, sendS3, type S3Answer } from '../http/send.ts'
 import { encodeXml, xmlText } from '../http/xml.ts'

@@ -1,5 +1,6 @@
 import { S3ResponseError } from '../errors.ts'
-import { stateOf, type S3Context } from '../http/context.ts'
+import type { S3Context } from '../http/context.ts'
+import { stateOf } from '../http/state.ts'
 import { sendS3 } from '../http/send.ts'
 import { EMPTY_SHA256 } from '../http/sign.ts'
 import type { RequestOptions } from './object-options.ts'

@@ -1,5 +1,6 @@
 import { S3ResponseError } from '../errors.ts'
-import { objectPath, stateOf, type S3Context } from '../http/context.ts'
+import type { S3Context } from '../http/context.ts'
+import { objectPath, stateOf } from '../http/state.ts'
 import { sendS3 } from '../http/send.ts'
 import { checksumTypeOf, type ChecksumAlgorithm, type ChecksumType } from '../http/checksum.ts'
 import { EMPTY_SHA256 } from '../http/sign.ts'

@@ -1,4 +1,5 @@
-import { objectPath, stateOf, type S3Context } from '../http/context.ts'
+import type { S3Context } from '../http/context.ts'
+import { objectPath, stateOf } from '../http/state.ts'
 import { header, sendS3 } from '../http/send.ts'
 import { EMPTY_SHA256 } from '../http/sign.ts'
 import { unquote, type ObjectRequestOptions } from './object-options.ts'

@@ -1,4 +1,5 @@
-import { stateOf, type S3Context } from '../http/context.ts'
+import type { S3Context } from '../http/context.ts'
+import { stateOf } from '../http/state.ts'
 import { sendS3 } from '../http/send.ts'
 import { EMPTY_SHA256 } from '../http/sign.ts'
 import { xmlBlocks, xmlText } from '../http/xml.ts'

@@ -1,4 +1,5 @@
-import { objectPath, stateOf, type S3Context } from '../http/context.ts'
+import type { S3Context } from '../http/context.ts'
+import { objectPath, stateOf } from '../http/state.ts'
 import { header, sendS3 } from '../http/send.ts'
 import { assertChecksumEchoed, checksumHeader, type ChecksumAlgorithm } from '../http/checksum.ts'
 import { objectHeaders, unquote, type ObjectOptions, type ObjectRequestOptions } from './object-options.ts'
@@ -28,8 +29,8 @@ export interface PutObjectResult {
  * source included). Retried from the held bytes.
  * https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutObject.html
  * @example
- * const [part] = bufferParts(bytes)
- * await putObject(ctx, await part.toPart(), { contentType: 'text/plain' })
+ * const [part] = bufferParts(bytes) // bytes that fit in one part
+ * if (part) await putObject(ctx, await part.toPart(), { contentType: 'text/plain' })
  */
 export async function putObject(ctx: S3Context, body: PartBody, options: PutObjectOptions = {}): Promise<PutObjectResult> {
   const state = stateOf(ctx)

@@ -1,5 +1,6 @@
 import { ObjectExistsError, S3ResponseError } from '../errors.ts'
-import { stateOf, type S3Context } from '../http/context.ts'
+import type { S3Context } from '../http/context.ts'
+import { stateOf } from '../http/state.ts'
 import { createMultipartUpload, type CreateMultipartUploadOptions } from '../operations/create-multipart-upload.ts'
 import { headObject } from '../operations/head-object.ts'
 import { listMultipartUploads } from '../operations/list-multipart-uploads.ts'

@@ -109,6 +109,19 @@ describe('transient faults on each request kind are retried; the object is intac
       assertRetried(proxy, 'CreateMultipartUpload')
     })
   }
+  for (const [name, fault] of [
+    ['answer lost after RGW created the upload', FAULTS.dropResponse],
+    ['answer cut short (well-formed length, no closing tag)', { type: 'truncate', keepBytes: 60, framing: 'short' }],
+  ] as Array<[string, Fault]>) {
+    test(`CreateMultipartUpload: ${name} → retried, and the extra upload it made is aborted`, TEST, async () => {
+      // roundTrip checks that no upload is left open for the key: the first attempt's upload,
+      // which nobody got the id of, is found by ListMultipartUploads and aborted.
+      const { proxy } = await roundTrip(`create-lost-${fault.type}`, [{ kind: 'CreateMultipartUpload', fault }])
+      assertRetried(proxy, 'CreateMultipartUpload')
+      assert.ok(proxy.requests('Other').length >= 1, `the key's uploads were listed:\n${show(proxy.log)}`)
+      assert.equal(proxy.requests('AbortMultipartUpload').length, 1, `the extra upload was aborted:\n${show(proxy.log)}`)
+    })
+  }
   test('CreateMultipartUpload: stall → idle timeout → retried', TEST, async () => {
     const { proxy } = await roundTrip('create-stall', [{ kind: 'CreateMultipartUpload', fault: FAULTS.stall }], {
       options: { idleTimeoutMs: STALL_IDLE_MS },

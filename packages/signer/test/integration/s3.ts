@@ -12,7 +12,7 @@ import {
   type S3Context,
   type UploadTarget,
 } from '../../src/index.ts'
-import { stateOf } from '../../src/http/context.ts'
+import { stateOf } from '../../src/http/state.ts'
 import { objectPathFor } from '../../src/http/endpoint.ts'
 import { sendS3 } from '../../src/http/send.ts'
 import { EMPTY_SHA256 } from '../../src/http/sign.ts'

@@ -4,7 +4,11 @@
  */
 import { Readable } from 'node:stream'
 import {
+  createCredentialsProvider,
+  CredentialsError,
   PartstreamError,
+  resolveCredentials,
+  resolveS3Config,
   S3ResponseError,
   upload,
   uploadFile,
@@ -13,11 +17,14 @@ import {
   type UploadOptions,
   type UploadProgress,
   type UploadResult,
+  type Credentials,
+  type ResolvedS3Config,
   type UploadTarget,
 } from '../../src/index.ts'
 
 declare const target: UploadTarget
 declare const ctx: S3Context
+declare const e2: unknown
 
 async function* gen(): AsyncGenerator<Uint8Array> {
   yield new Uint8Array(1)
@@ -100,6 +107,35 @@ const withProvider: UploadTarget = {
   credentials: async () => ({ accessKeyId: 'a', secretAccessKey: 's' }),
 }
 void withProvider
+// A profile, and credentials that expire (the provider is called again before they do).
+const withProfile: UploadTarget = {
+  bucket: 'b',
+  key: 'k',
+  profile: 'backup',
+  credentials: async () => ({ accessKeyId: 'a', secretAccessKey: 's', sessionToken: 't', expiration: new Date() }),
+}
+void withProfile
+// @ts-expect-error expiration is a Date
+const badExpiration: UploadTarget = { bucket: 'b', key: 'k', credentials: { accessKeyId: 'a', secretAccessKey: 's', expiration: '2030-01-01' } }
+void badExpiration
+const exactOptional: UploadTarget = { bucket: 'b', key: 'k', profile: undefined, region: undefined, endpoint: undefined, credentials: undefined }
+void exactOptional
+
+// The chain, for embedders and CLIs.
+const resolved: Promise<Credentials> = resolveCredentials({ profile: undefined, env: undefined })
+void resolved
+const shared: UploadTarget = { bucket: 'b', key: 'k', credentials: createCredentialsProvider({ profile: 'ci' }) }
+void shared
+const config: ResolvedS3Config = resolveS3Config({ region: undefined, endpoint: new URL('http://127.0.0.1:7480'), profile: undefined, env: {} })
+const regionName: string = config.region
+void regionName
+// @ts-expect-error env values are strings
+resolveS3Config({ env: { AWS_REGION: 1 } })
+if (e2 instanceof CredentialsError) {
+  const tried: readonly string[] = e2.tried
+  const profileName: string = e2.profile
+  void [tried, profileName]
+}
 
 // Errors share the core base class; S3 errors expose their fields.
 declare const e: unknown

@@ -1,0 +1,171 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util'
+
+/** A command line that cannot be run: exit 2, nothing sent. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError'
+}
+
+/** Options every command takes (where it sends, and how it reports). */
+export interface CommonOptions {
+  readonly endpointUrl: string | undefined
+  readonly region: string | undefined
+  readonly profile: string | undefined
+  readonly forcePathStyle: boolean
+  readonly json: boolean
+  readonly quiet: boolean
+}
+
+export interface CpCommand extends CommonOptions {
+  readonly command: 'cp'
+  readonly src: string
+  readonly dst: string
+  readonly recursive: boolean
+  readonly concurrency: number | undefined
+  readonly partSize: number | undefined
+  readonly sizeHint: number | undefined
+  readonly contentType: string | undefined
+  readonly metadata: Readonly<Record<string, string>> | undefined
+  readonly ifNoneMatch: boolean
+  readonly progress: 'bar' | 'json' | 'none' | undefined
+}
+
+export interface UploadsCommand extends CommonOptions {
+  readonly command: 'uploads-ls' | 'uploads-abort'
+  readonly url: string
+  readonly olderThanMs: number | undefined
+}
+
+export type Command = CpCommand | UploadsCommand | { readonly command: 'help'; readonly topic: string | undefined } | { readonly command: 'version' }
+
+const UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, kb: 1000, kib: 1024, m: 1024 ** 2, mb: 1000 ** 2, mib: 1024 ** 2, g: 1024 ** 3, gb: 1000 ** 3, gib: 1024 ** 3, t: 1024 ** 4, tb: 1000 ** 4, tib: 1024 ** 4 }
+
+/** `8MiB`, `512KiB`, `1.5GiB`, `1048576` → bytes (binary units; `MB` is 10^6). */
+export function parseSize(text: string, flag: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(text.trim())
+  const unit = m === null ? undefined : UNITS[(m[2] ?? '').toLowerCase()]
+  if (m === null || unit === undefined) throw new UsageError(`${flag}: expected a size such as 8MiB, 512KiB or 1GiB, got "${text}"`)
+  const bytes = Math.round(Number(m[1]) * unit)
+  if (!Number.isSafeInteger(bytes)) throw new UsageError(`${flag}: ${text} is too large`)
+  return bytes
+}
+
+/** `24h`, `30m`, `7d`, `90s` → milliseconds. */
+export function parseDuration(text: string, flag: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/.exec(text.trim())
+  if (m === null) throw new UsageError(`${flag}: expected a duration such as 24h, 30m, 7d, got "${text}"`)
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 'ms' | 's' | 'm' | 'h' | 'd']
+  return Math.round(Number(m[1]) * unit)
+}
+
+const COMMON = {
+  'endpoint-url': { type: 'string' },
+  region: { type: 'string' },
+  profile: { type: 'string' },
+  'force-path-style': { type: 'boolean' },
+  json: { type: 'boolean' },
+  quiet: { type: 'boolean', short: 'q' },
+  help: { type: 'boolean', short: 'h' },
+} as const
+
+function common(values: Record<string, unknown>): CommonOptions {
+  return {
+    endpointUrl: values['endpoint-url'] as string | undefined,
+    region: values['region'] as string | undefined,
+    profile: values['profile'] as string | undefined,
+    forcePathStyle: values['force-path-style'] === true,
+    json: values['json'] === true,
+    quiet: values['quiet'] === true,
+  }
+}
+
+function parse(args: readonly string[], options: NonNullable<ParseArgsConfig['options']>): { values: Record<string, unknown>; positionals: string[] } {
+  try {
+    const { values, positionals } = parseArgs({ args: [...args], options, allowPositionals: true, strict: true })
+    return { values, positionals }
+  } catch (error) {
+    throw new UsageError((error as Error).message)
+  }
+}
+
+function integer(text: unknown, flag: string, min: number, max: number): number | undefined {
+  if (text === undefined) return undefined
+  const n = Number(text)
+  if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`${flag}: expected an integer from ${min} to ${max}, got "${String(text)}"`)
+  return n
+}
+
+/** Parses `argv` (without the node and script paths). */
+export function parseCommand(argv: readonly string[]): Command {
+  const [first, ...rest] = argv
+  if (first === undefined || first === '--help' || first === '-h' || first === 'help') return { command: 'help', topic: rest[0] }
+  if (first === '--version' || first === '-V') return { command: 'version' }
+  if (first === 'cp') return parseCp(rest)
+  if (first === 'uploads') return parseUploads(rest)
+  throw new UsageError(`unknown command "${first}": expected cp or uploads (partstream --help)`)
+}
+
+function parseCp(args: readonly string[]): Command {
+  const { values, positionals } = parse(args, {
+    ...COMMON,
+    recursive: { type: 'boolean', short: 'r' },
+    concurrency: { type: 'string' },
+    'part-size': { type: 'string' },
+    'size-hint': { type: 'string' },
+    'content-type': { type: 'string' },
+    metadata: { type: 'string', multiple: true },
+    'if-none-match': { type: 'boolean' },
+    progress: { type: 'string' },
+  })
+  if (values['help'] === true) return { command: 'help', topic: 'cp' }
+  if (positionals.length !== 2) throw new UsageError(`cp: expected <src> <dst>, got ${positionals.length} argument(s) (partstream cp --help)`)
+  const progress = values['progress'] as string | undefined
+  if (progress !== undefined && progress !== 'bar' && progress !== 'json' && progress !== 'none') {
+    throw new UsageError(`--progress: expected bar, json or none, got "${progress}"`)
+  }
+  let metadata: Record<string, string> | undefined
+  for (const pair of (values['metadata'] as string[] | undefined) ?? []) {
+    const eq = pair.indexOf('=')
+    if (eq <= 0) throw new UsageError(`--metadata: expected name=value, got "${pair}"`)
+    ;(metadata ??= {})[pair.slice(0, eq)] = pair.slice(eq + 1)
+  }
+  return {
+    command: 'cp',
+    ...common(values),
+    src: positionals[0] as string,
+    dst: positionals[1] as string,
+    recursive: values['recursive'] === true,
+    concurrency: integer(values['concurrency'], '--concurrency', 1, 1000),
+    partSize: values['part-size'] === undefined ? undefined : parseSize(values['part-size'] as string, '--part-size'),
+    sizeHint: values['size-hint'] === undefined ? undefined : parseSize(values['size-hint'] as string, '--size-hint'),
+    contentType: values['content-type'] as string | undefined,
+    metadata,
+    ifNoneMatch: values['if-none-match'] === true,
+    progress,
+  }
+}
+
+function parseUploads(args: readonly string[]): Command {
+  const [sub, ...rest] = args
+  if (sub !== 'ls' && sub !== 'abort') {
+    if (sub === '--help' || sub === '-h' || sub === undefined) return { command: 'help', topic: 'uploads' }
+    throw new UsageError(`uploads: expected ls or abort, got "${sub}"`)
+  }
+  const { values, positionals } = parse(rest, { ...COMMON, 'older-than': { type: 'string' } })
+  if (values['help'] === true) return { command: 'help', topic: 'uploads' }
+  if (positionals.length !== 1) throw new UsageError(`uploads ${sub}: expected one s3://bucket[/prefix] argument`)
+  const olderThan = values['older-than'] as string | undefined
+  if (sub === 'abort' && olderThan === undefined) throw new UsageError('uploads abort: --older-than is required (e.g. --older-than 24h; 0s aborts every open upload under the prefix)')
+  return {
+    command: sub === 'ls' ? 'uploads-ls' : 'uploads-abort',
+    ...common(values),
+    url: positionals[0] as string,
+    olderThanMs: olderThan === undefined ? undefined : parseDuration(olderThan, '--older-than'),
+  }
+}
+
+/** `s3://bucket/key` → its parts; `key` is `''` for `s3://bucket` or `s3://bucket/`. */
+export function parseS3Url(url: string): { bucket: string; key: string } {
+  const m = /^s3:\/\/([^/]+)(?:\/(.*))?$/.exec(url)
+  if (m === null) throw new UsageError(`expected an S3 URL such as s3://bucket/key, got "${url}"`)
+  return { bucket: m[1] as string, key: m[2] ?? '' }
+}

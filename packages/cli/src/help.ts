@@ -1,0 +1,49 @@
+/** The package version, printed by `--version`. */
+export const VERSION = '0.1.0'
+
+const COMMON = `Where and as whom (the library's resolution: AWS_* variables, ~/.aws files and profiles; flags win):
+  --endpoint-url URL      any S3-compatible endpoint (else AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL / AWS)
+  --region REGION         signing region (else AWS_REGION, AWS_DEFAULT_REGION, us-east-1)
+  --profile NAME          AWS profile for credentials, region and endpoint_url (else AWS_PROFILE)
+  --force-path-style      https://host/bucket/key instead of https://bucket.host/key
+  --json                  results as JSON lines on stdout
+  -q, --quiet             print nothing on success
+  -h, --help              this help
+`
+
+export const HELP: Record<'main' | 'cp' | 'uploads', string> = {
+  main: `partstream: stream bytes to S3 with bounded memory
+
+Usage:
+  partstream cp <src> <dst> [options]            upload stdin (-), a file, or a directory (-r)
+  partstream uploads ls s3://bucket[/prefix]     list open multipart uploads
+  partstream uploads abort s3://bucket[/prefix] --older-than 24h
+  partstream --version
+
+  pg_dump mydb | gzip | partstream cp - s3://backups/mydb.sql.gz
+
+Exit codes: 0 done, 1 the upload failed (it was aborted), 2 usage error (nothing sent),
+130 SIGINT / 143 SIGTERM (the upload was aborted; a second signal exits at once).
+Run \`partstream cp --help\` for the options.
+`,
+  cp: `partstream cp <src> <dst> [options]
+
+  <src>  - (stdin), a file, or a directory with -r
+  <dst>  s3://bucket/key, or s3://bucket/prefix/ (a file keeps its name; a directory's files go
+         to prefix + their path relative to it, with /)
+
+  -r, --recursive         upload the regular files under a directory (symlinks not followed)
+  --concurrency N         parts in flight (default 4); memory ≈ (N + 1) × part size
+  --part-size SIZE        e.g. 8MiB (default 6 MiB, or what fits 10,000 parts of a known size)
+  --size-hint SIZE        expected size of stdin: part size and progress percentage
+  --content-type TYPE     default: from the file extension (stdin: none)
+  --metadata K=V          x-amz-meta-K (repeatable)
+  --if-none-match         fail if the object exists (nothing is overwritten)
+  --progress MODE         bar (default on a terminal), json (events on stderr) or none
+${COMMON}`,
+  uploads: `partstream uploads ls s3://bucket[/prefix]
+partstream uploads abort s3://bucket[/prefix] --older-than DURATION
+
+  --older-than DURATION   abort uploads started before now - DURATION (e.g. 24h, 30m, 0s)
+${COMMON}`,
+}

@@ -1,0 +1,216 @@
+import { readdir, stat } from 'node:fs/promises'
+import { basename, join, relative, sep } from 'node:path'
+import {
+  abortStaleUploads,
+  createS3Context,
+  listMultipartUploads,
+  PartstreamError,
+  upload,
+  uploadFile,
+  type UploadOptions,
+  type UploadResult,
+  type UploadTarget,
+} from '@partstream/signer'
+import { parseCommand, parseS3Url, UsageError, type CommonOptions, type CpCommand, type UploadsCommand } from './args.ts'
+import { HELP, VERSION } from './help.ts'
+import { contentTypeFor } from './mime.ts'
+import { barRenderer, jsonRenderer, noRenderer, type ProgressOutput, type ProgressRenderer } from './progress.ts'
+
+/**
+ * Everything the CLI touches outside itself, injected so tests can drive it in-process too. The
+ * environment is not among them: the library resolves credentials, region and endpoint from
+ * `process.env` and the shared AWS files itself (one implementation for both).
+ */
+export interface CliIO {
+  readonly argv: readonly string[]
+  readonly stdin: AsyncIterable<Uint8Array>
+  readonly stdout: { write(text: string): void }
+  readonly stderr: ProgressOutput
+  /** Calls `handler` on SIGINT and SIGTERM; returns the unsubscribe. */
+  onSignal(handler: (signal: 'SIGINT' | 'SIGTERM') => void): () => void
+  /** Ends the process at once (a second Ctrl-C). */
+  exit(code: number): never
+}
+
+/** Exit codes: 0 ok, 1 the upload failed, 2 usage (nothing sent), 128 + signal number when interrupted. */
+export const EXIT = { ok: 0, failed: 1, usage: 2, SIGINT: 130, SIGTERM: 143 } as const
+
+/** The abort reason when a signal interrupts the CLI. */
+class Interrupted extends Error {
+  readonly signal: 'SIGINT' | 'SIGTERM'
+  constructor(signal: 'SIGINT' | 'SIGTERM') {
+    super(`interrupted by ${signal}`)
+    this.signal = signal
+  }
+}
+
+/** Runs one command line; resolves with the exit code. Never throws. */
+export async function main(io: CliIO): Promise<number> {
+  let command
+  try {
+    command = parseCommand(io.argv)
+  } catch (error) {
+    return usage(io, error)
+  }
+  if (command.command === 'help') {
+    io.stdout.write(HELP[command.topic === 'cp' || command.topic === 'uploads' ? command.topic : 'main'])
+    return EXIT.ok
+  }
+  if (command.command === 'version') {
+    io.stdout.write(`partstream ${VERSION}\n`)
+    return EXIT.ok
+  }
+  const controller = new AbortController()
+  let interrupted: Interrupted | undefined
+  let openUpload: string | undefined
+  const off = io.onSignal((signal) => {
+    if (interrupted !== undefined) {
+      io.stderr.write(
+        `\npartstream: ${signal} again, exiting now` +
+          (openUpload === undefined ? '\n' : `: upload ${openUpload} may remain; remove it with \`partstream uploads abort\`\n`),
+      )
+      io.exit(EXIT[signal])
+    }
+    interrupted = new Interrupted(signal)
+    controller.abort(interrupted)
+  })
+  try {
+    if (command.command === 'cp') await cp(io, command, controller.signal, (id) => (openUpload = id))
+    else await uploads(io, command, controller.signal)
+    return EXIT.ok
+  } catch (error) {
+    if (error instanceof UsageError) return usage(io, error)
+    if (interrupted !== undefined && error === interrupted) {
+      io.stderr.write(`partstream: ${interrupted.message}; the upload was aborted, nothing is left\n`)
+      return EXIT[interrupted.signal]
+    }
+    io.stderr.write(`partstream: ${describe(error)}\n`)
+    return EXIT.failed
+  } finally {
+    off()
+  }
+}
+
+function usage(io: CliIO, error: unknown): number {
+  io.stderr.write(`partstream: ${(error as Error).message}\n`)
+  return EXIT.usage
+}
+
+/** `CODE: message`, and the upload left behind if there is one. Library errors never carry secrets. */
+function describe(error: unknown): string {
+  if (error instanceof PartstreamError) {
+    const left = error.code === 'ERR_PARTSTREAM_ABORT_FAILED' && error.uploadId !== undefined ? ` (upload ${error.uploadId} may remain)` : ''
+    return `${error.code}: ${error.message}${left}`
+  }
+  return error instanceof Error ? error.message : String(error)
+}
+
+function bucketTarget(o: CommonOptions, bucket: string): Omit<UploadTarget, 'key'> {
+  return {
+    bucket,
+    // One resolution for the library and the CLI: credentials, region and endpoint come from
+    // the same chain (AWS_* variables, the profile's files, AWS_ENDPOINT_URL…); flags win.
+    ...(o.profile === undefined ? {} : { profile: o.profile }),
+    ...(o.endpointUrl === undefined ? {} : { endpoint: o.endpointUrl }),
+    ...(o.region === undefined ? {} : { region: o.region }),
+    ...(o.forcePathStyle ? { forcePathStyle: true } : {}),
+  }
+}
+
+function renderer(io: CliIO, c: CpCommand, label: string, sizeHint: number | undefined): ProgressRenderer {
+  const mode = c.progress ?? (io.stderr.isTTY && !c.quiet && !c.json ? 'bar' : 'none')
+  if (mode === 'bar') return barRenderer(io.stderr, label, sizeHint)
+  if (mode === 'json') return jsonRenderer(io.stderr, label)
+  return noRenderer
+}
+
+async function cp(io: CliIO, c: CpCommand, signal: AbortSignal, onCreated: (uploadId: string | undefined) => void): Promise<void> {
+  const { bucket, key } = parseS3Url(c.dst)
+  const isPrefix = key === '' || key.endsWith('/')
+  if (c.src === '-') {
+    if (isPrefix) throw new UsageError(`cp: stdin has no name: give the object key, e.g. s3://${bucket}/${key}data.bin`)
+    await one(io, c, signal, onCreated, { label: 'stdin', key, bucket })
+    return
+  }
+  let stats
+  try {
+    stats = await stat(c.src)
+  } catch (error) {
+    throw new UsageError(`cp: cannot read ${c.src}: ${(error as Error).message}`)
+  }
+  if (stats.isDirectory()) {
+    if (!c.recursive) throw new UsageError(`cp: ${c.src} is a directory: add -r to upload the files under it`)
+    if (!isPrefix) throw new UsageError(`cp -r: the destination is a prefix and ends with "/", e.g. s3://${bucket}/${key}/`)
+    for (const file of await filesUnder(c.src)) {
+      await one(io, c, signal, onCreated, { label: file, path: file, bucket, key: key + relative(c.src, file).split(sep).join('/') })
+    }
+    return
+  }
+  await one(io, c, signal, onCreated, { label: c.src, path: c.src, bucket, key: isPrefix ? key + basename(c.src) : key })
+}
+
+/** Regular files under `dir`, sorted; symlinks are not followed. */
+async function filesUnder(dir: string): Promise<string[]> {
+  const out: string[] = []
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name)
+    if (entry.isDirectory()) out.push(...(await filesUnder(path)))
+    else if (entry.isFile()) out.push(path)
+  }
+  return out.sort()
+}
+
+async function one(
+  io: CliIO,
+  c: CpCommand,
+  signal: AbortSignal,
+  onCreated: (uploadId: string | undefined) => void,
+  f: { label: string; bucket: string; key: string; path?: string },
+): Promise<void> {
+  const progress = renderer(io, c, f.label, c.sizeHint)
+  const contentType = c.contentType ?? (f.path === undefined ? undefined : contentTypeFor(f.path))
+  const options: UploadOptions = {
+    signal,
+    ...(c.concurrency === undefined ? {} : { concurrency: c.concurrency }),
+    ...(c.partSize === undefined ? {} : { partSize: c.partSize }),
+    ...(c.sizeHint === undefined || c.partSize !== undefined ? {} : { sizeHint: c.sizeHint }),
+    ...(contentType === undefined ? {} : { contentType }),
+    ...(c.metadata === undefined ? {} : { metadata: c.metadata }),
+    ...(c.ifNoneMatch ? { ifNoneMatch: true } : {}),
+    onProgress: (e) => {
+      if (e.type === 'upload-created') onCreated(e.uploadId)
+      progress.event(e)
+    },
+  }
+  const target: UploadTarget = { ...bucketTarget(c, f.bucket), key: f.key }
+  let result: UploadResult
+  try {
+    result = f.path === undefined ? await upload(io.stdin, target, options) : await uploadFile(f.path, target, options)
+  } catch (error) {
+    progress.finish(signal.aborted ? 'interrupted' : 'failed')
+    throw error
+  } finally {
+    onCreated(undefined)
+  }
+  progress.finish('done')
+  if (c.json) io.stdout.write(`${JSON.stringify({ src: f.path ?? '-', ...result })}\n`)
+  else if (!c.quiet) io.stdout.write(`upload: ${f.path ?? '-'} to s3://${result.bucket}/${result.key} (${result.size} bytes, ${result.partCount} part${result.partCount === 1 ? '' : 's'})\n`)
+}
+
+async function uploads(io: CliIO, c: UploadsCommand, signal: AbortSignal): Promise<void> {
+  const { bucket, key: prefix } = parseS3Url(c.url)
+  const ctx = createS3Context(bucketTarget(c, bucket))
+  try {
+    const list =
+      c.command === 'uploads-ls'
+        ? await listMultipartUploads(ctx, { prefix, signal })
+        : await abortStaleUploads(ctx, { olderThanMs: c.olderThanMs ?? 0, prefix, signal })
+    for (const u of list) {
+      const initiated = u.initiated?.toISOString() ?? ''
+      if (c.json) io.stdout.write(`${JSON.stringify({ key: u.key, uploadId: u.uploadId, initiated, ...(c.command === 'uploads-abort' ? { aborted: true } : {}) })}\n`)
+      else if (!c.quiet) io.stdout.write(`${c.command === 'uploads-abort' ? 'aborted ' : ''}${initiated}\t${u.uploadId}\t${u.key}\n`)
+    }
+  } finally {
+    await ctx.close()
+  }
+}

@@ -1,0 +1,128 @@
+import type { UploadProgress } from '@partstream/signer'
+
+/** What a progress renderer writes to: stderr, and whether it is a terminal (and how wide). */
+export interface ProgressOutput {
+  write(text: string): void
+  readonly isTTY: boolean
+  readonly columns: number | undefined
+}
+
+/** Receives the upload's events; `finish` leaves the screen clean (and a summary line). */
+export interface ProgressRenderer {
+  event(e: UploadProgress): void
+  finish(outcome: 'done' | 'failed' | 'interrupted'): void
+}
+
+const MIN_REDRAW_MS = 100
+
+function human(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB']
+  let v = bytes
+  let i = 0
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024
+    i++
+  }
+  return `${v >= 100 || i === 0 ? v.toFixed(0) : v.toFixed(1)} ${units[i]}`
+}
+
+function duration(seconds: number): string {
+  if (!Number.isFinite(seconds)) return '--:--'
+  const s = Math.round(seconds)
+  const h = Math.floor(s / 3600)
+  const m = Math.floor((s % 3600) / 60)
+  const sec = String(s % 60).padStart(2, '0')
+  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${sec}` : `${m}:${sec}`
+}
+
+/** Counts what the bar shows: acknowledged bytes, parts in flight, retries, rate. */
+class Tally {
+  bytesAcked = 0
+  totalBytes: number | undefined
+  inFlight = 0
+  retries = 0
+  readonly started = performance.now()
+  constructor(sizeHint: number | undefined) {
+    this.totalBytes = sizeHint
+  }
+  apply(e: UploadProgress): void {
+    if (e.type === 'part-started') this.inFlight++
+    if (e.type === 'part-acked') this.inFlight--
+    if (e.type === 'part-retried') this.retries++
+    if ('bytesAcked' in e) this.bytesAcked = e.bytesAcked
+    if ('totalBytes' in e && e.totalBytes !== undefined) this.totalBytes = e.totalBytes
+  }
+  rate(): number {
+    const s = (performance.now() - this.started) / 1000
+    return s > 0 ? this.bytesAcked / s : 0
+  }
+}
+
+/**
+ * A one-line bar on a terminal, redrawn in place at most 10 times a second and fitted to the
+ * width: bytes acknowledged, percentage and ETA when the size is known, rate, parts in flight,
+ * retries. Written by hand (40 lines): the maintained renderers (cli-progress, listr2) bring
+ * their own timers, event emitters and dependencies for what is one `\r` line here.
+ */
+export function barRenderer(out: ProgressOutput, label: string, sizeHint: number | undefined): ProgressRenderer {
+  const tally = new Tally(sizeHint)
+  let last = 0
+  let drawn = false
+  const line = (): string => {
+    const rate = tally.rate()
+    const total = tally.totalBytes
+    const known = total !== undefined && total > 0
+    const pct = known ? Math.min(100, (tally.bytesAcked / total) * 100) : undefined
+    const stats =
+      `${human(tally.bytesAcked)}${known ? ` / ${human(total)}` : ''}` +
+      `${pct === undefined ? '' : ` ${pct.toFixed(0).padStart(3)}%`}  ${human(rate)}/s` +
+      `${known && rate > 0 ? `  ETA ${duration((total - tally.bytesAcked) / rate)}` : ''}` +
+      `  ${tally.inFlight} in flight${tally.retries > 0 ? `  ${tally.retries} retried` : ''}`
+    const width = Math.max(20, (out.columns || 80) - 1)
+    const room = width - stats.length - label.length - 4
+    let bar = ''
+    if (pct !== undefined && room >= 10) {
+      const cells = Math.min(room, 40)
+      const full = Math.round((pct / 100) * cells)
+      bar = ` [${'#'.repeat(full)}${'.'.repeat(cells - full)}]`
+    }
+    return `${label}${bar} ${stats}`.slice(0, width)
+  }
+  const draw = (): void => {
+    out.write(`\r\x1b[2K${line()}`)
+    drawn = true
+  }
+  return {
+    event(e) {
+      tally.apply(e)
+      const now = performance.now()
+      if (now - last >= MIN_REDRAW_MS) {
+        last = now
+        draw()
+      }
+    },
+    finish(outcome) {
+      if (drawn) out.write('\r\x1b[2K')
+      const seconds = (performance.now() - tally.started) / 1000
+      const verb = outcome === 'done' ? 'uploaded' : outcome === 'failed' ? 'failed after' : 'interrupted after'
+      out.write(`${label}: ${verb} ${human(tally.bytesAcked)} in ${seconds.toFixed(1)} s (${human(tally.rate())}/s)\n`)
+    },
+  }
+}
+
+/** One JSON object per event on stderr, ending with `done` (or `failed` / `interrupted`). */
+export function jsonRenderer(out: ProgressOutput, label: string): ProgressRenderer {
+  return {
+    event(e) {
+      const { type } = e
+      const fields: Record<string, unknown> = { ...e, file: label }
+      if (type === 'part-retried') fields['error'] = { code: e.error.code, message: e.error.message }
+      out.write(`${JSON.stringify(fields)}\n`)
+    },
+    finish(outcome) {
+      if (outcome !== 'done') out.write(`${JSON.stringify({ type: outcome, file: label })}\n`)
+    },
+  }
+}
+
+export const noRenderer: ProgressRenderer = { event() {}, finish() {} }

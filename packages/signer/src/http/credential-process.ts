@@ -1,0 +1,115 @@
+import { Buffer } from 'node:buffer'
+import { spawn } from 'node:child_process'
+import type { Credentials } from './credentials.ts'
+import type { Env } from './shared-config.ts'
+
+/** More output than this is not a credentials document (Node's `exec` buffers 1 MiB by default). */
+const MAX_OUTPUT_BYTES = 1024 * 1024
+
+/**
+ * Why a `credential_process` gave no credentials, in words safe to show: never the command line
+ * (it may carry a password), nor anything the process printed (it may carry the secret).
+ */
+export class CredentialProcessFailure extends Error {}
+
+/**
+ * Runs a profile's `credential_process` and reads its answer, the documented format
+ * (https://docs.aws.amazon.com/cli/latest/userguide/cli-configure-sourcing-external.html):
+ * `{ "Version": 1, "AccessKeyId", "SecretAccessKey", "SessionToken"?, "Expiration"? (ISO 8601) }`.
+ *
+ * The command runs through the shell, as the AWS SDK for JavaScript runs it (`child_process.exec`
+ * in @aws-sdk/credential-provider-process), with `env` as its environment, no stdin, and its
+ * stdout and stderr captured; stderr is dropped (only its size is reported). Like the SDK, the
+ * answer is refused when `Version` is not 1, a key is missing, or `Expiration` is already past.
+ * @throws {CredentialProcessFailure}
+ */
+export async function runCredentialProcess(command: string, env: Env, nowMs: number): Promise<Credentials> {
+  const { code, signal, stdout, stderrBytes, spawnError } = await run(command, env)
+  const stderrNote = stderrBytes > 0 ? `; it wrote ${stderrBytes} bytes to stderr, not shown: run the command yourself to see them` : ''
+  if (spawnError !== undefined) throw new CredentialProcessFailure(`could not be started (${spawnError})`)
+  if (stdout === undefined) throw new CredentialProcessFailure(`printed more than ${MAX_OUTPUT_BYTES} bytes and was stopped${stderrNote}`)
+  if (code !== 0) {
+    throw new CredentialProcessFailure(`${signal !== null ? `was killed by ${signal}` : `exited with code ${code}`}${stderrNote}`)
+  }
+  let data: unknown
+  try {
+    data = JSON.parse(stdout)
+  } catch {
+    // JSON.parse's own message quotes the text: it is not kept.
+    data = undefined
+  }
+  const shown = `(${Buffer.byteLength(stdout)} bytes on stdout, not shown: they may hold secrets${stderrNote})`
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) {
+    throw new CredentialProcessFailure(`printed something that is not a JSON object ${shown}`)
+  }
+  const doc = data as Record<string, unknown>
+  if (doc['Version'] !== 1) throw new CredentialProcessFailure(`printed JSON without "Version": 1 ${shown}`)
+  const { AccessKeyId, SecretAccessKey, SessionToken, Expiration } = doc
+  if (typeof AccessKeyId !== 'string' || AccessKeyId === '' || typeof SecretAccessKey !== 'string' || SecretAccessKey === '') {
+    throw new CredentialProcessFailure(`printed JSON without non-empty "AccessKeyId" and "SecretAccessKey" strings ${shown}`)
+  }
+  if (SessionToken !== undefined && SessionToken !== null && typeof SessionToken !== 'string') {
+    throw new CredentialProcessFailure(`printed a "SessionToken" that is not a string ${shown}`)
+  }
+  let expiration: Date | undefined
+  if (Expiration !== undefined && Expiration !== null) {
+    expiration = typeof Expiration === 'string' ? new Date(Expiration) : undefined
+    if (expiration === undefined || Number.isNaN(expiration.getTime())) {
+      throw new CredentialProcessFailure(`printed an "Expiration" that is not an ISO 8601 date ${shown}`)
+    }
+    if (expiration.getTime() <= nowMs) {
+      throw new CredentialProcessFailure(`printed credentials that expired at ${expiration.toISOString()}`)
+    }
+  }
+  return {
+    accessKeyId: AccessKeyId,
+    secretAccessKey: SecretAccessKey,
+    ...(typeof SessionToken === 'string' && SessionToken !== '' ? { sessionToken: SessionToken } : {}),
+    ...(expiration !== undefined ? { expiration } : {}),
+  }
+}
+
+interface ProcessOutcome {
+  readonly code: number | null
+  readonly signal: string | null
+  /** `undefined` when the output passed the limit. */
+  readonly stdout: string | undefined
+  readonly stderrBytes: number
+  /** The spawn error's code (`ENOENT`, `EACCES`), never its message. */
+  readonly spawnError: string | undefined
+}
+
+function run(command: string, env: Env): Promise<ProcessOutcome> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = []
+    let stdoutBytes = 0
+    let stderrBytes = 0
+    let overflow = false
+    const child = spawn(command, { shell: true, env: { ...env }, stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true })
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdoutBytes += chunk.byteLength
+      if (stdoutBytes > MAX_OUTPUT_BYTES) {
+        overflow = true
+        child.kill()
+      } else {
+        chunks.push(chunk)
+      }
+    })
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderrBytes += chunk.byteLength
+    })
+    child.once('error', (error: Error & { code?: unknown }) => {
+      // A process that could not be started may never emit 'close'.
+      resolve({ code: null, signal: null, stdout: '', stderrBytes, spawnError: typeof error.code === 'string' ? error.code : 'error' })
+    })
+    child.once('close', (code: number | null, signal: string | null) => {
+      resolve({
+        code,
+        signal,
+        stdout: overflow ? undefined : Buffer.concat(chunks).toString('utf8').trim(),
+        stderrBytes,
+        spawnError: undefined,
+      })
+    })
+  })
+}

@@ -1,0 +1,157 @@
+import { InvalidArgumentError, describeValue } from '@partstream/core'
+import { envValue, processEnv, profileNameOf, profileOf, readSharedConfigFiles, type Env, type SharedConfigFiles } from './shared-config.ts'
+
+/** Options of {@link resolveS3Config}: what the caller gives; the rest comes from the environment and files. */
+export interface ResolveS3ConfigOptions {
+  /** A region given by the caller wins over every other source. @default undefined */
+  readonly region?: string | undefined
+  /** An endpoint given by the caller wins over every other source. @default undefined */
+  readonly endpoint?: string | URL | undefined
+  /**
+   * The shared-config profile whose `region`, `endpoint_url` and `services` are read.
+   * @default process.env.AWS_PROFILE, else 'default'
+   */
+  readonly profile?: string | undefined
+  /** The environment to read instead of `process.env`. @default process.env */
+  readonly env?: Readonly<Record<string, string | undefined>> | undefined
+}
+
+/** Where requests go and how they are signed, with where each value came from. */
+export interface ResolvedS3Config {
+  /** The signing region. */
+  readonly region: string
+  /** `'region'` (the caller's), `'AWS_REGION'`, `'AWS_DEFAULT_REGION'`, `'profile "dev" in ~/.aws/config'` or `'default'`. */
+  readonly regionSource: string
+  /** The endpoint URL: the caller's, a configured one, or the AWS regional `https://s3.<region>.amazonaws.com`. */
+  readonly endpoint: string | URL
+  /** `'endpoint'` (the caller's), `'AWS_ENDPOINT_URL_S3'`, `'AWS_ENDPOINT_URL'`, `'profile "dev" …'`, or `'AWS regional'`. */
+  readonly endpointSource: string
+  /** The profile read (whether or not it exists). */
+  readonly profile: string
+}
+
+/** https://docs.aws.amazon.com/sdkref/latest/guide/feature-ss-endpoints.html: the S3 service id in variable and key names. */
+const S3_ENDPOINT_VARIABLE = 'AWS_ENDPOINT_URL_S3'
+const S3_SERVICES_KEY = 's3.endpoint_url'
+
+/** The SDK's default region is none at all (an error); partstream's has always been us-east-1. */
+export const DEFAULT_REGION: string = 'us-east-1'
+
+/**
+ * Region and endpoint the way the AWS SDK v3 and CLI find them, for what the caller leaves out:
+ *
+ * - region: `region` → `AWS_REGION` → `AWS_DEFAULT_REGION` (the CLI's) → the profile's `region`
+ *   → `us-east-1`;
+ * - endpoint: `endpoint` → `AWS_ENDPOINT_URL_S3` → `AWS_ENDPOINT_URL` → the profile's
+ *   `services` section (`s3 =` / `  endpoint_url = …`) → the profile's `endpoint_url` → the AWS
+ *   regional endpoint. `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true` (or the profile's
+ *   `ignore_configured_endpoint_urls = true`) skips the variables and the profile, as in the SDK.
+ *
+ * Synchronous: the shared files are small, and read only when a value has to come from them.
+ * @throws {InvalidArgumentError} for a configured endpoint that is not an http(s) URL, or a
+ *   profile naming a `services` section that does not exist.
+ * @example
+ * const { region, endpoint, endpointSource } = resolveS3Config({ profile: 'minio' })
+ */
+export function resolveS3Config(options: ResolveS3ConfigOptions = {}): ResolvedS3Config {
+  if (typeof options !== 'object' || options === null) {
+    throw new InvalidArgumentError(`Expected \`options\` to be an object, got ${describeValue(options)}.`)
+  }
+  if (options.profile !== undefined && (typeof options.profile !== 'string' || options.profile === '')) {
+    throw new InvalidArgumentError(`Expected \`profile\` to be a non-empty string, got ${describeValue(options.profile)}.`)
+  }
+  const env: Env = options.env ?? processEnv()
+  const profile = profileNameOf(options.profile, env).name
+  let files: SharedConfigFiles | undefined
+  const read = (): SharedConfigFiles => (files ??= readSharedConfigFiles(env))
+
+  let region: string
+  let regionSource: string
+  if (options.region !== undefined) {
+    region = options.region
+    regionSource = 'region'
+  } else {
+    const fromEnv = envValue(env, 'AWS_REGION') ?? envValue(env, 'AWS_DEFAULT_REGION')
+    if (fromEnv !== undefined) {
+      region = fromEnv
+      regionSource = envValue(env, 'AWS_REGION') !== undefined ? 'AWS_REGION' : 'AWS_DEFAULT_REGION'
+    } else {
+      // The SDK reads the region with the credentials file first (NODE_REGION_CONFIG_FILE_OPTIONS).
+      const fromProfile = profileOf(read(), profile, 'credentials')?.['region']
+      region = fromProfile ?? DEFAULT_REGION
+      regionSource = fromProfile === undefined ? 'default' : `profile "${profile}" in ${fileWith(read(), profile, 'region')}`
+    }
+  }
+  if (typeof region !== 'string' || region === '') {
+    throw new InvalidArgumentError(
+      `Expected \`region\` to be a non-empty string, got ${describeValue(region)}. For S3-compatible servers any value works, e.g. "us-east-1".`,
+    )
+  }
+
+  if (options.endpoint !== undefined) {
+    return { region, regionSource, endpoint: options.endpoint, endpointSource: 'endpoint', profile }
+  }
+  const configured = configuredEndpoint(env, profile, read)
+  if (configured === undefined) {
+    return { region, regionSource, endpoint: `https://s3.${region}.amazonaws.com`, endpointSource: 'AWS regional', profile }
+  }
+  checkEndpointUrl(configured.url, configured.source)
+  return { region, regionSource, endpoint: configured.url, endpointSource: configured.source, profile }
+}
+
+/** The file holding a profile's `key`, config first (fromSharedConfigFiles' preference) unless only the credentials file has it. */
+function fileWith(files: SharedConfigFiles, profile: string, key: string): string {
+  return files.configProfiles[profile]?.[key] !== undefined ? files.configPath : files.credentialsPath
+}
+
+/**
+ * smithy `getEndpointFromConfig` (middleware-endpoint adaptors): the ignore switch, then the
+ * variables, then the profile's services section and its own `endpoint_url`.
+ */
+function configuredEndpoint(env: Env, profile: string, read: () => SharedConfigFiles): { url: string; source: string } | undefined {
+  if (isTrue(envValue(env, 'AWS_IGNORE_CONFIGURED_ENDPOINT_URLS'))) return undefined
+  const settings = (): ReturnType<typeof profileOf> => profileOf(read(), profile, 'config')
+  const fromVariable = envValue(env, S3_ENDPOINT_VARIABLE) ?? envValue(env, 'AWS_ENDPOINT_URL')
+  if (fromVariable !== undefined) {
+    // The profile's switch applies to the variables too (both are "configured endpoint URLs").
+    if (isTrue(settings()?.['ignore_configured_endpoint_urls'])) return undefined
+    return { url: fromVariable, source: envValue(env, S3_ENDPOINT_VARIABLE) !== undefined ? S3_ENDPOINT_VARIABLE : 'AWS_ENDPOINT_URL' }
+  }
+  const p = settings()
+  if (p === undefined || isTrue(p['ignore_configured_endpoint_urls'])) return undefined
+  const files = read()
+  const servicesName = p['services']
+  if (servicesName !== undefined) {
+    const services = files.services[servicesName]
+    if (services === undefined) {
+      throw new InvalidArgumentError(
+        `Profile "${profile}" names services "${servicesName}", but ${files.configPath} has no [services ${servicesName}] section. ` +
+          'Add it, or remove the `services` line.',
+      )
+    }
+    const url = services[S3_SERVICES_KEY]
+    if (url !== undefined) return { url, source: `profile "${profile}", [services ${servicesName}] s3 endpoint_url in ${files.configPath}` }
+  }
+  const url = p['endpoint_url']
+  return url === undefined ? undefined : { url, source: `profile "${profile}" endpoint_url in ${fileWith(files, profile, 'endpoint_url')}` }
+}
+
+/** smithy booleanSelector takes "true" and "false"; anything else counts as not set. */
+function isTrue(value: string | undefined): boolean {
+  return value?.toLowerCase() === 'true'
+}
+
+/** A configured endpoint is checked here, so the error can say where it came from. */
+function checkEndpointUrl(url: string, source: string): void {
+  let parsed: URL | undefined
+  try {
+    parsed = new URL(url)
+  } catch {
+    parsed = undefined
+  }
+  if (parsed === undefined || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')) {
+    throw new InvalidArgumentError(
+      `Expected the endpoint from ${source} to be an absolute http(s) URL such as "http://127.0.0.1:7480", got ${describeValue(url)}.`,
+    )
+  }
+}

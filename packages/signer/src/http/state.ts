@@ -1,0 +1,60 @@
+/**
+ * What an `S3Context` holds, kept apart from the public handle (a WeakMap keyed by it), so the
+ * handle's type carries no smithy or undici types and cannot be forged or mutated.
+ * @module
+ */
+import { InvalidArgumentError, describeValue } from '@partstream/core'
+import type { SignatureV4 } from '@smithy/signature-v4'
+import type { Dispatcher } from 'undici'
+import type { Transport } from '../transport/types.ts'
+import { objectPathFor, validateKey, type ResolvedEndpoint } from './endpoint.ts'
+import type { SigningClock } from './clock.ts'
+import type { ResolvedRetry } from './retry.ts'
+
+/** What a context holds, for the `http/` and `operations/` layers only. */
+export interface ContextState {
+  readonly bucket: string
+  readonly key: string | undefined
+  readonly region: string
+  readonly endpoint: ResolvedEndpoint
+  readonly transport: Transport
+  /** The undici dispatcher behind `transport`; `undefined` when the transport is not undici's (fetch). */
+  readonly dispatcher: Dispatcher | undefined
+  readonly signer: SignatureV4
+  readonly retry: ResolvedRetry
+  /** The signing clock: `now` corrected by the offset measured against the server. */
+  readonly clock: SigningClock
+  readonly idleTimeoutMs: number
+  /** `host` header value, the same on the wire and in the signature. */
+  readonly host: string
+}
+
+const states = new WeakMap<object, ContextState>()
+
+/**
+ * The state behind a context.
+ * @throws {InvalidArgumentError} for anything `createS3Context` did not make.
+ */
+export function stateOf(ctx: object): ContextState {
+  const state = typeof ctx === 'object' && ctx !== null ? states.get(ctx) : undefined
+  if (state === undefined) {
+    throw new InvalidArgumentError(`Expected an S3Context made by createS3Context(), got ${describeValue(ctx)}.`)
+  }
+  return state
+}
+
+/**
+ * Encoded path of `key`, or of the context's default key.
+ * @throws {InvalidArgumentError} when neither is given, or the key is invalid.
+ */
+export function objectPath(state: ContextState, key: string | undefined): string {
+  if (key === undefined && state.key === undefined) {
+    throw new InvalidArgumentError('This object operation needs a key: pass `key` in its options, or make the context with one.')
+  }
+  return objectPathFor(state.endpoint, key === undefined ? (state.key as string) : validateKey(key))
+}
+
+/** Ties a new context handle to its state (`createS3Context` only). */
+export function registerState(ctx: object, state: ContextState): void {
+  states.set(ctx, state)
+}

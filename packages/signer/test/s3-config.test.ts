@@ -1,0 +1,111 @@
+// Region and endpoint resolution: each source in the AWS SDK's order, with a controlled env and HOME.
+import assert from 'node:assert/strict'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, describe, test } from 'node:test'
+import { InvalidArgumentError, resolveS3Config } from '../src/index.ts'
+
+const root = mkdtempSync(join(tmpdir(), 'partstream-s3config-'))
+after(() => rmSync(root, { recursive: true, force: true }))
+let homes = 0
+
+function home(files: { config?: string; credentials?: string } = {}): string {
+  const dir = join(root, `home${++homes}`)
+  mkdirSync(join(dir, '.aws'), { recursive: true })
+  if (files.config !== undefined) writeFileSync(join(dir, '.aws', 'config'), files.config)
+  if (files.credentials !== undefined) writeFileSync(join(dir, '.aws', 'credentials'), files.credentials)
+  return dir
+}
+
+const config = [
+  '[default]',
+  'region = default-region',
+  '[profile dev]',
+  'region = dev-region',
+  'endpoint_url = http://dev-endpoint:1',
+  '[profile svc]',
+  'endpoint_url = http://profile-wide:1',
+  'services = local',
+  '[profile svc-no-s3]',
+  'endpoint_url = http://profile-wide:2',
+  'services = other',
+  '[profile broken]',
+  'services = nowhere',
+  '[profile ignoring]',
+  'endpoint_url = http://ignored:1',
+  'ignore_configured_endpoint_urls = true',
+  '[profile bad-url]',
+  'endpoint_url = 127.0.0.1:7480',
+  '[services local]',
+  's3 =',
+  '  endpoint_url = http://services-s3:1',
+  'dynamodb =',
+  '  endpoint_url = http://services-dynamo:1',
+  '[services other]',
+  'dynamodb =',
+  '  endpoint_url = http://services-dynamo:2',
+].join('\n')
+
+describe('region', () => {
+  const HOME = home({ config, credentials: '[dev]\nregion = credentials-region\n' })
+  test('the caller, AWS_REGION, AWS_DEFAULT_REGION, the profile, us-east-1', () => {
+    const env = { HOME, AWS_REGION: 'env-region', AWS_DEFAULT_REGION: 'default-env-region' }
+    assert.equal(resolveS3Config({ region: 'given', env }).region, 'given')
+    assert.equal(resolveS3Config({ env }).regionSource, 'AWS_REGION')
+    assert.equal(resolveS3Config({ env: { HOME, AWS_DEFAULT_REGION: 'x' } }).regionSource, 'AWS_DEFAULT_REGION')
+    const fromProfile = resolveS3Config({ env: { HOME } })
+    assert.equal(fromProfile.region, 'default-region')
+    assert.equal(fromProfile.regionSource, `profile "default" in ${join(HOME, '.aws', 'config')}`)
+    assert.deepEqual(
+      [resolveS3Config({ env: { HOME: join(root, 'none') } }).region, resolveS3Config({ env: { HOME: join(root, 'none') } }).regionSource],
+      ['us-east-1', 'default'],
+    )
+  })
+  test('the profile from AWS_PROFILE or the option; the credentials file wins the region (as in the SDK)', () => {
+    assert.equal(resolveS3Config({ env: { HOME, AWS_PROFILE: 'dev' } }).region, 'credentials-region')
+    assert.equal(resolveS3Config({ env: { HOME }, profile: 'svc' }).region, 'us-east-1')
+  })
+  test('an empty region is refused', () => {
+    assert.throws(() => resolveS3Config({ region: '', env: { HOME } }), InvalidArgumentError)
+  })
+})
+
+describe('endpoint', () => {
+  const HOME = home({ config })
+  const s3 = (options: Parameters<typeof resolveS3Config>[0]): [string, string] => {
+    const r = resolveS3Config(options)
+    return [String(r.endpoint), r.endpointSource]
+  }
+  test('the caller wins over everything', () => {
+    assert.deepEqual(s3({ endpoint: 'http://given:1', env: { HOME, AWS_ENDPOINT_URL_S3: 'http://x:1', AWS_PROFILE: 'dev' } }), ['http://given:1', 'endpoint'])
+  })
+  test('AWS_ENDPOINT_URL_S3 beats AWS_ENDPOINT_URL, which beats the profile', () => {
+    const env = { HOME, AWS_PROFILE: 'dev', AWS_ENDPOINT_URL: 'http://global:1' }
+    assert.deepEqual(s3({ env: { ...env, AWS_ENDPOINT_URL_S3: 'http://s3-only:1' } }), ['http://s3-only:1', 'AWS_ENDPOINT_URL_S3'])
+    assert.deepEqual(s3({ env }), ['http://global:1', 'AWS_ENDPOINT_URL'])
+  })
+  test("the profile's services section for s3, then its endpoint_url", () => {
+    const configPath = join(HOME, '.aws', 'config')
+    assert.deepEqual(s3({ env: { HOME }, profile: 'svc' }), ['http://services-s3:1', `profile "svc", [services local] s3 endpoint_url in ${configPath}`])
+    assert.deepEqual(s3({ env: { HOME }, profile: 'svc-no-s3' }), ['http://profile-wide:2', `profile "svc-no-s3" endpoint_url in ${configPath}`])
+    assert.deepEqual(s3({ env: { HOME }, profile: 'dev' }), ['http://dev-endpoint:1', `profile "dev" endpoint_url in ${configPath}`])
+  })
+  test('else the AWS regional endpoint of the resolved region', () => {
+    assert.deepEqual(s3({ env: { HOME } }), ['https://s3.default-region.amazonaws.com', 'AWS regional'])
+    assert.deepEqual(s3({ env: { HOME }, region: 'eu-central-1' }), ['https://s3.eu-central-1.amazonaws.com', 'AWS regional'])
+  })
+  test('AWS_IGNORE_CONFIGURED_ENDPOINT_URLS or ignore_configured_endpoint_urls skips variables and profile', () => {
+    assert.deepEqual(s3({ env: { HOME, AWS_PROFILE: 'dev', AWS_ENDPOINT_URL: 'http://global:1', AWS_IGNORE_CONFIGURED_ENDPOINT_URLS: 'true' } }), [
+      'https://s3.dev-region.amazonaws.com',
+      'AWS regional',
+    ])
+    assert.deepEqual(s3({ env: { HOME, AWS_ENDPOINT_URL: 'http://global:1' }, profile: 'ignoring' }), ['https://s3.us-east-1.amazonaws.com', 'AWS regional'])
+    assert.deepEqual(s3({ env: { HOME }, profile: 'ignoring' })[1], 'AWS regional')
+  })
+  test('a services section that does not exist, or a configured endpoint that is not a URL: InvalidArgumentError naming the source', () => {
+    assert.throws(() => resolveS3Config({ env: { HOME }, profile: 'broken' }), /names services "nowhere", but .* has no \[services nowhere\] section/)
+    assert.throws(() => resolveS3Config({ env: { HOME }, profile: 'bad-url' }), /endpoint from profile "bad-url" endpoint_url in .* to be an absolute http\(s\) URL/)
+    assert.throws(() => resolveS3Config({ env: { HOME, AWS_ENDPOINT_URL_S3: 'ftp://x' } }), /endpoint from AWS_ENDPOINT_URL_S3/)
+  })
+})
