@@ -99,6 +99,8 @@ export const zlibCrc32: HashFactory | undefined =
  * - SHA256: the payload hash (`defaultHash`); with `payload: 'sha256'` the part's SHA-256 is
  *   reused and nothing is hashed twice.
  * `undefined` when the runtime cannot compute it.
+ * @example
+ * toParts(source, { checksum: checksumHash('CRC32') }) // zlib.crc32 where the runtime has it
  */
 export function checksumHash(algorithm: ChecksumAlgorithm): HashFactory | undefined {
   switch (algorithm) {
@@ -156,6 +158,10 @@ export interface PartChecksum {
  * The object checksum S3 computes for these parts: for FULL_OBJECT the CRC of the whole object,
  * combined from the part CRCs in part order (CRC combination, no pass over the bytes); for
  * COMPOSITE the checksum of the concatenated part digests, then `-<part count>`.
+ * @example
+ * // parts: what uploadPart(ctx, uploadId, part, { checksumAlgorithm: 'CRC64NVME' }) returned
+ * const { value } = await objectChecksumOf('CRC64NVME', parts)
+ * await completeMultipartUpload(ctx, uploadId, parts, { checksumAlgorithm: 'CRC64NVME', objectChecksum: value })
  */
 export async function objectChecksumOf(algorithm: ChecksumAlgorithm, parts: readonly PartChecksum[]): Promise<ObjectChecksum> {
   const sorted = [...parts].sort((a, b) => a.partNumber - b.partNumber)
