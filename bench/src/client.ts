@@ -72,6 +72,7 @@ async function prepare(config: ClientConfig): Promise<() => Promise<Outcome>> {
       concurrency: config.concurrency,
       partSize: config.partSizeBytes,
       payload: config.payload === 'unsigned' ? ('unsigned' as const) : ('sha256' as const),
+      checksum: config.checksum,
       // The views' pool is resident anyway (it is in the baseline): do not let core copy them.
       ...(config.source === 'views' ? { maxViewOverhead: Number.POSITIVE_INFINITY } : {}),
     }

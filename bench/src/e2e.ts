@@ -8,6 +8,7 @@
  *   --pin                client on core 0 (taskset -c 0), sink on core 1
  *   --verify             the sink checks x-amz-content-sha256 against every body
  *   --libs --modes --sources --payloads --concurrency   narrow the matrix
+ *   --checksums none,CRC64NVME,CRC32C,CRC32,SHA1,SHA256   partstream's `checksum` per variant (default none)
  *   --part-size <MiB> --chunk <KiB> --pool <MiB> --runtime node|bun|deno --cpu-prof <dir>
  *   --out <dir> | --no-write | --tag <name>   where results go (default bench/results/<time>.json and latest.md;
  *                                      --tag names a partial run: <time>-<tag>.json, latest-<tag>.md; --quick writes nothing)
@@ -15,9 +16,9 @@
 import { constants as bufferConstants } from 'node:buffer'
 import { parseArgs } from 'node:util'
 import { enumList, intList, matrixOptions, matrixSettings, onInterrupt, positiveNumber, writeResults } from './internal/cli.ts'
-import { cellOf, headerNotes, modeLabel, runMatrix, summarize, type Variant, type VariantResult } from './internal/harness.ts'
+import { cellOf, headerNotes, modeLabel, payloadLabel, runMatrix, summarize, type Variant, type VariantResult } from './internal/harness.ts'
 import { markdownTable } from './internal/markdown.ts'
-import type { ChunkSource, Library, Mode, Payload } from './internal/protocol.ts'
+import { CHECKSUMS, type Checksum, type ChunkSource, type Library, type Mode, type Payload } from './internal/protocol.ts'
 import { startSink } from './internal/sink-control.ts'
 import { makeFile, removeFile, removeFileSync } from './internal/sources.ts'
 import { describeSystem, systemLine } from './internal/system.ts'
@@ -30,6 +31,7 @@ const { values: args } = parseArgs({
     runs: { type: 'string' },
     verify: { type: 'boolean', default: false },
     payloads: { type: 'string', default: 'sha256,unsigned' },
+    checksums: { type: 'string', default: 'none' },
     pool: { type: 'string', default: '16' },
     runtime: { type: 'string', default: 'node' },
     'cpu-prof': { type: 'string' },
@@ -49,6 +51,7 @@ const runs = intList(args.runs ?? (quick ? '1' : '3'), 'runs')[0] as number
 let modes = enumList<Mode>(args.modes, 'modes', ['stream', 'buffer', 'file'])
 const sources = enumList<ChunkSource>(args.sources, 'sources', ['views', 'fresh'])
 const payloads = enumList<Exclude<Payload, 'default'>>(args.payloads, 'payloads', ['sha256', 'unsigned'])
+const checksums = enumList<Checksum | 'none'>(args.checksums, 'checksums', ['none', ...CHECKSUMS]).map((c) => (c === 'none' ? undefined : c))
 let libs = enumList<Library>(args.libs, 'libs', ['partstream', 'lib-storage', 'undici', 'bun-s3'])
 // --quick: 16 MiB is 3 parts, so concurrency 16 would measure the same thing as 4.
 const { concurrencies, partSizeBytes, chunkBytes, write, outDir } = matrixSettings(args)
@@ -95,7 +98,7 @@ for (const mode of modes) {
         // The raw PUT is one request: it sits in the cell of the lowest concurrency.
         if (lib === 'undici' && concurrency !== Math.min(...concurrencies)) continue
         for (const payload of lib === 'partstream' ? payloads : lib === 'undici' ? (['none'] as const) : lib === 'bun-s3' ? (['sha256'] as const) : (['default'] as const)) {
-          variants.push({ lib, mode, source, concurrency, payload, sizeBytes })
+          for (const checksum of lib === 'partstream' ? checksums : [undefined]) variants.push({ lib, mode, source, concurrency, payload, checksum, sizeBytes })
         }
       }
     }
@@ -150,7 +153,7 @@ for (const r of results) {
     (v.lib === 'undici' ? 'undici PUT (ceiling)' : v.lib === 'bun-s3' ? 'Bun.S3Client writer' : v.lib) + failed,
     modeLabel(v),
     v.lib === 'undici' ? '1' : String(v.concurrency),
-    v.payload === 'default' ? 'default (sha256 + crc32)' : v.payload,
+    payloadLabel(v),
     s.runs === 0 ? 'failed' : `${fmt(s.mibps.median)} [${fmt(s.mibps.min)}–${fmt(s.mibps.max)}]`,
     fmt(s.cpuPerGiB),
     s.runs === 0 ? '–' : `${fmt(s.rssOverBaselineMiB.median)}${s.runs > 1 ? ` (max ${fmt(s.rssOverBaselineMiB.max)})` : ''}`,
@@ -162,7 +165,7 @@ for (const r of results) {
 
 const ls = headerNotes(results, 'lib-storage')
 const ps = headerNotes(results, 'partstream')
-const failures = results.flatMap((r) => r.failures.map((f) => `${r.variant.lib} ${modeLabel(r.variant)} c=${r.variant.concurrency} ${r.variant.payload}: ${f}`))
+const failures = results.flatMap((r) => r.failures.map((f) => `${r.variant.lib} ${modeLabel(r.variant)} c=${r.variant.concurrency} ${payloadLabel(r.variant)}: ${f}`))
 const lines = [
   `### End-to-end: partstream vs @aws-sdk/lib-storage`,
   '',

@@ -3,6 +3,8 @@
  * - the split loop: `toParts` over 1 GiB of 64 KiB views with `hash: null`, next to the
  *   concat-per-part loop lib-storage uses;
  * - SHA-256 of one 6 MiB part: node:crypto, WebCrypto, @aws-crypto/sha256-js, core's portable one;
+ * - checksums (CRC32, CRC32C, CRC64NVME, SHA-1, SHA-256) of 64 KiB chunks: every candidate package
+ *   next to core's WebAssembly and pure-JS engines and node:zlib / node:crypto;
  * - signing one UploadPart request with a precomputed payload hash (`SignatureV4.sign`), with the
  *   HMAC engine the signer uses (sha256-js) and with node:crypto.
  *
@@ -13,7 +15,7 @@
 import { createHash, createHmac, webcrypto } from 'node:crypto'
 import { parseArgs } from 'node:util'
 import { Sha256 as Sha256Js } from '@aws-crypto/sha256-js'
-import { bufferParts, createSha256, toParts, type Hasher } from '@partstream/core'
+import { bufferParts, createCrc32, createCrc32c, createCrc64Nvme, createSha256, toParts, type Hasher } from '@partstream/core'
 import { SignatureV4 } from '@smithy/signature-v4'
 import { measure } from 'mitata'
 import { resultsDestination, writeResults } from './internal/cli.ts'
@@ -128,6 +130,111 @@ const hashGroup: Group = {
   ],
 }
 
+// ---- checksums of 64 KiB chunks ----
+/**
+ * Every checksum candidate (issue 12), each fed one 16 MiB buffer as 64 KiB chunks (the chunk size
+ * of the e2e stream source) then digested. A candidate that cannot load on this runtime (a native
+ * binding, `Bun.hash`) is listed under the table instead of measured. signer's choice per
+ * algorithm is marked: packages/signer/src/http/checksum.ts cites these figures.
+ */
+const SUM_BYTES = quick ? 1 * MiB : 16 * MiB
+const sumData = fillPattern(new Uint8Array(SUM_BYTES))
+const sumChunks = Array.from({ length: SUM_BYTES / CHUNK }, (_, i) => sumData.subarray(i * CHUNK, (i + 1) * CHUNK))
+interface Summer {
+  update(data: Uint8Array): unknown
+  digest(): unknown
+}
+const skipped: string[] = []
+async function sumCase(name: string, make: () => Summer | Promise<Summer>): Promise<Case | undefined> {
+  try {
+    await make()
+  } catch (error) {
+    skipped.push(`${name}: ${String(error instanceof Error ? error.message : error).split('\n')[0]}`)
+    return undefined
+  }
+  return {
+    name,
+    bytes: SUM_BYTES,
+    fn: async () => {
+      const h = await make()
+      for (const chunk of sumChunks) h.update(chunk)
+      return h.digest()
+    },
+  }
+}
+/** A `(data, previous) => number` CRC function as an update/digest pair. */
+const stateful = (f: (data: Uint8Array, previous: number) => number): Summer => {
+  let value = 0
+  return { update: (d) => (value = f(d, value)), digest: () => value }
+}
+type Engine = { update32(a: 'CRC32' | 'CRC32C', r: number, d: Uint8Array): number; update64(r: bigint, d: Uint8Array): bigint }
+// core's pure-JS engine (the fallback where WebAssembly is missing): internal, so by file path.
+const coreCrcInternals = (await import(new URL('../../../packages/core/dist/src/internal/crc.js', import.meta.url).href)) as { jsCrcEngine(): Engine }
+const jsEngine = coreCrcInternals.jsCrcEngine()
+const jsCrc = (algorithm: 'CRC32' | 'CRC32C'): Summer => {
+  let r = -1
+  return { update: (d) => (r = jsEngine.update32(algorithm, r, d)), digest: () => ~r >>> 0 }
+}
+const { crc32: zlibCrc32 } = (await import('node:zlib')) as { crc32?: (data: Uint8Array, value?: number) => number }
+const bunHash = (globalThis as { Bun?: { hash: { crc32(d: Uint8Array, seed?: number): number } } }).Bun?.hash
+const hashWasm = await import('hash-wasm')
+const { AwsCrc32 } = await import('@aws-crypto/crc32')
+const { AwsCrc32c } = await import('@aws-crypto/crc32c')
+const { Crc64Nvme } = await import('@aws-sdk/crc64-nvme')
+const CRC64_NVME_REFLECTED = '9a6c9329ac4bc9b5'
+const sumCases = (
+  await Promise.all([
+    sumCase('CRC32: node zlib.crc32 (signer default where present)', () => {
+      if (zlibCrc32 === undefined) throw new Error('no zlib.crc32 (Node < 20.15)')
+      return stateful(zlibCrc32)
+    }),
+    sumCase('CRC32: @partstream/core createCrc32 (WebAssembly; signer fallback)', createCrc32),
+    sumCase('CRC32: core pure-JS engine (slicing-by-8, without WebAssembly)', () => jsCrc('CRC32')),
+    sumCase('CRC32: @aws-crypto/crc32 (lib-storage default)', () => new AwsCrc32()),
+    sumCase('CRC32: crc-32 (SheetJS, pure JS)', async () => {
+      const { default: crc32 } = (await import('crc-32')) as unknown as { default: { buf(d: Uint8Array, seed?: number): number } }
+      return stateful((d, v) => crc32.buf(d, v))
+    }),
+    sumCase('CRC32: hash-wasm createCRC32', () => hashWasm.createCRC32()),
+    sumCase('CRC32: @node-rs/crc32 (native binding)', async () => {
+      const { crc32 } = await import('@node-rs/crc32')
+      return stateful((d, v) => crc32(Buffer.from(d.buffer, d.byteOffset, d.byteLength), v))
+    }),
+    sumCase('CRC32: Bun.hash.crc32', () => {
+      if (bunHash === undefined) throw new Error('Bun only')
+      return stateful((d, v) => bunHash.crc32(d, v))
+    }),
+    sumCase('CRC32C: @partstream/core createCrc32c (WebAssembly; signer default)', createCrc32c),
+    sumCase('CRC32C: core pure-JS engine (slicing-by-8)', () => jsCrc('CRC32C')),
+    sumCase('CRC32C: @aws-crypto/crc32c', () => new AwsCrc32c()),
+    sumCase('CRC32C: hash-wasm createCRC32(0x82f63b78)', () => hashWasm.createCRC32(0x82f63b78)),
+    sumCase('CRC32C: @node-rs/crc32 crc32c (native binding)', async () => {
+      const { crc32c } = await import('@node-rs/crc32')
+      return stateful((d, v) => crc32c(Buffer.from(d.buffer, d.byteOffset, d.byteLength), v))
+    }),
+    sumCase('CRC64NVME: @partstream/core createCrc64Nvme (WebAssembly; signer default)', createCrc64Nvme),
+    sumCase('CRC64NVME: core pure-JS engine (slicing-by-8)', () => {
+      let r = -1n
+      return { update: (d) => (r = jsEngine.update64(r, d)), digest: () => r }
+    }),
+    sumCase('CRC64NVME: @aws-sdk/crc64-nvme (the SDK default, pure JS)', () => new Crc64Nvme()),
+    sumCase('CRC64NVME: @aws-sdk/crc64-nvme-crt (aws-crt native)', async () => {
+      const { CrtCrc64Nvme } = await import('@aws-sdk/crc64-nvme-crt')
+      return new CrtCrc64Nvme()
+    }),
+    sumCase(`CRC64NVME: hash-wasm createCRC64('${CRC64_NVME_REFLECTED}')`, () => hashWasm.createCRC64(CRC64_NVME_REFLECTED)),
+    sumCase('SHA1: node:crypto createHash (signer default)', () => createHash('sha1')),
+    sumCase('SHA1: hash-wasm createSHA1', () => hashWasm.createSHA1()),
+    sumCase('SHA256: node:crypto createHash (signer default; reused from the payload hash)', () => createHash('sha256')),
+    sumCase('SHA256: hash-wasm createSHA256', () => hashWasm.createSHA256()),
+  ])
+).filter((c): c is Case => c !== undefined)
+const sumGroup: Group = {
+  title: `Checksums of ${formatSize(SUM_BYTES)} as ${formatSize(CHUNK)} chunks`,
+  options: quick ? { min_samples: 2, max_samples: 3, min_cpu_time: 0 } : { min_samples: 12, max_samples: 100, min_cpu_time: 1e9 },
+  cases: sumCases,
+}
+
 // ---- signing ----
 /** A smithy `ChecksumConstructor` over node:crypto: Hmac with a secret, Hash without. */
 class NodeSha256 {
@@ -177,7 +284,7 @@ const signGroup: Group = {
 
 // ---- run ----
 const system = describeSystem()
-const groups = [splitGroup, hashGroup, signGroup]
+const groups = [splitGroup, hashGroup, sumGroup, signGroup]
 const sections: string[] = [
   '### Micro benchmarks',
   '',
@@ -216,6 +323,9 @@ for (const group of groups) {
       ['l', 'r', 'r', 'r', 'r', 'r'],
     ),
   )
+}
+if (skipped.length > 0 && (filter === undefined || filter.test(sumGroup.title))) {
+  sections.push('', `Checksum candidates not measured on this runtime: ${skipped.join('; ')}.`)
 }
 sections.push(
   '',

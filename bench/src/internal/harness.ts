@@ -1,4 +1,4 @@
-import type { ChunkSource, ClientConfig, ClientSuccess, Library, Mode, Payload, SinkStats } from './protocol.ts'
+import type { Checksum, ChunkSource, ClientConfig, ClientSuccess, Library, Mode, Payload, SinkStats } from './protocol.ts'
 import { BENCH_BUCKET } from './protocol.ts'
 import { runClient, type RunClientOptions } from './run-client.ts'
 import type { Sink } from './sink-control.ts'
@@ -12,6 +12,8 @@ export interface Variant {
   readonly source: ChunkSource | undefined
   readonly concurrency: number
   readonly payload: Payload
+  /** partstream only: the `checksum` option. */
+  readonly checksum?: Checksum | undefined
   readonly sizeBytes: number
 }
 
@@ -48,7 +50,13 @@ export function modeLabel(v: Pick<Variant, 'mode' | 'source'>): string {
 }
 
 export function variantLabel(v: Variant): string {
-  return `${v.lib} ${modeLabel(v)} c=${v.concurrency} ${v.payload} ${fmt(v.sizeBytes / MiB)} MiB`
+  return `${v.lib} ${modeLabel(v)} c=${v.concurrency} ${payloadLabel(v)} ${fmt(v.sizeBytes / MiB)} MiB`
+}
+
+/** `sha256`, `unsigned + CRC64NVME`, …: the payload mode and the checksum, if any. */
+export function payloadLabel(v: Pick<Variant, 'payload' | 'checksum'>): string {
+  const payload = v.payload === 'default' ? 'default (sha256 + crc32)' : v.payload
+  return v.checksum === undefined ? payload : `${payload} + ${v.checksum}`
 }
 
 /** Variants that are compared with each other share a cell: same mode, source, concurrency and size. */
@@ -82,6 +90,7 @@ export async function runMatrix(variants: readonly Variant[], options: MatrixOpt
           sizeBytes: v.sizeBytes,
           concurrency: v.concurrency,
           payload: v.payload,
+          checksum: v.checksum,
           partSizeBytes: options.partSizeBytes,
           chunkBytes: options.chunkBytes,
           poolBytes: options.poolBytes,

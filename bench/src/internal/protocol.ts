@@ -13,6 +13,9 @@ export type Mode = 'stream' | 'buffer' | 'file'
 export type ChunkSource = 'views' | 'fresh'
 /** partstream's `payload` option; lib-storage always runs with its defaults (`default`); the raw PUT has `none`. */
 export type Payload = 'sha256' | 'unsigned' | 'default' | 'none'
+/** partstream's `checksum` option (issue 12); absent: none. */
+export type Checksum = 'CRC64NVME' | 'CRC32C' | 'CRC32' | 'SHA1' | 'SHA256'
+export const CHECKSUMS: readonly Checksum[] = ['CRC64NVME', 'CRC32C', 'CRC32', 'SHA1', 'SHA256']
 
 /** One measured upload, handed to `client.js` as JSON in argv[2]. */
 export interface ClientConfig {
@@ -23,6 +26,8 @@ export interface ClientConfig {
   readonly sizeBytes: number
   readonly concurrency: number
   readonly payload: Payload
+  /** partstream only: the `checksum` option. */
+  readonly checksum?: Checksum | undefined
   readonly partSizeBytes: number
   readonly chunkBytes: number
   /** Stream/views only: size of the preallocated buffer the views cycle through. */

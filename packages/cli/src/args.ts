@@ -1,4 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util'
+import type { ChecksumAlgorithm } from '@partstream/signer'
 
 /** A command line that cannot be run: exit 2, nothing sent. */
 export class UsageError extends Error {
@@ -26,6 +27,9 @@ export interface CpCommand extends CommonOptions {
   readonly contentType: string | undefined
   readonly metadata: Readonly<Record<string, string>> | undefined
   readonly ifNoneMatch: boolean
+  /** `--checksum`: S3's name, upper case. */
+  readonly checksum: ChecksumAlgorithm | undefined
+  readonly contentMd5: boolean
   readonly progress: 'bar' | 'json' | 'none' | undefined
 }
 
@@ -114,6 +118,8 @@ function parseCp(args: readonly string[]): Command {
     'content-type': { type: 'string' },
     metadata: { type: 'string', multiple: true },
     'if-none-match': { type: 'boolean' },
+    checksum: { type: 'string' },
+    'content-md5': { type: 'boolean' },
     progress: { type: 'string' },
   })
   if (values['help'] === true) return { command: 'help', topic: 'cp' }
@@ -140,8 +146,20 @@ function parseCp(args: readonly string[]): Command {
     contentType: values['content-type'] as string | undefined,
     metadata,
     ifNoneMatch: values['if-none-match'] === true,
+    checksum: checksumOf(values['checksum'] as string | undefined),
+    contentMd5: values['content-md5'] === true,
     progress,
   }
+}
+
+const CHECKSUMS: readonly ChecksumAlgorithm[] = ['CRC64NVME', 'CRC32C', 'CRC32', 'SHA1', 'SHA256']
+
+/** `--checksum crc64nvme` → 'CRC64NVME' (any case, as the AWS CLI takes it). */
+function checksumOf(text: string | undefined): ChecksumAlgorithm | undefined {
+  if (text === undefined) return undefined
+  const name = text.toUpperCase() as ChecksumAlgorithm
+  if (!CHECKSUMS.includes(name)) throw new UsageError(`--checksum: expected one of ${CHECKSUMS.join(', ')}, got "${text}"`)
+  return name
 }
 
 function parseUploads(args: readonly string[]): Command {

@@ -39,6 +39,9 @@ Run \`partstream cp --help\` for the options.
   --content-type TYPE     default: from the file extension (stdin: none)
   --metadata K=V          x-amz-meta-K (repeatable)
   --if-none-match         fail if the object exists (nothing is overwritten)
+  --checksum ALGORITHM    CRC64NVME, CRC32C, CRC32, SHA1 or SHA256: an S3 checksum with every
+                          part, verified by servers that support it (see the README's table)
+  --content-md5           send each part's MD5 as Content-MD5 (Object Lock buckets, B2, GCS)
   --progress MODE         bar (default on a terminal), json (events on stderr) or none
 ${COMMON}`,
   uploads: `partstream uploads ls s3://bucket[/prefix]

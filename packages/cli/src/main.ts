@@ -203,6 +203,8 @@ async function one(
     ...(contentType === undefined ? {} : { contentType }),
     ...(c.metadata === undefined ? {} : { metadata: c.metadata }),
     ...(c.ifNoneMatch ? { ifNoneMatch: true } : {}),
+    ...(c.checksum === undefined ? {} : { checksum: c.checksum }),
+    ...(c.contentMd5 ? { contentMd5: true } : {}),
     onProgress: (e) => {
       if (e.type === 'upload-created') onCreated(e.uploadId)
       progress.event(e)
@@ -220,7 +222,7 @@ async function one(
   }
   progress.finish('done')
   if (c.json) io.stdout.write(`${JSON.stringify({ src: f.path ?? '-', ...result })}\n`)
-  else if (!c.quiet) io.stdout.write(`upload: ${f.path ?? '-'} to s3://${result.bucket}/${result.key} (${result.size} bytes, ${result.partCount} part${result.partCount === 1 ? '' : 's'})\n`)
+  else if (!c.quiet) io.stdout.write(`upload: ${f.path ?? '-'} to s3://${result.bucket}/${result.key} (${result.size} bytes, ${result.partCount} part${result.partCount === 1 ? '' : 's'}${result.checksum === undefined ? '' : `, ${result.checksum.algorithm} ${result.checksum.value}`})\n`)
 }
 
 async function uploads(io: CliIO, c: UploadsCommand, signal: AbortSignal): Promise<void> {

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { fileURLToPath } from 'node:url'
-import { createMultipartUpload, createS3Context, headObject } from '@partstream/signer'
+import { checksumHash, createMultipartUpload, createS3Context, headObject, type HashFactory } from '@partstream/signer'
 import { createBucket, getObject, openUploads, randomData, s3Env, track } from './s3.ts'
 
 const MiB = 1024 * 1024
@@ -83,6 +83,20 @@ describe(`partstream CLI (${runtime}${built ? ', built bin' : ', .ts source'})`,
     assert.equal(result.size, 13 * MiB)
     assert.equal(result.partCount, 3)
     assert.equal(sha(await getObject(bucket, 'stdin/13mib')), sha(data))
+  })
+
+  test('--checksum crc64nvme --content-md5: the object checksum in the --json result', async () => {
+    const data = randomData(11 * MiB, 12)
+    const r = await cli(['cp', '-', target('stdin/checksum'), '--json', '--part-size', '5MiB', '--checksum', 'crc64nvme', '--content-md5', ...endpointFlag()], { input: data })
+    assert.equal(r.code, 0, r.stderr)
+    const result = JSON.parse(r.stdout.trim()) as { partCount: number; checksum: { algorithm: string; type: string; value: string } }
+    assert.equal(result.partCount, 3)
+    assert.equal(result.checksum.algorithm, 'CRC64NVME')
+    assert.equal(result.checksum.type, 'FULL_OBJECT')
+    const crc = (checksumHash('CRC64NVME') as HashFactory)()
+    crc.update(data)
+    assert.equal(result.checksum.value, Buffer.from(crc.digest() as Uint8Array).toString('base64'))
+    assert.equal(sha(await getObject(bucket, 'stdin/checksum')), sha(data))
   })
 
   test('AWS_ENDPOINT_URL alone says where (no flag), as with the AWS CLI', async () => {
@@ -163,6 +177,7 @@ describe(`partstream CLI (${runtime}${built ? ', built bin' : ', .ts source'})`,
         ['cp', '-', 's3://bkt/k', '--progress', 'fancy'],
         ['cp', '-', 's3://bkt/k', '--part-size', '8XB'],
         ['cp', '-', 's3://bkt/k', '--concurrency', '0'],
+        ['cp', '-', 's3://bkt/k', '--checksum', 'md5'],
         ['cp', '-', 'https://bkt/k'],
         ['cp', join(dir, 'missing.bin'), 's3://bkt/k'],
         ['frobnicate'],

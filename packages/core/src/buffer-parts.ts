@@ -4,15 +4,17 @@
  */
 
 import { describeValue, InvalidArgumentError, TooManyPartsError } from './errors.ts'
+import { startPart, type PartHashes } from './internal/digests.ts'
+import { expectHashFactory } from './internal/expect.ts'
 import { createSha256 } from './internal/sha256.ts'
-import { isThenable, isUint8Array } from './internal/source.ts'
+import { isUint8Array } from './internal/source.ts'
 import { MAX_PARTS } from './limits.ts'
 import { maxObjectSize, partSizeForTotal, resolvePartSize } from './part-size.ts'
 import type { HashFactory, Part, PartSizePolicy } from './types.ts'
 
 /**
- * One part of an in-memory buffer: the {@link Part} fields except `sha256`, which `toPart()`
- * computes on demand, so an uploader can hash several parts concurrently (or in workers) and
+ * One part of an in-memory buffer: the {@link Part} fields except the digests (`sha256`,
+ * `checksum`, `md5`), which `toPart()` computes on demand, in one pass, so an uploader can hash several parts concurrently (or in workers) and
  * never hashes a part it does not send.
  * @example
  * const part: Part = await bufferParts(bytes)[0]!.toPart()
@@ -51,21 +53,25 @@ export interface BufferPartsOptions {
    * @default the portable SHA-256 in core
    */
   readonly hash?: HashFactory | null | undefined
+  /**
+   * Checksum hash used by `toPart()`, in the same pass as `hash`: its digest is the part's `checksum`.
+   * @default null: no checksum
+   */
+  readonly checksum?: HashFactory | null | undefined
+  /**
+   * MD5 hash used by `toPart()`, same pass: its digest is the part's `md5`.
+   * @default null: no MD5
+   */
+  readonly md5?: HashFactory | null | undefined
 }
 
-function makePart(view: Uint8Array | undefined, partNumber: number, offset: number, isLast: boolean, hash: HashFactory | null): BufferPart {
+function makePart(view: Uint8Array | undefined, partNumber: number, offset: number, isLast: boolean, hashes: PartHashes): BufferPart {
   const chunks: readonly Uint8Array[] = view === undefined ? [] : [view]
   const byteLength = view === undefined ? 0 : view.byteLength
   let hashed: Promise<Part> | undefined
   async function hashPart(): Promise<Part> {
-    let sha256: Uint8Array | undefined
-    if (hash !== null) {
-      const hasher = hash()
-      if (view !== undefined) hasher.update(view)
-      const digest = hasher.digest()
-      sha256 = isThenable(digest) ? await digest : digest
-    }
-    return { partNumber, offset, chunks, byteLength, sha256, isLast }
+    const digests = await digestChunks(chunks, hashes)
+    return { partNumber, offset, chunks, byteLength, ...digests, isLast }
   }
   return {
     partNumber,
@@ -112,15 +118,14 @@ export function bufferParts(bytes: Uint8Array, options?: BufferPartsOptions): re
   }
   const total = bytes.byteLength
   const policy = options?.partSize === undefined ? partSizeForTotal(total) : resolvePartSize(options.partSize)
-  const hash = options?.hash === undefined ? createSha256 : options.hash
-  if (hash !== null && typeof hash !== 'function') {
-    throw new InvalidArgumentError(
-      `Expected \`hash\` to be a function returning a Hasher ({ update, digest }), or null to skip hashing, got ${describeValue(hash)}`,
-    )
+  const hashes: PartHashes = {
+    hash: expectHashFactory('hash', options?.hash, createSha256),
+    checksum: expectHashFactory('checksum', options?.checksum, null),
+    md5: expectHashFactory('md5', options?.md5, null),
   }
-  if (total === 0) return [makePart(undefined, 1, 0, true, hash)]
+  if (total === 0) return [makePart(undefined, 1, 0, true, hashes)]
   return planParts(total, policy).map((p) =>
-    makePart(bytes.subarray(p.offset, p.offset + p.byteLength), p.partNumber, p.offset, p.isLast, hash),
+    makePart(bytes.subarray(p.offset, p.offset + p.byteLength), p.partNumber, p.offset, p.isLast, hashes),
   )
 }
 
@@ -151,4 +156,34 @@ export function planParts(totalBytes: number, policy: PartSizePolicy): PlannedPa
     offset = end
   }
   return parts
+}
+
+/** What {@link digestChunks} computes: each `null` (or absent) hash is skipped. */
+export interface DigestChunksOptions {
+  /** @default null */
+  readonly hash?: HashFactory | null | undefined
+  /** @default null */
+  readonly checksum?: HashFactory | null | undefined
+  /** @default null */
+  readonly md5?: HashFactory | null | undefined
+}
+
+/**
+ * Hash chunks the way `toParts` hashes a part: every chunk through each hasher in one pass.
+ * For uploaders that fill their own part buffers (signer's `uploadFile`) and embedders.
+ * @example
+ * const { sha256, checksum } = await digestChunks([bytes], { hash: createSha256, checksum: createCrc64Nvme })
+ */
+export async function digestChunks(chunks: readonly Uint8Array[], options: DigestChunksOptions): Promise<{
+  readonly sha256: Uint8Array | undefined
+  readonly checksum: Uint8Array | undefined
+  readonly md5: Uint8Array | undefined
+}> {
+  const digester = startPart({
+    hash: expectHashFactory('hash', options.hash, null),
+    checksum: expectHashFactory('checksum', options.checksum, null),
+    md5: expectHashFactory('md5', options.md5, null),
+  })
+  for (const chunk of chunks) digester.update(chunk)
+  return await digester.finish()
 }

@@ -7,6 +7,9 @@
  * - Part-size policies ({@link fixedPartSize}, {@link partSizeForTotal}, {@link adaptivePartSize})
  *   keep every part within the S3 limits (5 MiB–5 GiB, 10,000 parts, 5 TiB).
  * - {@link createSha256} is the portable default hash; inject a faster one through `hash`.
+ * - {@link createCrc64Nvme}, {@link createCrc32c}, {@link createCrc32} are S3 checksums (WebAssembly,
+ *   no dependencies) for the `checksum` hook, hashed in the same pass; {@link combineCrc} makes a
+ *   whole-object CRC from part CRCs.
  *
  * Errors share one base, {@link PartstreamError}: match on `err.code`.
  * @example
@@ -18,7 +21,16 @@
  * @packageDocumentation
  */
 
-export { bufferParts, planParts, type BufferPart, type BufferPartsOptions, type PlannedPart } from './buffer-parts.ts'
+export {
+  bufferParts,
+  digestChunks,
+  planParts,
+  type BufferPart,
+  type BufferPartsOptions,
+  type DigestChunksOptions,
+  type PlannedPart,
+} from './buffer-parts.ts'
+export { combineCrc, createCrc32, createCrc32c, createCrc64Nvme, type CrcAlgorithm } from './crc.ts'
 export {
   describeValue,
   InvalidArgumentError,

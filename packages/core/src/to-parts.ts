@@ -4,17 +4,18 @@
  */
 
 import { describeValue, InvalidArgumentError, InvalidChunkError, ObjectTooLargeError, TooManyPartsError } from './errors.ts'
-import { expectInteger } from './internal/expect.ts'
+import { startPart, type PartHashes } from './internal/digests.ts'
+import { expectHashFactory, expectInteger } from './internal/expect.ts'
 import { createSha256 } from './internal/sha256.ts'
 import { closeSourceQuietly, isThenable, isUint8Array, openSource, settleWithin, type OpenedSource } from './internal/source.ts'
 import type { AbortSignalLike } from './internal/web.ts'
 import { DEFAULT_MAX_VIEW_OVERHEAD_BYTES, MAX_OBJECT_SIZE_BYTES, MAX_PARTS } from './limits.ts'
 import { resolvePartSize } from './part-size.ts'
-import type { HashFactory, Part, PartSizePolicy, ToPartsOptions } from './types.ts'
+import type { Part, PartSizePolicy, ToPartsOptions } from './types.ts'
 
 interface Settings {
   readonly policy: PartSizePolicy
-  readonly hash: HashFactory | null
+  readonly hashes: PartHashes
   readonly signal: AbortSignalLike | undefined
   readonly maxViewOverhead: number
   readonly startPartNumber: number
@@ -29,7 +30,7 @@ function readOptions(options: ToPartsOptions | undefined): Settings {
   if (options === undefined) {
     return {
       policy: resolvePartSize(),
-      hash: createSha256,
+      hashes: { hash: createSha256, checksum: null, md5: null },
       signal: undefined,
       maxViewOverhead: DEFAULT_MAX_VIEW_OVERHEAD_BYTES,
       startPartNumber: 1,
@@ -41,11 +42,10 @@ function readOptions(options: ToPartsOptions | undefined): Settings {
     throw new InvalidArgumentError(`Expected \`options\` to be an object, got ${describeValue(options)}`)
   }
   const policy = resolvePartSize(options.partSize, options.sizeHint)
-  const hash = options.hash === undefined ? createSha256 : options.hash
-  if (hash !== null && typeof hash !== 'function') {
-    throw new InvalidArgumentError(
-      `Expected \`hash\` to be a function returning a Hasher ({ update, digest }), or null to skip hashing, got ${describeValue(hash)}`,
-    )
+  const hashes: PartHashes = {
+    hash: expectHashFactory('hash', options.hash, createSha256),
+    checksum: expectHashFactory('checksum', options.checksum, null),
+    md5: expectHashFactory('md5', options.md5, null),
   }
   const { signal } = options
   if (signal !== undefined && !isSignal(signal)) {
@@ -61,7 +61,7 @@ function readOptions(options: ToPartsOptions | undefined): Settings {
   }
   return {
     policy,
-    hash,
+    hashes,
     signal,
     maxViewOverhead,
     closeGraceMs,
@@ -160,7 +160,7 @@ export function toParts(
 
 function split(opened: OpenedSource, settings: Settings): AsyncIterableIterator<Part> {
   const { iterator, isAsync } = opened
-  const { policy, hash, signal, maxViewOverhead } = settings
+  const { policy, hashes, signal, maxViewOverhead } = settings
   const syncIterator = iterator as Iterator<unknown>
   const asyncIterator = iterator as AsyncIterator<unknown>
 
@@ -290,7 +290,7 @@ function split(opened: OpenedSource, settings: Settings): AsyncIterableIterator<
         })
         signal.addEventListener('abort', onAbort!, { once: true })
       }
-      const hasher = hash === null ? undefined : hash()
+      const digester = startPart(hashes)
       const chunks: Uint8Array[] = []
       let filled = 0
       while (filled < size) {
@@ -308,7 +308,7 @@ function split(opened: OpenedSource, settings: Settings): AsyncIterableIterator<
           chunk = chunk.subarray(0, room)
         }
         chunks.push(chunk)
-        hasher?.update(chunk)
+        digester.update(chunk)
         filled += chunk.byteLength
       }
       // Look ahead one chunk so the last part is known to be last.
@@ -320,12 +320,9 @@ function split(opened: OpenedSource, settings: Settings): AsyncIterableIterator<
         throw new ObjectTooLargeError(end > MAX_OBJECT_SIZE_BYTES ? end : end + 1, { atLeast: true })
       }
       if (!isLast && partNumber >= MAX_PARTS) throw new TooManyPartsError(partNumber + 1, end, policy.description)
-      let sha256: Uint8Array | undefined
-      if (hasher !== undefined) {
-        const digest = hasher.digest()
-        sha256 = isThenable(digest) ? await digest : digest
-      }
-      const part: Part = { partNumber, offset, chunks, byteLength: filled, sha256, isLast }
+      const digests = digester.finish()
+      const { sha256, checksum, md5 } = isThenable(digests) ? await digests : digests
+      const part: Part = { partNumber, offset, chunks, byteLength: filled, sha256, checksum, md5, isLast }
       partNumber++
       offset = end
       if (isLast) finished = true

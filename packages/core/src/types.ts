@@ -46,6 +46,13 @@ export interface Part {
   readonly byteLength: number
   /** SHA-256 of the part (32 bytes), or `undefined` when hashing is off (`hash: null`). */
   readonly sha256: Uint8Array | undefined
+  /**
+   * The part's checksum from the `checksum` hasher (e.g. 8 bytes of CRC64NVME), computed in the
+   * same pass as `sha256`; `undefined` when no `checksum` was asked for.
+   */
+  readonly checksum?: Uint8Array | undefined
+  /** The part's MD5 from the `md5` hasher (16 bytes), same pass; `undefined` when not asked for. */
+  readonly md5?: Uint8Array | undefined
   /** `true` for the final part: nothing follows it. */
   readonly isLast: boolean
 }
@@ -95,6 +102,19 @@ export interface ToPartsOptions {
    *   about five times faster)
    */
   readonly hash?: HashFactory | null | undefined
+  /**
+   * A second hash fed the same chunks in the same pass as `hash`, for an S3 checksum: its digest
+   * is the part's `checksum`. {@link createCrc64Nvme}, {@link createCrc32c}, {@link createCrc32}
+   * fit, as does any `() => Hasher` (a node:crypto SHA-1).
+   * @default null: no checksum
+   */
+  readonly checksum?: HashFactory | null | undefined
+  /**
+   * A third hash for the part's MD5 (`Content-MD5`), same pass; core has no MD5 of its own, so
+   * pass one (a node:crypto wrapper).
+   * @default null: no MD5
+   */
+  readonly md5?: HashFactory | null | undefined
   /**
    * Stops the split: the iterator rejects with `signal.reason` (unchanged) and the source is
    * closed. Checked at each `next()` and before each read; it also interrupts a read in progress.

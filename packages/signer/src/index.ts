@@ -49,7 +49,7 @@ export {
   ObjectTooLargeError,
   TooManyPartsError,
 } from '@partstream/core'
-export type { Part, PartSizePolicy, Hasher, HashFactory, PartstreamErrorCode } from '@partstream/core'
+export type { Part, PartSizePolicy, Hasher, HashFactory, PartstreamErrorCode, CrcAlgorithm } from '@partstream/core'
 
 // The context and what it is made of.
 export { createS3Context } from './http/context.ts'
@@ -63,6 +63,8 @@ export { resolveS3Config } from './http/s3-config.ts'
 export type { ResolveS3ConfigOptions, ResolvedS3Config } from './http/s3-config.ts'
 export type { RetryOptions } from './http/retry.ts'
 export { defaultHash, nodeSha256, sha256js } from './http/hash.ts'
+export { checksumHash, objectChecksumOf } from './http/checksum.ts'
+export type { ChecksumAlgorithm, ChecksumType, ObjectChecksum, PartChecksum } from './http/checksum.ts'
 export { encodeKey } from './http/endpoint.ts'
 
 // Transports.

@@ -1,13 +1,12 @@
 import { setMaxListeners } from 'node:events'
 import type { FileHandle } from 'node:fs/promises'
-import { bufferParts, describeValue, InvalidArgumentError, isUint8Array, PartstreamError, planParts, resolvePartSize, toParts, type HashFactory, type Part } from '@partstream/core'
+import { bufferParts, describeValue, InvalidArgumentError, isUint8Array, PartstreamError, planParts, resolvePartSize, toParts, type Part } from '@partstream/core'
 import { createS3Context, type BucketTarget, type S3Context } from './http/context.ts'
 import { validateKey } from './http/endpoint.ts'
-import { defaultHash } from './http/hash.ts'
 import { objectHeaders, pickObjectOptions } from './operations/object-options.ts'
 import { createBudget, PartLease, Slots, type UploadBudget } from './upload/budget.ts'
 import { closeSource, SOURCE_CLOSE_GRACE_MS } from './upload/cleanup.ts'
-import { validateUploadOptions, type UploadOptions, type UploadSource } from './upload/options.ts'
+import { partHashes, validateUploadOptions, type UploadOptions, type UploadSource } from './upload/options.ts'
 import type { UploadProgress } from './upload/progress.ts'
 import { runUpload } from './upload/run-upload.ts'
 import { alreadyUploaded, type SkipExisting } from './upload/skip-existing.ts'
@@ -311,7 +310,8 @@ class ManyUploads {
       const options = this.#options
       const objectOptions = pickObjectOptions(entry.contentType === undefined ? options : { ...options, contentType: entry.contentType })
       objectHeaders(objectOptions, true)
-      const hash = options.payload === 'unsigned' ? null : (options.hash ?? defaultHash)
+      // The payload hash, the checksum and the MD5, each computed in the one pass over each part.
+      const hashes = partHashes(options)
       let beforeComplete: (() => Promise<void>) | undefined
       if ('path' in entry) {
         this.#call(options.onProgress, { type: 'file-started', key, path, size: undefined, ...this.#totals() })
@@ -327,18 +327,18 @@ class ManyUploads {
         }
         const partBytes = plan.reduce((max, p) => Math.max(max, p.byteLength), 0)
         // No pool per file: a buffer per part, dropped once settled; the buffer slots bound them.
-        parts = readParts(fh, plan, { take: () => new Uint8Array(partBytes), release: () => {} }, hash, fileController.signal)
+        parts = readParts(fh, plan, { take: () => new Uint8Array(partBytes), release: () => {} }, hashes, fileController.signal)
         beforeComplete = () => assertUnchanged(fh, stats)
       } else if ('source' in entry) {
         const source = entry.source
         if (isUint8Array(source)) size = source.byteLength
         this.#call(options.onProgress, { type: 'file-started', key, path, size, ...this.#totals() })
         parts = isUint8Array(source)
-          ? viewParts(source, options, hash)
+          ? viewParts(source, options, hashes)
           : toParts(source, {
               partSize: options.partSize,
               sizeHint: entry.sizeHint,
-              hash,
+              ...hashes,
               signal: fileController.signal,
               maxViewOverhead: options.maxViewOverhead,
               closeGraceMs: SOURCE_CLOSE_GRACE_MS,
@@ -353,6 +353,7 @@ class ManyUploads {
         signal,
         slots: this.#budget.sends,
         leavePartsOnError: options.leavePartsOnError,
+        checksum: options.checksum,
         objectOptions,
         totalBytes: size,
         release: (part) => lease.release(part),
@@ -399,8 +400,8 @@ class ManyUploads {
 }
 
 /** A buffer's parts are views of it, hashed when the upload asks for them. */
-async function* viewParts(source: Uint8Array, options: UploadAllOptions, hash: HashFactory | null): AsyncGenerator<Part> {
-  for (const part of bufferParts(source, { partSize: options.partSize, hash })) yield await part.toPart()
+async function* viewParts(source: Uint8Array, options: UploadAllOptions, hashes: ReturnType<typeof partHashes>): AsyncGenerator<Part> {
+  for (const part of bufferParts(source, { partSize: options.partSize, ...hashes })) yield await part.toPart()
 }
 
 /** Every per-file error is a `PartstreamError`: anything else (a source that threw before any request) is wrapped. */

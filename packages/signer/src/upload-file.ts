@@ -1,12 +1,11 @@
 import { constants } from 'node:fs'
 import { open, type FileHandle } from 'node:fs/promises'
-import { InvalidArgumentError, planParts, resolvePartSize, type Hasher, type Part, type PlannedPart } from '@partstream/core'
+import { digestChunks, InvalidArgumentError, planParts, resolvePartSize, type Part, type PlannedPart } from '@partstream/core'
 import { SourceChangedError } from './errors.ts'
 import { createS3Context, type UploadTarget } from './http/context.ts'
 import { validateKey } from './http/endpoint.ts'
-import { defaultHash } from './http/hash.ts'
 import { objectHeaders, pickObjectOptions } from './operations/object-options.ts'
-import { validateUploadOptions, type UploadOptions, type UploadResult } from './upload/options.ts'
+import { partHashes, validateUploadOptions, type UploadOptions, type UploadResult } from './upload/options.ts'
 import { runUpload } from './upload/run-upload.ts'
 
 /**
@@ -37,12 +36,12 @@ export async function uploadFile(path: string | URL, target: UploadTarget, optio
     // An explicit partSize is taken as is: a file too large for it fails below with TooManyPartsError.
     const policy = resolvePartSize(options.partSize, options.partSize === undefined ? size : undefined)
     const plan = planParts(size, policy) // TooManyPartsError here, before any request
-    const hash = options.payload === 'unsigned' ? null : (options.hash ?? defaultHash)
+    const hashes = partHashes(options)
     const controller = new AbortController()
     // One buffer per part in flight, plus the part read ahead while they are sent.
     const pool = new BufferPool(Math.min(concurrency + 1, plan.length), plan.reduce((max, p) => Math.max(max, p.byteLength), 0))
     const fh = file
-    return await runUpload(ctx, readParts(fh, plan, pool, hash, controller.signal), {
+    return await runUpload(ctx, readParts(fh, plan, pool, hashes, controller.signal), {
       ...options,
       key,
       concurrency,
@@ -127,7 +126,7 @@ export async function* readParts(
   file: FileHandle,
   plan: readonly PlannedPart[],
   pool: Pick<BufferPool, 'take' | 'release'>,
-  hash: (() => Hasher) | null,
+  hashes: Parameters<typeof digestChunks>[1],
   signal: AbortSignal,
 ): AsyncGenerator<Part> {
   for (const planned of plan) {
@@ -142,19 +141,9 @@ export async function* readParts(
       }
       filled += bytesRead
     }
-    let sha256: Uint8Array | undefined
-    if (hash !== null) {
-      const hasher = hash()
-      hasher.update(buffer)
-      sha256 = await hasher.digest()
-    }
-    yield {
-      partNumber: planned.partNumber,
-      offset: planned.offset,
-      chunks: [buffer],
-      byteLength: planned.byteLength,
-      sha256,
-      isLast: planned.isLast,
-    }
+    // Payload hash, checksum and MD5 in one pass over the buffer just read.
+    const chunks = [buffer]
+    const digests = await digestChunks(chunks, hashes)
+    yield { partNumber: planned.partNumber, offset: planned.offset, chunks, byteLength: planned.byteLength, ...digests, isLast: planned.isLast }
   }
 }

@@ -1,9 +1,8 @@
 import { bufferParts, isUint8Array, toParts, type BufferPart, type Part } from '@partstream/core'
 import { createS3Context, type UploadTarget } from './http/context.ts'
-import { defaultHash } from './http/hash.ts'
 import { validateKey } from './http/endpoint.ts'
 import { closeSource, SOURCE_CLOSE_GRACE_MS } from './upload/cleanup.ts'
-import { validateUploadOptions, type UploadOptions, type UploadResult, type UploadSource } from './upload/options.ts'
+import { partHashes, validateUploadOptions, type UploadOptions, type UploadResult, type UploadSource } from './upload/options.ts'
 import { objectHeaders, pickObjectOptions } from './operations/object-options.ts'
 import { runUpload } from './upload/run-upload.ts'
 
@@ -33,16 +32,17 @@ async function* viewParts(parts: readonly BufferPart[]): AsyncGenerator<Part> {
 export async function upload(source: UploadSource, target: UploadTarget, options: UploadOptions = {}): Promise<UploadResult> {
   const controller = new AbortController()
   const opts: UploadOptions = typeof options === 'object' && options !== null ? options : {}
-  const hash = opts.payload === 'unsigned' ? null : (opts.hash ?? defaultHash)
+  // The payload hash, the checksum and the MD5, each computed in the one pass over each part.
+  const hashes = partHashes(opts)
   // The source goes to core first: from here on, every exit closes it. (toParts closes it itself
   // when it refuses the source or its options.)
   const whole = isUint8Array(source)
   const parts: AsyncIterator<Part> = whole
-    ? viewParts(bufferParts(source, { partSize: opts.partSize, hash }))
+    ? viewParts(bufferParts(source, { partSize: opts.partSize, ...hashes }))
     : toParts(source, {
         partSize: opts.partSize,
         sizeHint: opts.sizeHint,
-        hash,
+        ...hashes,
         signal: controller.signal,
         maxViewOverhead: opts.maxViewOverhead,
         // An error raised inside toParts (an invalid chunk) closes the source before the upload

@@ -1,4 +1,5 @@
 import { describeValue, InvalidArgumentError } from '../errors.ts'
+import type { HashFactory } from '../types.ts'
 import { formatBytesExact } from './format-bytes.ts'
 
 /** Bounds of an integer argument, and how to print them. */
@@ -25,4 +26,14 @@ export function expectInteger(name: string, value: unknown, bounds: IntegerBound
   throw new InvalidArgumentError(
     `Expected \`${name}\` to be an integer ${range}, got ${describeValue(value)}${hint === undefined ? '' : `. ${hint}`}`,
   )
+}
+
+/**
+ * Assert that `value` is a hash factory (`() => Hasher`) or `null` (hashing off), with the fix in
+ * the message; `undefined` gives `fallback`.
+ */
+export function expectHashFactory(name: string, value: unknown, fallback: HashFactory | null): HashFactory | null {
+  if (value === undefined) return fallback
+  if (value === null || typeof value === 'function') return value as HashFactory | null
+  throw new InvalidArgumentError(`Expected \`${name}\` to be a function returning a Hasher ({ update, digest }), or null to skip it, got ${describeValue(value)}`)
 }

@@ -9,9 +9,12 @@ import { Sha256 } from '@aws-crypto/sha256-js'
  */
 type NodeCrypto = typeof import('node:crypto')
 
-const nodeCrypto: NodeCrypto | undefined = (
-  globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }
-).process?.getBuiltinModule?.('node:crypto') as NodeCrypto | undefined
+/** A `node:*` module through `process.getBuiltinModule` (Node ≥ 20.16, Deno, Bun), else `undefined`. */
+export function builtinModule<T>(id: string): T | undefined {
+  return (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process?.getBuiltinModule?.(id) as T | undefined
+}
+
+const nodeCrypto: NodeCrypto | undefined = builtinModule<NodeCrypto>('node:crypto')
 
 /** Portable SHA-256 (pure JS). Also the HMAC engine handed to `SignatureV4`. */
 export const sha256js: HashFactory = () => new Sha256()
@@ -29,6 +32,12 @@ export function toHex(bytes: Uint8Array): string {
   for (let i = 0; i < bytes.length; i++) out += (bytes[i] as number).toString(16).padStart(2, '0')
   return out
 }
+
+/** node:crypto MD5 (`contentMd5`), `undefined` where the runtime has no node:crypto. */
+export const nodeMd5: HashFactory | undefined = nodeCrypto === undefined ? undefined : () => nodeCrypto.createHash('md5')
+
+/** node:crypto SHA-1 (the `SHA1` checksum), `undefined` where the runtime has no node:crypto. */
+export const nodeSha1: HashFactory | undefined = nodeCrypto === undefined ? undefined : () => nodeCrypto.createHash('sha1')
 
 /** MD5 for the multipart ETag check; `undefined` without node:crypto (the check is then skipped). */
 export function md5(data: Uint8Array): Uint8Array | undefined {

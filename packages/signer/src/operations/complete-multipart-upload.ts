@@ -1,4 +1,5 @@
 import { S3ResponseError } from '../errors.ts'
+import { checksumHeader, checksumTag, checksumTypeOf, type ChecksumAlgorithm, type ChecksumType } from '../http/checksum.ts'
 import type { S3Context } from '../http/context.ts'
 import { objectPath, stateOf } from '../http/state.ts'
 import { md5, sha256Hex, toHex } from '../http/hash.ts'
@@ -17,6 +18,23 @@ export interface CompleteMultipartUploadOptions extends ObjectRequestOptions {
    * @default false
    */
   readonly ifNoneMatch?: boolean | undefined
+  /**
+   * The upload's checksum algorithm: each part's `checksum` is listed as `<Checksum<ALGORITHM>>`.
+   * @default undefined: parts are listed without checksums
+   */
+  readonly checksumAlgorithm?: ChecksumAlgorithm | undefined
+  /**
+   * With `checksumAlgorithm`, the upload's checksum type (as given to CreateMultipartUpload).
+   * @default 'FULL_OBJECT' for the CRCs, 'COMPOSITE' for SHA1 and SHA256
+   */
+  readonly checksumType?: ChecksumType | undefined
+  /**
+   * For FULL_OBJECT: base64 of the whole object's CRC, sent as `x-amz-checksum-<algorithm>` with
+   * `x-amz-checksum-type: FULL_OBJECT`, so S3 refuses to complete an object whose CRC differs
+   * (`objectChecksumOf` combines it from the part CRCs).
+   * @default undefined: not sent
+   */
+  readonly objectChecksum?: string | undefined
 }
 
 /** What CompleteMultipartUpload answered. `etag` is `''` where the server leaves it empty (Ceph RGW). */
@@ -24,6 +42,10 @@ export interface CompletedUpload {
   readonly etag: string
   readonly location: string | undefined
   readonly versionId: string | undefined
+  /** The object checksum the server reports (`<Checksum<ALGORITHM>>`), if any. */
+  readonly checksum: string | undefined
+  /** The checksum type the server reports (`<ChecksumType>`), if any. */
+  readonly checksumType: string | undefined
   /**
    * `true` when the answer to an earlier attempt was lost and a retry found the upload gone
    * (NoSuchUpload): the object was then confirmed with HeadObject (size and multipart ETag), and
@@ -76,8 +98,11 @@ export async function completeMultipartUpload(
   const state = stateOf(ctx)
   const sorted = [...parts].sort((a, b) => a.partNumber - b.partNumber)
   let xml = '<CompleteMultipartUpload xmlns="http://s3.amazonaws.com/doc/2006-03-01/">'
+  const algorithm = options.checksumAlgorithm
+  const tag = algorithm === undefined ? undefined : checksumTag(algorithm)
   for (const p of sorted) {
-    xml += `<Part><PartNumber>${p.partNumber}</PartNumber><ETag>"${encodeXml(p.etag)}"</ETag></Part>`
+    const checksum = tag === undefined || p.checksum === undefined ? '' : `<${tag}>${encodeXml(p.checksum)}</${tag}>`
+    xml += `<Part><PartNumber>${p.partNumber}</PartNumber><ETag>"${encodeXml(p.etag)}"</ETag>${checksum}</Part>`
   }
   xml += '</CompleteMultipartUpload>'
   const body = new TextEncoder().encode(xml)
@@ -90,7 +115,7 @@ export async function completeMultipartUpload(
         method: 'POST',
         path: objectPath(state, options.key),
         query: { uploadId },
-        headers: options.ifNoneMatch === true ? { 'content-type': 'application/xml', 'if-none-match': '*' } : { 'content-type': 'application/xml' },
+        headers: completeHeaders(options),
         body,
         contentLength: body.byteLength,
         payloadHash,
@@ -115,8 +140,24 @@ export async function completeMultipartUpload(
     etag: unquote(xmlText(answer.text, 'ETag')) ?? '',
     location: xmlText(answer.text, 'Location'),
     versionId: header(answer.headers, 'x-amz-version-id'),
+    checksum: tag === undefined ? undefined : xmlText(answer.text, tag),
+    checksumType: xmlText(answer.text, 'ChecksumType'),
     reconciled: false,
   }
+}
+
+function completeHeaders(options: CompleteMultipartUploadOptions): Record<string, string> {
+  const headers: Record<string, string> = { 'content-type': 'application/xml' }
+  if (options.ifNoneMatch === true) headers['if-none-match'] = '*'
+  const algorithm = options.checksumAlgorithm
+  if (algorithm !== undefined && options.objectChecksum !== undefined) {
+    const type = options.checksumType ?? checksumTypeOf(algorithm)
+    if (type === 'FULL_OBJECT') {
+      headers[checksumHeader(algorithm)] = options.objectChecksum
+      headers['x-amz-checksum-type'] = type
+    }
+  }
+  return headers
 }
 
 /** The completed upload if the object at the key is exactly the one these parts make, else `undefined`. */
@@ -140,5 +181,5 @@ async function reconcile(
     throw error
   }
   if (head.size !== size || head.etag !== expectedEtag) return undefined
-  return { etag: head.etag, location: undefined, versionId: head.versionId, reconciled: true }
+  return { etag: head.etag, location: undefined, versionId: head.versionId, checksum: undefined, checksumType: undefined, reconciled: true }
 }

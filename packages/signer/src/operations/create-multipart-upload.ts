@@ -2,12 +2,32 @@ import { S3ResponseError } from '../errors.ts'
 import type { S3Context } from '../http/context.ts'
 import { objectPath, stateOf } from '../http/state.ts'
 import { sendS3 } from '../http/send.ts'
+import { checksumTypeOf, type ChecksumAlgorithm, type ChecksumType } from '../http/checksum.ts'
 import { EMPTY_SHA256 } from '../http/sign.ts'
 import { xmlText } from '../http/xml.ts'
 import { objectHeaders, type ObjectOptions, type ObjectRequestOptions } from './object-options.ts'
 
 /** Options of {@link createMultipartUpload}. */
-export interface CreateMultipartUploadOptions extends ObjectRequestOptions, ObjectOptions {}
+export interface CreateMultipartUploadOptions extends ObjectRequestOptions, ObjectOptions {
+  /**
+   * The upload's checksum algorithm (`x-amz-checksum-algorithm`): every part must then send its
+   * checksum (`uploadPart` with the same `checksumAlgorithm`) and Complete lists them.
+   * @default undefined: no checksum
+   */
+  readonly checksumAlgorithm?: ChecksumAlgorithm | undefined
+  /**
+   * How the object's checksum is made from the parts (`x-amz-checksum-type`).
+   * @default 'FULL_OBJECT' for the CRCs, 'COMPOSITE' for SHA1 and SHA256 (the only type S3 allows for them)
+   */
+  readonly checksumType?: ChecksumType | undefined
+}
+
+/** The checksum headers of CreateMultipartUpload. */
+function checksumHeaders(options: CreateMultipartUploadOptions): Record<string, string> {
+  const algorithm = options.checksumAlgorithm
+  if (algorithm === undefined) return {}
+  return { 'x-amz-checksum-algorithm': algorithm, 'x-amz-checksum-type': options.checksumType ?? checksumTypeOf(algorithm) }
+}
 
 /**
  * Starts a multipart upload and returns its `uploadId`.
@@ -28,7 +48,7 @@ export async function createMultipartUpload(ctx: S3Context, options: CreateMulti
       method: 'POST',
       path: objectPath(state, options.key),
       query: { uploads: '' },
-      headers: objectHeaders(options, false),
+      headers: { ...objectHeaders(options, false), ...checksumHeaders(options) },
       payloadHash: EMPTY_SHA256,
       signal: options.signal,
       onRetry: options.onRetry,

@@ -1,6 +1,7 @@
 import type { S3Context } from '../http/context.ts'
 import { objectPath, stateOf } from '../http/state.ts'
 import { sendS3 } from '../http/send.ts'
+import { CHECKSUM_ALGORITHMS, checksumTag } from '../http/checksum.ts'
 import { EMPTY_SHA256 } from '../http/sign.ts'
 import { xmlBlocks, xmlText } from '../http/xml.ts'
 import { unquote, type ObjectRequestOptions } from './object-options.ts'
@@ -10,8 +11,9 @@ import type { UploadedPart } from './upload-part.ts'
 export type ListPartsOptions = ObjectRequestOptions
 
 /**
- * Lists the parts S3 holds for an upload (all pages), sorted by part number. An unknown upload
- * id is `NoSuchUpload` on AWS and `NoSuchKey` on Ceph RGW.
+ * Lists the parts S3 holds for an upload (all pages), sorted by part number, each with its
+ * checksum where the server reports one (an upload created with a checksum algorithm, on AWS).
+ * An unknown upload id is `NoSuchUpload` on AWS and `NoSuchKey` on Ceph RGW.
  * https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListParts.html
  * @example
  * const parts = await listParts(ctx, uploadId)
@@ -30,10 +32,12 @@ export async function listParts(ctx: S3Context, uploadId: string, options: ListP
       { operation: 'ListParts', uploadId },
     )
     for (const block of xmlBlocks(answer.text, 'Part')) {
+      const checksumAlgorithm = CHECKSUM_ALGORITHMS.find((a) => xmlText(block, checksumTag(a)) !== undefined)
       out.push({
         partNumber: Number(xmlText(block, 'PartNumber')),
         etag: unquote(xmlText(block, 'ETag')) ?? '',
         size: Number(xmlText(block, 'Size')),
+        ...(checksumAlgorithm === undefined ? {} : { checksum: xmlText(block, checksumTag(checksumAlgorithm)), checksumAlgorithm }),
       })
     }
     if (xmlText(answer.text, 'IsTruncated') !== 'true') break

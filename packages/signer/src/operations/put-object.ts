@@ -1,16 +1,27 @@
 import type { S3Context } from '../http/context.ts'
 import { objectPath, stateOf } from '../http/state.ts'
 import { header, sendS3 } from '../http/send.ts'
+import { assertChecksumEchoed, checksumHeader, type ChecksumAlgorithm } from '../http/checksum.ts'
 import { objectHeaders, unquote, type ObjectOptions, type ObjectRequestOptions } from './object-options.ts'
-import { payloadHashOf, type PartBody } from './upload-part.ts'
+import { digestHeaders, payloadHashOf, type PartBody } from './upload-part.ts'
 
 /** Options of {@link putObject}. */
-export interface PutObjectOptions extends ObjectRequestOptions, ObjectOptions {}
+export interface PutObjectOptions extends ObjectRequestOptions, ObjectOptions {
+  /**
+   * Send the body's checksum (`body.checksum`, or `body.sha256` for SHA256) as
+   * `x-amz-checksum-<algorithm>`; a different one echoed by the server is an `IntegrityError`.
+   * A body carrying `md5` sends `Content-MD5` either way.
+   * @default undefined: no checksum header
+   */
+  readonly checksumAlgorithm?: ChecksumAlgorithm | undefined
+}
 
 /** What PutObject answered. */
 export interface PutObjectResult {
   readonly etag: string
   readonly versionId: string | undefined
+  /** Base64 of the body's checksum, when `checksumAlgorithm` was given. */
+  readonly checksum: string | undefined
 }
 
 /**
@@ -23,12 +34,14 @@ export interface PutObjectResult {
  */
 export async function putObject(ctx: S3Context, body: PartBody, options: PutObjectOptions = {}): Promise<PutObjectResult> {
   const state = stateOf(ctx)
+  const algorithm = options.checksumAlgorithm
+  const digests = digestHeaders(body, algorithm)
   const answer = await sendS3(
     state,
     {
       method: 'PUT',
       path: objectPath(state, options.key),
-      headers: objectHeaders(options, true),
+      headers: { ...objectHeaders(options, true), ...digests.headers },
       body: body.chunks,
       contentLength: body.byteLength,
       payloadHash: payloadHashOf(body),
@@ -38,5 +51,9 @@ export async function putObject(ctx: S3Context, body: PartBody, options: PutObje
     },
     { operation: 'PutObject' },
   )
-  return { etag: unquote(header(answer.headers, 'etag')) ?? '', versionId: header(answer.headers, 'x-amz-version-id') }
+  const { checksum } = digests
+  if (algorithm !== undefined && checksum !== undefined) {
+    assertChecksumEchoed(header(answer.headers, checksumHeader(algorithm)), checksum, algorithm, 'the object')
+  }
+  return { etag: unquote(header(answer.headers, 'etag')) ?? '', versionId: header(answer.headers, 'x-amz-version-id'), checksum }
 }

@@ -1,5 +1,6 @@
 import type { Part } from '@partstream/core'
 import { S3ResponseError } from '../errors.ts'
+import { assertChecksumEchoed, checksumHeader, partChecksum, toBase64, type ChecksumAlgorithm } from '../http/checksum.ts'
 import type { S3Context } from '../http/context.ts'
 import { objectPath, stateOf } from '../http/state.ts'
 import { toHex } from '../http/hash.ts'
@@ -7,18 +8,42 @@ import { header, sendS3 } from '../http/send.ts'
 import { UNSIGNED_PAYLOAD } from '../http/sign.ts'
 import { unquote, type ObjectRequestOptions } from './object-options.ts'
 
-/** The bytes of one request body and their hash: a `Part` from `toParts`/`bufferParts` fits. */
-export type PartBody = Pick<Part, 'chunks' | 'byteLength' | 'sha256'>
+/** The bytes of one request body and their digests: a `Part` from `toParts`/`bufferParts` fits. */
+export type PartBody = Pick<Part, 'chunks' | 'byteLength' | 'sha256' | 'checksum' | 'md5'>
 
 /** What S3 acknowledged for one part; the list of these completes the upload. */
 export interface UploadedPart {
   readonly partNumber: number
   readonly etag: string
   readonly size: number
+  /** Base64 of the part's checksum, when the upload has one (`checksumAlgorithm`). */
+  readonly checksum?: string | undefined
+  /** Which algorithm `checksum` is (ListParts reports it per part). */
+  readonly checksumAlgorithm?: ChecksumAlgorithm | undefined
 }
 
 /** Options of {@link uploadPart}. */
-export type UploadPartOptions = ObjectRequestOptions
+export interface UploadPartOptions extends ObjectRequestOptions {
+  /**
+   * The upload's checksum algorithm (as given to CreateMultipartUpload): the part's checksum
+   * (`part.checksum`, or `part.sha256` for SHA256) is sent as `x-amz-checksum-<algorithm>`, and a
+   * different one echoed by the server is an `IntegrityError`.
+   * @default undefined: no checksum header
+   */
+  readonly checksumAlgorithm?: ChecksumAlgorithm | undefined
+}
+
+/**
+ * The digest headers of a body: `x-amz-checksum-<algorithm>` (base64 of the big-endian digest)
+ * and `Content-MD5` when the body carries an `md5`. Returns the checksum too, to compare with the answer.
+ */
+export function digestHeaders(body: PartBody, algorithm: ChecksumAlgorithm | undefined): { headers: Record<string, string>; checksum: string | undefined } {
+  const headers: Record<string, string> = {}
+  const checksum = algorithm === undefined ? undefined : toBase64(partChecksum(body, algorithm))
+  if (algorithm !== undefined && checksum !== undefined) headers[checksumHeader(algorithm)] = checksum
+  if (body.md5 !== undefined) headers['content-md5'] = toBase64(body.md5)
+  return { headers, checksum }
+}
 
 /** Hex payload hash for SigV4: the part's own SHA-256, or UNSIGNED-PAYLOAD when hashing is off. */
 export function payloadHashOf(body: PartBody): string {
@@ -28,7 +53,8 @@ export function payloadHashOf(body: PartBody): string {
 /**
  * Uploads one part. The part's precomputed SHA-256 is signed as `x-amz-content-sha256`, so the
  * body is never hashed again; the chunk list is sent as is (no concatenation) with an explicit
- * `content-length`. Retries resend the same chunks.
+ * `content-length`. Retries resend the same chunks. With `checksumAlgorithm` the part's checksum
+ * goes as `x-amz-checksum-<algorithm>`, and a part carrying `md5` sends `Content-MD5`.
  * https://docs.aws.amazon.com/AmazonS3/latest/API/API_UploadPart.html
  * @example
  * for await (const part of toParts(source, { hash: defaultHash })) {
@@ -43,12 +69,14 @@ export async function uploadPart(
 ): Promise<UploadedPart> {
   const state = stateOf(ctx)
   const where = { operation: 'UploadPart', uploadId, partNumber: part.partNumber } as const
+  const { headers, checksum } = digestHeaders(part, options.checksumAlgorithm)
   const answer = await sendS3(
     state,
     {
       method: 'PUT',
       path: objectPath(state, options.key),
       query: { partNumber: String(part.partNumber), uploadId },
+      headers,
       body: part.chunks,
       contentLength: part.byteLength,
       payloadHash: payloadHashOf(part),
@@ -62,5 +90,8 @@ export async function uploadPart(
   if (etag === undefined || etag === '') {
     throw new S3ResponseError({ statusCode: answer.statusCode, s3Message: 'response has no ETag header', ...where, attempt: answer.attempt })
   }
-  return { partNumber: part.partNumber, etag, size: part.byteLength }
+  const algorithm = options.checksumAlgorithm
+  if (algorithm === undefined || checksum === undefined) return { partNumber: part.partNumber, etag, size: part.byteLength }
+  assertChecksumEchoed(header(answer.headers, checksumHeader(algorithm)), checksum, algorithm, `part ${part.partNumber}`, uploadId)
+  return { partNumber: part.partNumber, etag, size: part.byteLength, checksum, checksumAlgorithm: algorithm }
 }

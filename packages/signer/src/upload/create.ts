@@ -1,10 +1,9 @@
 import { ObjectExistsError, S3ResponseError } from '../errors.ts'
 import type { S3Context } from '../http/context.ts'
 import { stateOf } from '../http/state.ts'
-import { createMultipartUpload } from '../operations/create-multipart-upload.ts'
+import { createMultipartUpload, type CreateMultipartUploadOptions } from '../operations/create-multipart-upload.ts'
 import { headObject } from '../operations/head-object.ts'
 import { listMultipartUploads } from '../operations/list-multipart-uploads.ts'
-import type { ObjectOptions } from '../operations/object-options.ts'
 import { ABORT_DEADLINE_MS, abortUpload } from './cleanup.ts'
 
 /**
@@ -29,7 +28,12 @@ const WINDOW_SLACK_MS = 2_000
  *   within the same seconds could lose it: a key has one writer at a time (S3 keeps the last
  *   Complete anyway).
  */
-export async function startUpload(ctx: S3Context, key: string, objectOptions: ObjectOptions, signal: AbortSignal): Promise<string> {
+export async function startUpload(
+  ctx: S3Context,
+  key: string,
+  objectOptions: Omit<CreateMultipartUploadOptions, 'key' | 'signal' | 'onRetry'>,
+  signal: AbortSignal,
+): Promise<string> {
   signal.throwIfAborted()
   const startedAt = Date.now()
   const own = new AbortController()

@@ -1,4 +1,5 @@
 import { IntegrityError } from '../errors.ts'
+import { assertChecksumEchoed, objectChecksumOf, type ChecksumAlgorithm, type ObjectChecksum } from '../http/checksum.ts'
 import type { S3Context } from '../http/context.ts'
 import { completeMultipartUpload, multipartEtag } from '../operations/complete-multipart-upload.ts'
 import { headObject } from '../operations/head-object.ts'
@@ -13,6 +14,8 @@ export interface Finishing {
   /** Bytes of the object (the sum of the parts). */
   readonly size: number
   readonly ifNoneMatch: boolean
+  /** The upload's checksum algorithm: each part carries its checksum. */
+  readonly checksumAlgorithm: ChecksumAlgorithm | undefined
   readonly signal: AbortSignal
 }
 
@@ -20,23 +23,39 @@ export interface Finishing {
 export interface Finished {
   readonly etag: string
   readonly versionId: string | undefined
+  readonly checksum: ObjectChecksum | undefined
 }
 
 /**
  * Completes the upload and checks the object against the acknowledged parts. With `ifNoneMatch`,
  * checks the key is still free (servers that ignore `If-None-Match` on Complete) and sends the
  * header (AWS enforces it there, atomically); a 412 becomes `ObjectExistsError`.
+ *
+ * With a checksum, the object's checksum is made from the part checksums first (FULL_OBJECT: the
+ * part CRCs combined, sent with Complete so S3 refuses an object whose CRC differs; COMPOSITE:
+ * the checksum of the part digests), and a different one in the server's answer is an
+ * `IntegrityError`.
  */
 export async function finishUpload(ctx: S3Context, f: Finishing): Promise<Finished> {
   if (f.ifNoneMatch) await assertKeyFree(ctx, f.key, f.signal, f.uploadId)
+  const algorithm = f.checksumAlgorithm
+  const checksum = algorithm === undefined ? undefined : await objectChecksumOf(algorithm, f.parts)
   let completed
   try {
-    completed = await completeMultipartUpload(ctx, f.uploadId, f.parts, { key: f.key, signal: f.signal, ifNoneMatch: f.ifNoneMatch })
+    completed = await completeMultipartUpload(ctx, f.uploadId, f.parts, {
+      key: f.key,
+      signal: f.signal,
+      ifNoneMatch: f.ifNoneMatch,
+      checksumAlgorithm: algorithm,
+      checksumType: checksum?.type,
+      objectChecksum: checksum?.value,
+    })
   } catch (error) {
     throw f.ifNoneMatch ? preconditionError(error, ctx, f.key, f.uploadId) : error
   }
+  if (checksum !== undefined) assertChecksumEchoed(completed.checksum, checksum.value, checksum.algorithm, 'the completed object', f.uploadId)
   const etag = await verifyObject(ctx, f, completed.etag)
-  return { etag, versionId: completed.versionId }
+  return { etag, versionId: completed.versionId, checksum }
 }
 
 /**

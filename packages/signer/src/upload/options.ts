@@ -1,5 +1,7 @@
 import { InvalidArgumentError, describeValue, resolvePartSize, type HashFactory, type PartSizePolicy } from '@partstream/core'
+import { checksumHash, validateChecksumAlgorithm, type ChecksumAlgorithm, type ObjectChecksum } from '../http/checksum.ts'
 import type { S3ContextOptions } from '../http/context.ts'
+import { defaultHash, nodeMd5 } from '../http/hash.ts'
 import type { ObjectOptions } from '../operations/object-options.ts'
 import type { UploadProgress } from './progress.ts'
 
@@ -41,6 +43,23 @@ export interface UploadOptions extends S3ContextOptions, ObjectOptions {
    * @default 'sha256'
    */
   readonly payload?: 'sha256' | 'unsigned' | undefined
+  /**
+   * Send an S3 checksum with every part, computed in the same pass as the part's SHA-256 (with
+   * `payload: 'unsigned'`, the only hash computed): PutObject sends `x-amz-checksum-<algorithm>`;
+   * a multipart upload is created with `x-amz-checksum-algorithm` and `x-amz-checksum-type`
+   * (`FULL_OBJECT` for the CRCs, `COMPOSITE` for SHA1 and SHA256), every part sends its checksum,
+   * and Complete lists them and, for FULL_OBJECT, sends the whole object's CRC combined from the
+   * part CRCs. The result's `checksum` is what S3 reports for the object. Off by default: servers
+   * that do not know these headers have refused uploads carrying them (see the README's table).
+   * @default undefined: no checksum
+   */
+  readonly checksum?: ChecksumAlgorithm | undefined
+  /**
+   * Send each part's MD5 as `Content-MD5` (computed in the same pass), for servers that require
+   * it (S3 buckets with Object Lock and no checksum). Needs node:crypto.
+   * @default false
+   */
+  readonly contentMd5?: boolean | undefined
   /**
    * On failure, keep the uploaded parts instead of sending AbortMultipartUpload. The error's
    * `uploadId` then names the upload to resume or abort later.
@@ -89,6 +108,12 @@ export interface UploadResult {
   readonly partCount: number
   /** The multipart upload id; `undefined` when a single PutObject was used. */
   readonly uploadId: string | undefined
+  /**
+   * With `checksum`: the object's checksum as S3 reports it (`GetObjectAttributes`, `HeadObject`
+   * with `ChecksumMode: ENABLED`): the CRC of the whole object (`FULL_OBJECT`, also for a single
+   * PutObject) or `base64(alg(part digests))-N` (`COMPOSITE`). `undefined` without `checksum`.
+   */
+  readonly checksum: ObjectChecksum | undefined
 }
 
 /** Parts in flight at once when `concurrency` is not given. */
@@ -115,6 +140,13 @@ export function validateUploadOptions(options: UploadOptions): number {
   if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
     throw new InvalidArgumentError(`Expected \`signal\` to be an AbortSignal, got ${describeValue(options.signal)}.`)
   }
+  validateChecksumAlgorithm(options.checksum, 'checksum')
+  if (options.contentMd5 !== undefined && typeof options.contentMd5 !== 'boolean') {
+    throw new InvalidArgumentError(`Expected \`contentMd5\` to be a boolean, got ${describeValue(options.contentMd5)}.`)
+  }
+  if (options.contentMd5 === true && nodeMd5 === undefined) {
+    throw new InvalidArgumentError('`contentMd5: true` needs node:crypto (MD5), which this runtime lacks.')
+  }
   if (options.resumeUploadId !== undefined && (typeof options.resumeUploadId !== 'string' || options.resumeUploadId === '')) {
     throw new InvalidArgumentError(`Expected \`resumeUploadId\` to be a non-empty string, got ${describeValue(options.resumeUploadId)}.`)
   }
@@ -123,3 +155,12 @@ export function validateUploadOptions(options: UploadOptions): number {
   return concurrency
 }
 
+
+/** The hashes each part goes through, in one pass, for `upload`'s and `uploadFile`'s options. */
+export function partHashes(options: Pick<UploadOptions, 'payload' | 'hash' | 'checksum' | 'contentMd5'>): { hash: HashFactory | null; checksum: HashFactory | null; md5: HashFactory | null } {
+  const hash = options.payload === 'unsigned' ? null : (options.hash ?? defaultHash)
+  const algorithm = options.checksum
+  // SHA256 next to the payload hash: the part's SHA-256 is the checksum too, computed once.
+  const checksum = algorithm === undefined || (algorithm === 'SHA256' && hash !== null) ? null : (checksumHash(algorithm) ?? null)
+  return { hash, checksum, md5: options.contentMd5 === true ? (nodeMd5 ?? null) : null }
+}

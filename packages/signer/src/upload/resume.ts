@@ -1,7 +1,9 @@
 import type { Part } from '@partstream/core'
+import { InvalidArgumentError } from '@partstream/core'
 import { SourceChangedError } from '../errors.ts'
+import { partChecksum, toBase64, type ChecksumAlgorithm } from '../http/checksum.ts'
 import type { S3Context } from '../http/context.ts'
-import { md5Hex } from '../http/hash.ts'
+import { md5Hex, toHex } from '../http/hash.ts'
 import { listParts } from '../operations/list-parts.ts'
 import type { UploadedPart } from '../operations/upload-part.ts'
 
@@ -15,14 +17,36 @@ export async function loadStoredParts(ctx: S3Context, key: string, uploadId: str
 }
 
 /**
- * The stored part to reuse for `part`, if it is provably these bytes: same size, and ETag = MD5 of
- * the part (S3's and RGW's part ETag). A stored part that differs is forgotten (sent again).
+ * A resumed upload keeps the checksum algorithm it was created with: the server reports it on
+ * each stored part (AWS), and parts sent with another one would be refused, so a different
+ * `checksum` (or none) fails before anything is sent.
  */
-export function takeStoredPart(stored: StoredParts | undefined, part: Part): UploadedPart | undefined {
+export function assertResumableChecksum(stored: StoredParts, algorithm: ChecksumAlgorithm | undefined, uploadId: string): void {
+  for (const part of stored.values()) {
+    if (part.checksumAlgorithm === undefined || part.checksumAlgorithm === algorithm) continue
+    throw new InvalidArgumentError(
+      `Upload ${uploadId} was created with checksum ${part.checksumAlgorithm} (its parts carry it), got \`checksum: ${algorithm === undefined ? 'undefined' : `'${algorithm}'`}\`. ` +
+        `Resume it with \`checksum: '${part.checksumAlgorithm}'\`.`,
+    )
+  }
+}
+
+/**
+ * The stored part to reuse for `part`, if it is provably these bytes: same size, ETag = MD5 of
+ * the part (S3's and RGW's part ETag; the part's own `md5` when `contentMd5` computed it), and,
+ * when the server reports a checksum for it, the same checksum. A stored part that differs is
+ * forgotten (sent again). The part returned carries our checksum, for Complete.
+ */
+export function takeStoredPart(stored: StoredParts | undefined, part: Part, algorithm: ChecksumAlgorithm | undefined): UploadedPart | undefined {
   const kept = stored?.get(part.partNumber)
   if (kept === undefined) return undefined
   stored?.delete(part.partNumber)
-  return kept.size === part.byteLength && kept.etag.toLowerCase() === md5Hex(part.chunks) ? kept : undefined
+  const md5 = part.md5 === undefined ? md5Hex(part.chunks) : toHex(part.md5)
+  if (kept.size !== part.byteLength || kept.etag.toLowerCase() !== md5) return undefined
+  if (algorithm === undefined) return kept
+  const checksum = toBase64(partChecksum(part, algorithm))
+  if (kept.checksum !== undefined && kept.checksum !== checksum) return undefined
+  return { ...kept, checksum, checksumAlgorithm: algorithm }
 }
 
 /** Parts left over once the source ended mean it is not the source the upload was started with. */

@@ -1,5 +1,6 @@
 import { setMaxListeners } from 'node:events'
 import type { Part } from '@partstream/core'
+import type { ObjectChecksum } from '../http/checksum.ts'
 import type { S3Context } from '../http/context.ts'
 import { stateOf } from '../http/state.ts'
 import { objectUrl } from '../http/endpoint.ts'
@@ -11,12 +12,12 @@ import { assertKeyFree, preconditionError, startUpload } from './create.ts'
 import { finishUpload } from './finish.ts'
 import type { UploadOptions, UploadResult } from './options.ts'
 import { progressReporter, type ProgressReporter } from './progress.ts'
-import { assertNoStoredPartsLeft, loadStoredParts, takeStoredPart, type StoredParts } from './resume.ts'
+import { assertNoStoredPartsLeft, assertResumableChecksum, loadStoredParts, takeStoredPart, type StoredParts } from './resume.ts'
 import { schedule } from './scheduler.ts'
 import type { Slots } from './budget.ts'
 
 /** What `upload` and `uploadFile` hand to {@link runUpload}, validated. */
-export interface RunOptions extends Pick<UploadOptions, 'signal' | 'onProgress' | 'leavePartsOnError' | 'resumeUploadId'> {
+export interface RunOptions extends Pick<UploadOptions, 'signal' | 'onProgress' | 'leavePartsOnError' | 'resumeUploadId' | 'checksum'> {
   readonly key: string
   readonly concurrency: number
   readonly objectOptions: ObjectOptions
@@ -52,6 +53,7 @@ export async function runUpload(ctx: S3Context, parts: AsyncIterator<Part>, opti
   try {
     userSignal?.throwIfAborted()
     const stored = options.resumeUploadId === undefined ? undefined : await loadStoredParts(ctx, key, options.resumeUploadId, signal)
+    if (stored !== undefined) assertResumableChecksum(stored, options.checksum, options.resumeUploadId as string)
     const first = await parts.next()
     if (first.done === true) throw new Error('the part source yielded nothing') // toParts always yields ≥ 1 part
     if (first.value.isLast && stored === undefined) return await putWhole(ctx, first.value, options, progress)
@@ -60,12 +62,20 @@ export async function runUpload(ctx: S3Context, parts: AsyncIterator<Part>, opti
       progress.resumed(uploadId, stored?.size ?? 0)
     } else {
       if (options.objectOptions.ifNoneMatch === true) await assertKeyFree(ctx, key, signal)
-      uploadId = await startUpload(ctx, key, options.objectOptions, signal)
+      uploadId = await startUpload(ctx, key, { ...options.objectOptions, checksumAlgorithm: options.checksum }, signal)
       progress.created(uploadId)
     }
     const { acked, size } = await sendParts(ctx, uploadId, first.value, parts, stored, options, progress)
     await options.beforeComplete?.()
-    const finished = await finishUpload(ctx, { key, uploadId, parts: acked, size, ifNoneMatch: options.objectOptions.ifNoneMatch === true, signal })
+    const finished = await finishUpload(ctx, {
+      key,
+      uploadId,
+      parts: acked,
+      size,
+      ifNoneMatch: options.objectOptions.ifNoneMatch === true,
+      checksumAlgorithm: options.checksum,
+      signal,
+    })
     progress.done(acked.length)
     return result(ctx, key, size, acked.length, uploadId, finished)
   } catch (error) {
@@ -86,7 +96,7 @@ async function putWhole(ctx: S3Context, part: Part, options: RunOptions, progres
     await options.slots?.acquire(options.controller.signal)
     slot = options.slots !== undefined
     progress.started(1, part.byteLength)
-    put = await putObject(ctx, part, { ...options.objectOptions, key, signal: options.controller.signal })
+    put = await putObject(ctx, part, { ...options.objectOptions, key, signal: options.controller.signal, checksumAlgorithm: options.checksum })
   } catch (error) {
     throw options.objectOptions.ifNoneMatch === true ? preconditionError(error, ctx, key) : error
   } finally {
@@ -95,7 +105,10 @@ async function putWhole(ctx: S3Context, part: Part, options: RunOptions, progres
   }
   progress.acked(1, part.byteLength)
   progress.done(1)
-  return result(ctx, key, part.byteLength, 1, undefined, put)
+  const algorithm = options.checksum
+  const checksum: ObjectChecksum | undefined =
+    algorithm === undefined || put.checksum === undefined ? undefined : { algorithm, type: 'FULL_OBJECT', value: put.checksum }
+  return result(ctx, key, part.byteLength, 1, undefined, { ...put, checksum })
 }
 
 /** Sends every part (skipping the ones a resumed upload already holds), `concurrency` at once. */
@@ -113,7 +126,7 @@ async function sendParts(
   const send = async (part: Part, signal: AbortSignal): Promise<void> => {
     size += part.byteLength
     try {
-      const kept = takeStoredPart(stored, part)
+      const kept = takeStoredPart(stored, part, options.checksum)
       if (kept !== undefined) {
         acked.push(kept)
         progress.skipped(part.partNumber, kept.size)
@@ -121,7 +134,7 @@ async function sendParts(
       }
       progress.started(part.partNumber, part.byteLength)
       const onRetry = (error: Parameters<ProgressReporter['retried']>[2], attempt: number): void => progress.retried(part.partNumber, attempt, error)
-      const done = await uploadPart(ctx, uploadId, part, { key: options.key, signal, onRetry })
+      const done = await uploadPart(ctx, uploadId, part, { key: options.key, signal, onRetry, checksumAlgorithm: options.checksum })
       acked.push(done)
       progress.acked(done.partNumber, done.size)
     } finally {
@@ -139,8 +152,8 @@ function result(
   size: number,
   partCount: number,
   uploadId: string | undefined,
-  written: { readonly etag: string; readonly versionId: string | undefined },
+  written: { readonly etag: string; readonly versionId: string | undefined; readonly checksum: ObjectChecksum | undefined },
 ): UploadResult {
   const location = objectUrl(stateOf(ctx).endpoint, key)
-  return { bucket: ctx.bucket, key, location, etag: written.etag, versionId: written.versionId, size, partCount, uploadId }
+  return { bucket: ctx.bucket, key, location, etag: written.etag, versionId: written.versionId, size, partCount, uploadId, checksum: written.checksum }
 }

@@ -4,11 +4,12 @@
  * its free variables declared. An example that stops compiling fails the typecheck.
  */
 import { createReadStream } from 'node:fs'
-import { toParts, type Hasher } from '@partstream/core'
+import { combineCrc, createCrc32, createCrc32c, createCrc64Nvme, createSha256, digestChunks, toParts, type Hasher } from '@partstream/core'
 import { Agent } from 'undici'
 import {
   abortMultipartUpload,
   abortStaleUploads,
+  checksumHash,
   completeMultipartUpload,
   createBucket,
   createMultipartUpload,
@@ -20,6 +21,7 @@ import {
   listMultipartUploads,
   listParts,
   multipartEtag,
+  objectChecksumOf,
   putObject,
   undiciTransport,
   upload,
@@ -38,6 +40,9 @@ declare const endpoint: string
 declare const accessKeyId: string
 declare const secretAccessKey: string
 declare const source: AsyncIterable<Uint8Array>
+declare const crcOfPart1: Uint8Array
+declare const crcOfPart2: Uint8Array
+declare const part2: { readonly byteLength: number }
 declare const target: UploadTarget
 declare const bytes: Uint8Array
 declare const hash: Hasher
@@ -122,6 +127,29 @@ export async function examples(): Promise<void> {
     for await (const part of toParts(source, { hash: defaultHash })) {
       done.push(await uploadPart(ctx, uploadId, part))
     }
+  }
+  // http/checksum.ts
+  {
+    void toParts(source, { checksum: checksumHash('CRC32') }) // zlib.crc32 where the runtime has it
+  }
+  {
+    // parts: what uploadPart(ctx, uploadId, part, { checksumAlgorithm: 'CRC64NVME' }) returned
+    const { value } = await objectChecksumOf('CRC64NVME', parts)
+    await completeMultipartUpload(ctx, uploadId, parts, { checksumAlgorithm: 'CRC64NVME', objectChecksum: value })
+  }
+  // core crc.ts
+  {
+    const crc = createCrc32()
+    crc.update(new TextEncoder().encode('123456789'))
+    void crc.digest() // cb f4 39 26
+    void [createCrc32c(), createCrc64Nvme()]
+    const whole = combineCrc('CRC64NVME', crcOfPart1, crcOfPart2, part2.byteLength)
+    void whole
+  }
+  // core buffer-parts.ts
+  {
+    const { sha256, checksum } = await digestChunks([bytes], { hash: createSha256, checksum: createCrc64Nvme })
+    void [sha256, checksum]
   }
   // core to-parts.ts
   for await (const part of toParts(createReadStream(path))) {

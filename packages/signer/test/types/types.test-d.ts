@@ -60,8 +60,22 @@ const allUndefined: UploadOptions = {
   idleTimeoutMs: undefined,
   contentType: undefined,
   metadata: undefined,
+  checksum: undefined,
+  contentMd5: undefined,
 }
 void allUndefined
+// @ts-expect-error checksum is one of S3's five names, upper case
+upload(gen(), target, { checksum: 'crc64nvme' })
+// @ts-expect-error MD5 is contentMd5, not a checksum algorithm
+upload(gen(), target, { checksum: 'MD5' })
+// The result's checksum is what S3 reports: algorithm, type, value.
+void r1.then((r) => {
+  if (r.checksum !== undefined) {
+    const type: 'FULL_OBJECT' | 'COMPOSITE' = r.checksum.type
+    const value: string = r.checksum.value
+    void [type, value]
+  }
+})
 // @ts-expect-error payload is a closed set
 upload(gen(), target, { payload: 'streaming' })
 // @ts-expect-error retry is an object or false
@@ -135,4 +149,6 @@ if (e instanceof PartstreamError) void e.code
 uploadPart(ctx, 'upload-id', { partNumber: 1, chunks: [new Uint8Array(1)], byteLength: 1, sha256: undefined })
 // @ts-expect-error partNumber is required
 uploadPart(ctx, 'upload-id', { chunks: [], byteLength: 0, sha256: undefined })
+// A part with a checksum, sent with its algorithm.
+uploadPart(ctx, 'upload-id', { partNumber: 1, chunks: [], byteLength: 0, sha256: undefined, checksum: new Uint8Array(8) }, { checksumAlgorithm: 'CRC64NVME' })
 void r1

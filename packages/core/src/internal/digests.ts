@@ -1,0 +1,46 @@
+import type { HashFactory, Hasher } from '../types.ts'
+import { isThenable } from './source.ts'
+
+/** The hashes a part goes through, each `null` when off. */
+export interface PartHashes {
+  /** The payload hash: its digest is the part's `sha256`. */
+  readonly hash: HashFactory | null
+  readonly checksum: HashFactory | null
+  readonly md5: HashFactory | null
+}
+
+/** What the hashes of one part gave. */
+export interface PartDigests {
+  readonly sha256: Uint8Array | undefined
+  readonly checksum: Uint8Array | undefined
+  readonly md5: Uint8Array | undefined
+}
+
+/** One part being hashed: each chunk goes through every hasher in turn, while it is hot in cache. */
+export interface PartDigester {
+  update(chunk: Uint8Array): void
+  /** The digests; synchronous when every hasher's `digest()` is (no microtask per part then). */
+  finish(): PartDigests | Promise<PartDigests>
+}
+
+const NONE: PartDigests = Object.freeze({ sha256: undefined, checksum: undefined, md5: undefined })
+
+/** Starts hashing one part with fresh hashers from `hashes`. */
+export function startPart(hashes: PartHashes): PartDigester {
+  const sha256 = hashes.hash?.()
+  const checksum = hashes.checksum?.()
+  const md5 = hashes.md5?.()
+  const all = [sha256, checksum, md5].filter((h): h is Hasher => h !== undefined)
+  return {
+    update(chunk: Uint8Array): void {
+      for (const hasher of all) hasher.update(chunk)
+    },
+    finish(): PartDigests | Promise<PartDigests> {
+      if (all.length === 0) return NONE
+      const digests = [sha256?.digest(), checksum?.digest(), md5?.digest()]
+      const make = (d: readonly (Uint8Array | undefined)[]): PartDigests => ({ sha256: d[0], checksum: d[1], md5: d[2] })
+      if (!digests.some(isThenable)) return make(digests as (Uint8Array | undefined)[])
+      return (async () => make([await digests[0], await digests[1], await digests[2]]))()
+    },
+  }
+}

@@ -1,0 +1,120 @@
+// The checksum helpers without a server: the implementation chosen per algorithm equals the AWS
+// SDK's, object checksums (FULL_OBJECT combined from part CRCs, COMPOSITE from part digests)
+// equal what S3 computes from the bytes, and the option is validated with a hint.
+import assert from 'node:assert/strict'
+import { createHash } from 'node:crypto'
+import { describe, test } from 'node:test'
+import { AwsCrc32 } from '@aws-crypto/crc32'
+import { AwsCrc32c } from '@aws-crypto/crc32c'
+import { Crc64Nvme } from '@aws-sdk/crc64-nvme'
+import { createCrc32, InvalidArgumentError } from '@partstream/core'
+import fc from 'fast-check'
+import { IntegrityError, checksumHash, objectChecksumOf, type ChecksumAlgorithm, type HashFactory } from '../src/index.ts'
+import {
+  assertChecksumEchoed,
+  checksumHeader,
+  checksumTag,
+  checksumTypeOf,
+  fromBase64,
+  partChecksum,
+  toBase64,
+  validateChecksumAlgorithm,
+  zlibCrc32,
+} from '../src/http/checksum.ts'
+
+const ALGORITHMS: readonly ChecksumAlgorithm[] = ['CRC64NVME', 'CRC32C', 'CRC32', 'SHA1', 'SHA256']
+const b64 = (bytes: Uint8Array): string => Buffer.from(bytes).toString('base64')
+
+async function reference(algorithm: ChecksumAlgorithm, bytes: Uint8Array): Promise<Uint8Array> {
+  if (algorithm === 'SHA1') return createHash('sha1').update(bytes).digest()
+  if (algorithm === 'SHA256') return createHash('sha256').update(bytes).digest()
+  const hasher = algorithm === 'CRC32' ? new AwsCrc32() : algorithm === 'CRC32C' ? new AwsCrc32c() : new Crc64Nvme()
+  hasher.update(bytes)
+  return await hasher.digest()
+}
+
+async function digestOf(make: HashFactory, ...chunks: Uint8Array[]): Promise<Uint8Array> {
+  const hasher = make()
+  for (const chunk of chunks) hasher.update(chunk)
+  return await hasher.digest()
+}
+
+describe('checksum implementations', () => {
+  test('each algorithm, as signer computes it, equals the AWS SDK / node:crypto for random chunked input', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.uint8Array({ maxLength: 3000 }), fc.nat({ max: 3000 }), async (bytes, cut) => {
+        const at = cut % (bytes.length + 1)
+        for (const algorithm of ALGORITHMS) {
+          const make = checksumHash(algorithm) as HashFactory
+          assert.equal(b64(await digestOf(make, bytes.subarray(0, at), bytes.subarray(at))), b64(await reference(algorithm, bytes)), algorithm)
+        }
+      }),
+      { numRuns: 50 },
+    )
+  })
+
+  test("CRC32 uses node's zlib.crc32 where the runtime has it, with core's as the fallback; both agree", async () => {
+    assert.ok(zlibCrc32 !== undefined, 'zlib.crc32 missing: Node ≥ 20.15, Deno and Bun all have it')
+    assert.equal(checksumHash('CRC32'), zlibCrc32)
+    const data = new Uint8Array(300_001).map((_, i) => (i * 131) >>> 3)
+    assert.deepEqual(await digestOf(zlibCrc32, data.subarray(0, 7), data.subarray(7)), await digestOf(createCrc32, data))
+    assert.equal(b64(await digestOf(zlibCrc32)), 'AAAAAA==')
+  })
+
+  test('names, headers and types', () => {
+    assert.equal(checksumHeader('CRC64NVME'), 'x-amz-checksum-crc64nvme')
+    assert.equal(checksumTag('SHA256'), 'ChecksumSHA256')
+    assert.deepEqual(ALGORITHMS.map(checksumTypeOf), ['FULL_OBJECT', 'FULL_OBJECT', 'FULL_OBJECT', 'COMPOSITE', 'COMPOSITE'])
+    assert.equal(toBase64(new Uint8Array([0xae, 0x8b, 0x14, 0x86, 0x0a, 0x79, 0x98, 0x88])), 'rosUhgp5mIg=')
+    assert.deepEqual(fromBase64('rosUhgp5mIg='), new Uint8Array([0xae, 0x8b, 0x14, 0x86, 0x0a, 0x79, 0x98, 0x88]))
+    assert.equal(fromBase64('not base64!'), undefined)
+  })
+
+  test('validation: the five names exactly, with a hint for the wrong case', () => {
+    for (const algorithm of ALGORITHMS) assert.equal(validateChecksumAlgorithm(algorithm, 'checksum'), algorithm)
+    assert.equal(validateChecksumAlgorithm(undefined, 'checksum'), undefined)
+    assert.throws(() => validateChecksumAlgorithm('sha256', 'checksum'), /got a string of length 6\. Did you mean 'SHA256'\?/)
+    assert.throws(() => validateChecksumAlgorithm('MD5', 'checksum'), (e) => e instanceof InvalidArgumentError && !/Did you mean/.test(e.message))
+    assert.throws(() => validateChecksumAlgorithm(32, 'checksum'), InvalidArgumentError)
+  })
+
+  test("partChecksum: the part's checksum, or its SHA-256 for SHA256; none is an InvalidArgumentError", () => {
+    const sha256 = new Uint8Array(32).fill(1)
+    const checksum = new Uint8Array(8).fill(2)
+    assert.equal(partChecksum({ sha256, checksum }, 'CRC64NVME'), checksum)
+    assert.equal(partChecksum({ sha256, checksum: undefined }, 'SHA256'), sha256)
+    assert.throws(() => partChecksum({ sha256, checksum: undefined }, 'CRC32'), /has no CRC32 checksum/)
+  })
+
+  test('an echoed checksum must be ours; none (a server that ignores checksums) is fine', () => {
+    assertChecksumEchoed(undefined, 'abc=', 'CRC32', 'part 1')
+    assertChecksumEchoed('abc=', 'abc=', 'CRC32', 'part 1')
+    assert.throws(() => assertChecksumEchoed('xyz=', 'abc=', 'CRC32', 'part 1', 'u1'), (e) => e instanceof IntegrityError && e.uploadId === 'u1' && /CRC32 xyz= for part 1/.test(e.message))
+  })
+})
+
+describe('objectChecksumOf: what S3 reports for a multipart object', () => {
+  for (const algorithm of ALGORITHMS) {
+    test(`${algorithm}: from random part sizes, equal to the checksum S3 computes from the bytes`, async () => {
+      await fc.assert(
+        fc.asyncProperty(fc.array(fc.uint8Array({ minLength: 1, maxLength: 500 }), { minLength: 1, maxLength: 6 }), async (parts) => {
+          const make = checksumHash(algorithm) as HashFactory
+          const acked = await Promise.all(parts.map(async (p, i) => ({ partNumber: i + 1, size: p.length, checksum: toBase64(await digestOf(make, p)) })))
+          // Any order: S3 sorts by part number.
+          const result = await objectChecksumOf(algorithm, [...acked].reverse())
+          if (algorithm.startsWith('CRC')) {
+            assert.deepEqual(result, { algorithm, type: 'FULL_OBJECT', value: b64(await reference(algorithm, Buffer.concat(parts))) })
+          } else {
+            const digests = await Promise.all(parts.map((p) => reference(algorithm, p)))
+            assert.deepEqual(result, { algorithm, type: 'COMPOSITE', value: `${b64(await reference(algorithm, Buffer.concat(digests)))}-${parts.length}` })
+          }
+        }),
+        { numRuns: 25 },
+      )
+    })
+  }
+
+  test('a part without a checksum is an IntegrityError', async () => {
+    await assert.rejects(objectChecksumOf('CRC32', [{ partNumber: 1, size: 1 }]), (e) => e instanceof IntegrityError && /Part 1 has no CRC32 checksum/.test(e.message))
+  })
+})
