@@ -3,27 +3,17 @@
 // replaced through the importer seam (present, absent, broken). The real SDK package runs in
 // test/integration/credentials.test.ts, in child processes.
 import assert from 'node:assert/strict'
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { after, describe, test } from 'node:test'
+import { describe, test } from 'node:test'
 import { inspect } from 'node:util'
 import { createCredentialsProvider, CredentialsError, InvalidArgumentError, resolveCredentials } from '../src/index.ts'
 import { resolveCredentialChain } from '../src/http/credential-chain.ts'
 import type { ModuleImporter } from '../src/http/aws-sdk-credentials.ts'
+import { awsHomes } from './aws-home.ts'
 
-const root = mkdtempSync(join(tmpdir(), 'partstream-chain-'))
-after(() => rmSync(root, { recursive: true, force: true }))
-let homes = 0
 
-/** A fresh HOME holding the given ~/.aws files. */
-function home(files: { config?: string; credentials?: string } = {}): string {
-  const dir = join(root, `home${++homes}`)
-  mkdirSync(join(dir, '.aws'), { recursive: true })
-  if (files.config !== undefined) writeFileSync(join(dir, '.aws', 'config'), files.config)
-  if (files.credentials !== undefined) writeFileSync(join(dir, '.aws', 'credentials'), files.credentials)
-  return dir
-}
+const home = awsHomes('chain')
 
 const notFound = (specifier: string): Error => Object.assign(new Error(`Cannot find package '${specifier}'`), { code: 'ERR_MODULE_NOT_FOUND' })
 
@@ -109,7 +99,7 @@ describe('shared files', () => {
   test('AWS_SHARED_CREDENTIALS_FILE and AWS_CONFIG_FILE move the files', async () => {
     const dir = home()
     writeFileSync(join(dir, 'creds.ini'), '[ci]\naws_access_key_id = MOVED\naws_secret_access_key = S\n')
-    const env = { HOME: join(root, 'no-such-home'), AWS_SHARED_CREDENTIALS_FILE: join(dir, 'creds.ini'), AWS_PROFILE: 'ci' }
+    const env = { HOME: join(home(), 'no-such-home'), AWS_SHARED_CREDENTIALS_FILE: join(dir, 'creds.ini'), AWS_PROFILE: 'ci' }
     assert.equal((await resolveCredentialChain({ env }, noSdk)).accessKeyId, 'MOVED')
   })
 

@@ -1,22 +1,12 @@
 // Region and endpoint resolution: each source in the AWS SDK's order, with a controlled env and HOME.
 import assert from 'node:assert/strict'
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { after, describe, test } from 'node:test'
+import { describe, test } from 'node:test'
 import { InvalidArgumentError, resolveS3Config } from '../src/index.ts'
+import { awsHomes } from './aws-home.ts'
 
-const root = mkdtempSync(join(tmpdir(), 'partstream-s3config-'))
-after(() => rmSync(root, { recursive: true, force: true }))
-let homes = 0
 
-function home(files: { config?: string; credentials?: string } = {}): string {
-  const dir = join(root, `home${++homes}`)
-  mkdirSync(join(dir, '.aws'), { recursive: true })
-  if (files.config !== undefined) writeFileSync(join(dir, '.aws', 'config'), files.config)
-  if (files.credentials !== undefined) writeFileSync(join(dir, '.aws', 'credentials'), files.credentials)
-  return dir
-}
+const home = awsHomes('s3config')
 
 const config = [
   '[default]',
@@ -58,7 +48,7 @@ describe('region', () => {
     assert.equal(fromProfile.region, 'default-region')
     assert.equal(fromProfile.regionSource, `profile "default" in ${join(HOME, '.aws', 'config')}`)
     assert.deepEqual(
-      [resolveS3Config({ env: { HOME: join(root, 'none') } }).region, resolveS3Config({ env: { HOME: join(root, 'none') } }).regionSource],
+      [resolveS3Config({ env: { HOME: join(home(), 'none') } }).region, resolveS3Config({ env: { HOME: join(home(), 'none') } }).regionSource],
       ['us-east-1', 'default'],
     )
   })

@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict'
 import { execFile, spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer, type IncomingHttpHeaders } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { homedir, tmpdir } from 'node:os'
@@ -19,6 +19,7 @@ import { after, describe, test } from 'node:test'
 import { createBucket as createBucketOp, createS3Context, getObject as getObjectOp, listMultipartUploads, S3ResponseError, type Credentials } from '../../src/index.ts'
 import type { ChildCase, ChildResult } from './fixtures/upload-child.ts'
 import { createBucket, s3Env } from './s3.ts'
+import { awsHomes } from '../aws-home.ts'
 
 const MiB = 1024 * 1024
 const execFileAsync = promisify(execFile)
@@ -83,15 +84,7 @@ interface ChildRun {
   readonly stderr: string
 }
 
-let homes = 0
-/** A fresh HOME with the given ~/.aws files. */
-function home(files: { config?: string; credentials?: string } = {}): string {
-  const dir = join(root, `home${++homes}`)
-  mkdirSync(join(dir, '.aws'), { recursive: true })
-  if (files.config !== undefined) writeFileSync(join(dir, '.aws', 'config'), files.config)
-  if (files.credentials !== undefined) writeFileSync(join(dir, '.aws', 'credentials'), files.credentials)
-  return dir
-}
+const home = awsHomes('creds')
 
 /**
  * Runs the fixture with `env` (plus PATH, and Deno's cache directory) and nothing else of ours:
