@@ -111,7 +111,8 @@ const testRoots = [...readdirSync(join(root, 'packages')).map((p) => join(root, 
 const rel = (f) => relative(root, f).split(sep).join('/')
 const isBench = (f) => rel(f).startsWith('bench/')
 // Integration, fault-injection (a proxy in front of the real server), example and bench tests need S3.
-const isIntegration = (f) => /\/test\/(integration|fault)\//.test(rel(f)) || rel(f).startsWith('examples/') || isBench(f)
+// The CLI's tests run the bin against the real server: integration too.
+const isIntegration = (f) => /\/test\/(integration|fault)\//.test(rel(f)) || rel(f).startsWith('examples/') || rel(f).startsWith('packages/cli/test/') || isBench(f)
 let sources = testRoots.flatMap((pkg) => walk(join(pkg, 'test'))).sort()
 if (unitOnly) sources = sources.filter((f) => !isIntegration(f))
 if (selected.length > 0) {
