@@ -199,8 +199,8 @@ function split(opened: OpenedSource, settings: Settings): AsyncIterableIterator<
     const length = value.byteLength
     if (length === 0) return undefined
     // Copy a short view of a much larger buffer, so holding it cannot pin the whole buffer; see
-    // the rule in toParts' documentation.
-    if (length < partSize && value.buffer.byteLength - length > maxViewOverhead) return value.slice()
+    // the rule in toParts' documentation. Not `value.slice()`: a Node Buffer's slice is a view.
+    if (length < partSize && value.buffer.byteLength - length > maxViewOverhead) return new Uint8Array(value)
     return value
   }
 
