@@ -111,6 +111,13 @@ export interface LoggedRequest {
   bodyBytes: number
   /** S3 `<Code>` of the upstream answer, where the proxy read it (`corrupt`). */
   upstreamCode: string | undefined
+  /**
+   * `slow` only, when the client closed first: how long the proxy had been silent towards the
+   * client by then (since the request body ended or the last answer bytes went out). An idle
+   * timeout is right to cut a silence at least that long: on a loaded machine the upstream alone
+   * can take longer than the planned gap.
+   */
+  silentMs?: number
 }
 
 export interface FaultProxy {
@@ -256,6 +263,11 @@ export async function startFaultProxy(upstream: string, initialRules: readonly F
     onError: () => void,
     /** Changes the body on its way upstream, in place (`offset`: of `chunk` in the body). */
     mutate?: (chunk: Buffer, offset: number) => void,
+    /**
+     * Read the whole body before sending it upstream: a slow upstream then never holds the
+     * client's writes back, so the client's last write is when the proxy saw the body end.
+     */
+    buffered = false,
   ): void => {
     const upstreamReq = httpRequest({
       protocol: up.protocol,
@@ -275,7 +287,11 @@ export async function startFaultProxy(upstream: string, initialRules: readonly F
     req.on('data', (chunk: Buffer) => {
       entry.bodyBytes += chunk.byteLength
     })
-    if (mutate === undefined) {
+    if (buffered) {
+      const chunks: Buffer[] = []
+      req.on('data', (chunk: Buffer) => chunks.push(chunk))
+      req.once('end', () => upstreamReq.end(Buffer.concat(chunks)))
+    } else if (mutate === undefined) {
       req.pipe(upstreamReq)
     } else {
       let offset = 0
@@ -431,8 +447,13 @@ export async function startFaultProxy(upstream: string, initialRules: readonly F
       }
       case 'slow': {
         let bodyEnd: number | undefined
+        /** When the client last heard from us (request body ended, or answer bytes went out). */
+        let lastSent: number | undefined
         req.once('end', () => {
-          bodyEnd = performance.now()
+          bodyEnd = lastSent = performance.now()
+        })
+        res.once('close', () => {
+          if (entry.outcome === 'client-closed' && lastSent !== undefined) entry.silentMs = performance.now() - lastSent
         })
         forward(
           req,
@@ -447,6 +468,7 @@ export async function startFaultProxy(upstream: string, initialRules: readonly F
               res.writeHead(status, endToEnd(upstreamRes.headers))
               if (body.byteLength >= 2 && method !== 'HEAD') {
                 res.write(body.subarray(0, body.byteLength >> 1))
+                lastSent = performance.now()
                 await pause(fault.delayMs)
                 if (res.destroyed) return
                 res.end(body.subarray(body.byteLength >> 1))
@@ -456,6 +478,8 @@ export async function startFaultProxy(upstream: string, initialRules: readonly F
             }, upstreamFailed)
           },
           upstreamFailed,
+          undefined,
+          true,
         )
         return
       }
