@@ -1,3 +1,4 @@
+import { isUint8Array } from '@partstream/core'
 import { NetworkError, S3ResponseError, type S3ErrorContext } from '../errors.ts'
 import type { TransportBody, TransportHeaders } from '../transport/types.ts'
 import { gatherSmallChunks, worthGathering } from './coalesce.ts'
@@ -203,7 +204,7 @@ async function* watchedResponse(body: TransportBody, watchdog: IdleWatchdog, sig
  */
 function requestBody(body: S3Request['body'], watchdog: IdleWatchdog): Uint8Array | Iterable<Uint8Array> | null {
   if (body === undefined) return null
-  if (body instanceof Uint8Array) {
+  if (isUint8Array(body)) {
     return body.byteLength <= BODY_SLICE_BYTES ? body : watchedBody([body], watchdog)
   }
   if (body.length === 1 && (body[0] as Uint8Array).byteLength <= BODY_SLICE_BYTES) return body[0] as Uint8Array
