@@ -112,12 +112,14 @@ export interface LoggedRequest {
   /** S3 `<Code>` of the upstream answer, where the proxy read it (`corrupt`). */
   upstreamCode: string | undefined
   /**
-   * `slow` only, when the client closed first: how long the proxy had been silent towards the
-   * client by then (since the request body ended or the last answer bytes went out). An idle
-   * timeout is right to cut a silence at least that long: on a loaded machine the upstream alone
-   * can take longer than the planned gap.
+   * `slow` only, when the client closed first: in which gap (`headers`: before the answer's
+   * headers; `body`: between its two halves) and after how long a silence (since the request
+   * body ended, or since the first half went out). The client's idle clock for the `headers` gap
+   * starts when *it* finished sending, which a loaded event loop can put well before the proxy
+   * saw the body end; in the `body` gap it starts when it got the first half, which is never
+   * before the proxy sent it.
    */
-  silentMs?: number
+  cut?: { readonly gap: 'headers' | 'body'; readonly silentMs: number }
 }
 
 export interface FaultProxy {
@@ -452,8 +454,9 @@ export async function startFaultProxy(upstream: string, initialRules: readonly F
         req.once('end', () => {
           bodyEnd = lastSent = performance.now()
         })
+        let gap: 'headers' | 'body' = 'headers'
         res.once('close', () => {
-          if (entry.outcome === 'client-closed' && lastSent !== undefined) entry.silentMs = performance.now() - lastSent
+          if (entry.outcome === 'client-closed' && lastSent !== undefined) entry.cut = { gap, silentMs: performance.now() - lastSent }
         })
         forward(
           req,
@@ -469,6 +472,7 @@ export async function startFaultProxy(upstream: string, initialRules: readonly F
               if (body.byteLength >= 2 && method !== 'HEAD') {
                 res.write(body.subarray(0, body.byteLength >> 1))
                 lastSent = performance.now()
+                gap = 'body'
                 await pause(fault.delayMs)
                 if (res.destroyed) return
                 res.end(body.subarray(body.byteLength >> 1))

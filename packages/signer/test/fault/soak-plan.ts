@@ -10,14 +10,23 @@ export const MiB = 1024 * 1024
 const MIN_PART_BYTES = 5 * MiB
 /** Largest object: big enough for 6 parts, small enough to keep the soak's bytes (and RGW's RAM) in check. */
 export const MAX_SIZE_BYTES = 30 * MiB
-/** Every upload's idle timeout: stalls cost this much each, so it is small. */
-export const IDLE_TIMEOUT_MS = 2000
 /**
- * A slow answer's gaps: just under IDLE_TIMEOUT_MS, so the client must wait them out. The 700 ms
- * left cover RGW's own time and event-loop lag on a loaded 2-core machine (the proxy and the
- * client share this process).
+ * Every upload's idle timeout: stalls cost this much each, so it is small, but not so small that
+ * RGW answering a part on a loaded 2-core machine (the proxy, the client and RGW share it) looks
+ * like a stall: 2000 ms did, in about one CI run in three.
  */
-export const SLOW_DELAY_MS = 1300
+export const IDLE_TIMEOUT_MS = 3000
+/**
+ * A slow answer's gaps: under IDLE_TIMEOUT_MS, so the client must wait them out. The 1000 ms
+ * left cover RGW's own time and event-loop lag (the proxy and the client share this process).
+ */
+export const SLOW_DELAY_MS = 2000
+/**
+ * First retry delay (exponential, full jitter): short, so retries cost little, but not 1 ms: a
+ * retried Complete must give RGW time to finish the first one ("This multipart completion is
+ * already in progress" answers 500 until then).
+ */
+export const RETRY_BASE_DELAY_MS = 25
 /** Attempts per request. Planned transient faults hit a request at most 4 times in a row (see `transientRule`). */
 export const ATTEMPTS = 7
 
