@@ -7,6 +7,7 @@
  *   node dist/src/e2e.js --size 8192 --modes stream,file --concurrency 4
  *   --pin                client on core 0 (taskset -c 0), sink on core 1
  *   --verify             the sink checks x-amz-content-sha256 against every body
+ *   --tls                the sink serves HTTPS (a self-signed certificate made for the run, trusted by each client)
  *   --libs --modes --sources --payloads --concurrency   narrow the matrix
  *   --checksums none,CRC64NVME,CRC32C,CRC32,SHA1,SHA256   partstream's `checksum` per variant (default none)
  *   --part-size <MiB> --chunk <KiB> --pool <MiB> --runtime node|bun|deno --cpu-prof <dir>
@@ -21,6 +22,7 @@ import { markdownTable } from './internal/markdown.ts'
 import { CHECKSUMS, type Checksum, type ChunkSource, type Library, type Mode, type Payload } from './internal/protocol.ts'
 import { startSink } from './internal/sink-control.ts'
 import { makeFile, removeFile, removeFileSync } from './internal/sources.ts'
+import { makeCertificate, trustEnv } from './internal/tls.ts'
 import { describeSystem, systemLine } from './internal/system.ts'
 import { MiB, fmt, formatSize } from './internal/units.ts'
 
@@ -30,6 +32,7 @@ const { values: args } = parseArgs({
     size: { type: 'string' },
     runs: { type: 'string' },
     verify: { type: 'boolean', default: false },
+    tls: { type: 'boolean', default: false },
     payloads: { type: 'string', default: 'sha256,unsigned' },
     checksums: { type: 'string', default: 'none' },
     pool: { type: 'string', default: '16' },
@@ -106,9 +109,13 @@ for (const mode of modes) {
 }
 
 const pin = args.pin
-const sink = await startSink({ verify: args.verify, cpus: pin ? '1' : undefined })
+const certificate = args.tls ? await makeCertificate() : undefined
+const sink = await startSink({ verify: args.verify, cpus: pin ? '1' : undefined, tls: certificate })
 let file: string | undefined
-onInterrupt(() => removeFileSync(file))
+onInterrupt(() => {
+  removeFileSync(file)
+  certificate?.remove()
+})
 let results: VariantResult[]
 try {
   if (modes.includes('file')) {
@@ -123,13 +130,14 @@ try {
     chunkBytes,
     poolBytes,
     fileFor: () => file,
-    client: { cpus: pin ? '0' : undefined, runtime: args.runtime, cpuProfDir: args['cpu-prof'] },
+    client: { cpus: pin ? '0' : undefined, runtime: args.runtime, cpuProfDir: args['cpu-prof'], env: certificate === undefined ? undefined : trustEnv(certificate.certPath) },
     sampleMs: 10,
     log,
   })
 } finally {
   await sink.close()
   await removeFile(file)
+  certificate?.remove()
 }
 
 // ---- report ----
@@ -172,7 +180,8 @@ const lines = [
   `${systemLine(system)}`,
   '',
   `${formatSize(sizeBytes)} per upload · ${formatSize(partSizeBytes)} parts · ${formatSize(chunkBytes)} chunks · ${runs} run${runs > 1 ? 's' : ''}, interleaved · ` +
-    `client pinned: ${pin ? 'core 0 (sink core 1)' : 'no'} · sink verifies x-amz-content-sha256: ${args.verify ? 'yes' : 'no'}`,
+    `client pinned: ${pin ? 'core 0 (sink core 1)' : 'no'} · sink verifies x-amz-content-sha256: ${args.verify ? 'yes' : 'no'} · ` +
+    `${args.tls ? 'HTTPS (self-signed P-256 certificate made for the run, trusted through NODE_EXTRA_CA_CERTS / DENO_CERT)' : 'plain HTTP'}`,
   '',
   markdownTable(
     ['library', 'mode', 'conc', 'payload', 'MiB/s median [min–max]', 'CPU s/GiB', 'peak RSS Δ MiB', 'requests', 'connections', 'vs lib-storage (MiB/s, CPU)'],

@@ -9,14 +9,24 @@
  * (hashing the body would cost sink CPU), and Complete answers S3's composite ETag
  * (md5 of the binary part ETags, then `-N`), which partstream checks against the parts it sent.
  *
+ * `--tls-key <pem> --tls-cert <pem>` serves HTTPS instead of HTTP (the driver generates the pair).
+ *
  * `--verify` hashes every body with node:crypto and answers 400 XAmzContentSHA256Mismatch when
  * `x-amz-content-sha256` does not match. Off by default: it costs sink CPU on a 2-core machine.
  */
 import { createHash, type Hash } from 'node:crypto'
+import { readFileSync } from 'node:fs'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import { createServer as createTlsServer } from 'node:https'
 import type { DriverToSink, SinkStats, SinkToDriver } from './internal/protocol.ts'
 
 const verify = process.argv.includes('--verify')
+const argAfter = (flag: string): string | undefined => {
+  const i = process.argv.indexOf(flag)
+  return i === -1 ? undefined : process.argv[i + 1]
+}
+const tlsKey = argAfter('--tls-key')
+const tlsCert = argAfter('--tls-cert')
 const HEX_SHA256 = /^[0-9a-f]{64}$/
 
 interface MultipartUpload {
@@ -260,7 +270,7 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
   sendError(res, 501, 'NotImplemented', `The bench sink does not implement ${method} ${url.search}`)
 }
 
-const server = createServer((req, res) => {
+const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
   counters.requests++
   counters.inFlight++
   counters.maxInFlight = Math.max(counters.maxInFlight, counters.inFlight)
@@ -269,7 +279,9 @@ const server = createServer((req, res) => {
     if (!res.headersSent) sendError(res, 500, 'InternalError', String(error))
     else res.destroy()
   })
-})
+}
+const server =
+  tlsKey !== undefined && tlsCert !== undefined ? createTlsServer({ key: readFileSync(tlsKey), cert: readFileSync(tlsCert) }, onRequest) : createServer(onRequest)
 server.keepAliveTimeout = 30_000
 server.on('connection', () => counters.connections++)
 server.on('clientError', (_error, socket) => socket.destroy())

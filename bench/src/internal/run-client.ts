@@ -11,6 +11,8 @@ export interface RunClientOptions {
   readonly cpuProfDir?: string | undefined
   /** Kill the client after this long. */
   readonly timeoutMs?: number | undefined
+  /** Extra environment for the client process (e.g. the trust of a TLS sink's certificate). */
+  readonly env?: Readonly<Record<string, string>> | undefined
 }
 
 const CLIENT_SCRIPT = fileURLToPath(new URL('../client.js', import.meta.url))
@@ -32,7 +34,7 @@ export function runClient(config: ClientConfig, options: RunClientOptions = {}):
   const args = [...flags, CLIENT_SCRIPT, JSON.stringify(config)]
   const [command, commandArgs] = options.cpus === undefined ? [runtime, args] : ['taskset', ['-c', options.cpus, runtime, ...args]]
   return new Promise((resolve) => {
-    const child = spawn(command, commandArgs, { stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(command, commandArgs, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env } })
     let stdout = ''
     let stderr = ''
     child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s))

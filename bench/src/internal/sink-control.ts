@@ -7,6 +7,8 @@ export interface SinkOptions {
   readonly verify?: boolean | undefined
   /** CPU list for `taskset -c` (e.g. `1`), or undefined for no pinning. */
   readonly cpus?: string | undefined
+  /** Serve HTTPS with this key and certificate (PEM files). */
+  readonly tls?: { readonly keyPath: string; readonly certPath: string } | undefined
 }
 
 export interface Sink {
@@ -21,7 +23,11 @@ const SINK_SCRIPT = fileURLToPath(new URL('../sink.js', import.meta.url))
 
 /** Starts the sink in its own process and waits until it listens. */
 export async function startSink(options: SinkOptions = {}): Promise<Sink> {
-  const args = [SINK_SCRIPT, ...(options.verify === true ? ['--verify'] : [])]
+  const args = [
+    SINK_SCRIPT,
+    ...(options.verify === true ? ['--verify'] : []),
+    ...(options.tls === undefined ? [] : ['--tls-key', options.tls.keyPath, '--tls-cert', options.tls.certPath]),
+  ]
   const [command, commandArgs] =
     options.cpus === undefined ? [process.execPath, args] : ['taskset', ['-c', options.cpus, process.execPath, ...args]]
   const child: ChildProcess = spawn(command, commandArgs, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
@@ -51,7 +57,7 @@ export async function startSink(options: SinkOptions = {}): Promise<Sink> {
     return answer
   }
   return {
-    endpoint: `http://127.0.0.1:${ready.port}`,
+    endpoint: `${options.tls === undefined ? 'http' : 'https'}://127.0.0.1:${ready.port}`,
     async reset() {
       await request({ type: 'reset' })
     },
