@@ -107,7 +107,7 @@ export async function uploadFileResumable(path: string, target: UploadTarget, op
     } catch (error) {
       await writing
       if (resumeId !== undefined && !owned) {
-        if (error instanceof S3ResponseError && error.s3Code === 'NoSuchUpload') {
+        if (isUnknownUpload(error)) {
           // Aborted, completed or expired since (a bucket lifecycle rule): nothing to resume.
           r.notice(`the interrupted upload ${resumeId} no longer exists: starting over`)
           await removeCheckpoint(file)
@@ -128,6 +128,11 @@ export async function uploadFileResumable(path: string, target: UploadTarget, op
       throw error
     }
   }
+}
+
+/** ListParts says the upload id is unknown: S3 answers NoSuchUpload, Ceph RGW NoSuchKey (both 404). */
+function isUnknownUpload(error: unknown): boolean {
+  return error instanceof S3ResponseError && error.operation === 'ListParts' && (error.s3Code === 'NoSuchUpload' || error.s3Code === 'NoSuchKey')
 }
 
 /** Best-effort AbortMultipartUpload of an upload we give up on: a failure leaves it to `uploads abort`. */
