@@ -2,7 +2,7 @@
 // file: Node 20 runs the built bin (dist/src/bin.js), the others the .ts source (as their tests
 // do). Each case checks the exit code, what reached S3 (read back and hashed), and stderr.
 import assert from 'node:assert/strict'
-import { spawn, spawnSync } from 'node:child_process'
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:http'
@@ -87,17 +87,25 @@ function checkpoints(cache: string): string[] {
   return existsSync(uploads) ? readdirSync(uploads).map((f) => join(uploads, f)) : []
 }
 
+interface Running {
+  readonly child: ChildProcess
+  readonly closed: Promise<{ code: number | null; signal: NodeJS.Signals | null }>
+  readonly stderr: () => string
+  /** From the `upload-created` event. */
+  readonly uploadId: string
+}
+
 /**
- * Runs `args` (with `--progress json`, through `proxy`, which holds parts from `proxy.stallFrom`
- * on) until `acked` parts were acknowledged and the checkpoint is on disk, then kills it with
- * SIGKILL: a crash at a known point. Resolves with the upload id it created.
+ * Starts `args` (with `--progress json`, through the stalling proxy, which holds parts from
+ * `proxy.stallFrom` on) and resolves once `acked` parts were acknowledged and the checkpoint is
+ * on disk: the CLI is then stuck at a known point, for the test to interrupt.
  */
-async function killMidUpload(args: readonly string[], env: Record<string, string>, cache: string, acked: number): Promise<string> {
+async function runUntilAcked(args: readonly string[], env: Record<string, string>, cache: string, acked: number): Promise<Running> {
   const child = spawn(command[0] as string, [...command.slice(1), ...args], {
     env: { PATH: process.env['PATH'] ?? '', HOME: dir, ...s3EnvVars(), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
-  const closed = new Promise<void>((resolve) => child.on('close', () => resolve()))
+  const closed = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal })))
   child.stdout.resume()
   let stderr = ''
   const reached = new Promise<void>((resolve, reject) => {
@@ -111,11 +119,17 @@ async function killMidUpload(args: readonly string[], env: Record<string, string
   await reached
   // The checkpoint is written as the upload is created, asynchronously: wait for the file itself.
   for (let i = 0; i < 200 && checkpoints(cache).length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 25))
-  child.kill('SIGKILL')
-  await closed
   const created = eventsOf(stderr).find((e) => e.type === 'upload-created')
   assert.ok(created?.uploadId !== undefined, stderr)
-  return created.uploadId
+  return { child, closed, stderr: () => stderr, uploadId: created.uploadId }
+}
+
+/** A crash at a known point: {@link runUntilAcked}, then SIGKILL. Resolves with the upload id. */
+async function killMidUpload(args: readonly string[], env: Record<string, string>, cache: string, acked: number): Promise<string> {
+  const run = await runUntilAcked(args, env, cache, acked)
+  run.child.kill('SIGKILL')
+  await run.closed
+  return run.uploadId
 }
 
 describe(`partstream CLI (${runtime}${built ? ', built bin' : ', .ts source'})`, () => {
@@ -408,28 +422,40 @@ describe(`partstream CLI (${runtime}${built ? ', built bin' : ', .ts source'})`,
     test('SIGINT during cp FILE aborts the upload and removes the checkpoint', async () => {
       const { cache, args, env } = setup('sigint', 12 * MiB, 36)
       proxy.stallFrom = 2
-      const child = spawn(command[0] as string, [...command.slice(1), ...args], {
-        env: { PATH: process.env['PATH'] ?? '', HOME: dir, ...s3EnvVars(), ...env },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      })
-      let stderr = ''
-      const acked = new Promise<void>((resolve) => {
-        child.stderr.on('data', (c: Buffer) => {
-          stderr += c.toString()
-          if (stderr.includes('"part-acked"')) resolve()
-        })
-      })
-      const closed = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal })))
-      await acked
-      for (let i = 0; i < 200 && checkpoints(cache).length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 25))
+      const run = await runUntilAcked(args, env, cache, 1)
       assert.equal(checkpoints(cache).length, 1)
-      child.kill('SIGINT')
-      const { code, signal } = await closed
-      if (runtime === 'deno' && code === null) assert.equal(signal, 'SIGINT', stderr)
-      else assert.equal(code, 130, stderr)
+      run.child.kill('SIGINT')
+      const { code, signal } = await run.closed
+      if (runtime === 'deno' && code === null) assert.equal(signal, 'SIGINT', run.stderr())
+      else assert.equal(code, 130, run.stderr())
       proxy.stallFrom = Number.POSITIVE_INFINITY
       assert.deepEqual(await openUploads(bucket, 'resume/sigint'), [])
       assert.deepEqual(checkpoints(cache), [], 'aborted: nothing to resume')
+    })
+
+    test('a network loss (the Abort cannot get through either) exits 1 and keeps the checkpoint; the rerun resumes', async () => {
+      const { data, cache, args, env } = setup('netloss', 12 * MiB, 37)
+      proxy.stallFrom = 2
+      const run = await runUntilAcked(args, env, cache, 1)
+      proxy.down = true // every connection is cut from now on: the held part, its retries, the Abort
+      const { code } = await run.closed
+      proxy.down = false
+      proxy.stallFrom = Number.POSITIVE_INFINITY
+      assert.equal(code, 1, run.stderr())
+      assert.match(run.stderr(), /ERR_PARTSTREAM_ABORT_FAILED/)
+      assert.match(run.stderr(), /run the same command again to resume the upload/)
+      assert.equal(checkpoints(cache).length, 1, 'the upload remains: so does its checkpoint')
+      assert.deepEqual(await openUploads(bucket, 'resume/netloss'), [`resume/netloss ${run.uploadId}`])
+      proxy.partBytes = 0
+      const r = await cli([...args, '--json'], { env })
+      assert.equal(r.code, 0, r.stderr)
+      const result = JSON.parse(r.stdout.trim()) as { resumed?: { uploadId: string; partsReused: number } }
+      assert.equal(result.resumed?.uploadId, run.uploadId)
+      assert.equal(result.resumed.partsReused, 1)
+      assert.equal(proxy.partBytes, 7 * MiB)
+      assert.equal(sha(await getObject(bucket, 'resume/netloss')), sha(data))
+      assert.deepEqual(await openUploads(bucket, 'resume/netloss'), [])
+      assert.deepEqual(checkpoints(cache), [])
     })
   })
 

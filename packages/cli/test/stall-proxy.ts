@@ -1,7 +1,8 @@
 // A pass-through HTTP proxy in front of the S3 server that can hold UploadPart requests from a
 // given part number on (never answered): a CLI run through it stops at a known point, with the
 // earlier parts acknowledged, so a test can kill it there without racing the upload. It also
-// counts the part bytes that reached the server (what a resume saves). The client signs for the
+// counts the part bytes that reached the server (what a resume saves), and can cut every
+// connection (a network loss). The client signs for the
 // proxy's host, which is forwarded unchanged, so the signature still verifies.
 import { createServer, request, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -12,16 +13,26 @@ export interface StallProxy {
   stallFrom: number
   /** Bytes of UploadPart bodies forwarded to the server so far. */
   partBytes: number
+  /** The network is gone: held requests and every new one have their connection cut. */
+  down: boolean
   close(): Promise<void>
 }
 
 export async function stallProxy(upstream: string): Promise<StallProxy> {
   const to = new URL(upstream)
   const held: ServerResponse[] = []
+  let down = false
   const proxy: StallProxy = {
     endpoint: '',
     stallFrom: Number.POSITIVE_INFINITY,
     partBytes: 0,
+    get down() {
+      return down
+    },
+    set down(value: boolean) {
+      down = value
+      if (value) for (const res of held.splice(0)) res.socket?.destroy()
+    },
     async close() {
       for (const res of held) res.destroy()
       server.closeAllConnections()
@@ -29,6 +40,10 @@ export async function stallProxy(upstream: string): Promise<StallProxy> {
     },
   }
   const server = createServer((req, res) => {
+    if (down) {
+      req.socket.destroy()
+      return
+    }
     const partNumber = Number(new URL(req.url ?? '/', 'http://proxy').searchParams.get('partNumber') ?? 0)
     if (req.method === 'PUT' && partNumber > 0) {
       if (partNumber >= proxy.stallFrom) {
