@@ -226,10 +226,11 @@ async function one(
         noResume: c.noResume,
         // What CreateMultipartUpload fixes for good: a rerun with other values starts over.
         settings: JSON.stringify([contentType ?? null, c.metadata ?? null, c.checksum ?? null]),
-        // --progress json keeps stderr one JSON object per line.
+        // --progress json keeps stderr one JSON object per line; on a terminal the line first
+        // erases a progress bar that may be drawn (the bar redraws below it).
         notice: (text) => {
           if (c.progress === 'json') io.stderr.write(`${JSON.stringify({ type: 'notice', file: f.label, message: text })}\n`)
-          else if (!c.quiet) io.stderr.write(`partstream: ${f.label}: ${text}\n`)
+          else if (!c.quiet) io.stderr.write(`${io.stderr.isTTY ? '\r\x1b[2K' : ''}partstream: ${f.label}: ${text}\n`)
         },
       })
     }
