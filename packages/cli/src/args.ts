@@ -31,6 +31,8 @@ export interface CpCommand extends CommonOptions {
   readonly checksum: ChecksumAlgorithm | undefined
   readonly contentMd5: boolean
   readonly progress: 'bar' | 'json' | 'none' | undefined
+  /** `--no-resume`: a file upload does not resume an interrupted one (that one is aborted); it starts over, with a new checkpoint. */
+  readonly noResume: boolean
 }
 
 export interface UploadsCommand extends CommonOptions {
@@ -121,6 +123,7 @@ function parseCp(args: readonly string[]): Command {
     checksum: { type: 'string' },
     'content-md5': { type: 'boolean' },
     progress: { type: 'string' },
+    'no-resume': { type: 'boolean' },
   })
   if (values['help'] === true) return { command: 'help', topic: 'cp' }
   if (positionals.length !== 2) throw new UsageError(`cp: expected <src> <dst>, got ${positionals.length} argument(s) (partstream cp --help)`)
@@ -149,6 +152,7 @@ function parseCp(args: readonly string[]): Command {
     checksum: checksumOf(values['checksum'] as string | undefined),
     contentMd5: values['content-md5'] === true,
     progress,
+    noResume: values['no-resume'] === true,
   }
 }
 

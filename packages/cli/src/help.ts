@@ -43,6 +43,13 @@ Run \`partstream cp --help\` for the options.
                           part, verified by servers that support it (see the README's table)
   --content-md5           send each part's MD5 as Content-MD5 (Object Lock buckets, B2, GCS)
   --progress MODE         bar (default on a terminal), json (events on stderr) or none
+  --no-resume             start a file over instead of resuming its interrupted upload
+
+A file upload that was interrupted (crash, kill -9, network loss) resumes when the same command
+is run again: the parts S3 holds are checked and not sent again. The checkpoint (upload id, part
+size, file size and mtime; no secret) lives in $XDG_CACHE_HOME/partstream (else ~/.cache/partstream,
+~/Library/Caches/partstream on macOS, %LOCALAPPDATA%\\partstream\\cache on Windows) and is removed
+when the upload completes or is aborted. A changed file, or other options, start over.
 ${COMMON}`,
   uploads: `partstream uploads ls s3://bucket[/prefix]
 partstream uploads abort s3://bucket[/prefix] --older-than DURATION

@@ -1,4 +1,5 @@
 import { stat } from 'node:fs/promises'
+import { homedir } from 'node:os'
 import { basename } from 'node:path'
 import {
   abortStaleUploads,
@@ -8,15 +9,15 @@ import {
   PartstreamError,
   upload,
   uploadDirectory,
-  uploadFile,
   type UploadAllProgress,
   type UploadOptions,
-  type UploadResult,
   type UploadTarget,
 } from '@partstream/signer'
 import { parseCommand, parseS3Url, UsageError, type CommonOptions, type CpCommand, type UploadsCommand } from './args.ts'
+import { cacheDir } from './checkpoint.ts'
 import { HELP, VERSION } from './help.ts'
 import { barRenderer, jsonRenderer, noRenderer, type ProgressOutput, type ProgressRenderer } from './progress.ts'
+import { uploadFileResumable, type ResumableResult } from './resume.ts'
 
 /**
  * Everything the CLI touches outside itself, injected so tests can drive it in-process too. The
@@ -32,6 +33,11 @@ export interface CliIO {
   onSignal(handler: (signal: 'SIGINT' | 'SIGTERM') => void): () => void
   /** Ends the process at once (a second Ctrl-C). */
   exit(code: number): never
+  /**
+   * Where `cp FILE` keeps its resume checkpoints.
+   * @default `$XDG_CACHE_HOME/partstream`, else the platform's user cache directory (see `cacheDir`)
+   */
+  readonly cacheDir?: string | undefined
 }
 
 /** Exit codes: 0 ok, 1 the upload failed, 2 usage (nothing sent), 128 + signal number when interrupted. */
@@ -69,7 +75,7 @@ export async function main(io: CliIO): Promise<number> {
     if (interrupted !== undefined) {
       io.stderr.write(
         `\npartstream: ${signal} again, exiting now` +
-          (openUpload === undefined ? '\n' : `: upload ${openUpload} may remain; remove it with \`partstream uploads abort\`\n`),
+          (openUpload === undefined ? '\n' : `: upload ${openUpload} may remain; rerun the same command to resume it (a file), or remove it with \`partstream uploads abort\`\n`),
       )
       io.exit(EXIT[signal])
     }
@@ -206,23 +212,46 @@ async function one(
     ...(c.checksum === undefined ? {} : { checksum: c.checksum }),
     ...(c.contentMd5 ? { contentMd5: true } : {}),
     onProgress: (e) => {
-      if (e.type === 'upload-created') onCreated(e.uploadId)
+      if (e.type === 'upload-created' || e.type === 'upload-resumed') onCreated(e.uploadId)
       progress.event(e)
     },
   }
   const target: UploadTarget = { ...bucketTarget(c, f.bucket), key: f.key }
-  let result: UploadResult
+  let run: ResumableResult
   try {
-    result = f.path === undefined ? await upload(io.stdin, target, options) : await uploadFile(f.path, target, options)
+    if (f.path === undefined) run = { result: await upload(io.stdin, target, options), resumed: undefined }
+    else {
+      run = await uploadFileResumable(f.path, target, options, {
+        cacheDir: io.cacheDir ?? cacheDir(process.env, process.platform, homedir()),
+        noResume: c.noResume,
+        // What CreateMultipartUpload fixes for good: a rerun with other values starts over.
+        settings: JSON.stringify([contentType ?? null, c.metadata ?? null, c.checksum ?? null]),
+        // --progress json keeps stderr one JSON object per line; on a terminal the line first
+        // erases a progress bar that may be drawn (the bar redraws below it).
+        notice: (text) => {
+          if (c.progress === 'json') io.stderr.write(`${JSON.stringify({ type: 'notice', file: f.label, message: text })}\n`)
+          else if (!c.quiet) io.stderr.write(`${io.stderr.isTTY ? '\r\x1b[2K' : ''}partstream: ${f.label}: ${text}\n`)
+        },
+      })
+    }
   } catch (error) {
     progress.finish(signal.aborted ? 'interrupted' : 'failed')
     throw error
   } finally {
     onCreated(undefined)
   }
+  const { result, resumed } = run
   progress.finish('done')
-  if (c.json) io.stdout.write(`${JSON.stringify({ src: f.path ?? '-', ...result })}\n`)
-  else if (!c.quiet) io.stdout.write(`upload: ${f.path ?? '-'} to s3://${result.bucket}/${result.key} (${result.size} bytes, ${result.partCount} part${result.partCount === 1 ? '' : 's'}${result.checksum === undefined ? '' : `, ${result.checksum.algorithm} ${result.checksum.value}`})\n`)
+  if (c.json) io.stdout.write(`${JSON.stringify({ src: f.path ?? '-', ...result, ...(resumed === undefined ? {} : { resumed }) })}\n`)
+  else if (!c.quiet) {
+    const notes = [
+      `${result.size} bytes`,
+      `${result.partCount} part${result.partCount === 1 ? '' : 's'}`,
+      ...(resumed === undefined ? [] : [`resumed: ${resumed.partsReused} reused`]),
+      ...(result.checksum === undefined ? [] : [`${result.checksum.algorithm} ${result.checksum.value}`]),
+    ]
+    io.stdout.write(`upload: ${f.path ?? '-'} to s3://${result.bucket}/${result.key} (${notes.join(', ')})\n`)
+  }
 }
 
 async function uploads(io: CliIO, c: UploadsCommand, signal: AbortSignal): Promise<void> {

@@ -41,6 +41,8 @@ class Tally {
   totalBytes: number | undefined
   inFlight = 0
   retries = 0
+  /** Bytes a resumed upload did not send again: counted as done, not in the rate. */
+  reusedBytes = 0
   readonly started = performance.now()
   constructor(sizeHint: number | undefined) {
     this.totalBytes = sizeHint
@@ -49,12 +51,13 @@ class Tally {
     if (e.type === 'part-started') this.inFlight++
     if (e.type === 'part-acked') this.inFlight--
     if (e.type === 'part-retried') this.retries++
+    if (e.type === 'part-skipped') this.reusedBytes += e.partBytes
     if ('bytesAcked' in e) this.bytesAcked = e.bytesAcked
     if ('totalBytes' in e && e.totalBytes !== undefined) this.totalBytes = e.totalBytes
   }
   rate(): number {
     const s = (performance.now() - this.started) / 1000
-    return s > 0 ? this.bytesAcked / s : 0
+    return s > 0 ? (this.bytesAcked - this.reusedBytes) / s : 0
   }
 }
 
@@ -105,7 +108,8 @@ export function barRenderer(out: ProgressOutput, label: string, sizeHint: number
       if (drawn) out.write('\r\x1b[2K')
       const seconds = (performance.now() - tally.started) / 1000
       const verb = outcome === 'done' ? 'uploaded' : outcome === 'failed' ? 'failed after' : 'interrupted after'
-      out.write(`${label}: ${verb} ${human(tally.bytesAcked)} in ${seconds.toFixed(1)} s (${human(tally.rate())}/s)\n`)
+      const reused = tally.reusedBytes > 0 ? ` (${human(tally.reusedBytes)} reused from the interrupted upload)` : ''
+      out.write(`${label}: ${verb} ${human(tally.bytesAcked)}${reused} in ${seconds.toFixed(1)} s (${human(tally.rate())}/s)\n`)
     },
   }
 }

@@ -2,9 +2,9 @@
 // file: Node 20 runs the built bin (dist/src/bin.js), the others the .ts source (as their tests
 // do). Each case checks the exit code, what reached S3 (read back and hashed), and stderr.
 import assert from 'node:assert/strict'
-import { spawn, spawnSync } from 'node:child_process'
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -13,6 +13,7 @@ import { after, before, describe, test } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import { checksumHash, createMultipartUpload, createS3Context, headObject, type HashFactory } from '@partstream/signer'
 import { createBucket, getObject, openUploads, randomData, s3Env, track } from './s3.ts'
+import { stallProxy, type StallProxy } from './stall-proxy.ts'
 
 const MiB = 1024 * 1024
 const here = fileURLToPath(new URL('.', import.meta.url))
@@ -66,6 +67,70 @@ function cli(args: readonly string[], options: { input?: Uint8Array; env?: Recor
 
 const sha = (data: Uint8Array): string => createHash('sha256').update(data).digest('hex')
 const target = (key: string): string => `s3://${bucket}/${key}`
+
+interface ProgressEvent {
+  readonly type: string
+  readonly uploadId?: string
+  readonly message?: string
+}
+
+/** `--progress json` lines of stderr, parsed. */
+const eventsOf = (stderr: string): ProgressEvent[] =>
+  stderr
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as ProgressEvent)
+
+/** The checkpoint files under a cache directory (`$XDG_CACHE_HOME`). */
+function checkpoints(cache: string): string[] {
+  const uploads = join(cache, 'partstream', 'uploads')
+  return existsSync(uploads) ? readdirSync(uploads).map((f) => join(uploads, f)) : []
+}
+
+interface Running {
+  readonly child: ChildProcess
+  readonly closed: Promise<{ code: number | null; signal: NodeJS.Signals | null }>
+  readonly stderr: () => string
+  /** From the `upload-created` event. */
+  readonly uploadId: string
+}
+
+/**
+ * Starts `args` (with `--progress json`, through the stalling proxy, which holds parts from
+ * `proxy.stallFrom` on) and resolves once `acked` parts were acknowledged and the checkpoint is
+ * on disk: the CLI is then stuck at a known point, for the test to interrupt.
+ */
+async function runUntilAcked(args: readonly string[], env: Record<string, string>, cache: string, acked: number): Promise<Running> {
+  const child = spawn(command[0] as string, [...command.slice(1), ...args], {
+    env: { PATH: process.env['PATH'] ?? '', HOME: dir, ...s3EnvVars(), ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  const closed = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal })))
+  child.stdout.resume()
+  let stderr = ''
+  const reached = new Promise<void>((resolve, reject) => {
+    child.stderr.on('data', (c: Buffer) => {
+      stderr += c.toString()
+      const events = eventsOf(stderr.slice(0, stderr.lastIndexOf('\n') + 1))
+      if (events.filter((e) => e.type === 'part-acked').length >= acked) resolve()
+    })
+    child.on('close', (code) => reject(new Error(`the CLI exited (${code}) before ${acked} parts were acknowledged: ${stderr}`)))
+  })
+  await reached
+  // The checkpoint is written as the upload is created, asynchronously: wait for the file itself.
+  for (let i = 0; i < 200 && checkpoints(cache).length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 25))
+  const created = eventsOf(stderr).find((e) => e.type === 'upload-created')
+  assert.ok(created?.uploadId !== undefined, stderr)
+  return { child, closed, stderr: () => stderr, uploadId: created.uploadId }
+}
+
+/** A crash at a known point: {@link runUntilAcked}, then SIGKILL. Resolves with the upload id. */
+async function killMidUpload(args: readonly string[], env: Record<string, string>, cache: string, acked: number): Promise<string> {
+  const run = await runUntilAcked(args, env, cache, acked)
+  run.child.kill('SIGKILL')
+  await run.closed
+  return run.uploadId
+}
 
 describe(`partstream CLI (${runtime}${built ? ', built bin' : ', .ts source'})`, () => {
   test('stdin of 0 bytes makes an empty object', async () => {
@@ -246,6 +311,152 @@ describe(`partstream CLI (${runtime}${built ? ', built bin' : ', .ts source'})`,
     assert.equal(abort.code, 0, abort.stderr)
     assert.match(abort.stdout, new RegExp(`aborted .*${uploadId}.*open/one`))
     assert.deepEqual(await openUploads(bucket, 'open/'), [])
+  })
+
+  describe('a rerun resumes an interrupted cp FILE', () => {
+    let proxy: StallProxy
+    before(async () => {
+      proxy = await stallProxy(s3Env().endpoint)
+    })
+    after(() => proxy.close())
+    const setup = (name: string, size: number, seed: number): { path: string; data: Uint8Array; cache: string; args: string[]; env: Record<string, string> } => {
+      const path = join(dir, `${name}.bin`)
+      const data = randomData(size, seed)
+      writeFileSync(path, data)
+      const cache = mkdtempSync(join(dir, 'cache-'))
+      const args = ['cp', path, target(`resume/${name}`), '--part-size', '5MiB', '--concurrency', '2', '--progress', 'json', '--endpoint-url', proxy.endpoint]
+      return { path, data, cache, args, env: { XDG_CACHE_HOME: cache } }
+    }
+
+    test('kill -9 mid-upload, then the same command: the parts S3 holds are reused, the object verifies, nothing is left', async () => {
+      const { data, cache, args, env } = setup('crash', 40 * MiB, 31)
+      proxy.stallFrom = 4 // parts 1 to 3 are acknowledged, 4 and 5 hang
+      const uploadId = await killMidUpload(args, env, cache, 3)
+      const [file] = checkpoints(cache)
+      assert.ok(file !== undefined, 'a checkpoint survives the crash')
+      const saved = JSON.parse(readFileSync(file, 'utf8')) as { uploadId: string; partSize: number; size: number }
+      assert.deepEqual([saved.uploadId, saved.partSize, saved.size], [uploadId, 5 * MiB, 40 * MiB])
+      if (process.platform !== 'win32') assert.equal(statSync(file).mode & 0o777, 0o600)
+      assert.ok(!readFileSync(file, 'utf8').includes(s3Env().credentials.secretAccessKey), 'no secret in the checkpoint')
+
+      proxy.stallFrom = Number.POSITIVE_INFINITY
+      proxy.partBytes = 0
+      const r = await cli([...args, '--json'], { env })
+      assert.equal(r.code, 0, r.stderr)
+      const result = JSON.parse(r.stdout.trim()) as { size: number; partCount: number; resumed?: { uploadId: string; partsReused: number; bytesReused: number } }
+      assert.equal(result.partCount, 8)
+      assert.deepEqual(result.resumed, { uploadId, partsReused: 3, bytesReused: 15 * MiB })
+      assert.equal(proxy.partBytes, 25 * MiB, 'only the 5 missing parts were sent')
+      const events = eventsOf(r.stderr)
+      assert.equal(events.filter((e) => e.type === 'part-skipped').length, 3)
+      assert.ok(events.some((e) => e.type === 'upload-resumed' && e.uploadId === uploadId))
+      assert.equal(events.at(-1)?.type, 'done')
+      assert.equal(sha(await getObject(bucket, 'resume/crash')), sha(data))
+      assert.deepEqual(await openUploads(bucket, 'resume/crash'), [])
+      assert.deepEqual(checkpoints(cache), [], 'the checkpoint is removed on success')
+    })
+
+    test('a file changed between the runs starts over: the stale upload is aborted, the new content uploaded', async () => {
+      const { path, cache, args, env } = setup('changed', 12 * MiB, 32)
+      proxy.stallFrom = 2
+      await killMidUpload(args, env, cache, 1)
+      const changed = randomData(12 * MiB, 33) // same size: the mtime tells
+      writeFileSync(path, changed)
+      const later = new Date(Date.now() + 10_000)
+      utimesSync(path, later, later)
+      proxy.stallFrom = Number.POSITIVE_INFINITY
+      proxy.partBytes = 0
+      const r = await cli([...args, '--json'], { env })
+      assert.equal(r.code, 0, r.stderr)
+      assert.equal((JSON.parse(r.stdout.trim()) as { resumed?: unknown }).resumed, undefined)
+      assert.ok(eventsOf(r.stderr).some((e) => e.type === 'notice' && /changed since it was interrupted: starting over/.test(e.message ?? '')), r.stderr)
+      assert.equal(proxy.partBytes, 12 * MiB)
+      assert.equal(sha(await getObject(bucket, 'resume/changed')), sha(changed))
+      assert.deepEqual(await openUploads(bucket, 'resume/changed'), [], 'the stale upload was aborted')
+      assert.deepEqual(checkpoints(cache), [])
+    })
+
+    test('an upload that no longer exists (aborted meanwhile) starts over', async () => {
+      const { data, cache, args, env } = setup('gone', 12 * MiB, 34)
+      proxy.stallFrom = 2
+      await killMidUpload(args, env, cache, 1)
+      const abort = await cli(['uploads', 'abort', target('resume/gone'), '--older-than', '0s', ...endpointFlag()])
+      assert.equal(abort.code, 0, abort.stderr)
+      proxy.stallFrom = Number.POSITIVE_INFINITY
+      const r = await cli([...args, '--json'], { env })
+      assert.equal(r.code, 0, r.stderr)
+      assert.ok(eventsOf(r.stderr).some((e) => e.type === 'notice' && /no longer exists: starting over/.test(e.message ?? '')), r.stderr)
+      assert.equal(sha(await getObject(bucket, 'resume/gone')), sha(data))
+      assert.deepEqual(await openUploads(bucket, 'resume/gone'), [])
+      assert.deepEqual(checkpoints(cache), [])
+    })
+
+    test('--no-resume aborts the interrupted upload and starts over; a corrupt checkpoint is ignored', async () => {
+      const { data, cache, args, env } = setup('noresume', 12 * MiB, 35)
+      proxy.stallFrom = 2
+      await killMidUpload(args, env, cache, 1)
+      proxy.stallFrom = Number.POSITIVE_INFINITY
+      proxy.partBytes = 0
+      const r = await cli([...args, '--json', '--no-resume'], { env })
+      assert.equal(r.code, 0, r.stderr)
+      assert.equal((JSON.parse(r.stdout.trim()) as { resumed?: unknown }).resumed, undefined)
+      assert.equal(proxy.partBytes, 12 * MiB)
+      assert.deepEqual(await openUploads(bucket, 'resume/noresume'), [], 'the interrupted upload was aborted')
+      assert.deepEqual(checkpoints(cache), [])
+
+      // A checkpoint file that is not one (a crash of the disk, a hand edit): ignored, no crash.
+      proxy.stallFrom = 2
+      const stale = await killMidUpload(args, env, cache, 1)
+      const [file] = checkpoints(cache)
+      writeFileSync(file as string, '{"version":1,"uploadId":')
+      proxy.stallFrom = Number.POSITIVE_INFINITY
+      const again = await cli([...args, '--json'], { env })
+      assert.equal(again.code, 0, again.stderr)
+      assert.equal((JSON.parse(again.stdout.trim()) as { resumed?: unknown }).resumed, undefined)
+      assert.equal(sha(await getObject(bucket, 'resume/noresume')), sha(data))
+      assert.deepEqual(checkpoints(cache), [])
+      // The upload the unreadable checkpoint named cannot be found from it: `uploads abort` is the way.
+      assert.deepEqual(await openUploads(bucket, 'resume/noresume'), [`resume/noresume ${stale}`])
+    })
+
+    test('SIGINT during cp FILE aborts the upload and removes the checkpoint', async () => {
+      const { cache, args, env } = setup('sigint', 12 * MiB, 36)
+      proxy.stallFrom = 2
+      const run = await runUntilAcked(args, env, cache, 1)
+      assert.equal(checkpoints(cache).length, 1)
+      run.child.kill('SIGINT')
+      const { code, signal } = await run.closed
+      if (runtime === 'deno' && code === null) assert.equal(signal, 'SIGINT', run.stderr())
+      else assert.equal(code, 130, run.stderr())
+      proxy.stallFrom = Number.POSITIVE_INFINITY
+      assert.deepEqual(await openUploads(bucket, 'resume/sigint'), [])
+      assert.deepEqual(checkpoints(cache), [], 'aborted: nothing to resume')
+    })
+
+    test('a network loss (the Abort cannot get through either) exits 1 and keeps the checkpoint; the rerun resumes', async () => {
+      const { data, cache, args, env } = setup('netloss', 12 * MiB, 37)
+      proxy.stallFrom = 2
+      const run = await runUntilAcked(args, env, cache, 1)
+      proxy.down = true // every connection is cut from now on: the held part, its retries, the Abort
+      const { code } = await run.closed
+      proxy.down = false
+      proxy.stallFrom = Number.POSITIVE_INFINITY
+      assert.equal(code, 1, run.stderr())
+      assert.match(run.stderr(), /ERR_PARTSTREAM_ABORT_FAILED/)
+      assert.match(run.stderr(), /run the same command again to resume the upload/)
+      assert.equal(checkpoints(cache).length, 1, 'the upload remains: so does its checkpoint')
+      assert.deepEqual(await openUploads(bucket, 'resume/netloss'), [`resume/netloss ${run.uploadId}`])
+      proxy.partBytes = 0
+      const r = await cli([...args, '--json'], { env })
+      assert.equal(r.code, 0, r.stderr)
+      const result = JSON.parse(r.stdout.trim()) as { resumed?: { uploadId: string; partsReused: number } }
+      assert.equal(result.resumed?.uploadId, run.uploadId)
+      assert.equal(result.resumed.partsReused, 1)
+      assert.equal(proxy.partBytes, 7 * MiB)
+      assert.equal(sha(await getObject(bucket, 'resume/netloss')), sha(data))
+      assert.deepEqual(await openUploads(bucket, 'resume/netloss'), [])
+      assert.deepEqual(checkpoints(cache), [])
+    })
   })
 
   test('the progress bar in a real terminal: percentage and rate while running, one clean summary line at the end', async () => {

@@ -1,0 +1,111 @@
+import { createHash, randomBytes } from 'node:crypto'
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+
+/**
+ * What a rerun of `partstream cp FILE s3://…` needs to resume an interrupted upload: written as
+ * soon as the multipart upload exists, removed when it completes or is aborted. Holds no secret.
+ */
+export interface Checkpoint {
+  readonly version: 1
+  readonly endpoint: string
+  readonly bucket: string
+  readonly key: string
+  readonly uploadId: string
+  /** The part size the upload was started with: a resume must cut the file the same way. */
+  readonly partSize: number
+  /** Absolute path of the file. */
+  readonly path: string
+  readonly size: number
+  readonly mtimeMs: number
+  /** The object options the upload was created with (content type, metadata, checksum…): a rerun with others starts over. */
+  readonly settings: string
+  /** When the upload was created (ISO 8601), for people reading the file. */
+  readonly created: string
+}
+
+/** What names one checkpoint: the same command on the same file finds it again. */
+export interface CheckpointId {
+  readonly endpoint: string
+  readonly bucket: string
+  readonly key: string
+  /** Absolute path of the file. */
+  readonly path: string
+}
+
+/**
+ * The user cache directory for partstream, by platform convention: `$XDG_CACHE_HOME/partstream`
+ * (an absolute path only, as the XDG spec says) else `~/.cache/partstream`; macOS
+ * `~/Library/Caches/partstream`; Windows `%LOCALAPPDATA%\partstream\cache`.
+ * https://specifications.freedesktop.org/basedir-spec/latest/
+ * @example
+ * cacheDir(process.env, process.platform, os.homedir()) // '/home/me/.cache/partstream'
+ */
+export function cacheDir(env: Readonly<Record<string, string | undefined>>, platform: string, home: string): string {
+  const xdg = env['XDG_CACHE_HOME']
+  if (xdg !== undefined && isAbsolutePath(xdg)) return join(xdg, 'partstream')
+  if (platform === 'darwin') return join(home, 'Library', 'Caches', 'partstream')
+  if (platform === 'win32') return join(env['LOCALAPPDATA'] ?? join(home, 'AppData', 'Local'), 'partstream', 'cache')
+  return join(home, '.cache', 'partstream')
+}
+
+function isAbsolutePath(p: string): boolean {
+  return p.startsWith('/') || /^[a-zA-Z]:[\\/]/.test(p) || p.startsWith('\\\\')
+}
+
+/** `<dir>/uploads/<sha256 of endpoint, bucket, key and path>.json`. */
+export function checkpointFile(dir: string, id: CheckpointId): string {
+  const hash = createHash('sha256').update(JSON.stringify([id.endpoint, id.bucket, id.key, id.path])).digest('hex')
+  return join(dir, 'uploads', `${hash}.json`)
+}
+
+/**
+ * The checkpoint in `file`, or `undefined` when there is none or it cannot be used (unreadable,
+ * not JSON, another version or shape: a corrupt cache file is ignored, never fatal).
+ */
+export async function readCheckpoint(file: string): Promise<Checkpoint | undefined> {
+  let text: string
+  try {
+    text = await readFile(file, 'utf8')
+  } catch {
+    return undefined
+  }
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch {
+    return undefined
+  }
+  return isCheckpoint(value) ? value : undefined
+}
+
+function isCheckpoint(v: unknown): v is Checkpoint {
+  if (typeof v !== 'object' || v === null) return false
+  const c = v as Record<string, unknown>
+  const strings = ['endpoint', 'bucket', 'key', 'uploadId', 'path', 'settings'] as const
+  const numbers = ['partSize', 'size', 'mtimeMs'] as const
+  return c['version'] === 1 && strings.every((k) => typeof c[k] === 'string' && c[k] !== '') && numbers.every((k) => typeof c[k] === 'number' && Number.isFinite(c[k]))
+}
+
+/**
+ * Writes `checkpoint` to `file` atomically: a temporary file in the same directory (mode 0600,
+ * the directory 0700), then `rename`, so a crash leaves the old file or the new one, never half
+ * of one.
+ */
+export async function writeCheckpoint(file: string, checkpoint: Checkpoint): Promise<void> {
+  const dir = join(file, '..')
+  await mkdir(dir, { recursive: true, mode: 0o700 })
+  const temp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`
+  try {
+    await writeFile(temp, `${JSON.stringify(checkpoint, null, 2)}\n`, { mode: 0o600, flag: 'wx' })
+    await rename(temp, file)
+  } catch (error) {
+    await rm(temp, { force: true })
+    throw error
+  }
+}
+
+/** Removes the checkpoint (none is fine). */
+export async function removeCheckpoint(file: string): Promise<void> {
+  await rm(file, { force: true })
+}

@@ -1,0 +1,107 @@
+// The resume checkpoint of `cp FILE`: where it lives, that it is written whole or not at all,
+// and that a damaged one is ignored (a rerun starts over) instead of crashing the CLI.
+import assert from 'node:assert/strict'
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { basename, join } from 'node:path'
+import { after, describe, test } from 'node:test'
+import { cacheDir, checkpointFile, readCheckpoint, removeCheckpoint, writeCheckpoint, type Checkpoint } from '../src/checkpoint.ts'
+
+const dir = mkdtempSync(join(tmpdir(), 'partstream-checkpoint-'))
+after(() => rmSync(dir, { recursive: true, force: true }))
+
+const sample: Checkpoint = {
+  version: 1,
+  endpoint: 'http://127.0.0.1:8000/',
+  bucket: 'b',
+  key: 'k/file.bin',
+  uploadId: '2~abc',
+  partSize: 5 * 1024 * 1024,
+  path: '/data/file.bin',
+  size: 41_943_040,
+  mtimeMs: 1_700_000_000_123.5,
+  settings: '[null,null,null]',
+  created: '2026-01-01T00:00:00.000Z',
+}
+
+describe('cacheDir', () => {
+  test('$XDG_CACHE_HOME when absolute, else ~/.cache', () => {
+    assert.equal(cacheDir({ XDG_CACHE_HOME: '/var/cache/me' }, 'linux', '/home/me'), join('/var/cache/me', 'partstream'))
+    assert.equal(cacheDir({}, 'linux', '/home/me'), join('/home/me', '.cache', 'partstream'))
+    // The XDG spec: a relative path is invalid and ignored.
+    assert.equal(cacheDir({ XDG_CACHE_HOME: 'relative/cache' }, 'linux', '/home/me'), join('/home/me', '.cache', 'partstream'))
+    assert.equal(cacheDir({ XDG_CACHE_HOME: '' }, 'freebsd', '/home/me'), join('/home/me', '.cache', 'partstream'))
+  })
+
+  test('macOS ~/Library/Caches, Windows %LOCALAPPDATA% (XDG still wins when set)', () => {
+    assert.equal(cacheDir({}, 'darwin', '/Users/me'), join('/Users/me', 'Library', 'Caches', 'partstream'))
+    assert.equal(cacheDir({ XDG_CACHE_HOME: '/tmp/xdg' }, 'darwin', '/Users/me'), join('/tmp/xdg', 'partstream'))
+    assert.equal(cacheDir({ LOCALAPPDATA: 'C:\\Users\\me\\AppData\\Local' }, 'win32', 'C:\\Users\\me'), join('C:\\Users\\me\\AppData\\Local', 'partstream', 'cache'))
+    assert.equal(cacheDir({}, 'win32', 'C:\\Users\\me'), join('C:\\Users\\me', 'AppData', 'Local', 'partstream', 'cache'))
+  })
+})
+
+describe('checkpointFile', () => {
+  const id = { endpoint: 'http://127.0.0.1:8000/', bucket: 'b', key: 'k', path: '/data/f' }
+  test('one file per endpoint, bucket, key and path, under <dir>/uploads', () => {
+    const file = checkpointFile(dir, id)
+    assert.equal(file, checkpointFile(dir, { ...id }), 'the same command finds the same file')
+    assert.match(file, /[/\\]uploads[/\\][0-9a-f]{64}\.json$/)
+    assert.ok(file.startsWith(dir))
+    const others = [{ ...id, endpoint: 'https://s3.amazonaws.com/' }, { ...id, bucket: 'c' }, { ...id, key: 'k2' }, { ...id, path: '/data/g' }]
+    assert.equal(new Set([file, ...others.map((o) => checkpointFile(dir, o))]).size, 5)
+    // No ambiguity from concatenation: ("b", "k/x") and ("b/k", "x") differ.
+    assert.notEqual(checkpointFile(dir, { ...id, bucket: 'b', key: 'k/x' }), checkpointFile(dir, { ...id, bucket: 'b/k', key: 'x' }))
+  })
+})
+
+describe('writeCheckpoint / readCheckpoint', () => {
+  test('round trip; mode 0600 in a 0700 directory; no temporary file left', async () => {
+    const file = checkpointFile(join(dir, 'rt'), sample)
+    await writeCheckpoint(file, sample)
+    assert.deepEqual(await readCheckpoint(file), sample)
+    if (process.platform !== 'win32') {
+      assert.equal(statSync(file).mode & 0o777, 0o600)
+      assert.equal(statSync(join(file, '..')).mode & 0o777, 0o700)
+    }
+    await writeCheckpoint(file, { ...sample, uploadId: 'second' })
+    assert.equal((await readCheckpoint(file))?.uploadId, 'second', 'replaced')
+    assert.deepEqual(readdirSync(join(file, '..')), [basename(file)], 'only the checkpoint, no .tmp')
+    await removeCheckpoint(file)
+    assert.equal(await readCheckpoint(file), undefined)
+    await removeCheckpoint(file) // none is fine
+  })
+
+  test('a failed write throws and leaves the old checkpoint and no temporary file', async () => {
+    const file = checkpointFile(join(dir, 'fail'), sample)
+    await writeCheckpoint(file, sample)
+    // A directory where the checkpoint should go: the rename fails after the temp file was written.
+    const blocked = join(join(file, '..'), 'blocked.json')
+    mkdirSync(join(blocked, 'inside'), { recursive: true })
+    await assert.rejects(writeCheckpoint(blocked, sample))
+    assert.deepEqual(readdirSync(join(file, '..')).sort(), [basename(file), 'blocked.json'].sort())
+    assert.deepEqual(await readCheckpoint(file), sample)
+  })
+
+  test('a corrupt, truncated, foreign or missing checkpoint reads as none (no crash)', async () => {
+    const base = join(dir, 'corrupt')
+    mkdirSync(base, { recursive: true })
+    const cases: Record<string, string> = {
+      empty: '',
+      truncated: JSON.stringify(sample).slice(0, 40),
+      garbage: '\u0000\u0001not json',
+      array: '[1,2,3]',
+      null: 'null',
+      otherVersion: JSON.stringify({ ...sample, version: 2 }),
+      noUploadId: JSON.stringify({ ...sample, uploadId: '' }),
+      stringSize: JSON.stringify({ ...sample, size: '41943040' }),
+      missingField: JSON.stringify({ ...sample, partSize: undefined }),
+    }
+    for (const [name, text] of Object.entries(cases)) {
+      writeFileSync(join(base, name), text)
+      assert.equal(await readCheckpoint(join(base, name)), undefined, name)
+    }
+    assert.equal(await readCheckpoint(join(base, 'missing')), undefined)
+    assert.equal(await readCheckpoint(base), undefined, 'a directory')
+  })
+})

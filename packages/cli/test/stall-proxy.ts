@@ -1,0 +1,66 @@
+// A pass-through HTTP proxy in front of the S3 server that can hold UploadPart requests from a
+// given part number on (never answered): a CLI run through it stops at a known point, with the
+// earlier parts acknowledged, so a test can kill it there without racing the upload. It also
+// counts the part bytes that reached the server (what a resume saves), and can cut every
+// connection (a network loss). The client signs for the
+// proxy's host, which is forwarded unchanged, so the signature still verifies.
+import { createServer, request, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+
+export interface StallProxy {
+  readonly endpoint: string
+  /** UploadPart requests with `partNumber >= stallFrom` are held; `Infinity` passes everything. */
+  stallFrom: number
+  /** Bytes of UploadPart bodies forwarded to the server so far. */
+  partBytes: number
+  /** The network is gone: held requests and every new one have their connection cut. */
+  down: boolean
+  close(): Promise<void>
+}
+
+export async function stallProxy(upstream: string): Promise<StallProxy> {
+  const to = new URL(upstream)
+  const held: ServerResponse[] = []
+  let down = false
+  const proxy: StallProxy = {
+    endpoint: '',
+    stallFrom: Number.POSITIVE_INFINITY,
+    partBytes: 0,
+    get down() {
+      return down
+    },
+    set down(value: boolean) {
+      down = value
+      if (value) for (const res of held.splice(0)) res.socket?.destroy()
+    },
+    async close() {
+      for (const res of held) res.destroy()
+      server.closeAllConnections()
+      await new Promise<void>((resolve) => server.close(() => resolve()))
+    },
+  }
+  const server = createServer((req, res) => {
+    if (down) {
+      req.socket.destroy()
+      return
+    }
+    const partNumber = Number(new URL(req.url ?? '/', 'http://proxy').searchParams.get('partNumber') ?? 0)
+    if (req.method === 'PUT' && partNumber > 0) {
+      if (partNumber >= proxy.stallFrom) {
+        held.push(res) // never answered: the client waits until it is killed
+        return
+      }
+      req.on('data', (chunk: Buffer) => (proxy.partBytes += chunk.byteLength))
+    }
+    const out = request({ host: to.hostname, port: to.port, method: req.method, path: req.url, headers: req.headers }, (up) => {
+      res.writeHead(up.statusCode ?? 502, up.headers)
+      up.pipe(res)
+    })
+    out.on('error', () => res.destroy())
+    req.on('error', () => out.destroy())
+    req.pipe(out)
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  ;(proxy as { endpoint: string }).endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  return proxy
+}
