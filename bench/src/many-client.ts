@@ -73,7 +73,8 @@ async function prepare(config: ManyClientConfig): Promise<() => Promise<Outcome>
     if (config.lib === 'walk') {
       return async () => {
         let files = 0
-        for await (const _ of signer.walkDirectory(config.dir)) files++
+        const walk = signer.walkDirectory(config.dir)
+        while ((await walk.next()).done !== true) files++
         const t0 = performance.now()
         let bytes = 0
         for await (const entry of signer.walkDirectory(config.dir)) bytes += (await stat((entry as { path: string }).path)).size
