@@ -28,6 +28,8 @@ let server: Server
 let endpoint: string
 /** Answer every request with this S3 error instead. */
 let refuse: { status: number; code: string } | undefined
+/** Hold each listing answer this long (ms). */
+let listDelayMs = 0
 
 /** S3's `encoding-type=url`: percent-encoded UTF-8, space as `+`. */
 const encodeKey = (key: string): string => encodeURIComponent(key).replace(/%20/g, '+')
@@ -60,11 +62,12 @@ before(async () => {
           })
           .join('')
         res.writeHead(200, { 'content-type': 'application/xml' })
-        res.end(
+        const body = (
           `<?xml version="1.0" encoding="UTF-8"?><ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Name>bkt</Name><Prefix>${encoded ? encodeKey(prefix) : xml(prefix)}</Prefix>` +
             `<KeyCount>${page.length}</KeyCount><MaxKeys>${max}</MaxKeys>${encoded ? '<EncodingType>url</EncodingType>' : ''}<IsTruncated>${truncated}</IsTruncated>` +
-            `${truncated ? `<NextContinuationToken>${xml(page.at(-1) ?? '')}</NextContinuationToken>` : ''}${contents}</ListBucketResult>`,
+            `${truncated ? `<NextContinuationToken>${xml(page.at(-1) ?? '')}</NextContinuationToken>` : ''}${contents}</ListBucketResult>`
         )
+        setTimeout(() => res.end(body), listDelayMs)
         return
       }
       if (req.method === 'PUT' && ![...q.keys()].length) {
@@ -90,6 +93,7 @@ beforeEach(() => {
   objects.clear()
   seen.length = 0
   refuse = undefined
+  listDelayMs = 0
 })
 
 const ctxOf = (): S3Context => createS3Context({ endpoint, region: 'us-east-1', credentials, bucket: 'bkt' }, { retry: false })
@@ -243,6 +247,9 @@ describe('uploadDirectory with skipExisting listing the prefix (fake bucket)', (
     put('many/05.txt', 'changed size')
     put('new.txt', 'new')
     seen.length = 0
+    // The count-ahead walk of these 21 files takes a few ms; holding the listing makes sure the
+    // upload cannot finish before it (on a fast runtime it can: totals are "when known").
+    listDelayMs = 300
     const events: Array<{ totalFiles: number | undefined; totalBytes: number | undefined; bytesSkipped: number }> = []
     const rerun = await uploadDirectory(root, target(), { concurrency: 3, skipExisting: 'size', onProgress: (e) => events.push(e) })
     assert.equal(rerun.failed, 0)
