@@ -160,8 +160,8 @@ export interface CountedTotals {
 
 /**
  * `uploadAll`, with totals that may arrive later: `counted` resolves once a count-ahead walk is
- * done (`undefined`: none); the progress events carry them from then on. Internal: for
- * uploadDirectory.
+ * done (`undefined`: none; it never rejects); the progress events carry them from then on.
+ * Internal: for uploadDirectory.
  */
 export async function runUploadAll(
   entries: AsyncIterable<UploadEntry> | Iterable<UploadEntry>,
@@ -186,7 +186,7 @@ export async function runUploadAll(
     throw error
   }
   const run = new ManyUploads(ctx, iterator, prefix, concurrency, options, totalFiles)
-  counted?.then((totals) => run.setTotals(totals)).catch(() => {}) // a count is a hint: one that failed leaves totals unknown
+  void counted?.then((totals) => run.setTotals(totals))
   try {
     return await run.run()
   } finally {

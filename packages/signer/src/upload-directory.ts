@@ -59,8 +59,10 @@ export async function uploadDirectory(dir: string | URL, target: UploadAllTarget
   const o = options ?? {}
   const countAhead = o.countAhead ?? (o.onProgress !== undefined && o.filter === undefined)
   const counting = new AbortController()
+  // A count is a hint: one that fails (the tree changed, a filter threw) leaves the totals unknown.
+  const counted = countAhead ? countTree(root, o, counting.signal).catch(() => undefined) : undefined
   try {
-    return await runUploadAll(walk(root, o), target, o, countAhead ? countTree(root, o, counting.signal) : undefined)
+    return await runUploadAll(walk(root, o), target, o, counted)
   } finally {
     counting.abort()
   }

@@ -285,6 +285,15 @@ describe('uploadDirectory with skipExisting listing the prefix (fake bucket)', (
     assert.equal(seen.filter((r) => r.method === 'PUT').length, 0)
   })
 
+  test('a count-ahead walk that fails is no unhandled rejection, even when the call fails first', async () => {
+    const missing = join(root, 'no-such-dir')
+    const events: unknown[] = []
+    await assert.rejects(uploadDirectory(missing, { ...target(), bucket: 'Not_A_Bucket' }, { onProgress: (e) => events.push(e) }), InvalidArgumentError)
+    await assert.rejects(uploadDirectory(missing, target(), { onProgress: (e) => events.push(e) }), { code: 'ENOENT' })
+    await new Promise((resolve) => setTimeout(resolve, 50)) // let both counts fail; failOnUnhandledRejections checks at the end
+    assert.deepEqual(events, [])
+  })
+
   test('skipExisting is validated before any request', async () => {
     for (const bad of ['yes', { by: 'md5' }, { by: 'size', using: 'get' }, null]) {
       await assert.rejects(uploadAll([], target(), { skipExisting: bad as never }), (e: unknown) => e instanceof InvalidArgumentError && /skipExisting/.test(e.message))
