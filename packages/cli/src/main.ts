@@ -172,11 +172,12 @@ async function tree(io: CliIO, c: CpCommand, signal: AbortSignal, t: { bucket: s
     ...(c.metadata === undefined ? {} : { metadata: c.metadata }),
     ...(c.ifNoneMatch ? { ifNoneMatch: true } : {}),
     onProgress: (e: UploadAllProgress) => {
-      // The renderer counts bytes acknowledged across all files, and parts in flight.
-      if (e.type === 'part-started') progress.event({ type: 'part-started', partNumber: e.partNumber, partBytes: e.partBytes, bytesAcked: acked, totalBytes: undefined })
+      // The renderer counts bytes acknowledged across all files, and parts in flight; the total
+      // arrives once uploadDirectory's count-ahead walk is done (percentage and ETA from then on).
+      if (e.type === 'part-started') progress.event({ type: 'part-started', partNumber: e.partNumber, partBytes: e.partBytes, bytesAcked: acked, totalBytes: e.totalBytes })
       if (e.type === 'part-acked') {
         acked = e.bytesAcked
-        progress.event({ type: 'part-acked', partNumber: e.partNumber, partBytes: e.partBytes, bytesAcked: acked, totalBytes: undefined })
+        progress.event({ type: 'part-acked', partNumber: e.partNumber, partBytes: e.partBytes, bytesAcked: acked, totalBytes: e.totalBytes })
       }
     },
     onFile: (f) => {

@@ -204,15 +204,18 @@ describe(`partstream CLI (${runtime}${built ? ', built bin' : ', .ts source'})`,
     }
   })
 
-  test('a directory with -r: every file under prefix + its relative path', async () => {
+  test('a directory with -r: every file under prefix + its relative path; the progress total from the count-ahead walk', async () => {
     const tree = join(dir, 'tree')
     mkdirSync(join(tree, 'sub', 'deeper'), { recursive: true })
     const files: Record<string, Uint8Array> = { 'a.bin': randomData(10, 1), 'sub/b.json': randomData(7 * MiB, 2), 'sub/deeper/c d.txt': randomData(0, 3) }
     for (const [name, data] of Object.entries(files)) writeFileSync(join(tree, name), data)
-    const r = await cli(['cp', '-r', tree, target('tree/'), '--json', ...endpointFlag()])
+    const r = await cli(['cp', '-r', tree, target('tree/'), '--json', '--progress', 'json', ...endpointFlag()])
     assert.equal(r.code, 0, r.stderr)
     assert.equal(r.stdout.trim().split('\n').length, 3)
     for (const [name, data] of Object.entries(files)) assert.equal(sha(await getObject(bucket, `tree/${name}`)), sha(data), name)
+    // Counting three files takes milliseconds, sending 7 MiB far longer: the last part carries the total.
+    const acked = r.stderr.trim().split('\n').map((l) => JSON.parse(l) as { type: string; totalBytes?: number }).filter((e) => e.type === 'part-acked')
+    assert.equal(acked.at(-1)?.totalBytes, 10 + 7 * MiB)
   })
 
   test('--progress json: one event per line on stderr, ending with done', async () => {

@@ -10,6 +10,7 @@ export type S3Operation =
   | 'HeadObject'
   | 'ListParts'
   | 'ListMultipartUploads'
+  | 'ListObjectsV2'
   | 'GetObject'
   | 'CreateBucket'
   | 'DeleteObject'

@@ -9,7 +9,8 @@ import { closeSource, SOURCE_CLOSE_GRACE_MS } from './upload/cleanup.ts'
 import { partHashes, validateUploadOptions, type UploadOptions, type UploadSource } from './upload/options.ts'
 import type { UploadProgress } from './upload/progress.ts'
 import { runUpload } from './upload/run-upload.ts'
-import { alreadyUploaded, type SkipExisting } from './upload/skip-existing.ts'
+import { HeadLookup, ListedObjects, type ExistingObjects } from './upload/existing-objects.ts'
+import { alreadyUploaded, resolveSkipExisting, type SkipBy, type SkipExisting } from './upload/skip-existing.ts'
 import { assertUnchanged, openRegularFile, readParts } from './upload-file.ts'
 
 /** One file of {@link uploadAll}: a path on disk, or any source `upload` takes. */
@@ -64,8 +65,15 @@ export interface UploadAllTotals {
   /** Files settled (written or failed). */
   readonly filesDone: number
   readonly filesFailed: number
-  /** Entries in total, when known (an array of entries); `undefined` for an iterator. */
+  /**
+   * Entries in total, when known: an array of entries, or `uploadDirectory` once its count-ahead
+   * walk is done (see `countAhead`); `undefined` before that, and for other iterators.
+   */
   readonly totalFiles: number | undefined
+  /** Bytes of all files, when known (`uploadDirectory`'s count-ahead walk); `undefined` otherwise. */
+  readonly totalBytes: number | undefined
+  /** Bytes of the files skipped by `skipExisting` so far (not sent, so not in `bytesAcked`). */
+  readonly bytesSkipped: number
 }
 
 /** One step of {@link uploadAll}, delivered to `onProgress` in order. */
@@ -109,10 +117,16 @@ export interface UploadAllOptions extends Omit<UploadOptions, 'onProgress' | 're
    */
   readonly onProgress?: ((event: UploadAllProgress) => unknown) | undefined
   /**
-   * Skip a `{ key, path }` file S3 already holds (one HeadObject each, within the budget):
-   * `'size'`: same size; `'etag'`: same size and the ETag this upload would produce (reads the
-   * file once more; an object written with another part size is uploaded again). Stream entries
-   * are always uploaded. A rerun after a crash then sends only what is missing.
+   * Skip a `{ key, path }` file S3 already holds. `by: 'size'`: same size; `by: 'etag'`: same size
+   * and the ETag this upload would produce (reads the file once more; an object written with
+   * another part size is uploaded again). `using: 'list'`: one paginated ListObjectsV2 of
+   * `target.prefix` for the whole call (one request per 1,000 objects, read lazily, in step
+   * with the keys looked up); `using: 'head'`: one HeadObject per file. Both run within the
+   * budget's sends. `'size'` and `'etag'` alone mean `{ by, using: 'list' }`. Stream entries are
+   * always uploaded. A rerun after a crash then sends only what is missing.
+   * Prefer `'head'` when the prefix holds far more objects than you upload (over ~1,000 per
+   * file), or when entries come in random order into a huge prefix (the listing is then held).
+   * A listing that fails fails the whole call.
    * @default undefined: upload every file
    */
   readonly skipExisting?: SkipExisting | undefined
@@ -135,6 +149,26 @@ export async function uploadAll(
   target: UploadAllTarget,
   options: UploadAllOptions = {},
 ): Promise<UploadAllResult> {
+  return await runUploadAll(entries, target, options, undefined)
+}
+
+/** What a count-ahead walk found (uploadDirectory). */
+export interface CountedTotals {
+  readonly files: number
+  readonly bytes: number
+}
+
+/**
+ * `uploadAll`, with totals that may arrive later: `counted` resolves once a count-ahead walk is
+ * done (`undefined`: none; it never rejects); the progress events carry them from then on.
+ * Internal: for uploadDirectory.
+ */
+export async function runUploadAll(
+  entries: AsyncIterable<UploadEntry> | Iterable<UploadEntry>,
+  target: UploadAllTarget,
+  options: UploadAllOptions,
+  counted: Promise<CountedTotals | undefined> | undefined,
+): Promise<UploadAllResult> {
   const totalFiles = Array.isArray(entries) ? entries.length : undefined
   const iterator = entriesIterator(entries)
   let ctx: S3Context
@@ -152,6 +186,7 @@ export async function uploadAll(
     throw error
   }
   const run = new ManyUploads(ctx, iterator, prefix, concurrency, options, totalFiles)
+  void counted?.then((totals) => run.setTotals(totals))
   try {
     return await run.run()
   } finally {
@@ -175,12 +210,18 @@ function validateAllOptions(options: UploadAllOptions): void {
       throw new InvalidArgumentError(`Expected \`${name}\` to be a function, got ${describeValue(options[name])}.`)
     }
   }
-  if (options.skipExisting !== undefined && options.skipExisting !== 'size' && options.skipExisting !== 'etag') {
-    throw new InvalidArgumentError(`Expected \`skipExisting\` to be 'size' or 'etag', got ${describeValue(options.skipExisting)}.`)
-  }
+  resolveSkipExisting(options.skipExisting)
   if ((options as { resumeUploadId?: unknown }).resumeUploadId !== undefined) {
     throw new InvalidArgumentError('`resumeUploadId` names one upload: it cannot be given to uploadAll.')
   }
+}
+
+/** `skipExisting`, resolved: what decides, and where S3's objects are looked up. */
+interface ExistingCheck {
+  readonly by: SkipBy
+  readonly lookup: ExistingObjects
+  /** `using: 'list'`: a failed lookup fails the whole call. */
+  readonly listing: boolean
 }
 
 /** One `uploadAll` call: the pull loop, the per-file uploads and the counters. */
@@ -206,7 +247,11 @@ class ManyUploads {
   #done = 0
   #failed = 0
   #skipped = 0
-  readonly #totalFiles: number | undefined
+  #bytesSkipped = 0
+  #totalFiles: number | undefined
+  #totalBytes: number | undefined
+  /** How `skipExisting` finds what S3 holds; `undefined` when off. */
+  readonly #existing: ExistingCheck | undefined
 
   constructor(ctx: S3Context, entries: EntryIterator, prefix: string, concurrency: number, options: UploadAllOptions, totalFiles: number | undefined) {
     this.#ctx = ctx
@@ -217,6 +262,15 @@ class ManyUploads {
     this.#budget = createBudget(concurrency)
     this.#open = new Slots(concurrency + 1)
     this.#totalFiles = totalFiles
+    const skip = resolveSkipExisting(options.skipExisting)
+    this.#existing =
+      skip === undefined
+        ? undefined
+        : {
+            by: skip.by,
+            listing: skip.using === 'list',
+            lookup: skip.using === 'list' ? new ListedObjects(ctx, prefix, this.#budget.sends) : new HeadLookup(ctx, this.#budget.sends),
+          }
     setMaxListeners(0, this.#controller.signal) // one listener per file open and per waiter
   }
 
@@ -278,7 +332,22 @@ class ManyUploads {
   }
 
   #totals(): UploadAllTotals {
-    return { bytesAcked: this.#bytesAcked, filesStarted: this.#started, filesDone: this.#done, filesFailed: this.#failed, totalFiles: this.#totalFiles }
+    return {
+      bytesAcked: this.#bytesAcked,
+      filesStarted: this.#started,
+      filesDone: this.#done,
+      filesFailed: this.#failed,
+      totalFiles: this.#totalFiles,
+      totalBytes: this.#totalBytes,
+      bytesSkipped: this.#bytesSkipped,
+    }
+  }
+
+  /** Totals counted ahead (uploadDirectory): events carry them from now on. */
+  setTotals(totals: CountedTotals | undefined): void {
+    if (totals === undefined) return
+    this.#totalFiles = totals.files
+    this.#totalBytes = totals.bytes
   }
 
   /** Calls a user listener; a throw or a rejected promise fails the whole call. */
@@ -320,8 +389,9 @@ class ManyUploads {
         const stats = await fh.stat()
         size = stats.size
         const plan = planParts(size, resolvePartSize(options.partSize, options.partSize === undefined ? size : undefined))
-        if (options.skipExisting !== undefined && (await this.#skip(key, options.skipExisting, fh, plan))) {
+        if (this.#existing !== undefined && (await this.#skip(key, fh, plan))) {
           this.#skipped++
+          this.#bytesSkipped += size
           this.#settle({ key, path, size, skipped: true })
           return
         }
@@ -371,15 +441,22 @@ class ManyUploads {
     }
   }
 
-  /** HeadObject (and the ETag read) under a send slot, like any request of the call. */
-  async #skip(key: string, mode: SkipExisting, file: FileHandle, plan: Parameters<typeof alreadyUploaded>[4]): Promise<boolean> {
+  /**
+   * Whether S3 already holds this file: the lookup sends its requests (HeadObject, or a page of
+   * the listing) under a send slot like any request of the call; the ETag read holds none. A
+   * listing that fails fails the whole call (it is shared by every file, like `entries`).
+   */
+  async #skip(key: string, file: FileHandle, plan: Parameters<typeof alreadyUploaded>[3]): Promise<boolean> {
+    const existing = this.#existing as ExistingCheck
     const signal = this.#controller.signal
-    await this.#budget.sends.acquire(signal)
+    let remote
     try {
-      return await alreadyUploaded(this.#ctx, key, mode, file, plan, signal)
-    } finally {
-      this.#budget.sends.release()
+      remote = await existing.lookup.find(key, signal)
+    } catch (error) {
+      if (existing.listing) this.#fail(error)
+      throw error
     }
+    return await alreadyUploaded(remote, existing.by, file, plan, signal)
   }
 
   #onPartProgress(key: string, event: UploadProgress): void {

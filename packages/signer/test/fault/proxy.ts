@@ -21,6 +21,7 @@ export type RequestKind =
   | 'HeadObject' // HEAD
   | 'ListParts' // GET ?uploadId
   | 'GetObject' // GET /bucket/key, no query
+  | 'ListObjectsV2' // GET /bucket?list-type=2
   | 'Other' // bucket-level calls (CreateBucket, ListMultipartUploads, …)
 
 /** What the proxy does to a request instead of forwarding it faithfully. */
@@ -155,6 +156,7 @@ export function classify(method: string, url: URL): RequestKind {
       return isObject ? 'HeadObject' : 'Other'
     case 'GET':
       if (q.has('uploadId')) return 'ListParts'
+      if (!isObject && q.get('list-type') === '2') return 'ListObjectsV2'
       return isObject && [...q.keys()].length === 0 ? 'GetObject' : 'Other'
     default:
       return 'Other'

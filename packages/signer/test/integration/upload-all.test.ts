@@ -6,7 +6,8 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, unlinkSync, writeFileSync 
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
-import { createS3Context, headObject, PartstreamError, uploadAll, uploadDirectory, type UploadAllProgress } from '../../src/index.ts'
+import { createS3Context, headObject, listObjectsV2, PartstreamError, uploadAll, uploadDirectory, type UploadAllProgress } from '../../src/index.ts'
+import { startFaultProxy } from '../fault/proxy.ts'
 import { createBucket, getObject, openUploads, randomData, s3Env, sha256 } from './s3.ts'
 
 const MiB = 1024 * 1024
@@ -135,7 +136,7 @@ describe('uploadDirectory to Ceph RGW', () => {
 })
 
 describe('skipExisting', () => {
-  test("a rerun uploads only what is missing: 'size' skips same-size files, 'etag' also checks the bytes", async () => {
+  test("using 'head': a rerun uploads only what is missing: 'size' skips same-size files, 'etag' also checks the bytes", async () => {
     const dir = join(root, 'skip')
     put(dir, 'same.txt', Buffer.from('hello'))
     put(dir, 'edited.txt', Buffer.from('aaaa'))
@@ -145,15 +146,99 @@ describe('skipExisting', () => {
     assert.equal(first.succeeded, 3)
     put(dir, 'edited.txt', Buffer.from('bbbb')) // same size, other bytes
     put(dir, 'new.txt', Buffer.from('new'))
-    const bySize = await uploadDirectory(dir, t, { skipExisting: 'size' })
+    const bySize = await uploadDirectory(dir, t, { skipExisting: { by: 'size', using: 'head' } })
     assert.equal(bySize.skipped, 3)
     assert.deepEqual(bySize.files.filter((f) => f.skipped !== true).map((f) => f.key), ['skip/new.txt'])
     assert.equal(bySize.uploadedBytes, 3)
     assert.equal((await getObject(bucket, 'skip/edited.txt')).toString(), 'aaaa') // blind to same-size edits
-    const byEtag = await uploadDirectory(dir, t, { skipExisting: 'etag' })
+    const byEtag = await uploadDirectory(dir, t, { skipExisting: { by: 'etag', using: 'head' } })
     assert.deepEqual(byEtag.files.filter((f) => f.skipped !== true).map((f) => f.key), ['skip/edited.txt'])
     assert.equal(byEtag.skipped, 3) // same.txt, big.bin (multipart ETag matched), new.txt
     assert.equal((await getObject(bucket, 'skip/edited.txt')).toString(), 'bbbb')
+  })
+})
+
+describe("skipExisting using 'list' (ListObjectsV2 of the prefix)", () => {
+  test('a rerun after a partial upload sends only the missing and changed files: one listing instead of a HEAD per file', async () => {
+    const dir = join(root, 'listed')
+    const names = Array.from({ length: 40 }, (_, i) => `d${i % 4}/f${String(i).padStart(2, '0')}.txt`)
+    for (const [i, rel] of names.entries()) put(dir, rel, Buffer.from(`file ${i}`))
+    put(dir, 'big.bin', randomData(13 * MiB, 9)) // multipart: its ETag is the md5 of the part md5s + -3
+    const t = { ...s3Env(), bucket, prefix: 'listed/' }
+    // The crash: only the first half of the files made it.
+    const half = names.slice(0, 20).map((rel) => ({ key: rel, path: join(dir, rel) }))
+    assert.equal((await uploadAll([...half, { key: 'big.bin', path: join(dir, 'big.bin') }], t)).succeeded, 21)
+    put(dir, 'd0/f00.txt', Buffer.from('file X')) // same size, other bytes: only 'etag' sees it
+    const proxy = await startFaultProxy(s3Env().endpoint)
+    try {
+      const rerun = await uploadDirectory(dir, { ...t, endpoint: proxy.endpoint }, { skipExisting: 'etag', concurrency: 4 })
+      assert.equal(rerun.failed, 0)
+      const sent = rerun.files.filter((f) => f.skipped !== true).map((f) => f.key).sort()
+      assert.deepEqual(sent, ['listed/d0/f00.txt', ...names.slice(20).map((rel) => `listed/${rel}`)].sort())
+      assert.equal(rerun.skipped, 20) // 19 small files and big.bin
+      assert.equal(proxy.requests('ListObjectsV2').length, 1)
+      assert.equal(proxy.requests('HeadObject').length, 0)
+      assert.equal(proxy.requests('PutObject').length, 21)
+      assert.equal(proxy.log.length, 22, 'one listing and the 21 PutObjects, nothing else')
+      assert.equal((await getObject(bucket, 'listed/d0/f00.txt')).toString(), 'file X')
+      // The same rerun with a HEAD per file: one request per file instead of one listing.
+      const before = proxy.log.length
+      const again = await uploadDirectory(dir, { ...t, endpoint: proxy.endpoint }, { skipExisting: { by: 'etag', using: 'head' } })
+      assert.equal(again.skipped, 41)
+      assert.equal(proxy.log.length - before, 41)
+      assert.equal(proxy.requests('HeadObject').length, 41)
+    } finally {
+      await proxy.close()
+    }
+  })
+
+  test('more than 1,000 keys: the listing pages with continuation tokens on RGW', async () => {
+    const dir = join(root, 'paged')
+    const count = 1005
+    for (let i = 0; i < count; i++) put(dir, `${i % 10}/${i}.txt`, Buffer.from(String(i)))
+    const t = { ...s3Env(), bucket, prefix: 'paged/' }
+    const first = await uploadDirectory(dir, t, { concurrency: 16 })
+    assert.equal(first.succeeded, count)
+    unlinkSync(join(dir, '9', '999.txt'))
+    put(dir, '9/new.txt', Buffer.from('new'))
+    const proxy = await startFaultProxy(s3Env().endpoint)
+    try {
+      const rerun = await uploadDirectory(dir, { ...t, endpoint: proxy.endpoint }, { skipExisting: 'size', concurrency: 16 })
+      assert.equal(rerun.skipped, count - 1)
+      assert.deepEqual(rerun.files.filter((f) => f.skipped !== true).map((f) => f.key), ['paged/9/new.txt'])
+      const pages = proxy.requests('ListObjectsV2')
+      assert.equal(pages.length, 2, 'two pages of up to 1,000 keys')
+      assert.ok(new URL(pages[1]?.url ?? '', 'http://x').searchParams.has('continuation-token'))
+      assert.equal(proxy.requests('PutObject').length, 1)
+    } finally {
+      await proxy.close()
+    }
+  })
+
+  test('keys with special characters survive encoding-type=url both ways', async () => {
+    const dir = join(root, 'special')
+    const rels = ['a b.txt', 'a+b.txt', '100%.txt', 'a&b=c.txt', "it's (1).txt", 'ünï 日本語.txt', '😀.txt', '\uffeb.txt', 'q#~!$.txt', 'sub dir/x+y z.txt']
+    for (const rel of rels) put(dir, rel, Buffer.from(rel))
+    const t = { ...s3Env(), bucket, prefix: 'special/' }
+    assert.equal((await uploadDirectory(dir, t)).succeeded, rels.length)
+    const ctx = createS3Context({ ...s3Env(), bucket })
+    try {
+      const page = await listObjectsV2(ctx, { prefix: 'special/', maxKeys: 4 })
+      assert.equal(page.objects.length, 4)
+      const all = [...page.objects]
+      for (let token = page.nextContinuationToken; token !== undefined; ) {
+        const next = await listObjectsV2(ctx, { prefix: 'special/', maxKeys: 4, continuationToken: token })
+        all.push(...next.objects)
+        token = next.nextContinuationToken
+      }
+      const expected = rels.map((rel) => `special/${rel}`).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)))
+      assert.deepEqual(all.map((o) => o.key), expected, 'RGW lists in UTF-8 binary order, keys decoded exactly')
+      for (const o of all) assert.equal(o.size, Buffer.byteLength(o.key.slice('special/'.length)))
+    } finally {
+      await ctx.close()
+    }
+    const rerun = await uploadDirectory(dir, t, { skipExisting: 'etag' })
+    assert.equal(rerun.skipped, rels.length, `not skipped: ${rerun.files.filter((f) => f.skipped !== true).map((f) => f.key).join(', ')}`)
   })
 })
 

@@ -19,6 +19,7 @@ import {
   getObject,
   headObject,
   listMultipartUploads,
+  listObjectsV2,
   listParts,
   multipartEtag,
   objectChecksumOf,
@@ -26,7 +27,9 @@ import {
   undiciTransport,
   upload,
   uploadFile,
+  uploadAll,
   uploadPart,
+  walkDirectory,
   type S3Context,
   type UploadedPart,
   type UploadTarget,
@@ -117,6 +120,19 @@ export async function examples(): Promise<void> {
   {
     const parts = await listParts(ctx, uploadId)
     void parts
+  }
+  {
+    let token: string | undefined
+    do {
+      const page = await listObjectsV2(ctx, { prefix: 'logs/', continuationToken: token })
+      for (const object of page.objects) console.log(object.key, object.size)
+      token = page.nextContinuationToken
+    } while (token !== undefined)
+  }
+  // upload-directory.ts
+  {
+    const entries = walkDirectory('./dist', { filter: (rel) => !rel.endsWith('.map') })
+    await uploadAll(entries, { bucket: 'site', prefix: 'v2/' })
   }
   {
     const [part] = bufferParts(bytes) // bytes that fit in one part

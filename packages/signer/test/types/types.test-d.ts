@@ -12,6 +12,7 @@ import {
   S3ResponseError,
   upload,
   uploadFile,
+  uploadDirectory,
   uploadPart,
   type S3Context,
   type UploadOptions,
@@ -152,3 +153,19 @@ uploadPart(ctx, 'upload-id', { chunks: [], byteLength: 0, sha256: undefined })
 // A part with a checksum, sent with its algorithm.
 uploadPart(ctx, 'upload-id', { partNumber: 1, chunks: [], byteLength: 0, sha256: undefined, checksum: new Uint8Array(8) }, { checksumAlgorithm: 'CRC64NVME' })
 void r1
+
+// skipExisting: a comparison alone (listing the prefix), or { by, using }.
+uploadDirectory('./dist', { bucket: 'b' }, { skipExisting: 'etag' })
+uploadDirectory('./dist', { bucket: 'b' }, { skipExisting: { by: 'size', using: 'head' } })
+uploadDirectory('./dist', { bucket: 'b' }, { skipExisting: { by: 'etag' }, countAhead: true })
+// @ts-expect-error using is 'head' or 'list'
+uploadDirectory('./dist', { bucket: 'b' }, { skipExisting: { by: 'size', using: 'get' } })
+// @ts-expect-error by is required in the object form
+uploadDirectory('./dist', { bucket: 'b' }, { skipExisting: { using: 'list' } })
+uploadDirectory('./dist', { bucket: 'b' }, {
+  onProgress: (e) => {
+    const known: number | undefined = e.totalBytes
+    const skipped: number = e.bytesSkipped
+    void [known, skipped]
+  },
+})
