@@ -8,6 +8,7 @@ import {
   PartstreamError,
   upload,
   uploadDirectory,
+  uploadFd,
   uploadFile,
   type UploadAllProgress,
   type UploadOptions,
@@ -25,7 +26,11 @@ import { barRenderer, jsonRenderer, noRenderer, type ProgressOutput, type Progre
  */
 export interface CliIO {
   readonly argv: readonly string[]
-  readonly stdin: AsyncIterable<Uint8Array>
+  /**
+   * What `cp -` uploads: a file descriptor (the bin passes `0`), read straight into the part
+   * buffers by `uploadFd`, or any byte stream (tests, embedders), given to `upload`.
+   */
+  readonly stdin: number | AsyncIterable<Uint8Array>
   readonly stdout: { write(text: string): void }
   readonly stderr: ProgressOutput
   /** Calls `handler` on SIGINT and SIGTERM; returns the unsubscribe. */
@@ -213,7 +218,12 @@ async function one(
   const target: UploadTarget = { ...bucketTarget(c, f.bucket), key: f.key }
   let result: UploadResult
   try {
-    result = f.path === undefined ? await upload(io.stdin, target, options) : await uploadFile(f.path, target, options)
+    result =
+      f.path !== undefined
+        ? await uploadFile(f.path, target, options)
+        : typeof io.stdin === 'number'
+          ? await uploadFd(io.stdin, target, options)
+          : await upload(io.stdin, target, options)
   } catch (error) {
     progress.finish(signal.aborted ? 'interrupted' : 'failed')
     throw error

@@ -27,28 +27,6 @@ export const EAGAIN_LAST_WAIT_MS = 50
 const codeOf = (error: unknown): unknown => (error as { code?: unknown } | null)?.code
 
 /**
- * Rejects with `signal.reason` as soon as the signal aborts, even while `promise` is pending: a
- * read waiting for a producer cannot be cancelled (it runs on a worker thread), so the upload
- * must not wait for it. The read's own settlement is then ignored.
- */
-function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const onAbort = (): void => reject(signal.reason)
-    signal.addEventListener('abort', onAbort, { once: true })
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort)
-        resolve(value)
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort)
-        reject(error)
-      },
-    )
-  })
-}
-
-/**
  * Reads a file descriptor front to back (a pipe, FIFO, socket, TTY, or a regular file from its
  * current position) into buffers the caller owns. Never more than one read in flight.
  */
@@ -58,8 +36,10 @@ export class FdReader {
   readonly #signal: AbortSignal
   #ended = false
   #waitMs = 0
-  /** The read in flight, if any: closing the descriptor waits for it. */
-  #pending: Promise<unknown> | undefined
+  /** The last read started: closing the descriptor waits for it. */
+  #pending: Promise<number> | undefined
+  #rejectRead: ((reason: unknown) => void) | undefined
+  #onAbort: (() => void) | undefined
 
   constructor(fd: number, signal: AbortSignal, readFn: ReadFn = fsRead) {
     this.fd = fd
@@ -85,13 +65,8 @@ export class FdReader {
     for (;;) {
       this.#signal.throwIfAborted()
       let bytesRead: number
-      const reading = this.#read(this.fd, buffer, offset, length)
-      this.#pending = reading.then(
-        () => {},
-        () => {},
-      )
       try {
-        bytesRead = await abortable(reading, this.#signal)
+        bytesRead = await this.#abortable(this.#read(this.fd, buffer, offset, length))
       } catch (error) {
         if (this.#signal.aborted) throw this.#signal.reason
         const code = codeOf(error)
@@ -109,8 +84,29 @@ export class FdReader {
     }
   }
 
+  /**
+   * Rejects with `signal.reason` as soon as the signal aborts, even while `reading` is pending: a
+   * read waiting for a producer cannot be cancelled (it runs on a worker thread), so the upload
+   * must not wait for it; its own settlement is then ignored. One abort listener for the reader's
+   * life, not one per read (this runs for every 64 KiB of a pipe).
+   */
+  #abortable(reading: Promise<number>): Promise<number> {
+    this.#pending = reading
+    if (this.#onAbort === undefined) {
+      this.#onAbort = () => this.#rejectRead?.(this.#signal.reason)
+      this.#signal.addEventListener('abort', this.#onAbort, { once: true })
+    }
+    return new Promise((resolve, reject) => {
+      this.#rejectRead = reject
+      reading.then(resolve, reject)
+    })
+  }
+
   /** Resolves once no read is in flight any more; never rejects. Used before closing the descriptor. */
   idle(): Promise<unknown> {
-    return this.#pending ?? Promise.resolve()
+    return (this.#pending ?? Promise.resolve(0)).then(
+      () => {},
+      () => {},
+    )
   }
 }
