@@ -29,7 +29,10 @@ import { median } from './internal/stats.ts'
 import { describeSystem, systemLine } from './internal/system.ts'
 import { GiB, MiB, fmt, formatSize } from './internal/units.ts'
 
+// `pnpm run bench:cli -- --quick` hands the `--` on: skip it.
+const argv = process.argv.slice(2)
 const { values: args } = parseArgs({
+  args: argv[0] === '--' ? argv.slice(1) : argv,
   options: {
     quick: { type: 'boolean', default: false },
     size: { type: 'string' },
