@@ -125,15 +125,23 @@ describe('uploadFd to Ceph RGW', () => {
     const { fd, child, exited } = pipeFrom(`head -c ${7 * MiB} '${dataFile('abort.bin', randomData(7 * MiB, 9))}'; exec sleep 60`)
     const controller = new AbortController()
     const reason = new Error('stop')
+    let abortedAt = 0
     try {
       const uploading = uploadFd(fd, target(bucket, 'fd/aborted'), {
         partSize: 5 * MiB,
         signal: controller.signal,
         onProgress: (e) => {
-          if (e.type === 'part-acked') setTimeout(() => controller.abort(reason), 100)
+          if (e.type === 'part-acked') {
+            setTimeout(() => {
+              abortedAt = performance.now()
+              controller.abort(reason)
+            }, 100)
+          }
         },
       })
       await assert.rejects(uploading, (e: unknown) => e === reason)
+      // Not after the producer's `sleep 60`: the read waiting for it is left behind.
+      assert.ok(performance.now() - abortedAt < 10_000, `rejected ${Math.round(performance.now() - abortedAt)} ms after the abort`)
       assert.deepEqual(await openUploads(bucket, 'fd/aborted'), [])
     } finally {
       child.kill()
