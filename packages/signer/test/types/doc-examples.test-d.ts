@@ -25,6 +25,7 @@ import {
   putObject,
   undiciTransport,
   upload,
+  uploadFd,
   uploadFile,
   uploadPart,
   type S3Context,
@@ -66,6 +67,12 @@ export async function examples(): Promise<void> {
   // upload-file.ts
   {
     const result = await uploadFile('./backup.tar', { bucket: 'backups', key: 'backup.tar' })
+    void result
+  }
+  // upload-fd.ts
+  {
+    // pg_dump | gzip | node backup.js
+    const result = await uploadFd(0, { bucket: 'backups', key: 'db.sql.gz' }, { sizeHint: 50 * 1024 ** 3 })
     void result
   }
   // abort-stale-uploads.ts
