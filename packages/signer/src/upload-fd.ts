@@ -1,13 +1,13 @@
 import { close as closeFd, fstat, type Stats } from 'node:fs'
 import {
   describeValue,
-  digestChunks,
   InvalidArgumentError,
   MAX_OBJECT_SIZE_BYTES,
   MAX_PARTS,
   ObjectTooLargeError,
   resolvePartSize,
   TooManyPartsError,
+  type HashFactory,
   type Part,
   type PartSizePolicy,
 } from '@partstream/core'
@@ -117,28 +117,56 @@ function statFd(fd: number): Promise<Stats> {
   })
 }
 
+/** One part's hashers, fed chunk by chunk as the bytes arrive (while they are hot in cache). */
+function startDigest(hashes: PartHashFactories): { update(chunk: Uint8Array): void; finish(): Promise<Pick<Part, 'sha256' | 'checksum' | 'md5'>> } {
+  const hashers = [hashes.hash?.(), hashes.checksum?.(), hashes.md5?.()]
+  return {
+    update(chunk) {
+      for (const hasher of hashers) hasher?.update(chunk)
+    },
+    async finish() {
+      // A digest may be a promise (sha256-js): await each, in order.
+      const [sha256, checksum, md5] = hashers.map((hasher) => hasher?.digest())
+      return { sha256: await sha256, checksum: await checksum, md5: await md5 }
+    },
+  }
+}
+
+type PartHashFactories = { readonly [K in 'hash' | 'checksum' | 'md5']: HashFactory | null }
+
 /**
- * The parts of a descriptor's data, each read into a buffer from `pool` and hashed in one pass.
- * A full part is followed by one read of up to `LOOK_AHEAD_BYTES`: no bytes means it was the last.
+ * The parts of a descriptor's data, each read into a buffer from `pool`. Each read is started
+ * before the bytes of the previous one are hashed, so hashing on the main thread overlaps the
+ * read on the thread pool. A full part is followed by one read of up to `LOOK_AHEAD_BYTES`: no
+ * bytes means it was the last; the bytes read ahead start the next part.
  */
-export async function* fdParts(
-  reader: FdReader,
-  policy: PartSizePolicy,
-  pool: BufferPool,
-  hashes: Parameters<typeof digestChunks>[1],
-): AsyncGenerator<Part> {
+export async function* fdParts(reader: FdReader, policy: PartSizePolicy, pool: BufferPool, hashes: PartHashFactories): AsyncGenerator<Part> {
   const ahead = new Uint8Array(LOOK_AHEAD_BYTES)
   let carried = 0
   let offset = 0
   for (let partNumber = 1; ; partNumber++) {
     const size = policy.sizeOf(partNumber)
     const buffer = pool.take(size)
-    let filled: number
+    const digest = startDigest(hashes)
+    let filled = carried
+    let reading: Promise<number> | undefined
     try {
       buffer.set(ahead.subarray(0, carried))
-      filled = await reader.fill(buffer, carried)
+      digest.update(buffer.subarray(0, carried))
+      reading = filled < size ? reader.readSome(buffer, filled, size - filled) : undefined
+      while (reading !== undefined) {
+        const n = await reading
+        reading = undefined
+        if (n === 0) break
+        const chunk = buffer.subarray(filled, filled + n)
+        filled += n
+        // The next read (or the look-ahead) runs on the thread pool while this chunk is hashed.
+        if (filled < size) reading = reader.readSome(buffer, filled, size - filled)
+        digest.update(chunk)
+      }
       carried = filled < size ? 0 : await reader.readSome(ahead, 0, ahead.byteLength)
     } catch (error) {
+      reading?.catch(() => {})
       pool.release(buffer)
       throw error
     }
@@ -150,7 +178,7 @@ export async function* fdParts(
     // Part 10,000 is held back when more follows: nothing is sent that could not be completed.
     if (!isLast && partNumber >= MAX_PARTS) throw new TooManyPartsError(partNumber + 1, end, policy.description)
     const chunks = filled === 0 ? [] : [buffer.subarray(0, filled)]
-    const digests = await digestChunks(chunks, hashes)
+    const digests = await digest.finish()
     yield { partNumber, offset, chunks, byteLength: filled, ...digests, isLast }
     if (isLast) return
     offset = end
