@@ -3,7 +3,9 @@ import { main } from './main.ts'
 
 const code = await main({
   argv: process.argv.slice(2),
-  stdin: process.stdin,
+  // The descriptor, not process.stdin: uploadFd reads it into the part buffers (no 64 KiB Buffer
+  // per read), and touching process.stdin would make a pipe non-blocking.
+  stdin: 0,
   stdout: process.stdout,
   stderr: {
     write: (text) => process.stderr.write(text),
@@ -28,3 +30,6 @@ const code = await main({
   exit: (c) => process.exit(c),
 })
 process.exitCode = code
+// A failed or interrupted `cp -` may leave a read of stdin waiting for the producer on a worker
+// thread (a blocking read cannot be cancelled): exit now instead of waiting for its next byte.
+if (code !== 0) process.exit(code)

@@ -9,6 +9,7 @@ import {
   PartstreamError,
   upload,
   uploadDirectory,
+  uploadFd,
   type UploadAllProgress,
   type UploadOptions,
   type UploadTarget,
@@ -26,7 +27,11 @@ import { uploadFileResumable, type ResumableResult } from './resume.ts'
  */
 export interface CliIO {
   readonly argv: readonly string[]
-  readonly stdin: AsyncIterable<Uint8Array>
+  /**
+   * What `cp -` uploads: a file descriptor (the bin passes `0`), read straight into the part
+   * buffers by `uploadFd`, or any byte stream (tests, embedders), given to `upload`.
+   */
+  readonly stdin: number | AsyncIterable<Uint8Array>
   readonly stdout: { write(text: string): void }
   readonly stderr: ProgressOutput
   /** Calls `handler` on SIGINT and SIGTERM; returns the unsubscribe. */
@@ -220,8 +225,10 @@ async function one(
   const target: UploadTarget = { ...bucketTarget(c, f.bucket), key: f.key }
   let run: ResumableResult
   try {
-    if (f.path === undefined) run = { result: await upload(io.stdin, target, options), resumed: undefined }
-    else {
+    if (f.path === undefined) {
+      const result = typeof io.stdin === 'number' ? await uploadFd(io.stdin, target, options) : await upload(io.stdin, target, options)
+      run = { result, resumed: undefined }
+    } else {
       run = await uploadFileResumable(f.path, target, options, {
         cacheDir: io.cacheDir ?? cacheDir(process.env, process.platform, homedir()),
         noResume: c.noResume,

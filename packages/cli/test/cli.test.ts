@@ -150,6 +150,18 @@ describe(`partstream CLI (${runtime}${built ? ', built bin' : ', .ts source'})`,
     assert.equal(sha(await getObject(bucket, 'stdin/13mib')), sha(data))
   })
 
+  test('a shell pipeline (`cat FILE | partstream cp -`): stdin is a kernel pipe, read by descriptor', async () => {
+    const data = randomData(13 * MiB + 5, 14)
+    const path = join(dir, 'piped.bin')
+    writeFileSync(path, data)
+    const quote = (a: string): string => `'${a.replaceAll("'", "'\\''")}'`
+    const line = `cat ${quote(path)} | ${[...command, 'cp', '-', target('stdin/shell-pipe'), '--json', '--part-size', '5MiB', ...endpointFlag()].map(quote).join(' ')}`
+    const r = spawnSync('sh', ['-c', line], { env: { PATH: process.env['PATH'] ?? '', HOME: dir, ...s3EnvVars() }, encoding: 'utf8', timeout: 120_000 })
+    assert.equal(r.status, 0, r.stderr)
+    assert.equal((JSON.parse(r.stdout.trim()) as { size: number }).size, 13 * MiB + 5)
+    assert.equal(sha(await getObject(bucket, 'stdin/shell-pipe')), sha(data))
+  })
+
   test('--checksum crc64nvme --content-md5: the object checksum in the --json result', async () => {
     const data = randomData(11 * MiB, 12)
     const r = await cli(['cp', '-', target('stdin/checksum'), '--json', '--part-size', '5MiB', '--checksum', 'crc64nvme', '--content-md5', ...endpointFlag()], { input: data })

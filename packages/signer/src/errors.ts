@@ -116,6 +116,27 @@ export class SourceChangedError extends PartstreamError {
 }
 
 /**
+ * Reading the source's file descriptor failed (`uploadFd`): the system error (`EIO`, `EBADF`,
+ * `ECONNRESET`…) is the `cause` and its code is in the message. The upload is aborted. A producer
+ * that closes its end of a pipe early is not an error: that is the end of the data.
+ */
+export class SourceReadError extends PartstreamError {
+  /** The system error code (`EIO`, `EBADF`…), when there was one. */
+  readonly syscallCode: string | undefined
+  constructor(fd: number, cause: unknown) {
+    const code = (cause as { code?: unknown } | null)?.code
+    const syscallCode = typeof code === 'string' ? code : undefined
+    super(
+      'ERR_PARTSTREAM_SOURCE_READ',
+      `Reading file descriptor ${fd} failed${syscallCode === undefined ? '' : ` (${syscallCode})`}: ` +
+        `${cause instanceof Error ? cause.message : String(cause)}. Check that the descriptor is open for reading and its producer is healthy.`,
+      { cause },
+    )
+    this.syscallCode = syscallCode
+  }
+}
+
+/**
  * `ifNoneMatch: true` and an object already exists at the key: nothing was written (a multipart
  * upload is aborted). `cause` is the server's 412 answer when it came from the server, absent
  * when partstream's own HeadObject check found the object first.

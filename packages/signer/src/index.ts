@@ -18,6 +18,8 @@
 // Entry points.
 export { upload } from './upload.ts'
 export { uploadFile } from './upload-file.ts'
+export { uploadFd } from './upload-fd.ts'
+export type { UploadFdOptions } from './upload-fd.ts'
 export { uploadAll } from './upload-all.ts'
 export type { FileResult, UploadAllOptions, UploadAllProgress, UploadAllResult, UploadAllTarget, UploadAllTotals, UploadEntry } from './upload-all.ts'
 export { uploadDirectory, walkDirectory } from './upload-directory.ts'
@@ -40,6 +42,7 @@ export {
   ObjectExistsError,
   S3ResponseError,
   SourceChangedError,
+  SourceReadError,
   UploadFailedError,
 } from './errors.ts'
 export type { IdlePhase, S3ErrorContext, S3Operation } from './errors.ts'

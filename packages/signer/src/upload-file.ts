@@ -6,6 +6,7 @@ import { createS3Context, type UploadTarget } from './http/context.ts'
 import { validateKey } from './http/endpoint.ts'
 import { objectHeaders, pickObjectOptions } from './operations/object-options.ts'
 import { partHashes, validateUploadOptions, type UploadOptions, type UploadResult } from './upload/options.ts'
+import { BufferPool } from './upload/buffer-pool.ts'
 import { runUpload } from './upload/run-upload.ts'
 
 /**
@@ -98,28 +99,6 @@ export async function openRegularFile(path: string | URL): Promise<FileHandle> {
     )
   }
   return file
-}
-
-/** `concurrency + 1` part buffers, reused: the upload loop never holds more parts than that. */
-class BufferPool {
-  readonly #free: Uint8Array[] = []
-  #made = 0
-  readonly #max: number
-  readonly #size: number
-  constructor(max: number, size: number) {
-    this.#max = max
-    this.#size = size
-  }
-  take(): Uint8Array {
-    const buffer = this.#free.pop()
-    if (buffer !== undefined) return buffer
-    if (this.#made >= this.#max) throw new Error('BufferPool exhausted: more parts in flight than buffers')
-    this.#made++
-    return new Uint8Array(this.#size)
-  }
-  release(view: Uint8Array | undefined): void {
-    if (view !== undefined && view.buffer.byteLength === this.#size) this.#free.push(new Uint8Array(view.buffer))
-  }
 }
 
 export async function* readParts(

@@ -26,6 +26,7 @@ import {
   putObject,
   undiciTransport,
   upload,
+  uploadFd,
   uploadFile,
   uploadAll,
   uploadPart,
@@ -69,6 +70,12 @@ export async function examples(): Promise<void> {
   // upload-file.ts
   {
     const result = await uploadFile('./backup.tar', { bucket: 'backups', key: 'backup.tar' })
+    void result
+  }
+  // upload-fd.ts
+  {
+    // pg_dump | gzip | node backup.js
+    const result = await uploadFd(0, { bucket: 'backups', key: 'db.sql.gz' }, { sizeHint: 50 * 1024 ** 3 })
     void result
   }
   // abort-stale-uploads.ts

@@ -11,6 +11,7 @@ import {
   resolveS3Config,
   S3ResponseError,
   upload,
+  uploadFd,
   uploadFile,
   uploadDirectory,
   uploadPart,
@@ -39,6 +40,10 @@ upload(new ReadableStream<Uint8Array>(), target)
 upload(Readable.from([Buffer.from('x')]), target)
 uploadFile('/tmp/x', target)
 uploadFile(new URL('file:///tmp/x'), target)
+const r2: Promise<UploadResult> = uploadFd(0, target, { close: false, sizeHint: undefined })
+void r2
+// @ts-expect-error a descriptor is a number, not a stream
+uploadFd(process.stdin, target)
 // @ts-expect-error strings must be encoded first
 upload('text', target)
 // @ts-expect-error a stream of strings is not bytes

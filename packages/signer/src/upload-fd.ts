@@ -1,0 +1,186 @@
+import { close as closeFd, fstat, type Stats } from 'node:fs'
+import {
+  describeValue,
+  InvalidArgumentError,
+  MAX_OBJECT_SIZE_BYTES,
+  MAX_PARTS,
+  ObjectTooLargeError,
+  resolvePartSize,
+  TooManyPartsError,
+  type HashFactory,
+  type Part,
+  type PartSizePolicy,
+} from '@partstream/core'
+import { createS3Context, type UploadTarget } from './http/context.ts'
+import { validateKey } from './http/endpoint.ts'
+import { objectHeaders, pickObjectOptions } from './operations/object-options.ts'
+import { BufferPool } from './upload/buffer-pool.ts'
+import { FdReader, fsRead, type ReadFn } from './upload/fd-reader.ts'
+import { partHashes, validateUploadOptions, type UploadOptions, type UploadResult } from './upload/options.ts'
+import { runUpload } from './upload/run-upload.ts'
+
+/** Options of {@link uploadFd}. */
+export interface UploadFdOptions extends UploadOptions {
+  /**
+   * Close `fd` once the upload settles (resolved or rejected, invalid options included). Without
+   * it the descriptor stays open and belongs to the caller; either way `uploadFd` reads it to its
+   * end (or to the failure) and leaves its position there.
+   * @default false
+   */
+  readonly close?: boolean | undefined
+}
+
+/**
+ * Bytes read after a full part to learn whether more follow (`isLast`, which picks one PutObject
+ * for a source that fits in one part). They start the next part: a copy of at most this much per
+ * part, against a part of ≥ 5 MiB.
+ */
+const LOOK_AHEAD_BYTES = 64 * 1024
+
+/**
+ * Uploads everything readable from a file descriptor: stdin (`0`), a pipe or FIFO, a socket, a
+ * TTY, or a regular file from its current position. The fast path for `cmd | node upload.js`:
+ * bytes are read with `fs.read` straight into part buffers — a pool of `concurrency + 1`, each
+ * refilled once S3 has acknowledged its part — so no per-chunk buffer is allocated and no stream
+ * machinery runs (a Node `Readable` on a pipe allocates 64 KiB per read). Peak memory is
+ * `(concurrency + 1) × partSize`.
+ *
+ * The length is unknown, so parts are `partSize` (6 MiB by default; give `sizeHint` for a large
+ * stream, or `partSize: adaptivePartSize()`); a regular file's size is its `sizeHint` by default.
+ * The end of the data is the end of the upload: a producer that exits or closes its end of the
+ * pipe early ends the object there (check its exit status). An empty source is one empty
+ * PutObject. A read that fails (`EIO`…) rejects with `SourceReadError` and the multipart upload is
+ * aborted. A non-blocking descriptor (EAGAIN) is waited on, without spinning; a blocking one is
+ * read on libuv's thread pool, never blocking the event loop.
+ *
+ * The descriptor stays open (it is the caller's) unless `close: true`. Works on Node, Deno and Bun.
+ * @example
+ * // pg_dump | gzip | node backup.js
+ * const result = await uploadFd(0, { bucket: 'backups', key: 'db.sql.gz' }, { sizeHint: 50 * 1024 ** 3 })
+ */
+export function uploadFd(fd: number, target: UploadTarget, options: UploadFdOptions = {}): Promise<UploadResult> {
+  return uploadFdWith(fsRead, fd, target, options)
+}
+
+/** {@link uploadFd} with the read seam exposed (tests inject failing reads). */
+export async function uploadFdWith(readFn: ReadFn, fd: number, target: UploadTarget, options: UploadFdOptions = {}): Promise<UploadResult> {
+  let reader: FdReader | undefined
+  const owns = typeof options === 'object' && options !== null && options.close === true
+  try {
+    if (typeof fd !== 'number' || !Number.isInteger(fd) || fd < 0) {
+      throw new InvalidArgumentError(`Expected \`fd\` to be a file descriptor (an integer ≥ 0, e.g. 0 for stdin), got ${describeValue(fd)}.`)
+    }
+    const concurrency = validateUploadOptions(options)
+    if (options.close !== undefined && typeof options.close !== 'boolean') {
+      throw new InvalidArgumentError(`Expected \`close\` to be a boolean, got ${describeValue(options.close)}.`)
+    }
+    const ctx = createS3Context(target, { ...options, connections: options.connections ?? concurrency })
+    try {
+      const key = validateKey(target.key)
+      objectHeaders(options, true) // invalid object options fail now, before any request
+      const stats = await statFd(fd)
+      // A regular file's size bounds what is left of it: parts sized to fit, like uploadFile.
+      const sizeHint = options.sizeHint ?? (options.partSize === undefined && stats.isFile() ? stats.size : undefined)
+      const policy = resolvePartSize(options.partSize, sizeHint)
+      const controller = new AbortController()
+      const pool = new BufferPool(concurrency + 1, policy.sizeOf(1))
+      reader = new FdReader(fd, controller.signal, readFn)
+      return await runUpload(ctx, fdParts(reader, policy, pool, partHashes(options)), {
+        ...options,
+        key,
+        concurrency,
+        controller,
+        objectOptions: pickObjectOptions(options),
+        release: (part) => pool.release(part.chunks[0]),
+      })
+    } finally {
+      await ctx.close()
+    }
+  } finally {
+    // A read still in flight (aborted while the producer was idle) holds the descriptor: close it
+    // once that read returns, so the number is never reused under it.
+    if (owns) void (reader?.idle() ?? Promise.resolve()).then(() => closeFd(fd, () => {}))
+  }
+}
+
+function statFd(fd: number): Promise<Stats> {
+  return new Promise((resolve, reject) => {
+    fstat(fd, (error, stats) => {
+      if (error === null) {
+        if (stats.isDirectory()) reject(new InvalidArgumentError(`Expected \`fd\` ${fd} to be readable data, got a directory.`))
+        else resolve(stats)
+        return
+      }
+      const code = typeof error.code === 'string' ? ` (${error.code})` : ''
+      reject(new InvalidArgumentError(`Expected \`fd\` ${fd} to be an open file descriptor${code}: ${error.message}.`, { cause: error }))
+    })
+  })
+}
+
+/** One part's hashers, fed chunk by chunk as the bytes arrive (while they are hot in cache). */
+function startDigest(hashes: PartHashFactories): { update(chunk: Uint8Array): void; finish(): Promise<Pick<Part, 'sha256' | 'checksum' | 'md5'>> } {
+  const hashers = [hashes.hash?.(), hashes.checksum?.(), hashes.md5?.()]
+  return {
+    update(chunk) {
+      for (const hasher of hashers) hasher?.update(chunk)
+    },
+    async finish() {
+      // A digest may be a promise (sha256-js): await each, in order.
+      const [sha256, checksum, md5] = hashers.map((hasher) => hasher?.digest())
+      return { sha256: await sha256, checksum: await checksum, md5: await md5 }
+    },
+  }
+}
+
+type PartHashFactories = { readonly [K in 'hash' | 'checksum' | 'md5']: HashFactory | null }
+
+/**
+ * The parts of a descriptor's data, each read into a buffer from `pool`. Each read is started
+ * before the bytes of the previous one are hashed, so hashing on the main thread overlaps the
+ * read on the thread pool. A full part is followed by one read of up to `LOOK_AHEAD_BYTES`: no
+ * bytes means it was the last; the bytes read ahead start the next part.
+ */
+export async function* fdParts(reader: FdReader, policy: PartSizePolicy, pool: BufferPool, hashes: PartHashFactories): AsyncGenerator<Part> {
+  const ahead = new Uint8Array(LOOK_AHEAD_BYTES)
+  let carried = 0
+  let offset = 0
+  for (let partNumber = 1; ; partNumber++) {
+    const size = policy.sizeOf(partNumber)
+    const buffer = pool.take(size)
+    const digest = startDigest(hashes)
+    let filled = carried
+    let reading: Promise<number> | undefined
+    try {
+      buffer.set(ahead.subarray(0, carried))
+      digest.update(buffer.subarray(0, carried))
+      reading = filled < size ? reader.readSome(buffer, filled, size - filled) : undefined
+      while (reading !== undefined) {
+        const n = await reading
+        reading = undefined
+        if (n === 0) break
+        const chunk = buffer.subarray(filled, filled + n)
+        filled += n
+        // The next read (or the look-ahead) runs on the thread pool while this chunk is hashed.
+        if (filled < size) reading = reader.readSome(buffer, filled, size - filled)
+        digest.update(chunk)
+      }
+      carried = filled < size ? 0 : await reader.readSome(ahead, 0, ahead.byteLength)
+    } catch (error) {
+      reading?.catch(() => {})
+      pool.release(buffer)
+      throw error
+    }
+    const isLast = carried === 0
+    const end = offset + filled
+    if (end > MAX_OBJECT_SIZE_BYTES || (!isLast && end === MAX_OBJECT_SIZE_BYTES)) {
+      throw new ObjectTooLargeError(end > MAX_OBJECT_SIZE_BYTES ? end : end + 1, { atLeast: true })
+    }
+    // Part 10,000 is held back when more follows: nothing is sent that could not be completed.
+    if (!isLast && partNumber >= MAX_PARTS) throw new TooManyPartsError(partNumber + 1, end, policy.description)
+    const chunks = filled === 0 ? [] : [buffer.subarray(0, filled)]
+    const digests = await digest.finish()
+    yield { partNumber, offset, chunks, byteLength: filled, ...digests, isLast }
+    if (isLast) return
+    offset = end
+  }
+}

@@ -1,0 +1,112 @@
+import { read } from 'node:fs'
+import { SourceReadError } from '../errors.ts'
+import { sleep } from '../http/sleep.ts'
+
+/**
+ * One `read(2)` of at most `length` bytes into `buffer` at `offset`; resolves with the count (0 at
+ * the end of the data). The default is `fs.read` with a callback: Node, Deno and Bun run it off the
+ * main thread, so a blocking descriptor (a pipe with no data yet) never blocks the event loop.
+ */
+export type ReadFn = (fd: number, buffer: Uint8Array, offset: number, length: number) => Promise<number>
+
+export const fsRead: ReadFn = (fd, buffer, offset, length) =>
+  new Promise((resolve, reject) => {
+    // position null: read at the descriptor's current position (pipes have none; files advance).
+    read(fd, buffer, offset, length, null, (error, bytesRead) => (error === null ? resolve(bytesRead) : reject(error)))
+  })
+
+/**
+ * A non-blocking descriptor with no data answers EAGAIN: wait, doubling from the first wait to the
+ * last, and read again (no busy loop; the wait resets as soon as bytes arrive, so a producer
+ * faster than the upload never meets it). Node leaves stdin blocking unless `process.stdin` was
+ * touched; another process sharing the descriptor may not.
+ */
+export const EAGAIN_FIRST_WAIT_MS = 1
+export const EAGAIN_LAST_WAIT_MS = 50
+
+const codeOf = (error: unknown): unknown => (error as { code?: unknown } | null)?.code
+
+/**
+ * Reads a file descriptor front to back (a pipe, FIFO, socket, TTY, or a regular file from its
+ * current position) into buffers the caller owns. Never more than one read in flight.
+ */
+export class FdReader {
+  readonly fd: number
+  readonly #read: ReadFn
+  readonly #signal: AbortSignal
+  #ended = false
+  #waitMs = 0
+  /** The last read started: closing the descriptor waits for it. */
+  #pending: Promise<number> | undefined
+  #rejectRead: ((reason: unknown) => void) | undefined
+  #onAbort: (() => void) | undefined
+
+  constructor(fd: number, signal: AbortSignal, readFn: ReadFn = fsRead) {
+    this.fd = fd
+    this.#signal = signal
+    this.#read = readFn
+  }
+
+  /** True once a read returned 0 bytes (the write end closed, or the file ended). */
+  get ended(): boolean {
+    return this.#ended
+  }
+
+  /** Fills `buffer` from byte `from` until it is full or the data ends; resolves with the bytes now in it. */
+  async fill(buffer: Uint8Array, from = 0): Promise<number> {
+    let filled = from
+    while (filled < buffer.byteLength && !this.#ended) filled += await this.readSome(buffer, filled, buffer.byteLength - filled)
+    return filled
+  }
+
+  /** One successful read: at least 1 byte, or 0 at the end of the data. */
+  async readSome(buffer: Uint8Array, offset: number, length: number): Promise<number> {
+    if (this.#ended) return 0
+    for (;;) {
+      this.#signal.throwIfAborted()
+      let bytesRead: number
+      try {
+        bytesRead = await this.#abortable(this.#read(this.fd, buffer, offset, length))
+      } catch (error) {
+        if (this.#signal.aborted) throw this.#signal.reason
+        const code = codeOf(error)
+        if (code === 'EINTR') continue
+        if (code === 'EAGAIN' || code === 'EWOULDBLOCK') {
+          this.#waitMs = this.#waitMs === 0 ? EAGAIN_FIRST_WAIT_MS : Math.min(this.#waitMs * 2, EAGAIN_LAST_WAIT_MS)
+          await sleep(this.#waitMs, this.#signal)
+          continue
+        }
+        throw new SourceReadError(this.fd, error)
+      }
+      this.#waitMs = 0
+      if (bytesRead === 0) this.#ended = true
+      return bytesRead
+    }
+  }
+
+  /**
+   * Rejects with `signal.reason` as soon as the signal aborts, even while `reading` is pending: a
+   * read waiting for a producer cannot be cancelled (it runs on a worker thread), so the upload
+   * must not wait for it; its own settlement is then ignored. One abort listener for the reader's
+   * life, not one per read (this runs for every 64 KiB of a pipe).
+   */
+  #abortable(reading: Promise<number>): Promise<number> {
+    this.#pending = reading
+    if (this.#onAbort === undefined) {
+      this.#onAbort = () => this.#rejectRead?.(this.#signal.reason)
+      this.#signal.addEventListener('abort', this.#onAbort, { once: true })
+    }
+    return new Promise((resolve, reject) => {
+      this.#rejectRead = reject
+      reading.then(resolve, reject)
+    })
+  }
+
+  /** Resolves once no read is in flight any more; never rejects. Used before closing the descriptor. */
+  idle(): Promise<unknown> {
+    return (this.#pending ?? Promise.resolve(0)).then(
+      () => {},
+      () => {},
+    )
+  }
+}

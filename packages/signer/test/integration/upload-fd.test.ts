@@ -1,0 +1,195 @@
+// uploadFd against the real S3 server: bytes read from real pipes (FIFOs written by a child
+// process or by this one), verified by GET + SHA-256; failures leave no open upload.
+import assert from 'node:assert/strict'
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { closeSync, constants, fstatSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, before, describe, test } from 'node:test'
+import { InvalidArgumentError, SourceReadError, uploadFd, type UploadProgress } from '../../src/index.ts'
+import { uploadFdWith } from '../../src/upload-fd.ts'
+import { fsRead } from '../../src/upload/fd-reader.ts'
+import { createBucket, getObject, openUploads, randomData, sha256, target } from './s3.ts'
+
+const MiB = 1024 * 1024
+let bucket: string
+const dir = mkdtempSync(join(tmpdir(), 'partstream-fd-'))
+let fifoCount = 0
+
+before(async () => {
+  bucket = await createBucket('fd')
+})
+after(() => rmSync(dir, { recursive: true, force: true }))
+
+function fifo(): string {
+  const path = join(dir, `fifo-${++fifoCount}`)
+  const made = spawnSync('mkfifo', [path])
+  assert.equal(made.status, 0, String(made.stderr))
+  return path
+}
+
+/**
+ * A FIFO whose write end is a child shell running `script` with stdout on the FIFO; resolves with
+ * the read end (opened blocking, as a shell hands a pipe to stdin) and the child.
+ */
+function pipeFrom(script: string): { fd: number; child: ChildProcess; exited: Promise<number | null> } {
+  const path = fifo()
+  const child = spawn('sh', ['-c', `exec > '${path}'; ${script}`], { stdio: ['ignore', 'ignore', 'inherit'] })
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)))
+  const fd = openSync(path, 'r') // returns once the child has opened its end
+  return { fd, child, exited }
+}
+
+function dataFile(name: string, data: Uint8Array): string {
+  const path = join(dir, name)
+  writeFileSync(path, data)
+  return path
+}
+
+describe('uploadFd to Ceph RGW', () => {
+  const cases: Array<[string, number, number]> = [
+    ['0 bytes', 0, 1],
+    ['1 byte', 1, 1],
+    ['exactly one part (5 MiB)', 5 * MiB, 1],
+    ['one part + 1 byte', 5 * MiB + 1, 2],
+    ['13 MiB through a real pipe', 13 * MiB, 3],
+  ]
+  for (const [name, size, partCount] of cases) {
+    test(name, async () => {
+      const data = randomData(size, size + 3)
+      const { fd, exited } = pipeFrom(`cat '${dataFile(`${size}.bin`, data)}'`)
+      const key = `fd/${name}`
+      try {
+        const events: UploadProgress[] = []
+        const result = await uploadFd(fd, target(bucket, key), { partSize: 5 * MiB, concurrency: 2, onProgress: (e) => events.push(e) })
+        assert.equal(result.size, size)
+        assert.equal(result.partCount, partCount)
+        assert.equal(result.uploadId === undefined, partCount === 1) // one part: a single PutObject
+        assert.equal(sha256(await getObject(bucket, key)), sha256(data))
+        assert.equal(events.at(-1)?.type, 'done')
+      } finally {
+        closeSync(fd)
+        await exited
+      }
+    })
+  }
+
+  test('1-byte writes with delays, from a child', async () => {
+    const { fd, exited } = pipeFrom(`for c in a b c d e f g h; do printf $c; sleep 0.02; done`)
+    try {
+      const result = await uploadFd(fd, target(bucket, 'fd/slow'))
+      assert.equal(result.size, 8)
+      assert.equal((await getObject(bucket, 'fd/slow')).toString(), 'abcdefgh')
+    } finally {
+      closeSync(fd)
+      await exited
+    }
+  })
+
+  test('a non-blocking read end (EAGAIN) is waited on, 1-byte writes with delays', async () => {
+    const path = fifo()
+    const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK)
+    const writer = openSync(path, constants.O_WRONLY | constants.O_NONBLOCK)
+    const writing = (async () => {
+      for (const c of 'partstream') {
+        await new Promise((resolve) => setTimeout(resolve, 15))
+        writeSync(writer, c)
+      }
+      closeSync(writer)
+    })()
+    try {
+      const result = await uploadFd(fd, target(bucket, 'fd/nonblocking'), { close: true })
+      assert.equal(result.size, 10)
+      assert.equal((await getObject(bucket, 'fd/nonblocking')).toString(), 'partstream')
+    } finally {
+      await writing
+    }
+  })
+
+  test('a regular file is read from its position; the caller\'s fd stays open unless `close: true`', async () => {
+    const data = randomData(3 * MiB, 5)
+    const path = dataFile('regular.bin', data)
+    const fd = openSync(path, 'r')
+    await uploadFd(fd, target(bucket, 'fd/regular'))
+    assert.ok(fstatSync(fd).isFile()) // still open
+    closeSync(fd)
+    assert.equal(sha256(await getObject(bucket, 'fd/regular')), sha256(data))
+    const owned = openSync(path, 'r')
+    await uploadFd(owned, target(bucket, 'fd/regular-closed'), { close: true })
+    await new Promise((resolve) => setTimeout(resolve, 50)) // the close is not awaited by the upload
+    assert.throws(() => fstatSync(owned), { code: 'EBADF' })
+  })
+
+  test('aborted mid-part: rejects with signal.reason at once, no open upload left', async () => {
+    // 7 MiB, then the producer stays alive without writing: part 2 waits for bytes that never come.
+    const { fd, child, exited } = pipeFrom(`head -c ${7 * MiB} '${dataFile('abort.bin', randomData(7 * MiB, 9))}'; exec sleep 60`)
+    const controller = new AbortController()
+    const reason = new Error('stop')
+    let abortedAt = 0
+    try {
+      const uploading = uploadFd(fd, target(bucket, 'fd/aborted'), {
+        partSize: 5 * MiB,
+        signal: controller.signal,
+        onProgress: (e) => {
+          if (e.type === 'part-acked') {
+            setTimeout(() => {
+              abortedAt = performance.now()
+              controller.abort(reason)
+            }, 100)
+          }
+        },
+      })
+      await assert.rejects(uploading, (e: unknown) => e === reason)
+      // Not after the producer's `sleep 60`: the read waiting for it is left behind.
+      assert.ok(performance.now() - abortedAt < 10_000, `rejected ${Math.round(performance.now() - abortedAt)} ms after the abort`)
+      assert.deepEqual(await openUploads(bucket, 'fd/aborted'), [])
+    } finally {
+      child.kill()
+      await exited
+      closeSync(fd)
+    }
+  })
+
+  test('a read error mid-stream rejects with SourceReadError (coded), and the upload is aborted', async () => {
+    const data = randomData(6 * MiB, 2)
+    let offset = 0
+    const failing = async (_fd: number, buffer: Uint8Array, at: number, length: number): Promise<number> => {
+      if (offset >= data.byteLength) throw Object.assign(new Error('EIO: i/o error, read'), { code: 'EIO' })
+      const n = Math.min(length, 65536, data.byteLength - offset)
+      buffer.set(data.subarray(offset, offset + n), at)
+      offset += n
+      return n
+    }
+    let uploadId: string | undefined
+    await assert.rejects(
+      uploadFdWith(failing, 0, target(bucket, 'fd/read-error'), { partSize: 5 * MiB, onProgress: (e) => (e.type === 'upload-created' ? (uploadId = e.uploadId) : undefined) }),
+      (e: unknown) => e instanceof SourceReadError && e.code === 'ERR_PARTSTREAM_SOURCE_READ' && e.syscallCode === 'EIO' && e.uploadId === uploadId,
+    )
+    assert.ok(uploadId !== undefined) // part 1 was full: the multipart upload had started
+    assert.deepEqual(await openUploads(bucket, 'fd/read-error'), [])
+  })
+
+  test('a descriptor open for writing only: SourceReadError (EBADF), nothing sent', async () => {
+    const fd = openSync(join(dir, 'write-only.bin'), 'w')
+    try {
+      await assert.rejects(uploadFdWith(fsRead, fd, target(bucket, 'fd/write-only')), (e: unknown) => e instanceof SourceReadError && e.syscallCode === 'EBADF')
+    } finally {
+      closeSync(fd)
+    }
+    assert.deepEqual(await openUploads(bucket, 'fd/write-only'), [])
+  })
+
+  test('an invalid fd is an InvalidArgumentError before any request', async () => {
+    await assert.rejects(uploadFd(-1, target(bucket, 'fd/x')), InvalidArgumentError)
+    await assert.rejects(uploadFd(1.5, target(bucket, 'fd/x')), InvalidArgumentError)
+    const fd = openSync(dir, 'r')
+    try {
+      await assert.rejects(uploadFd(fd, target(bucket, 'fd/x')), (e: unknown) => e instanceof InvalidArgumentError && /directory/.test(e.message))
+    } finally {
+      closeSync(fd)
+    }
+    const closed = openSync(join(dir, 'regular.bin'), 'r')
+    closeSync(closed)
+    await assert.rejects(uploadFd(closed, target(bucket, 'fd/x')), (e: unknown) => e instanceof InvalidArgumentError && /EBADF/.test(e.message))
+  })
+})

@@ -1,0 +1,209 @@
+// uploadFd's reading half alone, no S3: FdReader (EAGAIN, EINTR, errors, abort while a read
+// waits), fdParts (look-ahead for isLast, part sizes, the pool bound) and BufferPool.
+import assert from 'node:assert/strict'
+import { closeSync, constants, openSync, rmSync, mkdtempSync, writeSync } from 'node:fs'
+import { spawnSync } from 'node:child_process'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { describe, test } from 'node:test'
+import { fixedPartSize, type Part } from '@partstream/core'
+import { SourceReadError } from '../src/errors.ts'
+import { fdParts } from '../src/upload-fd.ts'
+import { BufferPool } from '../src/upload/buffer-pool.ts'
+import { FdReader, type ReadFn } from '../src/upload/fd-reader.ts'
+
+const MiB = 1024 * 1024
+const noHashes = { hash: null, checksum: null, md5: null }
+
+/** A read over `data`, at most `max` bytes per call; `script` can answer some calls with an error instead. */
+function readsOf(data: Uint8Array, max = 65536, script: (call: number) => Error | undefined = () => undefined): ReadFn & { calls: number } {
+  let offset = 0
+  const fn = async (_fd: number, buffer: Uint8Array, at: number, length: number): Promise<number> => {
+    fn.calls++
+    const error = script(fn.calls)
+    if (error !== undefined) throw error
+    const n = Math.min(length, max, data.byteLength - offset)
+    buffer.set(data.subarray(offset, offset + n), at)
+    offset += n
+    return n
+  }
+  fn.calls = 0
+  return fn
+}
+
+const coded = (code: string): Error => Object.assign(new Error(`${code}: system error`), { code })
+
+function bytes(size: number): Uint8Array {
+  const out = new Uint8Array(size)
+  for (let i = 0; i < size; i++) out[i] = (i * 7 + 3) & 0xff
+  return out
+}
+
+async function collect(reader: FdReader, partSize: number, pool = new BufferPool(2, partSize)): Promise<Part[]> {
+  const parts: Part[] = []
+  for await (const part of fdParts(reader, fixedPartSize(partSize), pool, noHashes)) {
+    parts.push({ ...part, chunks: part.chunks.map((c) => c.slice()) }) // copy: the buffer goes back to the pool
+    pool.release(part.chunks[0])
+  }
+  return parts
+}
+
+const joined = (parts: readonly Part[]): Uint8Array => {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0))
+  let at = 0
+  for (const p of parts) for (const c of p.chunks) out.set(c, (at += c.byteLength) - c.byteLength)
+  return out
+}
+
+describe('fdParts', () => {
+  const cases: Array<[string, number, number[]]> = [
+    ['0 bytes: one empty last part', 0, [0]],
+    ['1 byte', 1, [1]],
+    ['exactly one part: the look-ahead finds the end', 5 * MiB, [5 * MiB]],
+    ['one part + 1 byte: the byte read ahead starts part 2', 5 * MiB + 1, [5 * MiB, 1]],
+    ['13 MiB', 13 * MiB, [5 * MiB, 5 * MiB, 3 * MiB]],
+  ]
+  for (const [name, size, sizes] of cases) {
+    test(name, async () => {
+      const data = bytes(size)
+      const parts = await collect(new FdReader(3, new AbortController().signal, readsOf(data, 65536 - 17)), 5 * MiB)
+      assert.deepEqual(parts.map((p) => p.byteLength), sizes)
+      assert.deepEqual(parts.map((p) => p.isLast), sizes.map((_, i) => i === sizes.length - 1))
+      assert.deepEqual(parts.map((p) => p.offset), sizes.map((_, i) => i * 5 * MiB))
+      assert.deepEqual(joined(parts), data)
+    })
+  }
+
+  test('1-byte reads fill a part', async () => {
+    // A policy of 8-byte parts (fdParts takes any policy; S3's 5 MiB minimum is checked earlier).
+    const tiny = { description: '8-byte parts', maxPartSize: 8, sizeOf: () => 8 }
+    const data = bytes(8 * 2 + 3)
+    const pool = new BufferPool(2, 8)
+    const parts: Part[] = []
+    for await (const part of fdParts(new FdReader(3, new AbortController().signal, readsOf(data, 1)), tiny, pool, noHashes)) {
+      parts.push({ ...part, chunks: part.chunks.map((c) => c.slice()) })
+      pool.release(part.chunks[0])
+    }
+    assert.deepEqual(parts.map((p) => p.byteLength), [8, 8, 3])
+    assert.deepEqual(parts.map((p) => p.isLast), [false, false, true])
+    assert.deepEqual(joined(parts), data)
+  })
+
+  test('the pool bound holds: a part not given back means no buffer for the next one', async () => {
+    const pool = new BufferPool(1, 5 * MiB)
+    const parts = fdParts(new FdReader(3, new AbortController().signal, readsOf(bytes(11 * MiB))), fixedPartSize(5 * MiB), pool, noHashes)
+    const first = await parts.next()
+    assert.equal(first.done, false)
+    await assert.rejects(parts.next(), /BufferPool exhausted/)
+  })
+
+  test('each part is hashed in the same pass (SHA-256 of its bytes)', async () => {
+    const { createHash } = await import('node:crypto')
+    const data = bytes(6 * MiB)
+    const hash = () => {
+      const h = createHash('sha256')
+      return { update: (b: Uint8Array) => void h.update(b), digest: () => new Uint8Array(h.digest()) }
+    }
+    const pool = new BufferPool(2, 5 * MiB)
+    const digests: string[] = []
+    for await (const part of fdParts(new FdReader(3, new AbortController().signal, readsOf(data)), fixedPartSize(5 * MiB), pool, { ...noHashes, hash })) {
+      digests.push(Buffer.from(part.sha256 ?? []).toString('hex'))
+      pool.release(part.chunks[0])
+    }
+    assert.deepEqual(digests, [createHash('sha256').update(data.subarray(0, 5 * MiB)).digest('hex'), createHash('sha256').update(data.subarray(5 * MiB)).digest('hex')])
+  })
+})
+
+describe('FdReader', () => {
+  test('EAGAIN waits (no busy loop) and reads again; EINTR reads again', async () => {
+    const read = readsOf(bytes(10), 4, (call) => (call <= 3 ? coded('EAGAIN') : call === 5 ? coded('EINTR') : undefined))
+    const reader = new FdReader(3, new AbortController().signal, read)
+    const started = performance.now()
+    const buffer = new Uint8Array(10)
+    assert.equal(await reader.fill(buffer), 10)
+    assert.deepEqual(buffer, bytes(10))
+    // Waits of 1, 2 and 4 ms: at least 7 ms, and only a handful of calls.
+    assert.ok(performance.now() - started >= 6, `${performance.now() - started} ms`)
+    assert.equal(read.calls, 3 + 1 + 1 + 2) // 3 EAGAIN, 4 bytes, EINTR, 4 + 2 bytes: full, no read past it
+    assert.equal(reader.ended, false)
+    assert.equal(await reader.readSome(buffer, 0, 10), 0)
+    assert.equal(reader.ended, true)
+  })
+
+  test('a read error is a SourceReadError with the system code and the error as cause', async () => {
+    const cause = coded('EIO')
+    const reader = new FdReader(7, new AbortController().signal, readsOf(bytes(10), 4, (call) => (call === 2 ? cause : undefined)))
+    await assert.rejects(reader.fill(new Uint8Array(10)), (e: unknown) => {
+      assert.ok(e instanceof SourceReadError)
+      assert.equal(e.code, 'ERR_PARTSTREAM_SOURCE_READ')
+      assert.equal(e.syscallCode, 'EIO')
+      assert.equal(e.cause, cause)
+      assert.match(e.message, /file descriptor 7 failed \(EIO\)/)
+      return true
+    })
+  })
+
+  test('an abort rejects with signal.reason at once, while the read still waits', async () => {
+    const controller = new AbortController()
+    let settle: ((n: number) => void) | undefined
+    const reader = new FdReader(3, controller.signal, () => new Promise<number>((resolve) => (settle = resolve)))
+    const reading = reader.fill(new Uint8Array(10))
+    const reason = new Error('stop')
+    controller.abort(reason)
+    await assert.rejects(reading, (e: unknown) => e === reason)
+    let idle = false
+    void reader.idle().then(() => (idle = true))
+    await new Promise((resolve) => setTimeout(resolve, 5))
+    assert.equal(idle, false) // the read is still in flight: a close would wait for it
+    settle?.(3)
+    await reader.idle()
+  })
+
+  test('a real non-blocking FIFO: EAGAIN until the writer writes, then its bytes, then the end', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'partstream-fd-unit-'))
+    try {
+      const path = join(dir, 'fifo')
+      assert.equal(spawnSync('mkfifo', [path]).status, 0)
+      const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK)
+      const writer = openSync(path, constants.O_WRONLY | constants.O_NONBLOCK)
+      setTimeout(() => {
+        writeSync(writer, 'ab')
+        setTimeout(() => {
+          writeSync(writer, 'c')
+          closeSync(writer)
+        }, 20)
+      }, 20)
+      const reader = new FdReader(fd, new AbortController().signal)
+      const buffer = new Uint8Array(8)
+      assert.equal(await reader.fill(buffer), 3)
+      assert.equal(new TextDecoder().decode(buffer.subarray(0, 3)), 'abc')
+      closeSync(fd)
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+})
+
+describe('BufferPool', () => {
+  test('reuses released buffers, never makes more than max', () => {
+    const pool = new BufferPool(2, 8)
+    const a = pool.take()
+    const b = pool.take()
+    assert.throws(() => pool.take(), /exhausted/)
+    pool.release(a.subarray(0, 3))
+    assert.equal(pool.take().buffer, a.buffer)
+    pool.release(b)
+  })
+
+  test('a new size drops the free buffers of the old one; an old-size buffer given back frees its slot', () => {
+    const pool = new BufferPool(2, 8)
+    const a = pool.take()
+    const b = pool.take()
+    pool.release(a)
+    const c = pool.take(16) // a (free, 8 bytes) is dropped
+    assert.equal(c.byteLength, 16)
+    assert.throws(() => pool.take(16), /exhausted/) // b is still out
+    pool.release(b) // old size: dropped, its slot freed
+    assert.equal(pool.take(16).byteLength, 16)
+  })
+})
