@@ -5,7 +5,9 @@ import { SourceChangedError } from './errors.ts'
 import { createS3Context, type UploadTarget } from './http/context.ts'
 import { validateKey } from './http/endpoint.ts'
 import { objectHeaders, pickObjectOptions } from './operations/object-options.ts'
-import { partHashes, validateUploadOptions, type UploadOptions, type UploadResult } from './upload/options.ts'
+import { BufferPool, FileParts, type PartBuffers } from './upload/file-parts.ts'
+import { HashPool, hashWorkersAvailable } from './upload/hash-pool.ts'
+import { hashThreadsFor, partHashes, partHashSpec, validateUploadOptions, type UploadOptions, type UploadResult } from './upload/options.ts'
 import { runUpload } from './upload/run-upload.ts'
 
 /**
@@ -26,6 +28,8 @@ export async function uploadFile(path: string | URL, target: UploadTarget, optio
   const concurrency = validateUploadOptions(options)
   const ctx = createS3Context(target, { ...options, connections: options.connections ?? concurrency })
   let file: FileHandle | undefined
+  let reader: FileParts | undefined
+  let hashPool: HashPool | undefined
   try {
     const key = validateKey(target.key)
     objectHeaders(options, true) // invalid object options fail now, before any request
@@ -37,21 +41,36 @@ export async function uploadFile(path: string | URL, target: UploadTarget, optio
     const policy = resolvePartSize(options.partSize, options.partSize === undefined ? size : undefined)
     const plan = planParts(size, policy) // TooManyPartsError here, before any request
     const hashes = partHashes(options)
+    const spec = partHashSpec(options)
+    const threads = spec === undefined || !hashWorkersAvailable() ? 0 : hashThreadsFor(options.hashThreads, plan.length)
     const controller = new AbortController()
-    // One buffer per part in flight, plus the part read ahead while they are sent.
-    const pool = new BufferPool(Math.min(concurrency + 1, plan.length), plan.reduce((max, p) => Math.max(max, p.byteLength), 0))
+    // One buffer per part in flight, plus the part read ahead while they are sent; shared with
+    // the hash workers (no copy) when there are any.
+    const pool = new BufferPool(Math.min(concurrency + 1, plan.length), plan.reduce((max, p) => Math.max(max, p.byteLength), 0), threads > 0)
+    const workers = threads > 0 && spec !== undefined ? new HashPool(threads) : undefined
+    hashPool = workers
+    const digest = workers === undefined || spec === undefined ? (view: Uint8Array) => digestChunks([view], hashes) : (view: Uint8Array) => workers.digest(view, spec)
+    // With workers, up to `threads` parts are read and hashed ahead as buffers free up.
+    reader = new FileParts(file, plan, pool, digest, threads)
+    const fileParts = reader
     const fh = file
-    return await runUpload(ctx, readParts(fh, plan, pool, hashes, controller.signal), {
+    return await runUpload(ctx, fileParts.parts(controller.signal), {
       ...options,
       key,
       concurrency,
       controller,
       objectOptions: pickObjectOptions(options),
       totalBytes: size,
-      release: (part) => pool.release(part.chunks[0]),
+      release: (part) => {
+        pool.release(part.chunks[0])
+        fileParts.pump()
+      },
       beforeComplete: () => assertUnchanged(fh, stats),
     })
   } finally {
+    // Reads and hashes still running finish before the workers stop and the file closes.
+    await reader?.close()
+    await hashPool?.close()
     await file?.close()
     await ctx.close()
   }
@@ -100,50 +119,12 @@ export async function openRegularFile(path: string | URL): Promise<FileHandle> {
   return file
 }
 
-/** `concurrency + 1` part buffers, reused: the upload loop never holds more parts than that. */
-class BufferPool {
-  readonly #free: Uint8Array[] = []
-  #made = 0
-  readonly #max: number
-  readonly #size: number
-  constructor(max: number, size: number) {
-    this.#max = max
-    this.#size = size
-  }
-  take(): Uint8Array {
-    const buffer = this.#free.pop()
-    if (buffer !== undefined) return buffer
-    if (this.#made >= this.#max) throw new Error('BufferPool exhausted: more parts in flight than buffers')
-    this.#made++
-    return new Uint8Array(this.#size)
-  }
-  release(view: Uint8Array | undefined): void {
-    if (view !== undefined && view.buffer.byteLength === this.#size) this.#free.push(new Uint8Array(view.buffer))
-  }
-}
-
 export async function* readParts(
   file: FileHandle,
   plan: readonly PlannedPart[],
-  pool: Pick<BufferPool, 'take' | 'release'>,
+  pool: PartBuffers,
   hashes: Parameters<typeof digestChunks>[1],
   signal: AbortSignal,
 ): AsyncGenerator<Part> {
-  for (const planned of plan) {
-    signal.throwIfAborted()
-    const buffer = pool.take().subarray(0, planned.byteLength)
-    let filled = 0
-    while (filled < planned.byteLength) {
-      const { bytesRead } = await file.read(buffer, filled, planned.byteLength - filled, planned.offset + filled)
-      if (bytesRead === 0) {
-        pool.release(buffer)
-        throw new SourceChangedError(`The file ended at byte ${planned.offset + filled} while reading part ${planned.partNumber}.`)
-      }
-      filled += bytesRead
-    }
-    // Payload hash, checksum and MD5 in one pass over the buffer just read.
-    const chunks = [buffer]
-    const digests = await digestChunks(chunks, hashes)
-    yield { partNumber: planned.partNumber, offset: planned.offset, chunks, byteLength: planned.byteLength, ...digests, isLast: planned.isLast }
-  }
+  yield* new FileParts(file, plan, pool, (view) => digestChunks([view], hashes)).parts(signal)
 }
