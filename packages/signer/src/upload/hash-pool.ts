@@ -28,6 +28,9 @@ interface Thread {
  */
 export const HASH_WORKER_URL: URL = new URL(import.meta.url.endsWith('.ts') ? './hash-worker.ts' : './hash-worker.js', import.meta.url)
 
+/** The script new pools start (tests swap in a failing one to check crash handling end to end). */
+export const hashWorkerScript: { url: URL } = { url: HASH_WORKER_URL }
+
 /** `true` where parts can be hashed in worker threads: node:worker_threads and `SharedArrayBuffer` exist. */
 export function hashWorkersAvailable(): boolean {
   return builtinModule<WorkerThreads>('node:worker_threads')?.Worker !== undefined && typeof SharedArrayBuffer === 'function'
@@ -51,7 +54,7 @@ export class HashPool {
   #closed = false
 
   /** @param url the worker script (tests pass a failing one). */
-  constructor(threads: number, url: URL = HASH_WORKER_URL) {
+  constructor(threads: number, url: URL = hashWorkerScript.url) {
     const workerThreads = builtinModule<WorkerThreads>('node:worker_threads')
     if (workerThreads === undefined) throw new HashWorkerError('This runtime has no node:worker_threads.')
     this.#workerThreads = workerThreads
