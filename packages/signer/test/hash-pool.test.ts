@@ -10,13 +10,13 @@ import { open } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, describe, test } from 'node:test'
-import { pathToFileURL } from 'node:url'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 import { digestChunks, planParts, resolvePartSize } from '@partstream/core'
 import { checksumHash, type ChecksumAlgorithm } from '../src/index.ts'
 import { defaultHash, nodeMd5 } from '../src/http/hash.ts'
 import { BufferPool, FileParts } from '../src/upload/file-parts.ts'
 import type { HashSpec } from '../src/upload/hash-job.ts'
-import { HASH_WORKER_URL, HashPool, hashWorkersAvailable } from '../src/upload/hash-pool.ts'
+import { HashPool, hashWorkersAvailable } from '../src/upload/hash-pool.ts'
 
 const ALGORITHMS: ReadonlyArray<ChecksumAlgorithm | null> = [null, 'CRC64NVME', 'CRC32C', 'CRC32', 'SHA1', 'SHA256']
 const dir = mkdtempSync(join(tmpdir(), 'partstream-hash-pool-'))
@@ -144,21 +144,15 @@ describe('HashPool', () => {
   })
 
   test('a pool that is never closed does not keep the process alive', () => {
-    const child = script(
-      'left-open.mjs',
-      `import { HashPool } from ${JSON.stringify(new URL(HASH_WORKER_URL.href.replace(/hash-worker\.(ts|js)$/, 'hash-pool.$1')).href)}\n` +
-        'const pool = new HashPool(2)\n' +
-        'const view = new Uint8Array(new SharedArrayBuffer(1 << 20))\n' +
-        "await Promise.all([pool.digest(view, { hash: true, checksum: 'CRC64NVME', md5: false }), pool.digest(view.subarray(5), { hash: true, checksum: null, md5: true })])\n" +
-        "console.log('hashed')\n",
-    )
+    // A file in the repository: Deno resolves the workspace packages from the main module's place.
+    const child = new URL(import.meta.url.endsWith('.ts') ? './fixtures/left-open-pool.ts' : './fixtures/left-open-pool.js', import.meta.url)
     const deno = (globalThis as { Deno?: { execPath(): string } }).Deno
     const bun = typeof (globalThis as { Bun?: unknown }).Bun === 'object'
     const [command, args] = deno !== undefined
-      ? [deno.execPath(), ['run', '-A', '--conditions=development', child.pathname]]
+      ? [deno.execPath(), ['run', '-A', '--conditions=development', fileURLToPath(child)]]
       : bun
-        ? [process.execPath, ['--conditions=development', child.pathname]]
-        : [process.execPath, [...process.execArgv.filter((a) => a.startsWith('--conditions')), child.pathname]]
+        ? [process.execPath, ['--conditions=development', fileURLToPath(child)]]
+        : [process.execPath, [...process.execArgv.filter((a) => a.startsWith('--conditions')), fileURLToPath(child)]]
     const started = Date.now()
     const run = spawnSync(command, args, { encoding: 'utf8', timeout: 30_000 })
     assert.equal(run.error, undefined, `the child did not exit on its own: ${String(run.error)}`)
