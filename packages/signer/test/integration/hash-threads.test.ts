@@ -7,8 +7,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
+import { pathToFileURL } from 'node:url'
 import { Agent } from 'undici'
-import { fetchTransport, undiciTransport, uploadFile, type ChecksumAlgorithm, type Transport, type UploadOptions } from '../../src/index.ts'
+import { fetchTransport, HashWorkerError, undiciTransport, uploadFile, type ChecksumAlgorithm, type Transport, type UploadOptions } from '../../src/index.ts'
+import { HASH_WORKER_URL, hashWorkerScript } from '../../src/upload/hash-pool.ts'
 import { createBucket, getObject, openUploads, randomData, sha256, target } from './s3.ts'
 
 const MiB = 1024 * 1024
@@ -90,6 +92,48 @@ describe('uploadFile with hashThreads against Ceph RGW', () => {
       assert.deepEqual(sent[2], sent[0])
     })
   }
+
+  test('a hash worker that crashes mid-upload: ERR_PARTSTREAM_HASH_WORKER, the multipart upload aborted', async () => {
+    // Answers the first two parts with their true SHA-256 (node:crypto), then crashes.
+    const crash = join(dir, 'crash-third.mjs')
+    writeFileSync(
+      crash,
+      "import { parentPort } from 'node:worker_threads'\nimport { createHash } from 'node:crypto'\nlet jobs = 0\n" +
+        "parentPort.on('message', (r) => {\n  if (++jobs === 3) throw new Error('boom on part 3')\n" +
+        "  const sha256 = createHash('sha256').update(new Uint8Array(r.buffer, r.offset, r.length)).digest()\n" +
+        "  parentPort.postMessage({ id: r.id, sha256: new Uint8Array(sha256), checksum: undefined, md5: undefined })\n})\n",
+    )
+    const path = file('crash.bin', randomData(25 * MiB + 3, 5))
+    hashWorkerScript.url = pathToFileURL(crash)
+    try {
+      const error: unknown = await uploadFile(path, target(bucket, 'crash/object'), { hashThreads: 1, partSize: 5 * MiB, concurrency: 1 }).then(
+        () => assert.fail('resolved'),
+        (e: unknown) => e,
+      )
+      assert.ok(error instanceof HashWorkerError, String(error))
+      assert.equal(error.code, 'ERR_PARTSTREAM_HASH_WORKER')
+      assert.ok(error.uploadId !== undefined, 'the multipart upload existed (parts 1 and 2 were hashed)')
+    } finally {
+      hashWorkerScript.url = HASH_WORKER_URL
+    }
+    assert.deepEqual(await openUploads(bucket, 'crash/'), [])
+  })
+
+  test('abort mid-upload: rejects with the reason, nothing left open, workers gone', async () => {
+    const path = file('abort.bin', randomData(25 * MiB + 3, 6))
+    const controller = new AbortController()
+    const reason = new Error('stop hashing')
+    const promise = uploadFile(path, target(bucket, 'abort/object'), {
+      hashThreads: 2,
+      partSize: 5 * MiB,
+      signal: controller.signal,
+      onProgress: (e) => {
+        if (e.type === 'part-acked') controller.abort(reason)
+      },
+    })
+    await assert.rejects(promise, (e: unknown) => e === reason)
+    assert.deepEqual(await openUploads(bucket, 'abort/'), [])
+  })
 
   test('no upload is left open', async () => {
     assert.deepEqual(await openUploads(bucket), [])
