@@ -6,7 +6,7 @@ import { createS3Context, type UploadTarget } from './http/context.ts'
 import { validateKey } from './http/endpoint.ts'
 import { objectHeaders, pickObjectOptions } from './operations/object-options.ts'
 import { BufferPool, FileParts, type PartBuffers } from './upload/file-parts.ts'
-import { HashPool, hashWorkersAvailable } from './upload/hash-pool.ts'
+import { HashPool, hashWorkerScript, hashWorkersAvailable } from './upload/hash-pool.ts'
 import { hashThreadsFor, partHashes, partHashSpec, validateUploadOptions, type UploadOptions, type UploadResult } from './upload/options.ts'
 import { runUpload } from './upload/run-upload.ts'
 
@@ -49,7 +49,14 @@ export async function uploadFile(path: string | URL, target: UploadTarget, optio
     const pool = new BufferPool(Math.min(concurrency + 1, plan.length), plan.reduce((max, p) => Math.max(max, p.byteLength), 0), threads > 0)
     const workers = threads > 0 && spec !== undefined ? new HashPool(threads) : undefined
     hashPool = workers
-    const digest = workers === undefined || spec === undefined ? (view: Uint8Array) => digestChunks([view], hashes) : (view: Uint8Array) => workers.digest(view, spec)
+    workers?.start()
+    const inline = (view: Uint8Array): ReturnType<typeof digestChunks> => digestChunks([view], hashes)
+    // Until a worker has loaded (tens of ms), parts are hashed here: its start-up is never on
+    // the first part's path.
+    const digest =
+      workers === undefined || spec === undefined
+        ? inline
+        : (view: Uint8Array) => (workers.ready || !hashWorkerScript.inlineUntilReady ? workers.digest(view, spec) : inline(view))
     // With workers, up to `threads` parts are read and hashed ahead as buffers free up.
     reader = new FileParts(file, plan, pool, digest, threads)
     const fileParts = reader

@@ -16,7 +16,7 @@ import { checksumHash, type ChecksumAlgorithm } from '../src/index.ts'
 import { defaultHash, nodeMd5 } from '../src/http/hash.ts'
 import { BufferPool, FileParts } from '../src/upload/file-parts.ts'
 import type { HashSpec } from '../src/upload/hash-job.ts'
-import { HashPool, hashWorkersAvailable } from '../src/upload/hash-pool.ts'
+import { HashPool, hashWorkersAvailable, type PartDigests } from '../src/upload/hash-pool.ts'
 
 const ALGORITHMS: ReadonlyArray<ChecksumAlgorithm | null> = [null, 'CRC64NVME', 'CRC32C', 'CRC32', 'SHA1', 'SHA256']
 const dir = mkdtempSync(join(tmpdir(), 'partstream-hash-pool-'))
@@ -79,6 +79,24 @@ describe('HashPool', () => {
         )
       }
       await Promise.all(jobs)
+    } finally {
+      await pool.close()
+    }
+  })
+
+  test('start(): workers load at once and report ready; before that the pool is not ready', async () => {
+    const pool = new HashPool(2)
+    try {
+      assert.equal(pool.ready, false)
+      pool.start()
+      const deadline = Date.now() + 30_000
+      while (!pool.ready && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10))
+      assert.equal(pool.ready, true)
+      const view = new Uint8Array(new SharedArrayBuffer(1000))
+      fill(view, 3)
+      const spec: HashSpec = { hash: true, checksum: 'CRC32', md5: true }
+      const hex = (d: PartDigests): string[] => [d.sha256, d.checksum, d.md5].map((b) => Buffer.from(b ?? []).toString('hex'))
+      assert.deepEqual(hex(await pool.digest(view, spec)), hex(await inline(view, spec)))
     } finally {
       await pool.close()
     }

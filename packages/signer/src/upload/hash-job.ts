@@ -26,3 +26,8 @@ export type HashJobResponse =
       readonly error?: undefined
     }
   | { readonly id: number; readonly error: string }
+
+/** Hash worker → main thread, once: its modules are loaded, it hashes at full speed from now on. */
+export interface HashWorkerReady {
+  readonly ready: true
+}

@@ -1,7 +1,7 @@
 import type { Worker } from 'node:worker_threads'
 import { HashWorkerError } from '../errors.ts'
 import { builtinModule } from '../http/hash.ts'
-import type { HashJobRequest, HashJobResponse, HashSpec } from './hash-job.ts'
+import type { HashJobRequest, HashJobResponse, HashSpec, HashWorkerReady } from './hash-job.ts'
 
 type WorkerThreads = typeof import('node:worker_threads')
 
@@ -20,6 +20,8 @@ interface Job {
 interface Thread {
   readonly worker: Worker
   readonly jobs: Map<number, Job>
+  /** The worker said its modules are loaded. */
+  ready: boolean
 }
 
 /**
@@ -28,8 +30,11 @@ interface Thread {
  */
 export const HASH_WORKER_URL: URL = new URL(import.meta.url.endsWith('.ts') ? './hash-worker.ts' : './hash-worker.js', import.meta.url)
 
-/** The script new pools start (tests swap in a failing one to check crash handling end to end). */
-export const hashWorkerScript: { url: URL } = { url: HASH_WORKER_URL }
+/**
+ * The script new pools start, and whether `uploadFile` hashes on the main thread until a worker
+ * is ready (tests swap in a failing script, and wait for it, to check crash handling end to end).
+ */
+export const hashWorkerScript: { url: URL; inlineUntilReady: boolean } = { url: HASH_WORKER_URL, inlineUntilReady: true }
 
 /** `true` where parts can be hashed in worker threads: node:worker_threads and `SharedArrayBuffer` exist. */
 export function hashWorkersAvailable(): boolean {
@@ -62,6 +67,23 @@ export class HashPool {
     this.#url = url
   }
 
+  /**
+   * `true` once a worker has loaded its modules. Starting a worker costs tens of milliseconds
+   * (hundreds on a loaded machine): until one is ready, the caller can hash on the main thread.
+   */
+  get ready(): boolean {
+    return this.#threads.some((t) => t.ready)
+  }
+
+  /** Starts every worker now (rather than on the first jobs), so they load while the file is opened and read. */
+  start(): void {
+    try {
+      while (!this.#closed && this.#threads.length < this.#max) this.#spawn()
+    } catch {
+      // The first digest() spawns again and rejects with the HashWorkerError.
+    }
+  }
+
   /** The digests of `view` (backed by a `SharedArrayBuffer`); the bytes must not change until it settles. */
   digest(view: Uint8Array, spec: HashSpec): Promise<PartDigests> {
     if (this.#closed) return Promise.reject(new HashWorkerError('The hash pool is closed.'))
@@ -91,10 +113,12 @@ export class HashPool {
     await Promise.all(threads.map((t) => t.worker.terminate().catch(() => {})))
   }
 
-  /** The idle thread, else a new one while under the limit, else the least busy. */
+  /** The idle thread (a ready one first), else a new one while under the limit, else the least busy. */
   #pick(): Thread {
     let best: Thread | undefined
-    for (const thread of this.#threads) if (best === undefined || thread.jobs.size < best.jobs.size) best = thread
+    for (const thread of this.#threads) {
+      if (best === undefined || thread.jobs.size < best.jobs.size || (thread.jobs.size === best.jobs.size && thread.ready && !best.ready)) best = thread
+    }
     if (best !== undefined && (best.jobs.size === 0 || this.#threads.length >= this.#max)) return best
     return this.#spawn()
   }
@@ -107,9 +131,13 @@ export class HashPool {
       throw new HashWorkerError(`Cannot start a hash worker (${this.#url.href}).`, { cause })
     }
     worker.unref()
-    const thread: Thread = { worker, jobs: new Map() }
+    const thread: Thread = { worker, jobs: new Map(), ready: false }
     this.#threads.push(thread)
-    worker.on('message', (response: HashJobResponse) => {
+    worker.on('message', (response: HashJobResponse | HashWorkerReady) => {
+      if ('ready' in response) {
+        thread.ready = true
+        return
+      }
       const job = thread.jobs.get(response.id)
       if (job === undefined) return
       thread.jobs.delete(response.id)

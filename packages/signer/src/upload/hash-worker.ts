@@ -8,7 +8,7 @@ import { parentPort } from 'node:worker_threads'
 import { digestChunks } from '@partstream/core'
 import { checksumHash } from '../http/checksum.ts'
 import { defaultHash, nodeMd5 } from '../http/hash.ts'
-import type { HashJobRequest, HashJobResponse } from './hash-job.ts'
+import type { HashJobRequest, HashJobResponse, HashWorkerReady } from './hash-job.ts'
 
 const port = parentPort
 if (port === null) throw new Error('hash-worker.ts runs as a worker thread (new Worker), not as a main module')
@@ -16,6 +16,8 @@ if (port === null) throw new Error('hash-worker.ts runs as a worker thread (new 
 port.on('message', (request: HashJobRequest) => {
   void answer(request).then((response) => port.postMessage(response))
 })
+// Imports done: the pool may send jobs here instead of hashing them on the main thread.
+port.postMessage({ ready: true } satisfies HashWorkerReady)
 
 async function answer(request: HashJobRequest): Promise<HashJobResponse> {
   try {

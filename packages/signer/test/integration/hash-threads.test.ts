@@ -57,7 +57,12 @@ describe('uploadFile with hashThreads against Ceph RGW', () => {
   ]
   for (const hashThreads of [1, 2]) {
     for (const [name, size, partCount] of sizes) {
-      test(`hashThreads ${hashThreads}, ${name}: the object reads back equal`, async () => {
+      test(`hashThreads ${hashThreads}, ${name}: every part hashed by a worker, the object reads back equal`, async (t) => {
+        // Not even the first parts hashed inline while the workers load.
+        hashWorkerScript.inlineUntilReady = false
+        t.after(() => {
+          hashWorkerScript.inlineUntilReady = true
+        })
         const data = randomData(size, size + hashThreads)
         const key = `t${hashThreads}/${name}`
         const result = await uploadFile(file(`${hashThreads}-${size}.bin`, data), target(bucket, key), { hashThreads })
@@ -76,7 +81,7 @@ describe('uploadFile with hashThreads against Ceph RGW', () => {
     ['CRC32C + Content-MD5', { checksum: 'CRC32C', contentMd5: true }],
   ]
   for (const [name, options] of modes) {
-    test(`${name}: every part goes out with the headers the main thread computes`, async (t) => {
+    test(`${name}: every part goes out with the headers the main thread computes (inline until a worker is ready, then in workers)`, async (t) => {
       const size = 25 * MiB + 3
       const path = file(`modes-${name}.bin`, randomData(size, 99))
       const sent: Record<number, string[]> = {}
@@ -105,6 +110,7 @@ describe('uploadFile with hashThreads against Ceph RGW', () => {
     )
     const path = file('crash.bin', randomData(25 * MiB + 3, 5))
     hashWorkerScript.url = pathToFileURL(crash)
+    hashWorkerScript.inlineUntilReady = false // every part goes to the worker, ready or not
     try {
       const error: unknown = await uploadFile(path, target(bucket, 'crash/object'), { hashThreads: 1, partSize: 5 * MiB, concurrency: 1 }).then(
         () => assert.fail('resolved'),
@@ -115,6 +121,7 @@ describe('uploadFile with hashThreads against Ceph RGW', () => {
       assert.ok(error.uploadId !== undefined, 'the multipart upload existed (parts 1 and 2 were hashed)')
     } finally {
       hashWorkerScript.url = HASH_WORKER_URL
+      hashWorkerScript.inlineUntilReady = true
     }
     assert.deepEqual(await openUploads(bucket, 'crash/'), [])
   })
