@@ -21,6 +21,10 @@ import { runUpload } from './upload/run-upload.ts'
  * A path that is not a regular file (a directory, a FIFO, a device such as `/dev/zero`) or cannot
  * be opened (missing, no permission) is an `InvalidArgumentError` (the system error is its
  * `cause`, with its `code`, e.g. `ENOENT`); nothing is sent.
+ *
+ * With `hashThreads`, the part buffers are `SharedArrayBuffer`s and worker threads hash them in
+ * place (SHA-256, checksum, MD5), reading up to `hashThreads` parts ahead into free buffers; the
+ * memory bound is the same. The workers are terminated before `uploadFile` settles.
  * @example
  * const result = await uploadFile('./backup.tar', { bucket: 'backups', key: 'backup.tar' })
  */
@@ -42,7 +46,7 @@ export async function uploadFile(path: string | URL, target: UploadTarget, optio
     const plan = planParts(size, policy) // TooManyPartsError here, before any request
     const hashes = partHashes(options)
     const spec = partHashSpec(options)
-    const threads = spec === undefined || !hashWorkersAvailable() ? 0 : hashThreadsFor(options.hashThreads, plan.length)
+    const threads = spec === undefined || !hashWorkersAvailable() ? 0 : hashThreadsFor(options.hashThreads, size)
     const controller = new AbortController()
     // One buffer per part in flight, plus the part read ahead while they are sent; shared with
     // the hash workers (no copy) when there are any.

@@ -17,6 +17,7 @@ import { defaultHash, nodeMd5 } from '../src/http/hash.ts'
 import { BufferPool, FileParts } from '../src/upload/file-parts.ts'
 import type { HashSpec } from '../src/upload/hash-job.ts'
 import { HashPool, hashWorkersAvailable, type PartDigests } from '../src/upload/hash-pool.ts'
+import { AUTO_HASH_THREADS_MIN_BYTES, hashThreadsFor, partHashSpec, validateUploadOptions } from '../src/upload/options.ts'
 
 const ALGORITHMS: ReadonlyArray<ChecksumAlgorithm | null> = [null, 'CRC64NVME', 'CRC32C', 'CRC32', 'SHA1', 'SHA256']
 const dir = mkdtempSync(join(tmpdir(), 'partstream-hash-pool-'))
@@ -270,5 +271,31 @@ describe('FileParts with hash workers', () => {
       await hashPool.close()
       await file.close()
     }
+  })
+})
+
+describe('the hashThreads option', () => {
+  test('validated before any I/O: an integer from 0 to 64 or \'auto\'', () => {
+    for (const bad of [-1, 1.5, 65, '2', null, Number.NaN]) {
+      assert.throws(() => validateUploadOptions({ hashThreads: bad as never }), { code: 'ERR_PARTSTREAM_INVALID_ARGUMENT', message: /hashThreads/ })
+    }
+    for (const good of [0, 1, 64, 'auto' as const, undefined]) validateUploadOptions({ hashThreads: good })
+  })
+
+  test("'auto': no workers under 64 MiB; else the free cores, at most 4; a number is taken as is", () => {
+    assert.equal(hashThreadsFor('auto', AUTO_HASH_THREADS_MIN_BYTES - 1), 0)
+    const auto = hashThreadsFor('auto', AUTO_HASH_THREADS_MIN_BYTES)
+    assert.ok(auto >= 0 && auto <= 4)
+    assert.equal(hashThreadsFor(3, 0), 3)
+    assert.equal(hashThreadsFor(undefined, 1 << 30), 0, 'the default is 0 (measured: see the README)')
+  })
+
+  test('what a worker hashes, by name: a custom hash stays on the main thread, nothing to hash means no worker', () => {
+    assert.deepEqual(partHashSpec({}), { hash: true, checksum: null, md5: false })
+    assert.deepEqual(partHashSpec({ checksum: 'SHA256' }), { hash: true, checksum: null, md5: false }, 'the part SHA-256 is the checksum')
+    assert.deepEqual(partHashSpec({ payload: 'unsigned', checksum: 'SHA256' }), { hash: false, checksum: 'SHA256', md5: false })
+    assert.deepEqual(partHashSpec({ checksum: 'CRC64NVME', contentMd5: true }), { hash: true, checksum: 'CRC64NVME', md5: true })
+    assert.equal(partHashSpec({ hash: defaultHash }), undefined)
+    assert.equal(partHashSpec({ payload: 'unsigned' }), undefined)
   })
 })

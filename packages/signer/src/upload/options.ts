@@ -91,11 +91,13 @@ export interface UploadOptions extends S3ContextOptions, ObjectOptions {
    * `uploadFile` only: worker threads that hash its parts (SHA-256, checksum, MD5) in place, off
    * the main thread: the part buffers are `SharedArrayBuffer`s, and a worker gets (buffer,
    * offset, length), never a copy. `0` hashes on the main thread. `'auto'`: the free cores
-   * (`availableParallelism() - 1`, at most 4) for a file of two parts or more, else 0. Without
+   * (`availableParallelism() - 1`, at most 4) for a file of 64 MiB or more, else 0 (a worker's
+   * start-up costs more than it saves on a small file). Parts are hashed on the main thread
+   * until a worker has loaded, so its start-up never delays the first part. Without
    * node:worker_threads, or with a custom `hash`, parts are hashed on the main thread. Workers
    * start with the upload and are terminated when it settles. Streams (`upload`) always hash
    * inline (measured: copying chunks into shared buffers costs more than the worker saves).
-   * @default HASH_THREADS_DEFAULT
+   * @default 0
    */
   readonly hashThreads?: number | 'auto' | undefined
 }
@@ -202,11 +204,14 @@ export function partHashSpec(options: Pick<UploadOptions, 'payload' | 'hash' | '
 
 type NodeOs = { availableParallelism?: () => number; cpus?: () => unknown[] }
 
-/** The hash workers for a file of `partCount` parts: `hashThreads` resolved (`'auto'`: free cores, at most 4). */
-export function hashThreadsFor(option: number | 'auto' | undefined, partCount: number): number {
+/** `hashThreads: 'auto'` starts workers for files of this size or more. */
+export const AUTO_HASH_THREADS_MIN_BYTES: number = 64 * 1024 * 1024
+
+/** The hash workers for a file of `size` bytes: `hashThreads` resolved (`'auto'`: free cores, at most 4). */
+export function hashThreadsFor(option: number | 'auto' | undefined, size: number): number {
   const value = option ?? HASH_THREADS_DEFAULT
   if (value !== 'auto') return value
-  if (partCount < 2) return 0
+  if (size < AUTO_HASH_THREADS_MIN_BYTES) return 0
   const os = builtinModule<NodeOs>('node:os')
   const cores = os?.availableParallelism?.() ?? os?.cpus?.().length ?? 1
   return Math.max(0, Math.min(cores - 1, 4))
