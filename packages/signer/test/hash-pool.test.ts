@@ -282,7 +282,7 @@ describe('the hashThreads option', () => {
     for (const good of [0, 1, 64, 'auto' as const, undefined]) validateUploadOptions({ hashThreads: good })
   })
 
-  test("'auto': no workers under 64 MiB; else the free cores, at most 4; a number is taken as is", () => {
+  test("'auto': no workers under 256 MiB; else the free cores, at most 4; a number is taken as is", () => {
     assert.equal(hashThreadsFor('auto', AUTO_HASH_THREADS_MIN_BYTES - 1), 0)
     const auto = hashThreadsFor('auto', AUTO_HASH_THREADS_MIN_BYTES)
     assert.ok(auto >= 0 && auto <= 4)
