@@ -73,6 +73,7 @@ async function prepare(config: ClientConfig): Promise<() => Promise<Outcome>> {
       partSize: config.partSizeBytes,
       payload: config.payload === 'unsigned' ? ('unsigned' as const) : ('sha256' as const),
       checksum: config.checksum,
+      ...(config.hashThreads === undefined ? {} : { hashThreads: config.hashThreads }),
       // The views' pool is resident anyway (it is in the baseline): do not let core copy them.
       ...(config.source === 'views' ? { maxViewOverhead: Number.POSITIVE_INFINITY } : {}),
     }

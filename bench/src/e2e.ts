@@ -10,6 +10,7 @@
  *   --tls                the sink serves HTTPS (a self-signed certificate made for the run, trusted by each client)
  *   --libs --modes --sources --payloads --concurrency   narrow the matrix
  *   --checksums none,CRC64NVME,CRC32C,CRC32,SHA1,SHA256   partstream's `checksum` per variant (default none)
+ *   --hash-threads 0,1,auto   partstream's `hashThreads` per file-mode variant (default: the library's default)
  *   --part-size <MiB> --chunk <KiB> --pool <MiB> --runtime node|bun|deno --cpu-prof <dir>
  *   --out <dir> | --no-write | --tag <name>   where results go (default bench/results/<time>.json and latest.md;
  *                                      --tag names a partial run: <time>-<tag>.json, latest-<tag>.md; --quick writes nothing)
@@ -35,6 +36,7 @@ const { values: args } = parseArgs({
     tls: { type: 'boolean', default: false },
     payloads: { type: 'string', default: 'sha256,unsigned' },
     checksums: { type: 'string', default: 'none' },
+    'hash-threads': { type: 'string' },
     pool: { type: 'string', default: '16' },
     runtime: { type: 'string', default: 'node' },
     'cpu-prof': { type: 'string' },
@@ -58,6 +60,14 @@ const checksums = enumList<Checksum | 'none'>(args.checksums, 'checksums', ['non
 let libs = enumList<Library>(args.libs, 'libs', ['partstream', 'lib-storage', 'undici', 'bun-s3'])
 // --quick: 16 MiB is 3 parts, so concurrency 16 would measure the same thing as 4.
 const { concurrencies, partSizeBytes, chunkBytes, write, outDir } = matrixSettings(args)
+const hashThreadsList: Array<number | 'auto' | undefined> =
+  args['hash-threads'] === undefined
+    ? [undefined]
+    : args['hash-threads'].split(',').map((t) => {
+        if (t === 'auto') return 'auto'
+        if (!/^\d+$/.test(t)) throw new Error(`--hash-threads: expected integers or 'auto', got ${JSON.stringify(t)}`)
+        return Number(t)
+      })
 const poolBytes = Math.round(positiveNumber(args.pool, 'pool') * MiB)
 
 const notes: string[] = []
@@ -101,7 +111,11 @@ for (const mode of modes) {
         // The raw PUT is one request: it sits in the cell of the lowest concurrency.
         if (lib === 'undici' && concurrency !== Math.min(...concurrencies)) continue
         for (const payload of lib === 'partstream' ? payloads : lib === 'undici' ? (['none'] as const) : lib === 'bun-s3' ? (['sha256'] as const) : (['default'] as const)) {
-          for (const checksum of lib === 'partstream' ? checksums : [undefined]) variants.push({ lib, mode, source, concurrency, payload, checksum, sizeBytes })
+          for (const checksum of lib === 'partstream' ? checksums : [undefined]) {
+            for (const hashThreads of lib === 'partstream' && mode === 'file' ? hashThreadsList : [undefined]) {
+              variants.push({ lib, mode, source, concurrency, payload, checksum, hashThreads, sizeBytes })
+            }
+          }
         }
       }
     }

@@ -39,3 +39,15 @@ test('bench:quick e2e uploads with partstream and lib-storage and prints the tab
   for (const mode of ['stream/views', 'stream/fresh', 'Uint8Array']) assert.ok(rows.some((l) => l.includes(mode)), `no ${mode} rows`)
   assert.doesNotMatch(stdout, /failed uploads/)
 })
+
+test('bench:quick e2e --hash-threads: uploadFile with hash workers runs and is reported', { timeout: 90_000 }, async () => {
+  const args = ['--quick', '--no-write', '--modes', 'file', '--libs', 'partstream', '--payloads', 'sha256', '--concurrency', '4', '--hash-threads', '0,1']
+  const { code, stdout, stderr } = await run(args, 85_000)
+  assert.equal(code, 0, `e2e --quick --hash-threads failed:\n${stderr.slice(-4000)}\n${stdout.slice(-2000)}`)
+  const rows = stdout.split('\n').filter((l) => l.startsWith('| partstream '))
+  for (const threads of [0, 1]) {
+    const row = rows.find((l) => l.includes(`hashThreads ${threads} `))
+    assert.ok(row !== undefined, `no hashThreads ${threads} row in:\n${stdout}`)
+    assert.doesNotMatch(row, /failed/)
+  }
+})

@@ -14,6 +14,8 @@ export interface Variant {
   readonly payload: Payload
   /** partstream only: the `checksum` option. */
   readonly checksum?: Checksum | undefined
+  /** partstream's file mode only: the `hashThreads` option; absent: the library's default. */
+  readonly hashThreads?: number | 'auto' | undefined
   readonly sizeBytes: number
 }
 
@@ -54,9 +56,10 @@ export function variantLabel(v: Variant): string {
 }
 
 /** `sha256`, `unsigned + CRC64NVME`, …: the payload mode and the checksum, if any. */
-export function payloadLabel(v: Pick<Variant, 'payload' | 'checksum'>): string {
+export function payloadLabel(v: Pick<Variant, 'payload' | 'checksum' | 'hashThreads'>): string {
   const payload = v.payload === 'default' ? 'default (sha256 + crc32)' : v.payload
-  return v.checksum === undefined ? payload : `${payload} + ${v.checksum}`
+  const label = v.checksum === undefined ? payload : `${payload} + ${v.checksum}`
+  return v.hashThreads === undefined ? label : `${label} · hashThreads ${v.hashThreads}`
 }
 
 /** Variants that are compared with each other share a cell: same mode, source, concurrency and size. */
@@ -91,6 +94,7 @@ export async function runMatrix(variants: readonly Variant[], options: MatrixOpt
           concurrency: v.concurrency,
           payload: v.payload,
           checksum: v.checksum,
+          hashThreads: v.hashThreads,
           partSizeBytes: options.partSizeBytes,
           chunkBytes: options.chunkBytes,
           poolBytes: options.poolBytes,

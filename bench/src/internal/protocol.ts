@@ -28,6 +28,8 @@ export interface ClientConfig {
   readonly payload: Payload
   /** partstream only: the `checksum` option. */
   readonly checksum?: Checksum | undefined
+  /** partstream's file mode only: the `hashThreads` option; absent: the library's default. */
+  readonly hashThreads?: number | 'auto' | undefined
   readonly partSizeBytes: number
   readonly chunkBytes: number
   /** Stream/views only: size of the preallocated buffer the views cycle through. */

@@ -31,6 +31,7 @@ export type PartstreamErrorCode =
   | 'ERR_PARTSTREAM_OBJECT_EXISTS'
   | 'ERR_PARTSTREAM_ABORT_FAILED'
   | 'ERR_PARTSTREAM_CREDENTIALS'
+  | 'ERR_PARTSTREAM_HASH_WORKER'
 
 /**
  * Base class of every error thrown by partstream. Aborts are not wrapped: they surface as

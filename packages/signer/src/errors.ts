@@ -137,6 +137,18 @@ export class SourceReadError extends PartstreamError {
 }
 
 /**
+ * A hash worker (`hashThreads`) failed: it could not start, crashed or exited while hashing a
+ * part. The upload is aborted; `cause` is what the worker reported.
+ * @example
+ * if (err.code === 'ERR_PARTSTREAM_HASH_WORKER') await uploadFile(path, target, { hashThreads: 0 })
+ */
+export class HashWorkerError extends PartstreamError {
+  constructor(message: string, options?: { cause?: unknown; uploadId?: string | undefined }) {
+    super('ERR_PARTSTREAM_HASH_WORKER', `${message} Retry, or pass \`hashThreads: 0\` to hash on the main thread.`, options)
+  }
+}
+
+/**
  * `ifNoneMatch: true` and an object already exists at the key: nothing was written (a multipart
  * upload is aborted). `cause` is the server's 412 answer when it came from the server, absent
  * when partstream's own HeadObject check found the object first.

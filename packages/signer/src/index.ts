@@ -36,6 +36,7 @@ export type { UploadProgress } from './upload/progress.ts'
 export {
   AbortFailedError,
   CredentialsError,
+  HashWorkerError,
   IdleTimeoutError,
   IntegrityError,
   NetworkError,

@@ -5,8 +5,10 @@ import { SourceChangedError } from './errors.ts'
 import { createS3Context, type UploadTarget } from './http/context.ts'
 import { validateKey } from './http/endpoint.ts'
 import { objectHeaders, pickObjectOptions } from './operations/object-options.ts'
-import { partHashes, validateUploadOptions, type UploadOptions, type UploadResult } from './upload/options.ts'
 import { BufferPool } from './upload/buffer-pool.ts'
+import { FileParts, type PartBuffers } from './upload/file-parts.ts'
+import { HashPool, hashWorkerScript, hashWorkersAvailable } from './upload/hash-pool.ts'
+import { hashThreadsFor, partHashes, partHashSpec, validateUploadOptions, type UploadOptions, type UploadResult } from './upload/options.ts'
 import { runUpload } from './upload/run-upload.ts'
 
 /**
@@ -20,6 +22,10 @@ import { runUpload } from './upload/run-upload.ts'
  * A path that is not a regular file (a directory, a FIFO, a device such as `/dev/zero`) or cannot
  * be opened (missing, no permission) is an `InvalidArgumentError` (the system error is its
  * `cause`, with its `code`, e.g. `ENOENT`); nothing is sent.
+ *
+ * With `hashThreads`, the part buffers are `SharedArrayBuffer`s and worker threads hash them in
+ * place (SHA-256, checksum, MD5), reading up to `hashThreads` parts ahead into free buffers; the
+ * memory bound is the same. The workers are terminated before `uploadFile` settles.
  * @example
  * const result = await uploadFile('./backup.tar', { bucket: 'backups', key: 'backup.tar' })
  */
@@ -27,6 +33,8 @@ export async function uploadFile(path: string | URL, target: UploadTarget, optio
   const concurrency = validateUploadOptions(options)
   const ctx = createS3Context(target, { ...options, connections: options.connections ?? concurrency })
   let file: FileHandle | undefined
+  let reader: FileParts | undefined
+  let hashPool: HashPool | undefined
   try {
     const key = validateKey(target.key)
     objectHeaders(options, true) // invalid object options fail now, before any request
@@ -38,21 +46,43 @@ export async function uploadFile(path: string | URL, target: UploadTarget, optio
     const policy = resolvePartSize(options.partSize, options.partSize === undefined ? size : undefined)
     const plan = planParts(size, policy) // TooManyPartsError here, before any request
     const hashes = partHashes(options)
+    const spec = partHashSpec(options)
+    const threads = spec === undefined || !hashWorkersAvailable() ? 0 : hashThreadsFor(options.hashThreads, size)
     const controller = new AbortController()
-    // One buffer per part in flight, plus the part read ahead while they are sent.
-    const pool = new BufferPool(Math.min(concurrency + 1, plan.length), plan.reduce((max, p) => Math.max(max, p.byteLength), 0))
+    // One buffer per part in flight, plus the part read ahead while they are sent; shared with
+    // the hash workers (no copy) when there are any.
+    const pool = new BufferPool(Math.min(concurrency + 1, plan.length), plan.reduce((max, p) => Math.max(max, p.byteLength), 0), threads > 0)
+    const workers = threads > 0 && spec !== undefined ? new HashPool(threads) : undefined
+    hashPool = workers
+    workers?.start()
+    const inline = (view: Uint8Array): ReturnType<typeof digestChunks> => digestChunks([view], hashes)
+    // Until a worker has loaded (tens of ms), parts are hashed here: its start-up is never on
+    // the first part's path.
+    const digest =
+      workers === undefined || spec === undefined
+        ? inline
+        : (view: Uint8Array) => (workers.ready || !hashWorkerScript.inlineUntilReady ? workers.digest(view, spec) : inline(view))
+    // With workers, up to `threads` parts are read and hashed ahead as buffers free up.
+    reader = new FileParts(file, plan, pool, digest, threads)
+    const fileParts = reader
     const fh = file
-    return await runUpload(ctx, readParts(fh, plan, pool, hashes, controller.signal), {
+    return await runUpload(ctx, fileParts.parts(controller.signal), {
       ...options,
       key,
       concurrency,
       controller,
       objectOptions: pickObjectOptions(options),
       totalBytes: size,
-      release: (part) => pool.release(part.chunks[0]),
+      release: (part) => {
+        pool.release(part.chunks[0])
+        fileParts.pump()
+      },
       beforeComplete: () => assertUnchanged(fh, stats),
     })
   } finally {
+    // Reads and hashes still running finish before the workers stop and the file closes.
+    await reader?.close()
+    await hashPool?.close()
     await file?.close()
     await ctx.close()
   }
@@ -104,25 +134,9 @@ export async function openRegularFile(path: string | URL): Promise<FileHandle> {
 export async function* readParts(
   file: FileHandle,
   plan: readonly PlannedPart[],
-  pool: Pick<BufferPool, 'take' | 'release'>,
+  pool: PartBuffers,
   hashes: Parameters<typeof digestChunks>[1],
   signal: AbortSignal,
 ): AsyncGenerator<Part> {
-  for (const planned of plan) {
-    signal.throwIfAborted()
-    const buffer = pool.take().subarray(0, planned.byteLength)
-    let filled = 0
-    while (filled < planned.byteLength) {
-      const { bytesRead } = await file.read(buffer, filled, planned.byteLength - filled, planned.offset + filled)
-      if (bytesRead === 0) {
-        pool.release(buffer)
-        throw new SourceChangedError(`The file ended at byte ${planned.offset + filled} while reading part ${planned.partNumber}.`)
-      }
-      filled += bytesRead
-    }
-    // Payload hash, checksum and MD5 in one pass over the buffer just read.
-    const chunks = [buffer]
-    const digests = await digestChunks(chunks, hashes)
-    yield { partNumber: planned.partNumber, offset: planned.offset, chunks, byteLength: planned.byteLength, ...digests, isLast: planned.isLast }
-  }
+  yield* new FileParts(file, plan, pool, (view) => digestChunks([view], hashes)).parts(signal)
 }

@@ -6,16 +6,22 @@
  *
  * The size may change between parts (an adaptive part-size policy): `take(size)` drops free
  * buffers of another size, and a buffer of another size given back is dropped, so the count still
- * holds.
+ * holds. With `shared`, buffers live on `SharedArrayBuffer`s, which hash workers read in place.
  */
 export class BufferPool {
   readonly #free: Uint8Array[] = []
   #made = 0
   readonly #max: number
   #size: number
-  constructor(max: number, size: number) {
+  readonly #shared: boolean
+  constructor(max: number, size: number, shared = false) {
     this.#max = max
     this.#size = size
+    this.#shared = shared
+  }
+  /** Buffers `take()` can hand out now. */
+  get available(): number {
+    return this.#free.length + this.#max - this.#made
   }
   /** A buffer of `size` bytes (default: the pool's size); throws when all `max` are taken. */
   take(size: number = this.#size): Uint8Array {
@@ -28,7 +34,7 @@ export class BufferPool {
     if (buffer !== undefined) return buffer
     if (this.#made >= this.#max) throw new Error('BufferPool exhausted: more parts in flight than buffers')
     this.#made++
-    return new Uint8Array(size)
+    return new Uint8Array(this.#shared ? new SharedArrayBuffer(size) : new ArrayBuffer(size))
   }
   /** Gives back the buffer under `view` (a part's chunk). */
   release(view: Uint8Array | undefined): void {

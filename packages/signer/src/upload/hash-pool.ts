@@ -1,0 +1,166 @@
+import type { Worker } from 'node:worker_threads'
+import { HashWorkerError } from '../errors.ts'
+import { builtinModule } from '../http/hash.ts'
+import type { HashJobRequest, HashJobResponse, HashSpec, HashWorkerReady } from './hash-job.ts'
+
+type WorkerThreads = typeof import('node:worker_threads')
+
+/** A part's digests, as `digestChunks` returns them. */
+export interface PartDigests {
+  readonly sha256: Uint8Array | undefined
+  readonly checksum: Uint8Array | undefined
+  readonly md5: Uint8Array | undefined
+}
+
+interface Job {
+  readonly resolve: (digests: PartDigests) => void
+  readonly reject: (error: unknown) => void
+}
+
+interface Thread {
+  readonly worker: Worker
+  readonly jobs: Map<number, Job>
+  /** The worker said its modules are loaded. */
+  ready: boolean
+}
+
+/**
+ * The worker script next to this module: `hash-worker.js` in the built dist, `hash-worker.ts`
+ * where the .ts sources run themselves (Node ≥ 22.18 type stripping, Deno, Bun).
+ */
+export const HASH_WORKER_URL: URL = new URL(import.meta.url.endsWith('.ts') ? './hash-worker.ts' : './hash-worker.js', import.meta.url)
+
+/**
+ * The script new pools start, and whether `uploadFile` hashes on the main thread until a worker
+ * is ready (tests swap in a failing script, and wait for it, to check crash handling end to end).
+ */
+export const hashWorkerScript: { url: URL; inlineUntilReady: boolean } = { url: HASH_WORKER_URL, inlineUntilReady: true }
+
+/** `true` where parts can be hashed in worker threads: node:worker_threads and `SharedArrayBuffer` exist. */
+export function hashWorkersAvailable(): boolean {
+  return builtinModule<WorkerThreads>('node:worker_threads')?.Worker !== undefined && typeof SharedArrayBuffer === 'function'
+}
+
+/**
+ * Up to `threads` worker threads that hash parts held in `SharedArrayBuffer`s, in place: a job
+ * posts (buffer, offset, length), never the bytes. Workers start on the first job that finds
+ * none idle, and keep the process alive only while they hash (unref'd when idle), so a pool
+ * that is never closed does not hold the process open; `close()` terminates them.
+ *
+ * A worker that fails to start, crashes or exits rejects its jobs with `HashWorkerError` and is
+ * replaced on the next job.
+ */
+export class HashPool {
+  readonly #threads: Thread[] = []
+  readonly #max: number
+  readonly #url: URL
+  readonly #workerThreads: WorkerThreads
+  #nextId = 0
+  #closed = false
+
+  /** @param url the worker script (tests pass a failing one). */
+  constructor(threads: number, url: URL = hashWorkerScript.url) {
+    const workerThreads = builtinModule<WorkerThreads>('node:worker_threads')
+    if (workerThreads === undefined) throw new HashWorkerError('This runtime has no node:worker_threads.')
+    this.#workerThreads = workerThreads
+    this.#max = Math.max(1, threads)
+    this.#url = url
+  }
+
+  /**
+   * `true` once a worker has loaded its modules. Starting a worker costs tens of milliseconds
+   * (hundreds on a loaded machine): until one is ready, the caller can hash on the main thread.
+   */
+  get ready(): boolean {
+    return this.#threads.some((t) => t.ready)
+  }
+
+  /** Starts every worker now (rather than on the first jobs), so they load while the file is opened and read. */
+  start(): void {
+    try {
+      while (!this.#closed && this.#threads.length < this.#max) this.#spawn()
+    } catch {
+      // The first digest() spawns again and rejects with the HashWorkerError.
+    }
+  }
+
+  /** The digests of `view` (backed by a `SharedArrayBuffer`); the bytes must not change until it settles. */
+  digest(view: Uint8Array, spec: HashSpec): Promise<PartDigests> {
+    if (this.#closed) return Promise.reject(new HashWorkerError('The hash pool is closed.'))
+    if (!(view.buffer instanceof SharedArrayBuffer)) {
+      return Promise.reject(new TypeError('HashPool.digest() takes a view of a SharedArrayBuffer'))
+    }
+    let thread: Thread
+    try {
+      thread = this.#pick()
+    } catch (error) {
+      return Promise.reject(error)
+    }
+    const id = this.#nextId++
+    const request: HashJobRequest = { id, buffer: view.buffer, offset: view.byteOffset, length: view.byteLength, ...spec }
+    return new Promise<PartDigests>((resolve, reject) => {
+      if (thread.jobs.size === 0) thread.worker.ref()
+      thread.jobs.set(id, { resolve, reject })
+      thread.worker.postMessage(request)
+    })
+  }
+
+  /** Terminates every worker; jobs still running reject with `HashWorkerError`. */
+  async close(): Promise<void> {
+    this.#closed = true
+    const threads = this.#threads.splice(0)
+    for (const thread of threads) this.#fail(thread, new HashWorkerError('The hash pool was closed while hashing a part.'))
+    await Promise.all(threads.map((t) => t.worker.terminate().catch(() => {})))
+  }
+
+  /** The idle thread (a ready one first), else a new one while under the limit, else the least busy. */
+  #pick(): Thread {
+    let best: Thread | undefined
+    for (const thread of this.#threads) {
+      if (best === undefined || thread.jobs.size < best.jobs.size || (thread.jobs.size === best.jobs.size && thread.ready && !best.ready)) best = thread
+    }
+    if (best !== undefined && (best.jobs.size === 0 || this.#threads.length >= this.#max)) return best
+    return this.#spawn()
+  }
+
+  #spawn(): Thread {
+    let worker: Worker
+    try {
+      worker = new this.#workerThreads.Worker(this.#url)
+    } catch (cause) {
+      throw new HashWorkerError(`Cannot start a hash worker (${this.#url.href}).`, { cause })
+    }
+    worker.unref()
+    const thread: Thread = { worker, jobs: new Map(), ready: false }
+    this.#threads.push(thread)
+    worker.on('message', (response: HashJobResponse | HashWorkerReady) => {
+      if ('ready' in response) {
+        thread.ready = true
+        return
+      }
+      const job = thread.jobs.get(response.id)
+      if (job === undefined) return
+      thread.jobs.delete(response.id)
+      if (thread.jobs.size === 0) worker.unref()
+      if (response.error !== undefined) job.reject(new HashWorkerError(`A hash worker failed: ${response.error}.`))
+      else job.resolve({ sha256: response.sha256, checksum: response.checksum, md5: response.md5 })
+    })
+    const lost = (cause: unknown): void => {
+      const index = this.#threads.indexOf(thread)
+      if (index !== -1) this.#threads.splice(index, 1)
+      this.#fail(thread, new HashWorkerError('A hash worker crashed or exited while hashing a part.', { cause }))
+      void worker.terminate().catch(() => {})
+    }
+    worker.on('error', lost)
+    worker.on('messageerror', lost)
+    worker.on('exit', (code: number) => lost(new Error(`exit code ${code}`)))
+    return thread
+  }
+
+  #fail(thread: Thread, error: HashWorkerError): void {
+    const jobs = [...thread.jobs.values()]
+    thread.jobs.clear()
+    thread.worker.unref()
+    for (const job of jobs) job.reject(error)
+  }
+}

@@ -1,0 +1,302 @@
+// Hash workers (`hashThreads`) without a server: a worker's digests equal the main thread's for
+// random parts at any offset of a SharedArrayBuffer and every hash and checksum; closing the pool
+// mid-hash, a worker that crashes and a worker that cannot start reject with
+// ERR_PARTSTREAM_HASH_WORKER (never an unhandled rejection); a pool left open does not keep the
+// process alive; FileParts reads ahead only into free buffers and waits for its reads when closed.
+import assert from 'node:assert/strict'
+import { spawnSync } from 'node:child_process'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { open } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, describe, test } from 'node:test'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+import { digestChunks, planParts, resolvePartSize } from '@partstream/core'
+import { checksumHash, type ChecksumAlgorithm } from '../src/index.ts'
+import { defaultHash, nodeMd5 } from '../src/http/hash.ts'
+import { BufferPool } from '../src/upload/buffer-pool.ts'
+import { FileParts } from '../src/upload/file-parts.ts'
+import type { HashSpec } from '../src/upload/hash-job.ts'
+import { HashPool, hashWorkersAvailable, type PartDigests } from '../src/upload/hash-pool.ts'
+import { AUTO_HASH_THREADS_MIN_BYTES, hashThreadsFor, partHashSpec, validateUploadOptions } from '../src/upload/options.ts'
+
+const ALGORITHMS: ReadonlyArray<ChecksumAlgorithm | null> = [null, 'CRC64NVME', 'CRC32C', 'CRC32', 'SHA1', 'SHA256']
+const dir = mkdtempSync(join(tmpdir(), 'partstream-hash-pool-'))
+after(() => rmSync(dir, { recursive: true, force: true }))
+
+/** Deterministic pseudo-random bytes (xorshift), any length. */
+function fill(view: Uint8Array, seed: number): void {
+  let x = seed | 1
+  for (let i = 0; i < view.length; i++) {
+    x ^= x << 13
+    x ^= x >>> 17
+    x ^= x << 5
+    view[i] = x & 255
+  }
+}
+
+function inline(view: Uint8Array, spec: HashSpec): ReturnType<typeof digestChunks> {
+  return digestChunks([view], {
+    hash: spec.hash ? defaultHash : null,
+    checksum: spec.checksum === null ? null : (checksumHash(spec.checksum) ?? null),
+    md5: spec.md5 ? (nodeMd5 ?? null) : null,
+  })
+}
+
+/** A worker script in a temp file (every runtime loads a file URL). */
+function script(name: string, source: string): URL {
+  const path = join(dir, name)
+  writeFileSync(path, source)
+  return pathToFileURL(path)
+}
+
+describe('HashPool', () => {
+  test('node:worker_threads and SharedArrayBuffer are there (Node, Deno, Bun)', () => {
+    assert.equal(hashWorkersAvailable(), true)
+  })
+
+  test('digests equal the main thread\'s: random ranges of a SharedArrayBuffer, every hash and checksum', async () => {
+    const pool = new HashPool(2)
+    try {
+      const shared = new Uint8Array(new SharedArrayBuffer(3 * 1024 * 1024 + 17))
+      fill(shared, 42)
+      let seed = 7
+      const next = (n: number): number => {
+        seed = (seed * 1103515245 + 12345) >>> 0
+        return seed % n
+      }
+      const jobs: Array<Promise<void>> = []
+      for (let i = 0; i < 36; i++) {
+        const offset = next(shared.length)
+        const length = i % 6 === 0 ? 0 : next(shared.length - offset + 1)
+        const view = shared.subarray(offset, offset + length)
+        const spec: HashSpec = { hash: i % 2 === 0, checksum: ALGORITHMS[i % ALGORITHMS.length] ?? null, md5: i % 3 === 0 }
+        jobs.push(
+          (async () => {
+            const [worker, main] = await Promise.all([pool.digest(view, spec), inline(view, spec)])
+            const hex = (d: { sha256?: Uint8Array | undefined; checksum?: Uint8Array | undefined; md5?: Uint8Array | undefined }) =>
+              [d.sha256, d.checksum, d.md5].map((b) => (b === undefined ? '-' : Buffer.from(b).toString('hex')))
+            assert.deepEqual(hex(worker), hex(main), `job ${i}: ${offset}+${length} ${JSON.stringify(spec)}`)
+          })(),
+        )
+      }
+      await Promise.all(jobs)
+    } finally {
+      await pool.close()
+    }
+  })
+
+  test('start(): workers load at once and report ready; before that the pool is not ready', async () => {
+    const pool = new HashPool(2)
+    try {
+      assert.equal(pool.ready, false)
+      pool.start()
+      const deadline = Date.now() + 30_000
+      while (!pool.ready && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10))
+      assert.equal(pool.ready, true)
+      const view = new Uint8Array(new SharedArrayBuffer(1000))
+      fill(view, 3)
+      const spec: HashSpec = { hash: true, checksum: 'CRC32', md5: true }
+      const hex = (d: PartDigests): string[] => [d.sha256, d.checksum, d.md5].map((b) => Buffer.from(b ?? []).toString('hex'))
+      assert.deepEqual(hex(await pool.digest(view, spec)), hex(await inline(view, spec)))
+    } finally {
+      await pool.close()
+    }
+  })
+
+  test('close() mid-hash: the job rejects with ERR_PARTSTREAM_HASH_WORKER, later jobs too', async () => {
+    const pool = new HashPool(1)
+    const big = new Uint8Array(new SharedArrayBuffer(64 * 1024 * 1024))
+    const job = assert.rejects(pool.digest(big, { hash: true, checksum: 'SHA1', md5: true }), { code: 'ERR_PARTSTREAM_HASH_WORKER', message: /closed while hashing/ })
+    await pool.close()
+    await job
+    await assert.rejects(pool.digest(big.subarray(0, 1), { hash: true, checksum: null, md5: false }), { code: 'ERR_PARTSTREAM_HASH_WORKER' })
+  })
+
+  test('a worker that crashes while hashing: ERR_PARTSTREAM_HASH_WORKER with the cause, the next job gets a new worker', async () => {
+    const crash = script('crash-worker.mjs', "import { parentPort } from 'node:worker_threads'\nparentPort.on('message', () => { throw new Error('boom in worker') })\n")
+    const pool = new HashPool(1, crash)
+    try {
+      const view = new Uint8Array(new SharedArrayBuffer(16))
+      const error = await pool.digest(view, { hash: true, checksum: null, md5: false }).then(
+        () => assert.fail('resolved'),
+        (e: unknown) => e,
+      )
+      assert.equal((error as { code?: unknown }).code, 'ERR_PARTSTREAM_HASH_WORKER')
+      assert.match((error as Error).message, /crashed or exited.*hashThreads: 0/)
+      assert.match(String(((error as Error).cause as Error | undefined)?.message), /boom in worker|exit code/)
+      await assert.rejects(pool.digest(view, { hash: true, checksum: null, md5: false }), { code: 'ERR_PARTSTREAM_HASH_WORKER' })
+    } finally {
+      await pool.close()
+    }
+  })
+
+  test('a worker that exits without answering: ERR_PARTSTREAM_HASH_WORKER', async () => {
+    const exit = script('exit-worker.mjs', "import { parentPort } from 'node:worker_threads'\nparentPort.on('message', () => process.exit(3))\n")
+    const pool = new HashPool(1, exit)
+    try {
+      await assert.rejects(pool.digest(new Uint8Array(new SharedArrayBuffer(16)), { hash: true, checksum: null, md5: false }), {
+        code: 'ERR_PARTSTREAM_HASH_WORKER',
+      })
+    } finally {
+      await pool.close()
+    }
+  })
+
+  test('a worker script that does not exist: ERR_PARTSTREAM_HASH_WORKER, not a hang', async () => {
+    const pool = new HashPool(1, pathToFileURL(join(dir, 'missing-worker.mjs')))
+    try {
+      await assert.rejects(pool.digest(new Uint8Array(new SharedArrayBuffer(16)), { hash: true, checksum: null, md5: false }), {
+        code: 'ERR_PARTSTREAM_HASH_WORKER',
+      })
+    } finally {
+      await pool.close()
+    }
+  })
+
+  test('a view of an ordinary ArrayBuffer is refused (the bytes would be copied)', async () => {
+    const pool = new HashPool(1)
+    try {
+      await assert.rejects(pool.digest(new Uint8Array(8), { hash: true, checksum: null, md5: false }), TypeError)
+    } finally {
+      await pool.close()
+    }
+  })
+
+  test('a pool that is never closed does not keep the process alive', () => {
+    // A file in the repository: Deno resolves the workspace packages from the main module's place.
+    const child = new URL(import.meta.url.endsWith('.ts') ? './fixtures/left-open-pool.ts' : './fixtures/left-open-pool.js', import.meta.url)
+    const deno = (globalThis as { Deno?: { execPath(): string } }).Deno
+    const bun = typeof (globalThis as { Bun?: unknown }).Bun === 'object'
+    const [command, args] = deno !== undefined
+      ? [deno.execPath(), ['run', '-A', '--conditions=development', fileURLToPath(child)]]
+      : bun
+        ? [process.execPath, ['--conditions=development', fileURLToPath(child)]]
+        : [process.execPath, [...process.execArgv.filter((a) => a.startsWith('--conditions')), fileURLToPath(child)]]
+    const started = Date.now()
+    const run = spawnSync(command, args, { encoding: 'utf8', timeout: 30_000 })
+    assert.equal(run.error, undefined, `the child did not exit on its own: ${String(run.error)}`)
+    assert.equal(run.status, 0, run.stderr)
+    assert.match(run.stdout, /hashed/)
+    assert.ok(Date.now() - started < 30_000)
+  })
+})
+
+describe('FileParts with hash workers', () => {
+  const MiB = 1024 * 1024
+  test('reads ahead only into free buffers; parts and digests equal the inline reader\'s', async () => {
+    const size = 6 * 5 * MiB + 3
+    const data = new Uint8Array(size)
+    fill(data, 9)
+    const path = join(dir, 'parts.bin')
+    writeFileSync(path, data)
+    const plan = planParts(size, resolvePartSize(5 * MiB))
+    const spec: HashSpec = { hash: true, checksum: 'CRC64NVME', md5: false }
+    const file = await open(path, 'r')
+    const hashPool = new HashPool(2)
+    try {
+      const inlineParts = []
+      const inlineReader = new FileParts(file, plan, { take: () => new Uint8Array(5 * MiB), release: () => {} }, (view) => inline(view, spec))
+      for await (const part of inlineReader.parts(new AbortController().signal)) inlineParts.push(part)
+
+      let taken = 0
+      let maxTaken = 0
+      const pool = new BufferPool(3, 5 * MiB, true)
+      const counted = {
+        get available() {
+          return pool.available
+        },
+        take: () => {
+          maxTaken = Math.max(maxTaken, ++taken)
+          return pool.take()
+        },
+        release: (view: Uint8Array | undefined) => {
+          taken--
+          pool.release(view)
+          reader.pump()
+        },
+      }
+      const reader = new FileParts(file, plan, counted, (view) => hashPool.digest(view, spec), 2)
+      let index = 0
+      for await (const part of reader.parts(new AbortController().signal)) {
+        const expected: (typeof inlineParts)[number] | undefined = inlineParts[index++]
+        assert.ok(expected !== undefined)
+        assert.equal(part.partNumber, expected.partNumber)
+        assert.deepEqual(Buffer.from(part.sha256 as Uint8Array), Buffer.from(expected.sha256 as Uint8Array))
+        assert.deepEqual(Buffer.from(part.checksum as Uint8Array), Buffer.from(expected.checksum as Uint8Array))
+        assert.deepEqual(Buffer.from(part.chunks[0] as Uint8Array), Buffer.from(expected.chunks[0] as Uint8Array))
+        await new Promise((resolve) => setTimeout(resolve, 20)) // a slow send: the reader runs ahead meanwhile
+        counted.release(part.chunks[0])
+      }
+      assert.equal(index, plan.length)
+      assert.ok(maxTaken <= 3, `at most the pool's 3 buffers (took ${maxTaken})`)
+    } finally {
+      await hashPool.close()
+      await file.close()
+    }
+  })
+
+  test('abort while parts are read ahead: the generator rejects with the reason and waits for the reads', async () => {
+    const size = 4 * 5 * MiB
+    const path = join(dir, 'abort.bin')
+    writeFileSync(path, new Uint8Array(size))
+    const plan = planParts(size, resolvePartSize(5 * MiB))
+    const file = await open(path, 'r')
+    const hashPool = new HashPool(2)
+    let running = 0
+    try {
+      const pool = new BufferPool(4, 5 * MiB, true)
+      const reader = new FileParts(
+        file,
+        plan,
+        pool,
+        async (view) => {
+          running++
+          try {
+            return await hashPool.digest(view, { hash: true, checksum: 'SHA1', md5: true })
+          } finally {
+            running--
+          }
+        },
+        2,
+      )
+      const controller = new AbortController()
+      const parts = reader.parts(controller.signal)
+      const first = await parts.next()
+      assert.equal(first.done, false)
+      reader.pump()
+      controller.abort(new Error('stop'))
+      await assert.rejects(parts.next(), /stop/)
+      assert.equal(running, 0, 'no hash still running once the generator settled')
+    } finally {
+      await hashPool.close()
+      await file.close()
+    }
+  })
+})
+
+describe('the hashThreads option', () => {
+  test('validated before any I/O: an integer from 0 to 64 or \'auto\'', () => {
+    for (const bad of [-1, 1.5, 65, '2', null, Number.NaN]) {
+      assert.throws(() => validateUploadOptions({ hashThreads: bad as never }), { code: 'ERR_PARTSTREAM_INVALID_ARGUMENT', message: /hashThreads/ })
+    }
+    for (const good of [0, 1, 64, 'auto' as const, undefined]) validateUploadOptions({ hashThreads: good })
+  })
+
+  test("'auto': no workers under 256 MiB; else the free cores, at most 4; a number is taken as is", () => {
+    assert.equal(hashThreadsFor('auto', AUTO_HASH_THREADS_MIN_BYTES - 1), 0)
+    const auto = hashThreadsFor('auto', AUTO_HASH_THREADS_MIN_BYTES)
+    assert.ok(auto >= 0 && auto <= 4)
+    assert.equal(hashThreadsFor(3, 0), 3)
+    assert.equal(hashThreadsFor(undefined, 1 << 30), 0, 'the default is 0 (measured: see the README)')
+  })
+
+  test('what a worker hashes, by name: a custom hash stays on the main thread, nothing to hash means no worker', () => {
+    assert.deepEqual(partHashSpec({}), { hash: true, checksum: null, md5: false })
+    assert.deepEqual(partHashSpec({ checksum: 'SHA256' }), { hash: true, checksum: null, md5: false }, 'the part SHA-256 is the checksum')
+    assert.deepEqual(partHashSpec({ payload: 'unsigned', checksum: 'SHA256' }), { hash: false, checksum: 'SHA256', md5: false })
+    assert.deepEqual(partHashSpec({ checksum: 'CRC64NVME', contentMd5: true }), { hash: true, checksum: 'CRC64NVME', md5: true })
+    assert.equal(partHashSpec({ hash: defaultHash }), undefined)
+    assert.equal(partHashSpec({ payload: 'unsigned' }), undefined)
+  })
+})
