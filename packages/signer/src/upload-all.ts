@@ -5,6 +5,7 @@ import { createS3Context, type BucketTarget, type S3Context } from './http/conte
 import { validateKey } from './http/endpoint.ts'
 import { objectHeaders, pickObjectOptions } from './operations/object-options.ts'
 import { createBudget, PartLease, Slots, type UploadBudget } from './upload/budget.ts'
+import { BufferRecycler } from './upload/buffer-pool.ts'
 import { closeSource, SOURCE_CLOSE_GRACE_MS } from './upload/cleanup.ts'
 import { partHashes, validateUploadOptions, type UploadOptions, type UploadSource } from './upload/options.ts'
 import type { UploadProgress } from './upload/progress.ts'
@@ -232,6 +233,8 @@ class ManyUploads {
   readonly #concurrency: number
   readonly #options: UploadAllOptions
   readonly #budget: UploadBudget
+  /** Part buffers of multipart files, reused from one file to the next. */
+  readonly #recycler: BufferRecycler
   /**
    * Files open at once: `concurrency + 1` (bounds file descriptors, and the one look-ahead chunk
    * each stream source holds while its next part is read).
@@ -260,6 +263,7 @@ class ManyUploads {
     this.#concurrency = concurrency
     this.#options = options
     this.#budget = createBudget(concurrency)
+    this.#recycler = new BufferRecycler(concurrency + 1)
     this.#open = new Slots(concurrency + 1)
     this.#totalFiles = totalFiles
     const skip = resolveSkipExisting(options.skipExisting)
@@ -381,6 +385,7 @@ class ManyUploads {
       objectHeaders(objectOptions, true)
       // The payload hash, the checksum and the MD5, each computed in the one pass over each part.
       const hashes = partHashes(options)
+      let recycle = false
       let beforeComplete: (() => Promise<void>) | undefined
       if ('path' in entry) {
         this.#call(options.onProgress, { type: 'file-started', key, path, size: undefined, ...this.#totals() })
@@ -396,8 +401,11 @@ class ManyUploads {
           return
         }
         const partBytes = plan.reduce((max, p) => Math.max(max, p.byteLength), 0)
-        // No pool per file: a buffer per part, dropped once settled; the buffer slots bound them.
-        parts = readParts(fh, plan, { take: () => new Uint8Array(partBytes), release: () => {} }, hashes, fileController.signal)
+        // The buffer slots bound the buffers live; a multipart file's come from (and go back to)
+        // the call's recycler, a single-part file gets one of its own size.
+        const recycler = plan.length > 1 ? this.#recycler : undefined
+        recycle = recycler !== undefined
+        parts = readParts(fh, plan, { take: () => recycler?.take(partBytes) ?? new Uint8Array(partBytes), release: (view) => recycler?.release(view) }, hashes, fileController.signal)
         beforeComplete = () => assertUnchanged(fh, stats)
       } else if ('source' in entry) {
         const source = entry.source
@@ -426,7 +434,10 @@ class ManyUploads {
         checksum: options.checksum,
         objectOptions,
         totalBytes: size,
-        release: (part) => lease.release(part),
+        release: (part) => {
+          lease.release(part)
+          if (recycle) this.#recycler.release(part.chunks[0])
+        },
         beforeComplete,
         onProgress: (event) => this.#onPartProgress(key, event),
       })

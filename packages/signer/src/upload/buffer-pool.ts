@@ -43,3 +43,37 @@ export class BufferPool {
     else this.#made--
   }
 }
+
+/**
+ * Part buffers recycled across the files of one many-file call (`uploadAll` of paths): the
+ * buffer slots of the call's budget bound how many are live; this keeps up to `max` released
+ * ones of the current size for the next multipart file, so a tree of large files reuses the same
+ * few buffers instead of leaving each part's buffer to the garbage collector (measured: 214 MiB
+ * of RSS over baseline for 4 × 100 MiB among 10,000 small files at concurrency 16, against a
+ * bound of 17 × 6 MiB). Never throws for lack of buffers: a part read after a lost one (a failure
+ * between read and send) just gets a new buffer. A buffer is taken back at most once.
+ */
+export class BufferRecycler {
+  readonly #free: Uint8Array[] = []
+  readonly #out = new WeakSet<ArrayBufferLike>()
+  readonly #max: number
+  #size = 0
+  constructor(max: number) {
+    this.#max = max
+  }
+  /** A buffer of `size` bytes: a recycled one when one of that size is free. */
+  take(size: number): Uint8Array {
+    if (size !== this.#size) {
+      this.#free.length = 0
+      this.#size = size
+    }
+    const buffer = this.#free.pop() ?? new Uint8Array(size)
+    this.#out.add(buffer.buffer)
+    return buffer
+  }
+  /** Gives back the buffer under `view` (a part's chunk) once its part has settled. */
+  release(view: Uint8Array | undefined): void {
+    if (view === undefined || !this.#out.delete(view.buffer)) return
+    if (view.buffer.byteLength === this.#size && this.#free.length < this.#max) this.#free.push(new Uint8Array(view.buffer))
+  }
+}

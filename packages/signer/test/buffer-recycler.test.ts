@@ -1,0 +1,42 @@
+// BufferRecycler: the part buffers uploadAll reuses across the multipart files of one call.
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { BufferRecycler } from '../src/upload/buffer-pool.ts'
+
+test('a released buffer is handed out again (the same memory), up to `max` kept', () => {
+  const recycler = new BufferRecycler(2)
+  const a = recycler.take(8)
+  const b = recycler.take(8)
+  const c = recycler.take(8)
+  recycler.release(a.subarray(0, 3)) // a part's chunk is a view of the buffer (the last part is shorter)
+  recycler.release(b)
+  recycler.release(c) // a third is not kept: max 2
+  const again = [recycler.take(8), recycler.take(8), recycler.take(8)]
+  assert.deepEqual(new Set(again.map((x) => x.buffer)).size, 3)
+  assert.ok(again.some((x) => x.buffer === a.buffer) && again.some((x) => x.buffer === b.buffer))
+  assert.ok(!again.some((x) => x.buffer === c.buffer))
+  for (const x of again) assert.equal(x.byteLength, 8)
+})
+
+test('a buffer given back twice is kept once (two parts never share memory)', () => {
+  const recycler = new BufferRecycler(4)
+  const a = recycler.take(8)
+  recycler.release(a)
+  recycler.release(a)
+  const first = recycler.take(8)
+  const second = recycler.take(8)
+  assert.equal(first.buffer, a.buffer)
+  assert.notEqual(second.buffer, a.buffer)
+})
+
+test('another size drops the kept buffers; foreign buffers are ignored', () => {
+  const recycler = new BufferRecycler(4)
+  const a = recycler.take(8)
+  recycler.release(a)
+  const big = recycler.take(16)
+  assert.notEqual(big.buffer, a.buffer)
+  assert.equal(big.byteLength, 16)
+  recycler.release(new Uint8Array(16)) // not one of ours
+  recycler.release(undefined)
+  assert.notEqual(recycler.take(16).buffer, a.buffer)
+})
