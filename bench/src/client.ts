@@ -7,10 +7,11 @@
  * collect garbage if `--expose-gc` is on, read the baseline RSS, then start the 10 ms RSS sampler
  * and the CPU and wall clocks, upload, stop the clocks. Prints one JSON line (`ClientResult`).
  */
-import { createReadStream, readFileSync, writeFileSync } from 'node:fs'
+import { createReadStream } from 'node:fs'
 import { Readable } from 'node:stream'
 import { BENCH_CREDENTIALS, type ClientConfig, type ClientResult } from './internal/protocol.ts'
 import { fillPattern, freshChunks, viewChunks } from './internal/sources.ts'
+import { readHwm, resetHwm } from './internal/hwm.ts'
 
 interface Outcome {
   readonly size: number
@@ -18,29 +19,7 @@ interface Outcome {
   readonly etag: string | undefined
 }
 
-/** Linux high-water mark of the resident set, in bytes. */
-function readHwm(): number | undefined {
-  try {
-    const status = readFileSync('/proc/self/status', 'utf8')
-    const match = /^VmHWM:\s+(\d+)\s+kB/m.exec(status)
-    return match === null ? undefined : Number(match[1]) * 1024
-  } catch {
-    return undefined
-  }
-}
 
-/**
- * Linux ≥ 4.0: writing 5 to clear_refs resets VmHWM to the current RSS, so the high-water mark
- * read at the end covers the upload only, not import-time peaks. Best effort (the fresh process
- * per upload is what isolates uploads from each other).
- */
-function resetHwm(): void {
-  try {
-    writeFileSync('/proc/self/clear_refs', '5')
-  } catch {
-    // Not Linux, or not permitted: VmHWM then covers the whole (short) process life.
-  }
-}
 
 function makeChunks(config: ClientConfig): AsyncGenerator<Uint8Array, void, undefined> {
   if (config.source === 'views') {

@@ -12,10 +12,11 @@
  * - `walk`: partstream's `walkDirectory` alone (entries only), then the count-ahead walk
  *   (`walkDirectory` + a `stat` per file): how long walking takes next to uploading.
  */
-import { createReadStream, readFileSync, writeFileSync } from 'node:fs'
+import { createReadStream } from 'node:fs'
 import { readdir, stat } from 'node:fs/promises'
 import { join, relative, sep } from 'node:path'
 import { BENCH_CREDENTIALS } from './internal/protocol.ts'
+import { readHwm, resetHwm } from './internal/hwm.ts'
 
 export interface ManyClientConfig {
   readonly lib: 'partstream' | 'lib-storage' | 'walk'
@@ -43,22 +44,7 @@ export interface ManyClientSuccess {
 
 export type ManyClientResult = ManyClientSuccess | { readonly ok: false; readonly error: string }
 
-function readHwm(): number | undefined {
-  try {
-    const match = /^VmHWM:\s+(\d+)\s+kB/m.exec(readFileSync('/proc/self/status', 'utf8'))
-    return match === null ? undefined : Number(match[1]) * 1024
-  } catch {
-    return undefined
-  }
-}
 
-function resetHwm(): void {
-  try {
-    writeFileSync('/proc/self/clear_refs', '5')
-  } catch {
-    // Not Linux: VmHWM covers the whole (short) process life.
-  }
-}
 
 interface Outcome {
   readonly files: number
