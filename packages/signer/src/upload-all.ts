@@ -14,6 +14,9 @@ import { HeadLookup, ListedObjects, type ExistingObjects } from './upload/existi
 import { alreadyUploaded, resolveSkipExisting, type SkipBy, type SkipExisting } from './upload/skip-existing.ts'
 import { assertUnchanged, openRegularFile, readParts } from './upload-file.ts'
 
+/** Files up to this size are read into views of recycled buffers of this size (see `#smallRecycler`). */
+const SMALL_FILE_BUFFER_BYTES = 1024 * 1024
+
 /** One file of {@link uploadAll}: a path on disk, or any source `upload` takes. */
 export type UploadEntry =
   | { readonly key: string; readonly path: string | URL; readonly contentType?: string | undefined }
@@ -235,6 +238,8 @@ class ManyUploads {
   readonly #budget: UploadBudget
   /** Part buffers of multipart files, reused from one file to the next. */
   readonly #recycler: BufferRecycler
+  /** 1 MiB buffers for files of at most 1 MiB (each read into a view of one), reused the same way. */
+  readonly #smallRecycler: BufferRecycler
   /**
    * Files open at once: `concurrency + 1` (bounds file descriptors, and the one look-ahead chunk
    * each stream source holds while its next part is read).
@@ -264,6 +269,7 @@ class ManyUploads {
     this.#options = options
     this.#budget = createBudget(concurrency)
     this.#recycler = new BufferRecycler(concurrency + 1)
+    this.#smallRecycler = new BufferRecycler(concurrency + 1)
     this.#open = new Slots(concurrency + 1)
     this.#totalFiles = totalFiles
     const skip = resolveSkipExisting(options.skipExisting)
@@ -385,7 +391,7 @@ class ManyUploads {
       objectHeaders(objectOptions, true)
       // The payload hash, the checksum and the MD5, each computed in the one pass over each part.
       const hashes = partHashes(options)
-      let recycle = false
+      let fileRecycler: BufferRecycler | undefined
       let beforeComplete: (() => Promise<void>) | undefined
       if ('path' in entry) {
         this.#call(options.onProgress, { type: 'file-started', key, path, size: undefined, ...this.#totals() })
@@ -401,11 +407,15 @@ class ManyUploads {
           return
         }
         const partBytes = plan.reduce((max, p) => Math.max(max, p.byteLength), 0)
-        // The buffer slots bound the buffers live; a multipart file's come from (and go back to)
-        // the call's recycler, a single-part file gets one of its own size.
-        const recycler = plan.length > 1 ? this.#recycler : undefined
-        recycle = recycler !== undefined
-        parts = readParts(fh, plan, { take: () => recycler?.take(partBytes) ?? new Uint8Array(partBytes), release: (view) => recycler?.release(view) }, hashes, fileController.signal)
+        // The buffer slots bound the buffers live; they come from (and go back to) the call's
+        // recyclers: part-sized ones for multipart files, 1 MiB ones for files up to 1 MiB (read
+        // into a view), so a tree leaves no garbage buffers behind. A file between 1 MiB and one
+        // part gets a buffer of its own size.
+        const small = plan.length === 1 && partBytes <= SMALL_FILE_BUFFER_BYTES
+        const recycler = plan.length > 1 ? this.#recycler : small ? this.#smallRecycler : undefined
+        const bufferBytes = small ? SMALL_FILE_BUFFER_BYTES : partBytes
+        fileRecycler = recycler
+        parts = readParts(fh, plan, { take: () => recycler?.take(bufferBytes) ?? new Uint8Array(partBytes), release: (view) => recycler?.release(view) }, hashes, fileController.signal)
         beforeComplete = () => assertUnchanged(fh, stats)
       } else if ('source' in entry) {
         const source = entry.source
@@ -436,7 +446,7 @@ class ManyUploads {
         totalBytes: size,
         release: (part) => {
           lease.release(part)
-          if (recycle) this.#recycler.release(part.chunks[0])
+          fileRecycler?.release(part.chunks[0])
         },
         beforeComplete,
         onProgress: (event) => this.#onPartProgress(key, event),
