@@ -22,7 +22,8 @@ const WINDOW_SLACK_MS = 2_000
  * Starts the multipart upload for `key` and returns its id, leaving no other upload behind:
  * - aborted while Create is in flight: Create is still awaited (up to `CREATE_GRACE_MS`) and the
  *   upload it made is aborted before this rejects with `signal.reason`;
- * - Create retried (an answer lost after the server acted) or cut off: the uploads for exactly this
+ * - Create retried (an answer lost after the server acted) or cut off, whether a later attempt
+ *   succeeded or every one failed: the uploads for exactly this
  *   key that the server started in that window, other than the one returned, are found with
  *   ListMultipartUploads and aborted. A second writer that starts an upload of the same key
  *   within the same seconds could lose it: a key has one writer at a time (S3 keeps the last
@@ -48,10 +49,10 @@ export async function startUpload(
   try {
     uploadId = await createMultipartUpload(ctx, { ...objectOptions, key, signal: own.signal, onRetry: () => (retried = true) })
   } catch (error) {
-    if (!signal.aborted) throw error
-    // Cut off: the server may still have made it. Nobody holds its id; find it by key and time.
-    await abortExtraUploads(ctx, key, undefined, startedAt)
-    throw signal.reason
+    // Cut off, or every attempt after a lost answer failed: the server may have made an upload
+    // that nobody holds the id of. Find it by key and time.
+    if (signal.aborted || retried) await abortExtraUploads(ctx, key, undefined, startedAt)
+    throw signal.aborted ? signal.reason : error
   } finally {
     clearTimeout(timer)
     signal.removeEventListener('abort', onAbort)

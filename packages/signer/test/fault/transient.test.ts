@@ -122,6 +122,29 @@ describe('transient faults on each request kind are retried; the object is intac
       assert.equal(proxy.requests('AbortMultipartUpload').length, 1, `the extra upload was aborted:\n${show(proxy.log)}`)
     })
   }
+  test('CreateMultipartUpload: answer lost, then every retry refused → the error, and the upload the lost attempt made is aborted', TEST, async () => {
+    const key = 'transient/create-lost-then-refused'
+    await withProxy(
+      [
+        { kind: 'CreateMultipartUpload', nth: 1, fault: FAULTS.dropResponse },
+        { kind: 'CreateMultipartUpload', nth: 2, times: Infinity, fault: FAULTS.slowDown },
+      ],
+      async (proxy) => {
+        const { source, state } = trackedSource(randomChunks(randomData(11 * MiB, 77), 512 * 1024, 77))
+        const error = await upload(source, { ...target(bucket, key), endpoint: proxy.endpoint }, { ...FAST, retry: { attempts: 3, baseDelayMs: 1 } }).then(
+          () => assert.fail('the upload should fail'),
+          (e: unknown) => e,
+        )
+        assert.ok(error instanceof S3ResponseError, `S3ResponseError, got ${String(error)}`)
+        assert.equal(error.operation, 'CreateMultipartUpload')
+        assert.equal(error.statusCode, 503)
+        assert.ok(state.finished.settled, 'the source finally ran')
+        assert.deepEqual(proxy.requests('CreateMultipartUpload').map((r) => r.outcome), ['dropped', 503, 503], show(proxy.log))
+        assert.equal(proxy.requests('AbortMultipartUpload').length, 1, `the lost attempt's upload was aborted:\n${show(proxy.log)}`)
+        assert.deepEqual(await openUploads(bucket, key), [], 'no multipart upload left open')
+      },
+    )
+  })
   test('CreateMultipartUpload: stall → idle timeout → retried', TEST, async () => {
     const { proxy } = await roundTrip('create-stall', [{ kind: 'CreateMultipartUpload', fault: FAULTS.stall }], {
       options: { idleTimeoutMs: STALL_IDLE_MS },
