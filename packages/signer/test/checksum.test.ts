@@ -90,6 +90,9 @@ describe('checksum implementations', () => {
     assertChecksumEchoed(undefined, 'abc=', 'CRC32', 'part 1')
     assertChecksumEchoed('abc=', 'abc=', 'CRC32', 'part 1')
     assert.throws(() => assertChecksumEchoed('xyz=', 'abc=', 'CRC32', 'part 1', 'u1'), (e) => e instanceof IntegrityError && e.uploadId === 'u1' && /CRC32 xyz= for part 1/.test(e.message))
+    // A server echoing a credential in the header it answers with: redacted like any server text.
+    const token = 'IQoJb3JpZ2luX2VjEPARTSTREAMTESTTOKEN' + 'A'.repeat(60)
+    assert.throws(() => assertChecksumEchoed(token, 'abc=', 'CRC32', 'part 1'), (e) => e instanceof IntegrityError && !e.message.includes(token) && /CRC32 \[redacted\] for part 1/.test(e.message))
   })
 })
 

@@ -279,6 +279,22 @@ describe('6. redaction: nothing secret reaches an error', () => {
     })
   }
 
+  test('the token echoed in x-amz-request-id and in the content type of a non-S3 answer is redacted too', TEST, async () => {
+    handler = (req, res) => {
+      const token = String(req.headers['x-amz-security-token'])
+      res.writeHead(400, { 'content-type': `text/${token}; charset=utf-8`, 'x-amz-request-id': `req-${token}` }).end('bad request')
+    }
+    const error = await upload([new Uint8Array(10)], target({ credentials: withToken }), ONCE).then(
+      () => assert.fail('the upload should fail'),
+      (e: unknown) => e,
+    )
+    assert.ok(error instanceof S3ResponseError)
+    assert.equal(error.statusCode, 400)
+    assert.match(error.message, /not an S3 answer \(\[redacted\]\)/)
+    assert.match(String(error.requestId), /^req-\[redacted\]/)
+    assertNoSecrets(error)
+  })
+
   test('an HTML 502 page from a proxy: "not an S3 answer", a hint, and nothing secret', TEST, async () => {
     for (const withTitle of [true, false]) {
       seen.length = 0

@@ -11,6 +11,7 @@ import {
 } from '@partstream/core'
 import { IntegrityError } from '../errors.ts'
 import { builtinModule, defaultHash, nodeSha1 } from './hash.ts'
+import { redact } from './redact.ts'
 
 /** The checksums S3 accepts (`x-amz-checksum-*`), by S3's names. */
 export type ChecksumAlgorithm = 'CRC64NVME' | 'CRC32C' | 'CRC32' | 'SHA1' | 'SHA256'
@@ -189,5 +190,5 @@ export async function objectChecksumOf(algorithm: ChecksumAlgorithm, parts: read
  */
 export function assertChecksumEchoed(reported: string | undefined, ours: string, algorithm: ChecksumAlgorithm, what: string, uploadId?: string): void {
   if (reported === undefined || reported === '' || reported === ours) return
-  throw new IntegrityError(`The server reports ${algorithm} ${reported} for ${what}, but the bytes sent have ${ours}: the stored bytes differ from the source.`, uploadId)
+  throw new IntegrityError(`The server reports ${algorithm} ${redact(reported)} for ${what}, but the bytes sent have ${ours}: the stored bytes differ from the source.`, uploadId)
 }

@@ -242,7 +242,7 @@ export function errorFromResponse(
     // Server text is redacted: a server may echo the request's Authorization or token back.
     s3Code: code !== undefined ? redact(code) : method === 'HEAD' && statusCode === 404 ? 'NotFound' : method === 'HEAD' && statusCode === 412 ? 'PreconditionFailed' : undefined,
     s3Message: message === undefined ? (isXml || text === '' ? undefined : describeNonXml(headers, text)) : redact(message),
-    requestId: header(headers, 'x-amz-request-id') ?? (isXml ? xmlText(text, 'RequestId') : undefined),
+    requestId: redactOptional(header(headers, 'x-amz-request-id') ?? (isXml ? xmlText(text, 'RequestId') : undefined)),
     ...where,
     attempt,
   })
@@ -253,5 +253,7 @@ function describeNonXml(headers: ResponseHeaders, text: string): string {
   const type = header(headers, 'content-type') ?? ''
   const title = /<title>([^<]{1,200})<\/title>/i.exec(text)?.[1]
   const first = title ?? text.replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim().slice(0, 200)
-  return `not an S3 answer${type === '' ? '' : ` (${type.split(';')[0]})`}: ${redact(first)}`
+  return `not an S3 answer${type === '' ? '' : ` (${redact(type.split(';')[0] ?? '')})`}: ${redact(first)}`
 }
+
+const redactOptional = (text: string | undefined): string | undefined => (text === undefined ? undefined : redact(text))
