@@ -277,7 +277,10 @@ async function runRuntime(runtime) {
   console.log(`\n==== ${runtime.id} (${runtime.name} ${version}): ${files.length} test files${runtime.dist ? ' (tsc -b output)' : ' (.ts sources, unbuilt)'}`)
   for (const f of files) console.log(`  ${f}`)
   const started = performance.now()
-  const code = await spawnInherit(binOf(runtime), runtime.args(files, junit), runtime.env)
+  // The fault soak: full size (200 uploads) on the first runtime of the table, 40 on the others,
+  // unless SOAK_UPLOADS is given.
+  const soak = process.env.SOAK_UPLOADS ? {} : { SOAK_UPLOADS: runtime === RUNTIMES[0] ? '200' : '40' }
+  const code = await spawnInherit(binOf(runtime), runtime.args(files, junit), { ...soak, ...runtime.env })
   const seconds = Math.round((performance.now() - started) / 1000)
   const counts = junitCounts(junit)
   const ok = code === 0 && counts !== undefined && counts.failed === 0 && counts.tests > 0
