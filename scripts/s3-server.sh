@@ -46,6 +46,8 @@ case "${1:-}" in
     echo "S3_REGION=us-east-1"
     echo "S3_ACCESS_KEY_ID=$S3_AK"
     echo "S3_SECRET_ACCESS_KEY=$S3_SK"
+    # Where radosgw-admin finds the cluster (tests that create a second RGW user).
+    echo "S3_CEPH_DIR=${CEPH_DIR:-/tmp/partstream-ceph}"
     ;;
   down)
     [ -n "${S3_ENDPOINT:-}" ] && exit 0

@@ -24,7 +24,9 @@ import { awsHomes } from '../aws-home.ts'
 const MiB = 1024 * 1024
 const execFileAsync = promisify(execFile)
 const { endpoint, credentials: main } = s3Env()
-const CEPH_CONF = join(process.env['CEPH_DIR'] ?? '/tmp/partstream-ceph', 'ceph.conf')
+const CEPH_CONF = join(process.env['CEPH_DIR'] ?? process.env['S3_CEPH_DIR'] ?? '/tmp/partstream-ceph', 'ceph.conf')
+/** This run started RGW itself (scripts/test.mjs): radosgw-admin must work, no fallback. */
+const OWN_RGW = process.env['S3_RGW_RESTART'] === '1'
 
 const root = mkdtempSync(join(tmpdir(), 'partstream-creds-'))
 after(() => rmSync(root, { recursive: true, force: true }))
@@ -41,12 +43,16 @@ function admin(args: readonly string[]): Promise<{ stdout: string }> {
  * A second RGW user (with a bucket of its own), or `undefined` when the server is not the local
  * RGW: radosgw-admin missing or failing, or its user unknown to S3_ENDPOINT.
  */
+let noSecondUser = ''
 async function createSecondUser(): Promise<{ uid: string; keys: Credentials; bucket: string } | undefined> {
   const uid = `partstream-creds-${random(8, LOWER)}`
   const keys = { accessKeyId: `PSCRED${random(14, UPPER)}`, secretAccessKey: random(40, LOWER) }
   try {
     await admin(['user', 'create', `--uid=${uid}`, `--display-name=${uid}`, `--access-key=${keys.accessKeyId}`, `--secret=${keys.secretAccessKey}`])
-  } catch {
+  } catch (error) {
+    // On the run's own RGW the second user is required: the expiry case revokes its first key.
+    if (OWN_RGW) throw new Error(`radosgw-admin could not create the second RGW user (${CEPH_CONF})`, { cause: error })
+    noSecondUser = `radosgw-admin unavailable (${String((error as Error).message).split('\n')[0]})`
     return undefined
   }
   const bucket = `creds-${Date.now().toString(36)}-${random(4, LOWER)}`
@@ -69,7 +75,7 @@ after(async () => {
 })
 const user: Credentials = second?.keys ?? main
 const bucket = second?.bucket ?? (await createBucket('creds'))
-const WHO = second !== undefined ? 'a second RGW user' : 'main credentials: S3_ENDPOINT is not the local RGW, no second user'
+const WHO = second !== undefined ? 'a second RGW user' : `main credentials: ${noSecondUser || 'the second user could not make a bucket'}`
 
 // ---- the child process ----
 
