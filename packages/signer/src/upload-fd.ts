@@ -15,7 +15,8 @@ import { createS3Context, type UploadTarget } from './http/context.ts'
 import { validateKey } from './http/endpoint.ts'
 import { objectHeaders, pickObjectOptions } from './operations/object-options.ts'
 import { BufferPool } from './upload/buffer-pool.ts'
-import { FdReader, fsRead, type ReadFn } from './upload/fd-reader.ts'
+import { FdReader, fsRead, type DescriptorReader, type ReadFn } from './upload/fd-reader.ts'
+import { openPipeReader, type PipeReader } from './upload/pipe-reader.ts'
 import { partHashes, validateUploadOptions, type UploadOptions, type UploadResult } from './upload/options.ts'
 import { runUpload } from './upload/run-upload.ts'
 
@@ -40,7 +41,7 @@ const LOOK_AHEAD_BYTES = 64 * 1024
 /**
  * Uploads everything readable from a file descriptor: stdin (`0`), a pipe or FIFO, a socket, a
  * TTY, or a regular file from its current position. The fast path for `cmd | node upload.js`:
- * bytes are read with `fs.read` straight into part buffers — a pool of `concurrency + 1`, each
+ * bytes are read with `fs.read` (a pipe on Node/Linux: like a socket, see `PipeReader`) straight into part buffers — a pool of `concurrency + 1`, each
  * refilled once S3 has acknowledged its part — so no per-chunk buffer is allocated and no stream
  * machinery runs (a Node `Readable` on a pipe allocates 64 KiB per read). Peak memory is
  * `(concurrency + 1) × partSize`.
@@ -64,7 +65,8 @@ export function uploadFd(fd: number, target: UploadTarget, options: UploadFdOpti
 
 /** {@link uploadFd} with the read seam exposed (tests inject failing reads). */
 export async function uploadFdWith(readFn: ReadFn, fd: number, target: UploadTarget, options: UploadFdOptions = {}): Promise<UploadResult> {
-  let reader: FdReader | undefined
+  let reader: DescriptorReader | undefined
+  let pipe: PipeReader | undefined
   const owns = typeof options === 'object' && options !== null && options.close === true
   try {
     if (typeof fd !== 'number' || !Number.isInteger(fd) || fd < 0) {
@@ -84,7 +86,9 @@ export async function uploadFdWith(readFn: ReadFn, fd: number, target: UploadTar
       const policy = resolvePartSize(options.partSize, sizeHint)
       const controller = new AbortController()
       const pool = new BufferPool(concurrency + 1, policy.sizeOf(1))
-      reader = new FdReader(fd, controller.signal, readFn)
+      // A pipe is read like a socket where the runtime allows (no thread-pool round trip per read).
+      pipe = stats.isFIFO() && readFn === fsRead ? openPipeReader(fd, controller.signal) : undefined
+      reader = pipe ?? new FdReader(fd, controller.signal, readFn)
       return await runUpload(ctx, fdParts(reader, policy, pool, partHashes(options)), {
         ...options,
         key,
@@ -97,6 +101,7 @@ export async function uploadFdWith(readFn: ReadFn, fd: number, target: UploadTar
       await ctx.close()
     }
   } finally {
+    pipe?.close()
     // A read still in flight (aborted while the producer was idle) holds the descriptor: close it
     // once that read returns, so the number is never reused under it.
     if (owns) void (reader?.idle() ?? Promise.resolve()).then(() => closeFd(fd, () => {}))
@@ -135,12 +140,11 @@ function startDigest(hashes: PartHashFactories): { update(chunk: Uint8Array): vo
 type PartHashFactories = { readonly [K in 'hash' | 'checksum' | 'md5']: HashFactory | null }
 
 /**
- * The parts of a descriptor's data, each read into a buffer from `pool`. Each read is started
- * before the bytes of the previous one are hashed, so hashing on the main thread overlaps the
- * read on the thread pool. A full part is followed by one read of up to `LOOK_AHEAD_BYTES`: no
+ * The parts of a descriptor's data, each read into a buffer from `pool` and hashed piece by piece
+ * as it lands (`reader.fill`). A full part is followed by one read of up to `LOOK_AHEAD_BYTES`: no
  * bytes means it was the last; the bytes read ahead start the next part.
  */
-export async function* fdParts(reader: FdReader, policy: PartSizePolicy, pool: BufferPool, hashes: PartHashFactories): AsyncGenerator<Part> {
+export async function* fdParts(reader: DescriptorReader, policy: PartSizePolicy, pool: BufferPool, hashes: PartHashFactories): AsyncGenerator<Part> {
   const ahead = new Uint8Array(LOOK_AHEAD_BYTES)
   let carried = 0
   let offset = 0
@@ -148,25 +152,13 @@ export async function* fdParts(reader: FdReader, policy: PartSizePolicy, pool: B
     const size = policy.sizeOf(partNumber)
     const buffer = pool.take(size)
     const digest = startDigest(hashes)
-    let filled = carried
-    let reading: Promise<number> | undefined
+    let filled: number
     try {
       buffer.set(ahead.subarray(0, carried))
       digest.update(buffer.subarray(0, carried))
-      reading = filled < size ? reader.readSome(buffer, filled, size - filled) : undefined
-      while (reading !== undefined) {
-        const n = await reading
-        reading = undefined
-        if (n === 0) break
-        const chunk = buffer.subarray(filled, filled + n)
-        filled += n
-        // The next read (or the look-ahead) runs on the thread pool while this chunk is hashed.
-        if (filled < size) reading = reader.readSome(buffer, filled, size - filled)
-        digest.update(chunk)
-      }
+      filled = await reader.fill(buffer, carried, size, digest.update)
       carried = filled < size ? 0 : await reader.readSome(ahead, 0, ahead.byteLength)
     } catch (error) {
-      reading?.catch(() => {})
       pool.release(buffer)
       throw error
     }

@@ -1,8 +1,10 @@
 // uploadFd's reading half alone, no S3: FdReader (EAGAIN, EINTR, errors, abort while a read
-// waits), fdParts (look-ahead for isLast, part sizes, the pool bound) and BufferPool.
+// waits), PipeReader on a real pipe, fdParts (look-ahead for isLast, part sizes, the pool bound)
+// and BufferPool.
 import assert from 'node:assert/strict'
-import { closeSync, constants, openSync, rmSync, mkdtempSync, writeSync } from 'node:fs'
-import { spawnSync } from 'node:child_process'
+import { closeSync, constants, fstatSync, openSync, readSync, rmSync, mkdtempSync, writeFileSync, writeSync } from 'node:fs'
+import { randomBytes } from 'node:crypto'
+import { spawn, spawnSync } from 'node:child_process'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, test } from 'node:test'
@@ -10,7 +12,8 @@ import { fixedPartSize, type Part } from '@partstream/core'
 import { SourceReadError } from '../src/errors.ts'
 import { fdParts } from '../src/upload-fd.ts'
 import { BufferPool } from '../src/upload/buffer-pool.ts'
-import { FdReader, type ReadFn } from '../src/upload/fd-reader.ts'
+import { FdReader, type DescriptorReader, type ReadFn } from '../src/upload/fd-reader.ts'
+import { openPipeReader } from '../src/upload/pipe-reader.ts'
 
 const MiB = 1024 * 1024
 const noHashes = { hash: null, checksum: null, md5: null }
@@ -39,7 +42,7 @@ function bytes(size: number): Uint8Array {
   return out
 }
 
-async function collect(reader: FdReader, partSize: number, pool = new BufferPool(2, partSize)): Promise<Part[]> {
+async function collect(reader: DescriptorReader, partSize: number, pool = new BufferPool(2, partSize)): Promise<Part[]> {
   const parts: Part[] = []
   for await (const part of fdParts(reader, fixedPartSize(partSize), pool, noHashes)) {
     parts.push({ ...part, chunks: part.chunks.map((c) => c.slice()) }) // copy: the buffer goes back to the pool
@@ -205,5 +208,116 @@ describe('BufferPool', () => {
     assert.throws(() => pool.take(16), /exhausted/) // b is still out
     pool.release(b) // old size: dropped, its slot freed
     assert.equal(pool.take(16).byteLength, 16)
+  })
+})
+
+// Registered only where uploadFd uses it (Node on Linux), like the other runtime-specific tests.
+const pipeReaderRuns = process.platform === 'linux' && !('bun' in process.versions) && !('deno' in process.versions)
+if (pipeReaderRuns) describe('PipeReader (a pipe read like a socket; Node on Linux)', () => {
+
+  /** A FIFO with a child writing `data` to it in writes of `write` bytes; the read end opened blocking, as a shell gives stdin. */
+  function fifoWith(data: Uint8Array, dir: string): { fd: number; done: Promise<void> } {
+    const path = join(dir, 'fifo')
+    assert.equal(spawnSync('mkfifo', [path]).status, 0)
+    const source = join(dir, 'data.bin')
+    writeFileSync(source, data)
+    const child = spawn('sh', ['-c', `exec cat '${source}' > '${path}'`], { stdio: 'ignore' })
+    const done = new Promise<void>((resolve) => child.on('close', () => resolve()))
+    return { fd: openSync(path, 'r'), done }
+  }
+
+  test('fdParts over a real pipe: every byte in order, parts full but the last, the caller\'s descriptor left open and blocking', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pipe-reader-'))
+    try {
+      for (const size of [0, 1, 5 * MiB, 5 * MiB + 1, 13 * MiB + 12345]) {
+        const data = randomBytes(size)
+        const { fd, done } = fifoWith(data, dir)
+        const reader = openPipeReader(fd, new AbortController().signal)
+        assert.ok(reader !== undefined)
+        const parts = await collect(reader, 5 * MiB)
+        reader.close()
+        await done
+        const joined = Buffer.concat(parts.flatMap((p) => p.chunks))
+        assert.ok(joined.equals(data), `${size} bytes read back whole`)
+        assert.deepEqual(parts.map((p) => p.byteLength), size === 0 ? [0] : [...Array(Math.floor((size - 1) / (5 * MiB))).fill(5 * MiB), ((size - 1) % (5 * MiB)) + 1])
+        assert.ok(parts.at(-1)?.isLast)
+        assert.ok(fstatSync(fd).isFIFO(), 'the caller\'s descriptor is still open')
+        // Blocking still: a read on the caller's descriptor at the end returns 0 instead of EAGAIN.
+        assert.equal(readSync(fd, new Uint8Array(1)), 0)
+        closeSync(fd)
+        rmSync(join(dir, 'fifo'))
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
+  test('fill hands each piece to onChunk as it lands; readSome takes what the last read left over first', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pipe-reader-'))
+    try {
+      const data = randomBytes(300_001)
+      const { fd, done } = fifoWith(data, dir)
+      const reader = openPipeReader(fd, new AbortController().signal)
+      assert.ok(reader !== undefined)
+      const buffer = new Uint8Array(100_000)
+      const pieces: Uint8Array[] = []
+      assert.equal(await reader.fill(buffer, 0, buffer.byteLength, (c) => pieces.push(c.slice())), 100_000)
+      assert.ok(Buffer.concat(pieces).equals(data.subarray(0, 100_000)))
+      const small = new Uint8Array(7)
+      const n = await reader.readSome(small, 2, 5)
+      assert.ok(n >= 1 && n <= 5)
+      assert.ok(Buffer.from(small.subarray(2, 2 + n)).equals(data.subarray(100_000, 100_000 + n)))
+      const rest = new Uint8Array(data.byteLength)
+      const end = await reader.fill(rest, 0, rest.byteLength, () => {})
+      assert.equal(end, data.byteLength - 100_000 - n, 'the data ended before the buffer was full')
+      assert.ok(Buffer.from(rest.subarray(0, end)).equals(data.subarray(100_000 + n)))
+      assert.ok(reader.ended)
+      assert.equal(await reader.readSome(small, 0, 7), 0)
+      reader.close()
+      closeSync(fd)
+      await done
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
+  test('a producer that wrote and exited before the reader opened: its bytes, then the end (Linux reports no hang-up then)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pipe-reader-'))
+    try {
+      for (const data of [new Uint8Array(0), randomBytes(3), randomBytes(60_000)]) {
+        const { fd, done } = fifoWith(data, dir)
+        await done // the writer is gone before openPipeReader runs
+        const reader = openPipeReader(fd, new AbortController().signal)
+        assert.ok(reader !== undefined)
+        const parts = await collect(reader, 5 * MiB)
+        assert.ok(Buffer.concat(parts.flatMap((p) => p.chunks)).equals(data))
+        reader.close()
+        closeSync(fd)
+        rmSync(join(dir, 'fifo'))
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
+  test('an abort while waiting for bytes rejects with signal.reason at once', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pipe-reader-'))
+    try {
+      const path = join(dir, 'fifo')
+      assert.equal(spawnSync('mkfifo', [path]).status, 0)
+      const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK)
+      const writer = openSync(path, constants.O_WRONLY) // held open, never written: the reader waits
+      const controller = new AbortController()
+      const reader = openPipeReader(fd, controller.signal)
+      assert.ok(reader !== undefined)
+      const reading = reader.fill(new Uint8Array(16), 0, 16, () => {})
+      setTimeout(() => controller.abort(new Error('stop')), 20)
+      await assert.rejects(reading, /stop/)
+      reader.close()
+      closeSync(writer)
+      closeSync(fd)
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 })

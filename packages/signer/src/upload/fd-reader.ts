@@ -26,11 +26,20 @@ export const EAGAIN_LAST_WAIT_MS = 50
 
 const codeOf = (error: unknown): unknown => (error as { code?: unknown } | null)?.code
 
+/** What `fdParts` reads from: {@link FdReader} (`fs.read`) or a `PipeReader` (a pipe read like a socket). */
+export interface DescriptorReader {
+  readonly ended: boolean
+  readSome(buffer: Uint8Array, offset: number, length: number): Promise<number>
+  fill(buffer: Uint8Array, from: number, to: number, onChunk: (chunk: Uint8Array) => void): Promise<number>
+  /** Resolves once no read is in flight any more; never rejects. */
+  idle(): Promise<unknown>
+}
+
 /**
  * Reads a file descriptor front to back (a pipe, FIFO, socket, TTY, or a regular file from its
  * current position) into buffers the caller owns. Never more than one read in flight.
  */
-export class FdReader {
+export class FdReader implements DescriptorReader {
   readonly fd: number
   readonly #read: ReadFn
   readonly #signal: AbortSignal
@@ -52,10 +61,29 @@ export class FdReader {
     return this.#ended
   }
 
-  /** Fills `buffer` from byte `from` until it is full or the data ends; resolves with the bytes now in it. */
-  async fill(buffer: Uint8Array, from = 0): Promise<number> {
+  /**
+   * Fills `buffer` from `from` to `to` (default: its end) or until the data ends, calling `onChunk`
+   * on each read's bytes; resolves with the offset reached. Each read is started before the bytes
+   * of the previous one are handed to `onChunk`, so hashing on the main thread overlaps the read
+   * on the thread pool.
+   */
+  async fill(buffer: Uint8Array, from: number = 0, to: number = buffer.byteLength, onChunk?: (chunk: Uint8Array) => void): Promise<number> {
     let filled = from
-    while (filled < buffer.byteLength && !this.#ended) filled += await this.readSome(buffer, filled, buffer.byteLength - filled)
+    let reading = filled < to ? this.readSome(buffer, filled, to - filled) : undefined
+    try {
+      while (reading !== undefined) {
+        const n = await reading
+        reading = undefined
+        if (n === 0) break
+        const chunk = buffer.subarray(filled, filled + n)
+        filled += n
+        if (filled < to) reading = this.readSome(buffer, filled, to - filled)
+        onChunk?.(chunk)
+      }
+    } catch (error) {
+      reading?.catch(() => {})
+      throw error
+    }
     return filled
   }
 
