@@ -12,6 +12,7 @@ import { Readable } from 'node:stream'
 import { BENCH_CREDENTIALS, type ClientConfig, type ClientResult } from './internal/protocol.ts'
 import { fillPattern, freshChunks, viewChunks } from './internal/sources.ts'
 import { readHwm, resetHwm } from './internal/hwm.ts'
+import { measure } from './internal/measure.ts'
 
 interface Outcome {
   readonly size: number
@@ -178,19 +179,10 @@ async function main(): Promise<ClientResult> {
       peakLive = Math.max(peakLive, live())
     }, config.liveSampleMs)
   }
-  const cpu0 = process.cpuUsage()
-  const startUs = Number(process.hrtime.bigint() / 1000n)
-  const t0 = performance.now()
-  let outcome: Outcome
-  try {
-    outcome = await run()
-  } finally {
+  const { value: outcome, seconds, cpuUserSeconds, cpuSystemSeconds, startUs, endUs } = await measure(run, () => {
     clearInterval(timer)
     clearInterval(liveTimer)
-  }
-  const seconds = (performance.now() - t0) / 1000
-  const endUs = Number(process.hrtime.bigint() / 1000n)
-  const cpu = process.cpuUsage(cpu0)
+  })
   const end = process.memoryUsage()
   peakRss = Math.max(peakRss, end.rss)
   peakArrayBuffers = Math.max(peakArrayBuffers, end.arrayBuffers)
@@ -199,8 +191,8 @@ async function main(): Promise<ClientResult> {
   return {
     ok: true,
     seconds,
-    cpuUserSeconds: cpu.user / 1e6,
-    cpuSystemSeconds: cpu.system / 1e6,
+    cpuUserSeconds,
+    cpuSystemSeconds,
     baselineRssBytes: base.rss,
     peakRssBytes: Math.max(peakRss, hwm ?? 0),
     hwmBytes: hwm,

@@ -17,6 +17,7 @@ import { readdir, stat } from 'node:fs/promises'
 import { join, relative, sep } from 'node:path'
 import { BENCH_CREDENTIALS } from './internal/protocol.ts'
 import { readHwm, resetHwm } from './internal/hwm.ts'
+import { measure } from './internal/measure.ts'
 
 export interface ManyClientConfig {
   readonly lib: 'partstream' | 'lib-storage' | 'walk'
@@ -120,18 +121,9 @@ async function main(): Promise<ManyClientResult> {
   const timer = setInterval(() => {
     peak = Math.max(peak, process.memoryUsage().rss)
   }, config.sampleMs)
-  const cpu0 = process.cpuUsage()
-  const t0 = performance.now()
-  let outcome: Outcome
-  try {
-    outcome = await run()
-  } finally {
-    clearInterval(timer)
-  }
-  const seconds = (performance.now() - t0) / 1000
-  const cpu = process.cpuUsage(cpu0)
+  const { value: outcome, seconds, cpuUserSeconds, cpuSystemSeconds } = await measure(run, () => clearInterval(timer))
   peak = Math.max(peak, process.memoryUsage().rss, readHwm() ?? 0)
-  return { ok: true, seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, baselineRssBytes: base, peakRssBytes: peak, ...outcome }
+  return { ok: true, seconds, cpuSeconds: cpuUserSeconds + cpuSystemSeconds, baselineRssBytes: base, peakRssBytes: peak, ...outcome }
 }
 
 main().then(

@@ -23,6 +23,17 @@ function controlledSource() {
   return { calls, load }
 }
 
+/** A cache over a controlled source, its first load already answered with `first`. */
+async function cacheLoadedWith(first: Credentials, clock: () => number) {
+  const source = controlledSource()
+  const get = cacheCredentials(source.load, clock)
+  const loading = get()
+  await settle()
+  source.calls[0]?.resolve(first)
+  assert.equal((await loading).accessKeyId, first.accessKeyId)
+  return { source, get }
+}
+
 /** Lets pending promise callbacks run (the cache starts a load one microtask after the call). */
 const settle = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0))
 
@@ -67,12 +78,7 @@ describe('cacheCredentials', () => {
 
   test('refreshes 5 minutes before expiry, once for every caller in flight', async () => {
     let now = 0
-    const source = controlledSource()
-    const get = cacheCredentials(source.load, () => now)
-    const first = get()
-    await settle()
-    source.calls[0]?.resolve(creds(1, 60 * MIN))
-    assert.equal((await first).accessKeyId, 'AK1')
+    const { source, get } = await cacheLoadedWith(creds(1, 60 * MIN), () => now)
 
     now = 55 * MIN - 1 // just before the refresh time: cached
     assert.equal((await get()).accessKeyId, 'AK1')
@@ -90,12 +96,7 @@ describe('cacheCredentials', () => {
 
   test('short-lived credentials are refreshed at half their lifetime, measured from the load', async () => {
     let now = 10_000
-    const source = controlledSource()
-    const get = cacheCredentials(source.load, () => now)
-    const first = get()
-    await settle()
-    source.calls[0]?.resolve(creds(1, 12_000)) // 2 s to live: refresh after 1 s
-    await first
+    const { source, get } = await cacheLoadedWith(creds(1, 12_000), () => now) // 2 s to live: refresh after 1 s
     now = 10_999
     assert.equal((await get()).accessKeyId, 'AK1')
     now = 11_000
@@ -124,12 +125,7 @@ describe('cacheCredentials', () => {
 
   test('a refresh that fails rejects, and the next call tries again', async () => {
     let now = 0
-    const source = controlledSource()
-    const get = cacheCredentials(source.load, () => now)
-    const first = get()
-    await settle()
-    source.calls[0]?.resolve(creds(1, 60 * MIN))
-    await first
+    const { source, get } = await cacheLoadedWith(creds(1, 60 * MIN), () => now)
     now = 56 * MIN
     const refreshing = get()
     await settle()

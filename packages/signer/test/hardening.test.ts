@@ -3,8 +3,7 @@
 // it plays the hostile or broken server (echoing credentials back, a proxy's HTML page, bare
 // status codes). The RGW-backed half is test/integration/hardening.test.ts.
 import assert from 'node:assert/strict'
-import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import type { ServerResponse } from 'node:http'
 import { after, before, beforeEach, describe, test } from 'node:test'
 import { inspect } from 'node:util'
 import vm from 'node:vm'
@@ -23,6 +22,7 @@ import {
 } from '../src/index.ts'
 import { failOnUnhandledRejections } from './fault/helpers.ts'
 import { SOURCE_KINDS } from './source-kinds.ts'
+import { startStubServer, type StubRequest, type StubServer } from './stub-server.ts'
 
 failOnUnhandledRejections()
 
@@ -32,15 +32,9 @@ const ACCESS_KEY_ID = 'AKIAIOSFODNN7EXAMPLE'
 const SECRET_ACCESS_KEY = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY'
 const credentials: Credentials = { accessKeyId: ACCESS_KEY_ID, secretAccessKey: SECRET_ACCESS_KEY }
 
-interface Seen {
-  readonly method: string
-  readonly url: string
-  readonly headers: IncomingHttpHeaders
-  readonly body: Buffer
-}
 
 /** Answers one request; the default plays a bucket that stores every PutObject. */
-type Handler = (req: Seen, res: ServerResponse) => void
+type Handler = (req: StubRequest, res: ServerResponse) => void
 
 const stores: Handler = (req, res) => {
   if (req.method === 'PUT' && !req.url.includes('?')) {
@@ -50,29 +44,20 @@ const stores: Handler = (req, res) => {
   }
 }
 
-let server: Server
+let server: StubServer
 let endpoint: string
 let handler: Handler = stores
-const seen: Seen[] = []
+const seen: StubRequest[] = []
 
 before(async () => {
-  server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    const chunks: Buffer[] = []
-    req.on('data', (c: Buffer) => chunks.push(c))
-    req.on('end', () => {
-      const request = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks) }
-      seen.push(request)
-      handler(request, res)
-    })
+  server = await startStubServer((request, res) => {
+    seen.push(request)
+    handler(request, res)
   })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  endpoint = server.endpoint
 })
 
-after(async () => {
-  server.closeAllConnections()
-  await new Promise((resolve) => server.close(resolve))
-})
+after(() => server.close())
 
 beforeEach(() => {
   handler = stores

@@ -4,8 +4,6 @@
 // request. The RGW-backed half is in test/integration/upload-all.test.ts.
 import assert from 'node:assert/strict'
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { createServer, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, beforeEach, describe, test } from 'node:test'
@@ -15,6 +13,7 @@ import { ListedObjects } from '../src/upload/existing-objects.ts'
 import { compareKeys } from '../src/upload/key-order.ts'
 import { decodeUrlKey } from '../src/operations/list-objects-v2.ts'
 import { failOnUnhandledRejections } from './fault/helpers.ts'
+import { startStubServer, type StubServer } from './stub-server.ts'
 
 failOnUnhandledRejections()
 
@@ -24,7 +23,7 @@ const utf8Order = (a: string, b: string): number => Buffer.compare(Buffer.from(a
 /** The fake bucket: key → { size, etag }, listed in UTF-8 binary order. */
 const objects = new Map<string, { size: number; etag: string }>()
 const seen: Array<{ method: string; url: URL }> = []
-let server: Server
+let server: StubServer
 let endpoint: string
 /** Answer every request with this S3 error instead. */
 let refuse: { status: number; code: string } | undefined
@@ -36,58 +35,49 @@ const encodeKey = (key: string): string => encodeURIComponent(key).replace(/%20/
 const xml = (text: string): string => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
 
 before(async () => {
-  server = createServer((req, res) => {
-    const chunks: Buffer[] = []
-    req.on('data', (c: Buffer) => chunks.push(c))
-    req.on('end', () => {
-      const url = new URL(req.url ?? '/', 'http://fake')
-      seen.push({ method: req.method ?? '', url })
-      const q = url.searchParams
-      if (refuse !== undefined) {
-        res.writeHead(refuse.status, { 'content-type': 'application/xml' }).end(`<Error><Code>${refuse.code}</Code><Message>refused</Message></Error>`)
-        return
-      }
-      if (req.method === 'GET' && q.get('list-type') === '2') {
-        const max = Number(q.get('max-keys') ?? '1000')
-        const prefix = q.get('prefix') ?? ''
-        const after = q.get('continuation-token') ?? q.get('start-after') ?? ''
-        const keys = [...objects.keys()].filter((k) => k.startsWith(prefix) && utf8Order(k, after) > 0).sort(utf8Order)
-        const page = keys.slice(0, max)
-        const truncated = keys.length > max
-        const encoded = q.get('encoding-type') === 'url'
-        const contents = page
-          .map((k) => {
-            const o = objects.get(k) as { size: number; etag: string }
-            return `<Contents><Key>${encoded ? encodeKey(k) : xml(k)}</Key><LastModified>2026-11-29T00:00:00.000Z</LastModified><ETag>&quot;${o.etag}&quot;</ETag><Size>${o.size}</Size><StorageClass>STANDARD</StorageClass></Contents>`
-          })
-          .join('')
-        res.writeHead(200, { 'content-type': 'application/xml' })
-        const body = (
-          `<?xml version="1.0" encoding="UTF-8"?><ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Name>bkt</Name><Prefix>${encoded ? encodeKey(prefix) : xml(prefix)}</Prefix>` +
-            `<KeyCount>${page.length}</KeyCount><MaxKeys>${max}</MaxKeys>${encoded ? '<EncodingType>url</EncodingType>' : ''}<IsTruncated>${truncated}</IsTruncated>` +
-            `${truncated ? `<NextContinuationToken>${xml(page.at(-1) ?? '')}</NextContinuationToken>` : ''}${contents}</ListBucketResult>`
-        )
-        setTimeout(() => res.end(body), listDelayMs)
-        return
-      }
-      if (req.method === 'PUT' && ![...q.keys()].length) {
-        const key = decodeURIComponent(url.pathname.split('/').slice(2).join('/'))
-        const body = Buffer.concat(chunks)
-        objects.set(key, { size: body.byteLength, etag: 'ffffffffffffffffffffffffffffffff' })
-        res.writeHead(200, { etag: '"ffffffffffffffffffffffffffffffff"' }).end()
-        return
-      }
-      res.writeHead(501, { 'content-type': 'application/xml' }).end('<Error><Code>NotImplemented</Code><Message>fake server</Message></Error>')
-    })
+  server = await startStubServer((req, res) => {
+    const url = new URL(req.url, 'http://fake')
+    seen.push({ method: req.method, url })
+    const q = url.searchParams
+    if (refuse !== undefined) {
+      res.writeHead(refuse.status, { 'content-type': 'application/xml' }).end(`<Error><Code>${refuse.code}</Code><Message>refused</Message></Error>`)
+      return
+    }
+    if (req.method === 'GET' && q.get('list-type') === '2') {
+      const max = Number(q.get('max-keys') ?? '1000')
+      const prefix = q.get('prefix') ?? ''
+      const after = q.get('continuation-token') ?? q.get('start-after') ?? ''
+      const keys = [...objects.keys()].filter((k) => k.startsWith(prefix) && utf8Order(k, after) > 0).sort(utf8Order)
+      const page = keys.slice(0, max)
+      const truncated = keys.length > max
+      const encoded = q.get('encoding-type') === 'url'
+      const contents = page
+        .map((k) => {
+          const o = objects.get(k) as { size: number; etag: string }
+          return `<Contents><Key>${encoded ? encodeKey(k) : xml(k)}</Key><LastModified>2026-11-29T00:00:00.000Z</LastModified><ETag>&quot;${o.etag}&quot;</ETag><Size>${o.size}</Size><StorageClass>STANDARD</StorageClass></Contents>`
+        })
+        .join('')
+      res.writeHead(200, { 'content-type': 'application/xml' })
+      const body = (
+        `<?xml version="1.0" encoding="UTF-8"?><ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Name>bkt</Name><Prefix>${encoded ? encodeKey(prefix) : xml(prefix)}</Prefix>` +
+          `<KeyCount>${page.length}</KeyCount><MaxKeys>${max}</MaxKeys>${encoded ? '<EncodingType>url</EncodingType>' : ''}<IsTruncated>${truncated}</IsTruncated>` +
+          `${truncated ? `<NextContinuationToken>${xml(page.at(-1) ?? '')}</NextContinuationToken>` : ''}${contents}</ListBucketResult>`
+      )
+      setTimeout(() => res.end(body), listDelayMs)
+      return
+    }
+    if (req.method === 'PUT' && ![...q.keys()].length) {
+      const key = decodeURIComponent(url.pathname.split('/').slice(2).join('/'))
+      objects.set(key, { size: req.body.byteLength, etag: 'ffffffffffffffffffffffffffffffff' })
+      res.writeHead(200, { etag: '"ffffffffffffffffffffffffffffffff"' }).end()
+      return
+    }
+    res.writeHead(501, { 'content-type': 'application/xml' }).end('<Error><Code>NotImplemented</Code><Message>fake server</Message></Error>')
   })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  endpoint = server.endpoint
 })
 
-after(async () => {
-  server.closeAllConnections()
-  await new Promise((resolve) => server.close(resolve))
-})
+after(() => server.close())
 
 beforeEach(() => {
   objects.clear()

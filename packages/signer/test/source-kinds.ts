@@ -16,58 +16,50 @@ export interface SourceKind {
   make(): { readonly source: UploadSource; assertClosed(): Promise<void> }
 }
 
-export const SOURCE_KINDS: readonly SourceKind[] = [
-  {
-    name: 'async generator',
+/** What a generator kind's body reports: each pull, and that its finally ran. */
+interface GeneratorState {
+  pull(): Uint8Array
+  finallyRan: boolean
+}
+
+/** A generator kind: closed means its finally ran (if it had started) and it yields no more. */
+function generatorKind(name: string, endless: (state: GeneratorState) => Generator<Uint8Array> | AsyncGenerator<Uint8Array>): SourceKind {
+  return {
+    name,
     make() {
       let pulled = 0
-      let finallyRan = false
-      async function* endless(): AsyncGenerator<Uint8Array> {
-        try {
-          for (;;) {
-            pulled++
-            yield CHUNK
-          }
-        } finally {
-          finallyRan = true
-        }
+      const state: GeneratorState = {
+        pull: () => (pulled++, CHUNK),
+        finallyRan: false,
       }
-      const gen = endless()
+      const gen = endless(state)
       return {
         source: gen,
         async assertClosed() {
-          assert.equal(finallyRan, pulled > 0, 'its finally ran (if it had started)')
+          assert.equal(state.finallyRan, pulled > 0, 'its finally ran (if it had started)')
           // An open generator would yield again: done means return() reached it.
           assert.deepEqual(await gen.next(), { done: true, value: undefined }, 'return() closed the generator')
         },
       }
     },
-  },
-  {
-    name: 'sync generator',
-    make() {
-      let pulled = 0
-      let finallyRan = false
-      function* endless(): Generator<Uint8Array> {
-        try {
-          for (;;) {
-            pulled++
-            yield CHUNK
-          }
-        } finally {
-          finallyRan = true
-        }
-      }
-      const gen = endless()
-      return {
-        source: gen,
-        async assertClosed() {
-          assert.equal(finallyRan, pulled > 0, 'its finally ran (if it had started)')
-          assert.deepEqual(gen.next(), { done: true, value: undefined }, 'return() closed the generator')
-        },
-      }
-    },
-  },
+  }
+}
+
+export const SOURCE_KINDS: readonly SourceKind[] = [
+  generatorKind('async generator', async function* (state) {
+    try {
+      for (;;) yield state.pull()
+    } finally {
+      state.finallyRan = true
+    }
+  }),
+  generatorKind('sync generator', function* (state) {
+    try {
+      for (;;) yield state.pull()
+    } finally {
+      state.finallyRan = true
+    }
+  }),
   {
     name: 'sync iterable with return()',
     make() {

@@ -372,6 +372,15 @@ export async function startFaultProxy(upstream: string, initialRules: readonly F
       if (!res.headersSent) sendError(res, entry, 502, 'BadGateway', method)
       else resetSocket(req.socket)
     }
+    /** Forwards the request, then hands the whole upstream answer to `onBody`. */
+    const forwardThenRead = (
+      onBody: (upstreamRes: IncomingMessage, body: Buffer) => void | Promise<void>,
+      mutate?: (chunk: Buffer, offset: number) => void,
+      buffered = false,
+    ): void => {
+      const read = (upstreamRes: IncomingMessage): void => void readAll(upstreamRes).then((body) => onBody(upstreamRes, body), upstreamFailed)
+      forward(req, res, entry, read, upstreamFailed, mutate, buffered)
+    }
 
     switch (fault?.type) {
       case undefined:
@@ -429,20 +438,13 @@ export async function startFaultProxy(upstream: string, initialRules: readonly F
       case 'corrupt': {
         const length = Number(req.headers['content-length'] ?? 0)
         const at = Math.min(fault.atByte, length - 1)
-        forward(
-          req,
-          res,
-          entry,
-          (upstreamRes) => {
-            void readAll(upstreamRes).then((body) => {
-              const text = body.toString('utf8')
-              entry.upstreamCode = /<Code>([^<]*)<\/Code>/.exec(text)?.[1]
-              res.writeHead(upstreamRes.statusCode ?? 502, endToEnd(upstreamRes.headers))
-              res.end(body)
-              settle(entry, upstreamRes.statusCode ?? 502)
-            }, upstreamFailed)
+        forwardThenRead(
+          (upstreamRes, body) => {
+            entry.upstreamCode = /<Code>([^<]*)<\/Code>/.exec(body.toString('utf8'))?.[1]
+            res.writeHead(upstreamRes.statusCode ?? 502, endToEnd(upstreamRes.headers))
+            res.end(body)
+            settle(entry, upstreamRes.statusCode ?? 502)
           },
-          upstreamFailed,
           (chunk, offset) => {
             if (at >= offset && at < offset + chunk.byteLength) chunk[at - offset] = (chunk[at - offset] as number) ^ 0xff
           },
@@ -460,76 +462,50 @@ export async function startFaultProxy(upstream: string, initialRules: readonly F
         res.once('close', () => {
           if (entry.outcome === 'client-closed' && lastSent !== undefined) entry.cut = { gap, silentMs: performance.now() - lastSent }
         })
-        forward(
-          req,
-          res,
-          entry,
-          (upstreamRes) => {
-            const status = upstreamRes.statusCode ?? 502
-            void readAll(upstreamRes).then(async (body) => {
-              await pause(Math.max(0, fault.delayMs - (performance.now() - (bodyEnd ?? performance.now()))))
-              if (res.destroyed) return
-              res.once('finish', () => settle(entry, status))
-              res.writeHead(status, endToEnd(upstreamRes.headers))
-              if (body.byteLength >= 2 && method !== 'HEAD') {
-                res.write(body.subarray(0, body.byteLength >> 1))
-                lastSent = performance.now()
-                gap = 'body'
-                await pause(fault.delayMs)
-                if (res.destroyed) return
-                res.end(body.subarray(body.byteLength >> 1))
-              } else {
-                res.end(body)
-              }
-            }, upstreamFailed)
-          },
-          upstreamFailed,
-          undefined,
-          true,
-        )
+        forwardThenRead(async (upstreamRes, body) => {
+          const status = upstreamRes.statusCode ?? 502
+          await pause(Math.max(0, fault.delayMs - (performance.now() - (bodyEnd ?? performance.now()))))
+          if (res.destroyed) return
+          res.once('finish', () => settle(entry, status))
+          res.writeHead(status, endToEnd(upstreamRes.headers))
+          if (body.byteLength >= 2 && method !== 'HEAD') {
+            res.write(body.subarray(0, body.byteLength >> 1))
+            lastSent = performance.now()
+            gap = 'body'
+            await pause(fault.delayMs)
+            if (res.destroyed) return
+            res.end(body.subarray(body.byteLength >> 1))
+          } else {
+            res.end(body)
+          }
+        }, undefined, true)
         return
       }
       case 'truncate':
-        forward(
-          req,
-          res,
-          entry,
-          (upstreamRes) => {
-            void readAll(upstreamRes).then((body) => {
-              const prefix = body.subarray(0, Math.max(0, Math.min(fault.keepBytes, body.byteLength - 1)))
-              const headers = endToEnd(upstreamRes.headers)
-              if (fault.framing === 'short') {
-                res.once('finish', () => settle(entry, upstreamRes.statusCode ?? 502))
-                res.writeHead(upstreamRes.statusCode ?? 502, { ...headers, 'content-length': String(prefix.byteLength) })
-                res.end(prefix)
-                return
-              }
-              res.writeHead(upstreamRes.statusCode ?? 502, headers)
-              // A plain close (FIN, not RST) once the prefix is written: the client reads the
-              // headers and the prefix, then the end of the connection, short of content-length.
-              res.write(prefix, () => {
-                settle(entry, 'truncated')
-                req.socket.destroy()
-              })
-            }, upstreamFailed)
-          },
-          upstreamFailed,
-        )
+        forwardThenRead((upstreamRes, body) => {
+          const prefix = body.subarray(0, Math.max(0, Math.min(fault.keepBytes, body.byteLength - 1)))
+          const headers = endToEnd(upstreamRes.headers)
+          if (fault.framing === 'short') {
+            res.once('finish', () => settle(entry, upstreamRes.statusCode ?? 502))
+            res.writeHead(upstreamRes.statusCode ?? 502, { ...headers, 'content-length': String(prefix.byteLength) })
+            res.end(prefix)
+            return
+          }
+          res.writeHead(upstreamRes.statusCode ?? 502, headers)
+          // A plain close (FIN, not RST) once the prefix is written: the client reads the
+          // headers and the prefix, then the end of the connection, short of content-length.
+          res.write(prefix, () => {
+            settle(entry, 'truncated')
+            req.socket.destroy()
+          })
+        })
         return
       case 'drop-response':
-        forward(
-          req,
-          res,
-          entry,
-          (upstreamRes) => {
-            // Wait for the whole upstream answer, so the upstream side surely happened.
-            void readAll(upstreamRes).then(() => {
-              settle(entry, 'dropped')
-              resetSocket(req.socket)
-            }, upstreamFailed)
-          },
-          upstreamFailed,
-        )
+        // Wait for the whole upstream answer, so the upstream side surely happened.
+        forwardThenRead(() => {
+          settle(entry, 'dropped')
+          resetSocket(req.socket)
+        })
         return
     }
   }

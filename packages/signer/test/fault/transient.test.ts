@@ -10,6 +10,7 @@ import {
   createMultipartUpload,
   createS3Context,
   fetchTransport,
+  getObject as getObjectOp,
   listParts,
   NetworkError,
   S3ResponseError,
@@ -340,6 +341,86 @@ describe('transient faults on each request kind are retried; the object is intac
       { kind: 'CompleteMultipartUpload', fault: FAULTS.internalError },
     ], { options: { idleTimeoutMs: STALL_IDLE_MS, retry: { attempts: 5, baseDelayMs: 20 } } })
     assert.equal(activeTimers(), before)
+  })
+})
+
+describe('GetObject (a streamed answer): retried until the body starts, watched, aborted with signal.reason', () => {
+  const size = 3 * MiB
+  const key = 'transient/get-object'
+  let data: Buffer
+  before(async () => {
+    data = randomData(size, 4242)
+    await upload(randomChunks(data, 512 * 1024, 4242), target(bucket, key), FAST)
+  })
+
+  /** A context that reaches the object through the proxy, with a tiny backoff. */
+  const ctxVia = (proxy: FaultProxy, idleTimeoutMs: number) =>
+    createS3Context({ ...target(bucket, key), endpoint: proxy.endpoint }, { retry: { attempts: 3, baseDelayMs: 1 }, idleTimeoutMs })
+
+  async function readAll(body: AsyncIterable<Uint8Array>): Promise<Buffer> {
+    const chunks: Buffer[] = []
+    for await (const chunk of body) chunks.push(Buffer.from(chunk))
+    return Buffer.concat(chunks)
+  }
+
+  for (const [name, fault] of [...transientFaults, ['stall before the headers → idle timeout', FAULTS.stall]] as Array<[string, Fault]>) {
+    test(`${name} → retried; the bytes read are the object's`, TEST, async () => {
+      await withProxy([{ kind: 'GetObject', fault }], async (proxy) => {
+        const ctx = ctxVia(proxy, STALL_IDLE_MS)
+        try {
+          const retried: Array<[number, number]> = []
+          const { size: announced, body } = await getObjectOp(ctx, { onRetry: (e, attempt) => retried.push([e.statusCode, attempt]) })
+          assert.equal(announced, size)
+          const back = await readAll(body)
+          assert.equal(back.byteLength, size)
+          assert.equal(sha256(back), sha256(data), 'the bytes read back are the object')
+          assertRetried(proxy, 'GetObject')
+          assert.equal(retried.length, 1, `one retry:\n${show(proxy.log)}`)
+          assert.equal(retried[0]?.[0], fault.type === 'error' ? fault.status : 0)
+        } finally {
+          await ctx.close()
+        }
+      })
+    })
+  }
+
+  test('the caller aborts while the answer is awaited → rejects with signal.reason, no retry', TEST, async () => {
+    await withProxy([{ kind: 'GetObject', times: Infinity, fault: FAULTS.stall }], async (proxy) => {
+      const ctx = ctxVia(proxy, 30_000)
+      try {
+        const controller = new AbortController()
+        const reason = new Error('caller gave up')
+        void proxy.waitFor((r) => r.kind === 'GetObject').then(() => controller.abort(reason))
+        await assert.rejects(getObjectOp(ctx, { signal: controller.signal }), (e) => e === reason)
+        assert.equal(proxy.requests('GetObject').length, 1, `not retried:\n${show(proxy.log)}`)
+      } finally {
+        await ctx.close()
+      }
+    })
+  })
+
+  test('the caller aborts while the body flows → the body rejects with signal.reason', TEST, async () => {
+    await withProxy([{ kind: 'GetObject', fault: { type: 'slow', delayMs: 300 } }], async (proxy) => {
+      const ctx = ctxVia(proxy, 30_000)
+      try {
+        const controller = new AbortController()
+        const reason = new Error('caller gave up')
+        const { body } = await getObjectOp(ctx, { signal: controller.signal })
+        let read = 0
+        await assert.rejects(
+          (async () => {
+            for await (const chunk of body) {
+              read += chunk.byteLength
+              controller.abort(reason)
+            }
+          })(),
+          (e) => e === reason,
+        )
+        assert.ok(read > 0 && read < size, `stopped mid-body (${read} bytes)`)
+      } finally {
+        await ctx.close()
+      }
+    })
   })
 })
 
