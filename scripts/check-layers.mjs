@@ -7,12 +7,16 @@
 //   packages/core/src:    errors.ts, limits.ts, types.ts, internal/web.ts < internal/ < the modules (which
 //                         depend on each other freely, but never in a cycle)
 //
-// Usage: node scripts/check-layers.mjs [--explain]   exits 1 and lists every violation.
-import { readdirSync, readFileSync, statSync } from 'node:fs'
+// Usage: node scripts/check-layers.mjs [--root DIR] [--explain]
+//   exits 1 and lists every violation. --root checks another tree laid out like this repository
+//   (the test builds fixtures that way); --explain also prints each file's layer.
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
 import { dirname, join, relative, resolve, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
 
-const root = fileURLToPath(new URL('..', import.meta.url))
+const { values: args } = parseArgs({ options: { root: { type: 'string' }, explain: { type: 'boolean', default: false } } })
+const root = args.root === undefined ? fileURLToPath(new URL('..', import.meta.url)) : resolve(args.root)
 
 /** Layer rank of a file (path relative to its src/), per package; higher may import lower. */
 const LAYERS = {
@@ -46,9 +50,12 @@ const problems = []
 const graph = new Map()
 for (const [srcDir, rankOf] of Object.entries(LAYERS)) {
   const base = join(root, srcDir)
+  if (!existsSync(base)) continue
+  if (args.explain) console.log(`${srcDir}: ${NAMES[srcDir].join(' < ')}`)
   for (const file of walk(base)) {
     const rel = relative(base, file).split(sep).join('/')
     const rank = rankOf(rel)
+    if (args.explain) console.log(`  ${rel}: ${rank === undefined ? 'no layer' : NAMES[srcDir][rank]}`)
     if (rank === undefined) problems.push(`${srcDir}/${rel}: in no layer (add its folder to scripts/check-layers.mjs)`)
     const text = readFileSync(file, 'utf8')
     const deps = []
@@ -88,6 +95,7 @@ function visit(node) {
 }
 for (const node of graph.keys()) if (!state.has(node)) visit(node)
 
+if (graph.size === 0) problems.push(`no sources under ${root} (wrong --root?)`)
 if (problems.length > 0) {
   console.error(`layer check: ${problems.length} problem(s)`)
   for (const p of problems) console.error(`  ${p}`)
