@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 // Layering and cycle check for the packages' sources (part of `pnpm lint`). Each folder of a
 // package's src/ is a layer; a file may import from its own layer and the layers below it, never
-// from a layer above. Relative import cycles fail too, inside a layer as well.
+// from a layer above. Relative import cycles fail too, inside a layer as well, and so does an
+// index.ts that re-exports from an internal/ folder (nothing public lives there).
 //
 //   packages/signer/src:  errors.ts < transport/ < http/ < operations/ < upload/ < entry files
-//   packages/core/src:    errors.ts, limits.ts, types.ts, internal/web.ts < internal/ < the modules (which
+//   packages/core/src:    errors.ts, limits.ts, types.ts < internal/ < the public modules (which
 //                         depend on each other freely, but never in a cycle)
 //
 // Usage: node scripts/check-layers.mjs [--root DIR] [--explain]
@@ -28,11 +29,11 @@ const LAYERS = {
     if (file.includes('/')) return undefined // a folder nobody placed: reported below
     return 5 // entry files: index.ts, upload.ts, upload-file.ts, abort-stale-uploads.ts
   },
-  'packages/core/src': (file) => (['errors.ts', 'limits.ts', 'types.ts', 'internal/web.ts'].includes(file) ? 0 : file.startsWith('internal/') ? 1 : 2),
+  'packages/core/src': (file) => (['errors.ts', 'limits.ts', 'types.ts'].includes(file) ? 0 : file.startsWith('internal/') ? 1 : 2),
 }
 const NAMES = {
   'packages/signer/src': ['errors.ts', 'transport/', 'http/', 'operations/', 'upload/', 'entry files'],
-  'packages/core/src': ['errors.ts, limits.ts, types.ts, internal/web.ts', 'internal/', 'modules'],
+  'packages/core/src': ['errors.ts, limits.ts, types.ts', 'internal/', 'public modules'],
 }
 
 function walk(dir, out = []) {
@@ -68,6 +69,9 @@ for (const [srcDir, rankOf] of Object.entries(LAYERS)) {
         continue
       }
       deps.push(target)
+      if (rel === 'index.ts' && /^\s*export\b/.test(m[0]) && targetRel.split('/').includes('internal')) {
+        problems.push(`${srcDir}/index.ts exports from ${targetRel}: nothing public lives in an internal folder`)
+      }
       const targetRank = rankOf(targetRel)
       if (rank !== undefined && targetRank !== undefined && targetRank > rank) {
         problems.push(`${srcDir}/${rel} (${NAMES[srcDir][rank]}) imports ${targetRel} (${NAMES[srcDir][targetRank]}): a lower layer must not import a higher one`)

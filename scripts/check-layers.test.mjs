@@ -63,6 +63,15 @@ test('an import cycle fails, naming its path', () => {
   assert.match(r.out, /import cycle: packages\/signer\/src\/operations\/a\.ts → packages\/signer\/src\/operations\/b\.ts → packages\/signer\/src\/operations\/a\.ts/)
 })
 
+test('a public export from an internal folder fails', () => {
+  const r = checkTree({
+    ['packages/core/src/internal/sha.ts']: 'export const sha = 1\n',
+    ['packages/core/src/index.ts']: "export { sha } from './internal/sha.ts'\n",
+  })
+  assert.equal(r.status, 1, r.out)
+  assert.match(r.out, /packages\/core\/src\/index\.ts exports from internal\/sha\.ts: nothing public lives in an internal folder/)
+})
+
 test('a file in no layer and an empty root fail', () => {
   assert.match(checkTree({ [`${S}/misc/x.ts`]: 'export {}\n' }).out, /misc\/x\.ts: in no layer/)
   const r = checkTree({})
