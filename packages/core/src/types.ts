@@ -42,7 +42,9 @@ export type HashFactory = () => Hasher
  * @example
  * for await (const part of toParts(source)) {
  *   const body = part.chunks // send as is, with content-length: part.byteLength
- *   if (part.isLast && part.partNumber === 1) { ... } // the whole object: one PutObject
+ *   if (part.isLast && part.partNumber === 1) {
+ *     // the whole object: one PutObject
+ *   }
  * }
  */
 export interface Part {
