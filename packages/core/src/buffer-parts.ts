@@ -3,13 +3,13 @@
  * @module
  */
 
+import { isUint8Array } from './bytes.ts'
 import { describeValue, InvalidArgumentError, TooManyPartsError } from './errors.ts'
 import { startPart, type PartHashes } from './internal/digests.ts'
 import { expectHashFactory } from './internal/expect.ts'
-import { createSha256 } from './internal/sha256.ts'
-import { isUint8Array } from './internal/source.ts'
 import { MAX_PARTS } from './limits.ts'
 import { maxObjectSize, partSizeForTotal, resolvePartSize } from './part-size.ts'
+import { createSha256 } from './sha256.ts'
 import type { HashFactory, Part, PartSizePolicy } from './types.ts'
 
 /**

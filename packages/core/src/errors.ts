@@ -14,7 +14,9 @@ const BRAND: symbol = Symbol.for('partstream.error')
 /**
  * Every code a partstream error can carry.
  * @example
- * if (err instanceof PartstreamError && err.code === 'ERR_PARTSTREAM_TOO_MANY_PARTS') { ... }
+ * if (err instanceof PartstreamError && err.code === 'ERR_PARTSTREAM_TOO_MANY_PARTS') {
+ *   // raise partSize, or give sizeHint
+ * }
  */
 export type PartstreamErrorCode =
   | 'ERR_PARTSTREAM_INVALID_ARGUMENT'

@@ -30,6 +30,7 @@ export {
   type DigestChunksOptions,
   type PlannedPart,
 } from './buffer-parts.ts'
+export { isUint8Array } from './bytes.ts'
 export { combineCrc, createCrc32, createCrc32c, createCrc64Nvme, type CrcAlgorithm } from './crc.ts'
 export {
   describeValue,
@@ -40,9 +41,7 @@ export {
   TooManyPartsError,
   type PartstreamErrorCode,
 } from './errors.ts'
-export { createSha256 } from './internal/sha256.ts'
-export { isUint8Array } from './internal/source.ts'
-export type { AbortSignalLike } from './internal/web.ts'
+export { createSha256 } from './sha256.ts'
 export {
   DEFAULT_MAX_VIEW_OVERHEAD_BYTES,
   DEFAULT_PART_SIZE_BYTES,
@@ -62,4 +61,4 @@ export {
   type PartSizeForTotalOptions,
 } from './part-size.ts'
 export { toParts } from './to-parts.ts'
-export type { Hasher, HashFactory, Part, PartSizePolicy, ToPartsOptions } from './types.ts'
+export type { AbortSignalLike, Hasher, HashFactory, Part, PartSizePolicy, ToPartsOptions } from './types.ts'

@@ -3,15 +3,15 @@
  * @module
  */
 
+import { isUint8Array } from './bytes.ts'
 import { describeValue, InvalidArgumentError, InvalidChunkError, ObjectTooLargeError, TooManyPartsError } from './errors.ts'
 import { startPart, type PartHashes } from './internal/digests.ts'
 import { expectHashFactory, expectInteger } from './internal/expect.ts'
-import { createSha256 } from './internal/sha256.ts'
-import { closeSourceQuietly, isThenable, isUint8Array, openSource, settleWithin, type OpenedSource } from './internal/source.ts'
-import type { AbortSignalLike } from './internal/web.ts'
+import { closeSourceQuietly, isThenable, openSource, settleWithin, type OpenedSource } from './internal/source.ts'
 import { DEFAULT_MAX_VIEW_OVERHEAD_BYTES, MAX_OBJECT_SIZE_BYTES, MAX_PARTS } from './limits.ts'
 import { resolvePartSize } from './part-size.ts'
-import type { Part, PartSizePolicy, ToPartsOptions } from './types.ts'
+import { createSha256 } from './sha256.ts'
+import type { AbortSignalLike, Part, PartSizePolicy, ToPartsOptions } from './types.ts'
 
 interface Settings {
   readonly policy: PartSizePolicy

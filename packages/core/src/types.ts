@@ -1,4 +1,14 @@
-import type { AbortSignalLike } from './internal/web.ts'
+/**
+ * The few web-platform types core needs, declared structurally so core compiles with `types: []`
+ * and no DOM lib (aws4fetch does the same). Any runtime's `AbortSignal` satisfies this shape.
+ */
+export interface AbortSignalLike {
+  readonly aborted: boolean
+  readonly reason: unknown
+  throwIfAborted(): void
+  addEventListener(type: 'abort', listener: () => void, options?: { once?: boolean }): void
+  removeEventListener(type: 'abort', listener: () => void): void
+}
 
 /**
  * An incremental hash. Structurally the smithy `Checksum` shape, so `new Sha256()` from
@@ -32,7 +42,9 @@ export type HashFactory = () => Hasher
  * @example
  * for await (const part of toParts(source)) {
  *   const body = part.chunks // send as is, with content-length: part.byteLength
- *   if (part.isLast && part.partNumber === 1) { ... } // the whole object: one PutObject
+ *   if (part.isLast && part.partNumber === 1) {
+ *     // the whole object: one PutObject
+ *   }
  * }
  */
 export interface Part {

@@ -1,14 +1,4 @@
-/**
- * The few web-platform types core needs, declared structurally so core compiles with `types: []`
- * and no DOM lib (aws4fetch does the same). Any runtime's `AbortSignal` satisfies this shape.
- */
-export interface AbortSignalLike {
-  readonly aborted: boolean
-  readonly reason: unknown
-  throwIfAborted(): void
-  addEventListener(type: 'abort', listener: () => void, options?: { once?: boolean }): void
-  removeEventListener(type: 'abort', listener: () => void): void
-}
+// The web-platform pieces core uses and the ES lib lacks. `AbortSignalLike` is public, in types.ts.
 
 /** The timer functions every runtime has (they are not in the ES lib core compiles with). */
 interface Timers {

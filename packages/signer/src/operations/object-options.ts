@@ -32,47 +32,57 @@ export interface ObjectOptions {
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/
 const PRINTABLE = /^[\x20-\x7e]*$/
 
+type PutHeader = (name: string, value: string | undefined, option: string) => void
+
+/**
+ * How each `ObjectOptions` field becomes request headers, in one place. The type is keyed by every
+ * field, so a new object setting is its interface field plus one entry here (leaving the entry
+ * out does not compile). `conditional`: see `objectHeaders`.
+ */
+const OBJECT_OPTIONS: {
+  readonly [K in keyof ObjectOptions]-?: (value: Exclude<ObjectOptions[K], undefined>, put: PutHeader, conditional: boolean) => void
+} = {
+  contentType: (value, put) => put('content-type', value, 'contentType'),
+  cacheControl: (value, put) => put('cache-control', value, 'cacheControl'),
+  contentDisposition: (value, put) => put('content-disposition', value, 'contentDisposition'),
+  contentEncoding: (value, put) => put('content-encoding', value, 'contentEncoding'),
+  metadata: (metadata, put) => {
+    if (typeof metadata !== 'object' || metadata === null) {
+      throw new InvalidArgumentError(`Expected \`metadata\` to be an object of strings, got ${describeValue(metadata)}.`)
+    }
+    for (const [name, value] of Object.entries(metadata)) {
+      if (!TOKEN.test(name)) {
+        throw new InvalidArgumentError(`Expected \`metadata\` names to be HTTP tokens (letters, digits, -), got "${name}".`)
+      }
+      put(`x-amz-meta-${name.toLowerCase()}`, value, `metadata.${name}`)
+    }
+  },
+  ifNoneMatch: (value, put, conditional) => {
+    if (conditional && value === true) put('if-none-match', '*', 'ifNoneMatch')
+  },
+}
+
+const OBJECT_OPTION_NAMES = Object.keys(OBJECT_OPTIONS) as (keyof ObjectOptions)[]
+
 /**
  * The request headers for `ObjectOptions`, validated. `conditional`: whether the request is one
  * where S3 honours `If-None-Match` (PutObject; CompleteMultipartUpload sends it itself).
  */
 export function objectHeaders(options: ObjectOptions, conditional: boolean): Record<string, string> {
   const headers: Record<string, string> = {}
-  const put = (name: string, value: string | undefined, option: string): void => {
+  const put: PutHeader = (name, value, option) => {
     if (value === undefined) return
     if (typeof value !== 'string' || !PRINTABLE.test(value)) {
       throw new InvalidArgumentError(`Expected \`${option}\` to be a string of printable ASCII, got ${describeValue(value)}.`)
     }
     headers[name] = value
   }
-  put('content-type', options.contentType, 'contentType')
-  put('cache-control', options.cacheControl, 'cacheControl')
-  put('content-disposition', options.contentDisposition, 'contentDisposition')
-  put('content-encoding', options.contentEncoding, 'contentEncoding')
-  if (options.metadata !== undefined) {
-    if (typeof options.metadata !== 'object' || options.metadata === null) {
-      throw new InvalidArgumentError(`Expected \`metadata\` to be an object of strings, got ${describeValue(options.metadata)}.`)
-    }
-    for (const [name, value] of Object.entries(options.metadata)) {
-      if (!TOKEN.test(name)) {
-        throw new InvalidArgumentError(`Expected \`metadata\` names to be HTTP tokens (letters, digits, -), got "${name}".`)
-      }
-      put(`x-amz-meta-${name.toLowerCase()}`, value, `metadata.${name}`)
-    }
+  for (const name of OBJECT_OPTION_NAMES) {
+    const value = options[name]
+    if (value !== undefined) (OBJECT_OPTIONS[name] as (value: unknown, put: PutHeader, conditional: boolean) => void)(value, put, conditional)
   }
-  if (conditional && options.ifNoneMatch === true) headers['if-none-match'] = '*'
   return headers
 }
-
-/** The `ObjectOptions` fields, in one place: a new object setting is added here and in `objectHeaders`. */
-const OBJECT_OPTION_NAMES = [
-  'contentType',
-  'cacheControl',
-  'contentDisposition',
-  'contentEncoding',
-  'metadata',
-  'ifNoneMatch',
-] as const satisfies readonly (keyof ObjectOptions)[]
 
 /** Just the `ObjectOptions` of a larger options object (an upload's), to hand to an operation. */
 export function pickObjectOptions(options: ObjectOptions): ObjectOptions {

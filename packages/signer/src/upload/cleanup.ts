@@ -1,6 +1,7 @@
 import { PartstreamError } from '@partstream/core'
 import { AbortFailedError, UploadFailedError } from '../errors.ts'
 import type { S3Context } from '../http/context.ts'
+import { sleep } from '../http/sleep.ts'
 import { abortMultipartUpload } from '../operations/abort-multipart-upload.ts'
 
 /** How long AbortMultipartUpload may take, retries included, when cleaning up a failed upload. */
@@ -25,23 +26,22 @@ export async function abortUpload(ctx: S3Context, key: string, uploadId: string)
 
 /**
  * Closes the part source (and so the user's source): `return()`, waited for at most
- * `SOURCE_CLOSE_GRACE_MS`. Never rejects: the first error is what the caller needs.
+ * `SOURCE_CLOSE_GRACE_MS`. Never rejects: the first error is what the caller needs. (Core's
+ * `settleWithin` does the same wait for `toParts`; it stays internal there, a promise helper being
+ * no part of core's API, and its rejection is the caller's, where this one drops it.)
  */
 export async function closeSource(parts: AsyncIterator<unknown>): Promise<void> {
-  let timer: ReturnType<typeof setTimeout> | undefined
   const closing = Promise.resolve()
     .then(() => parts.return?.())
     .then(
       () => {},
       () => {},
     )
-  const grace = new Promise<void>((resolve) => {
-    timer = setTimeout(resolve, SOURCE_CLOSE_GRACE_MS)
-  })
+  const graceOver = new AbortController()
   try {
-    await Promise.race([closing, grace])
+    await Promise.race([closing, sleep(SOURCE_CLOSE_GRACE_MS, graceOver.signal)])
   } finally {
-    clearTimeout(timer)
+    graceOver.abort() // clears the grace timer; the sleep's rejection is observed by race()
   }
 }
 

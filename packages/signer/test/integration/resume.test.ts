@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { S3ResponseError, SourceChangedError, upload, UploadFailedError, uploadFile, type UploadProgress } from '../../src/index.ts'
-import { createBucket, getObject, openUploads, randomChunks, randomData, sha256, target } from './s3.ts'
+import { createBucket, getObject, openUploads, randomChunks, randomData, s3Env, sha256, target } from './s3.ts'
 
 const MiB = 1024 * 1024
 let bucket: string
@@ -134,7 +134,7 @@ describe('abortStaleUploads on Ceph RGW', () => {
       const keptId = await createMultipartUpload(keep)
       await createMultipartUpload(old1)
       await createMultipartUpload(old2)
-      const ctx = createS3Context(target(bucket, 'unused'))
+      const ctx = createS3Context({ bucket, ...s3Env() })
       const none = await abortStaleUploads(ctx, { olderThanMs: 3600_000, prefix: 'stale/' })
       assert.deepEqual(none, [])
       const aborted = await abortStaleUploads(ctx, { olderThanMs: 0, prefix: 'stale/' })

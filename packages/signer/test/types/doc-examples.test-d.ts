@@ -3,8 +3,7 @@
  * part of `pnpm typecheck`): each block below is the example as written above its function, with
  * its free variables declared. An example that stops compiling fails the typecheck.
  */
-import { createReadStream } from 'node:fs'
-import { combineCrc, createCrc32, createCrc32c, createCrc64Nvme, createSha256, digestChunks, toParts, type Hasher } from '@partstream/core'
+import { toParts, type Hasher, type PartstreamError } from '@partstream/core'
 import { Agent } from 'undici'
 import {
   abortMultipartUpload,
@@ -12,9 +11,12 @@ import {
   checksumHash,
   completeMultipartUpload,
   createBucket,
+  createCredentialsProvider,
   createMultipartUpload,
   createS3Context,
   defaultHash,
+  deleteBucket,
+  deleteObject,
   fetchTransport,
   getObject,
   headObject,
@@ -24,17 +26,21 @@ import {
   multipartEtag,
   objectChecksumOf,
   putObject,
+  resolveCredentials,
+  resolveS3Config,
   undiciTransport,
   upload,
   uploadFd,
   uploadFile,
   uploadAll,
+  uploadDirectory,
   uploadPart,
   walkDirectory,
   type S3Context,
   type UploadedPart,
   type UploadTarget,
 } from '../../src/index.ts'
+import { compareKeys } from '../../src/upload/key-order.ts'
 import { bufferParts } from '@partstream/core'
 
 declare const ctx: S3Context
@@ -44,13 +50,13 @@ declare const endpoint: string
 declare const accessKeyId: string
 declare const secretAccessKey: string
 declare const source: AsyncIterable<Uint8Array>
-declare const crcOfPart1: Uint8Array
-declare const crcOfPart2: Uint8Array
-declare const part2: { readonly byteLength: number }
 declare const target: UploadTarget
 declare const bytes: Uint8Array
 declare const hash: Hasher
 declare const path: string
+declare const err: PartstreamError
+declare const bucket: string
+declare const files: readonly string[]
 declare function lines(): AsyncGenerator<Uint8Array>
 
 export async function examples(): Promise<void> {
@@ -108,6 +114,8 @@ export async function examples(): Promise<void> {
   }
   void multipartEtag([{ partNumber: 1, etag: 'b1946ac92492d2347c6235b4d2611184', size: 6 }]) // '…-1'
   await createBucket(createS3Context({ bucket: 'demo', endpoint }))
+  await deleteBucket(createS3Context({ bucket: 'demo', endpoint }))
+  await deleteObject(ctx, { key: 'logs/day.gz' })
   {
     const uploadId = await createMultipartUpload(ctx, { contentType: 'text/plain' })
     void uploadId
@@ -160,22 +168,33 @@ export async function examples(): Promise<void> {
     const { value } = await objectChecksumOf('CRC64NVME', parts)
     await completeMultipartUpload(ctx, uploadId, parts, { checksumAlgorithm: 'CRC64NVME', objectChecksum: value })
   }
-  // core crc.ts
+  // errors.ts
+  if (err.code === 'ERR_PARTSTREAM_HASH_WORKER') await uploadFile(path, target, { hashThreads: 0 })
+  if (err.code === 'ERR_PARTSTREAM_CREDENTIALS') console.error(err.message) // says what was tried
+  // http/credential-chain.ts
   {
-    const crc = createCrc32()
-    crc.update(new TextEncoder().encode('123456789'))
-    void crc.digest() // cb f4 39 26
-    void [createCrc32c(), createCrc64Nvme()]
-    const whole = combineCrc('CRC64NVME', crcOfPart1, crcOfPart2, part2.byteLength)
-    void whole
+    const { accessKeyId, expiration } = await resolveCredentials({ profile: 'backup' })
+    void [accessKeyId, expiration]
   }
-  // core buffer-parts.ts
   {
-    const { sha256, checksum } = await digestChunks([bytes], { hash: createSha256, checksum: createCrc64Nvme })
-    void [sha256, checksum]
+    const credentials = createCredentialsProvider({ profile: 'backup' })
+    for (const file of files) await uploadFile(file, { bucket, key: file, credentials })
   }
-  // core to-parts.ts
-  for await (const part of toParts(createReadStream(path))) {
-    console.log(part.partNumber, part.byteLength, part.isLast)
+  // http/s3-config.ts
+  {
+    const { region, endpoint, endpointSource } = resolveS3Config({ profile: 'minio' })
+    void [region, endpoint, endpointSource]
   }
+  // upload-all.ts
+  {
+    const { failed } = await uploadAll([{ key: 'a.txt', path: './a.txt' }], { bucket: 'site', prefix: 'v2/' })
+    void failed
+  }
+  // upload-directory.ts (walkDirectory's example is above)
+  {
+    const { failed, files } = await uploadDirectory('./dist', { bucket: 'site', prefix: 'v2/' })
+    void [failed, files]
+  }
+  // upload/key-order.ts
+  void (compareKeys('a-b', 'a/x') < 0) // '-' (0x2D) before '/' (0x2F), as S3 lists them
 }

@@ -9,8 +9,8 @@
  * @module
  */
 
-import { InvalidArgumentError } from '../errors.ts'
-import type { Hasher } from '../types.ts'
+import { InvalidArgumentError } from './errors.ts'
+import type { Hasher } from './types.ts'
 
 // Round constants: first 32 bits of the fractional parts of the cube roots of the first 64 primes.
 const K = new Int32Array([
