@@ -92,8 +92,8 @@ function headersOf(headers: Headers): TransportHeaders {
   return out
 }
 
-/** The chunks as one buffer (the `'buffer'` mode's copy). */
-function concat(chunks: Iterable<Uint8Array>): Uint8Array<ArrayBuffer> {
+/** The chunks as one buffer, always a copy (the `'buffer'` mode's; also the pipe reader's). */
+export function concat(chunks: Iterable<Uint8Array>): Uint8Array<ArrayBuffer> {
   const list = [...chunks]
   let length = 0
   for (const c of list) length += c.byteLength

@@ -1,6 +1,7 @@
 import { closeSync, constants, openSync, readSync } from 'node:fs'
 import { Socket, type SocketConstructorOpts } from 'node:net'
 import { SourceReadError } from '../errors.ts'
+import { concat } from '../transport/fetch.ts'
 
 /** One read's landing buffer: twice a pipe's default capacity. */
 const SCRATCH_BYTES = 128 * 1024
@@ -63,7 +64,7 @@ export class PipeReader {
     }
     if (request === undefined) {
       // Nobody waits: keep the bytes and stop reading until they are taken.
-      this.#spill = concat([this.#spill, this.#scratch.subarray(0, n)], this.#spill.byteLength + n)
+      this.#spill = concat([this.#spill, this.#scratch.subarray(0, n)])
       return false
     }
     const bytes = this.#scratch.subarray(0, n)
@@ -242,22 +243,10 @@ function probe(fd: number): Probe {
       if ((error as { code?: unknown }).code === 'EAGAIN') break
       throw error
     }
-    if (n === 0) return { bytes: concat(chunks, total), ended: true }
+    if (n === 0) return { bytes: concat(chunks), ended: true }
     chunks.push(chunk.subarray(0, n))
     total += n
     if (total >= PROBE_LIMIT_BYTES) break
   }
-  return { bytes: concat(chunks, total), ended: false }
-}
-
-/** One buffer of `chunks` (always a copy unless there is exactly one: the scratch buffer is reused). */
-function concat(chunks: readonly Uint8Array[], total: number): Uint8Array {
-  if (chunks.length === 1 && chunks[0]?.buffer.byteLength !== SCRATCH_BYTES) return chunks[0] as Uint8Array
-  const out = new Uint8Array(total)
-  let at = 0
-  for (const chunk of chunks) {
-    out.set(chunk, at)
-    at += chunk.byteLength
-  }
-  return out
+  return { bytes: concat(chunks), ended: false }
 }
