@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto'
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
-import { join } from 'node:path'
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
+import { basename, join } from 'node:path'
 
 /**
  * What a rerun of `partstream cp FILE s3://…` needs to resume an interrupted upload: written as
@@ -105,7 +105,32 @@ export async function writeCheckpoint(file: string, checkpoint: Checkpoint): Pro
   }
 }
 
-/** Removes the checkpoint (none is fine). */
+/**
+ * Removes the checkpoint (none is fine), and the temporary files of it that a writer killed
+ * between `writeFile` and `rename` left behind (`<name>.<pid>.<hex>.tmp`, the pid no longer running).
+ */
 export async function removeCheckpoint(file: string): Promise<void> {
   await rm(file, { force: true })
+  const dir = join(file, '..')
+  const prefix = `${basename(file)}.`
+  let names: string[]
+  try {
+    names = await readdir(dir)
+  } catch {
+    return
+  }
+  for (const name of names) {
+    const pid = Number(/^(\d+)\.[0-9a-f]+\.tmp$/.exec(name.slice(prefix.length))?.[1])
+    if (name.startsWith(prefix) && pid > 0 && !isRunning(pid)) await rm(join(dir, name), { force: true })
+  }
+}
+
+function isRunning(pid: number): boolean {
+  if (pid === process.pid) return true
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM' // alive, someone else's
+  }
 }

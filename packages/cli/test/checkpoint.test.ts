@@ -2,6 +2,7 @@
 // and that a damaged one is ignored (a rerun starts over) instead of crashing the CLI.
 import assert from 'node:assert/strict'
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { spawnSync } from 'node:child_process'
 import { tmpdir } from 'node:os'
 import { basename, join } from 'node:path'
 import { after, describe, test } from 'node:test'
@@ -81,6 +82,20 @@ describe('writeCheckpoint / readCheckpoint', () => {
     await assert.rejects(writeCheckpoint(blocked, sample))
     assert.deepEqual(readdirSync(join(file, '..')).sort(), [basename(file), 'blocked.json'].sort())
     assert.deepEqual(await readCheckpoint(file), sample)
+  })
+
+  test("removing it also removes the temporary files a killed writer left, not a live writer's or another checkpoint's", async () => {
+    const file = checkpointFile(join(dir, 'leftover'), sample)
+    await writeCheckpoint(file, sample)
+    const folder = join(file, '..')
+    // A pid that is not running: a child that has exited.
+    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' })
+    const left = `${basename(file)}.${dead.stdout}.0a1b2c3d.tmp` // kill -9 between writeFile and rename
+    const live = `${basename(file)}.${process.pid}.0a1b2c3d.tmp` // a writer still at work
+    const other = `${'f'.repeat(64)}.json.${dead.stdout}.0a1b2c3d.tmp` // another checkpoint's
+    for (const name of [left, live, other]) writeFileSync(join(folder, name), '{"version":1,')
+    await removeCheckpoint(file)
+    assert.deepEqual(readdirSync(folder).sort(), [live, other].sort())
   })
 
   test('a corrupt, truncated, foreign or missing checkpoint reads as none (no crash)', async () => {

@@ -82,9 +82,10 @@ const eventsOf = (stderr: string): ProgressEvent[] =>
     .map((l) => JSON.parse(l) as ProgressEvent)
 
 /** The checkpoint files under a cache directory (`$XDG_CACHE_HOME`). */
+/** The checkpoints written whole (`.json`): a `.tmp` is one still being written (or left by a kill mid-write). */
 function checkpoints(cache: string): string[] {
   const uploads = join(cache, 'partstream', 'uploads')
-  return existsSync(uploads) ? readdirSync(uploads).map((f) => join(uploads, f)) : []
+  return existsSync(uploads) ? readdirSync(uploads).filter((f) => f.endsWith('.json')).map((f) => join(uploads, f)) : []
 }
 
 interface Running {
@@ -369,6 +370,7 @@ describe(`partstream CLI (${runtime}${built ? ', built bin' : ', .ts source'})`,
       assert.equal(sha(await getObject(bucket, 'resume/crash')), sha(data))
       assert.deepEqual(await openUploads(bucket, 'resume/crash'), [])
       assert.deepEqual(checkpoints(cache), [], 'the checkpoint is removed on success')
+      assert.deepEqual(readdirSync(join(cache, 'partstream', 'uploads')), [], 'and no temporary file is left')
     })
 
     test('a file changed between the runs starts over: the stale upload is aborted, the new content uploaded', async () => {
