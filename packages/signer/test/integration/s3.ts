@@ -8,6 +8,7 @@ import {
   createS3Context,
   getObject as getObjectOp,
   listMultipartUploads,
+  S3ResponseError,
   type Credentials,
   type S3Context,
   type UploadTarget,
@@ -64,17 +65,28 @@ export async function deleteBucket(bucket: string): Promise<void> {
   const ctx = ctxFor(bucket)
   const state = stateOf(ctx)
   const base = state.endpoint.bucketPath
-  const send = (method: 'GET' | 'DELETE', path: string, query?: Record<string, string>) =>
-    sendS3(state, { method, path, query, payloadHash: EMPTY_SHA256, response: method === 'GET' ? 'text' : 'none', idempotent: true }, { operation: 'HeadObject' })
+  const send = (operation: 'ListObjectsV2' | 'DeleteObject' | 'DeleteBucket', method: 'GET' | 'DELETE', path: string, query?: Record<string, string>) =>
+    sendS3(state, { method, path, query, payloadHash: EMPTY_SHA256, response: method === 'GET' ? 'text' : 'none', idempotent: true }, { operation })
   try {
-    await abortStaleUploads(ctx, { olderThanMs: 0 })
-    for (;;) {
-      const page = await send('GET', base, { 'list-type': '2', 'max-keys': '1000' })
-      const keys = xmlBlocks(page.text, 'Contents').map((c: string) => xmlText(c, 'Key') ?? '')
-      for (const key of keys) await send('DELETE', objectPathFor(state.endpoint, key))
-      if (keys.length === 0 || xmlText(page.text, 'IsTruncated') !== 'true') break
+    // A request the client gave up on (aborted, timed out) can still land on the server after the
+    // test ended: S3 documents that parts in progress during an Abort "might or might not succeed".
+    // So a bucket that is not empty yet is emptied again, a few times, before that is an error.
+    for (let attempt = 1; ; attempt++) {
+      await abortStaleUploads(ctx, { olderThanMs: 0 })
+      for (;;) {
+        const page = await send('ListObjectsV2', 'GET', base, { 'list-type': '2', 'max-keys': '1000' })
+        const keys = xmlBlocks(page.text, 'Contents').map((c: string) => xmlText(c, 'Key') ?? '')
+        for (const key of keys) await send('DeleteObject', 'DELETE', objectPathFor(state.endpoint, key))
+        if (keys.length === 0 || xmlText(page.text, 'IsTruncated') !== 'true') break
+      }
+      try {
+        await send('DeleteBucket', 'DELETE', base)
+        return
+      } catch (error) {
+        if (attempt >= 10 || !(error instanceof S3ResponseError) || error.s3Code !== 'BucketNotEmpty') throw error
+        await new Promise((resolve) => setTimeout(resolve, 250 * attempt))
+      }
     }
-    await send('DELETE', base)
   } finally {
     await ctx.close()
   }
