@@ -217,6 +217,7 @@ async function one(
     ...(c.ifNoneMatch ? { ifNoneMatch: true } : {}),
     ...(c.checksum === undefined ? {} : { checksum: c.checksum }),
     ...(c.contentMd5 ? { contentMd5: true } : {}),
+    ...(process.env['PS_HT'] ? { hashThreads: process.env['PS_HT'] === 'auto' ? 'auto' : Number(process.env['PS_HT']) } : {}),
     onProgress: (e) => {
       if (e.type === 'upload-created' || e.type === 'upload-resumed') onCreated(e.uploadId)
       progress.event(e)

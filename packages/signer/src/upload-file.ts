@@ -62,8 +62,11 @@ export async function uploadFile(path: string | URL, target: UploadTarget, optio
       workers === undefined || spec === undefined
         ? inline
         : (view: Uint8Array) => (workers.ready || !hashWorkerScript.inlineUntilReady ? workers.digest(view, spec) : inline(view))
-    // With workers, up to `threads` parts are read and hashed ahead as buffers free up.
-    reader = new FileParts(file, plan, pool, digest, threads)
+    // Up to `concurrency` parts are read (and hashed) ahead as buffers free up, so the next parts
+    // are ready when the sender wants them. Measured (1 GiB, c = 4, 2 cores): with one hash
+    // worker, reading ahead only `threads` parts left the pipeline starved (2 requests in flight
+    // at once, 625 MiB/s); `concurrency` parts kept 4 in flight (764 MiB/s). The pool bounds memory.
+    reader = new FileParts(file, plan, pool, digest, concurrency)
     const fileParts = reader
     const fh = file
     return await runUpload(ctx, fileParts.parts(controller.signal), {
