@@ -22,6 +22,8 @@ export interface CpCommand extends CommonOptions {
   readonly dst: string
   readonly recursive: boolean
   readonly concurrency: number | undefined
+  /** `--hash-threads`: worker threads hashing a file's parts (`cp FILE`; stdin and `-r` hash inline). */
+  readonly hashThreads: number | 'auto'
   readonly partSize: number | undefined
   readonly sizeHint: number | undefined
   readonly contentType: string | undefined
@@ -115,6 +117,7 @@ function parseCp(args: readonly string[]): Command {
     ...COMMON,
     recursive: { type: 'boolean', short: 'r' },
     concurrency: { type: 'string' },
+    'hash-threads': { type: 'string' },
     'part-size': { type: 'string' },
     'size-hint': { type: 'string' },
     'content-type': { type: 'string' },
@@ -144,6 +147,7 @@ function parseCp(args: readonly string[]): Command {
     dst: positionals[1] as string,
     recursive: values['recursive'] === true,
     concurrency: integer(values['concurrency'], '--concurrency', 1, 1000),
+    hashThreads: hashThreadsOf(values['hash-threads'] as string | undefined),
     partSize: values['part-size'] === undefined ? undefined : parseSize(values['part-size'] as string, '--part-size'),
     sizeHint: values['size-hint'] === undefined ? undefined : parseSize(values['size-hint'] as string, '--size-hint'),
     contentType: values['content-type'] as string | undefined,
@@ -154,6 +158,14 @@ function parseCp(args: readonly string[]): Command {
     progress,
     noResume: values['no-resume'] === true,
   }
+}
+
+/** `--hash-threads auto` (the default) or `0`…`64`. */
+function hashThreadsOf(text: string | undefined): number | 'auto' {
+  if (text === undefined || text === 'auto') return 'auto'
+  const n = Number(text)
+  if (text.trim() === '' || !Number.isInteger(n) || n < 0 || n > 64) throw new UsageError(`--hash-threads: expected auto or an integer from 0 to 64, got "${text}"`)
+  return n
 }
 
 const CHECKSUMS: readonly ChecksumAlgorithm[] = ['CRC64NVME', 'CRC32C', 'CRC32', 'SHA1', 'SHA256']

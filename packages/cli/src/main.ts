@@ -217,7 +217,8 @@ async function one(
     ...(c.ifNoneMatch ? { ifNoneMatch: true } : {}),
     ...(c.checksum === undefined ? {} : { checksum: c.checksum }),
     ...(c.contentMd5 ? { contentMd5: true } : {}),
-    ...(process.env['PS_HT'] ? { hashThreads: process.env['PS_HT'] === 'auto' ? 'auto' : Number(process.env['PS_HT']) } : {}),
+    // Files only (uploadFile); the library's 'auto': free cores - 1 for files of 256 MiB or more.
+    hashThreads: c.hashThreads,
     onProgress: (e) => {
       if (e.type === 'upload-created' || e.type === 'upload-resumed') onCreated(e.uploadId)
       progress.event(e)

@@ -217,6 +217,16 @@ describe(`partstream CLI (${runtime}${built ? ', built bin' : ', .ts source'})`,
     }
   })
 
+  test("--hash-threads 2: a file's parts hashed in workers; RGW checks every signed SHA-256", async () => {
+    const path = join(dir, 'hashed.bin')
+    const data = randomData(17 * MiB + 3, 15)
+    writeFileSync(path, data)
+    const r = await cli(['cp', path, target('files/hashed.bin'), '--hash-threads', '2', '--part-size', '5MiB', '--json', ...endpointFlag()])
+    assert.equal(r.code, 0, r.stderr)
+    assert.equal((JSON.parse(r.stdout.trim()) as { partCount: number }).partCount, 4)
+    assert.equal(sha(await getObject(bucket, 'files/hashed.bin')), sha(data))
+  })
+
   test('a directory with -r: every file under prefix + its relative path; the progress total from the count-ahead walk', async () => {
     const tree = join(dir, 'tree')
     mkdirSync(join(tree, 'sub', 'deeper'), { recursive: true })
@@ -258,6 +268,8 @@ describe(`partstream CLI (${runtime}${built ? ', built bin' : ', .ts source'})`,
         ['cp', '-', 's3://bkt/k', '--progress', 'fancy'],
         ['cp', '-', 's3://bkt/k', '--part-size', '8XB'],
         ['cp', '-', 's3://bkt/k', '--concurrency', '0'],
+        ['cp', '-', 's3://bkt/k', '--hash-threads', 'two'],
+        ['cp', '-', 's3://bkt/k', '--hash-threads', '65'],
         ['cp', '-', 's3://bkt/k', '--checksum', 'md5'],
         ['cp', '-', 'https://bkt/k'],
         ['cp', join(dir, 'missing.bin'), 's3://bkt/k'],
