@@ -24,6 +24,8 @@ export interface CpCommand extends CommonOptions {
   readonly concurrency: number | undefined
   /** `--hash-threads`: worker threads hashing a file's parts (`cp FILE`; stdin and `-r` hash inline). */
   readonly hashThreads: number | 'auto'
+  /** `--payload`: `unsigned` sends UNSIGNED-PAYLOAD (no SHA-256; for HTTPS, best with `--checksum`). */
+  readonly payload: 'sha256' | 'unsigned' | undefined
   readonly partSize: number | undefined
   readonly sizeHint: number | undefined
   readonly contentType: string | undefined
@@ -118,6 +120,7 @@ function parseCp(args: readonly string[]): Command {
     recursive: { type: 'boolean', short: 'r' },
     concurrency: { type: 'string' },
     'hash-threads': { type: 'string' },
+    payload: { type: 'string' },
     'part-size': { type: 'string' },
     'size-hint': { type: 'string' },
     'content-type': { type: 'string' },
@@ -148,6 +151,7 @@ function parseCp(args: readonly string[]): Command {
     recursive: values['recursive'] === true,
     concurrency: integer(values['concurrency'], '--concurrency', 1, 1000),
     hashThreads: hashThreadsOf(values['hash-threads'] as string | undefined),
+    payload: payloadOf(values['payload'] as string | undefined),
     partSize: values['part-size'] === undefined ? undefined : parseSize(values['part-size'] as string, '--part-size'),
     sizeHint: values['size-hint'] === undefined ? undefined : parseSize(values['size-hint'] as string, '--size-hint'),
     contentType: values['content-type'] as string | undefined,
@@ -158,6 +162,11 @@ function parseCp(args: readonly string[]): Command {
     progress,
     noResume: values['no-resume'] === true,
   }
+}
+
+function payloadOf(text: string | undefined): 'sha256' | 'unsigned' | undefined {
+  if (text === undefined || text === 'sha256' || text === 'unsigned') return text
+  throw new UsageError(`--payload: expected sha256 or unsigned, got "${text}"`)
 }
 
 /** `--hash-threads auto` (the default) or `0`…`64`. */

@@ -44,6 +44,8 @@ Run \`partstream cp --help\` for the options.
   --checksum ALGORITHM    CRC64NVME, CRC32C, CRC32, SHA1 or SHA256: an S3 checksum with every
                           part, verified by servers that support it (see the README's table)
   --content-md5           send each part's MD5 as Content-MD5 (Object Lock buckets, B2, GCS)
+  --payload MODE          sha256 (default: each part's SHA-256 signed, checked by S3) or
+                          unsigned (no hashing; for https endpoints, best with --checksum)
   --progress MODE         bar (default on a terminal), json (events on stderr) or none
   --no-resume             start a file over instead of resuming its interrupted upload
 

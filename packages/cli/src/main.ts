@@ -176,6 +176,7 @@ async function tree(io: CliIO, c: CpCommand, signal: AbortSignal, t: { bucket: s
     ...(c.contentType === undefined ? {} : { contentType: c.contentType }),
     ...(c.metadata === undefined ? {} : { metadata: c.metadata }),
     ...(c.ifNoneMatch ? { ifNoneMatch: true } : {}),
+    ...(c.payload === undefined ? {} : { payload: c.payload }),
     onProgress: (e: UploadAllProgress) => {
       // The renderer counts bytes acknowledged across all files, and parts in flight; the total
       // arrives once uploadDirectory's count-ahead walk is done (percentage and ETA from then on).
@@ -217,6 +218,7 @@ async function one(
     ...(c.ifNoneMatch ? { ifNoneMatch: true } : {}),
     ...(c.checksum === undefined ? {} : { checksum: c.checksum }),
     ...(c.contentMd5 ? { contentMd5: true } : {}),
+    ...(c.payload === undefined ? {} : { payload: c.payload }),
     // Files only (uploadFile); the library's 'auto': free cores - 1 for files of 256 MiB or more.
     hashThreads: c.hashThreads,
     onProgress: (e) => {

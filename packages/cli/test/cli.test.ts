@@ -227,6 +227,24 @@ describe(`partstream CLI (${runtime}${built ? ', built bin' : ', .ts source'})`,
     assert.equal(sha(await getObject(bucket, 'files/hashed.bin')), sha(data))
   })
 
+  test('--payload unsigned with --checksum crc64nvme: no SHA-256 signed, a CRC per part (seen at a proxy)', async () => {
+    const proxy = await stallProxy(s3Env().endpoint)
+    try {
+      const data = randomData(11 * MiB, 16)
+      const r = await cli(['cp', '-', target('stdin/unsigned'), '--payload', 'unsigned', '--checksum', 'crc64nvme', '--part-size', '5MiB', '--endpoint-url', proxy.endpoint], { input: data })
+      assert.equal(r.code, 0, r.stderr)
+      assert.equal(sha(await getObject(bucket, 'stdin/unsigned')), sha(data))
+      const parts = proxy.requests.filter((q) => q.method === 'PUT')
+      assert.equal(parts.length, 3)
+      for (const q of parts) {
+        assert.equal(q.headers['x-amz-content-sha256'], 'UNSIGNED-PAYLOAD')
+        assert.match(String(q.headers['x-amz-checksum-crc64nvme']), /^[A-Za-z0-9+/]{11}=$/)
+      }
+    } finally {
+      await proxy.close()
+    }
+  })
+
   test('a directory with -r: every file under prefix + its relative path; the progress total from the count-ahead walk', async () => {
     const tree = join(dir, 'tree')
     mkdirSync(join(tree, 'sub', 'deeper'), { recursive: true })
@@ -270,6 +288,7 @@ describe(`partstream CLI (${runtime}${built ? ', built bin' : ', .ts source'})`,
         ['cp', '-', 's3://bkt/k', '--concurrency', '0'],
         ['cp', '-', 's3://bkt/k', '--hash-threads', 'two'],
         ['cp', '-', 's3://bkt/k', '--hash-threads', '65'],
+        ['cp', '-', 's3://bkt/k', '--payload', 'md5'],
         ['cp', '-', 's3://bkt/k', '--checksum', 'md5'],
         ['cp', '-', 'https://bkt/k'],
         ['cp', join(dir, 'missing.bin'), 's3://bkt/k'],

@@ -4,7 +4,7 @@
 // counts the part bytes that reached the server (what a resume saves), and can cut every
 // connection (a network loss). The client signs for the
 // proxy's host, which is forwarded unchanged, so the signature still verifies.
-import { createServer, request, type ServerResponse } from 'node:http'
+import { createServer, request, type IncomingHttpHeaders, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 
 export interface StallProxy {
@@ -15,6 +15,8 @@ export interface StallProxy {
   partBytes: number
   /** The network is gone: held requests and every new one have their connection cut. */
   down: boolean
+  /** Every request seen: method, URL and headers (what the client sent, as the server gets it). */
+  readonly requests: Array<{ method: string; url: string; headers: IncomingHttpHeaders }>
   close(): Promise<void>
 }
 
@@ -26,6 +28,7 @@ export async function stallProxy(upstream: string): Promise<StallProxy> {
     endpoint: '',
     stallFrom: Number.POSITIVE_INFINITY,
     partBytes: 0,
+    requests: [],
     get down() {
       return down
     },
@@ -40,6 +43,7 @@ export async function stallProxy(upstream: string): Promise<StallProxy> {
     },
   }
   const server = createServer((req, res) => {
+    proxy.requests.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers })
     if (down) {
       req.socket.destroy()
       return
