@@ -161,6 +161,22 @@ async function cp(io: CliIO, c: CpCommand, signal: AbortSignal, onCreated: (uplo
 }
 
 /**
+ * The flags every `cp` takes to the library the same way, stdin, a file or a tree: one list, so
+ * a flag cannot reach one path and miss another (`-r` once dropped `--checksum` and `--content-md5`).
+ */
+function sharedOptions(c: CpCommand): Pick<UploadOptions, 'concurrency' | 'partSize' | 'metadata' | 'ifNoneMatch' | 'checksum' | 'contentMd5' | 'payload'> {
+  return {
+    ...(c.concurrency === undefined ? {} : { concurrency: c.concurrency }),
+    ...(c.partSize === undefined ? {} : { partSize: c.partSize }),
+    ...(c.metadata === undefined ? {} : { metadata: c.metadata }),
+    ...(c.ifNoneMatch ? { ifNoneMatch: true } : {}),
+    ...(c.checksum === undefined ? {} : { checksum: c.checksum }),
+    ...(c.contentMd5 ? { contentMd5: true } : {}),
+    ...(c.payload === undefined ? {} : { payload: c.payload }),
+  }
+}
+
+/**
  * `cp -r`: the library's `uploadDirectory`, so the whole tree shares one budget (parts in flight,
  * part buffers, one connection pool) and a failed file does not stop the others (exit 1 at the
  * end, each failure on stderr).
@@ -171,12 +187,8 @@ async function tree(io: CliIO, c: CpCommand, signal: AbortSignal, t: { bucket: s
   const result = await uploadDirectory(c.src, { ...bucketTarget(c, t.bucket), prefix: t.prefix }, {
     signal,
     collect: false,
-    ...(c.concurrency === undefined ? {} : { concurrency: c.concurrency }),
-    ...(c.partSize === undefined ? {} : { partSize: c.partSize }),
+    ...sharedOptions(c),
     ...(c.contentType === undefined ? {} : { contentType: c.contentType }),
-    ...(c.metadata === undefined ? {} : { metadata: c.metadata }),
-    ...(c.ifNoneMatch ? { ifNoneMatch: true } : {}),
-    ...(c.payload === undefined ? {} : { payload: c.payload }),
     onProgress: (e: UploadAllProgress) => {
       // The renderer counts bytes acknowledged across all files, and parts in flight; the total
       // arrives once uploadDirectory's count-ahead walk is done (percentage and ETA from then on).
@@ -210,15 +222,9 @@ async function one(
   const contentType = c.contentType ?? (f.path === undefined ? undefined : contentTypeFor(f.path))
   const options: UploadOptions = {
     signal,
-    ...(c.concurrency === undefined ? {} : { concurrency: c.concurrency }),
-    ...(c.partSize === undefined ? {} : { partSize: c.partSize }),
+    ...sharedOptions(c),
     ...(c.sizeHint === undefined || c.partSize !== undefined ? {} : { sizeHint: c.sizeHint }),
     ...(contentType === undefined ? {} : { contentType }),
-    ...(c.metadata === undefined ? {} : { metadata: c.metadata }),
-    ...(c.ifNoneMatch ? { ifNoneMatch: true } : {}),
-    ...(c.checksum === undefined ? {} : { checksum: c.checksum }),
-    ...(c.contentMd5 ? { contentMd5: true } : {}),
-    ...(c.payload === undefined ? {} : { payload: c.payload }),
     // Files only (uploadFile); the library's 'auto': free cores - 1 for files of 256 MiB or more.
     hashThreads: c.hashThreads,
     onProgress: (e) => {

@@ -259,6 +259,32 @@ describe(`partstream CLI (${runtime}${built ? ', built bin' : ', .ts source'})`,
     assert.equal(acked.at(-1)?.totalBytes, 10 + 7 * MiB)
   })
 
+  test("-r takes the object flags too: --checksum, --content-md5, --payload and --metadata reach every file's requests", async () => {
+    const tree = join(dir, 'flagged')
+    mkdirSync(join(tree, 'sub'), { recursive: true })
+    const files: Record<string, Uint8Array> = { 'small.bin': randomData(1000, 21), 'sub/big.bin': randomData(11 * MiB, 22) }
+    for (const [name, data] of Object.entries(files)) writeFileSync(join(tree, name), data)
+    const proxy = await stallProxy(s3Env().endpoint)
+    try {
+      const args = ['cp', '-r', tree, target('flagged/'), '--checksum', 'crc32c', '--content-md5', '--payload', 'unsigned', '--metadata', 'team=ops', '--part-size', '5MiB']
+      const r = await cli([...args, '--endpoint-url', proxy.endpoint])
+      assert.equal(r.code, 0, r.stderr)
+      for (const [name, data] of Object.entries(files)) assert.equal(sha(await getObject(bucket, `flagged/${name}`)), sha(data), name)
+      const puts = proxy.requests.filter((q) => q.method === 'PUT')
+      assert.equal(puts.length, 4, 'one PutObject and three parts')
+      for (const q of puts) {
+        assert.match(String(q.headers['x-amz-checksum-crc32c']), /^[A-Za-z0-9+/]{6}==$/, q.url)
+        assert.match(String(q.headers['content-md5']), /^[A-Za-z0-9+/]{22}==$/, q.url)
+        assert.equal(q.headers['x-amz-content-sha256'], 'UNSIGNED-PAYLOAD', q.url)
+      }
+      const creates = proxy.requests.filter((q) => q.method === 'POST' && q.url.includes('uploads'))
+      assert.equal(creates.length, 1)
+      assert.equal(creates[0]?.headers['x-amz-meta-team'], 'ops')
+    } finally {
+      await proxy.close()
+    }
+  })
+
   test('--progress json: one event per line on stderr, ending with done', async () => {
     const r = await cli(['cp', '-', target('stdin/progress'), '--progress', 'json', '--part-size', '5MiB', ...endpointFlag()], { input: randomData(11 * MiB, 13) })
     assert.equal(r.code, 0, r.stderr)
