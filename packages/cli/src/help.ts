@@ -34,8 +34,9 @@ Run \`partstream cp --help\` for the options.
 
   -r, --recursive         upload the regular files under a directory (symlinks not followed)
   --concurrency N         parts in flight (default 4); memory ≈ (N + 1) × part size
-  --hash-threads N|auto   worker threads that hash a file's parts (default auto: one per free
-                          core, at most 4, for files of 256 MiB or more; 0: the main thread)
+  --hash-threads N|auto   worker threads that hash the parts of a single file (cp FILE; stdin
+                          and -r hash on the main thread). Default auto: one per free core, at
+                          most 4, for files of 256 MiB or more; 0: the main thread
   --part-size SIZE        e.g. 8MiB (default 6 MiB, or what fits 10,000 parts of a known size)
   --size-hint SIZE        expected size of stdin: part size and progress percentage
   --content-type TYPE     default: from the file extension (stdin: none)
