@@ -180,10 +180,6 @@ class Connection {
     }
   }
 
-  private deliver(view: Buffer): void {
-    this.incoming?.deliver(view)
-  }
-
   private finishBody(): void {
     this.body = undefined
     this.incoming?.finish()
@@ -192,26 +188,19 @@ class Connection {
 
   private bodyBytes(buffer: Buffer, offset: number, n: number): number {
     const body = this.body as BodyState
-    if (body.kind === 'length') {
+    if (body.kind === 'length' || body.stage === 'data') {
       const take = Math.min(body.remaining, n - offset)
-      this.deliver(buffer.subarray(offset, offset + take))
-      body.remaining -= take
-      if (body.remaining === 0) this.finishBody()
-      return offset + take
-    }
-    // Chunked: size line, data, CRLF, …, a 0 size line, trailers, an empty line.
-    if (body.stage === 'data') {
-      const take = Math.min(body.remaining, n - offset)
-      this.deliver(buffer.subarray(offset, offset + take))
+      this.incoming?.deliver(buffer.subarray(offset, offset + take))
       body.remaining -= take
       if (body.remaining === 0) {
-        body.stage = 'data-crlf'
-        body.line = ''
+        if (body.kind === 'length') this.finishBody()
+        else body.stage = 'data-crlf'
       }
       return offset + take
     }
-    const newline = buffer.indexOf(10, offset)
-    const stop = newline === -1 || newline >= n ? n : newline + 1
+    // Chunked, between data: a size line, the CRLF after data, trailers, the final empty line.
+    const newline = buffer.subarray(offset, n).indexOf(10)
+    const stop = newline === -1 ? n : offset + newline + 1
     body.line += buffer.toString('latin1', offset, stop)
     if (!body.line.endsWith('\n')) return stop
     const line = body.line.trim()

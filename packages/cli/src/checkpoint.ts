@@ -120,8 +120,9 @@ export async function removeCheckpoint(file: string): Promise<void> {
     return
   }
   for (const name of names) {
+    if (!name.startsWith(prefix)) continue
     const pid = Number(/^(\d+)\.[0-9a-f]+\.tmp$/.exec(name.slice(prefix.length))?.[1])
-    if (name.startsWith(prefix) && pid > 0 && !isRunning(pid)) await rm(join(dir, name), { force: true })
+    if (pid > 0 && !isRunning(pid)) await rm(join(dir, name), { force: true })
   }
 }
 
