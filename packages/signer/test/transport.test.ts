@@ -5,14 +5,17 @@
 import assert from 'node:assert/strict'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
+import { execFile } from 'node:child_process'
 import { after, before, describe, test } from 'node:test'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
 import { Agent } from 'undici'
 import { createS3Context, fetchTransport, undiciTransport, type Transport, type TransportRequest } from '../src/index.ts'
 import { stateOf } from '../src/http/state.ts'
 import { isRetryableNetworkError } from '../src/http/retry.ts'
 
 const isDeno = 'Deno' in globalThis
-const undiciDispatches = typeof (Agent.prototype as { request?: unknown }).request === 'function'
+const undiciDispatches = typeof (Agent.prototype as { request?: unknown }).request === 'function' && !('Bun' in globalThis)
 
 interface Seen {
   readonly url: string
@@ -224,6 +227,31 @@ describe('choosing a transport', () => {
       await ctx.close()
     }
   })
+
+  // Structural, not timed: undici's entry point evaluates every dispatcher, the mocks, fetch and
+  // WebSocket, and makes Node load its own bundled undici too (~100 ms and ~7 MiB at start-up,
+  // measured; see src/transport/undici-parts.ts). Node only: it reads Node's module records.
+  if (!isDeno && !('Bun' in globalThis)) {
+    test("importing the signer and sending loads neither undici's entry point nor Node's bundled fetch", async () => {
+      const fromSource = import.meta.url.endsWith('.ts')
+      const script = `
+        const { upload } = await import('@partstream/signer')
+        await upload(new Uint8Array(10), { bucket: 'bkt', key: 'k', region: 'us-east-1', endpoint: ${JSON.stringify(origin)}, credentials: { accessKeyId: 'a', secretAccessKey: 's' } })
+        const { createRequire } = await import('node:module')
+        const cache = Object.keys(createRequire(import.meta.url).cache)
+        console.log(JSON.stringify({ undici: cache.filter((f) => f.includes('undici')), builtins: process.moduleLoadList.filter((m) => m.includes('undici')) }))`
+      const { stdout: out } = await promisify(execFile)(process.execPath, [...(fromSource ? ['--conditions=development'] : []), '--input-type=module', '-e', script], {
+        cwd: fileURLToPath(new URL('..', import.meta.url)),
+        encoding: 'utf8',
+      })
+      const loaded = JSON.parse(out) as { undici: string[]; builtins: string[] }
+      assert.ok(loaded.undici.some((f) => f.endsWith('/lib/dispatcher/agent.js')), `undici's Agent was not loaded: ${out}`)
+      assert.deepEqual(loaded.undici.filter((f) => /[/\\]undici[/\\]index\.js$/.test(f)), [])
+      // (The script has no HTTP server of its own: on Node 22, \`import('node:http')\` itself loads it.)
+      assert.deepEqual(loaded.builtins, [])
+      assert.ok(seen.some((s) => s.url.endsWith('/k') && s.received === 10), `the PUT reached the server: ${JSON.stringify(seen.at(-1))}`)
+    })
+  }
 
   test('transport and dispatcher together, or a transport that is not a function: InvalidArgumentError', () => {
     const target = { bucket: 'bkt', key: 'k', endpoint: origin, credentials: { accessKeyId: 'a', secretAccessKey: 's' } }

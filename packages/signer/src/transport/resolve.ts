@@ -1,15 +1,16 @@
 import { InvalidArgumentError, describeValue } from '@partstream/core'
-import { Agent, type Dispatcher } from 'undici'
+import type { Dispatcher } from 'undici'
 import { fetchTransport } from './fetch.ts'
 import type { Transport } from './types.ts'
-import { undiciTransport } from './undici.ts'
+import { Agent, request } from './undici-parts.ts'
+import { requestTransport, undiciTransport } from './undici.ts'
 
 /**
- * Whether the `undici` we imported can send requests. On Node and Deno it is the real package;
- * Bun resolves the bare specifier `undici` to a built-in stub whose `Agent` has no `request`,
- * `dispatch` or `close` (checked on Bun 1.4.5), so there the default transport is fetch.
+ * Bun's default transport is its fetch. Bun resolves the bare specifier `undici` to a built-in
+ * stub that cannot send (no `request`, `dispatch` or `close`; Bun 1.4.5), so users there cannot
+ * pass an undici dispatcher of their own either; fetch is Bun's native client.
  */
-const UNDICI_DISPATCHES: boolean = typeof (Agent.prototype as { request?: unknown }).request === 'function'
+const ON_BUN: boolean = typeof (globalThis as { Bun?: unknown }).Bun === 'object'
 
 /** The transport of one S3 context, and how to release what the context itself created. */
 export interface ResolvedTransport {
@@ -44,7 +45,7 @@ export function resolveTransport(
     return { transport, dispatcher: undefined, close: none }
   }
   if (dispatcher !== undefined) return { transport: undiciTransport(dispatcher), dispatcher, close: none }
-  if (!UNDICI_DISPATCHES) return { transport: fetchTransport(), dispatcher: undefined, close: none }
+  if (ON_BUN) return { transport: fetchTransport(), dispatcher: undefined, close: none }
   // Parts carry a precomputed content-length; never `Expect: 100-continue` (lib-storage pays a round trip per part).
   // `connections` caps sockets per origin: without it a request sent just as another's response
   // ends opens a new socket (measured: ~2 × concurrency connections; each a TLS handshake on S3).
@@ -54,5 +55,5 @@ export function resolveTransport(
     bodyTimeout: idleTimeoutMs,
     ...(connections === undefined ? {} : { connections }),
   })
-  return { transport: undiciTransport(owned), dispatcher: owned, close: () => owned.close() }
+  return { transport: requestTransport((options) => request.call(owned, options)), dispatcher: owned, close: () => owned.close() }
 }

@@ -19,11 +19,20 @@ export function undiciTransport(dispatcher: Dispatcher): Transport {
         "On Bun, `import { Agent } from 'undici'` is Bun's built-in stub, which cannot send: use fetchTransport().",
     )
   }
+  return requestTransport((options) => dispatcher.request(options))
+}
+
+/**
+ * A transport over undici's `request(options)`: bound to a user's dispatcher by
+ * {@link undiciTransport}, or undici's own `api-request` applied to the context's `Agent` (see
+ * `./undici-parts.ts`).
+ */
+export function requestTransport(request: (options: Dispatcher.RequestOptions) => Promise<Dispatcher.ResponseData>): Transport {
   return async (req) => {
     // Over TLS only: plain HTTP never showed the race, and there the iterable is ~5 % cheaper in CPU.
     const body =
       req.body === null || isUint8Array(req.body) || !req.origin.startsWith('https:') ? req.body : endingBody(req.body, Number(req.headers['content-length']))
-    const response = await dispatcher.request({
+    const response = await request({
       origin: req.origin,
       path: req.path,
       method: req.method,
