@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
-const build = spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-b'], { cwd: root, stdio: 'inherit' })
+const build = spawnSync(process.execPath, [join(root, 'scripts/build.mjs')], { cwd: root, stdio: 'inherit' })
 if (build.status !== 0) process.exit(build.status ?? 1)
 
 const env = { ...process.env }
@@ -26,7 +26,7 @@ process.exit(demo.status === 0 ? (process.exitCode ?? 0) : (demo.status ?? 1))
 /** The CLI on a pipe, as a user would type it (the bucket is the one demo.ts made). */
 function cliStep() {
   const mib = Number(process.env.DEMO_CLI_MIB ?? 64)
-  const bin = join(root, 'packages/cli/dist/src/bin.js')
+  const bin = join(root, 'packages/cli/dist/bin/partstream.js')
   const url = `s3://${env.DEMO_BUCKET ?? 'partstream-demo'}/demo/cli-${new Date().toISOString()}.bin`
   const line = `head -c ${mib * 1024 * 1024} /dev/urandom | partstream cp - ${url} --size-hint ${mib}MiB`
   console.log(`\n$ ${line}`)

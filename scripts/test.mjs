@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The test command (`pnpm test`): builds with `tsc -b`, brings up the real S3 server once (Ceph
+// The test command (`pnpm test`): builds (`scripts/build.mjs`: `tsc -b`, then the CLI bundle), brings up the real S3 server once (Ceph
 // RGW, or the one named by S3_ENDPOINT), runs the same test files on every runtime in RUNTIMES,
 // one after the other, then stops the server. Each runtime's runner prints its own progress and
 // writes a JUnit report; the closing table counts those reports (leaf tests: passed, failed,
@@ -7,7 +7,7 @@
 //
 //   --runtime=all|node20|node22|node24|node26|deno|bun[,…]   default: all (`node` means node20)
 //   --unit       unit tests only (no server)
-//   --no-build   skip `tsc -b`
+//   --no-build   skip the build
 // Extra arguments that are paths select test files (`packages/signer/test/integration`).
 import { spawn, spawnSync } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs'
@@ -86,7 +86,7 @@ function run(cmd, cmdArgs, opts = {}) {
   if (r.status !== 0) process.exit(r.status ?? 1)
 }
 
-if (!args.includes('--no-build')) run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-b'])
+if (!args.includes('--no-build')) run(process.execPath, [join(root, 'scripts/build.mjs')])
 
 // ---- test files: the .ts sources are the list; `dist` runtimes run their compiled twins ----
 

@@ -65,7 +65,8 @@ if (!existsSync(TIME)) {
   log(`bench:cli needs GNU time at ${TIME} (peak RSS and CPU of the CLI process): apt-get install -y time`)
   process.exit(1)
 }
-const BIN = fileURLToPath(new URL('../../../packages/cli/dist/src/bin.js', import.meta.url))
+// The bin as `npm i -g` installs it (scripts/build.mjs), started through its own `#!` line as a user's shell does.
+const BIN = fileURLToPath(new URL('../../../packages/cli/dist/bin/partstream.js', import.meta.url))
 if (!existsSync(BIN)) {
   log(`The partstream bin is not built (${BIN}): run \`pnpm --filter @partstream/bench run bench:cli\`, which builds it.`)
   process.exit(1)
@@ -119,7 +120,7 @@ async function runOne(sink: Sink, tool: Tool, source: Source, file: string | und
   const dst = 's3://bench/object'
   const cli =
     tool === 'partstream'
-      ? [process.execPath, BIN, 'cp', src, dst, '--endpoint-url', sink.endpoint, '--quiet']
+      ? [BIN, 'cp', src, dst, '--endpoint-url', sink.endpoint, '--quiet']
       : [aws, 's3', 'cp', src, dst, '--endpoint-url', sink.endpoint, '--only-show-errors']
   const timeOut = join(home, 'time.txt')
   const timed = [TIME, '-o', timeOut, '-f', '%e %U %S %M', ...(args.pin ? ['taskset', '-c', '0'] : []), ...cli].map(quote).join(' ')

@@ -1,15 +1,25 @@
 #!/usr/bin/env node
 import { setFlagsFromString } from 'node:v8'
-import { main } from './main.ts'
 
+// V8 flags for this process (the CLI's own; the library never sets any), set before anything else
+// loads: `main` comes in by a dynamic import below, after them.
+const onNode = typeof (globalThis as { Deno?: unknown }).Deno === 'undefined' && typeof (globalThis as { Bun?: unknown }).Bun === 'undefined'
 // Node 20 (V8 11.3) compiles undici's HTTP parser, a WebAssembly module, a second time with
 // TurboFan on a background thread, whether or not it ever gets hot: measured here, +34 MiB peak
 // RSS and ~0.15 CPU s per process, and the process waits ~240 ms for it before it can exit. Node 22
 // and later do not. The parser reads a few hundred bytes per S3 answer: its baseline (Liftoff) code
 // is plenty; core's WebAssembly CRCs (--checksum) run on it too, at 2.5 (CRC64NVME) and 1.4 GiB/s
-// (CRC32C) here, far above any upload rate. This is the CLI's own process, so the flag is ours to
-// set (the library never sets it).
-if (process.versions.node.startsWith('20.')) setFlagsFromString('--liftoff-only')
+// (CRC32C) here, far above any upload rate.
+if (onNode && process.versions.node.startsWith('20.')) setFlagsFromString('--liftoff-only')
+// V8's young generation doubles each time a scavenge finds it busy, up to 2 × 16 MiB; an upload's
+// garbage is short-lived (requests, promises, header strings), and a 1 GiB `cp -` grew it to 8 MiB
+// for nothing. Kept at its starting size: peak RSS 84-85 -> 78-79 MiB, throughput unchanged
+// (bench:cli, Node 20). V8 reads this flag at each growth, so setting it now takes effect; a
+// `#!/usr/bin/env -S node --max-semi-space-size=1` line would too, but busybox (Alpine), OpenBSD
+// and NetBSD `env` have no -S, and the bin would not start there.
+if (onNode) setFlagsFromString('--semi-space-growth-factor=1')
+
+const { main } = await import('./main.ts')
 
 const code = await main({
   argv: process.argv.slice(2),

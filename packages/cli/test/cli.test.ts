@@ -1,5 +1,6 @@
 // The `partstream` command against Ceph RGW, run as a child process on the runtime running this
-// file: Node 20 runs the built bin (dist/src/bin.js), the others the .ts source (as their tests
+// file: Node 20 runs the bin as published (dist/bin/partstream.js, the bundle scripts/build.mjs
+// makes, started through its `#!` line), the others the .ts source (as their tests
 // do). Each case checks the exit code, what reached S3 (read back and hashed), and stderr.
 import assert from 'node:assert/strict'
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
@@ -8,7 +9,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import { checksumHash, createMultipartUpload, createS3Context, headObject, type HashFactory } from '@partstream/signer'
@@ -18,7 +19,7 @@ import { stallProxy, type StallProxy } from './stall-proxy.ts'
 const MiB = 1024 * 1024
 const here = fileURLToPath(new URL('.', import.meta.url))
 const built = here.includes(`${'/dist/'}`)
-const bin = built ? join(here, '../src/bin.js') : join(here, '../src/bin.ts')
+const bin = built ? join(here, '../bin/partstream.js') : join(here, '../src/bin.ts')
 const runtime = typeof (globalThis as { Deno?: unknown }).Deno === 'object' ? 'deno' : typeof (globalThis as { Bun?: unknown }).Bun === 'object' ? 'bun' : 'node'
 /** How this runtime runs the bin. */
 const command: readonly string[] = built
@@ -226,6 +227,24 @@ describe(`partstream CLI (${runtime}${built ? ', built bin' : ', .ts source'})`,
     assert.equal((JSON.parse(r.stdout.trim()) as { partCount: number }).partCount, 4)
     assert.equal(sha(await getObject(bucket, 'files/hashed.bin')), sha(data))
   })
+
+  // The bundle (scripts/build.mjs) starts its hash workers from hash-worker.js beside it; a pool
+  // whose worker cannot start falls back to hashing inline, so the upload above would pass without it.
+  if (built) {
+    test('the built bin: its hash worker is beside it and starts as a worker thread', async () => {
+      const { Worker } = await import('node:worker_threads')
+      const worker = new Worker(join(dirname(bin), 'hash-worker.js'))
+      try {
+        const first = await new Promise((resolve, reject) => {
+          worker.once('message', resolve)
+          worker.once('error', reject)
+        })
+        assert.deepEqual(first, { ready: true })
+      } finally {
+        await worker.terminate()
+      }
+    })
+  }
 
   test('--payload unsigned with --checksum crc64nvme: no SHA-256 signed, a CRC per part (seen at a proxy)', async () => {
     const proxy = await stallProxy(s3Env().endpoint)

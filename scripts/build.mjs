@@ -1,0 +1,52 @@
+#!/usr/bin/env node
+// `pnpm build`: `tsc -b` (every package's dist/), then the CLI's bin as one bundled file.
+//
+// Why the CLI ships bundled (packages/cli/dist/bin/partstream.js, with the hash worker beside it):
+// a CLI pays its start-up on every run, and Node's ESM loader pays per module (resolve, stat,
+// read, compile, link). The CLI is ~100 of our modules plus ~40 of its dependencies'. Measured on
+// Node 20 here, `partstream --version`: 0.36 s and 70 MiB from tsc's files, 0.22 s and 52 MiB
+// from the bundle (bare `node -e 0`: 0.11 s, 40 MiB); for `cp` of 1 GiB the difference is the
+// same 0.14 s of one core, a tenth of the whole run. The library packages stay unbundled (their
+// users bundle, or not, themselves).
+//
+// Usage: node scripts/build.mjs [--no-tsc]
+import { spawnSync } from 'node:child_process'
+import { readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { build } from 'esbuild'
+
+const root = fileURLToPath(new URL('..', import.meta.url))
+const SHEBANG = '#!/usr/bin/env node'
+
+if (!process.argv.includes('--no-tsc')) {
+  const tsc = spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-b'], { cwd: root, stdio: 'inherit' })
+  if (tsc.status !== 0) process.exit(tsc.status ?? 1)
+}
+
+const outdir = join(root, 'packages/cli/dist/bin')
+rmSync(outdir, { recursive: true, force: true })
+await build({
+  entryPoints: {
+    partstream: join(root, 'packages/cli/dist/src/bin.js'),
+    // hash-pool.ts starts workers from `new URL('./hash-worker.js', import.meta.url)`: beside the bin.
+    'hash-worker': join(root, 'packages/signer/dist/src/upload/hash-worker.js'),
+  },
+  outdir,
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20.18',
+  // undici and the smithy packages are CommonJS and `require` Node's modules: give the bundle a require.
+  banner: { js: "import { createRequire as __createRequire } from 'node:module';\nconst require = __createRequire(import.meta.url);" },
+  // Minified: V8 keeps each script's source in the heap (1.15 -> 0.6 MB here). Names kept, since
+  // messages and `error.name` use class names.
+  minify: true,
+  keepNames: true,
+  logLevel: 'warning',
+})
+
+// The bin's first line, whatever esbuild kept of bin.ts's: see packages/cli/src/bin.ts for why.
+const bin = join(outdir, 'partstream.js')
+const text = readFileSync(bin, 'utf8').replace(/^#!.*\n/, '')
+writeFileSync(bin, `${SHEBANG}\n${text}`, { mode: 0o755 })
