@@ -37,9 +37,13 @@ await build({
   platform: 'node',
   format: 'esm',
   target: 'node20.18',
+  // The dependencies' ES module builds, which esbuild can tree-shake: @smithy/signature-v4 imports
+  // three helpers from @smithy/core, whose CommonJS build brings 138 kB of it (5 kB this way).
+  mainFields: ['module', 'main'],
+  conditions: ['module'],
   // undici and the smithy packages are CommonJS and `require` Node's modules: give the bundle a require.
   banner: { js: "import { createRequire as __createRequire } from 'node:module';\nconst require = __createRequire(import.meta.url);" },
-  // Minified: V8 keeps each script's source in the heap (1.15 -> 0.6 MB here). Names kept, since
+  // Minified: V8 keeps each script's source in the heap (1.15 MB unminified, 0.46 MB minified here). Names kept, since
   // messages and `error.name` use class names.
   minify: true,
   keepNames: true,
