@@ -1,5 +1,4 @@
 import { Buffer } from 'node:buffer'
-import { spawn } from 'node:child_process'
 import type { Credentials } from './credentials.ts'
 import type { Env } from './shared-config.ts'
 
@@ -79,7 +78,9 @@ interface ProcessOutcome {
   readonly spawnError: string | undefined
 }
 
-function run(command: string, env: Env): Promise<ProcessOutcome> {
+/** node:child_process is imported here, on first use: an upload with other credentials never loads it. */
+async function run(command: string, env: Env): Promise<ProcessOutcome> {
+  const { spawn } = await import('node:child_process')
   return new Promise((resolve) => {
     const chunks: Buffer[] = []
     let stdoutBytes = 0
