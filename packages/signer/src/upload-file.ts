@@ -57,11 +57,12 @@ export async function uploadFile(path: string | URL, target: UploadTarget, optio
     workers?.start()
     const inline = (view: Uint8Array): ReturnType<typeof digestChunks> => digestChunks([view], hashes)
     // Until a worker has loaded (tens of ms), parts are hashed here: its start-up is never on
-    // the first part's path.
+    // the first part's path. A worker that could not load fails the upload (HashWorkerError),
+    // as documented, instead of leaving every part to this thread unannounced.
     const digest =
       workers === undefined || spec === undefined
         ? inline
-        : (view: Uint8Array) => (workers.ready || !hashWorkerScript.inlineUntilReady ? workers.digest(view, spec) : inline(view))
+        : (view: Uint8Array) => (workers.ready || workers.failed || !hashWorkerScript.inlineUntilReady ? workers.digest(view, spec) : inline(view))
     // Up to `concurrency` parts are read (and hashed) ahead as buffers free up, so the next parts
     // are ready when the sender wants them. Measured (1 GiB, c = 4, 2 cores): with one hash
     // worker, reading ahead only `threads` parts left the pipeline starved (2 requests in flight

@@ -154,6 +154,27 @@ describe('HashPool', () => {
     }
   })
 
+  test('a worker lost before it loaded marks the pool failed: later jobs reject at once with the cause, no new worker', async () => {
+    const pool = new HashPool(1, script('throws-on-load.mjs', "throw new Error('broken on load')\n"))
+    try {
+      assert.equal(pool.failed, false)
+      pool.start()
+      const deadline = Date.now() + 30_000
+      while (!pool.failed && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10))
+      assert.equal(pool.failed, true, 'the load failure was recorded')
+      assert.equal(pool.ready, false)
+      const error: unknown = await pool.digest(new Uint8Array(new SharedArrayBuffer(16)), { hash: true, checksum: null, md5: false }).then(
+        () => assert.fail('resolved'),
+        (e: unknown) => e,
+      )
+      assert.equal((error as { code?: string }).code, 'ERR_PARTSTREAM_HASH_WORKER')
+      assert.match((error as Error).message, /could not start .*throws-on-load\.mjs.*hashThreads: 0/)
+      assert.ok((error as Error).cause !== undefined, 'the cause is kept')
+    } finally {
+      await pool.close()
+    }
+  })
+
   test('a view of an ordinary ArrayBuffer is refused (the bytes would be copied)', async () => {
     const pool = new HashPool(1)
     try {

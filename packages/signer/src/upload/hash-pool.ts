@@ -48,7 +48,9 @@ export function hashWorkersAvailable(): boolean {
  * that is never closed does not hold the process open; `close()` terminates them.
  *
  * A worker that fails to start, crashes or exits rejects its jobs with `HashWorkerError` and is
- * replaced on the next job.
+ * replaced on the next job. One that is lost before it ever loaded (a missing or broken script,
+ * no thread to be had) also marks the pool {@link HashPool.failed}: its next jobs reject with that
+ * error at once instead of starting worker after worker.
  */
 export class HashPool {
   readonly #threads: Thread[] = []
@@ -57,6 +59,7 @@ export class HashPool {
   readonly #workerThreads: WorkerThreads
   #nextId = 0
   #closed = false
+  #startFailure: HashWorkerError | undefined
 
   /** @param url the worker script (tests pass a failing one). */
   constructor(threads: number, url: URL = hashWorkerScript.url) {
@@ -75,6 +78,15 @@ export class HashPool {
     return this.#threads.some((t) => t.ready)
   }
 
+  /**
+   * `true` when a worker was lost before it loaded and none is ready: a caller that hashes on the
+   * main thread until {@link ready} must send its next job here, to get the error, rather than
+   * hash inline for the rest of the upload without saying so.
+   */
+  get failed(): boolean {
+    return this.#startFailure !== undefined && !this.ready
+  }
+
   /** Starts every worker now (rather than on the first jobs), so they load while the file is opened and read. */
   start(): void {
     try {
@@ -87,6 +99,7 @@ export class HashPool {
   /** The digests of `view` (backed by a `SharedArrayBuffer`); the bytes must not change until it settles. */
   digest(view: Uint8Array, spec: HashSpec): Promise<PartDigests> {
     if (this.#closed) return Promise.reject(new HashWorkerError('The hash pool is closed.'))
+    if (this.failed) return Promise.reject(this.#startFailure)
     if (!(view.buffer instanceof SharedArrayBuffer)) {
       return Promise.reject(new TypeError('HashPool.digest() takes a view of a SharedArrayBuffer'))
     }
@@ -148,6 +161,12 @@ export class HashPool {
     const lost = (cause: unknown): void => {
       const index = this.#threads.indexOf(thread)
       if (index !== -1) this.#threads.splice(index, 1)
+      if (!thread.ready && !this.#closed) {
+        this.#startFailure ??= new HashWorkerError(
+          `A hash worker could not start (${this.#url.href}). If your bundler moved this module, copy hash-worker.js beside it; or set hashThreads: 0.`,
+          { cause },
+        )
+      }
       this.#fail(thread, new HashWorkerError('A hash worker crashed or exited while hashing a part.', { cause }))
       void worker.terminate().catch(() => {})
     }

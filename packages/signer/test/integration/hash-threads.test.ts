@@ -126,6 +126,33 @@ describe('uploadFile with hashThreads against Ceph RGW', () => {
     assert.deepEqual(await openUploads(bucket, 'crash/'), [])
   })
 
+  test('a hash worker that cannot load fails the upload with ERR_PARTSTREAM_HASH_WORKER (not every part hashed inline unannounced); nothing left open', async () => {
+    // The default mode: parts are hashed on the main thread until a worker is ready. Each request
+    // waits 300 ms, so the worker's load failure (tens of ms; hundreds under load) comes before
+    // the last of the 6 parts is hashed.
+    const path = file('no-worker.bin', randomData(25 * MiB + 3, 7))
+    hashWorkerScript.url = pathToFileURL(join(dir, 'no-such-worker.mjs'))
+    const rec = recording()
+    const slow: Transport = async (req) => {
+      await new Promise((resolve) => setTimeout(resolve, 300))
+      return rec.transport(req)
+    }
+    try {
+      const error: unknown = await uploadFile(path, target(bucket, 'no-worker/object'), { hashThreads: 1, partSize: 5 * MiB, concurrency: 1, transport: slow }).then(
+        () => assert.fail('resolved: every part was hashed on the main thread and nobody was told'),
+        (e: unknown) => e,
+      )
+      assert.ok(error instanceof HashWorkerError, String(error))
+      assert.match(error.message, /could not start .*no-such-worker\.mjs/)
+      // Where the failure comes before the first part is hashed (Bun reports a missing script at
+      // once), no multipart upload was created; elsewhere it was, and is aborted: none is left.
+    } finally {
+      hashWorkerScript.url = HASH_WORKER_URL
+      await rec.close()
+    }
+    assert.deepEqual(await openUploads(bucket, 'no-worker/'), [])
+  })
+
   test('abort mid-upload: rejects with the reason, nothing left open, workers gone', async () => {
     const path = file('abort.bin', randomData(25 * MiB + 3, 6))
     const controller = new AbortController()
