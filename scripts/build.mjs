@@ -11,7 +11,7 @@
 //
 // Usage: node scripts/build.mjs [--no-tsc]
 import { spawnSync } from 'node:child_process'
-import { readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { build } from 'esbuild'
@@ -26,7 +26,7 @@ if (!process.argv.includes('--no-tsc')) {
 
 const outdir = join(root, 'packages/cli/dist/bin')
 rmSync(outdir, { recursive: true, force: true })
-await build({
+const { metafile } = await build({
   entryPoints: {
     partstream: join(root, 'packages/cli/dist/src/bin.js'),
     // hash-pool.ts starts workers from `new URL('./hash-worker.js', import.meta.url)`: beside the bin.
@@ -47,6 +47,9 @@ await build({
   // messages and `error.name` use class names.
   minify: true,
   keepNames: true,
+  // Their license comments go to one file beside the bin, with the packages' LICENSE texts (below).
+  legalComments: 'none',
+  metafile: true,
   logLevel: 'warning',
 })
 
@@ -54,3 +57,24 @@ await build({
 const bin = join(outdir, 'partstream.js')
 const text = readFileSync(bin, 'utf8').replace(/^#!.*\n/, '')
 writeFileSync(bin, `${SHEBANG}\n${text}`, { mode: 0o755 })
+
+// The bundle carries code of other packages: their names, versions, licenses and license texts go
+// beside it (THIRD-PARTY-LICENSES.txt), as their licenses (MIT, Apache-2.0, 0BSD) ask of copies.
+const packages = new Map()
+for (const input of Object.keys(metafile.inputs)) {
+  const at = input.lastIndexOf('node_modules/')
+  if (at === -1) continue
+  const rest = input.slice(at + 'node_modules/'.length).split('/')
+  const dir = join(root, input.slice(0, at), 'node_modules', ...rest.slice(0, rest[0].startsWith('@') ? 2 : 1))
+  if (packages.has(dir)) continue
+  const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'))
+  const licenseFile = readdirSync(dir).find((name) => /^(licen[cs]e|copying)(\.|$)/i.test(name))
+  packages.set(dir, { name: manifest.name, version: manifest.version, license: manifest.license, text: licenseFile === undefined ? undefined : readFileSync(join(dir, licenseFile), 'utf8').trim() })
+}
+const notices = [...packages.values()]
+  .sort((a, b) => a.name.localeCompare(b.name))
+  .map((p) => `${p.name}@${p.version} (${p.license})\n\n${p.text ?? `License: ${p.license}; the package ships no license file.`}\n`)
+writeFileSync(
+  join(outdir, 'THIRD-PARTY-LICENSES.txt'),
+  `partstream.js and hash-worker.js bundle code from these packages:\n\n${notices.join(`\n${'-'.repeat(72)}\n\n`)}`,
+)
