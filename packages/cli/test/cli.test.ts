@@ -51,9 +51,10 @@ interface Run {
 /** `--endpoint-url` for commands that talk to S3 (usage-error cases add their own). */
 const endpointFlag = (): string[] => ['--endpoint-url', s3Env().endpoint]
 
-/** Runs the CLI with `args`; `input` goes to stdin through a real pipe. */
-function cli(args: readonly string[], options: { input?: Uint8Array; env?: Record<string, string> } = {}): Promise<Run> {
-  const child = spawn(command[0] as string, [...command.slice(1), ...args], {
+/** Runs the CLI with `args` (through `options.command`, else this runtime's {@link command}); `input` goes to stdin through a real pipe. */
+function cli(args: readonly string[], options: { input?: Uint8Array; env?: Record<string, string>; command?: readonly string[] } = {}): Promise<Run> {
+  const run = options.command ?? command
+  const child = spawn(run[0] as string, [...run.slice(1), ...args], {
     env: { PATH: process.env['PATH'] ?? '', HOME: dir, NO_COLOR: '1', ...s3EnvVars(), ...options.env },
     stdio: ['pipe', 'pipe', 'pipe'],
   })
@@ -243,6 +244,26 @@ describe(`partstream CLI (${runtime}${built ? ', built bin' : ', .ts source'})`,
       } finally {
         await worker.terminate()
       }
+    })
+  }
+
+  // Node 20 runs the bundle in every test above; the other runtimes run the .ts source there, and
+  // the file users install here.
+  if (!built) {
+    test(`the published bundle (dist/bin/partstream.js) on ${runtime}: a file hashed in a worker, and a pipe`, async () => {
+      const bundle = join(here, '../dist/bin/partstream.js')
+      assert.ok(existsSync(bundle), `${bundle} is missing: \`pnpm build\` makes it (\`pnpm test\` does)`)
+      const run = runtime === 'deno' ? [process.execPath, 'run', '-A', bundle] : [process.execPath, bundle]
+      const path = join(dir, 'bundled.bin')
+      const data = randomData(11 * MiB + 5, 21)
+      writeFileSync(path, data)
+      const file = await cli(['cp', path, target('bundle/file'), '--hash-threads', '1', '--part-size', '5MiB', '--json', ...endpointFlag()], { command: run })
+      assert.equal(file.code, 0, file.stderr)
+      assert.equal((JSON.parse(file.stdout.trim()) as { partCount: number }).partCount, 3)
+      assert.equal(sha(await getObject(bucket, 'bundle/file')), sha(data))
+      const pipe = await cli(['cp', '-', target('bundle/pipe'), '--quiet', ...endpointFlag()], { input: data, command: run })
+      assert.equal(pipe.code, 0, pipe.stderr)
+      assert.equal(sha(await getObject(bucket, 'bundle/pipe')), sha(data))
     })
   }
 
