@@ -40,3 +40,22 @@ export function* gatherSmallChunks(chunks: readonly Uint8Array[]): Generator<Uin
   }
   if (filled > 0) yield (block as Uint8Array).subarray(0, filled)
 }
+
+/**
+ * The same bytes with each run of adjacent views (one buffer, each starting where the previous
+ * ended) joined into one view of at most `max` bytes: no copy, fewer writes. A source that yields
+ * consecutive slices of one buffer (a file read into a big buffer, `upload(Uint8Array)`, a
+ * generator of `subarray`s) sends a 6 MiB part of 64 KiB views as six 1 MiB writes, not 96.
+ */
+export function* joinAdjacentViews(chunks: Iterable<Uint8Array>, max: number): Generator<Uint8Array> {
+  let run: Uint8Array | undefined
+  for (const chunk of chunks) {
+    if (run !== undefined && chunk.buffer === run.buffer && chunk.byteOffset === run.byteOffset + run.byteLength && run.byteLength + chunk.byteLength <= max) {
+      run = new Uint8Array(run.buffer, run.byteOffset, run.byteLength + chunk.byteLength)
+      continue
+    }
+    if (run !== undefined) yield run
+    run = chunk
+  }
+  if (run !== undefined) yield run
+}

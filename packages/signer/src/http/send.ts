@@ -1,7 +1,7 @@
 import { isUint8Array } from '@partstream/core'
 import { NetworkError, S3ResponseError, type S3ErrorContext } from '../errors.ts'
 import type { TransportBody, TransportHeaders } from '../transport/types.ts'
-import { gatherSmallChunks, worthGathering } from './coalesce.ts'
+import { gatherSmallChunks, joinAdjacentViews, worthGathering } from './coalesce.ts'
 import type { ContextState } from './state.ts'
 import { encodeQueryComponent } from './endpoint.ts'
 import { BODY_SLICE_BYTES, startIdleWatchdog, watchedBody, type IdleWatchdog } from './idle-watchdog.ts'
@@ -209,7 +209,7 @@ function requestBody(body: S3Request['body'], watchdog: IdleWatchdog): Uint8Arra
   }
   if (body.length === 1 && (body[0] as Uint8Array).byteLength <= BODY_SLICE_BYTES) return body[0] as Uint8Array
   // Runs of tiny chunks (a line per chunk) are gathered into 64 KiB writes; see coalesce.ts.
-  return watchedBody(worthGathering(body) ? gatherSmallChunks(body) : body, watchdog)
+  return watchedBody(worthGathering(body) ? gatherSmallChunks(body) : joinAdjacentViews(body, BODY_SLICE_BYTES), watchdog)
 }
 
 /** Reads a response body as UTF-8, touching the watchdog per chunk; stops after `maxChars`. */
