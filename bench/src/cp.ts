@@ -11,6 +11,8 @@
  *   node dist/src/cp.js             1 GiB, 3 runs, interleaved (the tools alternate, order rotating)
  *   node dist/src/cp.js --quick     256 MiB, 1 run
  *   --size <MiB> --runs N --sources pipe,file --pin (CLI on core 0, sink on core 1) --out <dir> | --no-write
+ *   --tls: the sink serves HTTPS (a certificate made for the run; partstream trusts it through
+ *   NODE_EXTRA_CA_CERTS, the AWS CLI through AWS_CA_BUNDLE), each CLI with its HTTPS defaults
  *
  * The AWS CLI is installed when missing (`apt-get install -y awscli`, as root); otherwise the
  * benchmark says how to install it and exits 1.
@@ -24,6 +26,7 @@ import { parseArgs } from 'node:util'
 import { enumList, intList, onInterrupt, positiveNumber, resultsDestination, writeResults } from './internal/cli.ts'
 import { markdownTable } from './internal/markdown.ts'
 import { startSink, type Sink } from './internal/sink-control.ts'
+import { makeCertificate, trustEnv } from './internal/tls.ts'
 import { makeFile, removeFile, removeFileSync } from './internal/sources.ts'
 import { median } from './internal/stats.ts'
 import { describeSystem, systemLine } from './internal/system.ts'
@@ -39,6 +42,7 @@ const { values: args } = parseArgs({
     runs: { type: 'string' },
     sources: { type: 'string', default: 'pipe,file' },
     pin: { type: 'boolean', default: false },
+    tls: { type: 'boolean', default: false },
     out: { type: 'string' },
     'no-write': { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
@@ -136,6 +140,7 @@ async function runOne(sink: Sink, tool: Tool, source: Source, file: string | und
     AWS_CONFIG_FILE: join(home, 'config'),
     AWS_SHARED_CREDENTIALS_FILE: join(home, 'credentials'),
     AWS_PROFILE: '',
+    ...(certificate === undefined ? {} : { ...trustEnv(certificate.certPath), AWS_CA_BUNDLE: certificate.certPath }),
   }
   delete (env as Record<string, string | undefined>)['AWS_PROFILE']
   const r = spawnSync('sh', ['-c', line], { env, encoding: 'utf8', timeout: 900_000 })
@@ -145,15 +150,25 @@ async function runOne(sink: Sink, tool: Tool, source: Source, file: string | und
   if (stats.completedObjects !== 1 || stats.payloadBytes !== sizeBytes) {
     throw new Error(`${tool} ${source}: the sink got ${stats.completedObjects} objects and ${stats.payloadBytes} bytes, expected 1 and ${sizeBytes}`)
   }
+  seen.set(tool, `x-amz-content-sha256 ${describeCounts(stats.payloadHash)}; checksum headers ${describeCounts(stats.checksumHeaders)}`)
   return { seconds: wall as number, cpuSeconds: (user as number) + (sys as number), peakRssMiB: (maxKiB as number) / 1024 }
+}
+
+/** What each CLI sent, as the sink saw it on its last upload (payload hash and checksum headers). */
+const seen = new Map<Tool, string>()
+const describeCounts = (counts: Record<string, number>): string => {
+  const entries = Object.entries(counts)
+  return entries.length === 0 ? 'none' : entries.map(([k, n]) => `${k} ×${n}`).join(', ')
 }
 
 const home = mkdtempSync(join(tmpdir(), 'partstream-bench-cp-'))
 const system = describeSystem()
-const sink = await startSink({ cpus: args.pin ? '1' : undefined })
+const certificate = args.tls ? await makeCertificate() : undefined
+const sink = await startSink({ cpus: args.pin ? '1' : undefined, tls: certificate })
 let file: string | undefined
 onInterrupt(() => {
   removeFileSync(file)
+  certificate?.remove()
   rmSync(home, { recursive: true, force: true })
 })
 const results = new Map<string, Measure[]>()
@@ -176,6 +191,7 @@ try {
   }
 } finally {
   await sink.close()
+  certificate?.remove()
   await removeFile(file)
   rmSync(home, { recursive: true, force: true })
 }
@@ -223,11 +239,13 @@ const lines = [
   '',
   systemLine(system),
   '',
-  `${formatSize(sizeBytes)} per upload · ${runs} run${runs > 1 ? 's' : ''}, interleaved · each CLI with its defaults · CLI pinned: ${args.pin ? 'core 0 (sink core 1)' : 'no'}`,
+  `${formatSize(sizeBytes)} per upload · ${runs} run${runs > 1 ? 's' : ''}, interleaved · each CLI with its defaults · CLI pinned: ${args.pin ? 'core 0 (sink core 1)' : 'no'} · ${certificate === undefined ? 'plain HTTP' : 'HTTPS (a self-signed P-256 certificate made for the run, trusted by each CLI)'}`,
   '',
   markdownTable(['source', 'CLI', 'MiB/s (median [min–max])', 'CPU s/GiB', 'peak RSS MiB', 'partstream ÷ aws (MiB/s / CPU / RSS)'], rows, ['l', 'l', 'r', 'r', 'r', 'r']),
   '',
   ...verdicts,
+  '',
+  ...tools.map((tool) => `- ${tool === 'partstream' ? 'partstream' : awsLabel} sent (last upload): ${seen.get(tool) ?? 'nothing'}.`),
   '',
   '- Measured by GNU time around the CLI process alone: wall time (process start included: Node ~40 ms, Python more), ' +
     'user + sys CPU, maxrss. pipe: `head -c N /dev/zero |` into the CLI; file: a file in the page cache. The sink (own process) checks one object of N bytes arrived.',

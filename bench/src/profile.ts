@@ -6,6 +6,7 @@
  *   node dist/src/profile.js                                  partstream, stream/fresh, 1 GiB, c=4, sha256
  *   node dist/src/profile.js --lib lib-storage --source views --concurrency 1 --size 256
  *   --mode stream|buffer|file --payload sha256|unsigned --top 25 --keep (keep the .cpuprofile)
+ *   --tls (the sink serves HTTPS, as in `e2e --tls`)
  */
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -16,6 +17,7 @@ import { markdownTable } from './internal/markdown.ts'
 import { BENCH_BUCKET, type ChunkSource, type Library, type Mode, type Payload } from './internal/protocol.ts'
 import { runClient } from './internal/run-client.ts'
 import { startSink } from './internal/sink-control.ts'
+import { makeCertificate, trustEnv } from './internal/tls.ts'
 import { makeFile, removeFile } from './internal/sources.ts'
 import { describeSystem, systemLine } from './internal/system.ts'
 import { GiB, KiB, MiB, fmt, formatSize } from './internal/units.ts'
@@ -30,6 +32,7 @@ const { values: args } = parseArgs({
     payload: { type: 'string', default: 'sha256' },
     top: { type: 'string', default: '25' },
     keep: { type: 'boolean', default: false },
+    tls: { type: 'boolean', default: false },
   },
 })
 const lib = enumList<Library>(args.lib, 'lib', ['partstream', 'lib-storage', 'undici', 'bun-s3'])[0] as Library
@@ -111,7 +114,8 @@ function summarizeProfile(profile: CpuProfile, fromUs: number, toUs: number): { 
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'partstream-prof-'))
-const sink = await startSink()
+const certificate = args.tls ? await makeCertificate() : undefined
+const sink = await startSink({ tls: certificate })
 let file: string | undefined
 try {
   if (mode === 'file') file = await makeFile(sizeBytes)
@@ -132,7 +136,7 @@ try {
       file,
       sampleMs: 10,
     },
-    { cpuProfDir: dir },
+    { cpuProfDir: dir, env: certificate === undefined ? undefined : trustEnv(certificate.certPath) },
   )
   const stats = await sink.stats()
   if (!result.ok) throw new Error(result.error)
@@ -174,6 +178,7 @@ try {
   if (args.keep) console.error(`profile kept: ${join(dir, name)} (open it in Chrome DevTools → Performance)`)
 } finally {
   await sink.close()
+  certificate?.remove()
   await removeFile(file)
   if (!args.keep) rmSync(dir, { recursive: true, force: true })
 }

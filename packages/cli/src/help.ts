@@ -36,7 +36,8 @@ Run \`partstream cp --help\` for the options.
   --concurrency N         parts in flight (default 4); memory ≈ (N + 1) × part size
   --hash-threads N|auto   worker threads that hash the parts of a single file (cp FILE; stdin
                           and -r hash on the main thread). Default auto: one per free core, at
-                          most 4, for files of 256 MiB or more; 0: the main thread
+                          most 4, for files of 256 MiB or more hashed with SHA-256, SHA-1 or
+                          MD5 (a CRC alone stays on the main thread); 0: the main thread
   --part-size SIZE        e.g. 8MiB (default 6 MiB, or what fits 10,000 parts of a known size)
   --size-hint SIZE        expected size of stdin: part size and progress percentage
   --content-type TYPE     default: from the file extension (stdin: none)
@@ -45,8 +46,9 @@ Run \`partstream cp --help\` for the options.
   --checksum ALGORITHM    CRC64NVME, CRC32C, CRC32, SHA1 or SHA256: an S3 checksum with every
                           part, verified by servers that support it (see the README's table)
   --content-md5           send each part's MD5 as Content-MD5 (Object Lock buckets, B2, GCS)
-  --payload MODE          sha256 (default: each part's SHA-256 signed, checked by S3) or
-                          unsigned (no hashing; for https endpoints, best with --checksum)
+  --payload MODE          sha256: each part's SHA-256 signed, checked by S3 (the default for
+                          http endpoints); unsigned: no SHA-256 (the default for https ones,
+                          with --checksum CRC32 unless another is given, as the AWS CLI does)
   --progress MODE         bar (default on a terminal), json (events on stderr) or none
   --no-resume             start a file over instead of resuming its interrupted upload
 

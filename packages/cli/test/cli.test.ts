@@ -14,6 +14,8 @@ import { after, before, describe, test } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import { checksumHash, createMultipartUpload, createS3Context, headObject, type HashFactory } from '@partstream/signer'
 import { createBucket, getObject, openUploads, randomData, s3Env, track } from './s3.ts'
+import { generate } from 'selfsigned'
+import { integrityDefaults } from '../src/main.ts'
 import { stallProxy, type StallProxy } from './stall-proxy.ts'
 
 const MiB = 1024 * 1024
@@ -283,6 +285,88 @@ describe(`partstream CLI (${runtime}${built ? ', built bin' : ', .ts source'})`,
     } finally {
       await proxy.close()
     }
+  })
+
+  describe('to an https endpoint, as the AWS CLI does: UNSIGNED-PAYLOAD with a CRC32 per part; over http the signed SHA-256', () => {
+    let tls: { key: string; cert: string; certPath: string }
+    before(async () => {
+      const pems = await generate([{ name: 'commonName', value: '127.0.0.1' }], {
+        keyType: 'ec',
+        curve: 'P-256',
+        algorithm: 'sha256',
+        extensions: [{ name: 'subjectAltName', altNames: [{ type: 7, ip: '127.0.0.1' }] }],
+      })
+      const certPath = join(dir, 'proxy-cert.pem')
+      writeFileSync(certPath, pems.cert)
+      tls = { key: pems.private, cert: pems.cert, certPath }
+    })
+    /** The CLI trusts the proxy's certificate as a user would make it trust a private CA. */
+    const trust = (): Record<string, string> => ({ NODE_EXTRA_CA_CERTS: tls.certPath, DENO_CERT: tls.certPath })
+    const crc32 = (data: Uint8Array): string => {
+      const h = (checksumHash('CRC32') as HashFactory)()
+      h.update(data)
+      return Buffer.from(h.digest() as Uint8Array).toString('base64')
+    }
+    const MiB5 = 5 * MiB
+    const partOf = (data: Uint8Array, url: string): Uint8Array => {
+      const n = Number(new URL(url, 'https://x').searchParams.get('partNumber'))
+      return data.subarray((n - 1) * MiB5, n * MiB5)
+    }
+
+    test('cp FILE over https, no --payload: each part UNSIGNED-PAYLOAD with its CRC32, the object intact', async () => {
+      const data = randomData(11 * MiB, 41)
+      const file = join(dir, 'https-default.bin')
+      writeFileSync(file, data)
+      const proxy = await stallProxy(s3Env().endpoint, tls)
+      try {
+        const r = await cli(['cp', file, target('https/default.bin'), '--part-size', '5MiB', '--endpoint-url', proxy.endpoint], { env: trust() })
+        assert.equal(r.code, 0, r.stderr)
+        assert.equal(sha(await getObject(bucket, 'https/default.bin')), sha(data))
+        const parts = proxy.requests.filter((q) => q.method === 'PUT')
+        assert.equal(parts.length, 3)
+        for (const q of parts) {
+          assert.equal(q.headers['x-amz-content-sha256'], 'UNSIGNED-PAYLOAD', q.url)
+          assert.equal(q.headers['x-amz-checksum-crc32'], crc32(partOf(data, q.url)), q.url)
+        }
+        const create = proxy.requests.find((q) => q.method === 'POST' && q.url.includes('uploads'))
+        assert.equal(create?.headers['x-amz-checksum-algorithm'], 'CRC32')
+      } finally {
+        await proxy.close()
+      }
+    })
+
+    test('cp - over https with --payload sha256: each part signed with its SHA-256, no checksum', async () => {
+      const data = randomData(11 * MiB, 42)
+      const proxy = await stallProxy(s3Env().endpoint, tls)
+      try {
+        const r = await cli(['cp', '-', target('https/signed.bin'), '--payload', 'sha256', '--part-size', '5MiB', '--endpoint-url', proxy.endpoint], { input: data, env: trust() })
+        assert.equal(r.code, 0, r.stderr)
+        assert.equal(sha(await getObject(bucket, 'https/signed.bin')), sha(data))
+        const parts = proxy.requests.filter((q) => q.method === 'PUT')
+        assert.equal(parts.length, 3)
+        for (const q of parts) {
+          assert.equal(q.headers['x-amz-content-sha256'], sha(partOf(data, q.url)), q.url)
+          assert.equal(Object.keys(q.headers).filter((h) => h.startsWith('x-amz-checksum-')).length, 0, q.url)
+        }
+      } finally {
+        await proxy.close()
+      }
+    })
+
+    test('the rule: https without --payload gets unsigned + CRC32 (or the --checksum given); http, or --payload, is left as it is', () => {
+      const base = { payload: undefined, checksum: undefined } as unknown as Parameters<typeof integrityDefaults>[0]
+      assert.deepEqual(
+        { ...integrityDefaults(base, 'https://s3.us-east-1.amazonaws.com') },
+        { ...base, payload: 'unsigned', checksum: 'CRC32' },
+      )
+      assert.equal(integrityDefaults({ ...base, checksum: 'CRC64NVME' }, new URL('HTTPS://minio.internal:9000')).checksum, 'CRC64NVME')
+      assert.equal(integrityDefaults(base, 'http://127.0.0.1:7480'), base)
+      assert.equal(integrityDefaults(base, undefined), base, 'an endpoint that cannot be resolved: the library reports it')
+      const signed = { ...base, payload: 'sha256' as const }
+      assert.equal(integrityDefaults(signed, 'https://s3.amazonaws.com'), signed)
+      const unsigned = { ...base, payload: 'unsigned' as const }
+      assert.equal(integrityDefaults(unsigned, 'https://s3.amazonaws.com').checksum, undefined, '--payload unsigned alone: no checksum added')
+    })
   })
 
   test('a directory with -r: every file under prefix + its relative path; the progress total from the count-ahead walk', async () => {

@@ -3,8 +3,10 @@
 // earlier parts acknowledged, so a test can kill it there without racing the upload. It also
 // counts the part bytes that reached the server (what a resume saves), and can cut every
 // connection (a network loss). The client signs for the
-// proxy's host, which is forwarded unchanged, so the signature still verifies.
-import { createServer, request, type IncomingHttpHeaders, type ServerResponse } from 'node:http'
+// proxy's host, which is forwarded unchanged, so the signature still verifies. With `tls` it
+// serves HTTPS (and forwards over plain HTTP): what a client sends to an https endpoint.
+import { createServer, request, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http'
+import { createServer as createTlsServer } from 'node:https'
 import type { AddressInfo } from 'node:net'
 
 export interface StallProxy {
@@ -20,7 +22,7 @@ export interface StallProxy {
   close(): Promise<void>
 }
 
-export async function stallProxy(upstream: string): Promise<StallProxy> {
+export async function stallProxy(upstream: string, tls?: { readonly key: string; readonly cert: string }): Promise<StallProxy> {
   const to = new URL(upstream)
   const held: ServerResponse[] = []
   let down = false
@@ -42,7 +44,7 @@ export async function stallProxy(upstream: string): Promise<StallProxy> {
       await new Promise<void>((resolve) => server.close(() => resolve()))
     },
   }
-  const server = createServer((req, res) => {
+  const handle = (req: IncomingMessage, res: ServerResponse): void => {
     proxy.requests.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers })
     if (down) {
       req.socket.destroy()
@@ -63,8 +65,9 @@ export async function stallProxy(upstream: string): Promise<StallProxy> {
     out.on('error', () => res.destroy())
     req.on('error', () => out.destroy())
     req.pipe(out)
-  })
+  }
+  const server = tls === undefined ? createServer(handle) : createTlsServer(tls, handle)
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  ;(proxy as { endpoint: string }).endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  ;(proxy as { endpoint: string }).endpoint = `${tls === undefined ? 'http' : 'https'}://127.0.0.1:${(server.address() as AddressInfo).port}`
   return proxy
 }

@@ -47,7 +47,7 @@ export async function uploadFile(path: string | URL, target: UploadTarget, optio
     const plan = planParts(size, policy) // TooManyPartsError here, before any request
     const hashes = partHashes(options)
     const spec = partHashSpec(options)
-    const threads = spec === undefined || !hashWorkersAvailable() ? 0 : hashThreadsFor(options.hashThreads, size)
+    const threads = spec === undefined || !hashWorkersAvailable() ? 0 : hashThreadsFor(options.hashThreads, size, spec)
     const controller = new AbortController()
     // One buffer per part in flight, plus the part read ahead while they are sent; shared with
     // the hash workers (no copy) when there are any.

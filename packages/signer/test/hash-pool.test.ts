@@ -312,6 +312,24 @@ describe('the hashThreads option', () => {
     assert.equal(hashThreadsFor(undefined, 1 << 30), 0, 'the default is 0 (measured: see the README)')
   })
 
+  test("'auto' starts workers only for a slow hash: a CRC alone is hashed on the main thread", () => {
+    const big = AUTO_HASH_THREADS_MIN_BYTES
+    const cores = hashThreadsFor('auto', big)
+    for (const checksum of ['CRC32', 'CRC32C', 'CRC64NVME'] as const) {
+      assert.equal(hashThreadsFor('auto', big, { hash: false, checksum, md5: false }), 0, checksum)
+      assert.equal(hashThreadsFor('auto', big, { hash: true, checksum, md5: false }), cores, `SHA-256 + ${checksum}`)
+      assert.equal(hashThreadsFor(2, big, { hash: false, checksum, md5: false }), 2, 'a number is taken as is')
+    }
+    for (const spec of [
+      { hash: true, checksum: null, md5: false },
+      { hash: false, checksum: 'SHA1' as const, md5: false },
+      { hash: false, checksum: 'SHA256' as const, md5: false },
+      { hash: false, checksum: 'CRC32' as const, md5: true },
+    ]) {
+      assert.equal(hashThreadsFor('auto', big, spec), cores, JSON.stringify(spec))
+    }
+  })
+
   test('what a worker hashes, by name: a custom hash stays on the main thread, nothing to hash means no worker', () => {
     assert.deepEqual(partHashSpec({}), { hash: true, checksum: null, md5: false })
     assert.deepEqual(partHashSpec({ checksum: 'SHA256' }), { hash: true, checksum: null, md5: false }, 'the part SHA-256 is the checksum')
