@@ -7,6 +7,7 @@ import {
   createS3Context,
   listMultipartUploads,
   PartstreamError,
+  resolveChecksumCalculation,
   resolveS3Config,
   upload,
   uploadDirectory,
@@ -143,10 +144,17 @@ function renderer(io: CliIO, c: CpCommand, label: string, sizeHint: number | und
  * with each part's CRC32 (`--checksum` picks another algorithm): TLS protects the bytes in transit
  * and S3 checks the CRC32 and keeps it, with no SHA-256 to compute (0.7 CPU s/GiB with SHA
  * instructions, several times that without); to a plain-http endpoint, each part's SHA-256
- * signed, since nothing else protects the bytes there. `--payload sha256` signs over HTTPS too.
+ * signed, since nothing else protects the bytes there. `--payload sha256` signs over HTTPS too,
+ * and so does a user who told AWS tools `request_checksum_calculation = when_required` (the setting
+ * for stores that reject `x-amz-checksum-*`), unless they give `--checksum`.
  */
-export function integrityDefaults(c: CpCommand, endpoint: string | URL | undefined): CpCommand {
+export function integrityDefaults(
+  c: CpCommand,
+  endpoint: string | URL | undefined,
+  checksumCalculation: () => 'WHEN_SUPPORTED' | 'WHEN_REQUIRED' = () => 'WHEN_SUPPORTED',
+): CpCommand {
   if (c.payload !== undefined || endpoint === undefined || !String(endpoint).toLowerCase().startsWith('https:')) return c
+  if (c.checksum === undefined && checksumCalculation() === 'WHEN_REQUIRED') return c
   return { ...c, payload: 'unsigned', checksum: c.checksum ?? 'CRC32' }
 }
 
@@ -160,7 +168,7 @@ function endpointOf(c: CpCommand): string | URL | undefined {
 }
 
 async function cp(io: CliIO, command: CpCommand, signal: AbortSignal, onCreated: (uploadId: string | undefined) => void): Promise<void> {
-  const c = integrityDefaults(command, endpointOf(command))
+  const c = integrityDefaults(command, endpointOf(command), () => resolveChecksumCalculation({ profile: command.profile }).value)
   const { bucket, key } = parseS3Url(c.dst)
   const isPrefix = key === '' || key.endsWith('/')
   if (c.src === '-') {

@@ -366,6 +366,31 @@ describe(`partstream CLI (${runtime}${built ? ', built bin' : ', .ts source'})`,
       assert.equal(integrityDefaults(signed, 'https://s3.amazonaws.com'), signed)
       const unsigned = { ...base, payload: 'unsigned' as const }
       assert.equal(integrityDefaults(unsigned, 'https://s3.amazonaws.com').checksum, undefined, '--payload unsigned alone: no checksum added')
+      const required = (): 'WHEN_REQUIRED' => 'WHEN_REQUIRED'
+      assert.equal(integrityDefaults(base, 'https://r2.example', required), base, 'request_checksum_calculation = when_required: signed, no checksum')
+      assert.deepEqual({ ...integrityDefaults({ ...base, checksum: 'CRC32C' }, 'https://r2.example', required) }, { ...base, payload: 'unsigned', checksum: 'CRC32C' })
+    })
+
+    test('AWS_REQUEST_CHECKSUM_CALCULATION=when_required (set for stores that reject checksums): signed SHA-256 over https, no checksum', async () => {
+      const data = randomData(1000, 43)
+      const file = join(dir, 'https-required.bin')
+      writeFileSync(file, data)
+      const proxy = await stallProxy(s3Env().endpoint, tls)
+      try {
+        track(bucket, 'https/required.bin')
+        const r = await cli(['cp', file, target('https/required.bin'), '--endpoint-url', proxy.endpoint], { env: { ...trust(), AWS_REQUEST_CHECKSUM_CALCULATION: 'when_required' } })
+        assert.equal(r.code, 0, r.stderr)
+        const puts = proxy.requests.filter((q) => q.method === 'PUT')
+        assert.equal(puts.length, 1)
+        assert.equal(puts[0]?.headers['x-amz-content-sha256'], sha(data))
+        assert.equal(Object.keys(puts[0]?.headers ?? {}).filter((h) => h.startsWith('x-amz-checksum-')).length, 0)
+        const bad = await cli(['cp', file, target('https/bad.bin'), '--endpoint-url', proxy.endpoint], { env: { ...trust(), AWS_REQUEST_CHECKSUM_CALCULATION: 'sometimes' } })
+        assert.equal(bad.code, 1, bad.stderr)
+        assert.match(bad.stderr, /ERR_PARTSTREAM_INVALID_ARGUMENT: Expected AWS_REQUEST_CHECKSUM_CALCULATION to be when_supported or when_required/)
+        assert.equal(proxy.requests.filter((q) => q.url.includes('bad.bin')).length, 0, 'nothing sent')
+      } finally {
+        await proxy.close()
+      }
     })
   })
 

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
 import { describe, test } from 'node:test'
-import { InvalidArgumentError, resolveS3Config } from '../src/index.ts'
+import { InvalidArgumentError, resolveChecksumCalculation, resolveS3Config } from '../src/index.ts'
 import { awsHomes } from './aws-home.ts'
 
 
@@ -97,5 +97,25 @@ describe('endpoint', () => {
     assert.throws(() => resolveS3Config({ env: { HOME }, profile: 'broken' }), /names services "nowhere", but .* has no \[services nowhere\] section/)
     assert.throws(() => resolveS3Config({ env: { HOME }, profile: 'bad-url' }), /endpoint from profile "bad-url" endpoint_url in .* to be an absolute http\(s\) URL/)
     assert.throws(() => resolveS3Config({ env: { HOME, AWS_ENDPOINT_URL_S3: 'ftp://x' } }), /endpoint from AWS_ENDPOINT_URL_S3/)
+  })
+})
+
+describe('request_checksum_calculation (what AWS tools are told about default checksums)', () => {
+  const HOME = home({ config: '[default]\nrequest_checksum_calculation = WHEN_REQUIRED\n[profile odd]\nrequest_checksum_calculation = sometimes\n[profile plain]\nregion = x\n' })
+  test('AWS_REQUEST_CHECKSUM_CALCULATION, then the profile, then WHEN_SUPPORTED; case-insensitive', () => {
+    assert.deepEqual(resolveChecksumCalculation({ env: { HOME, AWS_REQUEST_CHECKSUM_CALCULATION: 'when_supported' } }), { value: 'WHEN_SUPPORTED', source: 'AWS_REQUEST_CHECKSUM_CALCULATION' })
+    assert.deepEqual(resolveChecksumCalculation({ env: { HOME } }), {
+      value: 'WHEN_REQUIRED',
+      source: `profile "default" request_checksum_calculation in ${join(HOME, '.aws', 'config')}`,
+    })
+    assert.deepEqual(resolveChecksumCalculation({ env: { HOME }, profile: 'plain' }), { value: 'WHEN_SUPPORTED', source: 'default' })
+    assert.deepEqual(resolveChecksumCalculation({ env: { HOME: join(home(), 'none') } }), { value: 'WHEN_SUPPORTED', source: 'default' })
+  })
+  test('any other value: InvalidArgumentError naming the source', () => {
+    assert.throws(() => resolveChecksumCalculation({ env: { HOME, AWS_REQUEST_CHECKSUM_CALCULATION: 'never' } }), {
+      code: 'ERR_PARTSTREAM_INVALID_ARGUMENT',
+      message: /AWS_REQUEST_CHECKSUM_CALCULATION to be when_supported or when_required, got a string/,
+    })
+    assert.throws(() => resolveChecksumCalculation({ env: { HOME }, profile: 'odd' }), /profile "odd" request_checksum_calculation/)
   })
 })

@@ -155,3 +155,50 @@ function checkEndpointUrl(url: string, source: string): void {
     )
   }
 }
+
+/** Options of {@link resolveChecksumCalculation}. */
+export interface ResolveChecksumCalculationOptions {
+  /** The shared-config profile read. @default process.env.AWS_PROFILE, else 'default' */
+  readonly profile?: string | undefined
+  /** The environment to read instead of `process.env`. @default process.env */
+  readonly env?: Readonly<Record<string, string | undefined>> | undefined
+}
+
+/** The AWS SDK / CLI `request_checksum_calculation` setting, and where it came from. */
+export interface ChecksumCalculationSetting {
+  /**
+   * `WHEN_SUPPORTED` (the SDKs' default: a CRC32 with every upload) or `WHEN_REQUIRED` (what users
+   * of S3-compatible stores that reject `x-amz-checksum-*` set: a checksum only when the operation
+   * requires one).
+   */
+  readonly value: 'WHEN_SUPPORTED' | 'WHEN_REQUIRED'
+  /** `'AWS_REQUEST_CHECKSUM_CALCULATION'`, `'profile "dev" in ~/.aws/config'` or `'default'`. */
+  readonly source: string
+}
+
+/**
+ * `AWS_REQUEST_CHECKSUM_CALCULATION`, else the profile's `request_checksum_calculation`, else
+ * `WHEN_SUPPORTED`, as the AWS SDK v3 and CLI read it (case-insensitive). The library itself sends
+ * a checksum only when `checksum` is given; this tells a caller (the CLI) what its user asked of
+ * AWS tools, so a store set up with `when_required` is not sent one by default.
+ * @throws {InvalidArgumentError} for any other value, naming where it came from.
+ * @example
+ * if (resolveChecksumCalculation().value === 'WHEN_REQUIRED') console.log('no default checksum')
+ */
+export function resolveChecksumCalculation(options: ResolveChecksumCalculationOptions = {}): ChecksumCalculationSetting {
+  const env: Env = options.env ?? processEnv()
+  const setting = (text: string, source: string): ChecksumCalculationSetting => {
+    const value = text.trim().toUpperCase()
+    if (value !== 'WHEN_SUPPORTED' && value !== 'WHEN_REQUIRED') {
+      throw new InvalidArgumentError(`Expected ${source} to be when_supported or when_required, got ${describeValue(text)}.`)
+    }
+    return { value, source }
+  }
+  const fromEnv = envValue(env, 'AWS_REQUEST_CHECKSUM_CALCULATION')
+  if (fromEnv !== undefined) return setting(fromEnv, 'AWS_REQUEST_CHECKSUM_CALCULATION')
+  const profile = profileNameOf(options.profile, env).name
+  const files = readSharedConfigFiles(env)
+  const fromProfile = profileOf(files, profile, 'config')?.['request_checksum_calculation']
+  if (fromProfile !== undefined) return setting(fromProfile, `profile "${profile}" request_checksum_calculation in ${fileWith(files, profile, 'request_checksum_calculation')}`)
+  return { value: 'WHEN_SUPPORTED', source: 'default' }
+}
