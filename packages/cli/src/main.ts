@@ -9,6 +9,7 @@ import {
   PartstreamError,
   resolveChecksumCalculation,
   resolveS3Config,
+  S3ResponseError,
   upload,
   uploadDirectory,
   uploadFd,
@@ -99,7 +100,8 @@ export async function main(io: CliIO): Promise<number> {
       io.stderr.write(`partstream: ${interrupted.message}; the upload was aborted, nothing is left\n`)
       return EXIT[interrupted.signal]
     }
-    io.stderr.write(`partstream: ${describe(error)}\n`)
+    if (error instanceof HintedError) io.stderr.write(`partstream: ${describe(error.error)}\n${error.hint}\n`)
+    else io.stderr.write(`partstream: ${describe(error)}\n`)
     return EXIT.failed
   } finally {
     off()
@@ -167,8 +169,46 @@ function endpointOf(c: CpCommand): string | URL | undefined {
   }
 }
 
+/** An error printed with a hint on the line after it. */
+class HintedError extends Error {
+  override readonly name = 'HintedError'
+  readonly error: unknown
+  readonly hint: string
+  constructor(error: unknown, hint: string) {
+    super(error instanceof Error ? error.message : String(error))
+    this.error = error
+    this.hint = hint
+  }
+}
+
+/**
+ * A store that does not support S3 checksums answers 400 or 501 to the CRC32 the https default
+ * added: say so, and how to send without it.
+ */
+export function checksumHint(error: unknown): HintedError | undefined {
+  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    if (e instanceof S3ResponseError && (e.statusCode === 400 || e.statusCode === 501)) {
+      return new HintedError(
+        error,
+        'partstream: hint: to an https endpoint cp sends each part with a CRC32 checksum (x-amz-checksum-crc32) unless told otherwise; ' +
+          'if this store does not support S3 checksums, rerun with --payload sha256 (or set AWS_REQUEST_CHECKSUM_CALCULATION=when_required)',
+      )
+    }
+  }
+  return undefined
+}
+
 async function cp(io: CliIO, command: CpCommand, signal: AbortSignal, onCreated: (uploadId: string | undefined) => void): Promise<void> {
   const c = integrityDefaults(command, endpointOf(command), () => resolveChecksumCalculation({ profile: command.profile }).value)
+  try {
+    await cpWith(io, c, signal, onCreated)
+  } catch (error) {
+    // Only where the checksum is the CLI's default, not the user's --checksum.
+    throw (c.checksum !== command.checksum ? checksumHint(error) : undefined) ?? error
+  }
+}
+
+async function cpWith(io: CliIO, c: CpCommand, signal: AbortSignal, onCreated: (uploadId: string | undefined) => void): Promise<void> {
   const { bucket, key } = parseS3Url(c.dst)
   const isPrefix = key === '' || key.endsWith('/')
   if (c.src === '-') {
@@ -215,6 +255,7 @@ function sharedOptions(c: CpCommand): Pick<UploadOptions, 'concurrency' | 'partS
 async function tree(io: CliIO, c: CpCommand, signal: AbortSignal, t: { bucket: string; prefix: string }): Promise<void> {
   const progress = renderer(io, c, c.src, undefined)
   let acked = 0
+  let firstError: unknown
   const result = await uploadDirectory(c.src, { ...bucketTarget(c, t.bucket), prefix: t.prefix }, {
     signal,
     collect: false,
@@ -230,6 +271,7 @@ async function tree(io: CliIO, c: CpCommand, signal: AbortSignal, t: { bucket: s
       }
     },
     onFile: (f) => {
+      if (f.error !== undefined) firstError ??= f.error
       if (f.error !== undefined) io.stderr.write(`partstream: ${f.path ?? f.key}: ${describe(f.error)}\n`)
       else if (c.json) io.stdout.write(`${JSON.stringify({ src: f.path, bucket: t.bucket, key: f.key, size: f.size, etag: f.etag })}\n`)
       else if (!c.quiet) io.stdout.write(`upload: ${f.path ?? ''} to s3://${t.bucket}/${f.key} (${f.size} bytes)\n`)
@@ -239,7 +281,9 @@ async function tree(io: CliIO, c: CpCommand, signal: AbortSignal, t: { bucket: s
     throw error
   })
   progress.finish(result.failed > 0 ? 'failed' : 'done')
-  if (result.failed > 0) throw new Error(`${result.failed} of ${result.failed + result.succeeded} files failed (see above); the others were uploaded`)
+  if (result.failed > 0) {
+    throw new Error(`${result.failed} of ${result.failed + result.succeeded} files failed (see above); the others were uploaded`, { cause: firstError })
+  }
 }
 
 async function one(

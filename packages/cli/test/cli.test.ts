@@ -7,6 +7,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:http'
+import { createServer as createTlsServer } from 'node:https'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
@@ -351,6 +352,48 @@ describe(`partstream CLI (${runtime}${built ? ', built bin' : ', .ts source'})`,
       } finally {
         await proxy.close()
       }
+    })
+
+    test('a store that rejects checksums (501): exit 1 with its error and a hint how to send without one; none when --checksum was asked for', async () => {
+      const seen: string[] = []
+      const server = createTlsServer({ key: tls.key, cert: tls.cert }, (req, res) => {
+        seen.push(`${req.method} ${req.url}`)
+        req.resume()
+        req.on('end', () => {
+          if (Object.keys(req.headers).some((h) => h.startsWith('x-amz-checksum-'))) {
+            res.writeHead(501, { 'content-type': 'application/xml' })
+            res.end('<?xml version="1.0"?><Error><Code>NotImplemented</Code><Message>A header you provided implies functionality that is not implemented</Message></Error>')
+          } else {
+            res.writeHead(200, { etag: '"0123456789abcdef0123456789abcdef"' })
+            res.end()
+          }
+        })
+      })
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+      const endpoint = `https://127.0.0.1:${(server.address() as AddressInfo).port}`
+      const file = join(dir, 'to-picky-store.txt')
+      writeFileSync(file, 'x'.repeat(1000))
+      const tree = join(dir, 'picky-tree')
+      mkdirSync(tree, { recursive: true })
+      writeFileSync(join(tree, 'a.txt'), 'a')
+      try {
+        const r = await cli(['cp', file, 's3://picky/file.txt', '--endpoint-url', endpoint], { env: trust() })
+        assert.equal(r.code, 1, r.stderr)
+        assert.match(r.stderr, /ERR_PARTSTREAM_S3: .*501 NotImplemented/)
+        assert.match(r.stderr, /\npartstream: hint: .*x-amz-checksum-crc32.*--payload sha256/)
+        const dirRun = await cli(['cp', '-r', tree, 's3://picky/tree/', '--endpoint-url', endpoint], { env: trust() })
+        assert.equal(dirRun.code, 1, dirRun.stderr)
+        assert.match(dirRun.stderr, /partstream: hint: /)
+        const asked = await cli(['cp', file, 's3://picky/file.txt', '--checksum', 'crc32', '--endpoint-url', endpoint], { env: trust() })
+        assert.equal(asked.code, 1, asked.stderr)
+        assert.doesNotMatch(asked.stderr, /hint/, 'the user asked for the checksum')
+        const signed = await cli(['cp', file, 's3://picky/file.txt', '--payload', 'sha256', '--endpoint-url', endpoint], { env: trust() })
+        assert.equal(signed.code, 0, signed.stderr)
+      } finally {
+        server.closeAllConnections()
+        await new Promise<void>((resolve) => server.close(() => resolve()))
+      }
+      assert.ok(seen.length >= 4, seen.join(', '))
     })
 
     test('the rule: https without --payload gets unsigned + CRC32 (or the --checksum given); http, or --payload, is left as it is', () => {
