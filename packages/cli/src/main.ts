@@ -185,7 +185,7 @@ class HintedError extends Error {
  * A store that does not support S3 checksums answers 400 or 501 to the CRC32 the https default
  * added: say so, and how to send without it.
  */
-export function checksumHint(error: unknown): HintedError | undefined {
+function checksumHint(error: unknown): HintedError | undefined {
   for (let e: unknown = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
     if (e instanceof S3ResponseError && (e.statusCode === 400 || e.statusCode === 501)) {
       return new HintedError(

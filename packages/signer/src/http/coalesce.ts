@@ -48,14 +48,18 @@ export function* gatherSmallChunks(chunks: readonly Uint8Array[]): Generator<Uin
  * generator of `subarray`s) sends a 6 MiB part of 64 KiB views as six 1 MiB writes, not 96.
  */
 export function* joinAdjacentViews(chunks: Iterable<Uint8Array>, max: number): Generator<Uint8Array> {
-  let run: Uint8Array | undefined
+  // The run is its first chunk and its length; one view is made per run, when it is yielded.
+  let first: Uint8Array | undefined
+  let length = 0
+  const run = (head: Uint8Array): Uint8Array => (length === head.byteLength ? head : new Uint8Array(head.buffer, head.byteOffset, length))
   for (const chunk of chunks) {
-    if (run !== undefined && chunk.buffer === run.buffer && chunk.byteOffset === run.byteOffset + run.byteLength && run.byteLength + chunk.byteLength <= max) {
-      run = new Uint8Array(run.buffer, run.byteOffset, run.byteLength + chunk.byteLength)
+    if (first !== undefined && chunk.buffer === first.buffer && chunk.byteOffset === first.byteOffset + length && length + chunk.byteLength <= max) {
+      length += chunk.byteLength
       continue
     }
-    if (run !== undefined) yield run
-    run = chunk
+    if (first !== undefined) yield run(first)
+    first = chunk
+    length = chunk.byteLength
   }
-  if (run !== undefined) yield run
+  if (first !== undefined) yield run(first)
 }
