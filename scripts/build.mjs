@@ -28,7 +28,10 @@ const outdir = join(root, 'packages/cli/dist/bin')
 rmSync(outdir, { recursive: true, force: true })
 const { metafile } = await build({
   entryPoints: {
+    // The bin is two files: `partstream.js` (bin.ts: V8 flags, Node's compile cache) loads
+    // `main.js` (everything else) only after them, so that the cache covers the big one.
     partstream: join(root, 'packages/cli/dist/src/bin.js'),
+    main: join(root, 'packages/cli/dist/src/main.js'),
     // hash-pool.ts starts workers from `new URL('./hash-worker.js', import.meta.url)`: beside the bin.
     'hash-worker': join(root, 'packages/signer/dist/src/upload/hash-worker.js'),
   },
@@ -51,12 +54,29 @@ const { metafile } = await build({
   legalComments: 'none',
   metafile: true,
   logLevel: 'warning',
+  plugins: [
+    {
+      name: 'partstream-cli',
+      setup(b) {
+        // bin.ts's `import('./main.js')` stays an import of the `main.js` built beside it.
+        b.onResolve({ filter: /^\.\/main\.js$/ }, (args) => (args.importer.endsWith('bin.js') ? { path: './main.js', external: true } : undefined))
+        // undici's HTTP/2 client loads node:http2 at start-up (10 ms here) for its constants;
+        // the CLI never allows HTTP/2 (undici's `allowH2` is off), and undici itself falls back
+        // to `{ constants: {} }` where node:http2 is missing: the bundle gets that fallback.
+        b.onResolve({ filter: /^node:http2$/ }, () => ({ path: 'http2', namespace: 'partstream-no-http2' }))
+        b.onLoad({ filter: /.*/, namespace: 'partstream-no-http2' }, () => ({ contents: 'module.exports = { constants: {} }', loader: 'js' }))
+      },
+    },
+  ],
 })
 
 // The bin's first line, whatever esbuild kept of bin.ts's: see packages/cli/src/bin.ts for why.
+// main.js is not a bin: no `#!` line.
 const bin = join(outdir, 'partstream.js')
 const text = readFileSync(bin, 'utf8').replace(/^#!.*\n/, '')
 writeFileSync(bin, `${SHEBANG}\n${text}`, { mode: 0o755 })
+const mainFile = join(outdir, 'main.js')
+writeFileSync(mainFile, readFileSync(mainFile, 'utf8').replace(/^#!.*\n/, ''))
 
 // The bundle carries code of other packages: their names, versions, licenses and license texts go
 // beside it (THIRD-PARTY-LICENSES.txt), as their licenses (MIT, Apache-2.0, 0BSD) ask of copies.

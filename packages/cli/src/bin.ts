@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import * as nodeModule from 'node:module'
 import { setFlagsFromString } from 'node:v8'
 
 // V8 flags for this process (the CLI's own; the library never sets any), set before anything else
@@ -18,6 +19,14 @@ if (onNode && process.versions.node.startsWith('20.')) setFlagsFromString('--lif
 // `#!/usr/bin/env -S node --max-semi-space-size=1` line would too, but busybox (Alpine), OpenBSD
 // and NetBSD `env` have no -S, and the bin would not start there.
 if (onNode) setFlagsFromString('--semi-space-growth-factor=1')
+
+// Node 22.1+ keeps V8's compiled code of the modules loaded after this call on disk (in
+// os.tmpdir()/node-compile-cache, or $NODE_COMPILE_CACHE; NODE_DISABLE_COMPILE_CACHE=1 turns it
+// off), as TypeScript's own bin does. The published bin is this file plus `main.js`, one bundle of
+// the rest, loaded below: from the cache, a run skips parsing and compiling its 450 kB. Measured
+// (`cp` of a 1000-byte file, bench sink, 15-25 runs each): Node 22 0.26 -> 0.24 s, Node 24 peak
+// RSS 73 -> 66 MiB; Node 20 has no such API and nothing changes there.
+;(nodeModule as { enableCompileCache?: () => unknown }).enableCompileCache?.()
 
 const { main } = await import('./main.ts')
 

@@ -270,6 +270,35 @@ describe(`partstream CLI (${runtime}${built ? ', built bin' : ', .ts source'})`,
     })
   }
 
+  // scripts/build.mjs: the bin loads main.js after turning on Node's compile cache, and the
+  // bundle stubs node:http2 (undici loads it for constants; the CLI never allows HTTP/2).
+  if (runtime === 'node') {
+    test(`the published bundle on ${runtime}: main.js comes from the compile cache where Node has one; node:http2 never loads`, async () => {
+      const bundle = built ? bin : join(here, '../dist/bin/partstream.js')
+      const cache = mkdtempSync(join(dir, 'compile-cache-'))
+      const path = join(dir, 'cached.bin')
+      writeFileSync(path, randomData(1000, 22))
+      // Prints the builtins the process loaded, as it exits.
+      const hook = `data:text/javascript,${encodeURIComponent("process.on('exit', () => process.stderr.write('\\nLOADED ' + JSON.stringify(process.moduleLoadList) + '\\n'))")}`
+      const loaded = (stderr: string): string[] => JSON.parse(/^LOADED (.*)$/m.exec(stderr)?.[1] ?? 'null') as string[]
+      // Not NODE_COMPILE_CACHE, which would turn the cache on by itself: the bin's own call puts it
+      // under os.tmpdir().
+      const env = { TMPDIR: cache }
+      for (const round of ['first', 'second']) {
+        track(bucket, `bundle/cached-${round}`)
+        const r = await cli(['cp', path, target(`bundle/cached-${round}`), ...endpointFlag()], { command: [process.execPath, '--import', hook, bundle], env })
+        assert.equal(r.code, 0, r.stderr)
+        const modules = loaded(r.stderr)
+        assert.ok(modules.includes('NativeModule http'), `the hook saw the run: ${r.stderr}`)
+        assert.deepEqual(modules.filter((m) => m.includes('http2')), [], 'node:http2 is not loaded')
+      }
+      const cached = readdirSync(cache, { recursive: true }).length
+      const { enableCompileCache } = (await import('node:module')) as { enableCompileCache?: unknown }
+      if (typeof enableCompileCache === 'function') assert.ok(cached > 0, `Node ${process.version} has a compile cache, and ${cache} is empty`)
+      else assert.equal(cached, 0)
+    })
+  }
+
   test('--payload unsigned with --checksum crc64nvme: no SHA-256 signed, a CRC per part (seen at a proxy)', async () => {
     const proxy = await stallProxy(s3Env().endpoint)
     try {
