@@ -39,6 +39,13 @@ export class S3ResponseError extends PartstreamError {
   readonly partNumber: number | undefined
   /** 1-based attempt that produced this error (after retries, the last one). */
   readonly attempt: number
+  /**
+   * The region S3 says the bucket is in, when the answer says so: its `x-amz-bucket-region`
+   * header (a 301 PermanentRedirect, a 400 IllegalLocationConstraintException) or the `<Region>`
+   * of an AuthorizationHeaderMalformed. Requests to AWS's own endpoint follow it by themselves;
+   * with an `endpoint` of yours this is the region to set.
+   */
+  readonly bucketRegion: string | undefined
 
   constructor(
     init: {
@@ -46,6 +53,7 @@ export class S3ResponseError extends PartstreamError {
       s3Code?: string | undefined
       s3Message?: string | undefined
       requestId?: string | undefined
+      bucketRegion?: string | undefined
     } & S3ErrorContext,
     options?: { cause?: unknown },
   ) {
@@ -59,13 +67,18 @@ export class S3ResponseError extends PartstreamError {
         : `failed with HTTP ${init.statusCode}` +
           (init.s3Code !== undefined ? ` ${init.s3Code}` : '') +
           (init.s3Message !== undefined && init.s3Message !== '' ? `: ${init.s3Message}` : '')
-    super('ERR_PARTSTREAM_S3', `${where} ${what}${hintFor(init.operation, init.s3Code, init.statusCode)}`, { ...options, uploadId: init.uploadId })
+    const hint =
+      init.bucketRegion !== undefined && (init.statusCode === 301 || init.statusCode === 307 || init.statusCode === 400)
+        ? `. The bucket is in region ${init.bucketRegion}: set \`region: '${init.bucketRegion}'\` (the CLI's --region, or AWS_REGION), with an endpoint of that region.`
+        : hintFor(init.operation, init.s3Code, init.statusCode)
+    super('ERR_PARTSTREAM_S3', `${where} ${what}${hint}`, { ...options, uploadId: init.uploadId })
     this.statusCode = init.statusCode
     this.s3Code = init.s3Code
     this.requestId = init.requestId
     this.operation = init.operation
     this.partNumber = init.partNumber
     this.attempt = init.attempt ?? 1
+    this.bucketRegion = init.bucketRegion
   }
 }
 

@@ -7,10 +7,10 @@ import type { Transport } from '../transport/types.ts'
 import { createSigningClock } from './clock.ts'
 import { signingIdentity } from './credential-chain.ts'
 import type { Credentials, CredentialsProvider } from './credentials.ts'
-import { resolveEndpoint, validateBucketName, validateKey } from './endpoint.ts'
+import { resolveEndpoint, validateBucketName, validateKey, type ResolvedEndpoint } from './endpoint.ts'
 import { resolveRetry, type RetryOptions } from './retry.ts'
 import { resolveS3Config } from './s3-config.ts'
-import { registerState } from './state.ts'
+import { registerState, type ContextState } from './state.ts'
 
 /** Which bucket to talk to, and how. */
 export interface BucketTarget {
@@ -123,6 +123,7 @@ export interface S3Context {
   readonly bucket: string
   /** The default key of object operations, if the context was made with one. */
   readonly key: string | undefined
+  /** The signing region: the one resolved at creation, or the bucket's once AWS said it is elsewhere. */
   readonly region: string
   /** Closes the connection pool if the context created it (nothing it was given). Idempotent. */
   close(): Promise<void>
@@ -185,19 +186,36 @@ export function createS3Context(target: S3ContextTarget, options: S3ContextOptio
     throw new InvalidArgumentError(`Expected \`connections\` to be an integer ≥ 1, got ${describeValue(connections)}.`)
   }
   const { transport, dispatcher, close } = resolveTransport(options.transport, options.dispatcher, idleTimeoutMs, connections)
-  const signer = new SignatureV4({
-    service: 's3',
-    region,
-    credentials,
-    sha256: Sha256,
-    // S3 signs the path as sent: each segment encoded once, by us (see encodeKey).
-    uriEscapePath: false,
-    applyChecksum: false,
-  })
-  const defaultPort = endpoint.protocol === 'https:' ? 443 : 80
-  const host = endpoint.port === undefined || endpoint.port === defaultPort ? endpoint.hostname : `${endpoint.hostname}:${endpoint.port}`
+  // Where requests go and how they are signed: the region's. AWS's own endpoint follows a
+  // bucket that lives in another region (see sendS3); an endpoint of the caller's never moves.
+  const regional = (r: string, e: ResolvedEndpoint): Pick<ContextState, 'region' | 'endpoint' | 'signer' | 'host'> => {
+    const signer = new SignatureV4({
+      service: 's3',
+      region: r,
+      credentials,
+      sha256: Sha256,
+      // S3 signs the path as sent: each segment encoded once, by us (see encodeKey).
+      uriEscapePath: false,
+      applyChecksum: false,
+    })
+    const defaultPort = e.protocol === 'https:' ? 443 : 80
+    const host = e.port === undefined || e.port === defaultPort ? e.hostname : `${e.hostname}:${e.port}`
+    return { region: r, endpoint: e, signer, host }
+  }
+  const relocate =
+    config.endpointSource === 'AWS regional'
+      ? (to: string): void => void Object.assign(state, regional(to, resolveEndpoint(bucket, to, undefined, target.forcePathStyle)))
+      : undefined
+  const state: ContextState = { bucket, key, ...regional(region, endpoint), transport, dispatcher, retry, clock, idleTimeoutMs, relocate }
   let closing: Promise<void> | undefined
-  const ctx: S3Context = Object.freeze({ bucket, key, region, close: () => (closing ??= close()) })
-  registerState(ctx, { bucket, key, region, endpoint, transport, dispatcher, signer, retry, clock, idleTimeoutMs, host })
+  const ctx: S3Context = Object.freeze({
+    bucket,
+    key,
+    get region(): string {
+      return state.region
+    },
+    close: () => (closing ??= close()),
+  })
+  registerState(ctx, state)
   return ctx
 }

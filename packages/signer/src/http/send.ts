@@ -85,6 +85,7 @@ export async function sendS3(ctx: ContextState, req: S3Request, where: S3ErrorCo
   const attempts = req.idempotent ? ctx.retry.attempts : 1
   const path = req.path + queryString(req.query)
   let skewRetried = false
+  let regionFollowed = false
   for (let attempt = 1; ; attempt++) {
     req.signal?.throwIfAborted()
     const offsetBefore = ctx.clock.offsetMs
@@ -102,6 +103,16 @@ export async function sendS3(ctx: ContextState, req: S3Request, where: S3ErrorCo
     }
     if (failure.s3Code === 'RequestTimeTooSkewed' && !skewRetried && ctx.clock.offsetMs !== offsetBefore) {
       skewRetried = true
+      req.onRetry?.(failure, attempt)
+      attempt--
+      continue
+    }
+    // S3 refused the request because the bucket lives in another region, and said which: on AWS's
+    // own endpoint, move there (for every later request too) and send it again, once.
+    const to = regionRedirect(ctx, failure)
+    if (to !== undefined && !regionFollowed) {
+      regionFollowed = true
+      ctx.relocate?.(to)
       req.onRetry?.(failure, attempt)
       attempt--
       continue
@@ -225,6 +236,33 @@ async function readText(body: AsyncIterable<Uint8Array>, watchdog: IdleWatchdog,
   return text + decoder.decode()
 }
 
+/** An AWS region name: safe in a host name and a message. */
+const REGION = /^[a-z0-9]+(-[a-z0-9]+){1,5}$/
+
+/**
+ * The region S3 says the bucket is in: the `x-amz-bucket-region` header, else the `<Region>` of
+ * an AuthorizationHeaderMalformed ("the region 'us-east-1' is wrong; expecting 'eu-west-1'").
+ */
+function bucketRegionOf(headers: ResponseHeaders, text: string, code: string | undefined): string | undefined {
+  const region = header(headers, 'x-amz-bucket-region') ?? (code === 'AuthorizationHeaderMalformed' ? xmlText(text, 'Region') : undefined)
+  return region !== undefined && region.length <= 64 && REGION.test(region) ? region : undefined
+}
+
+/**
+ * Where to send `failure`'s request instead: the bucket's region, when the answer is one of S3's
+ * wrong-region refusals (a 301, a 400 IllegalLocationConstraintException or
+ * AuthorizationHeaderMalformed; a HEAD's 400 has no body), it names a region other than the
+ * context's, and the context may move (AWS's own endpoint). The AWS SDK v3 (`followRegionRedirects`)
+ * and the AWS CLI redirect on the same answers; S3 carried none of these requests out.
+ */
+function regionRedirect(ctx: ContextState, failure: S3ResponseError): string | undefined {
+  const to = failure.bucketRegion
+  if (to === undefined || to === ctx.region || ctx.relocate === undefined) return undefined
+  const { statusCode: status, s3Code: code } = failure
+  const refused = status === 301 || (status === 400 && (code === 'IllegalLocationConstraintException' || code === 'AuthorizationHeaderMalformed' || code === undefined))
+  return refused ? to : undefined
+}
+
 /** The `S3ResponseError` for a failed answer, from S3's XML error body where there is one. */
 export function errorFromResponse(
   method: string,
@@ -243,6 +281,7 @@ export function errorFromResponse(
     s3Code: code !== undefined ? redact(code) : method === 'HEAD' && statusCode === 404 ? 'NotFound' : method === 'HEAD' && statusCode === 412 ? 'PreconditionFailed' : undefined,
     s3Message: message === undefined ? (isXml || text === '' ? undefined : describeNonXml(headers, text)) : redact(message),
     requestId: redactOptional(header(headers, 'x-amz-request-id') ?? (isXml ? xmlText(text, 'RequestId') : undefined)),
+    bucketRegion: bucketRegionOf(headers, text, code),
     ...where,
     attempt,
   })

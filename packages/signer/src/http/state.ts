@@ -15,18 +15,24 @@ import type { ResolvedRetry } from './retry.ts'
 export interface ContextState {
   readonly bucket: string
   readonly key: string | undefined
-  readonly region: string
-  readonly endpoint: ResolvedEndpoint
+  /** The signing region. Not readonly: `relocate` moves it, with `endpoint`, `signer` and `host`. */
+  region: string
+  endpoint: ResolvedEndpoint
   readonly transport: Transport
   /** The undici dispatcher behind `transport`; `undefined` when the transport is not undici's (fetch). */
   readonly dispatcher: Dispatcher | undefined
-  readonly signer: SignatureV4
+  signer: SignatureV4
   readonly retry: ResolvedRetry
   /** The signing clock: `now` corrected by the offset measured against the server. */
   readonly clock: SigningClock
   readonly idleTimeoutMs: number
   /** `host` header value, the same on the wire and in the signature. */
-  readonly host: string
+  host: string
+  /**
+   * Moves the context to another region (its AWS endpoint and signing region), when S3 said the
+   * bucket lives there; `undefined` when the endpoint is the caller's, which never moves.
+   */
+  readonly relocate: ((region: string) => void) | undefined
 }
 
 const states = new WeakMap<object, ContextState>()

@@ -47,7 +47,10 @@ export async function startUpload(
   let retried = false
   let uploadId: string | undefined
   try {
-    uploadId = await createMultipartUpload(ctx, { ...objectOptions, key, signal: own.signal, onRetry: () => (retried = true) })
+    // Only an attempt that may have been carried out can leave an upload behind: one without an
+    // answer, or a 5xx. A 4xx (a wrong region, a refused clock, 429 throttling) made nothing.
+    const onRetry = (error: S3ResponseError): void => void (retried ||= error.statusCode === 0 || error.statusCode >= 500)
+    uploadId = await createMultipartUpload(ctx, { ...objectOptions, key, signal: own.signal, onRetry })
   } catch (error) {
     // Cut off, or every attempt after a lost answer failed: the server may have made an upload
     // that nobody holds the id of. Find it by key and time.
