@@ -94,7 +94,9 @@ async function signAs(req: TransportRequest, region: string, url: URL, date: Dat
     const [name = '', value = ''] = pair.split('=')
     query[decodeURIComponent(name)] = decodeURIComponent(value)
   }
-  const { authorization: _a, 'x-amz-date': _d, ...headers } = req.headers
+  const headers: Record<string, string> = { ...req.headers }
+  delete headers['authorization']
+  delete headers['x-amz-date']
   const { accessKeyId, secretAccessKey } = s3Env().credentials
   const signer = new SignatureV4({ service: 's3', region, credentials: { accessKeyId, secretAccessKey }, sha256: Sha256, uriEscapePath: false, applyChecksum: false })
   const request = { method: req.method, protocol: url.protocol, hostname: url.hostname, ...(url.port === '' ? {} : { port: Number(url.port) }), path, query, headers: { ...headers, host: url.host } }
