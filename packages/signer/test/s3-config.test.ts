@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
 import { describe, test } from 'node:test'
-import { InvalidArgumentError, resolveChecksumCalculation, resolveS3Config } from '../src/index.ts'
+import { awsS3Endpoint, InvalidArgumentError, resolveChecksumCalculation, resolveS3Config, type ResolvedS3Config } from '../src/index.ts'
 import { awsHomes } from './aws-home.ts'
 
 
@@ -117,5 +117,46 @@ describe('request_checksum_calculation (what AWS tools are told about default ch
       message: /AWS_REQUEST_CHECKSUM_CALCULATION to be when_supported or when_required, got a string/,
     })
     assert.throws(() => resolveChecksumCalculation({ env: { HOME }, profile: 'odd' }), /profile "odd" request_checksum_calculation/)
+  })
+})
+
+describe("AWS's endpoint variants and partitions (the S3 endpoint rules)", () => {
+  const HOME = home({ config: ['[profile gov]', 'region = us-gov-west-1', 'use_fips_endpoint = true', '[profile v6]', 'use_dualstack_endpoint = true', '[profile typo]', 'use_fips_endpoint = yes'].join('\n') })
+  test('each partition gets its DNS suffix; an unknown region the aws one', () => {
+    const endpoints = ['eu-west-1', 'us-gov-west-1', 'cn-north-1', 'us-iso-east-1', 'us-isob-east-1', 'eu-isoe-west-1', 'us-isof-south-1', 'eusc-de-east-1', 'xx-new-9'].map((r) => awsS3Endpoint(r))
+    assert.deepEqual(endpoints, [
+      'https://s3.eu-west-1.amazonaws.com',
+      'https://s3.us-gov-west-1.amazonaws.com',
+      'https://s3.cn-north-1.amazonaws.com.cn',
+      'https://s3.us-iso-east-1.c2s.ic.gov',
+      'https://s3.us-isob-east-1.sc2s.sgov.gov',
+      'https://s3.eu-isoe-west-1.cloud.adc-e.uk',
+      'https://s3.us-isof-south-1.csp.hci.ic.gov',
+      'https://s3.eusc-de-east-1.amazonaws.eu',
+      'https://s3.xx-new-9.amazonaws.com',
+    ])
+    assert.equal(resolveS3Config({ region: 'cn-northwest-1', env: { HOME } }).endpoint, 'https://s3.cn-northwest-1.amazonaws.com.cn')
+  })
+  test('AWS_USE_FIPS_ENDPOINT and AWS_USE_DUALSTACK_ENDPOINT, or the profile keys', () => {
+    const at = (env: Record<string, string>, profile?: string): ResolvedS3Config => resolveS3Config({ region: 'us-east-2', env: { HOME, ...env }, profile })
+    assert.equal(at({ AWS_USE_FIPS_ENDPOINT: 'true' }).endpoint, 'https://s3-fips.us-east-2.amazonaws.com')
+    assert.equal(at({ AWS_USE_DUALSTACK_ENDPOINT: 'true' }).endpoint, 'https://s3.dualstack.us-east-2.amazonaws.com')
+    assert.equal(at({ AWS_USE_FIPS_ENDPOINT: 'true', AWS_USE_DUALSTACK_ENDPOINT: 'true' }).endpoint, 'https://s3-fips.dualstack.us-east-2.amazonaws.com')
+    assert.deepEqual(at({ AWS_USE_FIPS_ENDPOINT: 'false' }, 'gov').variant, { fips: false, dualStack: false }, 'the variable wins over the profile')
+    const gov = resolveS3Config({ env: { HOME }, profile: 'gov' })
+    assert.deepEqual([gov.endpoint, gov.endpointSource, gov.variant], ['https://s3-fips.us-gov-west-1.amazonaws.com', 'AWS regional', { fips: true, dualStack: false }])
+    assert.equal(at({}, 'v6').endpoint, 'https://s3.dualstack.us-east-2.amazonaws.com')
+  })
+  test('anything but true or false is an error naming its source (a FIPS setting misread as off would be worse)', () => {
+    assert.throws(() => resolveS3Config({ env: { HOME, AWS_USE_FIPS_ENDPOINT: '1' } }), (e: unknown) => e instanceof InvalidArgumentError && /AWS_USE_FIPS_ENDPOINT to be true or false, got "1"/.test(e.message))
+    assert.throws(() => resolveS3Config({ env: { HOME }, profile: 'typo' }), (e: unknown) => e instanceof InvalidArgumentError && /profile "typo" use_fips_endpoint in .*config to be true or false, got "yes"/.test(e.message))
+  })
+  test('with an endpoint of your own, FIPS or dual-stack asked for is an error (as the S3 endpoint rules have it); false is fine', () => {
+    assert.throws(
+      () => resolveS3Config({ endpoint: 'https://minio.example:9000', env: { HOME, AWS_USE_FIPS_ENDPOINT: 'true' } }),
+      (e: unknown) => e instanceof InvalidArgumentError && /AWS_USE_FIPS_ENDPOINT asks for AWS's FIPS endpoint, but the endpoint is your own \(endpoint\)/.test(e.message),
+    )
+    assert.throws(() => resolveS3Config({ env: { HOME, AWS_ENDPOINT_URL: 'http://127.0.0.1:9000', AWS_USE_DUALSTACK_ENDPOINT: 'true' } }), /dual-stack endpoint, but the endpoint is your own \(AWS_ENDPOINT_URL\)/)
+    assert.equal(resolveS3Config({ env: { HOME, AWS_ENDPOINT_URL: 'http://127.0.0.1:9000', AWS_USE_FIPS_ENDPOINT: 'false' } }).endpoint, 'http://127.0.0.1:9000')
   })
 })

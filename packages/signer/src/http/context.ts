@@ -9,7 +9,7 @@ import { signingIdentity } from './credential-chain.ts'
 import type { Credentials, CredentialsProvider } from './credentials.ts'
 import { resolveEndpoint, validateBucketName, validateKey, type ResolvedEndpoint } from './endpoint.ts'
 import { resolveRetry, type RetryOptions } from './retry.ts'
-import { resolveS3Config } from './s3-config.ts'
+import { awsS3Endpoint, resolveS3Config } from './s3-config.ts'
 import { registerState, type ContextState } from './state.ts'
 
 /** Which bucket to talk to, and how. */
@@ -204,7 +204,7 @@ export function createS3Context(target: S3ContextTarget, options: S3ContextOptio
   }
   const relocate =
     config.endpointSource === 'AWS regional'
-      ? (to: string): void => void Object.assign(state, regional(to, resolveEndpoint(bucket, to, undefined, target.forcePathStyle)))
+      ? (to: string): void => void Object.assign(state, regional(to, resolveEndpoint(bucket, to, awsS3Endpoint(to, config.variant), target.forcePathStyle)))
       : undefined
   const state: ContextState = { bucket, key, ...regional(region, endpoint), transport, dispatcher, retry, clock, idleTimeoutMs, relocate }
   let closing: Promise<void> | undefined

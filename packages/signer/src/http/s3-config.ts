@@ -26,6 +26,12 @@ export interface ResolvedS3Config {
   readonly endpoint: string | URL
   /** `'endpoint'` (the caller's), `'AWS_ENDPOINT_URL_S3'`, `'AWS_ENDPOINT_URL'`, `'profile "dev" …'`, or `'AWS regional'`. */
   readonly endpointSource: string
+  /**
+   * AWS's endpoint variant (`AWS_USE_FIPS_ENDPOINT` / `AWS_USE_DUALSTACK_ENDPOINT`, or the
+   * profile's `use_fips_endpoint` / `use_dualstack_endpoint`): what {@link awsS3Endpoint} builds
+   * the AWS regional endpoint with. Both false with an endpoint of your own.
+   */
+  readonly variant: AwsEndpointVariant
   /** The profile read (whether or not it exists). */
   readonly profile: string
 }
@@ -33,6 +39,38 @@ export interface ResolvedS3Config {
 /** https://docs.aws.amazon.com/sdkref/latest/guide/feature-ss-endpoints.html: the S3 service id in variable and key names. */
 const S3_ENDPOINT_VARIABLE = 'AWS_ENDPOINT_URL_S3'
 const S3_SERVICES_KEY = 's3.endpoint_url'
+
+/** Which of AWS's S3 endpoints a region has: FIPS 140 validated TLS, IPv4 + IPv6, or both. */
+export interface AwsEndpointVariant {
+  readonly fips: boolean
+  readonly dualStack: boolean
+}
+
+/**
+ * DNS suffixes of the AWS partitions other than `aws` (amazonaws.com), by region name: the
+ * `regionRegex` and `dnsSuffix` of the AWS SDK v3's partitions.json (util-endpoints). GovCloud
+ * (`us-gov-*`) is amazonaws.com too; an unknown region gets the `aws` partition's, as there.
+ */
+const PARTITION_SUFFIXES: readonly (readonly [RegExp, string])[] = [
+  [/^cn-\w+-\d+$/, 'amazonaws.com.cn'],
+  [/^us-iso-\w+-\d+$/, 'c2s.ic.gov'],
+  [/^us-isob-\w+-\d+$/, 'sc2s.sgov.gov'],
+  [/^eu-isoe-\w+-\d+$/, 'cloud.adc-e.uk'],
+  [/^us-isof-\w+-\d+$/, 'csp.hci.ic.gov'],
+  [/^eusc-de-\w+-\d+$/, 'amazonaws.eu'],
+]
+
+/**
+ * AWS's S3 endpoint for `region`, as the S3 endpoint rules build it (without a bucket host):
+ * `https://s3[-fips][.dualstack].<region>.<partition's DNS suffix>`, e.g.
+ * `https://s3-fips.us-gov-west-1.amazonaws.com`, `https://s3.cn-north-1.amazonaws.com.cn`.
+ * @example
+ * awsS3Endpoint('eu-west-1', { fips: false, dualStack: true }) // 'https://s3.dualstack.eu-west-1.amazonaws.com'
+ */
+export function awsS3Endpoint(region: string, variant: AwsEndpointVariant = { fips: false, dualStack: false }): string {
+  const suffix = PARTITION_SUFFIXES.find(([pattern]) => pattern.test(region))?.[1] ?? 'amazonaws.com'
+  return `https://s3${variant.fips ? '-fips' : ''}${variant.dualStack ? '.dualstack' : ''}.${region}.${suffix}`
+}
 
 /** The SDK's default region is none at all (an error); partstream's has always been us-east-1. */
 export const DEFAULT_REGION: string = 'us-east-1'
@@ -88,15 +126,53 @@ export function resolveS3Config(options: ResolveS3ConfigOptions = {}): ResolvedS
     )
   }
 
-  if (options.endpoint !== undefined) {
-    return { region, regionSource, endpoint: options.endpoint, endpointSource: 'endpoint', profile }
+  const fips = variantSetting(env, profile, read, 'AWS_USE_FIPS_ENDPOINT', 'use_fips_endpoint')
+  const dualStack = variantSetting(env, profile, read, 'AWS_USE_DUALSTACK_ENDPOINT', 'use_dualstack_endpoint')
+  const variant = { fips: fips?.value === true, dualStack: dualStack?.value === true }
+  const own = (endpoint: string | URL, endpointSource: string): ResolvedS3Config => {
+    // The S3 endpoint rules refuse both with a custom endpoint ("A custom endpoint cannot be
+    // combined with FIPS"): a FIPS setting silently dropped would send where it must not.
+    for (const [setting, name] of [[fips, 'FIPS'], [dualStack, 'dual-stack']] as const) {
+      if (setting?.value === true) {
+        throw new InvalidArgumentError(
+          `${setting.source} asks for AWS's ${name} endpoint, but the endpoint is your own (${endpointSource}). ` +
+            `Remove one: a ${name} endpoint URL of your own goes in the endpoint alone.`,
+        )
+      }
+    }
+    return { region, regionSource, endpoint, endpointSource, profile, variant: { fips: false, dualStack: false } }
   }
+  if (options.endpoint !== undefined) return own(options.endpoint, 'endpoint')
   const configured = configuredEndpoint(env, profile, read)
   if (configured === undefined) {
-    return { region, regionSource, endpoint: `https://s3.${region}.amazonaws.com`, endpointSource: 'AWS regional', profile }
+    return { region, regionSource, endpoint: awsS3Endpoint(region, variant), endpointSource: 'AWS regional', profile, variant }
   }
   checkEndpointUrl(configured.url, configured.source)
-  return { region, regionSource, endpoint: configured.url, endpointSource: configured.source, profile }
+  return own(configured.url, configured.source)
+}
+
+/**
+ * A boolean endpoint setting: the variable, else the profile's key (config file). Only `true`
+ * and `false`, as smithy's `booleanSelector` takes them: a FIPS setting misread as off would
+ * send where it must not.
+ * @throws {InvalidArgumentError} for any other value, naming where it came from.
+ */
+function variantSetting(
+  env: Env,
+  profile: string,
+  read: () => SharedConfigFiles,
+  variable: string,
+  key: string,
+): { value: boolean; source: string } | undefined {
+  const check = (text: string, source: string): { value: boolean; source: string } => {
+    // A switch, not a secret: the value is shown (cut short).
+    if (text !== 'true' && text !== 'false') throw new InvalidArgumentError(`Expected ${source} to be true or false, got ${JSON.stringify(text.slice(0, 40))}.`)
+    return { value: text === 'true', source }
+  }
+  const fromEnv = envValue(env, variable)
+  if (fromEnv !== undefined) return check(fromEnv, variable)
+  const fromProfile = profileOf(read(), profile, 'config')?.[key]
+  return fromProfile === undefined ? undefined : check(fromProfile, `profile "${profile}" ${key} in ${fileWith(read(), profile, key)}`)
 }
 
 /** The file holding a profile's `key`, config first (fromSharedConfigFiles' preference) unless only the credentials file has it. */

@@ -242,6 +242,30 @@ describe('a bucket in another region, on AWS: the first request is refused, the 
   })
 })
 
+test('a FIPS endpoint moves to the FIPS endpoint of the bucket region', async () => {
+  const origins: string[] = []
+  const transport: Transport = async (req) => {
+    origins.push(req.origin)
+    return req.origin.includes('.us-east-1.') ? refusal('redirect', req.method, 'us-east-1') : { statusCode: 200, headers: { 'content-length': '3', etag: '"x"' }, body: body('') }
+  }
+  // resolveS3Config reads the variable while the context is made, synchronously: set and restore around it.
+  const before = process.env['AWS_USE_FIPS_ENDPOINT']
+  process.env['AWS_USE_FIPS_ENDPOINT'] = 'true'
+  let ctx: ReturnType<typeof createS3Context>
+  try {
+    ctx = createS3Context({ ...awsTarget('fips') }, { transport, retry: false })
+  } finally {
+    if (before === undefined) delete process.env['AWS_USE_FIPS_ENDPOINT']
+    else process.env['AWS_USE_FIPS_ENDPOINT'] = before
+  }
+  try {
+    await headObject(ctx, { key: 'fips' })
+    assert.deepEqual(origins, ['https://s3-fips.us-east-1.amazonaws.com', `https://s3-fips.${HOME}.amazonaws.com`])
+  } finally {
+    await ctx.close()
+  }
+})
+
 describe('an endpoint of your own never moves', () => {
   test('a 301 with x-amz-bucket-region is an S3ResponseError that names the region to set', async () => {
     let requests = 0
