@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
 import { describe, test } from 'node:test'
-import { awsS3Endpoint, InvalidArgumentError, resolveChecksumCalculation, resolveS3Config, type ResolvedS3Config } from '../src/index.ts'
+import { awsS3Endpoint, createS3Context, headObject, InvalidArgumentError, resolveChecksumCalculation, resolveS3Config, type ResolvedS3Config, type Transport } from '../src/index.ts'
 import { awsHomes } from './aws-home.ts'
 
 
@@ -158,5 +158,60 @@ describe("AWS's endpoint variants and partitions (the S3 endpoint rules)", () =>
     )
     assert.throws(() => resolveS3Config({ env: { HOME, AWS_ENDPOINT_URL: 'http://127.0.0.1:9000', AWS_USE_DUALSTACK_ENDPOINT: 'true' } }), /dual-stack endpoint, but the endpoint is your own \(AWS_ENDPOINT_URL\)/)
     assert.equal(resolveS3Config({ env: { HOME, AWS_ENDPOINT_URL: 'http://127.0.0.1:9000', AWS_USE_FIPS_ENDPOINT: 'false' } }).endpoint, 'http://127.0.0.1:9000')
+  })
+})
+
+describe("the AWS CLI's s3 addressing_style in the profile", () => {
+  const HOME = home({
+    config: [
+      '[profile minio]',
+      'endpoint_url = https://storage.example.com',
+      's3 =',
+      '  addressing_style = path',
+      '[profile virt]',
+      's3 =',
+      '  addressing_style = virtual',
+      '[profile auto]',
+      's3 =',
+      '  addressing_style = auto',
+      '[profile sideways]',
+      's3 =',
+      '  addressing_style = sideways',
+    ].join('\n'),
+  })
+  test('path → forcePathStyle true, virtual → false, auto or unset → undefined; anything else an error', () => {
+    const style = (profile: string): boolean | undefined => resolveS3Config({ env: { HOME }, profile }).forcePathStyle
+    assert.deepEqual([style('minio'), style('virt'), style('auto'), style('default')], [true, false, undefined, undefined])
+    assert.throws(() => style('sideways'), (e: unknown) => e instanceof InvalidArgumentError && /profile "sideways" s3 addressing_style in .*config to be path, virtual or auto, got "sideways"/.test(e.message))
+  })
+  test('a context follows it unless the target says otherwise', async () => {
+    const origins: string[] = []
+    const transport: Transport = async (req) => {
+      origins.push(`${req.origin}${req.path}`)
+      return { statusCode: 200, headers: { 'content-length': '0', etag: '"e"' }, body: { async *[Symbol.asyncIterator]() {}, dump: async () => {} } }
+    }
+    // createS3Context reads process.env synchronously: set and restore around it.
+    const saved = { HOME: process.env['HOME'], AWS_CONFIG_FILE: process.env['AWS_CONFIG_FILE'] }
+    const contexts = (() => {
+      process.env['HOME'] = HOME
+      delete process.env['AWS_CONFIG_FILE']
+      try {
+        const credentials = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' }
+        return [
+          createS3Context({ bucket: 'logs', key: 'k', profile: 'minio', credentials }, { transport }),
+          createS3Context({ bucket: 'logs', key: 'k', profile: 'minio', credentials, forcePathStyle: false }, { transport }),
+        ]
+      } finally {
+        for (const [name, value] of Object.entries(saved)) {
+          if (value === undefined) delete process.env[name]
+          else process.env[name] = value
+        }
+      }
+    })()
+    for (const ctx of contexts) {
+      await headObject(ctx, {})
+      await ctx.close()
+    }
+    assert.deepEqual(origins, ['https://storage.example.com/logs/k', 'https://logs.storage.example.com/k'])
   })
 })

@@ -28,7 +28,8 @@ export interface BucketTarget {
   readonly endpoint?: string | URL | undefined
   /**
    * `true`: `https://host/bucket/key`; `false`: `https://bucket.host/key`.
-   * @default path-style for IP addresses, localhost and non-DNS bucket names; virtual-hosted otherwise
+   * @default the profile's `s3` `addressing_style` (the AWS CLI's: path, virtual or auto), else
+   *   path-style for IP addresses, localhost and non-DNS bucket names; virtual-hosted otherwise
    */
   readonly forcePathStyle?: boolean | undefined
   /**
@@ -165,7 +166,8 @@ export function createS3Context(target: S3ContextTarget, options: S3ContextOptio
   // request: they may take a process or a network call, and may expire.
   const config = resolveS3Config({ region: target.region, endpoint: target.endpoint, profile: target.profile })
   const { region } = config
-  const endpoint = resolveEndpoint(bucket, region, config.endpoint, target.forcePathStyle)
+  const forcePathStyle = target.forcePathStyle ?? config.forcePathStyle
+  const endpoint = resolveEndpoint(bucket, region, config.endpoint, forcePathStyle)
   const retry = resolveRetry(options.retry)
   const now = options.now ?? (() => new Date())
   if (typeof now !== 'function') {
@@ -204,7 +206,7 @@ export function createS3Context(target: S3ContextTarget, options: S3ContextOptio
   }
   const relocate =
     config.endpointSource === 'AWS regional'
-      ? (to: string): void => void Object.assign(state, regional(to, resolveEndpoint(bucket, to, awsS3Endpoint(to, config.variant), target.forcePathStyle)))
+      ? (to: string): void => void Object.assign(state, regional(to, resolveEndpoint(bucket, to, awsS3Endpoint(to, config.variant), forcePathStyle)))
       : undefined
   const state: ContextState = { bucket, key, ...regional(region, endpoint), transport, dispatcher, retry, clock, idleTimeoutMs, relocate }
   let closing: Promise<void> | undefined

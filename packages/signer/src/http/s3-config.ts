@@ -32,6 +32,12 @@ export interface ResolvedS3Config {
    * the AWS regional endpoint with. Both false with an endpoint of your own.
    */
   readonly variant: AwsEndpointVariant
+  /**
+   * The AWS CLI's `addressing_style` in the profile's `s3` sub-section (`s3 =` then an indented
+   * `addressing_style = path`): `true` for `path`, `false` for `virtual`, `undefined` for `auto`
+   * or unset (partstream's own choice: path-style for IPs, localhost and non-DNS bucket names).
+   */
+  readonly forcePathStyle: boolean | undefined
   /** The profile read (whether or not it exists). */
   readonly profile: string
 }
@@ -129,6 +135,7 @@ export function resolveS3Config(options: ResolveS3ConfigOptions = {}): ResolvedS
   const fips = variantSetting(env, profile, read, 'AWS_USE_FIPS_ENDPOINT', 'use_fips_endpoint')
   const dualStack = variantSetting(env, profile, read, 'AWS_USE_DUALSTACK_ENDPOINT', 'use_dualstack_endpoint')
   const variant = { fips: fips?.value === true, dualStack: dualStack?.value === true }
+  const forcePathStyle = addressingStyle(profile, read)
   const own = (endpoint: string | URL, endpointSource: string): ResolvedS3Config => {
     // The S3 endpoint rules refuse both with a custom endpoint ("A custom endpoint cannot be
     // combined with FIPS"): a FIPS setting silently dropped would send where it must not.
@@ -140,15 +147,26 @@ export function resolveS3Config(options: ResolveS3ConfigOptions = {}): ResolvedS
         )
       }
     }
-    return { region, regionSource, endpoint, endpointSource, profile, variant: { fips: false, dualStack: false } }
+    return { region, regionSource, endpoint, endpointSource, profile, variant: { fips: false, dualStack: false }, forcePathStyle }
   }
   if (options.endpoint !== undefined) return own(options.endpoint, 'endpoint')
   const configured = configuredEndpoint(env, profile, read)
   if (configured === undefined) {
-    return { region, regionSource, endpoint: awsS3Endpoint(region, variant), endpointSource: 'AWS regional', profile, variant }
+    return { region, regionSource, endpoint: awsS3Endpoint(region, variant), endpointSource: 'AWS regional', profile, variant, forcePathStyle }
   }
   checkEndpointUrl(configured.url, configured.source)
   return own(configured.url, configured.source)
+}
+
+/** The profile's `s3.addressing_style` (the AWS CLI's, botocore's): path → true, virtual → false, auto → undefined. */
+function addressingStyle(profile: string, read: () => SharedConfigFiles): boolean | undefined {
+  const files = read()
+  const style = profileOf(files, profile, 'config')?.['s3.addressing_style']
+  if (style === undefined || style === 'auto') return undefined
+  if (style === 'path' || style === 'virtual') return style === 'path'
+  throw new InvalidArgumentError(
+    `Expected profile "${profile}" s3 addressing_style in ${fileWith(files, profile, 's3.addressing_style')} to be path, virtual or auto, got ${JSON.stringify(style.slice(0, 40))}.`,
+  )
 }
 
 /**
