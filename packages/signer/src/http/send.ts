@@ -89,6 +89,9 @@ export async function sendS3(ctx: ContextState, req: S3Request, where: S3ErrorCo
   for (let attempt = 1; ; attempt++) {
     req.signal?.throwIfAborted()
     const offsetBefore = ctx.clock.offsetMs
+    // The region this attempt is signed for (sendOnce reads the context before its first await):
+    // another request may move the context while this one is in flight.
+    const sentRegion = ctx.region
     let failure: S3ResponseError
     try {
       const answer = await sendOnce(ctx, req, path, where, attempt)
@@ -109,10 +112,11 @@ export async function sendS3(ctx: ContextState, req: S3Request, where: S3ErrorCo
     }
     // S3 refused the request because the bucket lives in another region, and said which: on AWS's
     // own endpoint, move there (for every later request too) and send it again, once.
-    const to = regionRedirect(ctx, failure)
+    const to = regionRedirect(ctx, failure, sentRegion)
     if (to !== undefined && !regionFollowed) {
       regionFollowed = true
-      ctx.relocate?.(to)
+      // A request refused in flight after another one moved the context is only sent again.
+      if (ctx.region !== to) ctx.relocate?.(to)
       req.onRetry?.(failure, attempt)
       attempt--
       continue
@@ -134,13 +138,16 @@ async function sendOnce(
 ): Promise<S3Answer | S3ResponseError> {
   const headers: Record<string, string> = { ...req.headers }
   if (req.contentLength !== undefined) headers['content-length'] = String(req.contentLength)
+  // Read with the signer's host and region, before the await: a region redirect of another
+  // request may move the context meanwhile, and the request must go where it was signed for.
+  const { origin } = ctx.endpoint
   const signed = await signRequest(ctx, { method: req.method, path: req.path, query: req.query, headers, payloadHash: req.payloadHash })
   // Each attempt gets its own signal: the caller's abort or this attempt's idle timeout cancels it.
   const watchdog = startIdleWatchdog(ctx.idleTimeoutMs, req.signal)
   let streaming = false
   try {
     const response = await ctx.transport({
-      origin: ctx.endpoint.origin,
+      origin,
       path,
       method: req.method,
       headers: signed,
@@ -252,12 +259,12 @@ function bucketRegionOf(headers: ResponseHeaders, text: string, code: string | u
  * Where to send `failure`'s request instead: the bucket's region, when the answer is one of S3's
  * wrong-region refusals (a 301, a 400 IllegalLocationConstraintException or
  * AuthorizationHeaderMalformed; a HEAD's 400 has no body), it names a region other than the
- * context's, and the context may move (AWS's own endpoint). The AWS SDK v3 (`followRegionRedirects`)
+ * one the request was signed for, and the context may move (AWS's own endpoint). The AWS SDK v3 (`followRegionRedirects`)
  * and the AWS CLI redirect on the same answers; S3 carried none of these requests out.
  */
-function regionRedirect(ctx: ContextState, failure: S3ResponseError): string | undefined {
+function regionRedirect(ctx: ContextState, failure: S3ResponseError, sentRegion: string): string | undefined {
   const to = failure.bucketRegion
-  if (to === undefined || to === ctx.region || ctx.relocate === undefined) return undefined
+  if (to === undefined || to === sentRegion || ctx.relocate === undefined) return undefined
   const { statusCode: status, s3Code: code } = failure
   const refused = status === 301 || (status === 400 && (code === 'IllegalLocationConstraintException' || code === 'AuthorizationHeaderMalformed' || code === undefined))
   return refused ? to : undefined

@@ -23,6 +23,7 @@ import {
   S3ResponseError,
   undiciTransport,
   upload,
+  uploadAll,
   type Transport,
   type TransportRequest,
   type TransportResponse,
@@ -186,6 +187,25 @@ describe('a bucket in another region, on AWS: the first request is refused, the 
         ['PUT us-east-1 301', `PUT ${HOME} 200`],
         'redirected once even with retries off: S3 carried nothing out',
       )
+    } finally {
+      await net.close()
+    }
+  })
+
+  test('many files at once (uploadAll): every first request refused in flight is sent again, whoever moved the context', async () => {
+    const net = aws('redirect')
+    try {
+      const files = Array.from({ length: 6 }, (_, i) => ({ key: `many/${i}`, data: randomData(1000 + i, 40 + i) }))
+      const result = await uploadAll(
+        files.map((f) => ({ key: f.key, source: [f.data] })),
+        { bucket, region: 'us-east-1', credentials: s3Env().credentials, forcePathStyle: true },
+        { concurrency: 6, transport: net.transport, retry: false },
+      )
+      assert.deepEqual([result.succeeded, result.failed], [6, 0], String(result.files.find((f) => f.error !== undefined)?.error))
+      for (const f of files) assert.equal(sha256(await getObject(bucket, f.key)), sha256(f.data))
+      const refused = net.seen.filter((r) => r.status === 301).length
+      assert.ok(refused >= 2, `several requests were in flight to us-east-1 when the first refusal came back (${refused})`)
+      assert.equal(net.seen.filter((r) => r.region === HOME && r.status === 200).length, 6)
     } finally {
       await net.close()
     }
