@@ -338,6 +338,11 @@ describe(`partstream CLI (${runtime}${built ? ', built bin' : ', .ts source'})`,
       return Buffer.from(h.digest() as Uint8Array).toString('base64')
     }
     const MiB5 = 5 * MiB
+    // The parts sent. A retried part (a Deno CI run once saw one part stall for the 60 s idle
+    // timeout over this TLS proxy, then succeed on its retry) is sent again with the same headers,
+    // which the checks below see on every request.
+    const partNumbersOf = (requests: readonly { url: string }[]): number[] =>
+      [...new Set(requests.map((q) => Number(new URL(q.url, 'https://x').searchParams.get('partNumber'))))].sort((a, b) => a - b)
     const partOf = (data: Uint8Array, url: string): Uint8Array => {
       const n = Number(new URL(url, 'https://x').searchParams.get('partNumber'))
       return data.subarray((n - 1) * MiB5, n * MiB5)
@@ -353,7 +358,7 @@ describe(`partstream CLI (${runtime}${built ? ', built bin' : ', .ts source'})`,
         assert.equal(r.code, 0, r.stderr)
         assert.equal(sha(await getObject(bucket, 'https/default.bin')), sha(data))
         const parts = proxy.requests.filter((q) => q.method === 'PUT')
-        assert.equal(parts.length, 3)
+        assert.deepEqual(partNumbersOf(parts), [1, 2, 3])
         for (const q of parts) {
           assert.equal(q.headers['x-amz-content-sha256'], 'UNSIGNED-PAYLOAD', q.url)
           assert.equal(q.headers['x-amz-checksum-crc32'], crc32(partOf(data, q.url)), q.url)
@@ -373,7 +378,7 @@ describe(`partstream CLI (${runtime}${built ? ', built bin' : ', .ts source'})`,
         assert.equal(r.code, 0, r.stderr)
         assert.equal(sha(await getObject(bucket, 'https/signed.bin')), sha(data))
         const parts = proxy.requests.filter((q) => q.method === 'PUT')
-        assert.equal(parts.length, 3)
+        assert.deepEqual(partNumbersOf(parts), [1, 2, 3])
         for (const q of parts) {
           assert.equal(q.headers['x-amz-content-sha256'], sha(partOf(data, q.url)), q.url)
           assert.equal(Object.keys(q.headers).filter((h) => h.startsWith('x-amz-checksum-')).length, 0, q.url)
