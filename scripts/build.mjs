@@ -71,12 +71,9 @@ const { metafile } = await build({
 })
 
 // The bin's first line, whatever esbuild kept of bin.ts's: see packages/cli/src/bin.ts for why.
-// main.js is not a bin: no `#!` line.
 const bin = join(outdir, 'partstream.js')
 const text = readFileSync(bin, 'utf8').replace(/^#!.*\n/, '')
 writeFileSync(bin, `${SHEBANG}\n${text}`, { mode: 0o755 })
-const mainFile = join(outdir, 'main.js')
-writeFileSync(mainFile, readFileSync(mainFile, 'utf8').replace(/^#!.*\n/, ''))
 
 // The bundle carries code of other packages: their names, versions, licenses and license texts go
 // beside it (THIRD-PARTY-LICENSES.txt), as their licenses (MIT, Apache-2.0, 0BSD) ask of copies.

@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { describe, test } from 'node:test'
 import { awsS3Endpoint, createS3Context, headObject, InvalidArgumentError, resolveChecksumCalculation, resolveS3Config, type ResolvedS3Config, type Transport } from '../src/index.ts'
 import { awsHomes } from './aws-home.ts'
+import { textBody } from './fault/helpers.ts'
 
 
 const home = awsHomes('s3config')
@@ -188,7 +189,7 @@ describe("the AWS CLI's s3 addressing_style in the profile", () => {
     const origins: string[] = []
     const transport: Transport = async (req) => {
       origins.push(`${req.origin}${req.path}`)
-      return { statusCode: 200, headers: { 'content-length': '0', etag: '"e"' }, body: { async *[Symbol.asyncIterator]() {}, dump: async () => {} } }
+      return { statusCode: 200, headers: { 'content-length': '0', etag: '"e"' }, body: textBody('') }
     }
     // createS3Context reads process.env synchronously: set and restore around it.
     const saved = { HOME: process.env['HOME'], AWS_CONFIG_FILE: process.env['AWS_CONFIG_FILE'] }

@@ -167,7 +167,7 @@ export function createS3Context(target: S3ContextTarget, options: S3ContextOptio
   const config = resolveS3Config({ region: target.region, endpoint: target.endpoint, profile: target.profile })
   const { region } = config
   const forcePathStyle = target.forcePathStyle ?? config.forcePathStyle
-  const endpoint = resolveEndpoint(bucket, region, config.endpoint, forcePathStyle)
+  const endpoint = resolveEndpoint(bucket, config.endpoint, forcePathStyle)
   const retry = resolveRetry(options.retry)
   const now = options.now ?? (() => new Date())
   if (typeof now !== 'function') {
@@ -206,7 +206,9 @@ export function createS3Context(target: S3ContextTarget, options: S3ContextOptio
   }
   const relocate =
     config.endpointSource === 'AWS regional'
-      ? (to: string): void => void Object.assign(state, regional(to, resolveEndpoint(bucket, to, awsS3Endpoint(to, config.variant), forcePathStyle)))
+      ? (to: string): void => {
+          Object.assign(state, regional(to, resolveEndpoint(bucket, awsS3Endpoint(to, config.variant), forcePathStyle)))
+        }
       : undefined
   const state: ContextState = { bucket, key, ...regional(region, endpoint), transport, dispatcher, retry, clock, idleTimeoutMs, relocate }
   let closing: Promise<void> | undefined

@@ -92,13 +92,12 @@ export function validateKey(key: unknown): string {
  */
 export function resolveEndpoint(
   bucket: string,
-  region: string,
-  endpoint: string | URL | undefined,
+  endpoint: string | URL,
   forcePathStyle: boolean | undefined,
 ): ResolvedEndpoint {
   let url: URL
   try {
-    url = new URL(endpoint ?? `https://s3.${region}.amazonaws.com`)
+    url = new URL(endpoint)
   } catch (cause) {
     throw new InvalidArgumentError(
       `Expected \`endpoint\` to be an absolute http(s) URL such as "http://127.0.0.1:7480", got ${describeValue(String(endpoint))}.`,

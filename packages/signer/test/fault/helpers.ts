@@ -141,6 +141,24 @@ export function activeTimers(): number {
   return process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length
 }
 
+/** A response body of `text` (one chunk; none when empty), for fake transports. */
+export function textBody(text: string): { [Symbol.asyncIterator](): AsyncGenerator<Uint8Array>; dump(): Promise<void> } {
+  const bytes = new TextEncoder().encode(text)
+  return {
+    async *[Symbol.asyncIterator]() {
+      if (bytes.byteLength > 0) yield bytes
+    },
+    dump: async () => {},
+  }
+}
+
+/** An `x-amz-date` value (`20261129T180000Z`) as a Date. */
+export function parseAmzDate(value: string | undefined): Date {
+  const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(value ?? '')
+  assert.ok(m, `x-amz-date ${value}`)
+  return new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6])))
+}
+
 /** `data` as views of `size` bytes (the last one shorter). */
 export function* fixedChunks(data: Uint8Array, size: number): Generator<Uint8Array> {
   for (let offset = 0; offset < data.byteLength; offset += size) yield data.subarray(offset, offset + size)

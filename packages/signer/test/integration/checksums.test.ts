@@ -30,13 +30,12 @@ import {
   uploadPart,
   type ChecksumAlgorithm,
   type Transport,
-  type TransportBody,
   type TransportRequest,
   type TransportResponse,
   type UploadOptions,
   type UploadResult,
 } from '../../src/index.ts'
-import { fixedChunks } from '../fault/helpers.ts'
+import { fixedChunks, textBody } from '../fault/helpers.ts'
 import { createBucket, getObject, openUploads, randomChunks, randomData, sha256, target } from './s3.ts'
 
 const MiB = 1024 * 1024
@@ -312,14 +311,7 @@ describe('checksums on Ceph RGW, every request captured and checked against its 
 
 /** A response whose body is `text`. */
 function textResponse(res: TransportResponse, text: string): TransportResponse {
-  const bytes = new TextEncoder().encode(text)
-  const body: TransportBody = {
-    async *[Symbol.asyncIterator]() {
-      yield bytes
-    },
-    dump: async () => {},
-  }
-  return { statusCode: res.statusCode, headers: { ...res.headers, 'content-length': String(bytes.length) }, body }
+  return { statusCode: res.statusCode, headers: { ...res.headers, 'content-length': String(Buffer.byteLength(text)) }, body: textBody(text) }
 }
 
 async function readText(res: TransportResponse): Promise<string> {

@@ -29,7 +29,7 @@ import {
   type TransportResponse,
   type UploadTarget,
 } from '../../src/index.ts'
-import { fixedChunks } from '../fault/helpers.ts'
+import { fixedChunks, parseAmzDate, textBody } from '../fault/helpers.ts'
 import { createBucket, getObject, openUploads, randomData, s3Env, sha256 } from './s3.ts'
 
 const MiB = 1024 * 1024
@@ -51,15 +51,6 @@ interface Seen {
   readonly status: number
 }
 
-function body(text: string): TransportResponse['body'] {
-  const bytes = new TextEncoder().encode(text)
-  return {
-    async *[Symbol.asyncIterator]() {
-      if (bytes.byteLength > 0) yield bytes
-    },
-    dump: async () => {},
-  }
-}
 
 /** S3's refusal of a request sent to `region` for a bucket in `HOME`. */
 function refusal(kind: 'redirect' | 'malformed', method: string, region: string): TransportResponse {
@@ -68,7 +59,7 @@ function refusal(kind: 'redirect' | 'malformed', method: string, region: string)
     return {
       statusCode: 301,
       headers: { 'x-amz-bucket-region': HOME, 'x-amz-request-id': 'R3D1R3CT', 'content-type': 'application/xml' },
-      body: body(
+      body: textBody(
         xml(
           '<Code>PermanentRedirect</Code><Message>The bucket you are attempting to access must be addressed using the specified endpoint. ' +
             `Please send all future requests to this endpoint.</Message><Endpoint>s3.${HOME}.amazonaws.com</Endpoint><Bucket>${bucket}</Bucket>`,
@@ -79,7 +70,7 @@ function refusal(kind: 'redirect' | 'malformed', method: string, region: string)
   return {
     statusCode: 400,
     headers: { 'x-amz-request-id': 'R3D1R3CT', 'content-type': 'application/xml' },
-    body: body(
+    body: textBody(
       xml(
         `<Code>AuthorizationHeaderMalformed</Code><Message>The authorization header is malformed; the region '${region}' is wrong; expecting '${HOME}'</Message><Region>${HOME}</Region>`,
       ),
@@ -104,12 +95,6 @@ async function signAs(req: TransportRequest, region: string, url: URL, date: Dat
   return (await signer.sign(request, { signingDate: date })).headers as Record<string, string>
 }
 
-/** `20261129T180000Z` → its Date. */
-function amzDate(value: string | undefined): Date {
-  const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(value ?? '')
-  assert.ok(m, `x-amz-date ${value}`)
-  return new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6])))
-}
 
 /** AWS as far as these tests need it: `home` checks each signature and hands the request to RGW; any other region refuses. */
 function aws(kind: 'redirect' | 'malformed', home = HOME): { transport: Transport; seen: Seen[]; close(): Promise<void> } {
@@ -126,7 +111,7 @@ function aws(kind: 'redirect' | 'malformed', home = HOME): { transport: Transpor
       const signedFor = /Credential=[^/]+\/\d{8}\/([^/]+)\/s3\/aws4_request/.exec(req.headers['authorization'] ?? '')?.[1]
       let res: TransportResponse
       if (region === home) {
-        const expected = await signAs(req, region, new URL(req.origin), amzDate(req.headers['x-amz-date']))
+        const expected = await signAs(req, region, new URL(req.origin), parseAmzDate(req.headers['x-amz-date']))
         assert.equal(req.headers['authorization'], expected['authorization'], `${req.method} ${req.path}: a valid signature for ${req.origin} in ${region}`)
         res = await inner({ ...req, origin: rgw, headers: await signAs(req, s3Env().region, new URL(rgw), new Date()) })
       } else {
@@ -266,7 +251,7 @@ test('a FIPS endpoint moves to the FIPS endpoint of the bucket region', async ()
   const origins: string[] = []
   const transport: Transport = async (req) => {
     origins.push(req.origin)
-    return req.origin.includes('.us-east-1.') ? refusal('redirect', req.method, 'us-east-1') : { statusCode: 200, headers: { 'content-length': '3', etag: '"x"' }, body: body('') }
+    return req.origin.includes('.us-east-1.') ? refusal('redirect', req.method, 'us-east-1') : { statusCode: 200, headers: { 'content-length': '3', etag: '"x"' }, body: textBody('') }
   }
   // resolveS3Config reads the variable while the context is made, synchronously: set and restore around it.
   const before = process.env['AWS_USE_FIPS_ENDPOINT']
@@ -305,7 +290,7 @@ describe('an endpoint of your own never moves', () => {
   })
 
   test('a region name that is not one (a header a proxy made up) is ignored', async () => {
-    const transport: Transport = async () => ({ statusCode: 301, headers: { 'x-amz-bucket-region': 'evil.example.com/x' }, body: body('') })
+    const transport: Transport = async () => ({ statusCode: 301, headers: { 'x-amz-bucket-region': 'evil.example.com/x' }, body: textBody('') })
     const error = await upload([randomData(100, 36)], awsTarget('bad-region'), { transport, retry: false }).then(
       () => assert.fail('resolved'),
       (e: unknown) => e,
