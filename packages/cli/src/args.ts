@@ -1,5 +1,6 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util'
 import type { ChecksumAlgorithm } from '@partstream/signer'
+import { globToRegExp, type PathRule } from './filters.ts'
 
 /** A command line that cannot be run: exit 2, nothing sent. */
 export class UsageError extends Error {
@@ -37,6 +38,12 @@ export interface CpCommand extends CommonOptions {
   readonly progress: 'bar' | 'json' | 'none' | undefined
   /** `--no-resume`: a file upload does not resume an interrupted one (that one is aborted); it starts over, with a new checkpoint. */
   readonly noResume: boolean
+  /** `--exclude` / `--include` (with -r), in command-line order: the last rule matching a file decides. */
+  readonly rules: readonly PathRule[]
+  /** `--skip-existing size|etag` (with -r): files S3 already holds are not sent. */
+  readonly skipExisting: 'size' | 'etag' | undefined
+  /** `--dryrun`: print what would be uploaded; read nothing, send nothing. */
+  readonly dryrun: boolean
 }
 
 export interface UploadsCommand extends CommonOptions {
@@ -88,10 +95,18 @@ function common(values: Record<string, unknown>): CommonOptions {
   }
 }
 
-function parse(args: readonly string[], options: NonNullable<ParseArgsConfig['options']>): { values: Record<string, unknown>; positionals: string[] } {
+interface Parsed {
+  readonly values: Record<string, unknown>
+  readonly positionals: string[]
+  /** The options in command-line order (for flags whose order matters: --exclude, --include). */
+  readonly options: readonly { readonly name: string; readonly value: string | undefined }[]
+}
+
+function parse(args: readonly string[], options: NonNullable<ParseArgsConfig['options']>): Parsed {
   try {
-    const { values, positionals } = parseArgs({ args: [...args], options, allowPositionals: true, strict: true })
-    return { values, positionals }
+    const { values, positionals, tokens } = parseArgs({ args: [...args], options, allowPositionals: true, strict: true, tokens: true })
+    const ordered = tokens.flatMap((t) => (t.kind === 'option' ? [{ name: t.name, value: t.value }] : []))
+    return { values, positionals, options: ordered }
   } catch (error) {
     throw new UsageError((error as Error).message)
   }
@@ -115,9 +130,13 @@ export function parseCommand(argv: readonly string[]): Command {
 }
 
 function parseCp(args: readonly string[]): Command {
-  const { values, positionals } = parse(args, {
+  const { values, positionals, options } = parse(args, {
     ...COMMON,
     recursive: { type: 'boolean', short: 'r' },
+    exclude: { type: 'string', multiple: true },
+    include: { type: 'string', multiple: true },
+    'skip-existing': { type: 'string' },
+    dryrun: { type: 'boolean' },
     concurrency: { type: 'string' },
     'hash-threads': { type: 'string' },
     payload: { type: 'string' },
@@ -143,12 +162,31 @@ function parseCp(args: readonly string[]): Command {
     if (eq <= 0) throw new UsageError(`--metadata: expected name=value, got "${pair}"`)
     ;(metadata ??= {})[pair.slice(0, eq)] = pair.slice(eq + 1)
   }
+  const recursive = values['recursive'] === true
+  const rules = options.flatMap((o): PathRule[] => (o.name === 'exclude' || o.name === 'include' ? [{ kind: o.name, pattern: o.value ?? '' }] : []))
+  for (const rule of rules) {
+    if (!recursive) throw new UsageError(`--${rule.kind} selects files of a directory: add -r (cp -r <dir> s3://bucket/prefix/ --${rule.kind} '${rule.pattern}')`)
+    try {
+      globToRegExp(rule.pattern)
+    } catch (error) {
+      throw new UsageError(`--${rule.kind}: cannot use the pattern "${rule.pattern}": ${(error as Error).message}`)
+    }
+  }
+  const skipExisting = values['skip-existing'] as string | undefined
+  if (skipExisting !== undefined && skipExisting !== 'size' && skipExisting !== 'etag') {
+    throw new UsageError(`--skip-existing: expected size or etag, got "${skipExisting}"`)
+  }
+  if (skipExisting !== undefined && !recursive) throw new UsageError('--skip-existing applies to a directory: add -r (a single file that was interrupted resumes by itself)')
+  const dryrun = values['dryrun'] === true
+  if (dryrun && skipExisting !== undefined) {
+    throw new UsageError('--dryrun does not read the bucket, so it cannot tell which files --skip-existing would skip: drop one of them')
+  }
   return {
     command: 'cp',
     ...common(values),
     src: positionals[0] as string,
     dst: positionals[1] as string,
-    recursive: values['recursive'] === true,
+    recursive,
     concurrency: integer(values['concurrency'], '--concurrency', 1, 1000),
     hashThreads: hashThreadsOf(values['hash-threads'] as string | undefined),
     payload: payloadOf(values['payload'] as string | undefined),
@@ -161,6 +199,9 @@ function parseCp(args: readonly string[]): Command {
     contentMd5: values['content-md5'] === true,
     progress,
     noResume: values['no-resume'] === true,
+    rules,
+    skipExisting,
+    dryrun,
   }
 }
 

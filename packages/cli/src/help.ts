@@ -33,6 +33,15 @@ Run \`partstream cp --help\` for the options.
          to prefix + their path relative to it, with /)
 
   -r, --recursive         upload the regular files under a directory (symlinks not followed)
+  --exclude PATTERN       with -r: leave out files whose path under the directory matches
+                          (* matches any characters, / included; ? one; [a-z] one of them)
+  --include PATTERN       with -r: take matching files back; as with the AWS CLI, the last
+                          --exclude/--include that matches a file decides (repeatable, in order)
+  --skip-existing size|etag
+                          with -r: do not send a file S3 already holds with the same size
+                          (size: no read) or the same size and ETag (etag: the file is read
+                          and MD5-hashed here); S3's side comes from listing the prefix
+  --dryrun                print what would be uploaded (after --exclude/--include); send nothing
   --concurrency N         parts in flight (default 4); memory ≈ (N + 1) × part size
   --hash-threads N|auto   worker threads that hash the parts of a single file (cp FILE; stdin
                           and -r hash on the main thread). Default auto: one per free core, at

@@ -13,12 +13,14 @@ import {
   upload,
   uploadDirectory,
   uploadFd,
+  walkDirectory,
   type UploadAllProgress,
   type UploadOptions,
   type UploadTarget,
 } from '@partstream/signer'
 import { parseCommand, parseS3Url, UsageError, type CommonOptions, type CpCommand, type UploadsCommand } from './args.ts'
 import { cacheDir } from './checkpoint.ts'
+import { pathFilter } from './filters.ts'
 import { HELP, VERSION } from './help.ts'
 import { barRenderer, jsonRenderer, noRenderer, type ProgressOutput, type ProgressRenderer } from './progress.ts'
 import { uploadFileResumable, type ResumableResult } from './resume.ts'
@@ -213,7 +215,8 @@ async function cpWith(io: CliIO, c: CpCommand, signal: AbortSignal, onCreated: (
   const isPrefix = key === '' || key.endsWith('/')
   if (c.src === '-') {
     if (isPrefix) throw new UsageError(`cp: stdin has no name: give the object key, e.g. s3://${bucket}/${key}data.bin`)
-    await one(io, c, signal, onCreated, { label: 'stdin', key, bucket })
+    if (c.dryrun) dryrunLine(io, c, { src: '-', bucket, key })
+    else await one(io, c, signal, onCreated, { label: 'stdin', key, bucket })
     return
   }
   let stats
@@ -225,10 +228,32 @@ async function cpWith(io: CliIO, c: CpCommand, signal: AbortSignal, onCreated: (
   if (stats.isDirectory()) {
     if (!c.recursive) throw new UsageError(`cp: ${c.src} is a directory: add -r to upload the files under it`)
     if (!isPrefix) throw new UsageError(`cp -r: the destination is a prefix and ends with "/", e.g. s3://${bucket}/${key}/`)
-    await tree(io, c, signal, { bucket, prefix: key })
+    if (c.dryrun) await dryrunTree(io, c, signal, { bucket, prefix: key })
+    else await tree(io, c, signal, { bucket, prefix: key })
     return
   }
-  await one(io, c, signal, onCreated, { label: c.src, path: c.src, bucket, key: isPrefix ? key + basename(c.src) : key })
+  const file = { label: c.src, path: c.src, bucket, key: isPrefix ? key + basename(c.src) : key }
+  if (c.dryrun) dryrunLine(io, c, { src: c.src, bucket, key: file.key, size: stats.size })
+  else await one(io, c, signal, onCreated, file)
+}
+
+/** What `--dryrun` prints per file: the line `cp` would print, marked, or a JSON line with `dryrun: true`. */
+function dryrunLine(io: CliIO, c: CpCommand, f: { src: string; bucket: string; key: string; size?: number }): void {
+  if (c.json) io.stdout.write(`${JSON.stringify({ src: f.src, bucket: f.bucket, key: f.key, ...(f.size === undefined ? {} : { size: f.size }), dryrun: true })}\n`)
+  else if (!c.quiet) io.stdout.write(`(dryrun) upload: ${f.src} to s3://${f.bucket}/${f.key}${f.size === undefined ? '' : ` (${f.size} bytes)`}\n`)
+}
+
+/**
+ * `cp -r --dryrun`: the same walk as the upload (`walkDirectory`: the same order, symlinks, and
+ * --exclude/--include), each file's size from one `stat`; no request is made.
+ */
+async function dryrunTree(io: CliIO, c: CpCommand, signal: AbortSignal, t: { bucket: string; prefix: string }): Promise<void> {
+  const filter = pathFilter(c.rules)
+  for await (const entry of walkDirectory(c.src, filter === undefined ? {} : { filter: (rel) => filter(rel) })) {
+    signal.throwIfAborted()
+    const path = (entry as { path: string }).path
+    dryrunLine(io, c, { src: path, bucket: t.bucket, key: t.prefix + entry.key, size: (await stat(path)).size })
+  }
 }
 
 /**
@@ -256,11 +281,16 @@ async function tree(io: CliIO, c: CpCommand, signal: AbortSignal, t: { bucket: s
   const progress = renderer(io, c, c.src, undefined)
   let acked = 0
   let firstError: unknown
+  const filter = pathFilter(c.rules)
   const result = await uploadDirectory(c.src, { ...bucketTarget(c, t.bucket), prefix: t.prefix }, {
     signal,
     collect: false,
     ...sharedOptions(c),
     ...(c.contentType === undefined ? {} : { contentType: c.contentType }),
+    // The rules are a pure function of the path, cheap to call twice: the count-ahead walk (the
+    // progress total) stays on with them.
+    ...(filter === undefined ? {} : { filter: (rel: string) => filter(rel), countAhead: true }),
+    ...(c.skipExisting === undefined ? {} : { skipExisting: c.skipExisting }),
     onProgress: (e: UploadAllProgress) => {
       // The renderer counts bytes acknowledged across all files, and parts in flight; the total
       // arrives once uploadDirectory's count-ahead walk is done (percentage and ETA from then on).
@@ -273,8 +303,10 @@ async function tree(io: CliIO, c: CpCommand, signal: AbortSignal, t: { bucket: s
     onFile: (f) => {
       if (f.error !== undefined) firstError ??= f.error
       if (f.error !== undefined) io.stderr.write(`partstream: ${f.path ?? f.key}: ${describe(f.error)}\n`)
-      else if (c.json) io.stdout.write(`${JSON.stringify({ src: f.path, bucket: t.bucket, key: f.key, size: f.size, etag: f.etag })}\n`)
-      else if (!c.quiet) io.stdout.write(`upload: ${f.path ?? ''} to s3://${t.bucket}/${f.key} (${f.size} bytes)\n`)
+      else if (c.json) io.stdout.write(`${JSON.stringify({ src: f.path, bucket: t.bucket, key: f.key, size: f.size, ...(f.skipped === true ? { skipped: true } : { etag: f.etag }) })}\n`)
+      else if (c.quiet) return
+      else if (f.skipped === true) io.stdout.write(`skip: ${f.path ?? ''}: s3://${t.bucket}/${f.key} has the same ${c.skipExisting === 'etag' ? 'size and ETag' : 'size'}\n`)
+      else io.stdout.write(`upload: ${f.path ?? ''} to s3://${t.bucket}/${f.key} (${f.size} bytes)\n`)
     },
   }).catch((error: unknown) => {
     progress.finish(signal.aborted ? 'interrupted' : 'failed')

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { fileURLToPath } from 'node:url'
-import { checksumHash, createMultipartUpload, createS3Context, headObject, type HashFactory } from '@partstream/signer'
+import { checksumHash, createMultipartUpload, createS3Context, headObject, listObjectsV2, type HashFactory } from '@partstream/signer'
 import { createBucket, getObject, openUploads, randomData, s3Env, track } from './s3.ts'
 import { generate } from 'selfsigned'
 import { integrityDefaults } from '../src/main.ts'
@@ -72,6 +72,17 @@ function cli(args: readonly string[], options: { input?: Uint8Array; env?: Recor
 
 const sha = (data: Uint8Array): string => createHash('sha256').update(data).digest('hex')
 const target = (key: string): string => `s3://${bucket}/${key}`
+
+/** An S3 endpoint that answers 500 to everything and counts the requests: for commands that must send nothing. */
+async function refusingServer(): Promise<{ endpoint: string; requests(): number; close(): void }> {
+  let requests = 0
+  const server = createServer((_req, res) => {
+    requests++
+    res.writeHead(500).end()
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  return { endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, requests: () => requests, close: () => server.close() }
+}
 
 interface ProgressEvent {
   readonly type: string
@@ -511,6 +522,95 @@ describe(`partstream CLI (${runtime}${built ? ', built bin' : ', .ts source'})`,
     }
   })
 
+  test("-r with --exclude/--include: the AWS CLI's rules pick the files; --dryrun lists the same ones and sends nothing", async () => {
+    const tree = join(dir, 'picked')
+    mkdirSync(join(tree, 'tmp'), { recursive: true })
+    mkdirSync(join(tree, 'docs'), { recursive: true })
+    const files: Record<string, Uint8Array> = {
+      'a.txt': randomData(100, 31),
+      'b.bin': randomData(200, 32),
+      'tmp/c.txt': randomData(300, 33),
+      'docs/d.txt': randomData(6 * MiB, 34),
+      'docs/e.log': randomData(500, 35),
+    }
+    for (const [name, data] of Object.entries(files)) writeFileSync(join(tree, name), data)
+    const rules = ['--exclude', '*', '--include', '*.txt', '--exclude', 'tmp/*']
+    const picked = ['a.txt', 'docs/d.txt']
+
+    const server = await refusingServer()
+    try {
+      const dry = await cli(['cp', '-r', tree, 's3://bkt/p/', ...rules, '--dryrun', '--json', '--endpoint-url', server.endpoint])
+      assert.equal(dry.code, 0, dry.stderr)
+      const lines = dry.stdout.trim().split('\n').map((l) => JSON.parse(l) as { key: string; size: number; dryrun: boolean })
+      assert.deepEqual(lines.map((l) => l.key), picked.map((k) => `p/${k}`))
+      assert.deepEqual(lines.map((l) => l.size), picked.map((k) => files[k]?.byteLength))
+      assert.ok(lines.every((l) => l.dryrun))
+      const text = await cli(['cp', '-r', tree, 's3://bkt/p/', ...rules, '--dryrun', '--endpoint-url', server.endpoint])
+      assert.equal(text.code, 0, text.stderr)
+      assert.equal(text.stdout.split('\n')[0], `(dryrun) upload: ${join(tree, 'a.txt')} to s3://bkt/p/a.txt (100 bytes)`)
+    } finally {
+      server.close()
+    }
+    assert.equal(server.requests(), 0, '--dryrun sent nothing')
+
+    const r = await cli(['cp', '-r', tree, target('picked/'), ...rules, '--json', '--progress', 'json', ...endpointFlag()])
+    assert.equal(r.code, 0, r.stderr)
+    const uploaded = r.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { key: string }).key)
+    assert.deepEqual(uploaded.sort(), picked.map((k) => `picked/${k}`))
+    for (const name of picked) assert.equal(sha(await getObject(bucket, `picked/${name}`)), sha(files[name] as Uint8Array), name)
+    const ctx = createS3Context({ bucket, ...s3Env() })
+    try {
+      const listed = await listObjectsV2(ctx, { prefix: 'picked/' })
+      assert.deepEqual(listed.objects.map((o) => o.key), picked.map((k) => `picked/${k}`), 'nothing else reached the bucket')
+    } finally {
+      await ctx.close()
+    }
+    // The count-ahead walk applies the same rules: the progress total is the picked files' bytes.
+    const acked = r.stderr.trim().split('\n').map((l) => JSON.parse(l) as { type: string; totalBytes?: number }).filter((e) => e.type === 'part-acked')
+    assert.equal(acked.at(-1)?.totalBytes, 100 + 6 * MiB)
+  })
+
+  test('-r --skip-existing size, then etag: a rerun sends only the files that changed, as each comparison sees them', async () => {
+    const tree = join(dir, 'rerun')
+    mkdirSync(tree, { recursive: true })
+    const first: Record<string, Uint8Array> = {
+      'same.bin': randomData(1000, 41),
+      'edited.bin': randomData(2000, 42),
+      'grown.bin': randomData(3000, 43),
+      'big.bin': randomData(6 * MiB + 1, 44), // two parts of 5 MiB: a multipart ETag
+    }
+    for (const [name, data] of Object.entries(first)) writeFileSync(join(tree, name), data)
+    const args = ['cp', '-r', tree, target('rerun/'), '--part-size', '5MiB', ...endpointFlag()]
+    const initial = await cli([...args, '--quiet'])
+    assert.equal(initial.code, 0, initial.stderr)
+    const edited = randomData(2000, 45) // the same size, other bytes
+    const grown = randomData(3001, 46)
+    writeFileSync(join(tree, 'edited.bin'), edited)
+    writeFileSync(join(tree, 'grown.bin'), grown)
+
+    type Line = { key: string; skipped?: boolean; etag?: string }
+    const bySize = await cli([...args, '--skip-existing', 'size', '--json'])
+    assert.equal(bySize.code, 0, bySize.stderr)
+    const sizeLines = bySize.stdout.trim().split('\n').map((l) => JSON.parse(l) as Line)
+    const skippedBy = (lines: Line[]): string[] => lines.filter((l) => l.skipped === true).map((l) => l.key).sort()
+    assert.deepEqual(skippedBy(sizeLines), ['rerun/big.bin', 'rerun/edited.bin', 'rerun/same.bin'])
+    assert.deepEqual(sizeLines.filter((l) => l.skipped !== true).map((l) => l.key), ['rerun/grown.bin'])
+    assert.equal(sha(await getObject(bucket, 'rerun/grown.bin')), sha(grown))
+    assert.equal(sha(await getObject(bucket, 'rerun/edited.bin')), sha(first['edited.bin'] as Uint8Array), 'size alone cannot see a same-size edit')
+
+    const byEtag = await cli([...args, '--skip-existing', 'etag'])
+    assert.equal(byEtag.code, 0, byEtag.stderr)
+    const out = byEtag.stdout.trim().split('\n').sort()
+    assert.deepEqual(out, [
+      `skip: ${join(tree, 'big.bin')}: ${target('rerun/big.bin')} has the same size and ETag`,
+      `skip: ${join(tree, 'grown.bin')}: ${target('rerun/grown.bin')} has the same size and ETag`,
+      `skip: ${join(tree, 'same.bin')}: ${target('rerun/same.bin')} has the same size and ETag`,
+      `upload: ${join(tree, 'edited.bin')} to ${target('rerun/edited.bin')} (2000 bytes)`,
+    ])
+    assert.equal(sha(await getObject(bucket, 'rerun/edited.bin')), sha(edited))
+    for (const name of ['same.bin', 'big.bin']) assert.equal(sha(await getObject(bucket, `rerun/${name}`)), sha(first[name] as Uint8Array), name)
+  })
+
   test('--progress json: one event per line on stderr, ending with done', async () => {
     const r = await cli(['cp', '-', target('stdin/progress'), '--progress', 'json', '--part-size', '5MiB', ...endpointFlag()], { input: randomData(11 * MiB, 13) })
     assert.equal(r.code, 0, r.stderr)
@@ -522,13 +622,8 @@ describe(`partstream CLI (${runtime}${built ? ', built bin' : ', .ts source'})`,
   })
 
   test('every usage error exits 2 with a one-line hint and sends nothing', async () => {
-    let requests = 0
-    const server = createServer((_req, res) => {
-      requests++
-      res.writeHead(500).end()
-    })
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-    const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+    const server = await refusingServer()
+    const endpoint = server.endpoint
     mkdirSync(join(dir, 'adir'), { recursive: true })
     try {
       for (const args of [
@@ -544,6 +639,11 @@ describe(`partstream CLI (${runtime}${built ? ', built bin' : ', .ts source'})`,
         ['cp', '-', 's3://bkt/k', '--checksum', 'md5'],
         ['cp', '-', 'https://bkt/k'],
         ['cp', join(dir, 'missing.bin'), 's3://bkt/k'],
+        ['cp', '-', 's3://bkt/k', '--exclude', '*'],
+        ['cp', '-r', join(dir, 'adir'), 's3://bkt/x/', '--include', '[z-a]'],
+        ['cp', '-r', join(dir, 'adir'), 's3://bkt/x/', '--skip-existing', 'mtime'],
+        ['cp', '-', 's3://bkt/k', '--skip-existing', 'size'],
+        ['cp', '-r', join(dir, 'adir'), 's3://bkt/x/', '--dryrun', '--skip-existing', 'size'],
         ['frobnicate'],
         ['uploads', 'abort', 's3://bkt'],
       ]) {
@@ -555,7 +655,7 @@ describe(`partstream CLI (${runtime}${built ? ', built bin' : ', .ts source'})`,
     } finally {
       server.close()
     }
-    assert.equal(requests, 0, 'nothing was sent')
+    assert.equal(server.requests(), 0, 'nothing was sent')
   })
 
   test('a wrong secret exits 1 with the S3 code, never the secret', async () => {
