@@ -20,7 +20,7 @@ import {
 } from '@partstream/signer'
 import { parseCommand, parseS3Url, UsageError, type CommonOptions, type CpCommand, type UploadsCommand } from './args.ts'
 import { cacheDir } from './checkpoint.ts'
-import { pathFilter } from './filters.ts'
+import { directoryFilter, pathFilter } from './filters.ts'
 import { HELP, VERSION } from './help.ts'
 import { barRenderer, jsonRenderer, noRenderer, type ProgressOutput, type ProgressRenderer } from './progress.ts'
 import { uploadFileResumable, type ResumableResult } from './resume.ts'
@@ -248,12 +248,18 @@ function dryrunLine(io: CliIO, c: CpCommand, f: { src: string; bucket: string; k
  * --exclude/--include), each file's size from one `stat`; no request is made.
  */
 async function dryrunTree(io: CliIO, c: CpCommand, signal: AbortSignal, t: { bucket: string; prefix: string }): Promise<void> {
-  const filter = pathFilter(c.rules)
-  for await (const entry of walkDirectory(c.src, filter === undefined ? {} : { filter: (rel) => filter(rel) })) {
+  for await (const entry of walkDirectory(c.src, walkRules(c))) {
     signal.throwIfAborted()
     const path = (entry as { path: string }).path
     dryrunLine(io, c, { src: path, bucket: t.bucket, key: t.prefix + entry.key, size: (await stat(path)).size })
   }
+}
+
+/** `--exclude`/`--include` as the walk's options: which files, and which directories need no walk at all. */
+function walkRules(c: CpCommand): { filter?: (relativePath: string) => boolean; filterDirectory?: (relativeDir: string) => boolean } {
+  const filter = pathFilter(c.rules)
+  const filterDirectory = directoryFilter(c.rules)
+  return { ...(filter === undefined ? {} : { filter }), ...(filterDirectory === undefined ? {} : { filterDirectory }) }
 }
 
 /**
@@ -281,7 +287,7 @@ async function tree(io: CliIO, c: CpCommand, signal: AbortSignal, t: { bucket: s
   const progress = renderer(io, c, c.src, undefined)
   let acked = 0
   let firstError: unknown
-  const filter = pathFilter(c.rules)
+  const rules = walkRules(c)
   const result = await uploadDirectory(c.src, { ...bucketTarget(c, t.bucket), prefix: t.prefix }, {
     signal,
     collect: false,
@@ -289,7 +295,8 @@ async function tree(io: CliIO, c: CpCommand, signal: AbortSignal, t: { bucket: s
     ...(c.contentType === undefined ? {} : { contentType: c.contentType }),
     // The rules are a pure function of the path, cheap to call twice: the count-ahead walk (the
     // progress total) stays on with them.
-    ...(filter === undefined ? {} : { filter: (rel: string) => filter(rel), countAhead: true }),
+    ...rules,
+    ...(rules.filter === undefined ? {} : { countAhead: true }),
     ...(c.skipExisting === undefined ? {} : { skipExisting: c.skipExisting }),
     onProgress: (e: UploadAllProgress) => {
       // The renderer counts bytes acknowledged across all files, and parts in flight; the total

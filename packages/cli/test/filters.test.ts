@@ -2,7 +2,7 @@
 // matching rule decides). Unit tests: no server.
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
-import { globToRegExp, pathFilter } from '../src/filters.ts'
+import { directoryFilter, globToRegExp, pathFilter, type PathRule } from '../src/filters.ts'
 
 describe('globToRegExp: fnmatch patterns', () => {
   // [pattern, path, matches], each checked against Python 3's fnmatch.fnmatchcase.
@@ -70,5 +70,52 @@ describe('pathFilter: the last matching rule decides', () => {
       { kind: 'include', pattern: '*.txt' },
     ]) as (p: string) => boolean
     assert.deepEqual(['a.txt', 'b.bin', 'tmp/c.txt'].filter(reordered), ['a.txt', 'tmp/c.txt'])
+  })
+})
+
+describe('directoryFilter: a directory is skipped only when no file under it can pass', () => {
+  const ex = (pattern: string): PathRule => ({ kind: 'exclude', pattern })
+  const inc = (pattern: string): PathRule => ({ kind: 'include', pattern })
+
+  test('no exclude ending in *: nothing to skip, no directory filter', () => {
+    assert.equal(directoryFilter([]), undefined)
+    assert.equal(directoryFilter([ex('*.log'), inc('*.txt')]), undefined)
+  })
+
+  const cases: readonly [string, readonly PathRule[], string, boolean][] = [
+    ['an exclude of the directory', [ex('node_modules/*')], 'node_modules', false],
+    ['an exclude of a nested one', [ex('*/node_modules/*')], 'src/node_modules', false],
+    ['that exclude does not reach a top-level one', [ex('*/node_modules/*')], 'node_modules', true],
+    ['an exclude without /', [ex('.git*')], '.git', false],
+    ['everything excluded', [ex('*')], 'any/dir', false],
+    ['an exclude of another directory', [ex('node_modules/*')], 'src', true],
+    ['an exclude of files inside it only', [ex('logs/*.log')], 'logs', true],
+    ['an include after the exclude may take a file back', [ex('*'), inc('*.txt')], 'docs', true],
+    ['an include under another directory cannot', [ex('*'), inc('docs/*')], 'tmp', false],
+    ['an include under it can', [ex('*'), inc('docs/*')], 'docs', true],
+    ['an include of a deeper path can', [ex('*'), inc('docs/api/*.html')], 'docs', true],
+    ['an include whose head is a shorter prefix can', [ex('*'), inc('do*')], 'docs', true],
+    ['an include before the exclude cannot', [inc('*.txt'), ex('tmp/*')], 'tmp', false],
+    ['the last matching exclude after an include', [ex('*'), inc('*.txt'), ex('tmp/*')], 'tmp', false],
+  ]
+  for (const [what, rules, dir, walked] of cases) {
+    test(`${what}: ${JSON.stringify(dir)} is ${walked ? 'walked' : 'skipped'}`, () => {
+      const walk = directoryFilter(rules)
+      assert.equal(walk === undefined ? true : walk(dir), walked)
+    })
+  }
+
+  test('skipping a directory never changes which files pass (every file under a skipped directory is excluded)', () => {
+    const ruleSets: readonly PathRule[][] = cases.map(([, rules]) => [...rules])
+    const files = ['a.txt', 'node_modules/x.js', 'src/node_modules/y.js', '.git/HEAD', 'logs/a.log', 'logs/b.txt', 'docs/a.txt', 'docs/api/i.html', 'tmp/c.txt', 'any/dir/f', 'src/z.ts']
+    for (const rules of ruleSets) {
+      const keep = pathFilter(rules) as (p: string) => boolean
+      const walk = directoryFilter(rules)
+      if (walk === undefined) continue
+      for (const file of files) {
+        const dirs = file.split('/').slice(0, -1).map((_, i, parts) => parts.slice(0, i + 1).join('/'))
+        if (dirs.some((d) => !walk(d))) assert.equal(keep(file), false, `${JSON.stringify(rules)}: ${file} is under a skipped directory but would pass`)
+      }
+    }
   })
 })

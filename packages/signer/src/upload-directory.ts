@@ -21,6 +21,13 @@ export interface WalkDirectoryOptions {
    */
   readonly filter?: ((relativePath: string, stats: Stats) => boolean) | undefined
   /**
+   * Walk into a directory only when this returns `true` (`relativePath` with `/`, no trailing
+   * `/`): a tree that `filter` would reject whole (`node_modules`, `.git`) is then never listed
+   * nor stat-ed. Not called for `dir` itself.
+   * @default undefined: every directory
+   */
+  readonly filterDirectory?: ((relativePath: string) => boolean) | undefined
+  /**
    * `Content-Type` of every entry. Unset: from the file's extension (a built-in table of the
    * common web, media, archive and data types), else none (S3 stores `application/octet-stream`).
    * @default from the extension
@@ -86,8 +93,10 @@ function rootOf(dir: unknown, options: WalkDirectoryOptions | undefined): string
   if (typeof dir !== 'string' && !(dir instanceof URL)) {
     throw new InvalidArgumentError(`Expected \`dir\` to be a path or a file URL, got ${describeValue(dir)}.`)
   }
-  if (options?.filter !== undefined && typeof options.filter !== 'function') {
-    throw new InvalidArgumentError(`Expected \`filter\` to be a function, got ${describeValue(options.filter)}.`)
+  for (const name of ['filter', 'filterDirectory'] as const) {
+    if (options?.[name] !== undefined && typeof options[name] !== 'function') {
+      throw new InvalidArgumentError(`Expected \`${name}\` to be a function, got ${describeValue(options[name])}.`)
+    }
   }
   return typeof dir === 'string' ? dir : fileURLToPath(dir)
 }
@@ -139,6 +148,7 @@ async function* walk(root: string, options: WalkDirectoryOptions): AsyncGenerato
     items.sort((a, b) => compareKeys(a.sortKey, b.sortKey))
     for (const item of items) {
       if (item.isDir) {
+        if (options.filterDirectory !== undefined && !options.filterDirectory(relative(root, item.full).split(sep).join('/'))) continue
         if (follow) {
           // A directory reached twice (a cycle, or a link to one already walked) is walked once.
           const own = item.stats ?? (await stat(item.full))

@@ -210,6 +210,39 @@ describe('ListedObjects (skipExisting using: list)', () => {
   })
 })
 
+describe('walkDirectory: filterDirectory', () => {
+  test('a directory it refuses is never walked: no file under it reaches `filter`; nested paths use /', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'partstream-prune-'))
+    try {
+      for (const rel of ['a.txt', 'node_modules/x/1.js', 'node_modules/2.js', 'src/b.ts', 'src/deep/node_modules/3.js', 'src/deep/c.ts']) {
+        const path = join(root, ...rel.split('/'))
+        mkdirSync(join(path, '..'), { recursive: true })
+        writeFileSync(path, rel)
+      }
+      const asked: string[] = []
+      const filtered: string[] = []
+      const keys: string[] = []
+      const walk = walkDirectory(root, {
+        filterDirectory: (rel) => {
+          asked.push(rel)
+          return !rel.split('/').includes('node_modules')
+        },
+        filter: (rel) => {
+          filtered.push(rel)
+          return true
+        },
+      })
+      for await (const entry of walk) keys.push(entry.key)
+      assert.deepEqual(keys, ['a.txt', 'src/b.ts', 'src/deep/c.ts'])
+      assert.deepEqual(filtered, keys, 'no file under a refused directory was looked at')
+      assert.deepEqual(asked, ['node_modules', 'src', 'src/deep', 'src/deep/node_modules'])
+      assert.throws(() => walkDirectory(root, { filterDirectory: 'node_modules' as never }), InvalidArgumentError)
+    } finally {
+      rmSync(root, { recursive: true, force: true })
+    }
+  })
+})
+
 describe('uploadDirectory with skipExisting listing the prefix (fake bucket)', () => {
   const root = mkdtempSync(join(tmpdir(), 'partstream-list-'))
   after(() => rmSync(root, { recursive: true, force: true }))
