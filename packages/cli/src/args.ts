@@ -30,6 +30,14 @@ export interface CpCommand extends CommonOptions {
   readonly partSize: number | undefined
   readonly sizeHint: number | undefined
   readonly contentType: string | undefined
+  readonly cacheControl: string | undefined
+  readonly contentDisposition: string | undefined
+  readonly contentEncoding: string | undefined
+  /** `--storage-class`, upper case as S3 names it. */
+  readonly storageClass: string | undefined
+  /** `--sse`: server-side encryption, and `--sse-kms-key-id` for SSE-KMS. */
+  readonly sse: 'AES256' | 'aws:kms' | 'aws:kms:dsse' | undefined
+  readonly sseKmsKeyId: string | undefined
   readonly metadata: Readonly<Record<string, string>> | undefined
   readonly ifNoneMatch: boolean
   /** `--checksum`: S3's name, upper case. */
@@ -143,6 +151,12 @@ function parseCp(args: readonly string[]): Command {
     'part-size': { type: 'string' },
     'size-hint': { type: 'string' },
     'content-type': { type: 'string' },
+    'cache-control': { type: 'string' },
+    'content-disposition': { type: 'string' },
+    'content-encoding': { type: 'string' },
+    'storage-class': { type: 'string' },
+    sse: { type: 'string' },
+    'sse-kms-key-id': { type: 'string' },
     metadata: { type: 'string', multiple: true },
     'if-none-match': { type: 'boolean' },
     checksum: { type: 'string' },
@@ -177,6 +191,18 @@ function parseCp(args: readonly string[]): Command {
     throw new UsageError(`--skip-existing: expected size or etag, got "${skipExisting}"`)
   }
   if (skipExisting !== undefined && !recursive) throw new UsageError('--skip-existing applies to a directory: add -r (a single file that was interrupted resumes by itself)')
+  const storageClass = values['storage-class'] as string | undefined
+  if (storageClass !== undefined && !/^[A-Z0-9_]+$/.test(storageClass)) {
+    throw new UsageError(`--storage-class: expected an S3 storage class in upper case (STANDARD_IA, INTELLIGENT_TIERING, GLACIER_IR, GLACIER, DEEP_ARCHIVE…), got "${storageClass}"`)
+  }
+  const sse = values['sse'] as string | undefined
+  if (sse !== undefined && sse !== 'AES256' && sse !== 'aws:kms' && sse !== 'aws:kms:dsse') {
+    throw new UsageError(`--sse: expected AES256, aws:kms or aws:kms:dsse, got "${sse}"`)
+  }
+  const sseKmsKeyId = values['sse-kms-key-id'] as string | undefined
+  if (sseKmsKeyId !== undefined && sse !== 'aws:kms' && sse !== 'aws:kms:dsse') {
+    throw new UsageError('--sse-kms-key-id names the KMS key of SSE-KMS: add --sse aws:kms')
+  }
   const dryrun = values['dryrun'] === true
   if (dryrun && skipExisting !== undefined) {
     throw new UsageError('--dryrun does not read the bucket, so it cannot tell which files --skip-existing would skip: drop one of them')
@@ -193,6 +219,12 @@ function parseCp(args: readonly string[]): Command {
     partSize: values['part-size'] === undefined ? undefined : parseSize(values['part-size'] as string, '--part-size'),
     sizeHint: values['size-hint'] === undefined ? undefined : parseSize(values['size-hint'] as string, '--size-hint'),
     contentType: values['content-type'] as string | undefined,
+    cacheControl: values['cache-control'] as string | undefined,
+    contentDisposition: values['content-disposition'] as string | undefined,
+    contentEncoding: values['content-encoding'] as string | undefined,
+    storageClass,
+    sse,
+    sseKmsKeyId,
     metadata,
     ifNoneMatch: values['if-none-match'] === true,
     checksum: checksumOf(values['checksum'] as string | undefined),

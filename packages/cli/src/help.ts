@@ -51,6 +51,11 @@ Run \`partstream cp --help\` for the options.
   --size-hint SIZE        expected size of stdin: part size and progress percentage
   --content-type TYPE     default: from the file extension (stdin: none)
   --metadata K=V          x-amz-meta-K (repeatable)
+  --cache-control, --content-disposition, --content-encoding VALUE
+                          the object's headers of these names
+  --storage-class CLASS   e.g. STANDARD_IA, INTELLIGENT_TIERING, GLACIER_IR, DEEP_ARCHIVE
+  --sse MODE              server-side encryption: AES256 (SSE-S3), aws:kms or aws:kms:dsse
+  --sse-kms-key-id ID     the KMS key for --sse aws:kms (else the AWS managed aws/s3 key)
   --if-none-match         fail if the object exists (nothing is overwritten)
   --checksum ALGORITHM    CRC64NVME, CRC32C, CRC32, SHA1 or SHA256: an S3 checksum with every
                           part, verified by servers that support it (see the README's table)

@@ -266,8 +266,14 @@ function walkRules(c: CpCommand): { filter?: (relativePath: string) => boolean; 
  * The flags every `cp` takes to the library the same way, stdin, a file or a tree: one list, so
  * a flag cannot reach one path and miss another (`-r` once dropped `--checksum` and `--content-md5`).
  */
-function sharedOptions(c: CpCommand): Pick<UploadOptions, 'concurrency' | 'partSize' | 'metadata' | 'ifNoneMatch' | 'checksum' | 'contentMd5' | 'payload'> {
+function sharedOptions(
+  c: CpCommand,
+): Pick<
+  UploadOptions,
+  'concurrency' | 'partSize' | 'metadata' | 'ifNoneMatch' | 'checksum' | 'contentMd5' | 'payload' | 'cacheControl' | 'contentDisposition' | 'contentEncoding' | 'storageClass' | 'serverSideEncryption' | 'sseKmsKeyId'
+> {
   return {
+    ...objectSettings(c),
     ...(c.concurrency === undefined ? {} : { concurrency: c.concurrency }),
     ...(c.partSize === undefined ? {} : { partSize: c.partSize }),
     ...(c.metadata === undefined ? {} : { metadata: c.metadata }),
@@ -275,6 +281,18 @@ function sharedOptions(c: CpCommand): Pick<UploadOptions, 'concurrency' | 'partS
     ...(c.checksum === undefined ? {} : { checksum: c.checksum }),
     ...(c.contentMd5 ? { contentMd5: true } : {}),
     ...(c.payload === undefined ? {} : { payload: c.payload }),
+  }
+}
+
+/** The object settings CreateMultipartUpload fixes for good, from the flags that give them. */
+function objectSettings(c: CpCommand): Pick<UploadOptions, 'cacheControl' | 'contentDisposition' | 'contentEncoding' | 'storageClass' | 'serverSideEncryption' | 'sseKmsKeyId'> {
+  return {
+    ...(c.cacheControl === undefined ? {} : { cacheControl: c.cacheControl }),
+    ...(c.contentDisposition === undefined ? {} : { contentDisposition: c.contentDisposition }),
+    ...(c.contentEncoding === undefined ? {} : { contentEncoding: c.contentEncoding }),
+    ...(c.storageClass === undefined ? {} : { storageClass: c.storageClass }),
+    ...(c.sse === undefined ? {} : { serverSideEncryption: c.sse }),
+    ...(c.sseKmsKeyId === undefined ? {} : { sseKmsKeyId: c.sseKmsKeyId }),
   }
 }
 
@@ -357,7 +375,8 @@ async function one(
         cacheDir: io.cacheDir ?? cacheDir(process.env, process.platform, homedir()),
         noResume: c.noResume,
         // What CreateMultipartUpload fixes for good: a rerun with other values starts over.
-        settings: JSON.stringify([contentType ?? null, c.metadata ?? null, c.checksum ?? null]),
+        // (The other object settings only when given: a checkpoint written before they existed still matches.)
+        settings: JSON.stringify([contentType ?? null, c.metadata ?? null, c.checksum ?? null, ...(Object.keys(objectSettings(c)).length === 0 ? [] : [objectSettings(c)])]),
         // --progress json keeps stderr one JSON object per line; on a terminal the line first
         // erases a progress bar that may be drawn (the bar redraws below it).
         notice: (text) => {

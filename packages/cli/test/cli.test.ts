@@ -503,7 +503,7 @@ describe(`partstream CLI (${runtime}${built ? ', built bin' : ', .ts source'})`,
     for (const [name, data] of Object.entries(files)) writeFileSync(join(tree, name), data)
     const proxy = await stallProxy(s3Env().endpoint)
     try {
-      const args = ['cp', '-r', tree, target('flagged/'), '--checksum', 'crc32c', '--content-md5', '--payload', 'unsigned', '--metadata', 'team=ops', '--part-size', '5MiB']
+      const args = ['cp', '-r', tree, target('flagged/'), '--checksum', 'crc32c', '--content-md5', '--payload', 'unsigned', '--metadata', 'team=ops', '--part-size', '5MiB', '--storage-class', 'STANDARD', '--cache-control', 'max-age=60']
       const r = await cli([...args, '--endpoint-url', proxy.endpoint])
       assert.equal(r.code, 0, r.stderr)
       for (const [name, data] of Object.entries(files)) assert.equal(sha(await getObject(bucket, `flagged/${name}`)), sha(data), name)
@@ -517,9 +517,37 @@ describe(`partstream CLI (${runtime}${built ? ', built bin' : ', .ts source'})`,
       const creates = proxy.requests.filter((q) => q.method === 'POST' && q.url.includes('uploads'))
       assert.equal(creates.length, 1)
       assert.equal(creates[0]?.headers['x-amz-meta-team'], 'ops')
+      // The object settings go where S3 takes them: Create, and the small file's PutObject.
+      const setters = [...creates, ...puts.filter((q) => !q.url.includes('partNumber='))]
+      assert.equal(setters.length, 2)
+      for (const q of setters) {
+        assert.equal(q.headers['x-amz-storage-class'], 'STANDARD', q.url)
+        assert.equal(q.headers['cache-control'], 'max-age=60', q.url)
+      }
+      for (const q of puts.filter((q) => q.url.includes('partNumber='))) assert.equal(q.headers['x-amz-storage-class'], undefined, q.url)
     } finally {
       await proxy.close()
     }
+  })
+
+  test('--sse aws:kms --sse-kms-key-id: sent with the object (seen at a proxy); RGW 16 refuses SSE over plain HTTP: exit 1, nothing left', async () => {
+    const path = join(dir, 'secret.bin')
+    writeFileSync(path, randomData(6 * MiB, 51))
+    const key = 'arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab'
+    const proxy = await stallProxy(s3Env().endpoint)
+    try {
+      const r = await cli(['cp', path, target('sse/secret.bin'), '--sse', 'aws:kms', '--sse-kms-key-id', key, '--part-size', '5MiB', '--endpoint-url', proxy.endpoint])
+      assert.equal(r.code, 1, r.stderr)
+      assert.match(r.stderr, /ERR_PARTSTREAM_S3: .*400 InvalidRequest/)
+      const creates = proxy.requests.filter((q) => q.method === 'POST' && q.url.includes('uploads'))
+      assert.equal(creates.length, 1)
+      assert.equal(creates[0]?.headers['x-amz-server-side-encryption'], 'aws:kms')
+      assert.equal(creates[0]?.headers['x-amz-server-side-encryption-aws-kms-key-id'], key)
+      assert.equal(proxy.requests.filter((q) => q.method === 'PUT').length, 0, 'no part was sent')
+    } finally {
+      await proxy.close()
+    }
+    assert.deepEqual(await openUploads(bucket, 'sse/'), [])
   })
 
   test("-r with --exclude/--include: the AWS CLI's rules pick the files; --dryrun lists the same ones and sends nothing", async () => {
@@ -644,6 +672,10 @@ describe(`partstream CLI (${runtime}${built ? ', built bin' : ', .ts source'})`,
         ['cp', '-r', join(dir, 'adir'), 's3://bkt/x/', '--skip-existing', 'mtime'],
         ['cp', '-', 's3://bkt/k', '--skip-existing', 'size'],
         ['cp', '-r', join(dir, 'adir'), 's3://bkt/x/', '--dryrun', '--skip-existing', 'size'],
+        ['cp', '-', 's3://bkt/k', '--storage-class', 'standard_ia'],
+        ['cp', '-', 's3://bkt/k', '--sse', 'kms'],
+        ['cp', '-', 's3://bkt/k', '--sse-kms-key-id', 'alias/x'],
+        ['cp', '-', 's3://bkt/k', '--sse', 'AES256', '--sse-kms-key-id', 'alias/x'],
         ['frobnicate'],
         ['uploads', 'abort', 's3://bkt'],
       ]) {

@@ -27,7 +27,32 @@ export interface ObjectOptions {
    * @default false
    */
   readonly ifNoneMatch?: boolean | undefined
+  /**
+   * `x-amz-storage-class`: `STANDARD`, `STANDARD_IA`, `ONEZONE_IA`, `INTELLIGENT_TIERING`,
+   * `GLACIER_IR`, `GLACIER`, `DEEP_ARCHIVE`, `REDUCED_REDUNDANCY`, `EXPRESS_ONEZONE`, or a class
+   * of another S3-compatible store (upper-case letters, digits and `_`; the store checks it).
+   * @default undefined: the bucket's default (S3: `STANDARD`)
+   */
+  readonly storageClass?: string | undefined
+  /**
+   * `x-amz-server-side-encryption`: `AES256` (SSE-S3), `aws:kms` (SSE-KMS) or `aws:kms:dsse`.
+   * Needed where a bucket policy denies writes without it. Sent on CreateMultipartUpload and
+   * PutObject (parts need nothing more). SSE-C (your own key on every request) is not supported.
+   * @default undefined: the bucket's default encryption
+   */
+  readonly serverSideEncryption?: 'AES256' | 'aws:kms' | 'aws:kms:dsse' | undefined
+  /**
+   * `x-amz-server-side-encryption-aws-kms-key-id`: the KMS key (id, ARN or alias ARN) for
+   * `serverSideEncryption: 'aws:kms'` or `'aws:kms:dsse'` (only with one of them).
+   * @default undefined: the AWS managed key `aws/s3`
+   */
+  readonly sseKmsKeyId?: string | undefined
 }
+
+const SSE_VALUES: readonly string[] = ['AES256', 'aws:kms', 'aws:kms:dsse']
+
+/** A setting's value in a message: these are names, never secrets, so a string is shown as is. */
+const shown = (value: unknown): string => (typeof value === 'string' ? JSON.stringify(value) : describeValue(value))
 
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/
 const PRINTABLE = /^[\x20-\x7e]*$/
@@ -60,6 +85,19 @@ const OBJECT_OPTIONS: {
   ifNoneMatch: (value, put, conditional) => {
     if (conditional && value === true) put('if-none-match', '*', 'ifNoneMatch')
   },
+  storageClass: (value, put) => {
+    if (typeof value !== 'string' || !/^[A-Z0-9_]+$/.test(value)) {
+      throw new InvalidArgumentError(`Expected \`storageClass\` to be an S3 storage class such as STANDARD_IA or GLACIER_IR (upper case), got ${shown(value)}.`)
+    }
+    put('x-amz-storage-class', value, 'storageClass')
+  },
+  serverSideEncryption: (value, put) => {
+    if (!SSE_VALUES.includes(value)) {
+      throw new InvalidArgumentError(`Expected \`serverSideEncryption\` to be one of ${SSE_VALUES.join(', ')}, got ${shown(value)}.`)
+    }
+    put('x-amz-server-side-encryption', value, 'serverSideEncryption')
+  },
+  sseKmsKeyId: (value, put) => put('x-amz-server-side-encryption-aws-kms-key-id', value, 'sseKmsKeyId'),
 }
 
 const OBJECT_OPTION_NAMES = Object.keys(OBJECT_OPTIONS) as (keyof ObjectOptions)[]
@@ -80,6 +118,11 @@ export function objectHeaders(options: ObjectOptions, conditional: boolean): Rec
   for (const name of OBJECT_OPTION_NAMES) {
     const value = options[name]
     if (value !== undefined) (OBJECT_OPTIONS[name] as (value: unknown, put: PutHeader, conditional: boolean) => void)(value, put, conditional)
+  }
+  if (options.sseKmsKeyId !== undefined && !String(options.serverSideEncryption).startsWith('aws:kms')) {
+    throw new InvalidArgumentError(
+      `\`sseKmsKeyId\` names a KMS key, which only SSE-KMS uses: add \`serverSideEncryption: 'aws:kms'\` (or 'aws:kms:dsse'), got serverSideEncryption ${shown(options.serverSideEncryption)}.`,
+    )
   }
   return headers
 }

@@ -74,6 +74,7 @@ export async function runUpload(ctx: S3Context, parts: AsyncIterator<Part>, opti
       size,
       ifNoneMatch: options.objectOptions.ifNoneMatch === true,
       checksumAlgorithm: options.checksum,
+      compositeEtag: options.objectOptions.serverSideEncryption?.startsWith('aws:kms') !== true,
       signal,
     })
     progress.done(acked.length)

@@ -5,10 +5,10 @@
 // protects the object there), and AWS's atomic answer (412 on Complete) maps to the same error.
 import assert from 'node:assert/strict'
 import { before, describe, test } from 'node:test'
-import { Agent } from 'undici'
-import { fetchTransport, ObjectExistsError, undiciTransport, upload, type Transport, type TransportRequest, type UploadOptions } from '../../src/index.ts'
+import { ObjectExistsError, upload, type TransportRequest, type UploadOptions } from '../../src/index.ts'
 import { deferred, fixedChunks } from '../fault/helpers.ts'
 import { startFaultProxy } from '../fault/proxy.ts'
+import { kind, recording } from './recording.ts'
 import { createBucket, getObject, openUploads, randomData, s3Env, sha256, target } from './s3.ts'
 
 const MiB = 1024 * 1024
@@ -17,33 +17,6 @@ before(async () => {
   bucket = await createBucket('ifnm')
 })
 
-/** Bun's `undici` import cannot send (see transport/resolve.ts): use fetch there, undici elsewhere. */
-const BUN = typeof (globalThis as { Bun?: unknown }).Bun === 'object'
-
-/** A transport that records what it sends (method, query, headers), then sends it. */
-function recording(): { transport: Transport; sent: TransportRequest[]; close(): Promise<void> } {
-  const agent = BUN ? undefined : new Agent()
-  const inner = agent === undefined ? fetchTransport() : undiciTransport(agent)
-  const sent: TransportRequest[] = []
-  return {
-    sent,
-    transport: (req) => {
-      sent.push(req)
-      return inner(req)
-    },
-    close: async () => agent?.close(),
-  }
-}
-
-/** The S3 call a captured request is. */
-function kind(req: TransportRequest): string {
-  const q = new URL(req.path, 'http://x').searchParams
-  if (req.method === 'POST') return q.has('uploads') ? 'Create' : 'Complete'
-  if (req.method === 'PUT') return q.has('partNumber') ? 'UploadPart' : 'PutObject'
-  if (req.method === 'HEAD') return 'Head'
-  if (req.method === 'DELETE') return 'Abort'
-  return req.method
-}
 const summary = (sent: readonly TransportRequest[]): string[] => sent.map((r) => `${kind(r)}${r.headers['if-none-match'] === undefined ? '' : ' if-none-match'}`)
 
 const OPTIONS: UploadOptions = { partSize: 5 * MiB, concurrency: 2, ifNoneMatch: true }

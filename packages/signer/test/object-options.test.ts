@@ -1,0 +1,68 @@
+// Object settings → request headers (CreateMultipartUpload and PutObject), and what is refused
+// before any request.
+import assert from 'node:assert/strict'
+import { describe, test } from 'node:test'
+import { InvalidArgumentError } from '../src/index.ts'
+import { objectHeaders, pickObjectOptions } from '../src/operations/object-options.ts'
+
+describe('objectHeaders', () => {
+  test('every setting becomes its header', () => {
+    const headers = objectHeaders(
+      {
+        contentType: 'text/html',
+        cacheControl: 'max-age=60',
+        contentDisposition: 'attachment',
+        contentEncoding: 'gzip',
+        metadata: { Team: 'ops' },
+        ifNoneMatch: true,
+        storageClass: 'GLACIER_IR',
+        serverSideEncryption: 'aws:kms',
+        sseKmsKeyId: 'arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab',
+      },
+      true,
+    )
+    assert.deepEqual(headers, {
+      'content-type': 'text/html',
+      'cache-control': 'max-age=60',
+      'content-disposition': 'attachment',
+      'content-encoding': 'gzip',
+      'x-amz-meta-team': 'ops',
+      'if-none-match': '*',
+      'x-amz-storage-class': 'GLACIER_IR',
+      'x-amz-server-side-encryption': 'aws:kms',
+      'x-amz-server-side-encryption-aws-kms-key-id': 'arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab',
+    })
+  })
+
+  test('SSE-S3 alone; nothing for unset settings', () => {
+    assert.deepEqual(objectHeaders({ serverSideEncryption: 'AES256' }, false), { 'x-amz-server-side-encryption': 'AES256' })
+    assert.deepEqual(objectHeaders({ serverSideEncryption: 'aws:kms:dsse', sseKmsKeyId: 'alias/backups' }, false), {
+      'x-amz-server-side-encryption': 'aws:kms:dsse',
+      'x-amz-server-side-encryption-aws-kms-key-id': 'alias/backups',
+    })
+    assert.deepEqual(objectHeaders({}, true), {})
+  })
+
+  const refused: readonly [string, Record<string, unknown>, RegExp][] = [
+    ['a storage class in lower case', { storageClass: 'standard_ia' }, /`storageClass`.*upper case.*"standard_ia"/],
+    ['a storage class with a space', { storageClass: 'STANDARD IA' }, /`storageClass`/],
+    ['a storage class that is not a string', { storageClass: 3 }, /`storageClass`/],
+    ['an unknown encryption', { serverSideEncryption: 'aws:sse' }, /`serverSideEncryption`.*AES256, aws:kms, aws:kms:dsse/],
+    ['a KMS key without SSE-KMS', { sseKmsKeyId: 'alias/x' }, /`sseKmsKeyId`.*serverSideEncryption: 'aws:kms'/],
+    ['a KMS key with SSE-S3', { serverSideEncryption: 'AES256', sseKmsKeyId: 'alias/x' }, /`sseKmsKeyId`.*got serverSideEncryption "AES256"/],
+    ['a KMS key that is not printable ASCII', { serverSideEncryption: 'aws:kms', sseKmsKeyId: 'alias/é' }, /`sseKmsKeyId`.*printable ASCII/],
+  ]
+  for (const [what, options, message] of refused) {
+    test(`refused before any request: ${what}`, () => {
+      assert.throws(
+        () => objectHeaders(options, true),
+        (error: unknown) => error instanceof InvalidArgumentError && message.test(error.message),
+      )
+    })
+  }
+
+  test('pickObjectOptions carries the new settings to the operations', () => {
+    const picked = pickObjectOptions({ storageClass: 'STANDARD', serverSideEncryption: 'AES256', partSize: 5 } as never)
+    assert.deepEqual(picked, { storageClass: 'STANDARD', serverSideEncryption: 'AES256' })
+  })
+})
