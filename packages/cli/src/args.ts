@@ -52,6 +52,8 @@ export interface CpCommand extends CommonOptions {
   readonly skipExisting: 'size' | 'etag' | undefined
   /** `--dryrun`: print what would be uploaded; read nothing, send nothing. */
   readonly dryrun: boolean
+  /** `--follow-symlinks` (with -r): upload what links point to, instead of skipping links. */
+  readonly followSymlinks: boolean
 }
 
 export interface UploadsCommand extends CommonOptions {
@@ -145,6 +147,7 @@ function parseCp(args: readonly string[]): Command {
     include: { type: 'string', multiple: true },
     'skip-existing': { type: 'string' },
     dryrun: { type: 'boolean' },
+    'follow-symlinks': { type: 'boolean' },
     concurrency: { type: 'string' },
     'hash-threads': { type: 'string' },
     payload: { type: 'string' },
@@ -203,6 +206,8 @@ function parseCp(args: readonly string[]): Command {
   if (sseKmsKeyId !== undefined && sse !== 'aws:kms' && sse !== 'aws:kms:dsse') {
     throw new UsageError('--sse-kms-key-id names the KMS key of SSE-KMS: add --sse aws:kms')
   }
+  const followSymlinks = values['follow-symlinks'] === true
+  if (followSymlinks && !recursive) throw new UsageError('--follow-symlinks applies to the links under a directory: add -r (a file given by a link is always read)')
   const dryrun = values['dryrun'] === true
   if (dryrun && skipExisting !== undefined) {
     throw new UsageError('--dryrun does not read the bucket, so it cannot tell which files --skip-existing would skip: drop one of them')
@@ -234,6 +239,7 @@ function parseCp(args: readonly string[]): Command {
     rules,
     skipExisting,
     dryrun,
+    followSymlinks,
   }
 }
 

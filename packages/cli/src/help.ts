@@ -32,7 +32,9 @@ Run \`partstream cp --help\` for the options.
   <dst>  s3://bucket/key, or s3://bucket/prefix/ (a file keeps its name; a directory's files go
          to prefix + their path relative to it, with /)
 
-  -r, --recursive         upload the regular files under a directory (symlinks not followed)
+  -r, --recursive         upload the regular files under a directory (symbolic links skipped)
+  --follow-symlinks       with -r: upload what links point to (files and directories; a
+                          directory reached twice is walked once). The AWS CLI follows by default
   --exclude PATTERN       with -r: leave out files whose path under the directory matches
                           (* matches any characters, / included; ? one; [a-z] one of them)
   --include PATTERN       with -r: take matching files back; as with the AWS CLI, the last

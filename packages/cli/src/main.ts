@@ -255,11 +255,15 @@ async function dryrunTree(io: CliIO, c: CpCommand, signal: AbortSignal, t: { buc
   }
 }
 
-/** `--exclude`/`--include` as the walk's options: which files, and which directories need no walk at all. */
-function walkRules(c: CpCommand): { filter?: (relativePath: string) => boolean; filterDirectory?: (relativeDir: string) => boolean } {
+/** `--exclude`/`--include` and `--follow-symlinks` as the walk's options: which files, which directories need no walk at all, and links. */
+function walkRules(c: CpCommand): { filter?: (relativePath: string) => boolean; filterDirectory?: (relativeDir: string) => boolean; followSymlinks?: true } {
   const filter = pathFilter(c.rules)
   const filterDirectory = directoryFilter(c.rules)
-  return { ...(filter === undefined ? {} : { filter }), ...(filterDirectory === undefined ? {} : { filterDirectory }) }
+  return {
+    ...(filter === undefined ? {} : { filter }),
+    ...(filterDirectory === undefined ? {} : { filterDirectory }),
+    ...(c.followSymlinks ? { followSymlinks: true } : {}),
+  }
 }
 
 /**

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict'
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:http'
 import { createServer as createTlsServer } from 'node:https'
 import type { AddressInfo } from 'node:net'
@@ -598,6 +598,31 @@ describe(`partstream CLI (${runtime}${built ? ', built bin' : ', .ts source'})`,
     assert.equal(acked.at(-1)?.totalBytes, 100 + 6 * MiB)
   })
 
+  test('-r skips symbolic links; --follow-symlinks uploads what they point to (a directory reached twice once)', async () => {
+    const tree = join(dir, 'linked')
+    const outside = join(dir, 'outside')
+    mkdirSync(join(tree, 'real'), { recursive: true })
+    mkdirSync(outside, { recursive: true })
+    const data = { own: randomData(10, 61), far: randomData(20, 62), inner: randomData(30, 63) }
+    writeFileSync(join(tree, 'own.bin'), data.own)
+    writeFileSync(join(outside, 'far.bin'), data.far)
+    writeFileSync(join(tree, 'real', 'inner.bin'), data.inner)
+    symlinkSync(join(outside, 'far.bin'), join(tree, 'far-link.bin'))
+    symlinkSync(join(tree, 'real'), join(tree, 'real-again')) // the same directory a second time
+    const keysOf = (stdout: string): string[] => stdout.trim().split('\n').map((l) => (JSON.parse(l) as { key: string }).key)
+    const plain = await cli(['cp', '-r', tree, 's3://bkt/l/', '--dryrun', '--json'])
+    assert.equal(plain.code, 0, plain.stderr)
+    assert.deepEqual(keysOf(plain.stdout), ['l/own.bin', 'l/real/inner.bin'])
+    const followed = await cli(['cp', '-r', tree, target('linked/'), '--follow-symlinks', '--json', ...endpointFlag()])
+    assert.equal(followed.code, 0, followed.stderr)
+    // `real-again/` comes before `real/` in S3's key order ('-' < '/'): the directory is walked
+    // there, once, and not again under its own name.
+    assert.deepEqual(keysOf(followed.stdout).sort(), ['linked/far-link.bin', 'linked/own.bin', 'linked/real-again/inner.bin'])
+    assert.equal(sha(await getObject(bucket, 'linked/far-link.bin')), sha(data.far))
+    assert.equal(sha(await getObject(bucket, 'linked/real-again/inner.bin')), sha(data.inner))
+    track(bucket, 'linked/own.bin')
+  })
+
   test('-r --skip-existing size, then etag: a rerun sends only the files that changed, as each comparison sees them', async () => {
     const tree = join(dir, 'rerun')
     mkdirSync(tree, { recursive: true })
@@ -673,6 +698,7 @@ describe(`partstream CLI (${runtime}${built ? ', built bin' : ', .ts source'})`,
         ['cp', '-', 's3://bkt/k', '--skip-existing', 'size'],
         ['cp', '-r', join(dir, 'adir'), 's3://bkt/x/', '--dryrun', '--skip-existing', 'size'],
         ['cp', '-', 's3://bkt/k', '--storage-class', 'standard_ia'],
+        ['cp', '-', 's3://bkt/k', '--follow-symlinks'],
         ['cp', '-', 's3://bkt/k', '--sse', 'kms'],
         ['cp', '-', 's3://bkt/k', '--sse-kms-key-id', 'alias/x'],
         ['cp', '-', 's3://bkt/k', '--sse', 'AES256', '--sse-kms-key-id', 'alias/x'],
