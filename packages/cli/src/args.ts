@@ -38,6 +38,8 @@ export interface CpCommand extends CommonOptions {
   /** `--sse`: server-side encryption, and `--sse-kms-key-id` for SSE-KMS. */
   readonly sse: 'AES256' | 'aws:kms' | 'aws:kms:dsse' | undefined
   readonly sseKmsKeyId: string | undefined
+  /** `--acl`: a canned ACL. */
+  readonly acl: string | undefined
   readonly metadata: Readonly<Record<string, string>> | undefined
   readonly ifNoneMatch: boolean
   /** `--checksum`: S3's name, upper case. */
@@ -91,6 +93,8 @@ const COMMON = {
   'force-path-style': { type: 'boolean' },
   json: { type: 'boolean' },
   quiet: { type: 'boolean', short: 'q' },
+  // The AWS CLI's name for --quiet, so its command lines run unchanged.
+  'only-show-errors': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const
 
@@ -101,7 +105,7 @@ function common(values: Record<string, unknown>): CommonOptions {
     profile: values['profile'] as string | undefined,
     forcePathStyle: values['force-path-style'] === true,
     json: values['json'] === true,
-    quiet: values['quiet'] === true,
+    quiet: values['quiet'] === true || values['only-show-errors'] === true,
   }
 }
 
@@ -153,6 +157,10 @@ function parseCp(args: readonly string[]): Command {
     payload: { type: 'string' },
     'part-size': { type: 'string' },
     'size-hint': { type: 'string' },
+    // The AWS CLI's names: --expected-size for --size-hint, --no-progress for --progress none.
+    'expected-size': { type: 'string' },
+    'no-progress': { type: 'boolean' },
+    acl: { type: 'string' },
     'content-type': { type: 'string' },
     'cache-control': { type: 'string' },
     'content-disposition': { type: 'string' },
@@ -169,7 +177,8 @@ function parseCp(args: readonly string[]): Command {
   })
   if (values['help'] === true) return { command: 'help', topic: 'cp' }
   if (positionals.length !== 2) throw new UsageError(`cp: expected <src> <dst>, got ${positionals.length} argument(s) (partstream cp --help)`)
-  const progress = values['progress'] as string | undefined
+  if (values['no-progress'] === true && values['progress'] !== undefined) throw new UsageError('--no-progress and --progress say the same thing twice: keep one')
+  const progress = values['no-progress'] === true ? 'none' : (values['progress'] as string | undefined)
   if (progress !== undefined && progress !== 'bar' && progress !== 'json' && progress !== 'none') {
     throw new UsageError(`--progress: expected bar, json or none, got "${progress}"`)
   }
@@ -222,7 +231,7 @@ function parseCp(args: readonly string[]): Command {
     hashThreads: hashThreadsOf(values['hash-threads'] as string | undefined),
     payload: payloadOf(values['payload'] as string | undefined),
     partSize: values['part-size'] === undefined ? undefined : parseSize(values['part-size'] as string, '--part-size'),
-    sizeHint: values['size-hint'] === undefined ? undefined : parseSize(values['size-hint'] as string, '--size-hint'),
+    sizeHint: sizeHintOf(values),
     contentType: values['content-type'] as string | undefined,
     cacheControl: values['cache-control'] as string | undefined,
     contentDisposition: values['content-disposition'] as string | undefined,
@@ -230,6 +239,7 @@ function parseCp(args: readonly string[]): Command {
     storageClass,
     sse,
     sseKmsKeyId,
+    acl: aclOf(values['acl'] as string | undefined),
     metadata,
     ifNoneMatch: values['if-none-match'] === true,
     checksum: checksumOf(values['checksum'] as string | undefined),
@@ -241,6 +251,23 @@ function parseCp(args: readonly string[]): Command {
     dryrun,
     followSymlinks,
   }
+}
+
+/** `--size-hint`, or the AWS CLI's `--expected-size` (bytes there; units here too). */
+function sizeHintOf(values: Record<string, unknown>): number | undefined {
+  const hint = values['size-hint'] as string | undefined
+  const expected = values['expected-size'] as string | undefined
+  if (hint !== undefined && expected !== undefined) throw new UsageError('--size-hint and --expected-size are the same flag: keep one')
+  if (hint !== undefined) return parseSize(hint, '--size-hint')
+  return expected === undefined ? undefined : parseSize(expected, '--expected-size')
+}
+
+/** S3's canned ACLs, as `--acl` takes them. */
+const CANNED_ACLS: readonly string[] = ['private', 'public-read', 'public-read-write', 'authenticated-read', 'aws-exec-read', 'bucket-owner-read', 'bucket-owner-full-control']
+
+function aclOf(text: string | undefined): string | undefined {
+  if (text === undefined || CANNED_ACLS.includes(text)) return text
+  throw new UsageError(`--acl: expected one of ${CANNED_ACLS.join(', ')}, got "${text}"`)
 }
 
 function payloadOf(text: string | undefined): 'sha256' | 'unsigned' | undefined {

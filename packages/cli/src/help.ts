@@ -7,7 +7,7 @@ const COMMON = `Where and as whom (the library's resolution: AWS_* variables, ~/
   --profile NAME          AWS profile for credentials, region and endpoint_url (else AWS_PROFILE)
   --force-path-style      https://host/bucket/key instead of https://bucket.host/key
   --json                  results as JSON lines on stdout
-  -q, --quiet             print nothing on success
+  -q, --quiet             print nothing on success (--only-show-errors: the same)
   -h, --help              this help
 `
 
@@ -51,6 +51,7 @@ Run \`partstream cp --help\` for the options.
                           MD5 (a CRC alone stays on the main thread); 0: the main thread
   --part-size SIZE        e.g. 8MiB (default 6 MiB, or what fits 10,000 parts of a known size)
   --size-hint SIZE        expected size of stdin: part size and progress percentage
+                          (--expected-size, the AWS CLI's name, is the same flag)
   --content-type TYPE     default: from the file extension (stdin: none)
   --metadata K=V          x-amz-meta-K (repeatable)
   --cache-control, --content-disposition, --content-encoding VALUE
@@ -58,6 +59,7 @@ Run \`partstream cp --help\` for the options.
   --storage-class CLASS   e.g. STANDARD_IA, INTELLIGENT_TIERING, GLACIER_IR, DEEP_ARCHIVE
   --sse MODE              server-side encryption: AES256 (SSE-S3), aws:kms or aws:kms:dsse
   --sse-kms-key-id ID     the KMS key for --sse aws:kms (else the AWS managed aws/s3 key)
+  --acl ACL               a canned ACL, e.g. bucket-owner-full-control
   --if-none-match         fail if the object exists (nothing is overwritten)
   --checksum ALGORITHM    CRC64NVME, CRC32C, CRC32, SHA1 or SHA256: an S3 checksum with every
                           part, verified by servers that support it (see the README's table)
@@ -66,6 +68,7 @@ Run \`partstream cp --help\` for the options.
                           http endpoints); unsigned: no SHA-256 (the default for https ones,
                           with --checksum CRC32 unless another is given, as the AWS CLI does)
   --progress MODE         bar (default on a terminal), json (events on stderr) or none
+                          (--no-progress: none, as with the AWS CLI)
   --no-resume             start a file over instead of resuming its interrupted upload
 
 A file upload that was interrupted (crash, kill -9, network loss) resumes when the same command

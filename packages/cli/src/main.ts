@@ -14,6 +14,7 @@ import {
   uploadDirectory,
   uploadFd,
   walkDirectory,
+  type CannedAcl,
   type UploadAllProgress,
   type UploadOptions,
   type UploadTarget,
@@ -274,7 +275,7 @@ function sharedOptions(
   c: CpCommand,
 ): Pick<
   UploadOptions,
-  'concurrency' | 'partSize' | 'metadata' | 'ifNoneMatch' | 'checksum' | 'contentMd5' | 'payload' | 'cacheControl' | 'contentDisposition' | 'contentEncoding' | 'storageClass' | 'serverSideEncryption' | 'sseKmsKeyId'
+  'concurrency' | 'partSize' | 'metadata' | 'ifNoneMatch' | 'checksum' | 'contentMd5' | 'payload' | 'cacheControl' | 'contentDisposition' | 'contentEncoding' | 'storageClass' | 'serverSideEncryption' | 'sseKmsKeyId' | 'acl'
 > {
   return {
     ...objectSettings(c),
@@ -289,8 +290,9 @@ function sharedOptions(
 }
 
 /** The object settings CreateMultipartUpload fixes for good, from the flags that give them. */
-function objectSettings(c: CpCommand): Pick<UploadOptions, 'cacheControl' | 'contentDisposition' | 'contentEncoding' | 'storageClass' | 'serverSideEncryption' | 'sseKmsKeyId'> {
+function objectSettings(c: CpCommand): Pick<UploadOptions, 'cacheControl' | 'contentDisposition' | 'contentEncoding' | 'storageClass' | 'serverSideEncryption' | 'sseKmsKeyId' | 'acl'> {
   return {
+    ...(c.acl === undefined ? {} : { acl: c.acl as CannedAcl }),
     ...(c.cacheControl === undefined ? {} : { cacheControl: c.cacheControl }),
     ...(c.contentDisposition === undefined ? {} : { contentDisposition: c.contentDisposition }),
     ...(c.contentEncoding === undefined ? {} : { contentEncoding: c.contentEncoding }),

@@ -530,6 +530,25 @@ describe(`partstream CLI (${runtime}${built ? ', built bin' : ', .ts source'})`,
     }
   })
 
+  test("an AWS CLI command line runs as is: --expected-size, --only-show-errors, --no-progress, --acl", async () => {
+    const data = randomData(6 * MiB + 5, 71)
+    const proxy = await stallProxy(s3Env().endpoint)
+    try {
+      // 100 GiB expected: parts of ≥ 10.24 MiB, so these 6 MiB are one PutObject (without the flag, two parts).
+      const args = ['cp', '-', target('aws-style/dump'), '--expected-size', String(100 * 1024 * MiB), '--only-show-errors', '--no-progress', '--acl', 'bucket-owner-full-control']
+      const r = await cli([...args, '--endpoint-url', proxy.endpoint], { input: data })
+      assert.equal(r.code, 0, r.stderr)
+      assert.equal(r.stdout, '', '--only-show-errors prints nothing on success')
+      assert.equal(r.stderr, '', '--no-progress draws nothing')
+      const puts = proxy.requests.filter((q) => q.method === 'PUT')
+      assert.deepEqual(puts.map((q) => q.url.includes('partNumber=')), [false], 'one PutObject')
+      assert.equal(puts[0]?.headers['x-amz-acl'], 'bucket-owner-full-control')
+    } finally {
+      await proxy.close()
+    }
+    assert.equal(sha(await getObject(bucket, 'aws-style/dump')), sha(data))
+  })
+
   test('--sse aws:kms --sse-kms-key-id: sent with the object (seen at a proxy); RGW 16 refuses SSE over plain HTTP: exit 1, nothing left', async () => {
     const path = join(dir, 'secret.bin')
     writeFileSync(path, randomData(6 * MiB, 51))
@@ -699,6 +718,9 @@ describe(`partstream CLI (${runtime}${built ? ', built bin' : ', .ts source'})`,
         ['cp', '-r', join(dir, 'adir'), 's3://bkt/x/', '--dryrun', '--skip-existing', 'size'],
         ['cp', '-', 's3://bkt/k', '--storage-class', 'standard_ia'],
         ['cp', '-', 's3://bkt/k', '--follow-symlinks'],
+        ['cp', '-', 's3://bkt/k', '--acl', 'public'],
+        ['cp', '-', 's3://bkt/k', '--size-hint', '1GiB', '--expected-size', '1073741824'],
+        ['cp', '-', 's3://bkt/k', '--no-progress', '--progress', 'bar'],
         ['cp', '-', 's3://bkt/k', '--sse', 'kms'],
         ['cp', '-', 's3://bkt/k', '--sse-kms-key-id', 'alias/x'],
         ['cp', '-', 's3://bkt/k', '--sse', 'AES256', '--sse-kms-key-id', 'alias/x'],

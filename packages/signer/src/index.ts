@@ -79,7 +79,7 @@ export type { FetchTransportOptions } from './transport/fetch.ts'
 export type { Transport, TransportRequest, TransportResponse, TransportBody, TransportHeaders } from './transport/types.ts'
 
 // Low-level S3 operations: (ctx, …required, options?) each.
-export type { ObjectOptions, ObjectRequestOptions, RequestOptions } from './operations/object-options.ts'
+export type { CannedAcl, ObjectOptions, ObjectRequestOptions, RequestOptions } from './operations/object-options.ts'
 export { createMultipartUpload } from './operations/create-multipart-upload.ts'
 export type { CreateMultipartUploadOptions } from './operations/create-multipart-upload.ts'
 export { uploadPart } from './operations/upload-part.ts'

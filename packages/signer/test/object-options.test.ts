@@ -18,6 +18,7 @@ describe('objectHeaders', () => {
         storageClass: 'GLACIER_IR',
         serverSideEncryption: 'aws:kms',
         sseKmsKeyId: 'arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab',
+        acl: 'bucket-owner-full-control',
       },
       true,
     )
@@ -31,6 +32,7 @@ describe('objectHeaders', () => {
       'x-amz-storage-class': 'GLACIER_IR',
       'x-amz-server-side-encryption': 'aws:kms',
       'x-amz-server-side-encryption-aws-kms-key-id': 'arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab',
+      'x-amz-acl': 'bucket-owner-full-control',
     })
   })
 
@@ -50,6 +52,7 @@ describe('objectHeaders', () => {
     ['an unknown encryption', { serverSideEncryption: 'aws:sse' }, /`serverSideEncryption`.*AES256, aws:kms, aws:kms:dsse/],
     ['a KMS key without SSE-KMS', { sseKmsKeyId: 'alias/x' }, /`sseKmsKeyId`.*serverSideEncryption: 'aws:kms'/],
     ['a KMS key with SSE-S3', { serverSideEncryption: 'AES256', sseKmsKeyId: 'alias/x' }, /`sseKmsKeyId`.*got serverSideEncryption "AES256"/],
+    ['an ACL that is not a canned one', { acl: 'public' }, /`acl`.*bucket-owner-full-control, got "public"/],
     ['a KMS key that is not printable ASCII', { serverSideEncryption: 'aws:kms', sseKmsKeyId: 'alias/é' }, /`sseKmsKeyId`.*printable ASCII/],
   ]
   for (const [what, options, message] of refused) {

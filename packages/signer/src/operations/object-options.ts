@@ -47,7 +47,20 @@ export interface ObjectOptions {
    * @default undefined: the AWS managed key `aws/s3`
    */
   readonly sseKmsKeyId?: string | undefined
+  /**
+   * `x-amz-acl`, a canned ACL: `private`, `public-read`, `public-read-write`,
+   * `authenticated-read`, `aws-exec-read`, `bucket-owner-read` or `bucket-owner-full-control`.
+   * Buckets with ACLs disabled (S3's default since 2023, "bucket owner enforced") accept only
+   * `bucket-owner-full-control` and refuse the others (400 AccessControlListNotSupported).
+   * @default undefined: the bucket's default (`private`)
+   */
+  readonly acl?: CannedAcl | undefined
 }
+
+/** S3's canned ACLs. */
+export type CannedAcl = 'private' | 'public-read' | 'public-read-write' | 'authenticated-read' | 'aws-exec-read' | 'bucket-owner-read' | 'bucket-owner-full-control'
+
+const CANNED_ACLS: readonly string[] = ['private', 'public-read', 'public-read-write', 'authenticated-read', 'aws-exec-read', 'bucket-owner-read', 'bucket-owner-full-control'] satisfies readonly CannedAcl[]
 
 const SSE_VALUES: readonly string[] = ['AES256', 'aws:kms', 'aws:kms:dsse']
 
@@ -98,6 +111,10 @@ const OBJECT_OPTIONS: {
     put('x-amz-server-side-encryption', value, 'serverSideEncryption')
   },
   sseKmsKeyId: (value, put) => put('x-amz-server-side-encryption-aws-kms-key-id', value, 'sseKmsKeyId'),
+  acl: (value, put) => {
+    if (!CANNED_ACLS.includes(value)) throw new InvalidArgumentError(`Expected \`acl\` to be one of ${CANNED_ACLS.join(', ')}, got ${shown(value)}.`)
+    put('x-amz-acl', value, 'acl')
+  },
 }
 
 const OBJECT_OPTION_NAMES = Object.keys(OBJECT_OPTIONS) as (keyof ObjectOptions)[]

@@ -1,6 +1,7 @@
-// Storage class, server-side encryption and the cache headers, against Ceph RGW with every request
-// captured: each goes on CreateMultipartUpload and PutObject and on nothing else. RGW checks the
-// storage class (an unknown one is refused, so the header is seen and signed); RGW 16 refuses
+// Storage class, canned ACL, server-side encryption and the cache headers, against Ceph RGW with
+// every request captured: each goes on CreateMultipartUpload and PutObject and on nothing else.
+// RGW checks the storage class (an unknown one is refused, so the header is seen and signed) and
+// applies the ACL (a public-read object is readable without credentials); RGW 16 refuses
 // SSE over plain HTTP without a KMS, so there the capture is the proof, and the refusal must
 // leave nothing behind.
 import assert from 'node:assert/strict'
@@ -8,7 +9,7 @@ import { before, describe, test } from 'node:test'
 import { S3ResponseError, upload, type TransportRequest, type UploadOptions } from '../../src/index.ts'
 import { fixedChunks } from '../fault/helpers.ts'
 import { kind, recording } from './recording.ts'
-import { createBucket, getObject, openUploads, randomData, sha256, target } from './s3.ts'
+import { createBucket, getObject, openUploads, randomData, s3Env, sha256, target } from './s3.ts'
 
 const MiB = 1024 * 1024
 let bucket: string
@@ -16,7 +17,7 @@ before(async () => {
   bucket = await createBucket('objset')
 })
 
-const SETTINGS_HEADERS = ['x-amz-storage-class', 'cache-control', 'content-disposition', 'content-encoding', 'x-amz-server-side-encryption', 'x-amz-server-side-encryption-aws-kms-key-id']
+const SETTINGS_HEADERS = ['x-amz-storage-class', 'x-amz-acl', 'cache-control', 'content-disposition', 'content-encoding', 'x-amz-server-side-encryption', 'x-amz-server-side-encryption-aws-kms-key-id']
 
 /** Each captured request as `Kind header=value …`, for the settings headers only. */
 const summary = (sent: readonly TransportRequest[]): string[] =>
@@ -36,11 +37,12 @@ function closable(data: Uint8Array): { source: AsyncGenerator<Uint8Array>; close
 }
 
 describe('object settings on Ceph RGW, requests captured', () => {
-  test('storageClass and the cache headers: on Create and PutObject only; RGW stores the objects', async () => {
+  test('storageClass, acl and the cache headers: on Create and PutObject only; RGW stores the objects, readable by anyone', async () => {
     const rec = recording()
     const options: UploadOptions = {
       partSize: 5 * MiB,
       storageClass: 'STANDARD',
+      acl: 'public-read',
       cacheControl: 'public, max-age=60',
       contentDisposition: 'attachment; filename="x.bin"',
       contentEncoding: 'identity',
@@ -51,13 +53,24 @@ describe('object settings on Ceph RGW, requests captured', () => {
       await upload([small], target(bucket, 'set/small'), options)
       const large = randomData(11 * MiB, 2)
       assert.equal((await upload(fixedChunks(large, MiB), target(bucket, 'set/large'), options)).partCount, 3)
-      const headers = 'x-amz-storage-class=STANDARD cache-control=public, max-age=60 content-disposition=attachment; filename="x.bin" content-encoding=identity'
+      const headers = 'x-amz-storage-class=STANDARD x-amz-acl=public-read cache-control=public, max-age=60 content-disposition=attachment; filename="x.bin" content-encoding=identity'
       assert.deepEqual(
         summary(rec.sent).filter((s) => !s.startsWith('Head')),
         [`PutObject ${headers}`, `Create ${headers}`, 'UploadPart', 'UploadPart', 'UploadPart', 'Complete'],
       )
       assert.equal(sha256(await getObject(bucket, 'set/small')), sha256(small))
       assert.equal(sha256(await getObject(bucket, 'set/large')), sha256(large))
+      // The ACL was applied: a GET without credentials reads both; an object without it is refused.
+      for (const [key, data] of [['set/small', small], ['set/large', large]] as const) {
+        const anonymous = await fetch(`${s3Env().endpoint}/${bucket}/${key}`)
+        assert.equal(anonymous.status, 200, key)
+        assert.equal(sha256(new Uint8Array(await anonymous.arrayBuffer())), sha256(data), key)
+      }
+      await upload([small], target(bucket, 'set/private'))
+      const refused = await fetch(`${s3Env().endpoint}/${bucket}/set/private`)
+      await refused.body?.cancel()
+      assert.equal(refused.status, 403)
+      await getObject(bucket, 'set/private')
     } finally {
       await rec.close()
     }
