@@ -12,6 +12,7 @@ export type S3Operation =
   | 'ListMultipartUploads'
   | 'ListObjectsV2'
   | 'GetObject'
+  | 'GetObjectTagging'
   | 'CreateBucket'
   | 'DeleteObject'
   | 'DeleteBucket'

@@ -93,6 +93,8 @@ export type { PutObjectOptions, PutObjectResult } from './operations/put-object.
 export { headObject } from './operations/head-object.ts'
 export type { HeadObjectOptions, ObjectHead } from './operations/head-object.ts'
 export { getObject } from './operations/get-object.ts'
+export { getObjectTagging } from './operations/get-object-tagging.ts'
+export type { GetObjectTaggingOptions } from './operations/get-object-tagging.ts'
 export type { GetObjectOptions, ObjectDownload } from './operations/get-object.ts'
 export { listMultipartUploads } from './operations/list-multipart-uploads.ts'
 export type { ListMultipartUploadsOptions, OpenUpload } from './operations/list-multipart-uploads.ts'

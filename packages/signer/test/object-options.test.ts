@@ -36,6 +36,11 @@ describe('objectHeaders', () => {
     })
   })
 
+  test('tagging: URL-encoded key=value pairs; no header for no tags', () => {
+    assert.deepEqual(objectHeaders({ tagging: { retention: '30d', 'team name': 'a+b/c=d&e' } }, false), { 'x-amz-tagging': 'retention=30d&team%20name=a%2Bb%2Fc%3Dd%26e' })
+    assert.deepEqual(objectHeaders({ tagging: {} }, false), {})
+  })
+
   test('SSE-S3 alone; nothing for unset settings', () => {
     assert.deepEqual(objectHeaders({ serverSideEncryption: 'AES256' }, false), { 'x-amz-server-side-encryption': 'AES256' })
     assert.deepEqual(objectHeaders({ serverSideEncryption: 'aws:kms:dsse', sseKmsKeyId: 'alias/backups' }, false), {
@@ -52,6 +57,10 @@ describe('objectHeaders', () => {
     ['an unknown encryption', { serverSideEncryption: 'aws:sse' }, /`serverSideEncryption`.*AES256, aws:kms, aws:kms:dsse/],
     ['a KMS key without SSE-KMS', { sseKmsKeyId: 'alias/x' }, /`sseKmsKeyId`.*serverSideEncryption: 'aws:kms'/],
     ['a KMS key with SSE-S3', { serverSideEncryption: 'AES256', sseKmsKeyId: 'alias/x' }, /`sseKmsKeyId`.*got serverSideEncryption "AES256"/],
+    ['11 tags', { tagging: Object.fromEntries(Array.from({ length: 11 }, (_, i) => [`k${i}`, 'v'])) }, /at most 10 tags.*got 11/],
+    ['an empty tag key', { tagging: { '': 'v' } }, /`tagging` key to be 1–128/],
+    ['a tag value of 257 characters', { tagging: { k: 'v'.repeat(257) } }, /at most 256/],
+    ['a tag value that is not a string', { tagging: { k: 1 } }, /`tagging`/],
     ['an ACL that is not a canned one', { acl: 'public' }, /`acl`.*bucket-owner-full-control, got "public"/],
     ['a KMS key that is not printable ASCII', { serverSideEncryption: 'aws:kms', sseKmsKeyId: 'alias/é' }, /`sseKmsKeyId`.*printable ASCII/],
   ]

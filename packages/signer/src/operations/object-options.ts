@@ -55,6 +55,14 @@ export interface ObjectOptions {
    * @default undefined: the bucket's default (`private`)
    */
   readonly acl?: CannedAcl | undefined
+  /**
+   * Object tags, `{ key: value }`, sent as `x-amz-tagging` (URL-encoded): up to 10; keys of 1–128
+   * and values of 0–256 characters (S3 allows letters, digits, spaces and `+ - = . _ : / @`;
+   * other characters are sent encoded, for the store to judge). What lib-storage's `tags` do,
+   * without its extra PutObjectTagging request after the upload. Read back with `getObjectTagging`.
+   * @default undefined: no tags
+   */
+  readonly tagging?: Readonly<Record<string, string>> | undefined
 }
 
 /** S3's canned ACLs. */
@@ -111,6 +119,17 @@ const OBJECT_OPTIONS: {
     put('x-amz-server-side-encryption', value, 'serverSideEncryption')
   },
   sseKmsKeyId: (value, put) => put('x-amz-server-side-encryption-aws-kms-key-id', value, 'sseKmsKeyId'),
+  tagging: (tags, put) => {
+    if (typeof tags !== 'object' || tags === null) throw new InvalidArgumentError(`Expected \`tagging\` to be an object of strings, got ${describeValue(tags)}.`)
+    const entries = Object.entries(tags)
+    if (entries.length > 10) throw new InvalidArgumentError(`Expected \`tagging\` to hold at most 10 tags (S3's limit), got ${entries.length}.`)
+    for (const [key, value] of entries) {
+      if (key.length === 0 || key.length > 128 || typeof value !== 'string' || value.length > 256) {
+        throw new InvalidArgumentError(`Expected each \`tagging\` key to be 1–128 characters and each value a string of at most 256, got ${JSON.stringify(key)}: ${shown(value)}.`)
+      }
+    }
+    if (entries.length > 0) put('x-amz-tagging', entries.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&'), 'tagging')
+  },
   acl: (value, put) => {
     if (!CANNED_ACLS.includes(value)) throw new InvalidArgumentError(`Expected \`acl\` to be one of ${CANNED_ACLS.join(', ')}, got ${shown(value)}.`)
     put('x-amz-acl', value, 'acl')

@@ -6,7 +6,7 @@
 // leave nothing behind.
 import assert from 'node:assert/strict'
 import { before, describe, test } from 'node:test'
-import { S3ResponseError, upload, type TransportRequest, type UploadOptions } from '../../src/index.ts'
+import { createS3Context, getObjectTagging, S3ResponseError, upload, type TransportRequest, type UploadOptions } from '../../src/index.ts'
 import { fixedChunks } from '../fault/helpers.ts'
 import { kind, recording } from './recording.ts'
 import { createBucket, getObject, openUploads, randomData, s3Env, sha256, target } from './s3.ts'
@@ -17,7 +17,7 @@ before(async () => {
   bucket = await createBucket('objset')
 })
 
-const SETTINGS_HEADERS = ['x-amz-storage-class', 'x-amz-acl', 'cache-control', 'content-disposition', 'content-encoding', 'x-amz-server-side-encryption', 'x-amz-server-side-encryption-aws-kms-key-id']
+const SETTINGS_HEADERS = ['x-amz-storage-class', 'x-amz-acl', 'x-amz-tagging', 'cache-control', 'content-disposition', 'content-encoding', 'x-amz-server-side-encryption', 'x-amz-server-side-encryption-aws-kms-key-id']
 
 /** Each captured request as `Kind header=value …`, for the settings headers only. */
 const summary = (sent: readonly TransportRequest[]): string[] =>
@@ -71,6 +71,36 @@ describe('object settings on Ceph RGW, requests captured', () => {
       await refused.body?.cancel()
       assert.equal(refused.status, 403)
       await getObject(bucket, 'set/private')
+    } finally {
+      await rec.close()
+    }
+  })
+
+  test('tagging: on Create and PutObject; RGW 16 keeps the tags of a PutObject (read back), and ignores them on CreateMultipartUpload', async () => {
+    const rec = recording()
+    const tagging = { retention: '30d', 'team name': 'a+b/c=d' }
+    try {
+      await upload([randomData(1000, 5)], target(bucket, 'tags/small'), { tagging, transport: rec.transport })
+      await upload(fixedChunks(randomData(11 * MiB, 6), MiB), target(bucket, 'tags/large'), { partSize: 5 * MiB, tagging, transport: rec.transport })
+      const header = 'x-amz-tagging=retention=30d&team%20name=a%2Bb%2Fc%3Dd'
+      assert.deepEqual(
+        summary(rec.sent).filter((r) => r !== 'Head'),
+        [`PutObject ${header}`, `Create ${header}`, 'UploadPart', 'UploadPart', 'UploadPart', 'Complete'],
+      )
+      const tagsOf = async (key: string): Promise<Record<string, string>> => {
+        const ctx = createS3Context(target(bucket, key))
+        try {
+          return await getObjectTagging(ctx)
+        } finally {
+          await ctx.close()
+        }
+      }
+      assert.deepEqual(await tagsOf('tags/small'), tagging)
+      // AWS applies x-amz-tagging on CreateMultipartUpload; RGW 16 does not (if this fails, RGW
+      // now does: update the README's tagging note).
+      assert.deepEqual(await tagsOf('tags/large'), {})
+      await getObject(bucket, 'tags/small')
+      await getObject(bucket, 'tags/large')
     } finally {
       await rec.close()
     }

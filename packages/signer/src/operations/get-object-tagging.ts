@@ -1,0 +1,28 @@
+import type { S3Context } from '../http/context.ts'
+import { sendS3 } from '../http/send.ts'
+import { EMPTY_SHA256 } from '../http/sign.ts'
+import { objectPath, stateOf } from '../http/state.ts'
+import { xmlBlocks, xmlText } from '../http/xml.ts'
+import type { ObjectRequestOptions } from './object-options.ts'
+
+/** Options of {@link getObjectTagging}. */
+export type GetObjectTaggingOptions = ObjectRequestOptions
+
+/**
+ * The object's tags (what `tagging` set at upload), as `{ key: value }`: empty for an object
+ * without tags.
+ * https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObjectTagging.html
+ * @example
+ * const tags = await getObjectTagging(ctx, { key: 'backups/db.sql.gz' }) // { retention: '30d' }
+ */
+export async function getObjectTagging(ctx: S3Context, options: GetObjectTaggingOptions = {}): Promise<Record<string, string>> {
+  const state = stateOf(ctx)
+  const answer = await sendS3(
+    state,
+    { method: 'GET', path: objectPath(state, options.key), query: { tagging: '' }, payloadHash: EMPTY_SHA256, signal: options.signal, onRetry: options.onRetry, response: 'text', idempotent: true },
+    { operation: 'GetObjectTagging' },
+  )
+  const tags: Record<string, string> = {}
+  for (const block of xmlBlocks(answer.text, 'Tag')) tags[xmlText(block, 'Key') ?? ''] = xmlText(block, 'Value') ?? ''
+  return tags
+}
