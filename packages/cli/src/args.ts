@@ -40,6 +40,8 @@ export interface CpCommand extends CommonOptions {
   readonly sseKmsKeyId: string | undefined
   /** `--acl`: a canned ACL. */
   readonly acl: string | undefined
+  /** `--tag K=V` (repeatable): object tags. */
+  readonly tagging: Readonly<Record<string, string>> | undefined
   readonly metadata: Readonly<Record<string, string>> | undefined
   readonly ifNoneMatch: boolean
   /** `--checksum`: S3's name, upper case. */
@@ -161,6 +163,7 @@ function parseCp(args: readonly string[]): Command {
     'expected-size': { type: 'string' },
     'no-progress': { type: 'boolean' },
     acl: { type: 'string' },
+    tag: { type: 'string', multiple: true },
     'content-type': { type: 'string' },
     'cache-control': { type: 'string' },
     'content-disposition': { type: 'string' },
@@ -182,12 +185,9 @@ function parseCp(args: readonly string[]): Command {
   if (progress !== undefined && progress !== 'bar' && progress !== 'json' && progress !== 'none') {
     throw new UsageError(`--progress: expected bar, json or none, got "${progress}"`)
   }
-  let metadata: Record<string, string> | undefined
-  for (const pair of (values['metadata'] as string[] | undefined) ?? []) {
-    const eq = pair.indexOf('=')
-    if (eq <= 0) throw new UsageError(`--metadata: expected name=value, got "${pair}"`)
-    ;(metadata ??= {})[pair.slice(0, eq)] = pair.slice(eq + 1)
-  }
+  const metadata = pairsOf(values['metadata'], '--metadata')
+  const tagging = pairsOf(values['tag'], '--tag')
+  if (tagging !== undefined && Object.keys(tagging).length > 10) throw new UsageError(`--tag: S3 takes at most 10 tags per object, got ${Object.keys(tagging).length}`)
   const recursive = values['recursive'] === true
   const rules = options.flatMap((o): PathRule[] => (o.name === 'exclude' || o.name === 'include' ? [{ kind: o.name, pattern: o.value ?? '' }] : []))
   for (const rule of rules) {
@@ -240,6 +240,7 @@ function parseCp(args: readonly string[]): Command {
     sse,
     sseKmsKeyId,
     acl: aclOf(values['acl'] as string | undefined),
+    tagging,
     metadata,
     ifNoneMatch: values['if-none-match'] === true,
     checksum: checksumOf(values['checksum'] as string | undefined),
@@ -251,6 +252,17 @@ function parseCp(args: readonly string[]): Command {
     dryrun,
     followSymlinks,
   }
+}
+
+/** Repeated `name=value` flags (`--metadata`, `--tag`) as an object; `undefined` when none. */
+function pairsOf(given: unknown, flag: string): Record<string, string> | undefined {
+  let out: Record<string, string> | undefined
+  for (const pair of (given as string[] | undefined) ?? []) {
+    const eq = pair.indexOf('=')
+    if (eq <= 0) throw new UsageError(`${flag}: expected name=value, got "${pair}"`)
+    ;(out ??= {})[pair.slice(0, eq)] = pair.slice(eq + 1)
+  }
+  return out
 }
 
 /** `--size-hint`, or the AWS CLI's `--expected-size` (bytes there; units here too). */

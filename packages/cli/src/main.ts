@@ -275,7 +275,7 @@ function sharedOptions(
   c: CpCommand,
 ): Pick<
   UploadOptions,
-  'concurrency' | 'partSize' | 'metadata' | 'ifNoneMatch' | 'checksum' | 'contentMd5' | 'payload' | 'cacheControl' | 'contentDisposition' | 'contentEncoding' | 'storageClass' | 'serverSideEncryption' | 'sseKmsKeyId' | 'acl'
+  'concurrency' | 'partSize' | 'metadata' | 'ifNoneMatch' | 'checksum' | 'contentMd5' | 'payload' | 'cacheControl' | 'contentDisposition' | 'contentEncoding' | 'storageClass' | 'serverSideEncryption' | 'sseKmsKeyId' | 'acl' | 'tagging'
 > {
   return {
     ...objectSettings(c),
@@ -290,9 +290,10 @@ function sharedOptions(
 }
 
 /** The object settings CreateMultipartUpload fixes for good, from the flags that give them. */
-function objectSettings(c: CpCommand): Pick<UploadOptions, 'cacheControl' | 'contentDisposition' | 'contentEncoding' | 'storageClass' | 'serverSideEncryption' | 'sseKmsKeyId' | 'acl'> {
+function objectSettings(c: CpCommand): Pick<UploadOptions, 'cacheControl' | 'contentDisposition' | 'contentEncoding' | 'storageClass' | 'serverSideEncryption' | 'sseKmsKeyId' | 'acl' | 'tagging'> {
   return {
     ...(c.acl === undefined ? {} : { acl: c.acl as CannedAcl }),
+    ...(c.tagging === undefined ? {} : { tagging: c.tagging }),
     ...(c.cacheControl === undefined ? {} : { cacheControl: c.cacheControl }),
     ...(c.contentDisposition === undefined ? {} : { contentDisposition: c.contentDisposition }),
     ...(c.contentEncoding === undefined ? {} : { contentEncoding: c.contentEncoding }),

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { fileURLToPath } from 'node:url'
-import { checksumHash, createMultipartUpload, createS3Context, headObject, listObjectsV2, type HashFactory } from '@partstream/signer'
+import { checksumHash, createMultipartUpload, createS3Context, getObjectTagging, headObject, listObjectsV2, type HashFactory } from '@partstream/signer'
 import { createBucket, getObject, openUploads, randomData, s3Env, track } from './s3.ts'
 import { generate } from 'selfsigned'
 import { integrityDefaults } from '../src/main.ts'
@@ -216,11 +216,11 @@ describe(`partstream CLI (${runtime}${built ? ', built bin' : ', .ts source'})`,
     assert.equal(sha(await getObject(bucket, 'env/profile')), sha(data))
   })
 
-  test('a file to a prefix keeps its name; content type from the extension; metadata', async () => {
+  test('a file to a prefix keeps its name; content type from the extension; metadata; tags', async () => {
     const path = join(dir, 'notes.txt')
     const data = randomData(100_000, 12)
     writeFileSync(path, data)
-    const r = await cli(['cp', path, target('files/'), '--metadata', 'owner=ops', '--quiet', ...endpointFlag()])
+    const r = await cli(['cp', path, target('files/'), '--metadata', 'owner=ops', '--tag', 'retention=30d', '--tag', 'team=a b', '--quiet', ...endpointFlag()])
     assert.equal(r.code, 0, r.stderr)
     assert.equal(r.stdout, '', '--quiet prints nothing')
     assert.equal(sha(await getObject(bucket, 'files/notes.txt')), sha(data))
@@ -228,6 +228,7 @@ describe(`partstream CLI (${runtime}${built ? ', built bin' : ', .ts source'})`,
     try {
       const head = await headObject(ctx, { key: 'files/notes.txt' })
       assert.equal(head.contentType, 'text/plain; charset=utf-8')
+      assert.deepEqual(await getObjectTagging(ctx, { key: 'files/notes.txt' }), { retention: '30d', team: 'a b' })
     } finally {
       await ctx.close()
     }
@@ -719,6 +720,8 @@ describe(`partstream CLI (${runtime}${built ? ', built bin' : ', .ts source'})`,
         ['cp', '-', 's3://bkt/k', '--storage-class', 'standard_ia'],
         ['cp', '-', 's3://bkt/k', '--follow-symlinks'],
         ['cp', '-', 's3://bkt/k', '--acl', 'public'],
+        ['cp', '-', 's3://bkt/k', '--tag', 'novalue'],
+        ['cp', '-', 's3://bkt/k', ...Array.from({ length: 11 }, (_, i) => ['--tag', `k${i}=v`]).flat()],
         ['cp', '-', 's3://bkt/k', '--size-hint', '1GiB', '--expected-size', '1073741824'],
         ['cp', '-', 's3://bkt/k', '--no-progress', '--progress', 'bar'],
         ['cp', '-', 's3://bkt/k', '--sse', 'kms'],
