@@ -1,5 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util'
-import type { ChecksumAlgorithm } from '@partstream/signer'
+import type { CannedAcl, ChecksumAlgorithm, ObjectOptions } from '@partstream/signer'
 import { globToRegExp, type PathRule } from './filters.ts'
 
 /** A command line that cannot be run: exit 2, nothing sent. */
@@ -30,18 +30,12 @@ export interface CpCommand extends CommonOptions {
   readonly partSize: number | undefined
   readonly sizeHint: number | undefined
   readonly contentType: string | undefined
-  readonly cacheControl: string | undefined
-  readonly contentDisposition: string | undefined
-  readonly contentEncoding: string | undefined
-  /** `--storage-class`, upper case as S3 names it. */
-  readonly storageClass: string | undefined
-  /** `--sse`: server-side encryption, and `--sse-kms-key-id` for SSE-KMS. */
-  readonly sse: 'AES256' | 'aws:kms' | 'aws:kms:dsse' | undefined
-  readonly sseKmsKeyId: string | undefined
-  /** `--acl`: a canned ACL. */
-  readonly acl: string | undefined
-  /** `--tag K=V` (repeatable): object tags. */
-  readonly tagging: Readonly<Record<string, string>> | undefined
+  /**
+   * `--cache-control`, `--content-disposition`, `--content-encoding`, `--storage-class`, `--acl`,
+   * `--tag`, `--sse`, `--sse-kms-key-id`: the library's object options of those names, only the
+   * ones given (what CreateMultipartUpload fixes for good).
+   */
+  readonly objectSettings: ObjectSettings
   readonly metadata: Readonly<Record<string, string>> | undefined
   readonly ifNoneMatch: boolean
   /** `--checksum`: S3's name, upper case. */
@@ -59,6 +53,9 @@ export interface CpCommand extends CommonOptions {
   /** `--follow-symlinks` (with -r): upload what links point to, instead of skipping links. */
   readonly followSymlinks: boolean
 }
+
+/** The object options `cp` passes through from flags of the same names. */
+export type ObjectSettings = Pick<ObjectOptions, 'cacheControl' | 'contentDisposition' | 'contentEncoding' | 'storageClass' | 'acl' | 'tagging' | 'serverSideEncryption' | 'sseKmsKeyId'>
 
 export interface UploadsCommand extends CommonOptions {
   readonly command: 'uploads-ls' | 'uploads-abort'
@@ -186,8 +183,7 @@ function parseCp(args: readonly string[]): Command {
     throw new UsageError(`--progress: expected bar, json or none, got "${progress}"`)
   }
   const metadata = pairsOf(values['metadata'], '--metadata')
-  const tagging = pairsOf(values['tag'], '--tag')
-  if (tagging !== undefined && Object.keys(tagging).length > 10) throw new UsageError(`--tag: S3 takes at most 10 tags per object, got ${Object.keys(tagging).length}`)
+
   const recursive = values['recursive'] === true
   const rules = options.flatMap((o): PathRule[] => (o.name === 'exclude' || o.name === 'include' ? [{ kind: o.name, pattern: o.value ?? '' }] : []))
   for (const rule of rules) {
@@ -203,18 +199,6 @@ function parseCp(args: readonly string[]): Command {
     throw new UsageError(`--skip-existing: expected size or etag, got "${skipExisting}"`)
   }
   if (skipExisting !== undefined && !recursive) throw new UsageError('--skip-existing applies to a directory: add -r (a single file that was interrupted resumes by itself)')
-  const storageClass = values['storage-class'] as string | undefined
-  if (storageClass !== undefined && !/^[A-Z0-9_]+$/.test(storageClass)) {
-    throw new UsageError(`--storage-class: expected an S3 storage class in upper case (STANDARD_IA, INTELLIGENT_TIERING, GLACIER_IR, GLACIER, DEEP_ARCHIVE…), got "${storageClass}"`)
-  }
-  const sse = values['sse'] as string | undefined
-  if (sse !== undefined && sse !== 'AES256' && sse !== 'aws:kms' && sse !== 'aws:kms:dsse') {
-    throw new UsageError(`--sse: expected AES256, aws:kms or aws:kms:dsse, got "${sse}"`)
-  }
-  const sseKmsKeyId = values['sse-kms-key-id'] as string | undefined
-  if (sseKmsKeyId !== undefined && sse !== 'aws:kms' && sse !== 'aws:kms:dsse') {
-    throw new UsageError('--sse-kms-key-id names the KMS key of SSE-KMS: add --sse aws:kms')
-  }
   const followSymlinks = values['follow-symlinks'] === true
   if (followSymlinks && !recursive) throw new UsageError('--follow-symlinks applies to the links under a directory: add -r (a file given by a link is always read)')
   const dryrun = values['dryrun'] === true
@@ -233,14 +217,7 @@ function parseCp(args: readonly string[]): Command {
     partSize: values['part-size'] === undefined ? undefined : parseSize(values['part-size'] as string, '--part-size'),
     sizeHint: sizeHintOf(values),
     contentType: values['content-type'] as string | undefined,
-    cacheControl: values['cache-control'] as string | undefined,
-    contentDisposition: values['content-disposition'] as string | undefined,
-    contentEncoding: values['content-encoding'] as string | undefined,
-    storageClass,
-    sse,
-    sseKmsKeyId,
-    acl: aclOf(values['acl'] as string | undefined),
-    tagging,
+    objectSettings: objectSettingsOf(values),
     metadata,
     ifNoneMatch: values['if-none-match'] === true,
     checksum: checksumOf(values['checksum'] as string | undefined),
@@ -275,11 +252,35 @@ function sizeHintOf(values: Record<string, unknown>): number | undefined {
 }
 
 /** S3's canned ACLs, as `--acl` takes them. */
-const CANNED_ACLS: readonly string[] = ['private', 'public-read', 'public-read-write', 'authenticated-read', 'aws-exec-read', 'bucket-owner-read', 'bucket-owner-full-control']
+const CANNED_ACLS: readonly string[] = ['private', 'public-read', 'public-read-write', 'authenticated-read', 'aws-exec-read', 'bucket-owner-read', 'bucket-owner-full-control'] satisfies readonly CannedAcl[]
+const SSE_MODES: readonly string[] = ['AES256', 'aws:kms', 'aws:kms:dsse']
 
-function aclOf(text: string | undefined): string | undefined {
-  if (text === undefined || CANNED_ACLS.includes(text)) return text
-  throw new UsageError(`--acl: expected one of ${CANNED_ACLS.join(', ')}, got "${text}"`)
+/** The object settings flags, checked here so that a bad one is a usage error (exit 2), not a failed upload. */
+function objectSettingsOf(values: Record<string, unknown>): ObjectSettings {
+  const text = (flag: string): string | undefined => values[flag] as string | undefined
+  const storageClass = text('storage-class')
+  if (storageClass !== undefined && !/^[A-Z0-9_]+$/.test(storageClass)) {
+    throw new UsageError(`--storage-class: expected an S3 storage class in upper case (STANDARD_IA, INTELLIGENT_TIERING, GLACIER_IR, GLACIER, DEEP_ARCHIVE…), got "${storageClass}"`)
+  }
+  const acl = text('acl')
+  if (acl !== undefined && !CANNED_ACLS.includes(acl)) throw new UsageError(`--acl: expected one of ${CANNED_ACLS.join(', ')}, got "${acl}"`)
+  const sse = text('sse')
+  if (sse !== undefined && !SSE_MODES.includes(sse)) throw new UsageError(`--sse: expected ${SSE_MODES.join(', ')}, got "${sse}"`)
+  const sseKmsKeyId = text('sse-kms-key-id')
+  if (sseKmsKeyId !== undefined && !sse?.startsWith('aws:kms')) throw new UsageError('--sse-kms-key-id names the KMS key of SSE-KMS: add --sse aws:kms')
+  const tagging = pairsOf(values['tag'], '--tag')
+  if (tagging !== undefined && Object.keys(tagging).length > 10) throw new UsageError(`--tag: S3 takes at most 10 tags per object, got ${Object.keys(tagging).length}`)
+  const given: Record<string, unknown> = {
+    cacheControl: text('cache-control'),
+    contentDisposition: text('content-disposition'),
+    contentEncoding: text('content-encoding'),
+    storageClass,
+    acl,
+    tagging,
+    serverSideEncryption: sse,
+    sseKmsKeyId,
+  }
+  return Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)) as ObjectSettings
 }
 
 function payloadOf(text: string | undefined): 'sha256' | 'unsigned' | undefined {

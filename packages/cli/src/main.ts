@@ -14,12 +14,11 @@ import {
   uploadDirectory,
   uploadFd,
   walkDirectory,
-  type CannedAcl,
   type UploadAllProgress,
   type UploadOptions,
   type UploadTarget,
 } from '@partstream/signer'
-import { parseCommand, parseS3Url, UsageError, type CommonOptions, type CpCommand, type UploadsCommand } from './args.ts'
+import { parseCommand, parseS3Url, UsageError, type CommonOptions, type CpCommand, type ObjectSettings, type UploadsCommand } from './args.ts'
 import { cacheDir } from './checkpoint.ts'
 import { directoryFilter, pathFilter } from './filters.ts'
 import { HELP, VERSION } from './help.ts'
@@ -271,14 +270,9 @@ function walkRules(c: CpCommand): { filter?: (relativePath: string) => boolean; 
  * The flags every `cp` takes to the library the same way, stdin, a file or a tree: one list, so
  * a flag cannot reach one path and miss another (`-r` once dropped `--checksum` and `--content-md5`).
  */
-function sharedOptions(
-  c: CpCommand,
-): Pick<
-  UploadOptions,
-  'concurrency' | 'partSize' | 'metadata' | 'ifNoneMatch' | 'checksum' | 'contentMd5' | 'payload' | 'cacheControl' | 'contentDisposition' | 'contentEncoding' | 'storageClass' | 'serverSideEncryption' | 'sseKmsKeyId' | 'acl' | 'tagging'
-> {
+function sharedOptions(c: CpCommand): Pick<UploadOptions, 'concurrency' | 'partSize' | 'metadata' | 'ifNoneMatch' | 'checksum' | 'contentMd5' | 'payload'> & ObjectSettings {
   return {
-    ...objectSettings(c),
+    ...c.objectSettings,
     ...(c.concurrency === undefined ? {} : { concurrency: c.concurrency }),
     ...(c.partSize === undefined ? {} : { partSize: c.partSize }),
     ...(c.metadata === undefined ? {} : { metadata: c.metadata }),
@@ -286,20 +280,6 @@ function sharedOptions(
     ...(c.checksum === undefined ? {} : { checksum: c.checksum }),
     ...(c.contentMd5 ? { contentMd5: true } : {}),
     ...(c.payload === undefined ? {} : { payload: c.payload }),
-  }
-}
-
-/** The object settings CreateMultipartUpload fixes for good, from the flags that give them. */
-function objectSettings(c: CpCommand): Pick<UploadOptions, 'cacheControl' | 'contentDisposition' | 'contentEncoding' | 'storageClass' | 'serverSideEncryption' | 'sseKmsKeyId' | 'acl' | 'tagging'> {
-  return {
-    ...(c.acl === undefined ? {} : { acl: c.acl as CannedAcl }),
-    ...(c.tagging === undefined ? {} : { tagging: c.tagging }),
-    ...(c.cacheControl === undefined ? {} : { cacheControl: c.cacheControl }),
-    ...(c.contentDisposition === undefined ? {} : { contentDisposition: c.contentDisposition }),
-    ...(c.contentEncoding === undefined ? {} : { contentEncoding: c.contentEncoding }),
-    ...(c.storageClass === undefined ? {} : { storageClass: c.storageClass }),
-    ...(c.sse === undefined ? {} : { serverSideEncryption: c.sse }),
-    ...(c.sseKmsKeyId === undefined ? {} : { sseKmsKeyId: c.sseKmsKeyId }),
   }
 }
 
@@ -383,7 +363,7 @@ async function one(
         noResume: c.noResume,
         // What CreateMultipartUpload fixes for good: a rerun with other values starts over.
         // (The other object settings only when given: a checkpoint written before they existed still matches.)
-        settings: JSON.stringify([contentType ?? null, c.metadata ?? null, c.checksum ?? null, ...(Object.keys(objectSettings(c)).length === 0 ? [] : [objectSettings(c)])]),
+        settings: JSON.stringify([contentType ?? null, c.metadata ?? null, c.checksum ?? null, ...(Object.keys(c.objectSettings).length === 0 ? [] : [c.objectSettings])]),
         // --progress json keeps stderr one JSON object per line; on a terminal the line first
         // erases a progress bar that may be drawn (the bar redraws below it).
         notice: (text) => {
