@@ -1,5 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util'
-import type { CannedAcl, ChecksumAlgorithm, ObjectOptions } from '@partstream/signer'
+import { InvalidArgumentError, validateObjectOptions, type ChecksumAlgorithm, type ObjectOptions } from '@partstream/signer'
 import { globToRegExp, type PathRule } from './filters.ts'
 
 /** A command line that cannot be run: exit 2, nothing sent. */
@@ -251,36 +251,42 @@ function sizeHintOf(values: Record<string, unknown>): number | undefined {
   return expected === undefined ? undefined : parseSize(expected, '--expected-size')
 }
 
-/** S3's canned ACLs, as `--acl` takes them. */
-const CANNED_ACLS: readonly string[] = ['private', 'public-read', 'public-read-write', 'authenticated-read', 'aws-exec-read', 'bucket-owner-read', 'bucket-owner-full-control'] satisfies readonly CannedAcl[]
-const SSE_MODES: readonly string[] = ['AES256', 'aws:kms', 'aws:kms:dsse']
+/** The flag that gives each object option, to name it in a usage error. */
+const FLAG_OF: Readonly<Record<string, string>> = {
+  cacheControl: '--cache-control',
+  contentDisposition: '--content-disposition',
+  contentEncoding: '--content-encoding',
+  storageClass: '--storage-class',
+  acl: '--acl',
+  tagging: '--tag',
+  serverSideEncryption: '--sse',
+  sseKmsKeyId: '--sse-kms-key-id',
+}
 
-/** The object settings flags, checked here so that a bad one is a usage error (exit 2), not a failed upload. */
+/**
+ * The object settings flags, checked by the library's own rules (`validateObjectOptions`) here,
+ * so that a bad one is a usage error (exit 2, nothing sent), not a failed upload.
+ */
 function objectSettingsOf(values: Record<string, unknown>): ObjectSettings {
   const text = (flag: string): string | undefined => values[flag] as string | undefined
-  const storageClass = text('storage-class')
-  if (storageClass !== undefined && !/^[A-Z0-9_]+$/.test(storageClass)) {
-    throw new UsageError(`--storage-class: expected an S3 storage class in upper case (STANDARD_IA, INTELLIGENT_TIERING, GLACIER_IR, GLACIER, DEEP_ARCHIVE…), got "${storageClass}"`)
-  }
-  const acl = text('acl')
-  if (acl !== undefined && !CANNED_ACLS.includes(acl)) throw new UsageError(`--acl: expected one of ${CANNED_ACLS.join(', ')}, got "${acl}"`)
-  const sse = text('sse')
-  if (sse !== undefined && !SSE_MODES.includes(sse)) throw new UsageError(`--sse: expected ${SSE_MODES.join(', ')}, got "${sse}"`)
-  const sseKmsKeyId = text('sse-kms-key-id')
-  if (sseKmsKeyId !== undefined && !sse?.startsWith('aws:kms')) throw new UsageError('--sse-kms-key-id names the KMS key of SSE-KMS: add --sse aws:kms')
-  const tagging = pairsOf(values['tag'], '--tag')
-  if (tagging !== undefined && Object.keys(tagging).length > 10) throw new UsageError(`--tag: S3 takes at most 10 tags per object, got ${Object.keys(tagging).length}`)
   const given: Record<string, unknown> = {
     cacheControl: text('cache-control'),
     contentDisposition: text('content-disposition'),
     contentEncoding: text('content-encoding'),
-    storageClass,
-    acl,
-    tagging,
-    serverSideEncryption: sse,
-    sseKmsKeyId,
+    storageClass: text('storage-class'),
+    acl: text('acl'),
+    tagging: pairsOf(values['tag'], '--tag'),
+    serverSideEncryption: text('sse'),
+    sseKmsKeyId: text('sse-kms-key-id'),
   }
-  return Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)) as ObjectSettings
+  const settings = Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)) as ObjectSettings
+  try {
+    validateObjectOptions(settings)
+  } catch (error) {
+    if (!(error instanceof InvalidArgumentError)) throw error
+    throw new UsageError(error.message.replace(/`(\w+)`/g, (name, option: string) => FLAG_OF[option] ?? name))
+  }
+  return settings
 }
 
 function payloadOf(text: string | undefined): 'sha256' | 'unsigned' | undefined {

@@ -80,6 +80,7 @@ export type { Transport, TransportRequest, TransportResponse, TransportBody, Tra
 
 // Low-level S3 operations: (ctx, …required, options?) each.
 export type { CannedAcl, ObjectOptions, ObjectRequestOptions, RequestOptions } from './operations/object-options.ts'
+export { validateObjectOptions } from './operations/object-options.ts'
 export { createMultipartUpload } from './operations/create-multipart-upload.ts'
 export type { CreateMultipartUploadOptions } from './operations/create-multipart-upload.ts'
 export { uploadPart } from './operations/upload-part.ts'

@@ -163,6 +163,14 @@ export function objectHeaders(options: ObjectOptions, conditional: boolean): Rec
   return headers
 }
 
+/**
+ * Checks object settings as an upload does before any request, for callers that must refuse bad
+ * ones early (a CLI's usage error): throws `InvalidArgumentError`, naming the option.
+ */
+export function validateObjectOptions(options: ObjectOptions): void {
+  objectHeaders(options, true)
+}
+
 /** Just the `ObjectOptions` of a larger options object (an upload's), to hand to an operation. */
 export function pickObjectOptions(options: ObjectOptions): ObjectOptions {
   const out: Record<string, unknown> = {}
