@@ -23,7 +23,7 @@ export interface CpCommand extends CommonOptions {
   readonly dst: string
   readonly recursive: boolean
   readonly concurrency: number | undefined
-  /** `--hash-threads`: worker threads hashing a file's parts (`cp FILE`; stdin and `-r` hash inline). */
+  /** `--hash-threads`: worker threads hashing the parts of a file or of stdin (`-r` hashes inline). */
   readonly hashThreads: number | 'auto'
   /** `--payload`: `unsigned` sends UNSIGNED-PAYLOAD (no SHA-256; for HTTPS, best with `--checksum`). */
   readonly payload: 'sha256' | 'unsigned' | undefined

@@ -45,10 +45,11 @@ Run \`partstream cp --help\` for the options.
                           and MD5-hashed here); S3's side comes from listing the prefix
   --dryrun                print what would be uploaded (after --exclude/--include); send nothing
   --concurrency N         parts in flight (default 4); memory ≈ (N + 1) × part size
-  --hash-threads N|auto   worker threads that hash the parts of a single file (cp FILE; stdin
-                          and -r hash on the main thread). Default auto: one per free core, at
-                          most 4, for files of 256 MiB or more hashed with SHA-256, SHA-1 or
-                          MD5 (a CRC alone stays on the main thread); 0: the main thread
+  --hash-threads N|auto   worker threads that hash the parts of a single file or of stdin (-r
+                          hashes on the main thread). Default auto: for a file of 256 MiB or
+                          more, one per free core, at most 4; for stdin, one once 256 MiB have
+                          passed, where there are 3 cores or more; only for SHA-256, SHA-1 or
+                          MD5 (a CRC alone stays on the main thread). 0: the main thread
   --part-size SIZE        e.g. 8MiB (default 6 MiB, or what fits 10,000 parts of a known size)
   --size-hint SIZE        expected size of stdin: part size and progress percentage
                           (--expected-size, the AWS CLI's name, is the same flag)

@@ -344,7 +344,7 @@ async function one(
     ...sharedOptions(c),
     ...(c.sizeHint === undefined || c.partSize !== undefined ? {} : { sizeHint: c.sizeHint }),
     ...(contentType === undefined ? {} : { contentType }),
-    // Files only (uploadFile); the library's 'auto': free cores - 1 for files of 256 MiB or more.
+    // uploadFile and uploadFd ('auto': see UploadOptions.hashThreads); `upload` of a stream ignores it.
     hashThreads: c.hashThreads,
     onProgress: (e) => {
       if (e.type === 'upload-created' || e.type === 'upload-resumed') onCreated(e.uploadId)

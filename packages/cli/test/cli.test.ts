@@ -167,16 +167,18 @@ describe(`partstream CLI (${runtime}${built ? ', built bin' : ', .ts source'})`,
     assert.equal(sha(await getObject(bucket, 'stdin/13mib')), sha(data))
   })
 
-  test('a shell pipeline (`cat FILE | partstream cp -`): stdin is a kernel pipe, read by descriptor', async () => {
+  test('a shell pipeline (`cat FILE | partstream cp -`): stdin is a kernel pipe, read by descriptor; --hash-threads 1 hashes it in a worker', async () => {
     const data = randomData(13 * MiB + 5, 14)
     const path = join(dir, 'piped.bin')
     writeFileSync(path, data)
     const quote = (a: string): string => `'${a.replaceAll("'", "'\\''")}'`
-    const line = `cat ${quote(path)} | ${[...command, 'cp', '-', target('stdin/shell-pipe'), '--json', '--part-size', '5MiB', ...endpointFlag()].map(quote).join(' ')}`
-    const r = spawnSync('sh', ['-c', line], { env: { PATH: process.env['PATH'] ?? '', HOME: dir, ...s3EnvVars() }, encoding: 'utf8', timeout: 120_000 })
-    assert.equal(r.status, 0, r.stderr)
-    assert.equal((JSON.parse(r.stdout.trim()) as { size: number }).size, 13 * MiB + 5)
-    assert.equal(sha(await getObject(bucket, 'stdin/shell-pipe')), sha(data))
+    for (const [key, flags] of [['stdin/shell-pipe', []], ['stdin/shell-pipe-hashed', ['--hash-threads', '1']]] as const) {
+      const line = `cat ${quote(path)} | ${[...command, 'cp', '-', target(key), '--json', '--part-size', '5MiB', ...flags, ...endpointFlag()].map(quote).join(' ')}`
+      const r = spawnSync('sh', ['-c', line], { env: { PATH: process.env['PATH'] ?? '', HOME: dir, ...s3EnvVars() }, encoding: 'utf8', timeout: 120_000 })
+      assert.equal(r.status, 0, r.stderr)
+      assert.equal((JSON.parse(r.stdout.trim()) as { size: number }).size, 13 * MiB + 5)
+      assert.equal(sha(await getObject(bucket, key)), sha(data))
+    }
   })
 
   test('--checksum crc64nvme --content-md5: the object checksum in the --json result', async () => {
@@ -276,7 +278,8 @@ describe(`partstream CLI (${runtime}${built ? ', built bin' : ', .ts source'})`,
       assert.equal(file.code, 0, file.stderr)
       assert.equal((JSON.parse(file.stdout.trim()) as { partCount: number }).partCount, 3)
       assert.equal(sha(await getObject(bucket, 'bundle/file')), sha(data))
-      const pipe = await cli(['cp', '-', target('bundle/pipe'), '--quiet', ...endpointFlag()], { input: data, command: run })
+      // stdin hashed in the worker beside the bundle too (uploadFd with hashThreads).
+      const pipe = await cli(['cp', '-', target('bundle/pipe'), '--quiet', '--hash-threads', '1', '--part-size', '5MiB', ...endpointFlag()], { input: data, command: run })
       assert.equal(pipe.code, 0, pipe.stderr)
       assert.equal(sha(await getObject(bucket, 'bundle/pipe')), sha(data))
     })

@@ -16,8 +16,19 @@ import { validateKey } from './http/endpoint.ts'
 import { objectHeaders, pickObjectOptions } from './operations/object-options.ts'
 import { BufferPool } from './upload/buffer-pool.ts'
 import { FdReader, fsRead, type DescriptorReader, type ReadFn } from './upload/fd-reader.ts'
+import type { HashSpec } from './upload/hash-job.ts'
+import { HashPool, hashWorkerScript, hashWorkersAvailable } from './upload/hash-pool.ts'
 import { openPipeReader, type PipeReader } from './upload/pipe-reader.ts'
-import { partHashes, validateUploadOptions, type UploadOptions, type UploadResult } from './upload/options.ts'
+import {
+  AUTO_HASH_THREADS_MIN_BYTES,
+  hashThreadsFor,
+  partHashes,
+  partHashSpec,
+  streamHashThreadsFor,
+  validateUploadOptions,
+  type UploadOptions,
+  type UploadResult,
+} from './upload/options.ts'
 import { runUpload } from './upload/run-upload.ts'
 
 /** Options of {@link uploadFd}. */
@@ -54,6 +65,9 @@ const LOOK_AHEAD_BYTES = 64 * 1024
  * aborted. A non-blocking descriptor (EAGAIN) is waited on, without spinning; a blocking one is
  * read on libuv's thread pool, never blocking the event loop.
  *
+ * With `hashThreads`, the part buffers are `SharedArrayBuffer`s and one worker thread hashes each
+ * part as it is read, ~1 MiB at a time (see `UploadOptions.hashThreads` for `'auto'`).
+ *
  * The descriptor stays open (it is the caller's) unless `close: true`. Works on Node, Deno and Bun.
  * @example
  * // pg_dump | gzip | node backup.js
@@ -67,6 +81,7 @@ export function uploadFd(fd: number, target: UploadTarget, options: UploadFdOpti
 export async function uploadFdWith(readFn: ReadFn, fd: number, target: UploadTarget, options: UploadFdOptions = {}): Promise<UploadResult> {
   let reader: DescriptorReader | undefined
   let pipe: PipeReader | undefined
+  let hashPool: HashPool | undefined
   const owns = typeof options === 'object' && options !== null && options.close === true
   try {
     if (typeof fd !== 'number' || !Number.isInteger(fd) || fd < 0) {
@@ -85,11 +100,24 @@ export async function uploadFdWith(readFn: ReadFn, fd: number, target: UploadTar
       const sizeHint = options.sizeHint ?? (options.partSize === undefined && stats.isFile() ? stats.size : undefined)
       const policy = resolvePartSize(options.partSize, sizeHint)
       const controller = new AbortController()
-      const pool = new BufferPool(concurrency + 1, policy.sizeOf(1))
+      const spec = partHashSpec(options)
+      const threads =
+        spec === undefined || !hashWorkersAvailable()
+          ? 0
+          : stats.isFile()
+            ? hashThreadsFor(options.hashThreads, stats.size, spec)
+            : streamHashThreadsFor(options.hashThreads, spec)
+      // Shared with the hash workers (read in place) when there are any.
+      const pool = new BufferPool(concurrency + 1, policy.sizeOf(1), threads > 0)
+      hashPool = threads > 0 ? new HashPool(threads) : undefined
+      // `'auto'` on data of unknown length: the worker starts once the data has passed the size
+      // from which `'auto'` starts workers for a file, so a short stream never pays its start-up.
+      const startAt = options.hashThreads === 'auto' && !stats.isFile() && (sizeHint ?? 0) < AUTO_HASH_THREADS_MIN_BYTES ? AUTO_HASH_THREADS_MIN_BYTES : 0
+      const digests = partDigests(partHashes(options), hashPool === undefined || spec === undefined ? undefined : { pool: hashPool, spec, startAt })
       // A pipe is read like a socket where the runtime allows (no thread-pool round trip per read).
       pipe = stats.isFIFO() && readFn === fsRead ? openPipeReader(fd, controller.signal) : undefined
       reader = pipe ?? new FdReader(fd, controller.signal, readFn)
-      return await runUpload(ctx, fdParts(reader, policy, pool, partHashes(options)), {
+      return await runUpload(ctx, fdParts(reader, policy, pool, digests), {
         ...options,
         key,
         concurrency,
@@ -98,6 +126,7 @@ export async function uploadFdWith(readFn: ReadFn, fd: number, target: UploadTar
         release: (part) => pool.release(part.chunks[0]),
       })
     } finally {
+      await hashPool?.close()
       await ctx.close()
     }
   } finally {
@@ -122,8 +151,37 @@ function statFd(fd: number): Promise<Stats> {
   })
 }
 
-/** One part's hashers, fed chunk by chunk as the bytes arrive (while they are hot in cache). */
-function startDigest(hashes: PartHashFactories): { update(chunk: Uint8Array): void; finish(): Promise<Pick<Part, 'sha256' | 'checksum' | 'md5'>> } {
+/** One part's digests, fed piece by piece as its bytes land (while they are hot in cache). */
+export interface PartDigest {
+  update(chunk: Uint8Array): void
+  finish(): Promise<Pick<Part, 'sha256' | 'checksum' | 'md5'>>
+}
+
+/**
+ * Where each part is hashed: on this thread as the bytes land, or, with `workers`, by a hash worker
+ * that gets each ~1 MiB of the part once it is read (a view of the shared part buffer, no copy),
+ * so that hashing runs beside the reading and sending. Parts starting before `startAt` bytes, or
+ * before a worker has loaded, are hashed here: a worker's start-up is never on a part's path.
+ */
+export function partDigests(
+  hashes: PartHashFactories,
+  workers?: { readonly pool: HashPool; readonly spec: HashSpec; readonly startAt: number },
+): (offset: number) => PartDigest {
+  let started = false
+  return (offset) => {
+    if (workers !== undefined && offset >= workers.startAt) {
+      const { pool, spec } = workers
+      if (!started) {
+        started = true
+        pool.start()
+      }
+      if (pool.ready || pool.failed || !hashWorkerScript.inlineUntilReady) return pool.stream(spec)
+    }
+    return inlineDigest(hashes)
+  }
+}
+
+function inlineDigest(hashes: PartHashFactories): PartDigest {
   const hashers = [hashes.hash?.(), hashes.checksum?.(), hashes.md5?.()]
   return {
     update(chunk) {
@@ -141,24 +199,25 @@ type PartHashFactories = { readonly [K in 'hash' | 'checksum' | 'md5']: HashFact
 
 /**
  * The parts of a descriptor's data, each read into a buffer from `pool` and hashed piece by piece
- * as it lands (`reader.fill`). A full part is followed by one read of up to `LOOK_AHEAD_BYTES`: no
+ * as it lands (`reader.fill`, `digestAt(offset)`). A full part is followed by one read of up to `LOOK_AHEAD_BYTES`: no
  * bytes means it was the last; the bytes read ahead start the next part.
  */
-export async function* fdParts(reader: DescriptorReader, policy: PartSizePolicy, pool: BufferPool, hashes: PartHashFactories): AsyncGenerator<Part> {
+export async function* fdParts(reader: DescriptorReader, policy: PartSizePolicy, pool: BufferPool, digestAt: (offset: number) => PartDigest): AsyncGenerator<Part> {
   const ahead = new Uint8Array(LOOK_AHEAD_BYTES)
   let carried = 0
   let offset = 0
   for (let partNumber = 1; ; partNumber++) {
     const size = policy.sizeOf(partNumber)
     const buffer = pool.take(size)
-    const digest = startDigest(hashes)
+    const digest = digestAt(offset)
     let filled: number
     try {
       buffer.set(ahead.subarray(0, carried))
       digest.update(buffer.subarray(0, carried))
-      filled = await reader.fill(buffer, carried, size, digest.update)
+      filled = await reader.fill(buffer, carried, size, (chunk) => digest.update(chunk))
       carried = filled < size ? 0 : await reader.readSome(ahead, 0, ahead.byteLength)
     } catch (error) {
+      void digest.finish().catch(() => {}) // a worker's job ends (it is not left waiting for more)
       pool.release(buffer)
       throw error
     }

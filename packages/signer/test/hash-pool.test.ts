@@ -7,7 +7,7 @@ import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { open } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import os, { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, describe, test } from 'node:test'
 import { fileURLToPath, pathToFileURL } from 'node:url'
@@ -18,7 +18,7 @@ import { BufferPool } from '../src/upload/buffer-pool.ts'
 import { FileParts } from '../src/upload/file-parts.ts'
 import type { HashSpec } from '../src/upload/hash-job.ts'
 import { HashPool, hashWorkersAvailable, type PartDigests } from '../src/upload/hash-pool.ts'
-import { AUTO_HASH_THREADS_MIN_BYTES, hashThreadsFor, partHashSpec, validateUploadOptions } from '../src/upload/options.ts'
+import { AUTO_HASH_THREADS_MIN_BYTES, hashThreadsFor, partHashSpec, streamHashThreadsFor, validateUploadOptions } from '../src/upload/options.ts'
 
 const ALGORITHMS: ReadonlyArray<ChecksumAlgorithm | null> = [null, 'CRC64NVME', 'CRC32C', 'CRC32', 'SHA1', 'SHA256']
 const dir = mkdtempSync(join(tmpdir(), 'partstream-hash-pool-'))
@@ -84,6 +84,80 @@ describe('HashPool', () => {
     } finally {
       await pool.close()
     }
+  })
+
+  test('stream(): a part fed in pieces (any sizes, empty ones, across buffers) has the main thread\'s digests, every hash and checksum', async () => {
+    const pool = new HashPool(2)
+    try {
+      const a = new Uint8Array(new SharedArrayBuffer(5 * 1024 * 1024 + 3))
+      const b = new Uint8Array(new SharedArrayBuffer(1024 * 1024))
+      fill(a, 11)
+      fill(b, 12)
+      let seed = 5
+      const next = (n: number): number => {
+        seed = (seed * 1103515245 + 12345) >>> 0
+        return seed % n
+      }
+      const hex = (d: { sha256?: Uint8Array | undefined; checksum?: Uint8Array | undefined; md5?: Uint8Array | undefined }) =>
+        [d.sha256, d.checksum, d.md5].map((x) => (x === undefined ? '-' : Buffer.from(x).toString('hex')))
+      for (let i = 0; i < 12; i++) {
+        const spec: HashSpec = { hash: i % 2 === 0, checksum: ALGORITHMS[i % ALGORITHMS.length] ?? null, md5: i % 3 === 0 }
+        // Pieces of `a` in order (1 B to 3 MiB, some empty), then, for odd i, a range of `b` (not contiguous: sent apart).
+        const pieces: Uint8Array[] = []
+        for (let at = 0; at < a.length; ) {
+          const n = i === 0 ? 1 : next(4) === 0 ? 0 : 1 + next(i % 4 === 1 ? 3 * 1024 * 1024 : 300 * 1024)
+          pieces.push(a.subarray(at, Math.min(a.length, at + n)))
+          at += n
+          if (i === 0 && at >= 4096) {
+            pieces.push(a.subarray(at))
+            break
+          }
+        }
+        if (i % 2 === 1) pieces.push(b.subarray(17, 17 + next(b.length - 17)))
+        const job = pool.stream(spec)
+        for (const piece of pieces) job.update(piece)
+        const expected = await digestChunks(pieces, {
+          hash: spec.hash ? defaultHash : null,
+          checksum: spec.checksum === null ? null : (checksumHash(spec.checksum) ?? null),
+          md5: spec.md5 ? (nodeMd5 ?? null) : null,
+        })
+        assert.deepEqual(hex(await job.finish()), hex(expected), `part ${i}: ${pieces.length} pieces, ${JSON.stringify(spec)}`)
+      }
+      const empty = pool.stream({ hash: true, checksum: 'CRC32', md5: false })
+      assert.deepEqual(hex(await empty.finish()), hex(await inline(new Uint8Array(0), { hash: true, checksum: 'CRC32', md5: false })), 'a part of 0 bytes')
+    } finally {
+      await pool.close()
+    }
+  })
+
+  test('stream(): a worker lost mid-part rejects finish() with ERR_PARTSTREAM_HASH_WORKER, later pieces are dropped, nothing unhandled', async () => {
+    const unhandled: unknown[] = []
+    const onUnhandled = (reason: unknown): void => void unhandled.push(reason)
+    process.on('unhandledRejection', onUnhandled)
+    // Takes the first piece, then dies.
+    const pool = new HashPool(1, script('dies-mid-part.mjs', "import { parentPort } from 'node:worker_threads'\nparentPort.postMessage({ ready: true })\nparentPort.on('message', () => process.exit(7))\n"))
+    try {
+      const view = new Uint8Array(new SharedArrayBuffer(3 * 1024 * 1024))
+      const job = pool.stream({ hash: true, checksum: null, md5: false })
+      job.update(view.subarray(0, 1024 * 1024)) // sent at once (a full 1 MiB)
+      await new Promise((resolve) => setTimeout(resolve, 200)) // the worker exits while the part is still being "read"
+      job.update(view.subarray(1024 * 1024)) // dropped: the job has failed
+      await assert.rejects(job.finish(), { code: 'ERR_PARTSTREAM_HASH_WORKER', message: /crashed or exited/ })
+      await new Promise((resolve) => setTimeout(resolve, 50))
+      assert.deepEqual(unhandled, [])
+    } finally {
+      process.off('unhandledRejection', onUnhandled)
+      await pool.close()
+    }
+  })
+
+  test('stream() on a closed pool: finish() rejects with ERR_PARTSTREAM_HASH_WORKER; a view of an ordinary ArrayBuffer is refused', async () => {
+    const pool = new HashPool(1)
+    assert.throws(() => pool.stream({ hash: true, checksum: null, md5: false }).update(new Uint8Array(8)), TypeError)
+    await pool.close()
+    const job = pool.stream({ hash: true, checksum: null, md5: false })
+    job.update(new Uint8Array(new SharedArrayBuffer(8)))
+    await assert.rejects(job.finish(), { code: 'ERR_PARTSTREAM_HASH_WORKER', message: /closed/ })
   })
 
   test('start(): workers load at once and report ready; before that the pool is not ready', async () => {
@@ -328,6 +402,17 @@ describe('the hashThreads option', () => {
     ]) {
       assert.equal(hashThreadsFor('auto', big, spec), cores, JSON.stringify(spec))
     }
+  })
+
+  test("a pipe (uploadFd): at most one worker; 'auto' one only with 3 cores or more and a slow hash", () => {
+    const sha = { hash: true, checksum: null, md5: false }
+    const { availableParallelism } = os
+    const expected = availableParallelism() >= 3 ? 1 : 0
+    assert.equal(streamHashThreadsFor('auto', sha), expected, `${availableParallelism()} cores`)
+    assert.equal(streamHashThreadsFor('auto', { hash: false, checksum: 'CRC64NVME', md5: false }), 0, 'a CRC alone stays inline')
+    assert.equal(streamHashThreadsFor(4, sha), 1, 'one part is hashed at a time')
+    assert.equal(streamHashThreadsFor(0, sha), 0)
+    assert.equal(streamHashThreadsFor(undefined, sha), 0, 'the default is 0')
   })
 
   test('what a worker hashes, by name: a custom hash stays on the main thread, nothing to hash means no worker', () => {

@@ -10,13 +10,16 @@ import { join } from 'node:path'
 import { describe, test } from 'node:test'
 import { fixedPartSize, type Part } from '@partstream/core'
 import { SourceReadError } from '../src/errors.ts'
-import { fdParts } from '../src/upload-fd.ts'
+import { fdParts, partDigests } from '../src/upload-fd.ts'
 import { BufferPool } from '../src/upload/buffer-pool.ts'
 import { FdReader, type DescriptorReader, type ReadFn } from '../src/upload/fd-reader.ts'
+import { HashPool, hashWorkerScript, type DigestStream } from '../src/upload/hash-pool.ts'
+import { checksumHash } from '../src/http/checksum.ts'
+import { defaultHash, nodeMd5 } from '../src/http/hash.ts'
 import { openPipeReader } from '../src/upload/pipe-reader.ts'
 
 const MiB = 1024 * 1024
-const noHashes = { hash: null, checksum: null, md5: null }
+const noHashes = partDigests({ hash: null, checksum: null, md5: null })
 
 /** A read over `data`, at most `max` bytes per call; `script` can answer some calls with an error instead. */
 function readsOf(data: Uint8Array, max = 65536, script: (call: number) => Error | undefined = () => undefined): ReadFn & { calls: number } {
@@ -109,11 +112,75 @@ describe('fdParts', () => {
     }
     const pool = new BufferPool(2, 5 * MiB)
     const digests: string[] = []
-    for await (const part of fdParts(new FdReader(3, new AbortController().signal, readsOf(data)), fixedPartSize(5 * MiB), pool, { ...noHashes, hash })) {
+    for await (const part of fdParts(new FdReader(3, new AbortController().signal, readsOf(data)), fixedPartSize(5 * MiB), pool, partDigests({ hash, checksum: null, md5: null }))) {
       digests.push(Buffer.from(part.sha256 ?? []).toString('hex'))
       pool.release(part.chunks[0])
     }
     assert.deepEqual(digests, [createHash('sha256').update(data.subarray(0, 5 * MiB)).digest('hex'), createHash('sha256').update(data.subarray(5 * MiB)).digest('hex')])
+  })
+})
+
+describe('fdParts with hash workers (hashThreads)', () => {
+  const hashes = { hash: defaultHash, checksum: checksumHash('CRC64NVME') ?? null, md5: nodeMd5 ?? null }
+  const hex = (p: Pick<Part, 'sha256' | 'checksum' | 'md5'>): string[] => [p.sha256, p.checksum, p.md5].map((d) => Buffer.from(d ?? []).toString('hex'))
+
+  test('parts read in 64 KiB pieces into shared buffers and hashed by a worker have the inline digests', async () => {
+    hashWorkerScript.inlineUntilReady = false // every part to the worker
+    const data = new Uint8Array(13 * MiB + 5)
+    for (let i = 0; i < data.length; i++) data[i] = (i * 2654435761) >>> 24
+    const workers = new HashPool(1)
+    try {
+      const digestAt = partDigests(hashes, { pool: workers, spec: { hash: true, checksum: 'CRC64NVME', md5: true }, startAt: 0 })
+      const pool = new BufferPool(2, 5 * MiB, true)
+      const seen: string[][] = []
+      for await (const part of fdParts(new FdReader(3, new AbortController().signal, readsOf(data, 65536 - 3)), fixedPartSize(5 * MiB), pool, digestAt)) {
+        assert.ok(part.chunks[0]?.buffer instanceof SharedArrayBuffer)
+        seen.push(hex(part))
+        pool.release(part.chunks[0])
+      }
+      const expected: string[][] = []
+      for (const [from, to] of [[0, 5 * MiB], [5 * MiB, 10 * MiB], [10 * MiB, data.length]] as const) {
+        const d = partDigests(hashes)(0)
+        d.update(data.subarray(from, to))
+        expected.push(hex(await d.finish()))
+      }
+      assert.deepEqual(seen, expected)
+    } finally {
+      hashWorkerScript.inlineUntilReady = true
+      await workers.close()
+    }
+  })
+
+  test('which part goes where: inline before startAt and until a worker is ready, then the pool; start() once', async () => {
+    const calls: string[] = []
+    let ready = false
+    const stream = (): DigestStream => ({ update: () => {}, finish: async () => ({ sha256: new Uint8Array([1]), checksum: undefined, md5: undefined }) })
+    const fake = {
+      start: () => void calls.push('start'),
+      get ready() {
+        return ready
+      },
+      failed: false,
+      stream: () => {
+        calls.push('stream')
+        return stream()
+      },
+    } as unknown as HashPool
+    const digestAt = partDigests({ hash: defaultHash, checksum: null, md5: null }, { pool: fake, spec: { hash: true, checksum: null, md5: false }, startAt: 10 * MiB })
+    const where = async (offset: number): Promise<string> => {
+      const d = digestAt(offset)
+      d.update(new Uint8Array(new SharedArrayBuffer(4)))
+      return (await d.finish()).sha256?.byteLength === 32 ? 'inline' : 'worker'
+    }
+    assert.equal(await where(0), 'inline')
+    assert.equal(await where(5 * MiB), 'inline')
+    assert.deepEqual(calls, [], 'no worker before startAt')
+    assert.equal(await where(10 * MiB), 'inline', 'not ready yet')
+    assert.deepEqual(calls, ['start'])
+    ready = true
+    assert.equal(await where(15 * MiB), 'worker')
+    assert.equal(await where(20 * MiB), 'worker')
+    assert.deepEqual(calls, ['start', 'stream', 'stream'])
   })
 })
 

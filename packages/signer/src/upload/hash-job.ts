@@ -8,12 +8,18 @@ export interface HashSpec {
   readonly md5: boolean
 }
 
-/** Main thread → hash worker: hash `length` bytes at `offset` of `buffer`. */
+/**
+ * Main thread → hash worker: hash `length` bytes at `offset` of `buffer`. A job may come in
+ * several requests of the same `id`, its bytes in order (`uploadFd` hashes a part as it is read):
+ * each but the last has `more: true` and gets no answer; the last one is answered with the digests
+ * of all of them.
+ */
 export interface HashJobRequest extends HashSpec {
   readonly id: number
   readonly buffer: SharedArrayBuffer
   readonly offset: number
   readonly length: number
+  readonly more?: boolean | undefined
 }
 
 /** Hash worker → main thread: the digests of job `id`, or why it failed. */

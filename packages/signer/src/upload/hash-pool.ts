@@ -12,6 +12,17 @@ export interface PartDigests {
   readonly md5: Uint8Array | undefined
 }
 
+/** A part's digests fed piece by piece: {@link HashPool.stream}. */
+export interface DigestStream {
+  /** The next range of the part (a view of a `SharedArrayBuffer`); its bytes must not change until `finish()` settles. */
+  update(view: Uint8Array): void
+  /** The digests of every range given; call once, after the last `update()`. */
+  finish(): Promise<PartDigests>
+}
+
+/** {@link HashPool.stream} sends ranges to its worker once this many bytes have arrived (and at the end). */
+export const STREAM_FLUSH_BYTES: number = 1024 * 1024
+
 interface Job {
   readonly resolve: (digests: PartDigests) => void
   readonly reject: (error: unknown) => void
@@ -98,24 +109,87 @@ export class HashPool {
 
   /** The digests of `view` (backed by a `SharedArrayBuffer`); the bytes must not change until it settles. */
   digest(view: Uint8Array, spec: HashSpec): Promise<PartDigests> {
-    if (this.#closed) return Promise.reject(new HashWorkerError('The hash pool is closed.'))
-    if (this.failed) return Promise.reject(this.#startFailure)
     if (!(view.buffer instanceof SharedArrayBuffer)) {
       return Promise.reject(new TypeError('HashPool.digest() takes a view of a SharedArrayBuffer'))
     }
-    let thread: Thread
-    try {
-      thread = this.#pick()
-    } catch (error) {
-      return Promise.reject(error)
+    const job = this.#job()
+    job.post({ id: job.id, buffer: view.buffer, offset: view.byteOffset, length: view.byteLength, ...spec })
+    return job.settled
+  }
+
+  /**
+   * A part hashed as its bytes arrive (`uploadFd`): `update()` with each range once it is filled, in
+   * order (views of `SharedArrayBuffer`s, unchanged until `finish()` settles), then `finish()`.
+   * Ranges that follow each other in one buffer go to the worker together, in messages of at least
+   * {@link STREAM_FLUSH_BYTES}, so the worker hashes a part while the rest of it is being read and
+   * its digests come ~1 MiB of hashing after the last byte. One worker takes the whole part.
+   */
+  stream(spec: HashSpec): DigestStream {
+    const job = this.#job()
+    let pending: { buffer: SharedArrayBuffer; offset: number; length: number } | undefined
+    let last: SharedArrayBuffer | undefined
+    let finished = false
+    const post = (more: boolean): void => {
+      const range = pending ?? { buffer: (last ??= new SharedArrayBuffer(0)), offset: 0, length: 0 }
+      pending = undefined
+      job.post({ id: job.id, ...range, ...spec, more })
     }
+    return {
+      update(view) {
+        if (finished) throw new Error('DigestStream.update() after finish()')
+        if (!(view.buffer instanceof SharedArrayBuffer)) throw new TypeError('DigestStream.update() takes a view of a SharedArrayBuffer')
+        last = view.buffer
+        if (view.byteLength === 0) return
+        if (pending !== undefined && pending.buffer === view.buffer && pending.offset + pending.length === view.byteOffset) {
+          pending.length += view.byteLength
+        } else {
+          if (pending !== undefined) post(true)
+          pending = { buffer: view.buffer, offset: view.byteOffset, length: view.byteLength }
+        }
+        if (pending.length >= STREAM_FLUSH_BYTES) post(true)
+      },
+      finish() {
+        if (!finished) {
+          finished = true
+          post(false)
+        }
+        return job.settled
+      },
+    }
+  }
+
+  /**
+   * A new job on the thread {@link #pick} chooses: `post` sends it a request (dropped once the job
+   * has settled: its worker was lost); `settled` is its digests, or the `HashWorkerError` it failed
+   * with, at once when the pool is closed or failed. A rejection nobody awaits is not unhandled.
+   */
+  #job(): { id: number; settled: Promise<PartDigests>; post(request: HashJobRequest): void } {
     const id = this.#nextId++
-    const request: HashJobRequest = { id, buffer: view.buffer, offset: view.byteOffset, length: view.byteLength, ...spec }
-    return new Promise<PartDigests>((resolve, reject) => {
-      if (thread.jobs.size === 0) thread.worker.ref()
-      thread.jobs.set(id, { resolve, reject })
-      thread.worker.postMessage(request)
-    })
+    const refused = this.#closed ? new HashWorkerError('The hash pool is closed.') : this.failed ? this.#startFailure : undefined
+    let thread: Thread | undefined
+    let settled: Promise<PartDigests>
+    if (refused === undefined) {
+      try {
+        const picked = this.#pick()
+        thread = picked
+        settled = new Promise<PartDigests>((resolve, reject) => {
+          if (picked.jobs.size === 0) picked.worker.ref()
+          picked.jobs.set(id, { resolve, reject })
+        })
+      } catch (error) {
+        settled = Promise.reject(error)
+      }
+    } else {
+      settled = Promise.reject(refused)
+    }
+    settled.catch(() => {})
+    return {
+      id,
+      settled,
+      post(request) {
+        if (thread?.jobs.has(id) === true) thread.worker.postMessage(request)
+      },
+    }
   }
 
   /** Terminates every worker; jobs still running reject with `HashWorkerError`. */

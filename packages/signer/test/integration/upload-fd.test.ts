@@ -6,9 +6,11 @@ import { closeSync, constants, fstatSync, mkdtempSync, openSync, rmSync, writeFi
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
-import { InvalidArgumentError, SourceReadError, uploadFd, type UploadProgress } from '../../src/index.ts'
+import { InvalidArgumentError, SourceReadError, uploadFd, type UploadOptions, type UploadProgress } from '../../src/index.ts'
 import { uploadFdWith } from '../../src/upload-fd.ts'
 import { fsRead } from '../../src/upload/fd-reader.ts'
+import { hashWorkerScript } from '../../src/upload/hash-pool.ts'
+import { kind, recording } from './recording.ts'
 import { createBucket, getObject, openUploads, randomData, sha256, target } from './s3.ts'
 
 const MiB = 1024 * 1024
@@ -54,23 +56,67 @@ describe('uploadFd to Ceph RGW', () => {
     ['one part + 1 byte', 5 * MiB + 1, 2],
     ['13 MiB through a real pipe', 13 * MiB, 3],
   ]
-  for (const [name, size, partCount] of cases) {
-    test(name, async () => {
-      const data = randomData(size, size + 3)
-      const { fd, exited } = pipeFrom(`cat '${dataFile(`${size}.bin`, data)}'`)
-      const key = `fd/${name}`
-      try {
-        const events: UploadProgress[] = []
-        const result = await uploadFd(fd, target(bucket, key), { partSize: 5 * MiB, concurrency: 2, onProgress: (e) => events.push(e) })
-        assert.equal(result.size, size)
-        assert.equal(result.partCount, partCount)
-        assert.equal(result.uploadId === undefined, partCount === 1) // one part: a single PutObject
+  for (const hashThreads of [0, 1]) {
+    for (const [name, size, partCount] of cases) {
+      test(`${name}${hashThreads === 0 ? '' : ', every part hashed by a worker as it is read (hashThreads: 1)'}`, async (t) => {
+        hashWorkerScript.inlineUntilReady = false // not even the first part inline while the worker loads
+        t.after(() => {
+          hashWorkerScript.inlineUntilReady = true
+        })
+        const data = randomData(size, size + 3)
+        const { fd, exited } = pipeFrom(`cat '${dataFile(`${size}.bin`, data)}'`)
+        const key = `fd/${hashThreads}/${name}`
+        try {
+          const events: UploadProgress[] = []
+          const result = await uploadFd(fd, target(bucket, key), { partSize: 5 * MiB, concurrency: 2, hashThreads, onProgress: (e) => events.push(e) })
+          assert.equal(result.size, size)
+          assert.equal(result.partCount, partCount)
+          assert.equal(result.uploadId === undefined, partCount === 1) // one part: a single PutObject
+          assert.equal(sha256(await getObject(bucket, key)), sha256(data))
+          assert.equal(events.at(-1)?.type, 'done')
+        } finally {
+          closeSync(fd)
+          await exited
+        }
+      })
+    }
+  }
+
+  const modes: Array<[string, UploadOptions]> = [
+    ['SHA-256 payload', {}],
+    ['CRC64NVME', { checksum: 'CRC64NVME' }],
+    ['unsigned + SHA1 + Content-MD5', { payload: 'unsigned', checksum: 'SHA1', contentMd5: true }],
+  ]
+  for (const [name, options] of modes) {
+    test(`hashThreads, ${name}: each part goes out with the hash headers of the same pipe hashed inline`, async (t) => {
+      hashWorkerScript.inlineUntilReady = false
+      t.after(() => {
+        hashWorkerScript.inlineUntilReady = true
+      })
+      const data = randomData(13 * MiB + 7, 41)
+      const path = dataFile(`modes-${name}.bin`, data)
+      const sent: Record<number, string[]> = {}
+      for (const hashThreads of [0, 1]) {
+        const rec = recording()
+        t.after(() => rec.close())
+        const { fd, exited } = pipeFrom(`cat '${path}'`)
+        const key = `fd-modes/${name}/${hashThreads}`
+        try {
+          const result = await uploadFd(fd, target(bucket, key), { ...options, partSize: 5 * MiB, hashThreads, transport: rec.transport })
+          assert.equal(result.partCount, 3)
+        } finally {
+          closeSync(fd)
+          await exited
+        }
         assert.equal(sha256(await getObject(bucket, key)), sha256(data))
-        assert.equal(events.at(-1)?.type, 'done')
-      } finally {
-        closeSync(fd)
-        await exited
+        sent[hashThreads] = rec.sent
+          .filter((q) => kind(q) === 'UploadPart')
+          .map((q) => JSON.stringify(Object.entries(q.headers).filter(([h]) => h === 'x-amz-content-sha256' || h === 'content-md5' || h.startsWith('x-amz-checksum-')).sort()))
+          .sort()
       }
+      assert.equal(sent[0]?.length, 3)
+      assert.ok(sent[0]?.every((line) => line.includes('x-amz-')), JSON.stringify(sent[0]))
+      assert.deepEqual(sent[1], sent[0])
     })
   }
 
@@ -120,15 +166,16 @@ describe('uploadFd to Ceph RGW', () => {
     assert.throws(() => fstatSync(owned), { code: 'EBADF' })
   })
 
-  test('aborted mid-part: rejects with signal.reason at once, no open upload left', async () => {
+  for (const hashThreads of [0, 1]) test(`aborted mid-part (hashThreads: ${hashThreads}): rejects with signal.reason at once, no open upload left`, async () => {
     // 7 MiB, then the producer stays alive without writing: part 2 waits for bytes that never come.
     const { fd, child, exited } = pipeFrom(`head -c ${7 * MiB} '${dataFile('abort.bin', randomData(7 * MiB, 9))}'; exec sleep 60`)
     const controller = new AbortController()
     const reason = new Error('stop')
     let abortedAt = 0
     try {
-      const uploading = uploadFd(fd, target(bucket, 'fd/aborted'), {
+      const uploading = uploadFd(fd, target(bucket, `fd/aborted-${hashThreads}`), {
         partSize: 5 * MiB,
+        hashThreads,
         signal: controller.signal,
         onProgress: (e) => {
           if (e.type === 'part-acked') {
@@ -142,7 +189,7 @@ describe('uploadFd to Ceph RGW', () => {
       await assert.rejects(uploading, (e: unknown) => e === reason)
       // Not after the producer's `sleep 60`: the read waiting for it is left behind.
       assert.ok(performance.now() - abortedAt < 10_000, `rejected ${Math.round(performance.now() - abortedAt)} ms after the abort`)
-      assert.deepEqual(await openUploads(bucket, 'fd/aborted'), [])
+      assert.deepEqual(await openUploads(bucket, `fd/aborted-${hashThreads}`), [])
     } finally {
       child.kill()
       await exited
