@@ -744,6 +744,19 @@ describe(`partstream CLI (${runtime}${built ? ', built bin' : ', .ts source'})`,
     assert.equal(server.requests(), 0, 'nothing was sent')
   })
 
+  test("object-setting usage errors name the CLI's flags, never the library's option names", async () => {
+    for (const [args, flag] of [
+      [['--sse-kms-key-id', 'alias/x'], /--sse-kms-key-id names a KMS key.*set --sse to 'aws:kms'.*--sse is not set/],
+      [['--sse', 'AES256', '--sse-kms-key-id', 'alias/x'], /set --sse to 'aws:kms'.*--sse is "AES256"/],
+      [['--storage-class', 'standard_ia'], /--storage-class/],
+    ] as const) {
+      const r = await cli(['cp', '-', 's3://bkt/k', ...args, '--endpoint-url', 'http://127.0.0.1:9'])
+      assert.equal(r.code, 2, r.stderr)
+      assert.match(r.stderr, flag)
+      assert.doesNotMatch(r.stderr, /serverSideEncryption|sseKmsKeyId|storageClass/, r.stderr)
+    }
+  })
+
   test('a wrong secret exits 1 with the S3 code, never the secret', async () => {
     const secret = 'wrongsecretwrongsecretwrongsecret0000000'
     const r = await cli(['cp', '-', target('stdin/denied'), ...endpointFlag()], { input: randomData(10, 4), env: { AWS_SECRET_ACCESS_KEY: secret } })

@@ -157,7 +157,8 @@ export function objectHeaders(options: ObjectOptions, conditional: boolean): Rec
   }
   if (options.sseKmsKeyId !== undefined && !String(options.serverSideEncryption).startsWith('aws:kms')) {
     throw new InvalidArgumentError(
-      `\`sseKmsKeyId\` names a KMS key, which only SSE-KMS uses: add \`serverSideEncryption: 'aws:kms'\` (or 'aws:kms:dsse'), got serverSideEncryption ${shown(options.serverSideEncryption)}.`,
+      `\`sseKmsKeyId\` names a KMS key, which only SSE-KMS uses: set \`serverSideEncryption\` to 'aws:kms' (or 'aws:kms:dsse'); ` +
+        `\`serverSideEncryption\` is ${options.serverSideEncryption === undefined ? 'not set' : shown(options.serverSideEncryption)}.`,
     )
   }
   return headers
