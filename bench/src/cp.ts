@@ -25,6 +25,7 @@ import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { enumList, intList, onInterrupt, positiveNumber, resultsDestination, writeResults } from './internal/cli.ts'
 import { markdownTable } from './internal/markdown.ts'
+import { clientEnv } from './internal/env.ts'
 import { startSink, type Sink } from './internal/sink-control.ts'
 import { makeCertificate, trustEnv } from './internal/tls.ts'
 import { makeFile, removeFile, removeFileSync } from './internal/sources.ts'
@@ -129,8 +130,7 @@ async function runOne(sink: Sink, tool: Tool, source: Source, file: string | und
   const timeOut = join(home, 'time.txt')
   const timed = [TIME, '-o', timeOut, '-f', '%e %U %S %M', ...(args.pin ? ['taskset', '-c', '0'] : []), ...cli].map(quote).join(' ')
   const line = source === 'pipe' ? `head -c ${sizeBytes} /dev/zero | ${timed}` : timed
-  const env = {
-    ...process.env,
+  const env = clientEnv({
     AWS_ACCESS_KEY_ID: 'BENCHACCESSKEY000001',
     AWS_SECRET_ACCESS_KEY: 'benchsecret0000000000000000000000000001',
     AWS_REGION: 'us-east-1',
@@ -141,7 +141,7 @@ async function runOne(sink: Sink, tool: Tool, source: Source, file: string | und
     AWS_SHARED_CREDENTIALS_FILE: join(home, 'credentials'),
     AWS_PROFILE: '',
     ...(certificate === undefined ? {} : { ...trustEnv(certificate.certPath), AWS_CA_BUNDLE: certificate.certPath }),
-  }
+  })
   delete (env as Record<string, string | undefined>)['AWS_PROFILE']
   const r = spawnSync('sh', ['-c', line], { env, encoding: 'utf8', timeout: 900_000 })
   if (r.status !== 0) throw new Error(`${tool} ${source} exited ${r.status}: ${r.stderr.trim().slice(-2000)}`)
@@ -249,6 +249,8 @@ const lines = [
   '',
   '- Measured by GNU time around the CLI process alone: wall time (process start included: Node ~40 ms, Python more), ' +
     'user + sys CPU, maxrss. pipe: `head -c N /dev/zero |` into the CLI; file: a file in the page cache. The sink (own process) checks one object of N bytes arrived.',
+  '- Both CLIs run without the machine-wide CA variables (`NODE_EXTRA_CA_CERTS`, `AWS_CA_BUNDLE`, `SSL_CERT_FILE`…; `internal/env.ts`), as on a machine that sets none' +
+    `${certificate === undefined ? '' : '; over TLS each trusts the run\'s certificate alone'}.`,
 ]
 const report = lines.join('\n')
 process.stdout.write(`${report}\n`)

@@ -26,6 +26,7 @@ import { parseArgs } from 'node:util'
 import { enumList, intList, onInterrupt, resultsDestination, writeResults } from './internal/cli.ts'
 import { markdownTable } from './internal/markdown.ts'
 import { BENCH_BUCKET, BENCH_CREDENTIALS, type SinkStats } from './internal/protocol.ts'
+import { clientEnv } from './internal/env.ts'
 import { startSink } from './internal/sink-control.ts'
 import { fillPattern } from './internal/sources.ts'
 import { describeSystem, systemLine } from './internal/system.ts'
@@ -186,7 +187,7 @@ try {
   writeFileSync(awsConfig, '[default]\nregion = us-east-1\ns3 =\n  addressing_style = path\n')
   const cpus = args.pin ? '0' : undefined
   const nodeClient = async (config: ManyClientConfig) => {
-    const r = await timed(process.execPath, ['--expose-gc', CLIENT, JSON.stringify(config)], process.env, cpus)
+    const r = await timed(process.execPath, ['--expose-gc', CLIENT, JSON.stringify(config)], clientEnv(), cpus)
     const line = r.stdout.trim().split('\n').pop() ?? ''
     let result: ManyClientResult
     try {
@@ -216,14 +217,13 @@ try {
       let call: ManyClientSuccess | undefined
       let problem: string | undefined
       if (tool === 'aws') {
-        const env = {
-          ...process.env,
+        const env = clientEnv({
           AWS_ACCESS_KEY_ID: BENCH_CREDENTIALS.accessKeyId,
           AWS_SECRET_ACCESS_KEY: BENCH_CREDENTIALS.secretAccessKey,
           AWS_CONFIG_FILE: awsConfig,
           AWS_SHARED_CREDENTIALS_FILE: join(work, 'no-credentials'),
           AWS_PAGER: '',
-        }
+        })
         const r = await timed('aws', ['s3', 'cp', '--recursive', '--only-show-errors', '--endpoint-url', sink.endpoint, tree, `s3://${BENCH_BUCKET}/${prefix}`], env, cpus)
         processStats = r.stats
         if (r.code !== 0) problem = `aws exited ${r.code}: ${r.stderr.trim().slice(-1500)}`
