@@ -101,11 +101,13 @@ export async function uploadFdWith(readFn: ReadFn, fd: number, target: UploadTar
       const policy = resolvePartSize(options.partSize, sizeHint)
       const controller = new AbortController()
       const spec = partHashSpec(options)
+      // The data is read one part after the other and each part hashed as it is read: one worker
+      // at most. A regular file's `'auto'` follows the file rule (its size is known).
       const threads =
         spec === undefined || !hashWorkersAvailable()
           ? 0
           : stats.isFile()
-            ? hashThreadsFor(options.hashThreads, stats.size, spec)
+            ? Math.min(hashThreadsFor(options.hashThreads, stats.size, spec), 1)
             : streamHashThreadsFor(options.hashThreads, spec)
       // Shared with the hash workers (read in place) when there are any.
       const pool = new BufferPool(concurrency + 1, policy.sizeOf(1), threads > 0)

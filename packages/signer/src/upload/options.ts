@@ -94,10 +94,11 @@ export interface UploadOptions extends S3ContextOptions, ObjectOptions {
    *
    * `'auto'`, for a file: the free cores (`availableParallelism() - 1`, at most 4) for a file of
    * 256 MiB or more, else 0 (a worker's start-up, ~0.15 CPU s, costs more than it saves on a
-   * smaller file: SHA-256 is ~0.7 s/GiB). For `uploadFd` on a pipe or socket, each part is hashed
-   * by one worker as it is read (~1 MiB at a time), so at most one worker is used; `'auto'` starts
-   * it only where there are 3 cores or more (the producer on the pipe's other end needs one), once
-   * 256 MiB have gone through (or at once with a `sizeHint` of 256 MiB or more).
+   * smaller file: SHA-256 is ~0.7 s/GiB). `uploadFd` hashes each part by one worker as it is read
+   * (~1 MiB at a time), so it uses one worker at most: on a regular file, `'auto'` follows the file
+   * rule; on a pipe or socket it starts the worker only where there are 3 cores or more (the
+   * producer on the other end needs one), once 256 MiB have gone through (or at once with a
+   * `sizeHint` of 256 MiB or more).
    *
    * Parts are hashed on the main thread until a worker has loaded, so its start-up never delays a
    * part. Without node:worker_threads, or with a custom `hash`, parts are hashed on the main

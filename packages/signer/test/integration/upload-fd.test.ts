@@ -166,6 +166,22 @@ describe('uploadFd to Ceph RGW', () => {
     assert.throws(() => fstatSync(owned), { code: 'EBADF' })
   })
 
+  test('a regular file with hashThreads: 4: hashed by one worker as it is read, the object equal', async (t) => {
+    hashWorkerScript.inlineUntilReady = false
+    t.after(() => {
+      hashWorkerScript.inlineUntilReady = true
+    })
+    const data = randomData(11 * MiB + 9, 31)
+    const fd = openSync(dataFile('regular-hashed.bin', data), 'r')
+    try {
+      const result = await uploadFd(fd, target(bucket, 'fd/regular-hashed'), { partSize: 5 * MiB, hashThreads: 4 })
+      assert.equal(result.partCount, 3)
+    } finally {
+      closeSync(fd)
+    }
+    assert.equal(sha256(await getObject(bucket, 'fd/regular-hashed')), sha256(data))
+  })
+
   for (const hashThreads of [0, 1]) test(`aborted mid-part (hashThreads: ${hashThreads}): rejects with signal.reason at once, no open upload left`, async () => {
     // 7 MiB, then the producer stays alive without writing: part 2 waits for bytes that never come.
     const { fd, child, exited } = pipeFrom(`head -c ${7 * MiB} '${dataFile('abort.bin', randomData(7 * MiB, 9))}'; exec sleep 60`)
