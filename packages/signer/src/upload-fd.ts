@@ -17,11 +17,10 @@ import { objectHeaders, pickObjectOptions } from './operations/object-options.ts
 import { BufferPool } from './upload/buffer-pool.ts'
 import { FdReader, fsRead, type DescriptorReader, type ReadFn } from './upload/fd-reader.ts'
 import type { HashSpec } from './upload/hash-job.ts'
-import { HashPool, hashWorkerScript, hashWorkersAvailable } from './upload/hash-pool.ts'
+import { HashPool, hashWorkersAvailable } from './upload/hash-pool.ts'
 import { openPipeReader, type PipeReader } from './upload/pipe-reader.ts'
 import {
   AUTO_HASH_THREADS_MIN_BYTES,
-  hashThreadsFor,
   partHashes,
   partHashSpec,
   streamHashThreadsFor,
@@ -101,14 +100,7 @@ export async function uploadFdWith(readFn: ReadFn, fd: number, target: UploadTar
       const policy = resolvePartSize(options.partSize, sizeHint)
       const controller = new AbortController()
       const spec = partHashSpec(options)
-      // The data is read one part after the other and each part hashed as it is read: one worker
-      // at most. A regular file's `'auto'` follows the file rule (its size is known).
-      const threads =
-        spec === undefined || !hashWorkersAvailable()
-          ? 0
-          : stats.isFile()
-            ? Math.min(hashThreadsFor(options.hashThreads, stats.size, spec), 1)
-            : streamHashThreadsFor(options.hashThreads, spec)
+      const threads = spec === undefined || !hashWorkersAvailable() ? 0 : streamHashThreadsFor(options.hashThreads, spec, stats.isFile() ? stats.size : undefined)
       // Shared with the hash workers (read in place) when there are any.
       const pool = new BufferPool(concurrency + 1, policy.sizeOf(1), threads > 0)
       hashPool = threads > 0 ? new HashPool(threads) : undefined
@@ -177,7 +169,7 @@ export function partDigests(
         started = true
         pool.start()
       }
-      if (pool.ready || pool.failed || !hashWorkerScript.inlineUntilReady) return pool.stream(spec)
+      if (pool.takesJobs) return pool.stream(spec)
     }
     return inlineDigest(hashes)
   }

@@ -7,7 +7,7 @@ import { validateKey } from './http/endpoint.ts'
 import { objectHeaders, pickObjectOptions } from './operations/object-options.ts'
 import { BufferPool } from './upload/buffer-pool.ts'
 import { FileParts, type PartBuffers } from './upload/file-parts.ts'
-import { HashPool, hashWorkerScript, hashWorkersAvailable } from './upload/hash-pool.ts'
+import { HashPool, hashWorkersAvailable } from './upload/hash-pool.ts'
 import { hashThreadsFor, partHashes, partHashSpec, validateUploadOptions, type UploadOptions, type UploadResult } from './upload/options.ts'
 import { runUpload } from './upload/run-upload.ts'
 
@@ -62,7 +62,7 @@ export async function uploadFile(path: string | URL, target: UploadTarget, optio
     const digest =
       workers === undefined || spec === undefined
         ? inline
-        : (view: Uint8Array) => (workers.ready || workers.failed || !hashWorkerScript.inlineUntilReady ? workers.digest(view, spec) : inline(view))
+        : (view: Uint8Array) => (workers.takesJobs ? workers.digest(view, spec) : inline(view))
     // Up to `concurrency` parts are read (and hashed) ahead as buffers free up, so the next parts
     // are ready when the sender wants them. Measured (1 GiB, c = 4, 2 cores): with one hash
     // worker, reading ahead only `threads` parts left the pipeline starved (2 requests in flight

@@ -413,6 +413,10 @@ describe('the hashThreads option', () => {
     assert.equal(streamHashThreadsFor(4, sha), 1, 'one part is hashed at a time')
     assert.equal(streamHashThreadsFor(0, sha), 0)
     assert.equal(streamHashThreadsFor(undefined, sha), 0, 'the default is 0')
+    // A regular file: the file rule for 'auto', still one worker at most.
+    assert.equal(streamHashThreadsFor('auto', sha, AUTO_HASH_THREADS_MIN_BYTES - 1), 0)
+    assert.equal(streamHashThreadsFor('auto', sha, AUTO_HASH_THREADS_MIN_BYTES), Math.min(hashThreadsFor('auto', AUTO_HASH_THREADS_MIN_BYTES, sha), 1))
+    assert.equal(streamHashThreadsFor(4, sha, 1 << 30), 1)
   })
 
   test('what a worker hashes, by name: a custom hash stays on the main thread, nothing to hash means no worker', () => {

@@ -157,10 +157,10 @@ describe('fdParts with hash workers (hashThreads)', () => {
     const stream = (): DigestStream => ({ update: () => {}, finish: async () => ({ sha256: new Uint8Array([1]), checksum: undefined, md5: undefined }) })
     const fake = {
       start: () => void calls.push('start'),
-      get ready() {
+      // What HashPool.takesJobs is with no failure and inlineUntilReady on.
+      get takesJobs() {
         return ready
       },
-      failed: false,
       stream: () => {
         calls.push('stream')
         return stream()

@@ -98,6 +98,15 @@ export class HashPool {
     return this.#startFailure !== undefined && !this.ready
   }
 
+  /**
+   * Whether a caller that hashes on the main thread until a worker is ready should send its next
+   * job here: a worker is ready, or none could start (the job gets that error, rather than every
+   * part being hashed inline unannounced), or `hashWorkerScript.inlineUntilReady` is off (tests).
+   */
+  get takesJobs(): boolean {
+    return this.ready || this.failed || !hashWorkerScript.inlineUntilReady
+  }
+
   /** Starts every worker now (rather than on the first jobs), so they load while the file is opened and read. */
   start(): void {
     try {

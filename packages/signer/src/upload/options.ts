@@ -231,15 +231,16 @@ export function hashThreadsFor(option: number | 'auto' | undefined, size: number
 }
 
 /**
- * `hashThreads` resolved for `uploadFd` on a descriptor that is not a regular file (a pipe, a
- * socket): `'auto'` is one worker where there are 3 cores or more, else none, whatever the
- * `sizeHint`. The process writing the pipe needs a core too: measured (1 GiB from `head -c`
- * through a pipe, 2 cores shared with the sink, 5-7 interleaved runs each), one worker gave
- * 495-531 MiB/s against 481-520 inline, for +0.2 CPU s/GiB and +16 MiB peak RSS. A stream is
- * hashed as it is read, one part after the other: more than one worker has nothing to do.
+ * `hashThreads` resolved for `uploadFd`, which reads one part after the other and hashes each as
+ * it is read: one worker at most. On a regular file of `fileSize` bytes, `'auto'` is the file rule
+ * ({@link hashThreadsFor}); on a pipe or socket it is one worker where there are 3 cores or more,
+ * else none, whatever the `sizeHint`: the process writing the pipe needs a core too. Measured (1 GiB
+ * from `head -c` through a pipe, 2 cores shared with the sink, 5-7 interleaved runs each), one
+ * worker gave 495-531 MiB/s against 481-520 inline, for +0.2 CPU s/GiB and +16 MiB peak RSS.
  */
-export function streamHashThreadsFor(option: number | 'auto' | undefined, spec: HashSpec): number {
+export function streamHashThreadsFor(option: number | 'auto' | undefined, spec: HashSpec, fileSize?: number): number {
   const value = option ?? HASH_THREADS_DEFAULT
+  if (fileSize !== undefined) return Math.min(hashThreadsFor(value, fileSize, spec), 1)
   if (value !== 'auto') return Math.min(value, 1)
   return needsSlowHash(spec) && cores() >= 3 ? 1 : 0
 }
