@@ -11,6 +11,8 @@
  *   node dist/src/cp.js             1 GiB, 3 runs, interleaved (the tools alternate, order rotating)
  *   node dist/src/cp.js --quick     256 MiB, 1 run
  *   --size <MiB> --runs N --sources pipe,file --pin (CLI on core 0, sink on core 1) --out <dir> | --no-write
+ *   --ceiling: a third tool in the same runs, the floor under any CLI here (`cli-ceiling.ts`: reads,
+ *   SHA-256 per part, undici PUTs, nothing else), and partstream ÷ it
  *   --tls: the sink serves HTTPS (a certificate made for the run; partstream trusts it through
  *   NODE_EXTRA_CA_CERTS, the AWS CLI through AWS_CA_BUNDLE), each CLI with its HTTPS defaults
  *
@@ -44,6 +46,7 @@ const { values: args } = parseArgs({
     sources: { type: 'string', default: 'pipe,file' },
     pin: { type: 'boolean', default: false },
     tls: { type: 'boolean', default: false },
+    ceiling: { type: 'boolean', default: false },
     out: { type: 'string' },
     'no-write': { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
@@ -57,12 +60,12 @@ if (args.help) {
 }
 
 type Source = 'pipe' | 'file'
-type Tool = 'partstream' | 'aws'
+type Tool = 'partstream' | 'aws' | 'ceiling'
 
 const sizeBytes = Math.round(positiveNumber(args.size ?? (args.quick ? '256' : '1024'), 'size') * MiB)
 const runs = intList(args.runs ?? (args.quick ? '1' : '3'), 'runs')[0] as number
 const sources = enumList<Source>(args.sources, 'sources', ['pipe', 'file'])
-const tools: Tool[] = ['partstream', 'aws']
+const tools: Tool[] = args.ceiling ? ['partstream', 'aws', 'ceiling'] : ['partstream', 'aws']
 const log = (line: string): void => void process.stderr.write(`${line}\n`)
 
 const TIME = '/usr/bin/time'
@@ -72,6 +75,7 @@ if (!existsSync(TIME)) {
 }
 // The bin as `npm i -g` installs it (scripts/build.mjs), started through its own `#!` line as a user's shell does.
 const BIN = fileURLToPath(new URL('../../../packages/cli/dist/bin/partstream.js', import.meta.url))
+const CEILING = fileURLToPath(new URL('./cli-ceiling.js', import.meta.url))
 if (!existsSync(BIN)) {
   log(`The partstream bin is not built (${BIN}): run \`pnpm --filter @partstream/bench run bench:cli\`, which builds it.`)
   process.exit(1)
@@ -126,7 +130,9 @@ async function runOne(sink: Sink, tool: Tool, source: Source, file: string | und
   const cli =
     tool === 'partstream'
       ? [BIN, 'cp', src, dst, '--endpoint-url', sink.endpoint, '--quiet']
-      : [aws, 's3', 'cp', src, dst, '--endpoint-url', sink.endpoint, '--only-show-errors']
+      : tool === 'aws'
+        ? [aws, 's3', 'cp', src, dst, '--endpoint-url', sink.endpoint, '--only-show-errors']
+        : [process.execPath, CEILING, sink.endpoint, src]
   const timeOut = join(home, 'time.txt')
   const timed = [TIME, '-o', timeOut, '-f', '%e %U %S %M', ...(args.pin ? ['taskset', '-c', '0'] : []), ...cli].map(quote).join(' ')
   const line = source === 'pipe' ? `head -c ${sizeBytes} /dev/zero | ${timed}` : timed
@@ -211,27 +217,27 @@ const summary = (source: Source, tool: Tool) => {
 const TARGETS: Record<Source, { speed: number; rss: number | undefined }> = { pipe: { speed: 1.5, rss: 0.6 }, file: { speed: 2, rss: undefined } }
 const rows: string[][] = []
 const verdicts: string[] = []
+const toolLabel = (tool: Tool): string => (tool === 'partstream' ? 'partstream' : tool === 'aws' ? awsLabel : 'ceiling (`cli-ceiling.ts`)')
 for (const source of sources) {
   const ps = summary(source, 'partstream')
   const base = summary(source, 'aws')
   for (const tool of tools) {
-    const s = tool === 'partstream' ? ps : base
-    const speed = ps.mibps / base.mibps
-    const rss = ps.rss / base.rss
+    const s = summary(source, tool)
     rows.push([
       source === 'pipe' ? 'pipe (`cp -`)' : 'file (`cp FILE`)',
-      tool === 'partstream' ? 'partstream' : awsLabel,
+      toolLabel(tool),
       `${fmt(s.mibps)}${runs > 1 ? ` [${fmt(s.min)}–${fmt(s.max)}]` : ''}`,
       fmt(s.cpu),
       fmt(s.rss),
-      tool === 'partstream' ? `${speed.toFixed(2)}× / ${(ps.cpu / base.cpu).toFixed(2)}× / ${rss.toFixed(2)}×` : '',
+      tool === 'aws' ? '' : `${(s.mibps / base.mibps).toFixed(2)}× / ${(s.cpu / base.cpu).toFixed(2)}× / ${(s.rss / base.rss).toFixed(2)}×`,
     ])
   }
   const t = TARGETS[source]
   const met = ps.mibps / base.mibps >= t.speed && (t.rss === undefined || ps.rss / base.rss <= t.rss)
   verdicts.push(
     `- ${source}: target ≥ ${t.speed}× the AWS CLI's MiB/s${t.rss === undefined ? '' : ` and ≤ ${t.rss}× its peak RSS`}: ` +
-      `${(ps.mibps / base.mibps).toFixed(2)}×${t.rss === undefined ? '' : `, ${(ps.rss / base.rss).toFixed(2)}× RSS`} → ${met ? 'met' : 'not met'}`,
+      `${(ps.mibps / base.mibps).toFixed(2)}×${t.rss === undefined ? '' : `, ${(ps.rss / base.rss).toFixed(2)}× RSS`} → ${met ? 'met' : 'not met'}` +
+      (tools.includes('ceiling') ? `; partstream reaches ${((100 * ps.mibps) / summary(source, 'ceiling').mibps).toFixed(0)} % of the ceiling's MiB/s` : ''),
   )
 }
 const lines = [
@@ -241,11 +247,11 @@ const lines = [
   '',
   `${formatSize(sizeBytes)} per upload · ${runs} run${runs > 1 ? 's' : ''}, interleaved · each CLI with its defaults · CLI pinned: ${args.pin ? 'core 0 (sink core 1)' : 'no'} · ${certificate === undefined ? 'plain HTTP' : 'HTTPS (a self-signed P-256 certificate made for the run, trusted by each CLI)'}`,
   '',
-  markdownTable(['source', 'CLI', 'MiB/s (median [min–max])', 'CPU s/GiB', 'peak RSS MiB', 'partstream ÷ aws (MiB/s / CPU / RSS)'], rows, ['l', 'l', 'r', 'r', 'r', 'r']),
+  markdownTable(['source', 'CLI', 'MiB/s (median [min–max])', 'CPU s/GiB', 'peak RSS MiB', '÷ aws (MiB/s / CPU / RSS)'], rows, ['l', 'l', 'r', 'r', 'r', 'r']),
   '',
   ...verdicts,
   '',
-  ...tools.map((tool) => `- ${tool === 'partstream' ? 'partstream' : awsLabel} sent (last upload): ${seen.get(tool) ?? 'nothing'}.`),
+  ...tools.map((tool) => `- ${toolLabel(tool)} sent (last upload): ${seen.get(tool) ?? 'nothing'}.`),
   '',
   '- Measured by GNU time around the CLI process alone: wall time (process start included: Node ~40 ms, Python more), ' +
     'user + sys CPU, maxrss. pipe: `head -c N /dev/zero |` into the CLI; file: a file in the page cache. The sink (own process) checks one object of N bytes arrived.',
