@@ -3,7 +3,7 @@
 // makes, started through its `#!` line), the others the .ts source (as their tests
 // do). Each case checks the exit code, what reached S3 (read back and hashed), and stderr.
 import assert from 'node:assert/strict'
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { spawn, spawnSync, type ChildProcess, type ChildProcessWithoutNullStreams } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:http'
@@ -792,6 +792,91 @@ describe(`partstream CLI (${runtime}${built ? ', built bin' : ', .ts source'})`,
     else assert.equal(code, 130, stderr)
     assert.match(stderr, /interrupted by SIGINT; the upload was aborted/)
     assert.deepEqual(await openUploads(bucket, key), [])
+  })
+
+  /** Resolves with how `child` ended, or rejects (and kills it) if it is still running after `ms`. */
+  function endsWithin(child: ChildProcess, ms: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL')
+        reject(new Error(`still running ${ms} ms after the signal`))
+      }, ms)
+      child.on('close', (code, signal) => {
+        clearTimeout(timer)
+        resolve({ code, signal })
+      })
+    })
+  }
+
+  test('SIGINT while the producer is idle, stdin a socket (as child_process.spawn gives it): exits 130 at once, no open upload', async () => {
+    // A blocking read of stdin would wait on a libuv thread that Node's exit joins: the CLI used
+    // to print that it was interrupted and then hang until the producer wrote again.
+    const key = 'stdin/idle-socket'
+    const child = spawn(command[0] as string, [...command.slice(1), 'cp', '-', target(key), '--progress', 'json', '--part-size', '5MiB', ...endpointFlag()], {
+      env: { PATH: process.env['PATH'] ?? '', HOME: dir, ...s3EnvVars() },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    })
+    let stderr = ''
+    const acked = new Promise<void>((resolve) => {
+      child.stderr.on('data', (c: Buffer) => {
+        stderr += c.toString()
+        if (stderr.includes('"part-acked"')) resolve()
+      })
+    })
+    child.stdin.on('error', () => {})
+    child.stdin.write(randomData(7 * MiB, 7)) // one part and 2 MiB of the next; then nothing, stdin left open
+    await acked
+    await new Promise((resolve) => setTimeout(resolve, 500)) // the 2 MiB are read; the CLI waits for more
+    const ended = endsWithin(child, 10_000)
+    child.kill('SIGINT')
+    const { code, signal } = await ended
+    if (runtime === 'deno' && code === null) assert.equal(signal, 'SIGINT', stderr) // see the test above
+    else assert.equal(code, 130, stderr)
+    assert.match(stderr, /interrupted by SIGINT; the upload was aborted/)
+    assert.deepEqual(await openUploads(bucket, key), [])
+  })
+
+  test('stdin a terminal: what is typed is the object; Ctrl-C while it waits for more exits 130 at once', async () => {
+    // `script` (util-linux) runs the CLI on a pseudo-terminal; what the test writes to script is typed on it.
+    const typed = (key: string, extra: readonly string[] = []): { child: ChildProcessWithoutNullStreams; screen: () => string } => {
+      const line = [...command, 'cp', '-', target(key), '--quiet', ...extra, ...endpointFlag()].map((a) => `'${a}'`).join(' ')
+      const child = spawn('script', ['-qefc', `exec ${line}`, '/dev/null'], {
+        env: { PATH: process.env['PATH'] ?? '', HOME: dir, TERM: 'xterm', ...s3EnvVars() },
+        stdio: ['pipe', 'pipe', 'pipe'],
+      })
+      let screen = ''
+      child.stdout.on('data', (c: Buffer) => (screen += c.toString()))
+      child.stderr.on('data', (c: Buffer) => (screen += c.toString()))
+      return { child, screen: () => screen }
+    }
+    const pause = (ms: number): Promise<unknown> => new Promise((resolve) => setTimeout(resolve, ms))
+    {
+      const { child, screen } = typed('tty/typed', ['--json'])
+      const ended = endsWithin(child, 20_000)
+      await pause(1000) // the CLI has started and reads the terminal
+      child.stdin.write('first line\n')
+      await pause(200)
+      child.stdin.write('second line\n')
+      await pause(200)
+      child.stdin.write('\x04') // Ctrl-D at the start of a line: the end of the input
+      const { code } = await ended
+      track(bucket, 'tty/typed')
+      assert.equal(code, 0, screen())
+      assert.equal(new TextDecoder().decode(await getObject(bucket, 'tty/typed')), 'first line\nsecond line\n')
+    }
+    {
+      const key = 'tty/interrupted'
+      const { child, screen } = typed(key, ['--part-size', '5MiB'])
+      await pause(1000)
+      child.stdin.write('some input\n')
+      await pause(500) // read; the CLI waits for more
+      const ended = endsWithin(child, 10_000)
+      child.stdin.write('\x03') // Ctrl-C: SIGINT from the terminal
+      const { code } = await ended
+      assert.equal(code, 130, screen())
+      assert.match(screen(), /interrupted by SIGINT; the upload was aborted/)
+      assert.deepEqual(await openUploads(bucket, key), [])
+    }
   })
 
   test('uploads ls lists open uploads; uploads abort --older-than 0s removes them', async () => {

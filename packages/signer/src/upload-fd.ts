@@ -18,7 +18,7 @@ import { BufferPool } from './upload/buffer-pool.ts'
 import { FdReader, fsRead, type DescriptorReader, type ReadFn } from './upload/fd-reader.ts'
 import type { HashSpec } from './upload/hash-job.ts'
 import { HashPool, hashWorkersAvailable } from './upload/hash-pool.ts'
-import { openPipeReader, type PipeReader } from './upload/pipe-reader.ts'
+import { openOwn, openPipeReader, openSocketReader } from './upload/pipe-reader.ts'
 import {
   AUTO_HASH_THREADS_MIN_BYTES,
   partHashes,
@@ -51,7 +51,8 @@ const LOOK_AHEAD_BYTES = 64 * 1024
 /**
  * Uploads everything readable from a file descriptor: stdin (`0`), a pipe or FIFO, a socket, a
  * TTY, or a regular file from its current position. The fast path for `cmd | node upload.js`:
- * bytes are read with `fs.read` (a pipe on Node/Linux: like a socket, see `PipeReader`) straight into part buffers — a pool of `concurrency + 1`, each
+ * bytes are read with `fs.read` (on Node, a pipe or a socket on stdio like a socket, a terminal
+ * without blocking a thread: see `openSource`) straight into part buffers — a pool of `concurrency + 1`, each
  * refilled once S3 has acknowledged its part — so no per-chunk buffer is allocated and no stream
  * machinery runs (a Node `Readable` on a pipe allocates 64 KiB per read). Peak memory is
  * `(concurrency + 1) × partSize`.
@@ -78,8 +79,7 @@ export function uploadFd(fd: number, target: UploadTarget, options: UploadFdOpti
 
 /** {@link uploadFd} with the read seam exposed (tests inject failing reads). */
 export async function uploadFdWith(readFn: ReadFn, fd: number, target: UploadTarget, options: UploadFdOptions = {}): Promise<UploadResult> {
-  let reader: DescriptorReader | undefined
-  let pipe: PipeReader | undefined
+  let source: Source | undefined
   let hashPool: HashPool | undefined
   const owns = typeof options === 'object' && options !== null && options.close === true
   try {
@@ -108,10 +108,8 @@ export async function uploadFdWith(readFn: ReadFn, fd: number, target: UploadTar
       // from which `'auto'` starts workers for a file, so a short stream never pays its start-up.
       const startAt = options.hashThreads === 'auto' && !stats.isFile() && (sizeHint ?? 0) < AUTO_HASH_THREADS_MIN_BYTES ? AUTO_HASH_THREADS_MIN_BYTES : 0
       const digests = partDigests(partHashes(options), hashPool === undefined || spec === undefined ? undefined : { pool: hashPool, spec, startAt })
-      // A pipe is read like a socket where the runtime allows (no thread-pool round trip per read).
-      pipe = stats.isFIFO() && readFn === fsRead ? openPipeReader(fd, controller.signal) : undefined
-      reader = pipe ?? new FdReader(fd, controller.signal, readFn)
-      return await runUpload(ctx, fdParts(reader, policy, pool, digests), {
+      source = openSource(fd, stats, owns, controller.signal, readFn)
+      return await runUpload(ctx, fdParts(source.reader, policy, pool, digests), {
         ...options,
         key,
         concurrency,
@@ -124,10 +122,61 @@ export async function uploadFdWith(readFn: ReadFn, fd: number, target: UploadTar
       await ctx.close()
     }
   } finally {
-    pipe?.close()
-    // A read still in flight (aborted while the producer was idle) holds the descriptor: close it
-    // once that read returns, so the number is never reused under it.
-    if (owns) void (reader?.idle() ?? Promise.resolve()).then(() => closeFd(fd, () => {}))
+    if (source !== undefined) source.release()
+    else if (owns) closeFd(fd, () => {})
+  }
+}
+
+/** What an upload reads `fd` through, and how it lets go of it once settled. */
+interface Source {
+  readonly reader: DescriptorReader
+  /** Stops reading, closes what this upload opened, and `fd` itself with `close: true`. */
+  release(): void
+}
+
+/**
+ * How `fd` is read. `fs.read` on it is the fallback, but where it can be avoided (Node) it is: a
+ * blocking read waits on a libuv thread that nothing cancels, and Node's exit joins those threads,
+ * so after an abort while the producer is idle the process could not exit until it wrote again
+ * (Ctrl-C on `partstream cp -` fed by a terminal, or by a parent process through a socket, which
+ * is what `child_process.spawn` gives a child's stdin).
+ * - a pipe: its own non-blocking open, read like a socket ({@link openPipeReader}; Linux);
+ * - a socket that is stdin, stdout or stderr: read as a socket, on the descriptor itself (a
+ *   socket cannot be opened again; libuv never closes descriptors 0-2); it is left non-blocking,
+ *   as `process.stdin` leaves it. Another socket descriptor is the caller's to keep, and closing a
+ *   socket handle would close it: `fs.read`;
+ * - a terminal (or another character device): its own non-blocking open, read with `fs.read`,
+ *   which then never waits (EAGAIN is retried after a short sleep; a person types slowly).
+ * Anything else (a regular file, which never blocks; another system; Deno and Bun, whose exit does
+ * not wait for the read; an injected `readFn`): `fs.read` on `fd`.
+ */
+function openSource(fd: number, stats: Stats, owns: boolean, signal: AbortSignal, readFn: ReadFn): Source {
+  const closeIfGiven = (): void => {
+    if (owns) closeFd(fd, () => {})
+  }
+  const native = readFn === fsRead
+  const pipe = !native ? undefined : stats.isFIFO() ? openPipeReader(fd, signal) : stats.isSocket() && fd <= 2 ? openSocketReader(fd, signal) : undefined
+  if (pipe !== undefined) {
+    return {
+      reader: pipe,
+      release() {
+        pipe.close()
+        closeIfGiven()
+      },
+    }
+  }
+  const own = native && stats.isCharacterDevice() ? openOwn(fd) : undefined
+  const reader = new FdReader(own ?? fd, signal, readFn, fd)
+  return {
+    reader,
+    release() {
+      // A read still in flight (aborted while the producer was idle) holds the descriptor: close it
+      // once that read returns, so the number is never reused under it.
+      void reader.idle().then(() => {
+        if (own !== undefined) closeFd(own, () => {})
+        closeIfGiven()
+      })
+    },
   }
 }
 

@@ -41,6 +41,7 @@ export interface DescriptorReader {
  */
 export class FdReader implements DescriptorReader {
   readonly fd: number
+  readonly #reportedFd: number
   readonly #read: ReadFn
   readonly #signal: AbortSignal
   #ended = false
@@ -50,8 +51,10 @@ export class FdReader implements DescriptorReader {
   #rejectRead: ((reason: unknown) => void) | undefined
   #onAbort: (() => void) | undefined
 
-  constructor(fd: number, signal: AbortSignal, readFn: ReadFn = fsRead) {
+  /** `reportedFd`: the descriptor read errors name (the caller's, when `fd` is a copy of it). */
+  constructor(fd: number, signal: AbortSignal, readFn: ReadFn = fsRead, reportedFd: number = fd) {
     this.fd = fd
+    this.#reportedFd = reportedFd
     this.#signal = signal
     this.#read = readFn
   }
@@ -104,7 +107,7 @@ export class FdReader implements DescriptorReader {
           await sleep(this.#waitMs, this.#signal)
           continue
         }
-        throw new SourceReadError(this.fd, error)
+        throw new SourceReadError(this.#reportedFd, error)
       }
       this.#waitMs = 0
       if (bytesRead === 0) this.#ended = true

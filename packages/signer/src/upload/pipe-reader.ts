@@ -15,10 +15,12 @@ const SCRATCH_BYTES = 128 * 1024
  * 1.9–2.1 CPU s against 1.06 for this reader (`process.stdin`'s Readable: 1.55, plus a new
  * 64 KiB Buffer per read).
  *
- * The descriptor is opened again through `/proc/self/fd/N` (Linux): a new open file description
- * of the same pipe, non-blocking and owned by this reader, so the caller's descriptor keeps its
- * flags and stays open. Elsewhere, or where that open fails, {@link openPipeReader} returns
- * `undefined` and the caller uses `fs.read`.
+ * A pipe is opened again through `/proc/self/fd/N` (Linux): a new open file description of the
+ * same pipe, non-blocking and owned by this reader, so the caller's descriptor keeps its flags and
+ * stays open. Elsewhere, or where that open fails, {@link openPipeReader} returns `undefined` and
+ * the caller uses `fs.read`. A socket is read on its own descriptor ({@link openSocketReader}).
+ * Unlike `fs.read`, whose blocking read waits on a libuv thread that nothing can cancel (and that
+ * Node's exit joins), an abort here stops reading at once.
  */
 export class PipeReader {
   readonly #socket: Socket
@@ -183,41 +185,75 @@ interface Request {
   reject(error: unknown): void
 }
 
+/** Node (not Deno or Bun, whose `net.Socket` does not take a descriptor the same way). */
+function socketsTakeDescriptors(): boolean {
+  const versions = process.versions as Record<string, string | undefined>
+  return versions['bun'] === undefined && versions['deno'] === undefined
+}
+
 /**
- * A {@link PipeReader} for `fd` where this runtime can make one (Node on Linux), else `undefined`.
- * Deno and Bun read with `fs.read` (their `net.Socket` does not take a descriptor the same way).
+ * A {@link PipeReader} for the pipe `fd` where this runtime can make one (Node on Linux), else
+ * `undefined` (the caller uses `fs.read`). It reads its own non-blocking open of the pipe, so the
+ * caller's descriptor keeps its flags and stays open.
  */
 export function openPipeReader(fd: number, signal: AbortSignal): PipeReader | undefined {
-  const versions = process.versions as Record<string, string | undefined>
-  if (process.platform !== 'linux' || versions['bun'] !== undefined || versions['deno'] !== undefined) return undefined
-  let own: number
+  const own = openOwn(fd)
+  if (own === undefined) return undefined
   try {
-    own = openSync(`/proc/self/fd/${fd}`, constants.O_RDONLY | constants.O_NONBLOCK)
-  } catch {
-    return undefined
-  }
-  try {
-    const first = probe(own)
-    const scratch = new Uint8Array(SCRATCH_BYTES)
-    let reader: PipeReader | undefined
-    // `onread` in the constructor (Node ≥ 18.13; @types/node lists it for connect() only). The
-    // buffer function is asked once now (no reader yet: the scratch buffer) and after every read.
-    const onread = {
-      buffer: () => reader?.nextBuffer() ?? scratch,
-      callback: (n: number, landed: Uint8Array) => reader?.onRead(n, landed) ?? false,
-    }
-    const options = { fd: own, readable: true, writable: false, onread }
-    const socket = new Socket(options as SocketConstructorOpts)
-    socket.pause()
-    reader = new PipeReader(socket, scratch, fd, signal, first)
-    const it = reader
-    socket.on('end', () => it.onEnd())
-    socket.on('error', (error) => it.onError(error))
-    return reader
+    return socketReader(own, fd, signal, probe(own))
   } catch {
     closeSync(own)
     return undefined
   }
+}
+
+/**
+ * A {@link PipeReader} over the socket `fd` itself, on Node, else `undefined`. A socket cannot be
+ * opened again through `/proc`, so its own descriptor becomes non-blocking, as `process.stdin`
+ * makes it, and `close()` would close it were it not stdin, stdout or stderr (libuv never closes
+ * those): for descriptors 0-2 only.
+ */
+export function openSocketReader(fd: number, signal: AbortSignal): PipeReader | undefined {
+  if (!socketsTakeDescriptors()) return undefined
+  try {
+    return socketReader(fd, fd, signal, { bytes: new Uint8Array(0), ended: false })
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * `fd` opened again (a new open file description of the same pipe or terminal, Linux's
+ * `/proc/self/fd/N`), non-blocking and owned by the caller of this; `undefined` where that cannot
+ * be done (another system, Deno or Bun, a socket).
+ */
+export function openOwn(fd: number): number | undefined {
+  if (process.platform !== 'linux' || !socketsTakeDescriptors()) return undefined
+  try {
+    return openSync(`/proc/self/fd/${fd}`, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY)
+  } catch {
+    return undefined
+  }
+}
+
+/** A reader over a `net.Socket` of descriptor `own`; read errors name `fd`, the caller's. */
+function socketReader(own: number, fd: number, signal: AbortSignal, first: Probe): PipeReader {
+  const scratch = new Uint8Array(SCRATCH_BYTES)
+  let reader: PipeReader | undefined
+  // `onread` in the constructor (Node ≥ 18.13; @types/node lists it for connect() only). The
+  // buffer function is asked once now (no reader yet: the scratch buffer) and after every read.
+  const onread = {
+    buffer: () => reader?.nextBuffer() ?? scratch,
+    callback: (n: number, landed: Uint8Array) => reader?.onRead(n, landed) ?? false,
+  }
+  const options = { fd: own, readable: true, writable: false, onread }
+  const socket = new Socket(options as SocketConstructorOpts)
+  socket.pause()
+  reader = new PipeReader(socket, scratch, fd, signal, first)
+  const it = reader
+  socket.on('end', () => it.onEnd())
+  socket.on('error', (error) => it.onError(error))
+  return reader
 }
 
 interface Probe {
