@@ -1,3 +1,4 @@
+import { close, closeSync, constants, open, openSync } from 'node:fs'
 import { stat } from 'node:fs/promises'
 import { homedir } from 'node:os'
 import { basename } from 'node:path'
@@ -232,9 +233,41 @@ async function cpWith(io: CliIO, c: CpCommand, signal: AbortSignal, onCreated: (
     else await tree(io, c, signal, { bucket, prefix: key })
     return
   }
-  const file = { label: c.src, path: c.src, bucket, key: isPrefix ? key + basename(c.src) : key }
-  if (c.dryrun) dryrunLine(io, c, { src: c.src, bucket, key: file.key, size: stats.size })
+  // A named pipe or a device (`cp <(pg_dump …) s3://…`, `cp /dev/stdin …`): read to its end like
+  // stdin, with no size known ahead and no resume (it cannot be read again).
+  const streamed = stats.isFIFO() || stats.isCharacterDevice()
+  if (!streamed && !stats.isFile()) throw new UsageError(`cp: ${c.src} is not a file, a directory or a pipe (a socket or a block device): nothing to read`)
+  const file = { label: c.src, path: c.src, bucket, key: isPrefix ? key + basename(c.src) : key, streamed }
+  if (c.dryrun) dryrunLine(io, c, { src: c.src, bucket, key: file.key, ...(streamed ? {} : { size: stats.size }) })
   else await one(io, c, signal, onCreated, file)
+}
+
+/**
+ * Opens a named pipe or a device for reading, as `cat` does: a named pipe's open waits for its
+ * writer. That wait is a blocking open() on a libuv thread, which nothing can cancel and which
+ * Node's exit waits for; so an abort meanwhile opens the pipe's write end for a moment, which ends
+ * the wait, and the handle is closed again.
+ */
+async function openStreamed(path: string, signal: AbortSignal): Promise<number> {
+  signal.throwIfAborted()
+  const release = (): void => {
+    try {
+      closeSync(openSync(path, constants.O_WRONLY | constants.O_NONBLOCK))
+    } catch {
+      // The open already returned (ENXIO: no reader waits any more), or it is not a pipe.
+    }
+  }
+  signal.addEventListener('abort', release, { once: true })
+  try {
+    const fd = await new Promise<number>((resolve, reject) => open(path, 'r', (error, fd) => (error === null ? resolve(fd) : reject(error))))
+    if (signal.aborted) {
+      close(fd, () => {})
+      throw signal.reason
+    }
+    return fd
+  } finally {
+    signal.removeEventListener('abort', release)
+  }
 }
 
 /** What `--dryrun` prints per file: the line `cp` would print, marked, or a JSON line with `dryrun: true`. */
@@ -335,7 +368,7 @@ async function one(
   c: CpCommand,
   signal: AbortSignal,
   onCreated: (uploadId: string | undefined) => void,
-  f: { label: string; bucket: string; key: string; path?: string },
+  f: { label: string; bucket: string; key: string; path?: string; streamed?: boolean },
 ): Promise<void> {
   const progress = renderer(io, c, f.label, c.sizeHint)
   const contentType = c.contentType ?? (f.path === undefined ? undefined : contentTypeFor(f.path))
@@ -357,6 +390,9 @@ async function one(
     if (f.path === undefined) {
       const result = typeof io.stdin === 'number' ? await uploadFd(io.stdin, target, options) : await upload(io.stdin, target, options)
       run = { result, resumed: undefined }
+    } else if (f.streamed === true) {
+      // uploadFd closes it (once a read still in flight returns).
+      run = { result: await uploadFd(await openStreamed(f.path, signal), target, { ...options, close: true }), resumed: undefined }
     } else {
       run = await uploadFileResumable(f.path, target, options, {
         cacheDir: io.cacheDir ?? cacheDir(process.env, process.platform, homedir()),

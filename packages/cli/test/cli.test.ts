@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto'
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:http'
 import { createServer as createTlsServer } from 'node:https'
-import type { AddressInfo } from 'node:net'
+import { createServer as createNetServer, type AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
@@ -149,6 +149,20 @@ async function killMidUpload(args: readonly string[], env: Record<string, string
   return run.uploadId
 }
 
+/** Resolves with how `child` ended, or rejects (and kills it) if it is still running after `ms`. */
+function endsWithin(child: ChildProcess, ms: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL')
+      reject(new Error(`still running ${ms} ms after the signal`))
+    }, ms)
+    child.on('close', (code, signal) => {
+      clearTimeout(timer)
+      resolve({ code, signal })
+    })
+  })
+}
+
 describe(`partstream CLI (${runtime}${built ? ', built bin' : ', .ts source'})`, () => {
   test('stdin of 0 bytes makes an empty object', async () => {
     const r = await cli(['cp', '-', target('stdin/empty'), ...endpointFlag()])
@@ -178,6 +192,66 @@ describe(`partstream CLI (${runtime}${built ? ', built bin' : ', .ts source'})`,
       assert.equal(r.status, 0, r.stderr)
       assert.equal((JSON.parse(r.stdout.trim()) as { size: number }).size, 13 * MiB + 5)
       assert.equal(sha(await getObject(bucket, key)), sha(data))
+    }
+  })
+
+  test('a named pipe or a device as the source: `cp <(cmd)`, `cp /dev/stdin`, a FIFO whose writer comes later', async () => {
+    const data = randomData(7 * MiB + 3, 15)
+    const path = join(dir, 'fifo-data.bin')
+    writeFileSync(path, data)
+    const quote = (a: string): string => `'${a.replaceAll("'", "'\\''")}'`
+    const run = (line: string): ReturnType<typeof spawnSync> =>
+      spawnSync('bash', ['-c', line], { env: { PATH: process.env['PATH'] ?? '', HOME: dir, ...s3EnvVars() }, encoding: 'utf8', timeout: 120_000 })
+    const cpLine = (src: string, key: string): string => [...command, 'cp', src, target(key), '--json', '--part-size', '5MiB', ...endpointFlag()].map(quote).join(' ')
+    // Process substitution: the source is /dev/fd/63, a pipe.
+    let r = run(cpLine('/dev/fd/63', 'fifo/substituted').replace(quote('/dev/fd/63'), `<(cat ${quote(path)})`))
+    assert.equal(r.status, 0, String(r.stderr))
+    assert.equal((JSON.parse(String(r.stdout).trim()) as { size: number; partCount: number }).partCount, 2)
+    assert.equal(sha(await getObject(bucket, 'fifo/substituted')), sha(data))
+    // /dev/stdin, a pipe here.
+    r = run(`cat ${quote(path)} | ${cpLine('/dev/stdin', 'fifo/dev-stdin')}`)
+    assert.equal(r.status, 0, String(r.stderr))
+    assert.equal(sha(await getObject(bucket, 'fifo/dev-stdin')), sha(data))
+    // A FIFO on disk: the open waits for its writer, as `cat` does.
+    const fifo = join(dir, 'named.fifo')
+    assert.equal(spawnSync('mkfifo', [fifo]).status, 0)
+    r = run(`(sleep 0.5; cat ${quote(path)} > ${quote(fifo)}) & ${cpLine(fifo, 'fifo/named')}; wait`)
+    assert.equal(r.status, 0, String(r.stderr))
+    assert.equal(sha(await getObject(bucket, 'fifo/named')), sha(data))
+    rmSync(fifo)
+  })
+
+  test('a FIFO with no writer yet: Ctrl-C while the open waits exits 130 at once; a socket path is a usage error', async () => {
+    // The open of a FIFO blocks a libuv thread until a writer comes; Node's exit waits for that
+    // thread, so the CLI opens the write end for a moment on abort, which ends the wait.
+    const fifo = join(dir, 'lonely.fifo')
+    assert.equal(spawnSync('mkfifo', [fifo]).status, 0)
+    const child = spawn(command[0] as string, [...command.slice(1), 'cp', fifo, target('fifo/lonely'), ...endpointFlag()], {
+      env: { PATH: process.env['PATH'] ?? '', HOME: dir, ...s3EnvVars() },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let stderr = ''
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()))
+    child.stdout.resume()
+    await new Promise((resolve) => setTimeout(resolve, 1000))
+    const ended = endsWithin(child, 10_000)
+    child.kill('SIGINT')
+    const { code, signal } = await ended
+    if (runtime === 'deno' && code === null) assert.equal(signal, 'SIGINT', stderr)
+    else assert.equal(code, 130, stderr)
+    rmSync(fifo)
+    const server = await refusingServer()
+    try {
+      const socketPath = join(dir, 'a.sock')
+      const listening = createNetServer().listen(socketPath)
+      await new Promise((resolve) => listening.once('listening', resolve))
+      const r = await cli(['cp', socketPath, 's3://b/k', '--endpoint-url', server.endpoint])
+      listening.close()
+      assert.equal(r.code, 2, r.stderr)
+      assert.match(r.stderr, /is not a file, a directory or a pipe/)
+      assert.equal(server.requests(), 0)
+    } finally {
+      server.close()
     }
   })
 
@@ -793,20 +867,6 @@ describe(`partstream CLI (${runtime}${built ? ', built bin' : ', .ts source'})`,
     assert.match(stderr, /interrupted by SIGINT; the upload was aborted/)
     assert.deepEqual(await openUploads(bucket, key), [])
   })
-
-  /** Resolves with how `child` ended, or rejects (and kills it) if it is still running after `ms`. */
-  function endsWithin(child: ChildProcess, ms: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        child.kill('SIGKILL')
-        reject(new Error(`still running ${ms} ms after the signal`))
-      }, ms)
-      child.on('close', (code, signal) => {
-        clearTimeout(timer)
-        resolve({ code, signal })
-      })
-    })
-  }
 
   test('SIGINT while the producer is idle, stdin a socket (as child_process.spawn gives it): exits 130 at once, no open upload', async () => {
     // A blocking read of stdin would wait on a libuv thread that Node's exit joins: the CLI used

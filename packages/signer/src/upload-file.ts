@@ -129,7 +129,7 @@ export async function openRegularFile(path: string | URL): Promise<FileHandle> {
     const kind = stats.isDirectory() ? 'a directory' : stats.isFIFO() ? 'a FIFO (named pipe)' : stats.isCharacterDevice() || stats.isBlockDevice() ? 'a device' : stats.isSocket() ? 'a socket' : 'not a regular file'
     throw new InvalidArgumentError(
       `Expected \`path\` to be a regular file, got ${kind} at ${JSON.stringify(String(path))}. ` +
-        'To upload a directory use one upload per file; to upload a pipe or a device, pass a stream of it to upload() with a sizeHint.',
+        'To upload a directory use uploadDirectory(); to upload a pipe or a device, open it and pass the descriptor to uploadFd() (`close: true` closes it after).',
     )
   }
   return file

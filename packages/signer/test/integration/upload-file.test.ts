@@ -97,6 +97,7 @@ describe('uploadFile to Ceph RGW', () => {
       assert.ok(result instanceof InvalidArgumentError, `got ${String(result)}`)
       assert.match(result.message, kind)
       assert.match(result.message, /regular file/)
+      assert.match(result.message, /uploadFd\(\)/, 'names what reads a pipe or a device')
     })
   }
 
