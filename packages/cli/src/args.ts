@@ -252,7 +252,23 @@ function sizeHintOf(values: Record<string, unknown>): number | undefined {
 }
 
 /** The flag that gives each object option, to name it in a usage error. */
+/** The library's option (and target) names that a message may quote, as the CLI spells them. */
 const FLAG_OF: Readonly<Record<string, string>> = {
+  partSize: '--part-size',
+  sizeHint: '--size-hint',
+  concurrency: '--concurrency',
+  hashThreads: '--hash-threads',
+  checksum: '--checksum',
+  contentMd5: '--content-md5',
+  payload: '--payload',
+  contentType: '--content-type',
+  metadata: '--metadata',
+  ifNoneMatch: '--if-none-match',
+  endpoint: '--endpoint-url',
+  region: '--region',
+  profile: '--profile',
+  key: 'the object key',
+  bucket: 'the bucket',
   cacheControl: '--cache-control',
   contentDisposition: '--content-disposition',
   contentEncoding: '--content-encoding',
@@ -284,9 +300,17 @@ function objectSettingsOf(values: Record<string, unknown>): ObjectSettings {
     validateObjectOptions(settings)
   } catch (error) {
     if (!(error instanceof InvalidArgumentError)) throw error
-    throw new UsageError(error.message.replace(/`(\w+)`/g, (name, option: string) => FLAG_OF[option] ?? name))
+    throw usageErrorOf(error)
   }
   return settings
+}
+
+/**
+ * A library `InvalidArgumentError` (a bad option or target, raised before any request) as the
+ * CLI's usage error: the same message, with the options it quotes named as the CLI's flags.
+ */
+export function usageErrorOf(error: InvalidArgumentError): UsageError {
+  return new UsageError(error.message.replace(/`(\w+)`/g, (name, option: string) => FLAG_OF[option] ?? name))
 }
 
 function payloadOf(text: string | undefined): 'sha256' | 'unsigned' | undefined {

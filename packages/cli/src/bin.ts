@@ -32,6 +32,16 @@ if (onNode) setFlagsFromString('--semi-space-growth-factor=1')
 // RSS 73 -> 66 MiB; Node 20 has no such API and nothing changes there.
 ;(nodeModule as { enableCompileCache?: () => unknown }).enableCompileCache?.()
 
+// Output whose reader went away (`partstream cp … --json | head -c 0`, a closed terminal): Node
+// ignores SIGPIPE, so each write fails with EPIPE, and an 'error' event nobody handles would crash
+// the process with a stack trace after the upload itself succeeded. Stop writing instead, as a
+// program that SIGPIPE stops does; the exit code stays the upload's.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error
+  })
+}
+
 const { main } = await import('./main.ts')
 
 const code = await main({

@@ -6,6 +6,7 @@ import {
   abortStaleUploads,
   contentTypeFor,
   createS3Context,
+  InvalidArgumentError,
   listMultipartUploads,
   PartstreamError,
   resolveChecksumCalculation,
@@ -19,7 +20,7 @@ import {
   type UploadOptions,
   type UploadTarget,
 } from '@partstream/signer'
-import { parseCommand, parseS3Url, UsageError, type CommonOptions, type CpCommand, type ObjectSettings, type UploadsCommand } from './args.ts'
+import { parseCommand, parseS3Url, usageErrorOf, UsageError, type CommonOptions, type CpCommand, type ObjectSettings, type UploadsCommand } from './args.ts'
 import { cacheDir } from './checkpoint.ts'
 import { directoryFilter, pathFilter } from './filters.ts'
 import { HELP, VERSION } from './help.ts'
@@ -99,6 +100,8 @@ export async function main(io: CliIO): Promise<number> {
     return EXIT.ok
   } catch (error) {
     if (error instanceof UsageError) return usage(io, error)
+    // The library checks options and the target before any request: nothing was sent.
+    if (error instanceof InvalidArgumentError) return usage(io, usageErrorOf(error))
     if (interrupted !== undefined && error === interrupted) {
       io.stderr.write(`partstream: ${interrupted.message}; the upload was aborted, nothing is left\n`)
       return EXIT[interrupted.signal]

@@ -551,8 +551,9 @@ describe(`partstream CLI (${runtime}${built ? ', built bin' : ', .ts source'})`,
         assert.equal(puts[0]?.headers['x-amz-content-sha256'], sha(data))
         assert.equal(Object.keys(puts[0]?.headers ?? {}).filter((h) => h.startsWith('x-amz-checksum-')).length, 0)
         const bad = await cli(['cp', file, target('https/bad.bin'), '--endpoint-url', proxy.endpoint], { env: { ...trust(), AWS_REQUEST_CHECKSUM_CALCULATION: 'sometimes' } })
-        assert.equal(bad.code, 1, bad.stderr)
-        assert.match(bad.stderr, /ERR_PARTSTREAM_INVALID_ARGUMENT: Expected AWS_REQUEST_CHECKSUM_CALCULATION to be when_supported or when_required/)
+        // A setting the library refuses before any request is a usage error, as a bad flag is.
+        assert.equal(bad.code, 2, bad.stderr)
+        assert.match(bad.stderr, /^partstream: Expected AWS_REQUEST_CHECKSUM_CALCULATION to be when_supported or when_required/)
         assert.equal(proxy.requests.filter((q) => q.url.includes('bad.bin')).length, 0, 'nothing sent')
       } finally {
         await proxy.close()
@@ -771,6 +772,26 @@ describe(`partstream CLI (${runtime}${built ? ', built bin' : ', .ts source'})`,
     assert.equal(events.filter((e) => e.type === 'part-acked').length, 3)
   })
 
+  test('stdout closed by its reader (`cp … --json | head -c 0`): the upload completes, exit 0, no crash', async () => {
+    // Node ignores SIGPIPE: the write of the result fails with EPIPE, which used to crash the CLI
+    // with an unhandled 'error' event (exit 1, a stack trace) after the upload had succeeded.
+    const path = join(dir, 'epipe.bin')
+    const data = randomData(100_000, 16)
+    writeFileSync(path, data)
+    const child = spawn(command[0] as string, [...command.slice(1), 'cp', path, target('epipe/result'), '--json', ...endpointFlag()], {
+      env: { PATH: process.env['PATH'] ?? '', HOME: dir, ...s3EnvVars() },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    child.stdout.destroy() // the reader is gone before anything is written
+    let stderr = ''
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()))
+    const { code } = await endsWithin(child, 30_000)
+    track(bucket, 'epipe/result')
+    assert.equal(code, 0, stderr)
+    assert.doesNotMatch(stderr, /EPIPE|Unhandled/, stderr)
+    assert.equal(sha(await getObject(bucket, 'epipe/result')), sha(data))
+  })
+
   test('every usage error exits 2 with a one-line hint and sends nothing', async () => {
     const server = await refusingServer()
     const endpoint = server.endpoint
@@ -783,6 +804,9 @@ describe(`partstream CLI (${runtime}${built ? ', built bin' : ', .ts source'})`,
         ['cp', '-', 's3://bkt/k', '--progress', 'fancy'],
         ['cp', '-', 's3://bkt/k', '--part-size', '8XB'],
         ['cp', '-', 's3://bkt/k', '--concurrency', '0'],
+        ['cp', '-', 's3://bkt/k', '--part-size', '4MiB'], // below S3's 5 MiB: the library's check, as a usage error
+        ['cp', '-', 's3://bkt/k', '--part-size', '6GiB'],
+        ['cp', '-', `s3://bkt/${'k'.repeat(1025)}`], // a key over S3's 1,024 bytes
         ['cp', '-', 's3://bkt/k', '--hash-threads', 'two'],
         ['cp', '-', 's3://bkt/k', '--hash-threads', '65'],
         ['cp', '-', 's3://bkt/k', '--payload', 'md5'],
@@ -823,11 +847,13 @@ describe(`partstream CLI (${runtime}${built ? ', built bin' : ', .ts source'})`,
       [['--sse-kms-key-id', 'alias/x'], /--sse-kms-key-id names a KMS key.*set --sse to 'aws:kms'.*--sse is not set/],
       [['--sse', 'AES256', '--sse-kms-key-id', 'alias/x'], /set --sse to 'aws:kms'.*--sse is "AES256"/],
       [['--storage-class', 'standard_ia'], /--storage-class/],
+      // Checked by the library when the upload starts (before any request): the same mapping.
+      [['--part-size', '4MiB'], /Expected --part-size to be an integer from 5 MiB/],
     ] as const) {
       const r = await cli(['cp', '-', 's3://bkt/k', ...args, '--endpoint-url', 'http://127.0.0.1:9'])
       assert.equal(r.code, 2, r.stderr)
       assert.match(r.stderr, flag)
-      assert.doesNotMatch(r.stderr, /serverSideEncryption|sseKmsKeyId|storageClass/, r.stderr)
+      assert.doesNotMatch(r.stderr, /serverSideEncryption|sseKmsKeyId|storageClass|partSize/, r.stderr)
     }
   })
 
