@@ -646,6 +646,7 @@ describe('toParts: validation at the call', () => {
     assert.throws(() => toParts('text' as never), /TextEncoder/)
     assert.throws(() => toParts(42 as never), /`source`.*got `42` \(number\)/)
     assert.throws(() => toParts({} as never), InvalidArgumentError)
+    assert.throws(() => toParts(new Blob(['x']) as never), /got an instance of Blob\. For a Blob or File, pass blob\.stream\(\)/)
   })
 
   test('the iterator is its own async iterable', () => {

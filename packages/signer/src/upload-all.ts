@@ -7,7 +7,7 @@ import { objectHeaders, pickObjectOptions } from './operations/object-options.ts
 import { createBudget, PartLease, Slots, type UploadBudget } from './upload/budget.ts'
 import { BufferRecycler } from './upload/buffer-pool.ts'
 import { closeSource, SOURCE_CLOSE_GRACE_MS } from './upload/cleanup.ts'
-import { partHashes, validateUploadOptions, type UploadOptions, type UploadSource } from './upload/options.ts'
+import { isBlob, partHashes, validateUploadOptions, type UploadOptions, type UploadSource } from './upload/options.ts'
 import type { UploadProgress } from './upload/progress.ts'
 import { runUpload } from './upload/run-upload.ts'
 import { HeadLookup, ListedObjects, type ExistingObjects } from './upload/existing-objects.ts'
@@ -387,7 +387,10 @@ class ManyUploads {
     try {
       key = validateKey(typeof entry?.key === 'string' ? this.#prefix + entry.key : entry?.key)
       const options = this.#options
-      const objectOptions = pickObjectOptions(entry.contentType === undefined ? options : { ...options, contentType: entry.contentType })
+      // A Blob source's type is its default content type (as with upload()).
+      const blobType = 'source' in entry && isBlob(entry.source) && entry.source.type !== '' ? entry.source.type : undefined
+      const contentType = entry.contentType ?? blobType
+      const objectOptions = pickObjectOptions(contentType === undefined ? options : { ...options, contentType })
       objectHeaders(objectOptions, true)
       // The payload hash, the checksum and the MD5, each computed in the one pass over each part.
       const hashes = partHashes(options)
@@ -419,13 +422,14 @@ class ManyUploads {
         beforeComplete = () => assertUnchanged(fh, stats)
       } else if ('source' in entry) {
         const source = entry.source
-        if (isUint8Array(source)) size = source.byteLength
+        const blob = isBlob(source) ? source : undefined
+        size = isUint8Array(source) ? source.byteLength : blob?.size
         this.#call(options.onProgress, { type: 'file-started', key, path, size, ...this.#totals() })
         parts = isUint8Array(source)
           ? viewParts(source, options, hashes)
-          : toParts(source, {
+          : toParts(blob?.stream() ?? (source as Exclude<UploadSource, Uint8Array | Blob>), {
               partSize: options.partSize,
-              sizeHint: entry.sizeHint,
+              sizeHint: entry.sizeHint ?? (options.partSize === undefined ? blob?.size : undefined),
               ...hashes,
               signal: fileController.signal,
               maxViewOverhead: options.maxViewOverhead,

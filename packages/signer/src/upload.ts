@@ -2,7 +2,7 @@ import { bufferParts, isUint8Array, toParts, type BufferPart, type Part } from '
 import { createS3Context, type UploadTarget } from './http/context.ts'
 import { validateKey } from './http/endpoint.ts'
 import { closeSource, SOURCE_CLOSE_GRACE_MS } from './upload/cleanup.ts'
-import { partHashes, validateUploadOptions, type UploadOptions, type UploadResult, type UploadSource } from './upload/options.ts'
+import { isBlob, partHashes, validateUploadOptions, type UploadOptions, type UploadResult, type UploadSource } from './upload/options.ts'
 import { objectHeaders, pickObjectOptions } from './operations/object-options.ts'
 import { runUpload } from './upload/run-upload.ts'
 
@@ -12,7 +12,7 @@ async function* viewParts(parts: readonly BufferPart[]): AsyncGenerator<Part> {
 }
 
 /**
- * Uploads a stream of unknown length (or a buffer) to S3 as one object, with bounded memory.
+ * Uploads a stream of unknown length (or a buffer, or a `Blob`) to S3 as one object, with bounded memory.
  *
  * Reads the source only when a part slot is free, hashes each part once as it fills, sends up
  * to `concurrency` parts at once, and completes the upload. A source that fits in one part is
@@ -31,7 +31,15 @@ async function* viewParts(parts: readonly BufferPart[]): AsyncGenerator<Part> {
  */
 export async function upload(source: UploadSource, target: UploadTarget, options: UploadOptions = {}): Promise<UploadResult> {
   const controller = new AbortController()
-  const opts: UploadOptions = typeof options === 'object' && options !== null ? options : {}
+  const given: UploadOptions = typeof options === 'object' && options !== null ? options : {}
+  // A Blob (a File from a form, a fetched body) knows its size and type: read through its stream,
+  // with its size as the size hint (parts sized to fit, progress with a total) and its type as
+  // the default content type.
+  const blob = isBlob(source) ? source : undefined
+  const opts: UploadOptions =
+    blob === undefined
+      ? given
+      : { ...given, sizeHint: given.sizeHint ?? (given.partSize === undefined ? blob.size : undefined), contentType: given.contentType ?? (blob.type === '' ? undefined : blob.type) }
   // The payload hash, the checksum and the MD5, each computed in the one pass over each part.
   const hashes = partHashes(opts)
   // The source goes to core first: from here on, every exit closes it. (toParts closes it itself
@@ -39,7 +47,7 @@ export async function upload(source: UploadSource, target: UploadTarget, options
   const whole = isUint8Array(source)
   const parts: AsyncIterator<Part> = whole
     ? viewParts(bufferParts(source, { partSize: opts.partSize, ...hashes }))
-    : toParts(source, {
+    : toParts(blob === undefined ? (source as Exclude<UploadSource, Uint8Array | Blob>) : blob.stream(), {
         partSize: opts.partSize,
         sizeHint: opts.sizeHint,
         ...hashes,
@@ -68,7 +76,7 @@ export async function upload(source: UploadSource, target: UploadTarget, options
       concurrency,
       controller,
       objectOptions: pickObjectOptions(opts),
-      totalBytes: whole ? source.byteLength : undefined,
+      totalBytes: whole ? source.byteLength : blob?.size,
     })
   } finally {
     await ctx.close()

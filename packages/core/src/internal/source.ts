@@ -46,9 +46,11 @@ export function openSource(source: unknown): OpenedSource {
     const iterable = (source as Partial<Iterable<unknown>>)[Symbol.iterator]
     if (typeof iterable === 'function') return { iterator: iterable.call(source), isAsync: false, destroy: destroyerOf(source) }
   }
+  const blobLike = typeof (source as { stream?: unknown } | null)?.stream === 'function' && typeof (source as { arrayBuffer?: unknown }).arrayBuffer === 'function'
   throw new InvalidArgumentError(
     `Expected \`source\` to be an iterable or async iterable of Uint8Array chunks, got ${describeValue(source)}` +
-      (typeof source === 'string' ? '. Encode strings first: [new TextEncoder().encode(text)]' : ''),
+      (typeof source === 'string' ? '. Encode strings first: [new TextEncoder().encode(text)]' : '') +
+      (blobLike ? '. For a Blob or File, pass blob.stream() (upload() takes the Blob itself)' : ''),
   )
 }
 

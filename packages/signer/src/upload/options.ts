@@ -6,8 +6,16 @@ import type { HashSpec } from './hash-job.ts'
 import type { ObjectOptions } from '../operations/object-options.ts'
 import type { UploadProgress } from './progress.ts'
 
-/** Bytes `upload` accepts: any (async) iterable of `Uint8Array` chunks, or one `Uint8Array`. */
-export type UploadSource = AsyncIterable<Uint8Array> | Iterable<Uint8Array> | Uint8Array
+/**
+ * Bytes `upload` accepts: any (async) iterable of `Uint8Array` chunks, one `Uint8Array`, or a
+ * `Blob` (a `File` from a form, `fetch`'s `response.blob()`), read through its stream.
+ */
+export type UploadSource = AsyncIterable<Uint8Array> | Iterable<Uint8Array> | Uint8Array | Blob
+
+/** `Blob` (and `File`) where the runtime has one: Node ≥ 18, Deno, Bun. */
+export function isBlob(value: unknown): value is Blob {
+  return typeof Blob === 'function' && value instanceof Blob
+}
 
 /** Options of {@link upload}. */
 export interface UploadOptions extends S3ContextOptions, ObjectOptions {

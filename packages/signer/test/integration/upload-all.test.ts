@@ -386,6 +386,32 @@ describe('uploadAll to Ceph RGW', () => {
     assert.equal(sha256(await getObject(bucket, 'fail/ok-2')), sha256(randomData(6 * MiB + 1, 9)))
   })
 
+  test('Blob entries: their size in the file-started event, their type as the content type', async () => {
+    const data = randomData(6 * MiB + 3, 12)
+    const started: Array<{ key: string; size: number | undefined }> = []
+    const result = await uploadAll(
+      [
+        { key: 'form.csv', source: new Blob([data], { type: 'text/csv' }) },
+        { key: 'typed.bin', source: new Blob([data.subarray(0, 9)], { type: 'text/csv' }), contentType: 'application/octet-stream' },
+      ],
+      { ...s3Env(), bucket, prefix: 'blob/' },
+      { onProgress: (e) => (e.type === 'file-started' ? started.push({ key: e.key, size: e.size }) : undefined) },
+    )
+    assert.equal(result.failed, 0)
+    assert.deepEqual(started.sort((a, b) => a.key.localeCompare(b.key)), [
+      { key: 'blob/form.csv', size: data.byteLength },
+      { key: 'blob/typed.bin', size: 9 },
+    ])
+    assert.equal(sha256(await getObject(bucket, 'blob/form.csv')), sha256(data))
+    const ctx = createS3Context({ ...s3Env(), bucket })
+    try {
+      assert.equal((await headObject(ctx, { key: 'blob/form.csv' })).contentType, 'text/csv')
+      assert.equal((await headObject(ctx, { key: 'blob/typed.bin' })).contentType, 'application/octet-stream')
+    } finally {
+      await ctx.close()
+    }
+  })
+
   test('failFast: the first failure stops the call and rejects with it', async () => {
     const result = uploadAll(
       [

@@ -61,6 +61,26 @@ describe('upload to Ceph RGW: sizes around part boundaries', () => {
     assert.equal(sha256(await getObject(bucket, 'sizes/one-chunk')), sha256(data))
   })
 
+  test('a Blob (a File from a form): read through its stream; its size is the total and the size hint, its type the content type', async () => {
+    const data = randomData(13 * MiB + 7, 31)
+    const events: UploadProgress[] = []
+    const blob = new Blob([data.subarray(0, 5 * MiB), data.subarray(5 * MiB)], { type: 'application/x-ndjson' })
+    const result = await upload(blob, target(bucket, 'sizes/blob'), { onProgress: (e) => events.push(e) })
+    assert.equal(result.size, data.byteLength)
+    assert.equal(sha256(await getObject(bucket, 'sizes/blob')), sha256(data))
+    assert.ok(events.some((e) => 'totalBytes' in e && e.totalBytes === data.byteLength), 'progress knows the total')
+    const ctx = createS3Context({ ...target(bucket, 'sizes/blob') })
+    try {
+      assert.equal((await headObject(ctx, { key: 'sizes/blob' })).contentType, 'application/x-ndjson')
+      // contentType given wins over the Blob's type; an empty Blob is an empty object.
+      await upload(new Blob([data.subarray(0, 10)], { type: 'text/plain' }), target(bucket, 'sizes/blob-typed'), { contentType: 'image/png' })
+      assert.equal((await headObject(ctx, { key: 'sizes/blob-typed' })).contentType, 'image/png')
+      assert.equal((await upload(new Blob([]), target(bucket, 'sizes/blob-empty'))).size, 0)
+    } finally {
+      await ctx.close()
+    }
+  })
+
   test('a Uint8Array source', async () => {
     const data = randomData(13 * MiB, 13)
     const result = await upload(data, target(bucket, 'sizes/uint8array'))
