@@ -29,7 +29,7 @@ Run \`partstream cp --help\` for the options.
   cp: `partstream cp <src> <dst> [options]
 
   <src>  - (stdin), a file, a named pipe or device read to its end like stdin (<(cmd),
-         /dev/stdin, a FIFO: its open waits for a writer), or a directory with -r
+         /dev/stdin, a FIFO, whose open waits for a writer; a disk), or a directory with -r
   <dst>  s3://bucket/key, or s3://bucket/prefix/ (a file keeps its name; a directory's files go
          to prefix + their path relative to it, with /)
 

@@ -236,10 +236,10 @@ async function cpWith(io: CliIO, c: CpCommand, signal: AbortSignal, onCreated: (
     else await tree(io, c, signal, { bucket, prefix: key })
     return
   }
-  // A named pipe or a device (`cp <(pg_dump …) s3://…`, `cp /dev/stdin …`): read to its end like
-  // stdin, with no size known ahead and no resume (it cannot be read again).
-  const streamed = stats.isFIFO() || stats.isCharacterDevice()
-  if (!streamed && !stats.isFile()) throw new UsageError(`cp: ${c.src} is not a file, a directory or a pipe (a socket or a block device): nothing to read`)
+  // A named pipe or a device (`cp <(pg_dump …) s3://…`, `cp /dev/stdin …`, a disk): read to its
+  // end like stdin, with no size known ahead (give --size-hint past ~58 GiB) and no resume.
+  const streamed = stats.isFIFO() || stats.isCharacterDevice() || stats.isBlockDevice()
+  if (stats.isSocket()) throw new UsageError(`cp: ${c.src} is a socket, which cannot be opened by its path: for what arrives on stdin, use - as the source`)
   const file = { label: c.src, path: c.src, bucket, key: isPrefix ? key + basename(c.src) : key, streamed }
   if (c.dryrun) dryrunLine(io, c, { src: c.src, bucket, key: file.key, ...(streamed ? {} : { size: stats.size }) })
   else await one(io, c, signal, onCreated, file)

@@ -248,7 +248,7 @@ describe(`partstream CLI (${runtime}${built ? ', built bin' : ', .ts source'})`,
       const r = await cli(['cp', socketPath, 's3://b/k', '--endpoint-url', server.endpoint])
       listening.close()
       assert.equal(r.code, 2, r.stderr)
-      assert.match(r.stderr, /is not a file, a directory or a pipe/)
+      assert.match(r.stderr, /is a socket, which cannot be opened by its path: for what arrives on stdin, use -/)
       assert.equal(server.requests(), 0)
     } finally {
       server.close()
