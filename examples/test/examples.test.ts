@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url'
 import { before, test } from 'node:test'
 import { promisify } from 'node:util'
 import { gunzipSync } from 'node:zlib'
-import { createBucket, createS3Context, getObject, listMultipartUploads } from '@partstream/signer'
+import { createBucket, createS3Context, getObject, headObject, listMultipartUploads } from '@partstream/signer'
 
 const execFileAsync = promisify(execFile)
 const dir = fileURLToPath(new URL('..', import.meta.url))
@@ -108,6 +108,22 @@ test('http-to-s3.ts: an HTTP download piped into S3; the object is what the orig
   const object = await readBack('downloads/dump.bin')
   assert.equal(object.byteLength, 13 * 1024 * 1024)
   assert.equal(sha256(object), m[2])
+})
+
+test('form-to-s3.ts: a File from a posted form, uploaded with its size and type', async () => {
+  const { stdout } = await run('form-to-s3', [], { env: s3Env() })
+  const m = /^s3:\/\/logs\/uploads\/report\.csv: (\d+) bytes, text\/csv, sha256 ([0-9a-f]{64})\n$/.exec(stdout)
+  assert.ok(m !== null, stdout)
+  const object = await readBack('uploads/report.csv')
+  assert.equal(object.byteLength, Number(m[1]))
+  assert.equal(sha256(object), m[2])
+  const env = s3Env()
+  const ctx = createS3Context({ bucket: 'logs', endpoint: env['S3_ENDPOINT'], credentials: { accessKeyId: env['AWS_ACCESS_KEY_ID'] ?? '', secretAccessKey: env['AWS_SECRET_ACCESS_KEY'] ?? '' } })
+  try {
+    assert.equal((await headObject(ctx, { key: 'uploads/report.csv' })).contentType, 'text/csv', "the File's type is the object's content type")
+  } finally {
+    await ctx.close()
+  }
 })
 
 test('embed-parts.ts: toParts + uploadPart with a pool of its own; the object is the stream', async () => {
