@@ -13,6 +13,8 @@ export interface CommonOptions {
   readonly region: string | undefined
   readonly profile: string | undefined
   readonly forcePathStyle: boolean
+  /** `--ca-bundle FILE`: the CAs to trust (else AWS_CA_BUNDLE, else the profile's ca_bundle). */
+  readonly caBundle: string | undefined
   readonly json: boolean
   readonly quiet: boolean
 }
@@ -90,6 +92,7 @@ const COMMON = {
   region: { type: 'string' },
   profile: { type: 'string' },
   'force-path-style': { type: 'boolean' },
+  'ca-bundle': { type: 'string' },
   json: { type: 'boolean' },
   quiet: { type: 'boolean', short: 'q' },
   // The AWS CLI's name for --quiet, so its command lines run unchanged.
@@ -103,6 +106,7 @@ function common(values: Record<string, unknown>): CommonOptions {
     region: values['region'] as string | undefined,
     profile: values['profile'] as string | undefined,
     forcePathStyle: values['force-path-style'] === true,
+    caBundle: values['ca-bundle'] as string | undefined,
     json: values['json'] === true,
     quiet: values['quiet'] === true || values['only-show-errors'] === true,
   }
@@ -267,6 +271,7 @@ const FLAG_OF: Readonly<Record<string, string>> = {
   endpoint: '--endpoint-url',
   region: '--region',
   profile: '--profile',
+  ca: '--ca-bundle',
   key: 'the object key',
   bucket: 'the bucket',
   cacheControl: '--cache-control',

@@ -6,6 +6,8 @@ const COMMON = `Where and as whom (the library's resolution: AWS_* variables, ~/
   --region REGION         signing region (else AWS_REGION, AWS_DEFAULT_REGION, us-east-1)
   --profile NAME          AWS profile for credentials, region and endpoint_url (else AWS_PROFILE)
   --force-path-style      https://host/bucket/key instead of https://bucket.host/key
+  --ca-bundle FILE        PEM file of the CAs to trust over TLS (else AWS_CA_BUNDLE, the
+                          profile's ca_bundle, the runtime's CAs)
   --json                  results as JSON lines on stdout
   -q, --quiet             print nothing on success (--only-show-errors: the same)
   -h, --help              this help

@@ -1,4 +1,4 @@
-import { close, closeSync, constants, open, openSync } from 'node:fs'
+import { close, closeSync, constants, open, openSync, readFileSync } from 'node:fs'
 import { stat } from 'node:fs/promises'
 import { homedir } from 'node:os'
 import { basename } from 'node:path'
@@ -9,6 +9,7 @@ import {
   InvalidArgumentError,
   listMultipartUploads,
   PartstreamError,
+  resolveCaBundle,
   resolveChecksumCalculation,
   resolveS3Config,
   S3ResponseError,
@@ -126,6 +127,20 @@ function describe(error: unknown): string {
     return `${error.code}: ${error.message}${left}`
   }
   return error instanceof Error ? error.message : String(error)
+}
+
+/**
+ * The CAs to trust over TLS, as the AWS CLI finds them: `--ca-bundle`, else `AWS_CA_BUNDLE`, else
+ * the profile's `ca_bundle` (the AWS SDK for JavaScript reads none of them). Nothing: the runtime's.
+ */
+function trustOf(c: CommonOptions): { ca?: string } {
+  const named = c.caBundle !== undefined ? { path: c.caBundle, source: '--ca-bundle' } : resolveCaBundle({ profile: c.profile })
+  if (named === undefined) return {}
+  try {
+    return { ca: readFileSync(named.path, 'utf8') }
+  } catch (error) {
+    throw new UsageError(`cannot read the CA bundle ${named.path} (from ${named.source}): ${(error as Error).message}`)
+  }
 }
 
 function bucketTarget(o: CommonOptions, bucket: string): Omit<UploadTarget, 'key'> {
@@ -306,8 +321,9 @@ function walkRules(c: CpCommand): { filter?: (relativePath: string) => boolean; 
  * The flags every `cp` takes to the library the same way, stdin, a file or a tree: one list, so
  * a flag cannot reach one path and miss another (`-r` once dropped `--checksum` and `--content-md5`).
  */
-function sharedOptions(c: CpCommand): Pick<UploadOptions, 'concurrency' | 'partSize' | 'metadata' | 'ifNoneMatch' | 'checksum' | 'contentMd5' | 'payload'> & ObjectSettings {
+function sharedOptions(c: CpCommand): Pick<UploadOptions, 'concurrency' | 'partSize' | 'metadata' | 'ifNoneMatch' | 'checksum' | 'contentMd5' | 'payload' | 'ca'> & ObjectSettings {
   return {
+    ...trustOf(c),
     ...c.objectSettings,
     ...(c.concurrency === undefined ? {} : { concurrency: c.concurrency }),
     ...(c.partSize === undefined ? {} : { partSize: c.partSize }),
@@ -433,7 +449,7 @@ async function one(
 
 async function uploads(io: CliIO, c: UploadsCommand, signal: AbortSignal): Promise<void> {
   const { bucket, key: prefix } = parseS3Url(c.url)
-  const ctx = createS3Context(bucketTarget(c, bucket))
+  const ctx = createS3Context(bucketTarget(c, bucket), trustOf(c))
   try {
     const list =
       c.command === 'uploads-ls'

@@ -74,7 +74,7 @@ export async function uploadFileResumable(path: string, target: UploadTarget, op
       partSize = existing.partSize
     } else {
       r.notice(`${why}: starting over (aborting upload ${existing.uploadId})`)
-      await abortQuietly(target, existing.uploadId)
+      await abortQuietly(target, existing.uploadId, options.ca)
       await removeCheckpoint(file)
     }
   }
@@ -116,7 +116,7 @@ export async function uploadFileResumable(path: string, target: UploadTarget, op
         }
         // Interrupted before the library took the upload over (while listing its parts): abort it here.
         if (options.signal?.aborted === true) {
-          await abortQuietly(target, resumeId)
+          await abortQuietly(target, resumeId, options.ca)
           await removeCheckpoint(file)
         }
         throw error
@@ -136,8 +136,8 @@ function isUnknownUpload(error: unknown): boolean {
 }
 
 /** Best-effort AbortMultipartUpload of an upload we give up on: a failure leaves it to `uploads abort`. */
-async function abortQuietly(target: UploadTarget, uploadId: string): Promise<void> {
-  const ctx = createS3Context(target, { retry: false })
+async function abortQuietly(target: UploadTarget, uploadId: string, ca: UploadOptions['ca']): Promise<void> {
+  const ctx = createS3Context(target, { retry: false, ...(ca === undefined ? {} : { ca }) })
   try {
     await abortMultipartUpload(ctx, uploadId, { key: target.key, signal: AbortSignal.timeout(10_000) })
   } catch {

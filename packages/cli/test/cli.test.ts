@@ -437,6 +437,37 @@ describe(`partstream CLI (${runtime}${built ? ', built bin' : ', .ts source'})`,
       return data.subarray((n - 1) * MiB5, n * MiB5)
     }
 
+    test("the CA to trust, as the AWS CLI takes it: --ca-bundle, AWS_CA_BUNDLE, the profile's ca_bundle; with none, exit 1 at once saying so", async () => {
+      const data = randomData(1000, 42)
+      const proxy = await stallProxy(s3Env().endpoint, tls)
+      const home = join(dir, 'ca-home')
+      mkdirSync(join(home, '.aws'), { recursive: true })
+      const { credentials } = s3Env()
+      writeFileSync(join(home, '.aws', 'config'), `[profile corp]\nca_bundle = ${tls.certPath}\n`)
+      writeFileSync(join(home, '.aws', 'credentials'), `[corp]\naws_access_key_id = ${credentials.accessKeyId}\naws_secret_access_key = ${credentials.secretAccessKey}\n`)
+      const send = (key: string, args: readonly string[], env: Record<string, string> = {}): Promise<Run> =>
+        cli(['cp', '-', target(key), '--endpoint-url', proxy.endpoint, ...args], { input: data, env })
+      try {
+        const untrusted = await send('https/ca-none', [])
+        assert.equal(untrusted.code, 1, untrusted.stderr)
+        assert.match(untrusted.stderr, /failed without a response: .*The server's TLS certificate is not signed by a CA this runtime trusts: .*--ca-bundle, AWS_CA_BUNDLE or the profile's ca_bundle/)
+        for (const [key, args, env] of [
+          ['https/ca-flag', ['--ca-bundle', tls.certPath], {}],
+          ['https/ca-env', [], { AWS_CA_BUNDLE: tls.certPath }],
+          ['https/ca-profile', [], { HOME: home, AWS_PROFILE: 'corp' }],
+        ] as const) {
+          const r = await send(key, args, env)
+          assert.equal(r.code, 0, `${key}: ${r.stderr}`)
+          assert.equal(sha(await getObject(bucket, key)), sha(data), key)
+        }
+        const missing = await send('https/ca-missing', ['--ca-bundle', join(dir, 'no-such-ca.pem')])
+        assert.equal(missing.code, 2, missing.stderr)
+        assert.match(missing.stderr, /cannot read the CA bundle .*no-such-ca\.pem \(from --ca-bundle\)/)
+      } finally {
+        await proxy.close()
+      }
+    })
+
     test('cp FILE over https, no --payload: each part UNSIGNED-PAYLOAD with its CRC32, the object intact', async () => {
       const data = randomData(11 * MiB, 41)
       const file = join(dir, 'https-default.bin')

@@ -71,7 +71,9 @@ export class S3ResponseError extends PartstreamError {
     const hint =
       init.bucketRegion !== undefined && (init.statusCode === 301 || init.statusCode === 307 || init.statusCode === 400)
         ? `. The bucket is in region ${init.bucketRegion}: set \`region: '${init.bucketRegion}'\` (the CLI's --region, or AWS_REGION), with an endpoint of that region.`
-        : hintFor(init.operation, init.s3Code, init.statusCode)
+        : init.statusCode === 0
+          ? connectionHint(options?.cause)
+          : hintFor(init.operation, init.s3Code, init.statusCode)
     super('ERR_PARTSTREAM_S3', `${where} ${what}${hint}`, { ...options, uploadId: init.uploadId })
     this.statusCode = init.statusCode
     this.s3Code = init.s3Code
@@ -81,6 +83,45 @@ export class S3ResponseError extends PartstreamError {
     this.attempt = init.attempt ?? 1
     this.bucketRegion = init.bucketRegion
   }
+}
+
+/** Node's (OpenSSL's) codes for a server certificate the client does not trust. */
+const UNTRUSTED_CERTIFICATE_CODES = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_UNTRUSTED',
+])
+const CERTIFICATE_CODES = new Set([...UNTRUSTED_CERTIFICATE_CODES, 'CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID', 'ERR_TLS_CERT_ALTNAME_INVALID'])
+
+/**
+ * The code of a TLS certificate check that failed, found in `error` or its causes (undici passes
+ * Node's error through; `fetchTransport` wraps the runtime's): a resend cannot fix it.
+ */
+export function certificateFailure(error: unknown): string | undefined {
+  for (let e: unknown = error, depth = 0; e !== null && typeof e === 'object' && depth < 5; depth++) {
+    const code = (e as { code?: unknown }).code
+    if (typeof code === 'string' && CERTIFICATE_CODES.has(code)) return code
+    e = (e as { cause?: unknown }).cause
+  }
+  return undefined
+}
+
+/** What to do about a request that got no answer, when its cause says (a certificate not trusted, expired, for another name). */
+function connectionHint(cause: unknown): string {
+  const code = certificateFailure(cause)
+  if (code === undefined) return ''
+  if (UNTRUSTED_CERTIFICATE_CODES.has(code)) {
+    return (
+      ` (${code}). The server's TLS certificate is not signed by a CA this runtime trusts: give your CA's certificate as \`ca\` ` +
+      "(the CLI's --ca-bundle, AWS_CA_BUNDLE or the profile's ca_bundle), or start Node with NODE_EXTRA_CA_CERTS=<its PEM file>."
+    )
+  }
+  if (code === 'CERT_HAS_EXPIRED' || code === 'CERT_NOT_YET_VALID') return ` (${code}). The server's TLS certificate is outside its validity dates: check the server, and this machine's clock.`
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') return ` (${code}). The server's TLS certificate is for another name: check \`endpoint\` (and \`forcePathStyle\`: a bucket name with dots breaks virtual-hosted TLS).`
+  return ''
 }
 
 function hintFor(operation: S3Operation, code: string | undefined, status: number): string {

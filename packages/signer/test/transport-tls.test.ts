@@ -10,7 +10,7 @@ import { after, before, describe, test } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import { generate } from 'selfsigned'
 import { Agent } from 'undici'
-import { undiciTransport, type TransportRequest } from '../src/index.ts'
+import { createS3Context, headObject, S3ResponseError, undiciTransport, type TransportRequest } from '../src/index.ts'
 
 const undiciDispatches = typeof (Agent.prototype as { request?: unknown }).request === 'function'
 
@@ -42,7 +42,6 @@ async function serverStats(): Promise<{ connections: number; received: number }>
 }
 
 before(async () => {
-  if (!undiciDispatches) return
   const pems = await generate([{ name: 'commonName', value: '127.0.0.1' }], {
     keyType: 'ec',
     curve: 'P-256',
@@ -137,5 +136,46 @@ describe('undiciTransport over HTTPS', { skip: !undiciDispatches && "this runtim
     } finally {
       await agent.close()
     }
+  })
+})
+
+describe('the `ca` option: the CAs a context trusts over TLS (the AWS CLI\'s ca_bundle)', () => {
+  const target = (): Parameters<typeof createS3Context>[0] => ({
+    bucket: 'bucket',
+    key: 'key',
+    endpoint: origin,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' },
+  })
+
+  test('a certificate from an unknown CA fails at once: an S3ResponseError (no answer), not retried, saying what to do', async () => {
+    const ctx = createS3Context(target())
+    const started = performance.now()
+    try {
+      await assert.rejects(headObject(ctx), (error: unknown) => {
+        assert.ok(error instanceof S3ResponseError, `got ${String(error)}`)
+        assert.equal(error.code, 'ERR_PARTSTREAM_S3')
+        assert.equal(error.statusCode, 0)
+        assert.equal(error.attempt, 1, 'a refused certificate is not sent again')
+        assert.match(error.message, /HeadObject failed without a response: .*\(DEPTH_ZERO_SELF_SIGNED_CERT\)\. The server's TLS certificate is not signed by a CA this runtime trusts: give your CA's certificate as `ca`/)
+        return true
+      })
+    } finally {
+      await ctx.close()
+    }
+    assert.ok(performance.now() - started < 5000, 'no retry backoff')
+  })
+
+  test('with `ca`, the same endpoint is trusted (the owned Agent; Bun\'s fetch)', async () => {
+    for (const ca of [cert, new TextEncoder().encode(cert), [cert]]) {
+      const ctx = createS3Context(target(), { ca })
+      try {
+        const head = await headObject(ctx)
+        assert.equal(typeof head.size, 'number')
+      } finally {
+        await ctx.close()
+      }
+    }
+    assert.throws(() => createS3Context(target(), { ca: 42 as never }), /Expected `ca` to be PEM text/)
   })
 })

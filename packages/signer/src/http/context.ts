@@ -1,4 +1,4 @@
-import { InvalidArgumentError, describeValue } from '@partstream/core'
+import { InvalidArgumentError, describeValue, isUint8Array } from '@partstream/core'
 import { Sha256 } from '@aws-crypto/sha256-js'
 import { SignatureV4 } from '@smithy/signature-v4'
 import type { Dispatcher } from 'undici'
@@ -90,6 +90,15 @@ export interface S3ContextOptions {
    * @default unlimited; `upload` and `uploadFile` pass their `concurrency`
    */
   readonly connections?: number | undefined
+  /**
+   * The certificates (PEM) of the CAs to trust for the endpoint, instead of the runtime's: what
+   * the AWS CLI's `ca_bundle` / `AWS_CA_BUNDLE` does, for an S3 store behind a private CA or a
+   * TLS-inspecting proxy (the AWS SDK for JavaScript has no such setting; `NODE_EXTRA_CA_CERTS`
+   * adds to Node's CAs for the whole process instead). Given to the `Agent` the context owns (and
+   * to Bun's fetch); with `dispatcher` or `transport`, set the trust there.
+   * @default the runtime's CAs
+   */
+  readonly ca?: string | Uint8Array | ReadonlyArray<string | Uint8Array> | undefined
   /**
    * Retry policy for idempotent requests; `false` disables retries.
    * @default { attempts: 5, baseDelayMs: 100, maxDelayMs: 5000 }
@@ -187,7 +196,11 @@ export function createS3Context(target: S3ContextTarget, options: S3ContextOptio
   if (connections !== undefined && (!Number.isInteger(connections) || connections < 1)) {
     throw new InvalidArgumentError(`Expected \`connections\` to be an integer ≥ 1, got ${describeValue(connections)}.`)
   }
-  const { transport, dispatcher, close } = resolveTransport(options.transport, options.dispatcher, idleTimeoutMs, connections)
+  const ca = options.ca
+  if (ca !== undefined && !(typeof ca === 'string' || isUint8Array(ca) || (Array.isArray(ca) && ca.every((c) => typeof c === 'string' || isUint8Array(c))))) {
+    throw new InvalidArgumentError(`Expected \`ca\` to be PEM text (a string or bytes) or a list of them, got ${describeValue(ca)}.`)
+  }
+  const { transport, dispatcher, close } = resolveTransport(options.transport, options.dispatcher, idleTimeoutMs, connections, ca)
   // Where requests go and how they are signed: the region's. AWS's own endpoint follows a
   // bucket that lives in another region (see sendS3); an endpoint of the caller's never moves.
   const regional = (r: string, e: ResolvedEndpoint): Pick<ContextState, 'region' | 'endpoint' | 'signer' | 'host'> => {

@@ -296,3 +296,28 @@ export function resolveChecksumCalculation(options: ResolveChecksumCalculationOp
   if (fromProfile !== undefined) return setting(fromProfile, `profile "${profile}" request_checksum_calculation in ${fileWith(files, profile, 'request_checksum_calculation')}`)
   return { value: 'WHEN_SUPPORTED', source: 'default' }
 }
+
+/** The AWS CLI's CA bundle setting: the PEM file to trust, and where it was named. */
+export interface CaBundleSetting {
+  readonly path: string
+  /** `'AWS_CA_BUNDLE'` or `'profile "dev" ca_bundle in ~/.aws/config'`. */
+  readonly source: string
+}
+
+/**
+ * `AWS_CA_BUNDLE`, else the profile's `ca_bundle`, as the AWS CLI (and the Python and Go SDKs)
+ * read them; `undefined` when neither is set. The AWS SDK for JavaScript reads neither, so the
+ * library does not either: a caller (the CLI) reads the file and passes it as the `ca` option.
+ * @example
+ * const bundle = resolveCaBundle()
+ * const options = bundle === undefined ? {} : { ca: readFileSync(bundle.path, 'utf8') }
+ */
+export function resolveCaBundle(options: ResolveChecksumCalculationOptions = {}): CaBundleSetting | undefined {
+  const env: Env = options.env ?? processEnv()
+  const fromEnv = envValue(env, 'AWS_CA_BUNDLE')
+  if (fromEnv !== undefined) return { path: fromEnv, source: 'AWS_CA_BUNDLE' }
+  const profile = profileNameOf(options.profile, env).name
+  const files = readSharedConfigFiles(env)
+  const fromProfile = profileOf(files, profile, 'config')?.['ca_bundle']
+  return fromProfile === undefined ? undefined : { path: fromProfile, source: `profile "${profile}" ca_bundle in ${fileWith(files, profile, 'ca_bundle')}` }
+}

@@ -1,4 +1,4 @@
-import { isUint8Array } from '@partstream/core'
+import { isUint8Array, PartstreamError } from '@partstream/core'
 import { NetworkError, S3ResponseError, type S3ErrorContext } from '../errors.ts'
 import type { TransportBody, TransportHeaders } from '../transport/types.ts'
 import { gatherSmallChunks, joinAdjacentViews, worthGathering } from './coalesce.ts'
@@ -101,8 +101,10 @@ export async function sendS3(ctx: ContextState, req: S3Request, where: S3ErrorCo
       // The caller's abort wins over whatever error undici or the body raised meanwhile
       // (RequestAbortedError, a socket error from the torn-down connection, …).
       if (req.signal?.aborted) throw req.signal.reason
-      if (!isRetryableNetworkError(error)) throw error
       failure = new S3ResponseError({ statusCode: 0, ...where, attempt }, { cause: error })
+      // Not worth another attempt (a certificate not trusted, a bad URL…): fail now, typed, with
+      // the operation and the cause. Our own errors (an integrity check) pass as they are.
+      if (!isRetryableNetworkError(error)) throw error instanceof PartstreamError && !(error instanceof NetworkError) ? error : failure
     }
     if (failure.s3Code === 'RequestTimeTooSkewed' && !skewRetried && ctx.clock.offsetMs !== offsetBefore) {
       skewRetried = true

@@ -21,6 +21,19 @@ export interface FetchTransportOptions {
    * @default 'buffer' on Deno, 'stream' elsewhere
    */
   readonly body?: 'stream' | 'buffer' | undefined
+  /**
+   * CA certificates (PEM) to trust instead of the runtime's, as Bun's fetch takes them
+   * (`tls: { ca }`). Other runtimes' fetch ignores it: give Deno an `HttpClient` through a
+   * `fetch` wrapper, and Node an undici `dispatcher` instead.
+   * @default the runtime's CAs
+   */
+  readonly ca?: string | Uint8Array | ReadonlyArray<string | Uint8Array> | undefined
+}
+
+/** `ca` as tls.connect and Bun's fetch take it: PEM strings (bytes are read as PEM text). */
+export function caList(ca: string | Uint8Array | ReadonlyArray<string | Uint8Array>): string[] {
+  const decode = (c: string | Uint8Array): string => (typeof c === 'string' ? c : new TextDecoder().decode(c))
+  return typeof ca === 'string' || isUint8Array(ca) ? [decode(ca)] : (ca as ReadonlyArray<string | Uint8Array>).map(decode)
 }
 
 /** Deno's fetch sends a `ReadableStream` body chunked, without our `content-length` (checked on Deno 2.9.6). */
@@ -51,6 +64,7 @@ export function fetchTransport(options: FetchTransportOptions = {}): Transport {
   if (mode !== 'stream' && mode !== 'buffer') {
     throw new InvalidArgumentError(`Expected \`body\` to be 'stream' or 'buffer', got ${describeValue(mode)}.`)
   }
+  const ca = options.ca === undefined ? undefined : caList(options.ca)
   return async (req) => {
     // fetch derives `host` from the URL (the value we signed), and `content-length` from a
     // buffer body itself; a second copy of it makes some fetch implementations refuse the request.
@@ -58,7 +72,8 @@ export function fetchTransport(options: FetchTransportOptions = {}): Transport {
     const contentLength = headers['content-length']
     delete headers['host']
     delete headers['content-length']
-    const init: RequestInit & { duplex?: 'half' } = { method: req.method, headers, redirect: 'manual' }
+    const init: RequestInit & { duplex?: 'half'; tls?: { ca: string[] } } = { method: req.method, headers, redirect: 'manual' }
+    if (ca !== undefined) init.tls = { ca }
     if (req.signal !== undefined) init.signal = req.signal
     // isUint8Array, not instanceof: a Uint8Array from another realm (a vm context) is one buffer
     // too, not an iterable of chunks (iterating it would yield numbers, and send 0 bytes).

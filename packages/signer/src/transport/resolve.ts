@@ -1,6 +1,6 @@
 import { InvalidArgumentError, describeValue } from '@partstream/core'
 import type { Dispatcher } from 'undici'
-import { fetchTransport } from './fetch.ts'
+import { caList, fetchTransport } from './fetch.ts'
 import type { Transport } from './types.ts'
 import { Agent, request } from './undici-parts.ts'
 import { requestTransport, undiciTransport } from './undici.ts'
@@ -31,6 +31,7 @@ export function resolveTransport(
   dispatcher: Dispatcher | undefined,
   idleTimeoutMs: number,
   connections: number | undefined,
+  ca?: string | Uint8Array | ReadonlyArray<string | Uint8Array>,
 ): ResolvedTransport {
   const none = (): Promise<void> => Promise.resolve()
   if (transport !== undefined) {
@@ -45,7 +46,7 @@ export function resolveTransport(
     return { transport, dispatcher: undefined, close: none }
   }
   if (dispatcher !== undefined) return { transport: undiciTransport(dispatcher), dispatcher, close: none }
-  if (ON_BUN) return { transport: fetchTransport(), dispatcher: undefined, close: none }
+  if (ON_BUN) return { transport: fetchTransport(ca === undefined ? {} : { ca }), dispatcher: undefined, close: none }
   // Parts carry a precomputed content-length; never `Expect: 100-continue` (lib-storage pays a round trip per part).
   // `connections` caps sockets per origin: without it a request sent just as another's response
   // ends opens a new socket (measured: ~2 × concurrency connections; each a TLS handshake on S3).
@@ -54,6 +55,8 @@ export function resolveTransport(
     headersTimeout: idleTimeoutMs,
     bodyTimeout: idleTimeoutMs,
     ...(connections === undefined ? {} : { connections }),
+    // undici hands `connect` to tls.connect: `ca` replaces the runtime's CAs, as ca_bundle does.
+    ...(ca === undefined ? {} : { connect: { ca: caList(ca) } }),
   })
   return { transport: requestTransport((options) => request.call(owned, options)), dispatcher: owned, close: () => owned.close() }
 }
