@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
 import { describe, test } from 'node:test'
-import { awsS3Endpoint, createS3Context, headObject, InvalidArgumentError, resolveChecksumCalculation, resolveS3Config, type ResolvedS3Config, type Transport } from '../src/index.ts'
+import { awsS3Endpoint, createS3Context, headObject, InvalidArgumentError, resolveCaBundle, resolveChecksumCalculation, resolveS3Config, type ResolvedS3Config, type Transport } from '../src/index.ts'
 import { awsHomes } from './aws-home.ts'
 import { textBody } from './fault/helpers.ts'
 
@@ -214,5 +214,15 @@ describe("the AWS CLI's s3 addressing_style in the profile", () => {
       await ctx.close()
     }
     assert.deepEqual(origins, ['https://storage.example.com/logs/k', 'https://logs.storage.example.com/k'])
+  })
+})
+
+describe('ca_bundle (the CAs the AWS CLI trusts; the CLI passes the file as `ca`)', () => {
+  const HOME = home({ config: '[default]\nca_bundle = /etc/corp/ca.pem\n[profile plain]\nregion = x\n' })
+  test('AWS_CA_BUNDLE, then the profile\'s ca_bundle, then nothing', () => {
+    assert.deepEqual(resolveCaBundle({ env: { HOME, AWS_CA_BUNDLE: '/tmp/ca.pem' } }), { path: '/tmp/ca.pem', source: 'AWS_CA_BUNDLE' })
+    assert.deepEqual(resolveCaBundle({ env: { HOME } }), { path: '/etc/corp/ca.pem', source: `profile "default" ca_bundle in ${join(HOME, '.aws', 'config')}` })
+    assert.equal(resolveCaBundle({ env: { HOME }, profile: 'plain' }), undefined)
+    assert.equal(resolveCaBundle({ env: { HOME: join(home(), 'none') } }), undefined)
   })
 })
