@@ -264,7 +264,7 @@ async function cpWith(io: CliIO, c: CpCommand, signal: AbortSignal, onCreated: (
  * Opens a named pipe or a device for reading, as `cat` does: a named pipe's open waits for its
  * writer. That wait is a blocking open() on a libuv thread, which nothing can cancel and which
  * Node's exit waits for; so an abort meanwhile opens the pipe's write end for a moment, which ends
- * the wait, and the handle is closed again.
+ * the wait (the write end is closed again at once).
  */
 async function openStreamed(path: string, signal: AbortSignal): Promise<number> {
   signal.throwIfAborted()
