@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
-import { basename, join } from 'node:path'
+import { basename, dirname, join } from 'node:path'
 
 /**
  * What a rerun of `partstream cp FILE s3://…` needs to resume an interrupted upload: written as
@@ -94,7 +94,7 @@ function isCheckpoint(v: unknown): v is Checkpoint {
  */
 export async function writeCheckpoint(file: string, checkpoint: Checkpoint): Promise<void> {
   const dir = join(file, '..')
-  await mkdir(dir, { recursive: true, mode: 0o700 })
+  await mkdirs(dir, 0o700)
   const temp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`
   try {
     await writeFile(temp, `${JSON.stringify(checkpoint, null, 2)}\n`, { mode: 0o600, flag: 'wx' })
@@ -110,7 +110,13 @@ export async function writeCheckpoint(file: string, checkpoint: Checkpoint): Pro
  * between `writeFile` and `rename` left behind (`<name>.<pid>.<hex>.tmp`, the pid no longer running).
  */
 export async function removeCheckpoint(file: string): Promise<void> {
-  await rm(file, { force: true })
+  // Best-effort: a cache path that cannot hold a checkpoint (a file where a directory should be:
+  // ENOTDIR) never had one, and a checkpoint left behind only makes a rerun check S3 and start over.
+  try {
+    await rm(file, { force: true })
+  } catch {
+    return
+  }
   const dir = join(file, '..')
   const prefix = `${basename(file)}.`
   let names: string[]
@@ -123,6 +129,27 @@ export async function removeCheckpoint(file: string): Promise<void> {
     if (!name.startsWith(prefix)) continue
     const pid = Number(/^(\d+)\.[0-9a-f]+\.tmp$/.exec(name.slice(prefix.length))?.[1])
     if (pid > 0 && !isRunning(pid)) await rm(join(dir, name), { force: true })
+  }
+}
+
+/**
+ * `mkdir -p`, one level at a time. Node's `mkdir(…, { recursive: true })` (20, 22 and 24; 26 is
+ * fixed) never returns, sync or async, for a path under a filesystem that answers ENOENT to a
+ * mkdir whose parent exists (`/proc`): it retries the same parent for ever, so a cache dir there
+ * hung the CLI at exit. Here each level is made once, and that ENOENT is the error.
+ */
+async function mkdirs(dir: string, mode: number): Promise<void> {
+  const exists = (error: unknown): boolean => (error as NodeJS.ErrnoException).code === 'EEXIST'
+  try {
+    await mkdir(dir, { mode })
+  } catch (error) {
+    if (exists(error)) return
+    const parent = dirname(dir)
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || parent === dir) throw error
+    await mkdirs(parent, mode)
+    await mkdir(dir, { mode }).catch((again: unknown) => {
+      if (!exists(again)) throw again
+    })
   }
 }
 

@@ -84,6 +84,20 @@ describe('writeCheckpoint / readCheckpoint', () => {
     assert.deepEqual(await readCheckpoint(file), sample)
   })
 
+  test('a cache dir that cannot hold one: writing fails at once (no hang, even under /proc), removing is a no-op', async () => {
+    // Node 20-24's mkdir(…, { recursive: true }) never returns for a path under /proc: it retried
+    // the same parent for ever, and `cp FILE` with such an XDG_CACHE_HOME hung after its upload.
+    const within = <T>(promise: Promise<T>): Promise<T> =>
+      Promise.race([promise, new Promise<never>((_, reject) => setTimeout(() => reject(new Error('still pending after 5 s')), 5000).unref())])
+    const file = join(dir, 'a-file')
+    writeFileSync(file, 'not a directory')
+    const cases = [join(file, 'partstream', 'uploads', 'x.json'), ...(process.platform === 'linux' ? ['/proc/partstream-nope/partstream/uploads/x.json'] : [])]
+    for (const path of cases) {
+      await assert.rejects(within(writeCheckpoint(path, sample)), (error: NodeJS.ErrnoException) => error.code === 'ENOTDIR' || error.code === 'ENOENT', path)
+      await within(removeCheckpoint(path)) // ENOTDIR from rm: there is nothing to remove
+    }
+  })
+
   test("removing it also removes the temporary files a killed writer left, not a live writer's or another checkpoint's", async () => {
     const file = checkpointFile(join(dir, 'leftover'), sample)
     await writeCheckpoint(file, sample)
