@@ -236,9 +236,7 @@ describe(`partstream CLI (${runtime}${built ? ', built bin' : ', .ts source'})`,
     await new Promise((resolve) => setTimeout(resolve, 1000))
     const ended = endsWithin(child, 10_000)
     child.kill('SIGINT')
-    const { code, signal } = await ended
-    if (runtime === 'deno' && code === null) assert.equal(signal, 'SIGINT', stderr)
-    else assert.equal(code, 130, stderr)
+    assertExit130(await ended, stderr)
     rmSync(fifo)
     const server = await refusingServer()
     try {
@@ -897,60 +895,58 @@ describe(`partstream CLI (${runtime}${built ? ', built bin' : ', .ts source'})`,
     assert.ok(!r.stderr.includes(secret) && !r.stdout.includes(secret))
   })
 
-  test('SIGINT mid-upload exits 130 and leaves no open upload', async () => {
-    const key = 'stdin/interrupted'
+  /**
+   * `cp - KEY` with `data` written to a stdin left open (a socket, as child_process.spawn gives
+   * it), SIGINT once stderr shows `event`, `settleMs` later: the exit (within 10 s), stderr, and
+   * the uploads left open under the key.
+   */
+  async function interruptStdin(key: string, data: Uint8Array, event: string, settleMs: number): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
     const child = spawn(command[0] as string, [...command.slice(1), 'cp', '-', target(key), '--progress', 'json', '--part-size', '5MiB', ...endpointFlag()], {
       env: { PATH: process.env['PATH'] ?? '', HOME: dir, ...s3EnvVars() },
       stdio: ['pipe', 'pipe', 'pipe'],
     })
     let stderr = ''
-    const created = new Promise<void>((resolve) => {
+    const seen = new Promise<void>((resolve) => {
       child.stderr.on('data', (c: Buffer) => {
         stderr += c.toString()
-        if (stderr.includes('"upload-created"')) resolve()
+        if (stderr.includes(`"${event}"`)) resolve()
       })
     })
     child.stdin.on('error', () => {})
-    child.stdin.write(randomData(12 * MiB, 5)) // two parts' worth; stdin stays open: the upload cannot finish
-    await created
-    const closed = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal })))
+    child.stdin.write(data)
+    await seen
+    await new Promise((resolve) => setTimeout(resolve, settleMs))
+    const ended = endsWithin(child, 10_000)
     child.kill('SIGINT')
-    const { code, signal } = await closed
-    // Deno's node:child_process reports a child's exit status 128 + n as killed by signal n
-    // (close(null, 'SIGINT') for exit 130; checked against the same child run from Node, which
-    // sees 130). The message below shows the CLI's own handler ran to its end either way.
-    if (runtime === 'deno' && code === null) assert.equal(signal, 'SIGINT', stderr)
-    else assert.equal(code, 130, stderr)
-    assert.match(stderr, /interrupted by SIGINT; the upload was aborted/)
-    assert.deepEqual(await openUploads(bucket, key), [])
+    return { ...(await ended), stderr }
+  }
+
+  /**
+   * Exit 130. Deno's node:child_process reports a child's exit status 128 + n as killed by signal n
+   * (close(null, 'SIGINT') for exit 130; checked against the same child run from Node, which sees
+   * 130); the message the tests check shows the CLI's own handler ran to its end either way.
+   */
+  function assertExit130(end: { code: number | null; signal: NodeJS.Signals | null }, output: string): void {
+    if (runtime === 'deno' && end.code === null) assert.equal(end.signal, 'SIGINT', output)
+    else assert.equal(end.code, 130, output)
+  }
+
+  test('SIGINT mid-upload exits 130 and leaves no open upload', async () => {
+    // Two parts' worth; stdin stays open: the upload cannot finish.
+    const end = await interruptStdin('stdin/interrupted', randomData(12 * MiB, 5), 'upload-created', 0)
+    assertExit130(end, end.stderr)
+    assert.match(end.stderr, /interrupted by SIGINT; the upload was aborted/)
+    assert.deepEqual(await openUploads(bucket, 'stdin/interrupted'), [])
   })
 
   test('SIGINT while the producer is idle, stdin a socket (as child_process.spawn gives it): exits 130 at once, no open upload', async () => {
     // A blocking read of stdin would wait on a libuv thread that Node's exit joins: the CLI used
-    // to print that it was interrupted and then hang until the producer wrote again.
-    const key = 'stdin/idle-socket'
-    const child = spawn(command[0] as string, [...command.slice(1), 'cp', '-', target(key), '--progress', 'json', '--part-size', '5MiB', ...endpointFlag()], {
-      env: { PATH: process.env['PATH'] ?? '', HOME: dir, ...s3EnvVars() },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    })
-    let stderr = ''
-    const acked = new Promise<void>((resolve) => {
-      child.stderr.on('data', (c: Buffer) => {
-        stderr += c.toString()
-        if (stderr.includes('"part-acked"')) resolve()
-      })
-    })
-    child.stdin.on('error', () => {})
-    child.stdin.write(randomData(7 * MiB, 7)) // one part and 2 MiB of the next; then nothing, stdin left open
-    await acked
-    await new Promise((resolve) => setTimeout(resolve, 500)) // the 2 MiB are read; the CLI waits for more
-    const ended = endsWithin(child, 10_000)
-    child.kill('SIGINT')
-    const { code, signal } = await ended
-    if (runtime === 'deno' && code === null) assert.equal(signal, 'SIGINT', stderr) // see the test above
-    else assert.equal(code, 130, stderr)
-    assert.match(stderr, /interrupted by SIGINT; the upload was aborted/)
-    assert.deepEqual(await openUploads(bucket, key), [])
+    // to print that it was interrupted and then hang until the producer wrote again. One part and
+    // 2 MiB of the next, then nothing: after 500 ms the 2 MiB are read and the CLI waits for more.
+    const end = await interruptStdin('stdin/idle-socket', randomData(7 * MiB, 7), 'part-acked', 500)
+    assertExit130(end, end.stderr)
+    assert.match(end.stderr, /interrupted by SIGINT; the upload was aborted/)
+    assert.deepEqual(await openUploads(bucket, 'stdin/idle-socket'), [])
   })
 
   test('stdin a terminal: what is typed is the object; Ctrl-C while it waits for more exits 130 at once', async () => {
@@ -1126,9 +1122,7 @@ describe(`partstream CLI (${runtime}${built ? ', built bin' : ', .ts source'})`,
       const run = await runUntilAcked(args, env, cache, 1)
       assert.equal(checkpoints(cache).length, 1)
       run.child.kill('SIGINT')
-      const { code, signal } = await run.closed
-      if (runtime === 'deno' && code === null) assert.equal(signal, 'SIGINT', run.stderr())
-      else assert.equal(code, 130, run.stderr())
+      assertExit130(await run.closed, run.stderr())
       proxy.stallFrom = Number.POSITIVE_INFINITY
       assert.deepEqual(await openUploads(bucket, 'resume/sigint'), [])
       assert.deepEqual(checkpoints(cache), [], 'aborted: nothing to resume')

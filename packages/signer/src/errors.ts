@@ -96,17 +96,22 @@ const UNTRUSTED_CERTIFICATE_CODES = new Set([
 ])
 const CERTIFICATE_CODES = new Set([...UNTRUSTED_CERTIFICATE_CODES, 'CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID', 'ERR_TLS_CERT_ALTNAME_INVALID'])
 
+/** The first `code` among `codes` in `error` or its `cause`s (5 deep): wrappers keep the system error as a cause. */
+export function codeInCauses(error: unknown, codes: ReadonlySet<string>): string | undefined {
+  for (let e: unknown = error, depth = 0; e !== null && typeof e === 'object' && depth < 5; depth++) {
+    const code = (e as { code?: unknown }).code
+    if (typeof code === 'string' && codes.has(code)) return code
+    e = (e as { cause?: unknown }).cause
+  }
+  return undefined
+}
+
 /**
  * The code of a TLS certificate check that failed, found in `error` or its causes (undici passes
  * Node's error through; `fetchTransport` wraps the runtime's): a resend cannot fix it.
  */
 export function certificateFailure(error: unknown): string | undefined {
-  for (let e: unknown = error, depth = 0; e !== null && typeof e === 'object' && depth < 5; depth++) {
-    const code = (e as { code?: unknown }).code
-    if (typeof code === 'string' && CERTIFICATE_CODES.has(code)) return code
-    e = (e as { cause?: unknown }).cause
-  }
-  return undefined
+  return codeInCauses(error, CERTIFICATE_CODES)
 }
 
 /** What to do about a request that got no answer, when its cause says (a certificate not trusted, expired, for another name). */

@@ -1,5 +1,5 @@
 import { InvalidArgumentError, describeValue } from '@partstream/core'
-import { certificateFailure } from '../errors.ts'
+import { certificateFailure, codeInCauses } from '../errors.ts'
 
 /** How failed idempotent requests are retried. */
 export interface RetryOptions {
@@ -125,11 +125,5 @@ export function isRetryableStatus(statusCode: number, s3Code: string | undefined
 
 export function isRetryableNetworkError(error: unknown): boolean {
   // A certificate the client refuses stays refused (fetch reports it as a bare network error).
-  if (certificateFailure(error) !== undefined) return false
-  for (let e: unknown = error, depth = 0; e !== null && typeof e === 'object' && depth < 5; depth++) {
-    const code = (e as { code?: unknown }).code
-    if (typeof code === 'string' && RETRYABLE_NETWORK_CODES.has(code)) return true
-    e = (e as { cause?: unknown }).cause
-  }
-  return false
+  return certificateFailure(error) === undefined && codeInCauses(error, RETRYABLE_NETWORK_CODES) !== undefined
 }
