@@ -130,12 +130,15 @@ function noop(): void {}
  * **Abort.** `signal` is checked at each `next()` and before each read of the source, and it also
  * interrupts a read in progress: `next()` then rejects at once with `signal.reason` unchanged, and
  * the source's `return()` is called without waiting for the stalled read (an async generator runs
- * its `finally` once that read settles). The abort listener is attached only while `next()` runs.
+ * its `finally` once that read settles). A web `ReadableStream` is read with a reader of its own,
+ * so that close is `reader.cancel()`: the pending read ends and the stream's source is cancelled
+ * at once (its own async iterator would queue the cancel behind the stalled read). The abort
+ * listener is attached only while `next()` runs.
  *
  * The empty source yields one empty part (`partNumber` 1, no chunks, `isLast`), so an uploader
  * sends one empty PutObject instead of hanging.
  * @param source Chunks of the object, in order: any `AsyncIterable<Uint8Array>` (a Node `Readable`,
- *   a web `ReadableStream` where it is async iterable, an async generator) or `Iterable<Uint8Array>`.
+ *   a web `ReadableStream` (not locked), an async generator) or `Iterable<Uint8Array>`.
  * @throws {InvalidArgumentError} synchronously, on an invalid source or option.
  * @throws {ObjectTooLargeError} synchronously, when `sizeHint` is over 5 TiB.
  * @example

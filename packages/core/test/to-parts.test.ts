@@ -404,6 +404,65 @@ describe('toParts: abort', () => {
     assert.deepEqual(await parts.next(), { done: true, value: undefined })
   })
 
+  /** The runtime's own ReadableStream as a source (TypeScript's DOM types do not call it async iterable). */
+  const webStream = (stream: ReadableStream<unknown>): AsyncIterable<Uint8Array> => stream as unknown as AsyncIterable<Uint8Array>
+
+  test('a ReadableStream whose producer is idle is cancelled and unlocked by an abort', async () => {
+    // Its own async iterator's return() would wait behind the pending read forever.
+    let cancels = 0
+    let pulls = 0
+    const stream = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (pulls++ === 0) controller.enqueue(new Uint8Array(3))
+        else return new Promise<void>(() => {}) // a stalled HTTP body
+      },
+      cancel() {
+        cancels++
+      },
+    })
+    const controller = new AbortController()
+    const parts = toParts(webStream(stream), { signal: controller.signal, hash: null })
+    const pending = parts.next()
+    await settle()
+    controller.abort()
+    await assert.rejects(pending, (e) => e === controller.signal.reason)
+    await settle()
+    assert.equal(cancels, 1, 'the underlying source was cancelled')
+    assert.equal(stream.locked, false)
+  })
+
+  test('a ReadableStream is cancelled when a later chunk is invalid, and a locked one is refused up front', async () => {
+    let cancelled = false
+    const stream = new ReadableStream<unknown>({
+      start(controller) {
+        controller.enqueue(new Uint8Array(3))
+        controller.enqueue('text')
+      },
+      cancel() {
+        cancelled = true
+      },
+    })
+    await assert.rejects(toParts(webStream(stream), { hash: null }).next(), InvalidChunkError)
+    assert.equal(cancelled, true)
+    assert.equal(stream.locked, false)
+    const locked = new ReadableStream<Uint8Array>()
+    locked.getReader()
+    assert.throws(() => toParts(webStream(locked)), (e) => e instanceof InvalidArgumentError && /locked/.test(e.message))
+  })
+
+  test('a ReadableStream read to its end gives its bytes and is unlocked', async () => {
+    const stream = new ReadableStream<Uint8Array>({
+      start(controller) {
+        for (let i = 0; i < 5; i++) controller.enqueue(Buffer.alloc(MiB + i, i))
+        controller.close()
+      },
+    })
+    const parts = await collect(toParts(webStream(stream), { hash: null }))
+    assert.equal(parts.length, 1)
+    assert.equal(parts[0]!.byteLength, 5 * MiB + 10)
+    assert.equal(stream.locked, false)
+  })
+
   test('a real AbortController: rejects with its reason unchanged', async () => {
     const controller = new AbortController()
     const parts = toParts([shared.subarray(0, SIX + 1)], { signal: controller.signal, hash: null })

@@ -28,6 +28,70 @@ function destroyerOf(source: object): (() => void) | undefined {
   }
 }
 
+/** The part of a WHATWG `ReadableStream` (any runtime's) read here. */
+interface ReadableStreamLike {
+  readonly locked: boolean
+  getReader(): {
+    read(): Promise<{ done: boolean; value?: unknown }>
+    cancel(reason?: unknown): Promise<void>
+    releaseLock(): void
+  }
+}
+
+function isReadableStream(source: object): source is ReadableStreamLike {
+  const stream = source as { getReader?: unknown; locked?: unknown }
+  return typeof stream.getReader === 'function' && typeof stream.locked === 'boolean'
+}
+
+/**
+ * A `ReadableStream` read through a reader of our own instead of its async iterator, whose
+ * `return()` waits behind a pending read (WebIDL queues it): an abort while the producer is idle
+ * (a stalled HTTP body, a slow `blob.stream()`) would leave the stream uncancelled and locked, its
+ * connection open. `reader.cancel()` settles the pending read at once (done) and cancels the
+ * underlying source. The lock is released when the stream ends, fails or is cancelled.
+ */
+function readerIterator(stream: ReadableStreamLike): AsyncIterator<unknown> {
+  if (stream.locked) {
+    throw new InvalidArgumentError(
+      'Expected `source` to be a ReadableStream nobody is reading, got a locked one (a reader or a pipe holds it). ' +
+        'Release its reader (releaseLock()) or pass the stream before reading from it',
+    )
+  }
+  const reader = stream.getReader()
+  let open = true
+  const release = (): void => {
+    open = false
+    try {
+      reader.releaseLock()
+    } catch {
+      // Already released, or a runtime that refuses while a read settles: the stream is done either way.
+    }
+  }
+  return {
+    async next() {
+      try {
+        const result = await reader.read()
+        if (result.done) release()
+        return result as IteratorResult<unknown>
+      } catch (error) {
+        release()
+        throw error
+      }
+    },
+    async return(value?: unknown) {
+      if (open) {
+        open = false
+        try {
+          await reader.cancel()
+        } finally {
+          release()
+        }
+      }
+      return { done: true, value }
+    },
+  }
+}
+
 /**
  * Get the iterator of a source, preferring `Symbol.asyncIterator` as `for await` does. Bytes and
  * strings are iterable too (of numbers and characters), so they are rejected up front with a hint
@@ -41,6 +105,7 @@ export function openSource(source: unknown): OpenedSource {
           'For bytes already in memory use bufferParts(bytes), or pass [bytes]',
       )
     }
+    if (isReadableStream(source)) return { iterator: readerIterator(source), isAsync: true, destroy: undefined }
     const asyncIterable = (source as Partial<AsyncIterable<unknown>>)[Symbol.asyncIterator]
     if (typeof asyncIterable === 'function') return { iterator: asyncIterable.call(source), isAsync: true, destroy: destroyerOf(source) }
     const iterable = (source as Partial<Iterable<unknown>>)[Symbol.iterator]
