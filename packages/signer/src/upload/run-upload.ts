@@ -27,7 +27,10 @@ export interface RunOptions extends Pick<UploadOptions, 'signal' | 'onProgress' 
   readonly totalBytes?: number | undefined
   /** Called once a part is settled (acknowledged or failed): its bytes may be reused. */
   readonly release?: ((part: Part) => void) | undefined
-  /** Runs after the last part is acknowledged, before Complete (a file checks it did not change). */
+  /**
+   * Runs after the last part is acknowledged, before Complete, or before the PutObject of an
+   * object that fits in one part (a file checks it did not change).
+   */
   readonly beforeComplete?: (() => Promise<void>) | undefined
   /** Send slots shared with other uploads of one call (`uploadAll`); default: this upload's `concurrency` alone. */
   readonly slots?: Slots | undefined
@@ -97,6 +100,9 @@ async function putWhole(ctx: S3Context, part: Part, options: RunOptions, progres
     await options.slots?.acquire(options.controller.signal)
     slot = options.slots !== undefined
     progress.started(1, part.byteLength)
+    // The whole object is read and hashed: a file checks it did not change meanwhile, as a
+    // multipart upload does before Complete (a PutObject cannot be taken back once sent).
+    await options.beforeComplete?.()
     put = await putObject(ctx, part, { ...options.objectOptions, key, signal: options.controller.signal, checksumAlgorithm: options.checksum })
   } catch (error) {
     throw options.objectOptions.ifNoneMatch === true ? preconditionError(error, ctx, key) : error

@@ -117,6 +117,25 @@ describe('uploadFile to Ceph RGW', () => {
     assert.deepEqual(await openUploads(bucket, prefix), [])
   })
 
+  for (const [name, change] of [
+    ['grows', (path: string) => appendFileSync(path, 'more')],
+    ['is truncated', (path: string) => truncateSync(path, 1000)],
+  ] as const) {
+    test(`a file that fits in one part and ${name} before its PutObject: SourceChangedError, nothing written`, async () => {
+      const path = file(`small-${name}.bin`, randomData(MiB))
+      const key = `files/small-${name}`
+      await assert.rejects(
+        uploadFile(path, target(bucket, key), {
+          onProgress: (e) => {
+            if (e.type === 'part-started') change(path)
+          },
+        }),
+        (e: unknown) => e instanceof SourceChangedError && e.code === 'ERR_PARTSTREAM_SOURCE_CHANGED',
+      )
+      await assert.rejects(getObject(bucket, key), /404|NoSuchKey/)
+    })
+  }
+
   test('a file truncated while uploading: SourceChangedError, upload aborted', async () => {
     const path = file('shrinks.bin', randomData(16 * MiB))
     const prefix = 'files/shrinks'
