@@ -239,7 +239,20 @@ export function signingIdentity(
   const load: () => Promise<Credentials> =
     credentials === undefined
       ? () => resolveCredentials({ profile })
-      : async () => checkCredentials(await credentials(), "the `credentials` provider's result")
+      : async () => {
+          let result: Credentials
+          try {
+            result = await credentials()
+          } catch (error) {
+            // The user's own function: its error is theirs to read (the cause), and quoted.
+            throw new CredentialsError('The `credentials` function failed, so no request was signed.', {
+              profile: profile ?? 'default',
+              tried: [`the \`credentials\` function: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`],
+              cause: error,
+            })
+          }
+          return checkCredentials(result, "the `credentials` provider's result")
+        }
   const cached = cacheCredentials(load, nowMs)
   return async () => toIdentity(await cached())
 }

@@ -1,7 +1,7 @@
 // Uploads against the real S3 server (Ceph RGW): every object is read back and compared by SHA-256.
 import assert from 'node:assert/strict'
 import { before, describe, test } from 'node:test'
-import { createS3Context, headObject, InvalidChunkError, S3ResponseError, upload, UploadFailedError, type UploadProgress } from '../../src/index.ts'
+import { createS3Context, CredentialsError, headObject, InvalidChunkError, S3ResponseError, upload, UploadFailedError, type UploadProgress } from '../../src/index.ts'
 import { createBucket, getObject, openUploads, randomChunks, randomData, sha256, target } from './s3.ts'
 
 const MiB = 1024 * 1024
@@ -167,6 +167,28 @@ describe('upload to Ceph RGW: failures lose nothing and leave nothing', () => {
   test('unknown access key: 403 InvalidAccessKeyId', async () => {
     const t = { ...target(bucket, 'denied'), credentials: { accessKeyId: 'NOSUCHKEY', secretAccessKey: 'whatever-secret' } }
     await assert.rejects(upload([new Uint8Array(1)], t), { name: 'S3ResponseError', statusCode: 403, s3Code: 'InvalidAccessKeyId' })
+  })
+
+  test('a credentials function that fails: CredentialsError (not a network failure), its error as cause, nothing started', async () => {
+    const vault = new Error('vault unreachable')
+    for (const credentials of [
+      async () => Promise.reject(vault),
+      () => {
+        throw vault
+      },
+    ]) {
+      const { source, state } = tracked(randomChunks(randomData(12 * MiB), 1 << 20))
+      await assert.rejects(upload(source, { ...target(bucket, 'creds-fail'), credentials }), (error: unknown) => {
+        assert.ok(error instanceof CredentialsError, `got ${String(error)}`)
+        assert.equal(error.code, 'ERR_PARTSTREAM_CREDENTIALS')
+        assert.equal(error.cause, vault)
+        assert.match(error.message, /`credentials` function/)
+        assert.match(error.message, /vault unreachable/)
+        return true
+      })
+      assert.ok(state.closed)
+    }
+    assert.deepEqual(await openUploads(bucket, 'creds-fail'), [])
   })
 
   test('missing bucket: 404 NoSuchBucket for PutObject and for a multipart upload', async () => {
