@@ -19,7 +19,17 @@ const SMALL_FILE_BUFFER_BYTES = 1024 * 1024
 
 /** One file of {@link uploadAll}: a path on disk, or any source `upload` takes. */
 export type UploadEntry =
-  | { readonly key: string; readonly path: string | URL; readonly contentType?: string | undefined }
+  | {
+      readonly key: string
+      readonly path: string | URL
+      readonly contentType?: string | undefined
+      /**
+       * Set by {@link walkDirectory} for what it found and cannot upload: a directory it could not
+       * read (gone, or no permission) or a name that is not UTF-8. The entry fails with this error
+       * and nothing is sent for it; the other entries go on.
+       */
+      readonly error?: PartstreamError | undefined
+    }
   | { readonly key: string; readonly source: UploadSource; readonly sizeHint?: number | undefined; readonly contentType?: string | undefined }
 
 /** Where {@link uploadAll} writes: a bucket, and a prefix put before every entry's key. */
@@ -202,6 +212,13 @@ export async function runUploadAll(
 type EntryIterator = AsyncIterator<UploadEntry> | Iterator<UploadEntry>
 
 function entriesIterator(entries: unknown): EntryIterator {
+  // A string and bytes are iterable too (of characters and numbers): each would be a bad entry.
+  if (typeof entries === 'string' || ArrayBuffer.isView(entries)) {
+    throw new InvalidArgumentError(
+      `Expected \`entries\` to be an iterable or async iterable of { key, path } or { key, source }, got ${describeValue(entries)}. ` +
+        'For one object use upload() or uploadFile(), or pass [{ key, source }]',
+    )
+  }
   const e = entries as { [Symbol.asyncIterator]?: unknown; [Symbol.iterator]?: unknown } | null | undefined
   if (typeof e?.[Symbol.asyncIterator] === 'function') return (entries as AsyncIterable<UploadEntry>)[Symbol.asyncIterator]()
   if (typeof e?.[Symbol.iterator] === 'function') return (entries as Iterable<UploadEntry>)[Symbol.iterator]()
@@ -399,6 +416,7 @@ class ManyUploads {
       if ('path' in entry) {
         this.#call(options.onProgress, { type: 'file-started', key, path, size: undefined, ...this.#totals() })
         signal.throwIfAborted()
+        if (entry.error !== undefined) throw entry.error
         const fh = (file = await openRegularFile(entry.path))
         const stats = await fh.stat()
         size = stats.size

@@ -1,8 +1,8 @@
-import type { Stats } from 'node:fs'
-import { readdir, stat } from 'node:fs/promises'
+import type { Dirent, Stats } from 'node:fs'
+import { lstat, readdir, stat } from 'node:fs/promises'
 import { join, relative, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { describeValue, InvalidArgumentError } from '@partstream/core'
+import { describeValue, InvalidArgumentError, type PartstreamError } from '@partstream/core'
 import { contentTypeFor } from './upload/content-type.ts'
 import { compareKeys } from './upload/key-order.ts'
 import { runUploadAll, type CountedTotals, type UploadAllOptions, type UploadAllResult, type UploadAllTarget, type UploadEntry } from './upload-all.ts'
@@ -81,6 +81,8 @@ export async function uploadDirectory(dir: string | URL, target: UploadAllTarget
  * read at a time, its entries sorted so that keys come out in S3's order (UTF-8 binary, the order
  * ListObjectsV2 answers in): a directory `d` sorts as `d/`. Holds the names of one directory per
  * level of depth. Symbolic links are skipped unless `followSymlinks`; non-regular files always.
+ * A directory below `dir` that cannot be read, and a name that is not UTF-8, come out as entries
+ * with `error` set (they fail alone in `uploadAll`); a missing `dir` rejects the first `next()`.
  * @example
  * const entries = walkDirectory('./dist', { filter: (rel) => !rel.endsWith('.map') })
  * await uploadAll(entries, { bucket: 'site', prefix: 'v2/' })
@@ -107,6 +109,7 @@ async function countTree(root: string, options: WalkDirectoryOptions, signal: Ab
   let bytes = 0
   for await (const entry of walk(root, options)) {
     if (signal.aborted) return undefined
+    if ('error' in entry && entry.error !== undefined) continue
     files++
     bytes += (await stat((entry as { path: string }).path)).size
   }
@@ -126,13 +129,43 @@ interface Item {
 async function* walk(root: string, options: WalkDirectoryOptions): AsyncGenerator<UploadEntry> {
   const follow = options.followSymlinks === true
   const seen = new Set<string>() // dev:ino of the directories walked, when following links
-  const rootStats = await stat(root)
+  let rootStats: Stats
+  try {
+    rootStats = await stat(root)
+  } catch (cause) {
+    throw cannotRead('`dir`', root, cause)
+  }
   if (!rootStats.isDirectory()) throw new InvalidArgumentError(`Expected \`dir\` to be a directory: ${JSON.stringify(root)} is not.`)
   seen.add(`${rootStats.dev}:${rootStats.ino}`)
+  const keyOf = (full: string): string => relative(root, full).split(sep).join('/')
+  /** An entry that fails alone (see `UploadEntry.error`): the rest of the tree goes on. */
+  const failed = (full: string, isDir: boolean, error: PartstreamError): UploadEntry => ({ key: keyOf(full) + (isDir ? '/' : ''), path: full, error })
   async function* walkDir(path: string): AsyncGenerator<UploadEntry> {
     const items: Item[] = []
-    for (const dirent of await readdir(path, { withFileTypes: true })) {
+    let dirents: Dirent[]
+    try {
+      dirents = await readdir(path, { withFileTypes: true })
+    } catch (cause) {
+      // The root unreadable fails the call; a directory below it (removed meanwhile, or no
+      // permission) fails alone, as a file that cannot be opened does.
+      if (path === root) throw cannotRead('`dir`', root, cause)
+      yield failed(path, true, cannotRead('a directory', path, cause, 'none of its files were uploaded'))
+      return
+    }
+    for (const dirent of dirents) {
       const full = join(path, dirent.name)
+      if (dirent.name.includes('\uFFFD') && !(await exists(full))) {
+        // readdir decoded a name that is not UTF-8 (each bad byte became U+FFFD), so that path
+        // names nothing; an S3 key is UTF-8 anyway.
+        yield failed(
+          full,
+          dirent.isDirectory(),
+          new InvalidArgumentError(
+            `Cannot upload ${JSON.stringify(full)}: its name is not valid UTF-8 (shown with U+FFFD for the bad bytes) and S3 keys are UTF-8. Rename it (e.g. with convmv) and run again.`,
+          ),
+        )
+        continue
+      }
       let isDir = dirent.isDirectory()
       let isFile = dirent.isFile()
       let stats: Stats | undefined
@@ -151,18 +184,50 @@ async function* walk(root: string, options: WalkDirectoryOptions): AsyncGenerato
         if (options.filterDirectory !== undefined && !options.filterDirectory(relative(root, item.full).split(sep).join('/'))) continue
         if (follow) {
           // A directory reached twice (a cycle, or a link to one already walked) is walked once.
-          const own = item.stats ?? (await stat(item.full))
+          let own: Stats
+          try {
+            own = item.stats ?? (await stat(item.full))
+          } catch (cause) {
+            yield failed(item.full, true, cannotRead('a directory', item.full, cause, 'none of its files were uploaded'))
+            continue
+          }
           const id = `${own.dev}:${own.ino}`
           if (seen.has(id)) continue
           seen.add(id)
         }
         yield* walkDir(item.full)
       } else {
-        const rel = relative(root, item.full).split(sep).join('/')
-        if (options.filter !== undefined && !options.filter(rel, item.stats ?? (await stat(item.full)))) continue
+        const rel = keyOf(item.full)
+        if (options.filter !== undefined) {
+          let stats: Stats
+          try {
+            stats = item.stats ?? (await stat(item.full))
+          } catch (cause) {
+            yield failed(item.full, false, cannotRead('a file', item.full, cause))
+            continue
+          }
+          if (!options.filter(rel, stats)) continue
+        }
         yield { key: rel, path: item.full, contentType: options.contentType ?? contentTypeFor(item.name) }
       }
     }
   }
   yield* walkDir(root)
+}
+
+async function exists(path: string): Promise<boolean> {
+  return lstat(path).then(
+    () => true,
+    () => false,
+  )
+}
+
+/** `what` at `path` could not be read: the system's code and message, and what to check. */
+function cannotRead(what: string, path: string, cause: unknown, consequence?: string): InvalidArgumentError {
+  const code = (cause as { code?: unknown } | null)?.code
+  return new InvalidArgumentError(
+    `Cannot read ${what} at ${JSON.stringify(path)}${typeof code === 'string' ? ` (${code})` : ''}${consequence === undefined ? '' : `: ${consequence}`}. ` +
+      'Check that it exists and that its permissions let this user list it.',
+    { cause },
+  )
 }

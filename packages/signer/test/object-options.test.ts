@@ -62,6 +62,7 @@ describe('objectHeaders', () => {
     ['a tag value of 257 characters', { tagging: { k: 'v'.repeat(257) } }, /at most 256/],
     ['a tag value that is not a string', { tagging: { k: 1 } }, /`tagging`/],
     ['an ACL that is not a canned one', { acl: 'public' }, /`acl`.*bucket-owner-full-control, got "public"/],
+    ['two metadata names that differ only in case (S3 lower-cases them: one value would be lost)', { metadata: { team: 'a', Team: 'b' } }, /`metadata`.*"team" and "Team".*same header/],
     ['a KMS key that is not printable ASCII', { serverSideEncryption: 'aws:kms', sseKmsKeyId: 'alias/é' }, /`sseKmsKeyId`.*printable ASCII/],
   ]
   for (const [what, options, message] of refused) {

@@ -96,10 +96,17 @@ const OBJECT_OPTIONS: {
     if (typeof metadata !== 'object' || metadata === null) {
       throw new InvalidArgumentError(`Expected \`metadata\` to be an object of strings, got ${describeValue(metadata)}.`)
     }
+    const seen = new Map<string, string>()
     for (const [name, value] of Object.entries(metadata)) {
       if (!TOKEN.test(name)) {
         throw new InvalidArgumentError(`Expected \`metadata\` names to be HTTP tokens (letters, digits, -), got "${name}".`)
       }
+      // Header names are case-insensitive and S3 lower-cases them: the second would silently win.
+      const other = seen.get(name.toLowerCase())
+      if (other !== undefined) {
+        throw new InvalidArgumentError(`Expected \`metadata\` names to differ in more than case, got "${other}" and "${name}" (the same header, x-amz-meta-${name.toLowerCase()}). Keep one.`)
+      }
+      seen.set(name.toLowerCase(), name)
       put(`x-amz-meta-${name.toLowerCase()}`, value, `metadata.${name}`)
     }
   },

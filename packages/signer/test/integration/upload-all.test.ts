@@ -1,12 +1,13 @@
 // uploadAll / uploadDirectory against the real S3 server: one budget for many files, every key
 // and byte verified by GET + SHA-256, failures per file, abort with nothing left open.
 import assert from 'node:assert/strict'
+import { execFileSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
-import { createS3Context, headObject, listObjectsV2, PartstreamError, uploadAll, uploadDirectory, type UploadAllProgress } from '../../src/index.ts'
+import { createS3Context, headObject, listObjectsV2, PartstreamError, uploadAll, uploadDirectory, walkDirectory, type UploadAllProgress } from '../../src/index.ts'
 import { startFaultProxy } from '../fault/proxy.ts'
 import { createBucket, getObject, openUploads, randomData, s3Env, sha256 } from './s3.ts'
 
@@ -132,6 +133,67 @@ describe('uploadDirectory to Ceph RGW', () => {
     assert.equal(sha256(await getObject(bucket, 'gone/z.bin')), sha256(randomData(7 * MiB, 3)))
     assert.equal((await getObject(bucket, 'gone/a.txt')).toString(), 'a')
     assert.deepEqual(await openUploads(bucket, 'gone/'), [])
+  })
+
+  test('entries that are a string or bytes (iterable, but of characters and numbers): one InvalidArgumentError, nothing sent', async () => {
+    for (const entries of ['a.txt', new Uint8Array(3)]) {
+      await assert.rejects(uploadAll(entries as never, { ...s3Env(), bucket, prefix: 'not-entries/' }), (e: unknown) => {
+        assert.ok(e instanceof PartstreamError, `got ${String(e)}`)
+        assert.equal(e.code, 'ERR_PARTSTREAM_INVALID_ARGUMENT')
+        assert.match(e.message, /`entries`.*upload\(\)/)
+        return true
+      })
+    }
+  })
+
+  test('a missing dir: InvalidArgumentError before any request, the ENOENT error as cause', async () => {
+    const missing = join(root, 'no-such-dir')
+    await assert.rejects(uploadDirectory(missing, { ...s3Env(), bucket, prefix: 'missing/' }), (e: unknown) => {
+      assert.ok(e instanceof PartstreamError, `got ${String(e)}`)
+      assert.equal(e.code, 'ERR_PARTSTREAM_INVALID_ARGUMENT')
+      assert.equal((e.cause as { code?: string }).code, 'ENOENT')
+      assert.match(e.message, /no-such-dir.*ENOENT/)
+      return true
+    })
+  })
+
+  test('a directory removed during the walk fails alone (its key with a /); the rest of the tree is written', async () => {
+    const dir = join(root, 'vanish')
+    put(dir, 'a.txt', Buffer.from('a'))
+    put(dir, 'sub/x.txt', Buffer.from('x'))
+    put(dir, 'z.bin', randomData(7 * MiB, 4))
+    const result = await uploadDirectory(dir, { ...s3Env(), bucket, prefix: 'vanish/' }, {
+      filterDirectory: (rel) => {
+        if (rel === 'sub') rmSync(join(dir, rel), { recursive: true }) // listed, then gone
+        return true
+      },
+    })
+    assert.equal(result.failed, 1)
+    assert.equal(result.succeeded, 2)
+    const sub = result.files.find((f) => f.key === 'vanish/sub/')
+    assert.ok(sub?.error instanceof PartstreamError, `got ${JSON.stringify(result.files.map((f) => f.key))}`)
+    assert.equal(sub.error.code, 'ERR_PARTSTREAM_INVALID_ARGUMENT')
+    assert.match(sub.error.message, /directory.*sub.*ENOENT.*none of its files/)
+    assert.equal(sha256(await getObject(bucket, 'vanish/z.bin')), sha256(randomData(7 * MiB, 4)))
+    assert.deepEqual(await openUploads(bucket, 'vanish/'), [])
+  })
+
+  test('a file name that is not UTF-8 fails alone with a message that says so; walkDirectory marks it', async () => {
+    const dir = join(root, 'latin1')
+    put(dir, 'good.txt', Buffer.from('good'))
+    // "café.txt" in Latin-1 (é = 0xE9), made by the shell: not every runtime's fs takes byte paths.
+    execFileSync('sh', ['-c', 'printf "latin-1 name" > "$1/caf$(printf "\\351").txt"', 'sh', dir])
+    const walked: unknown[] = []
+    for await (const entry of walkDirectory(dir)) walked.push(entry)
+    assert.equal(walked.length, 2)
+    const marked = walked.find((e) => (e as { error?: unknown }).error !== undefined)
+    assert.ok(marked !== undefined, `got ${JSON.stringify(walked)}`)
+    const result = await uploadDirectory(dir, { ...s3Env(), bucket, prefix: 'latin1/' })
+    assert.equal(result.failed, 1)
+    assert.equal(result.succeeded, 1)
+    const bad = result.files.find((f) => f.error !== undefined)
+    assert.match((bad?.error as Error).message, /not valid UTF-8/)
+    assert.equal((await getObject(bucket, 'latin1/good.txt')).toString(), 'good')
   })
 })
 
