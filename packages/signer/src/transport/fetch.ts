@@ -84,14 +84,31 @@ export function fetchTransport(options: FetchTransportOptions = {}): Transport {
       init.duplex = 'half' // required by Node's fetch for a stream body; ignored elsewhere
       if (contentLength !== undefined) headers['content-length'] = contentLength
     }
+    const url = req.origin + req.path
+    assertPathKept(url, req.path)
     let response: Response
     try {
-      response = await doFetch(req.origin + req.path, init)
+      response = await doFetch(url, init)
     } catch (error) {
       throw req.signal?.aborted ? req.signal.reason : networkError(error)
     }
     return { statusCode: response.status, headers: headersOf(response.headers), body: bodyOf(response.body, req.signal) }
   }
+}
+
+/**
+ * fetch parses the URL by the WHATWG rules, which drop `.` and `..` path segments (and their
+ * `%2e` spellings, so encoding cannot save them): a key like `a/../b` would go out as `/b`, not
+ * the path signed, and S3 would answer 403 SignatureDoesNotMatch (a bare `..` key, 405). Refused
+ * before the request, naming the way out. undici sends the path as given.
+ */
+function assertPathKept(url: string, path: string): void {
+  const parsed = new URL(url)
+  if (parsed.pathname + parsed.search === path) return
+  throw new InvalidArgumentError(
+    `Expected a key without \`.\` or \`..\` segments for fetchTransport(), got a request path ${JSON.stringify(path)} that fetch would send as ${JSON.stringify(parsed.pathname + parsed.search)} (the URL standard removes such segments). ` +
+      'Use the undici transport (the default on Node and Deno), or a key without them; Bun has only fetch.',
+  )
 }
 
 /** Abort reasons and our own errors pass; anything else fetch threw is a network failure. */

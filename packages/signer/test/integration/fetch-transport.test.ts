@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
-import { fetchTransport, upload, uploadFile, type UploadProgress } from '../../src/index.ts'
+import { fetchTransport, InvalidArgumentError, upload, uploadFile, type UploadProgress } from '../../src/index.ts'
 import { createBucket, getObject, openUploads, randomChunks, randomData, sha256, target } from './s3.ts'
 
 const MiB = 1024 * 1024
@@ -50,6 +50,20 @@ for (const mode of modes) {
       const result = await uploadFile(path, target(bucket, key), { transport, partSize: 5 * MiB })
       assert.equal(result.partCount, 3)
       assert.equal(sha256(await getObject(bucket, key)), sha256(data))
+    })
+
+    test('keys with . or .. segments (the URL parser would remove them, so the path sent would not be the one signed): InvalidArgumentError before any request', async () => {
+      for (const segmented of ['a/./b', 'a/../b', '.', 'x/..', '..']) {
+        for (const size of [1, 12 * MiB]) {
+          const key = `fetch/${mode ?? 'default'}/dots/${segmented}`
+          await assert.rejects(upload(randomChunks(randomData(size, 5), MiB, 5), target(bucket, key), { transport, partSize: 5 * MiB }), (error: unknown) => {
+            assert.ok(error instanceof InvalidArgumentError, `${segmented}: got ${String(error)}`)
+            assert.match(error.message, /`\.` or `\.\.` segments.*undici/)
+            return true
+          })
+        }
+      }
+      assert.deepEqual(await openUploads(bucket, `fetch/${mode ?? 'default'}/dots/`), [])
     })
 
     test('abort after the first part: rejects with signal.reason, the upload is aborted', async () => {
