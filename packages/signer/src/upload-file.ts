@@ -132,7 +132,22 @@ export async function openRegularFile(path: string | URL): Promise<FileHandle> {
         'To upload a directory use uploadDirectory(); to upload a pipe or a device, open it and pass the descriptor to uploadFd() (`close: true` closes it after).',
     )
   }
+  if (stats.size === 0 && (await hasBytes(file))) {
+    // procfs and sysfs files say 0 bytes and make their content when read: read by the size,
+    // they would be uploaded as empty objects without a word.
+    await file.close()
+    throw new InvalidArgumentError(
+      `Expected \`path\` to be a regular file of the size it reports, got ${JSON.stringify(String(path))}, which reports 0 bytes but has content (a /proc or /sys file). ` +
+        'Read it to its end with uploadFd(openSync(path), …, { close: true }).',
+    )
+  }
   return file
+}
+
+/** Whether a file that reports 0 bytes gives any when read (one byte is enough to know). */
+async function hasBytes(file: FileHandle): Promise<boolean> {
+  const { bytesRead } = await file.read(new Uint8Array(1), 0, 1, 0).catch(() => ({ bytesRead: 0 }))
+  return bytesRead > 0
 }
 
 export async function* readParts(

@@ -101,6 +101,16 @@ describe('uploadFile to Ceph RGW', () => {
     })
   }
 
+  test('a /proc file (reports 0 bytes, has content): InvalidArgumentError naming uploadFd(), not an empty object', async () => {
+    const key = 'files/proc-status'
+    await assert.rejects(uploadFile('/proc/self/status', target(bucket, key)), (e: unknown) => {
+      assert.ok(e instanceof InvalidArgumentError, `got ${String(e)}`)
+      assert.match(e.message, /reports 0 bytes but has content.*uploadFd\(/)
+      return true
+    })
+    await assert.rejects(getObject(bucket, key), /404|NoSuchKey/)
+  })
+
   test('a file that grows while uploading: SourceChangedError, upload aborted', async () => {
     const path = file('grows.bin', randomData(12 * MiB))
     const prefix = 'files/grows'
