@@ -223,7 +223,7 @@ export function createS3Context(target: S3ContextTarget, options: S3ContextOptio
           Object.assign(state, regional(to, resolveEndpoint(bucket, awsS3Endpoint(to, config.variant), forcePathStyle)))
         }
       : undefined
-  const state: ContextState = { bucket, key, ...regional(region, endpoint), transport, dispatcher, retry, clock, idleTimeoutMs, relocate }
+  const state: ContextState = { bucket, key, ...regional(region, endpoint), credentials, transport, dispatcher, retry, clock, idleTimeoutMs, relocate }
   let closing: Promise<void> | undefined
   const ctx: S3Context = Object.freeze({
     bucket,

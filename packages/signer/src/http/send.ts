@@ -8,7 +8,7 @@ import { BODY_SLICE_BYTES, startIdleWatchdog, watchedBody, type IdleWatchdog } f
 import { redact } from './redact.ts'
 import { backoffMs, isRetryableNetworkError, isRetryableStatus } from './retry.ts'
 import { signRequest } from './sign.ts'
-import { sleep } from './sleep.ts'
+import { sleep, untilAborted } from './sleep.ts'
 import { isCompleteXml, isErrorDocument, xmlText } from './xml.ts'
 
 export type ResponseHeaders = TransportHeaders
@@ -143,7 +143,8 @@ async function sendOnce(
   // Read with the signer's host and region, before the await: a region redirect of another
   // request may move the context meanwhile, and the request must go where it was signed for.
   const { origin } = ctx.endpoint
-  const signed = await signRequest(ctx, { method: req.method, path: req.path, query: req.query, headers, payloadHash: req.payloadHash })
+  // Signing waits for credentials, which may never come (a hung credential_process): the abort must still win.
+  const signed = await untilAborted(signRequest(ctx, { method: req.method, path: req.path, query: req.query, headers, payloadHash: req.payloadHash }), req.signal)
   // Each attempt gets its own signal: the caller's abort or this attempt's idle timeout cancels it.
   const watchdog = startIdleWatchdog(ctx.idleTimeoutMs, req.signal)
   let streaming = false

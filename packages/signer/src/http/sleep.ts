@@ -16,3 +16,28 @@ export function sleep(ms: number, signal: AbortSignal | undefined): Promise<void
     signal?.addEventListener('abort', onAbort, { once: true })
   })
 }
+
+/**
+ * `promise`, or a rejection with `signal.reason` as soon as the signal aborts, whichever comes
+ * first; no listener is left behind. For waits nothing else can cancel (a credentials provider:
+ * a `credential_process` that never exits, a user function that never settles). Their later
+ * outcome is observed here, so a rejection after the abort is not an unhandled one.
+ */
+export function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (signal === undefined) return promise
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason)
+    if (signal.aborted) onAbort()
+    else signal.addEventListener('abort', onAbort, { once: true })
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort)
+        resolve(value)
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort)
+        reject(error)
+      },
+    )
+  })
+}

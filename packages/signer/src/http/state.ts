@@ -9,6 +9,7 @@ import type { Dispatcher } from 'undici'
 import type { Transport } from '../transport/types.ts'
 import { objectPathFor, validateKey, type ResolvedEndpoint } from './endpoint.ts'
 import type { SigningClock } from './clock.ts'
+import type { SigningIdentity } from './credentials.ts'
 import type { ResolvedRetry } from './retry.ts'
 
 /** What a context holds, for the `http/` and `operations/` layers only. */
@@ -22,6 +23,8 @@ export interface ContextState {
   /** The undici dispatcher behind `transport`; `undefined` when the transport is not undici's (fetch). */
   readonly dispatcher: Dispatcher | undefined
   signer: SignatureV4
+  /** What `signer` signs with: static, or the cached provider (see `signingIdentity`). */
+  readonly credentials: SigningIdentity | (() => Promise<SigningIdentity>)
   readonly retry: ResolvedRetry
   /** The signing clock: `now` corrected by the offset measured against the server. */
   readonly clock: SigningClock

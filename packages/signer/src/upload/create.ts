@@ -1,5 +1,6 @@
 import { ObjectExistsError, S3ResponseError } from '../errors.ts'
 import type { S3Context } from '../http/context.ts'
+import { untilAborted } from '../http/sleep.ts'
 import { stateOf } from '../http/state.ts'
 import { createMultipartUpload, type CreateMultipartUploadOptions } from '../operations/create-multipart-upload.ts'
 import { headObject } from '../operations/head-object.ts'
@@ -36,6 +37,11 @@ export async function startUpload(
   signal: AbortSignal,
 ): Promise<string> {
   signal.throwIfAborted()
+  // Credentials first, under the caller's signal alone: until Create is sent there is nothing
+  // to wait for on abort (a credential_process that hangs must not cost the grace below, nor
+  // the search for leftovers it would then run). Signing Create then finds them cached.
+  const { credentials } = stateOf(ctx)
+  if (typeof credentials === 'function') await untilAborted(credentials(), signal)
   const startedAt = Date.now()
   const own = new AbortController()
   let timer: ReturnType<typeof setTimeout> | undefined

@@ -191,6 +191,27 @@ describe('upload to Ceph RGW: failures lose nothing and leave nothing', () => {
     assert.deepEqual(await openUploads(bucket, 'creds-fail'), [])
   })
 
+  test('credentials that never come (a hung credential_process, a provider that never settles): the abort still wins', async () => {
+    // One PutObject, and a multipart upload (whose Create would otherwise get a grace after the abort).
+    for (const size of [1, 12 * MiB]) {
+      const { source, state } = tracked(randomChunks(randomData(size), 1 << 20))
+      const controller = new AbortController()
+      const reason = new Error('gave up waiting')
+      let waiting = false
+      setTimeout(() => controller.abort(reason), 200)
+      const started = Date.now()
+      const never = (): Promise<never> => {
+        waiting = true
+        return new Promise(() => {})
+      }
+      // A timer of the test's own keeps the event loop alive; a hang would end at the test's timeout.
+      await assert.rejects(upload(source, { ...target(bucket, 'creds-hang'), credentials: never }, { signal: controller.signal }), (e: unknown) => e === reason)
+      assert.ok(waiting, 'the abort came while the credentials were awaited')
+      assert.ok(Date.now() - started < 3000, `${size} bytes: settled after ${Date.now() - started} ms`)
+      assert.ok(state.closed)
+    }
+  })
+
   test('missing bucket: 404 NoSuchBucket for PutObject and for a multipart upload', async () => {
     const missing = `missing-${Date.now()}`
     await assert.rejects(upload([new Uint8Array(1)], target(missing, 'k')), { statusCode: 404, s3Code: 'NoSuchBucket' })
