@@ -249,6 +249,29 @@ describe('HashPool', () => {
     }
   })
 
+  test('a Worker constructor that throws (Node --permission without --allow-worker) marks the pool failed too', async () => {
+    const threads = process.getBuiltinModule('node:worker_threads') as { Worker: unknown }
+    const Real = threads.Worker
+    threads.Worker = function Refused() {
+      throw Object.assign(new Error('Access to this API has been restricted'), { code: 'ERR_ACCESS_DENIED' })
+    }
+    let pool: HashPool | undefined
+    try {
+      pool = new HashPool(2)
+      pool.start()
+      assert.equal(pool.failed, true, 'the failure is known at once')
+      assert.equal(pool.takesJobs, true, 'the next job asks the pool, and gets the error, rather than being hashed inline unannounced')
+      await assert.rejects(pool.digest(new Uint8Array(new SharedArrayBuffer(16)), { hash: true, checksum: null, md5: false }), (e: unknown) => {
+        assert.equal((e as { code?: string }).code, 'ERR_PARTSTREAM_HASH_WORKER')
+        assert.equal(((e as Error).cause as { code?: string }).code, 'ERR_ACCESS_DENIED')
+        return true
+      })
+    } finally {
+      threads.Worker = Real
+      await pool?.close()
+    }
+  })
+
   test('a view of an ordinary ArrayBuffer is refused (the bytes would be copied)', async () => {
     const pool = new HashPool(1)
     try {

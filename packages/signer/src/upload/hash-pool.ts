@@ -224,7 +224,11 @@ export class HashPool {
     try {
       worker = new this.#workerThreads.Worker(this.#url)
     } catch (cause) {
-      throw new HashWorkerError(`Cannot start a hash worker (${this.#url.href}).`, { cause })
+      // Refused at once (Node's permission model without --allow-worker, no thread to be had):
+      // the pool is failed, as when a worker is lost before it loads.
+      const error = new HashWorkerError(`Cannot start a hash worker (${this.#url.href}): set hashThreads: 0, or allow worker threads.`, { cause })
+      this.#startFailure ??= error
+      throw error
     }
     worker.unref()
     const thread: Thread = { worker, jobs: new Map(), ready: false }
