@@ -103,7 +103,13 @@ async function putWhole(ctx: S3Context, part: Part, options: RunOptions, progres
     // The whole object is read and hashed: a file checks it did not change meanwhile, as a
     // multipart upload does before Complete (a PutObject cannot be taken back once sent).
     await options.beforeComplete?.()
-    put = await putObject(ctx, part, { ...options.objectOptions, key, signal: options.controller.signal, checksumAlgorithm: options.checksum })
+    put = await putObject(ctx, part, {
+      ...options.objectOptions,
+      key,
+      signal: options.controller.signal,
+      checksumAlgorithm: options.checksum,
+      onRetry: (error, attempt) => progress.retried(1, attempt, error),
+    })
   } catch (error) {
     throw options.objectOptions.ifNoneMatch === true ? preconditionError(error, ctx, key) : error
   } finally {

@@ -258,12 +258,17 @@ describe('transient faults on each request kind are retried; the object is intac
     ['the server stops reading the body', { type: 'stall', afterBytes: 64 * 1024 }],
   ] as Array<[string, Fault]>) {
     test(`PutObject: ${name}`, TEST, async () => {
-      const { proxy, result } = await roundTrip(`put-${name}`, [{ kind: 'PutObject', fault }], {
+      const { proxy, result, events } = await roundTrip(`put-${name}`, [{ kind: 'PutObject', fault }], {
         size: 3 * MiB + 3,
         options: { idleTimeoutMs: STALL_IDLE_MS },
       })
       assert.equal(result.partCount, 1)
       assertRetried(proxy, 'PutObject')
+      // The retry is reported as a multipart part's is: part 1, attempt 1, with the error.
+      assert.deepEqual(
+        events.filter((e) => e.type === 'part-retried').map((e) => e.type === 'part-retried' && [e.partNumber, e.attempt, e.error.code]),
+        [[1, 1, 'ERR_PARTSTREAM_S3']],
+      )
     })
   }
   test('PutObject of an empty object: 503 SlowDown', TEST, async () => {
