@@ -168,10 +168,14 @@ export class IntegrityError extends PartstreamError {
   }
 }
 
-/** The file changed (size or modification time) while `uploadFile` was reading it. */
+/**
+ * The file changed (size or modification time) while `uploadFile` was reading it, or a resumed
+ * upload holds parts past the end of the source it was given.
+ */
 export class SourceChangedError extends PartstreamError {
-  constructor(message: string, uploadId?: string | undefined) {
-    super('ERR_PARTSTREAM_SOURCE_CHANGED', `${message} Upload a snapshot, or retry once the file is stable.`, { uploadId })
+  /** @param advice what to do, after the message (a file's by default). */
+  constructor(message: string, uploadId?: string | undefined, advice = 'Upload a snapshot, or retry once the file is stable.') {
+    super('ERR_PARTSTREAM_SOURCE_CHANGED', `${message} ${advice}`, { uploadId })
   }
 }
 

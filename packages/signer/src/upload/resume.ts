@@ -52,8 +52,29 @@ export function takeStoredPart(stored: StoredParts | undefined, part: Part, algo
 /** Parts left over once the source ended mean it is not the source the upload was started with. */
 export function assertNoStoredPartsLeft(stored: StoredParts | undefined, uploadId: string, size: number): void {
   if (stored === undefined || stored.size === 0) return
+  const numbers = [...stored.keys()].sort((a, b) => a - b)
+  const shown = numbers.length <= 10 ? numbers.join(', ') : `${numbers.slice(0, 10).join(', ')} and ${numbers.length - 10} more`
   throw new SourceChangedError(
-    `Upload ${uploadId} holds parts ${[...stored.keys()].join(', ')} beyond the end of the source (${size} bytes): this is not the source it was started with.`,
+    `Upload ${uploadId} holds parts ${shown} beyond the end of the source (${size} bytes): this is not the source it was started with.`,
     uploadId,
+    'Resume it with that source, or abort it and upload afresh.',
+  )
+}
+
+/**
+ * A resumed upload's parts have the size it was started with: a stored part followed by others
+ * (so a full one, not the last) whose size differs from the same part's now means another
+ * `partSize`, and every part would be sent again, over the stored ones, for nothing. Checked on
+ * the first part, before anything is sent; the upload is left as it is.
+ */
+export function assertResumablePartSize(stored: StoredParts, first: Part, uploadId: string): void {
+  const kept = stored.get(first.partNumber)
+  if (kept === undefined || kept.size === first.byteLength) return
+  let later = false
+  for (const n of stored.keys()) later ||= n > first.partNumber
+  if (!later) return // the stored part may be the object's last: a source of another length, found later
+  throw new InvalidArgumentError(
+    `Upload ${uploadId} was started with parts of ${kept.size} bytes (part ${first.partNumber}, and more follow it), got a part ${first.partNumber} of ${first.byteLength} bytes: ` +
+      `another \`partSize\`. Resume it with the part size it was started with (\`partSize: ${kept.size}\`, or the same policy). Nothing was sent; the upload is unchanged.`,
   )
 }

@@ -12,7 +12,7 @@ import { assertKeyFree, preconditionError, startUpload } from './create.ts'
 import { finishUpload } from './finish.ts'
 import type { UploadOptions, UploadResult } from './options.ts'
 import { progressReporter, type ProgressReporter } from './progress.ts'
-import { assertNoStoredPartsLeft, assertResumableChecksum, loadStoredParts, takeStoredPart, type StoredParts } from './resume.ts'
+import { assertNoStoredPartsLeft, assertResumableChecksum, assertResumablePartSize, loadStoredParts, takeStoredPart, type StoredParts } from './resume.ts'
 import { schedule } from './scheduler.ts'
 import type { Slots } from './budget.ts'
 
@@ -60,6 +60,7 @@ export async function runUpload(ctx: S3Context, parts: AsyncIterator<Part>, opti
     const first = await parts.next()
     if (first.done === true) throw new Error('the part source yielded nothing') // toParts always yields ≥ 1 part
     if (first.value.isLast && stored === undefined) return await putWhole(ctx, first.value, options, progress)
+    if (stored !== undefined) assertResumablePartSize(stored, first.value, options.resumeUploadId as string)
     if (options.resumeUploadId !== undefined) {
       uploadId = options.resumeUploadId
       progress.resumed(uploadId, stored?.size ?? 0)

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
-import { S3ResponseError, SourceChangedError, upload, UploadFailedError, uploadFile, type UploadProgress } from '../../src/index.ts'
+import { InvalidArgumentError, S3ResponseError, SourceChangedError, upload, UploadFailedError, uploadFile, type UploadProgress } from '../../src/index.ts'
 import { createBucket, getObject, openUploads, randomChunks, randomData, s3Env, sha256, target } from './s3.ts'
 
 const MiB = 1024 * 1024
@@ -113,6 +113,30 @@ describe('resume a multipart upload on Ceph RGW', () => {
     assert.deepEqual(await openUploads(bucket, key), [])
   })
 
+  test('another partSize: InvalidArgumentError naming the stored part size, nothing sent, the upload kept and resumable', async () => {
+    const key = 'resume/other-part-size'
+    const data = randomData(23 * MiB, 11)
+    const uploadId = await interrupted(key, data, 3)
+    const started: number[] = []
+    for (const partSize of [8 * MiB, 64 * MiB]) {
+      await assert.rejects(
+        upload(randomChunks(data, MiB, 3), target(bucket, key), {
+          partSize,
+          resumeUploadId: uploadId,
+          onProgress: (e) => {
+            if (e.type === 'part-started') started.push(e.partNumber)
+          },
+        }),
+        (e: unknown) => e instanceof InvalidArgumentError && new RegExp(`parts of ${5 * MiB} bytes.*partSize: ${5 * MiB}`).test(e.message),
+      )
+    }
+    assert.deepEqual(started, [], 'no part was sent')
+    assert.deepEqual(await openUploads(bucket, key), [`${key} ${uploadId}`], 'the upload is still there')
+    const result = await upload(randomChunks(data, MiB, 4), target(bucket, key), { partSize: 5 * MiB, resumeUploadId: uploadId })
+    assert.equal(result.uploadId, uploadId)
+    assert.equal(sha256(await getObject(bucket, key)), sha256(data))
+  })
+
   // AWS answers NoSuchUpload; Ceph RGW answers NoSuchKey when the key has no such upload.
   test('an unknown upload id: 404 S3ResponseError, nothing left behind', async () => {
     await assert.rejects(
@@ -121,6 +145,24 @@ describe('resume a multipart upload on Ceph RGW', () => {
         e instanceof S3ResponseError && e.statusCode === 404 && ['NoSuchUpload', 'NoSuchKey'].includes(e.s3Code ?? '') && e.operation === 'ListParts',
     )
     assert.deepEqual(await openUploads(bucket, 'resume/unknown'), [])
+  })
+})
+
+describe('resume messages', () => {
+  test('parts left past the end: the first ten numbers and a count, and advice for a resume (not for a changing file)', async () => {
+    const { assertNoStoredPartsLeft } = await import('../../src/upload/resume.ts')
+    const stored = new Map(Array.from({ length: 1002 }, (_, i) => [i + 4, { partNumber: i + 4, etag: 'x', size: 1 }]))
+    assert.throws(
+      () => assertNoStoredPartsLeft(stored, 'id1', 15),
+      (e: unknown) => {
+        assert.ok(e instanceof SourceChangedError)
+        assert.match(e.message, /holds parts 4, 5, 6, 7, 8, 9, 10, 11, 12, 13 and 992 more beyond the end of the source \(15 bytes\)/)
+        assert.match(e.message, /Resume it with that source, or abort it/)
+        assert.doesNotMatch(e.message, /snapshot/)
+        assert.ok(e.message.length < 300, `${e.message.length} characters`)
+        return true
+      },
+    )
   })
 })
 
