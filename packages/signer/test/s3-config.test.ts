@@ -55,6 +55,8 @@ describe('region', () => {
   })
   test('the profile from AWS_PROFILE or the option; the credentials file wins the region (as in the SDK)', () => {
     assert.equal(resolveS3Config({ env: { HOME, AWS_PROFILE: 'dev' } }).region, 'credentials-region')
+    // Both files set it: the source names the file the value came from.
+    assert.equal(resolveS3Config({ env: { HOME, AWS_PROFILE: 'dev' } }).regionSource, `profile "dev" in ${join(HOME, '.aws', 'credentials')}`)
     assert.equal(resolveS3Config({ env: { HOME }, profile: 'svc' }).region, 'us-east-1')
   })
   test('an empty region is refused', () => {

@@ -123,7 +123,7 @@ export function resolveS3Config(options: ResolveS3ConfigOptions = {}): ResolvedS
       // The SDK reads the region with the credentials file first (NODE_REGION_CONFIG_FILE_OPTIONS).
       const fromProfile = profileOf(read(), profile, 'credentials')?.['region']
       region = fromProfile ?? DEFAULT_REGION
-      regionSource = fromProfile === undefined ? 'default' : `profile "${profile}" in ${fileWith(read(), profile, 'region')}`
+      regionSource = fromProfile === undefined ? 'default' : `profile "${profile}" in ${fileWith(read(), profile, 'region', 'credentials')}`
     }
   }
   if (typeof region !== 'string' || region === '') {
@@ -193,8 +193,12 @@ function variantSetting(
   return fromProfile === undefined ? undefined : check(fromProfile, `profile "${profile}" ${key} in ${fileWith(read(), profile, key)}`)
 }
 
-/** The file holding a profile's `key`, config first (fromSharedConfigFiles' preference) unless only the credentials file has it. */
-function fileWith(files: SharedConfigFiles, profile: string, key: string): string {
+/**
+ * The file a profile's `key` was read from: the one `first` names when it has the key (config by
+ * default, fromSharedConfigFiles' preference; the region is read credentials first), else the other.
+ */
+function fileWith(files: SharedConfigFiles, profile: string, key: string, first: 'config' | 'credentials' = 'config'): string {
+  if (first === 'credentials') return files.credentialsProfiles[profile]?.[key] !== undefined ? files.credentialsPath : files.configPath
   return files.configProfiles[profile]?.[key] !== undefined ? files.configPath : files.credentialsPath
 }
 
