@@ -160,6 +160,7 @@ describe('credential_process', () => {
     ['prints no SecretAccessKey', processJson({ Version: 1, AccessKeyId: 'A', SessionToken: TOKEN }), /without non-empty "AccessKeyId" and "SecretAccessKey"/],
     ['prints expired credentials', processJson({ Version: 1, AccessKeyId: 'A', SecretAccessKey: SECRET, Expiration: '2001-01-01T00:00:00Z' }), /printed credentials that expired at 2001-01-01T00:00:00.000Z/],
     ['prints a bad Expiration', processJson({ Version: 1, AccessKeyId: 'A', SecretAccessKey: SECRET, Expiration: 'soon' }), /"Expiration" that is not an ISO 8601 date/],
+    ['prints an Expiration that Date would read loosely ("1": 2001-01-01)', processJson({ Version: 1, AccessKeyId: 'A', SecretAccessKey: SECRET, Expiration: '1' }), /"Expiration" that is not an ISO 8601 date/],
     ['cannot be found', 'partstream-no-such-command-xyz', /exited with code 127/],
   ]
   for (const [name, command, message] of failures) {

@@ -2,6 +2,9 @@ import { Buffer } from 'node:buffer'
 import type { Credentials } from './credentials.ts'
 import type { Env } from './shared-config.ts'
 
+/** `2026-11-30T05:00:00Z`, with optional fractions and a numeric offset. */
+const ISO_8601_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/i
+
 /** More output than this is not a credentials document (Node's `exec` buffers 1 MiB by default). */
 const MAX_OUTPUT_BYTES = 1024 * 1024
 
@@ -52,7 +55,9 @@ export async function runCredentialProcess(command: string, env: Env, nowMs: num
   }
   let expiration: Date | undefined
   if (Expiration !== undefined && Expiration !== null) {
-    expiration = typeof Expiration === 'string' ? new Date(Expiration) : undefined
+    // An ISO 8601 date and time, the format the credential_process documentation gives: `new Date`
+    // alone takes "1" for 2001-01-01 and would report credentials that "expired" 25 years ago.
+    expiration = typeof Expiration === 'string' && ISO_8601_DATE_TIME.test(Expiration) ? new Date(Expiration) : undefined
     if (expiration === undefined || Number.isNaN(expiration.getTime())) {
       throw new CredentialProcessFailure(`printed an "Expiration" that is not an ISO 8601 date ${shown}`)
     }
