@@ -1,4 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util'
+import { MAX_OBJECT_SIZE_BYTES } from '@partstream/core'
 import { InvalidArgumentError, validateObjectOptions, type ChecksumAlgorithm, type ObjectOptions } from '@partstream/signer'
 import { globToRegExp, type PathRule } from './filters.ts'
 
@@ -125,13 +126,15 @@ function parse(args: readonly string[], options: NonNullable<ParseArgsConfig['op
     const ordered = tokens.flatMap((t) => (t.kind === 'option' ? [{ name: t.name, value: t.value }] : []))
     return { values, positionals, options: ordered }
   } catch (error) {
-    throw new UsageError((error as Error).message)
+    // One line, as every usage error: parseArgs says some things in three (`--part-size -1`).
+    throw new UsageError((error as Error).message.replace(/\s*\n\s*/g, ' '))
   }
 }
 
 function integer(text: unknown, flag: string, min: number, max: number): number | undefined {
   if (text === undefined) return undefined
-  const n = Number(text)
+  // Decimal digits only: Number() also takes `0x2`, `1e1` and ` 4 `.
+  const n = typeof text === 'string' && /^\d+$/.test(text) ? Number(text) : Number.NaN
   if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`${flag}: expected an integer from ${min} to ${max}, got "${String(text)}"`)
   return n
 }
@@ -186,7 +189,8 @@ function parseCp(args: readonly string[]): Command {
   if (progress !== undefined && progress !== 'bar' && progress !== 'json' && progress !== 'none') {
     throw new UsageError(`--progress: expected bar, json or none, got "${progress}"`)
   }
-  const metadata = pairsOf(values['metadata'], '--metadata')
+  // S3 lower-cases metadata names (x-amz-meta-K): K and k are the same one.
+  const metadata = pairsOf(values['metadata'], '--metadata', (name) => name.toLowerCase())
 
   const recursive = values['recursive'] === true
   const rules = options.flatMap((o): PathRule[] => (o.name === 'exclude' || o.name === 'include' ? [{ kind: o.name, pattern: o.value ?? '' }] : []))
@@ -195,7 +199,9 @@ function parseCp(args: readonly string[]): Command {
     try {
       globToRegExp(rule.pattern)
     } catch (error) {
-      throw new UsageError(`--${rule.kind}: cannot use the pattern "${rule.pattern}": ${(error as Error).message}`)
+      // The runtime's SyntaxError quotes the regular expression made of the pattern: keep only its reason.
+      const message = (error as Error).message
+      throw new UsageError(`--${rule.kind}: cannot use the pattern "${rule.pattern}": ${message.slice(message.lastIndexOf(': ') + 1).trim()}`)
     }
   }
   const skipExisting = values['skip-existing'] as string | undefined
@@ -205,6 +211,13 @@ function parseCp(args: readonly string[]): Command {
   if (skipExisting !== undefined && !recursive) throw new UsageError('--skip-existing applies to a directory: add -r (a single file that was interrupted resumes by itself)')
   const followSymlinks = values['follow-symlinks'] === true
   if (followSymlinks && !recursive) throw new UsageError('--follow-symlinks applies to the links under a directory: add -r (a file given by a link is always read)')
+  // Flags -r would ignore: a directory's files have known sizes, and a tree keeps no checkpoints.
+  if (recursive) {
+    for (const flag of ['size-hint', 'expected-size']) {
+      if (values[flag] !== undefined) throw new UsageError(`--${flag} gives the size of stdin or a pipe; with -r every file's size is known: drop it`)
+    }
+    if (values['no-resume'] === true) throw new UsageError('--no-resume applies to a single file (cp FILE); -r keeps no checkpoints to resume from: drop it')
+  }
   const dryrun = values['dryrun'] === true
   if (dryrun && skipExisting !== undefined) {
     throw new UsageError('--dryrun does not read the bucket, so it cannot tell which files --skip-existing would skip: drop one of them')
@@ -235,27 +248,42 @@ function parseCp(args: readonly string[]): Command {
   }
 }
 
-/** Repeated `name=value` flags (`--metadata`, `--tag`) as an object; `undefined` when none. */
-function pairsOf(given: unknown, flag: string): Record<string, string> | undefined {
+/**
+ * Repeated `name=value` flags (`--metadata`, `--tag`) as an object; `undefined` when none. A name
+ * given twice (as `same` sees names) is a usage error: only one value could be sent.
+ */
+function pairsOf(given: unknown, flag: string, same: (name: string) => string = (name) => name): Record<string, string> | undefined {
   let out: Record<string, string> | undefined
+  const seen = new Map<string, string>()
   for (const pair of (given as string[] | undefined) ?? []) {
     const eq = pair.indexOf('=')
     if (eq <= 0) throw new UsageError(`${flag}: expected name=value, got "${pair}"`)
-    ;(out ??= {})[pair.slice(0, eq)] = pair.slice(eq + 1)
+    const name = pair.slice(0, eq)
+    const earlier = seen.get(same(name))
+    if (earlier === name) throw new UsageError(`${flag}: "${name}" is given twice: keep one`)
+    if (earlier !== undefined) throw new UsageError(`${flag}: "${earlier}" and "${name}" are the same name (S3 lower-cases it): keep one`)
+    seen.set(same(name), name)
+    ;(out ??= {})[name] = pair.slice(eq + 1)
   }
   return out
 }
 
-/** `--size-hint`, or the AWS CLI's `--expected-size` (bytes there; units here too). */
+/**
+ * `--size-hint`, or the AWS CLI's `--expected-size` (bytes there; units here too). Past S3's
+ * object size limit it is a usage error (the library's ObjectTooLargeError would fail the run
+ * with exit 1); a regular file's own size replaces it (see `one`).
+ */
 function sizeHintOf(values: Record<string, unknown>): number | undefined {
   const hint = values['size-hint'] as string | undefined
   const expected = values['expected-size'] as string | undefined
   if (hint !== undefined && expected !== undefined) throw new UsageError('--size-hint and --expected-size are the same flag: keep one')
-  if (hint !== undefined) return parseSize(hint, '--size-hint')
-  return expected === undefined ? undefined : parseSize(expected, '--expected-size')
+  const [text, flag] = hint !== undefined ? [hint, '--size-hint'] : [expected, '--expected-size']
+  if (text === undefined) return undefined
+  const bytes = parseSize(text, flag)
+  if (bytes > MAX_OBJECT_SIZE_BYTES) throw new UsageError(`${flag}: ${text} is over S3's object size limit of 5 TiB (${MAX_OBJECT_SIZE_BYTES} bytes): split the data into several objects`)
+  return bytes
 }
 
-/** The flag that gives each object option, to name it in a usage error. */
 /** The library's option (and target) names that a message may quote, as the CLI spells them. */
 const FLAG_OF: Readonly<Record<string, string>> = {
   partSize: '--part-size',
@@ -269,6 +297,7 @@ const FLAG_OF: Readonly<Record<string, string>> = {
   metadata: '--metadata',
   ifNoneMatch: '--if-none-match',
   endpoint: '--endpoint-url',
+  forcePathStyle: '--force-path-style',
   region: '--region',
   profile: '--profile',
   ca: '--ca-bundle',
@@ -311,11 +340,39 @@ function objectSettingsOf(values: Record<string, unknown>): ObjectSettings {
 }
 
 /**
+ * The library's advice that a CLI user cannot follow (options the CLI does not offer), as what
+ * they can do instead; tried before the option names are mapped.
+ */
+const ADVICE_OF: readonly (readonly [RegExp, string])[] = [
+  [/Invalid `bucket` name/g, 'Invalid bucket name'],
+  [/for a server that accepts other names \(upper case, "_"\), set `legacyBucketName: true` in the target\./g, 'partstream cannot write to a bucket of another name (upper case, "_"), which only some servers accept.'],
+  [/Pass `credentials` in the target, set /g, 'Set '],
+  [/pass credentials in `credentials`/g, 'give them in AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY or a profile (--profile)'],
+  // The CLI has no adaptive part size: raising it, or a size hint (which sizes the parts to fit), is what it offers.
+  [/, or use `partSize: adaptivePartSize\(\)`/g, ''],
+  [/use `partSize: adaptivePartSize\(\)`/g, 'raise --part-size, or give --size-hint with the expected total'],
+]
+
+/**
+ * A library message as the CLI's user reads it: the options it quotes (`partSize`,
+ * `metadata.owner`) named as the CLI's flags (`--part-size`, `--metadata owner`), and advice
+ * about options the CLI does not have replaced (see `ADVICE_OF`).
+ */
+export function inCliTerms(message: string): string {
+  let text = message
+  for (const [pattern, replacement] of ADVICE_OF) text = text.replace(pattern, replacement)
+  return text.replace(/`([\w.-]+)`/g, (quoted, option: string) => {
+    if (option.startsWith('metadata.')) return `--metadata ${option.slice('metadata.'.length)}`
+    return FLAG_OF[option] ?? quoted
+  })
+}
+
+/**
  * A library `InvalidArgumentError` (a bad option or target, raised before any request) as the
- * CLI's usage error: the same message, with the options it quotes named as the CLI's flags.
+ * CLI's usage error: the same message, in the CLI's terms (`inCliTerms`).
  */
 export function usageErrorOf(error: InvalidArgumentError): UsageError {
-  return new UsageError(error.message.replace(/`(\w+)`/g, (name, option: string) => FLAG_OF[option] ?? name))
+  return new UsageError(inCliTerms(error.message))
 }
 
 function payloadOf(text: string | undefined): 'sha256' | 'unsigned' | undefined {
@@ -326,8 +383,8 @@ function payloadOf(text: string | undefined): 'sha256' | 'unsigned' | undefined 
 /** `--hash-threads auto` (the default) or `0`…`64`. */
 function hashThreadsOf(text: string | undefined): number | 'auto' {
   if (text === undefined || text === 'auto') return 'auto'
-  const n = Number(text)
-  if (text.trim() === '' || !Number.isInteger(n) || n < 0 || n > 64) throw new UsageError(`--hash-threads: expected auto or an integer from 0 to 64, got "${text}"`)
+  const n = /^\d+$/.test(text) ? Number(text) : Number.NaN
+  if (!Number.isInteger(n) || n < 0 || n > 64) throw new UsageError(`--hash-threads: expected auto or an integer from 0 to 64, got "${text}"`)
   return n
 }
 

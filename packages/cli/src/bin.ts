@@ -1,5 +1,7 @@
 #!/usr/bin/env node
+import { closeSync } from 'node:fs'
 import * as nodeModule from 'node:module'
+import { isatty } from 'node:tty'
 import { setFlagsFromString } from 'node:v8'
 
 // V8 flags for this process (the CLI's own; the library never sets any), set before anything else
@@ -32,13 +34,41 @@ if (onNode) setFlagsFromString('--semi-space-growth-factor=1')
 // RSS 73 -> 66 MiB; Node 20 has no such API and nothing changes there.
 ;(nodeModule as { enableCompileCache?: () => unknown }).enableCompileCache?.()
 
-// Output whose reader went away (`partstream cp … --json | head -c 0`, a closed terminal): Node
-// ignores SIGPIPE, so each write fails with EPIPE, and an 'error' event nobody handles would crash
-// the process with a stack trace after the upload itself succeeded. Stop writing instead, as a
-// program that SIGPIPE stops does; the exit code stays the upload's.
-for (const stream of [process.stdout, process.stderr]) {
-  stream.on('error', (error: NodeJS.ErrnoException) => {
-    if (error.code !== 'EPIPE') throw error
+// Output that cannot be written any more: its reader went away (`partstream cp … --json | head -c
+// 0`: Node ignores SIGPIPE, so each write fails with EPIPE), the terminal hung up (EIO), the disk
+// is full (ENOSPC, `>/dev/full`). An 'error' event nobody handles would crash the process with a
+// stack trace, after the upload succeeded or while it runs (leaving the multipart upload open).
+// Stop writing to that stream instead, as a program that SIGPIPE stops does: the upload completes
+// or is aborted as it would have been, and the exit code stays the upload's. A failed write shows
+// as an 'error' event (pipes, terminals) or, on some runtimes, as a throw from write() itself.
+const broken = new Set<NodeJS.WriteStream>()
+for (const stream of [process.stdout, process.stderr]) stream.on('error', () => broken.add(stream))
+const writerOf =
+  (stream: NodeJS.WriteStream) =>
+  (text: string): void => {
+    if (broken.has(stream)) return
+    try {
+      stream.write(text)
+    } catch {
+      broken.add(stream)
+    }
+  }
+
+// Node 20 (not 22 and later) puts each terminal's settings back as it exits and asserts that this
+// worked: on a terminal that hung up (tcsetattr fails with EIO) it aborts with SIGABRT, after an
+// upload that succeeded. It skips a descriptor that is closed, so close those whose terminal is
+// gone (isatty's TCGETS fails on a hung-up terminal too).
+if (onNode) {
+  const terminals = [0, 1, 2].filter((fd) => isatty(fd))
+  process.on('exit', () => {
+    for (const fd of terminals) {
+      if (isatty(fd)) continue
+      try {
+        closeSync(fd)
+      } catch {
+        // Closed already.
+      }
+    }
   })
 }
 
@@ -49,9 +79,9 @@ const code = await main({
   // The descriptor, not process.stdin: uploadFd reads it into the part buffers (no 64 KiB Buffer
   // per read), and touching process.stdin would make a pipe non-blocking.
   stdin: 0,
-  stdout: process.stdout,
+  stdout: { write: writerOf(process.stdout) },
   stderr: {
-    write: (text) => process.stderr.write(text),
+    write: writerOf(process.stderr),
     get isTTY() {
       return process.stderr.isTTY === true
     },
@@ -63,11 +93,16 @@ const code = await main({
   onSignal(handler) {
     const onInt = (): void => handler('SIGINT')
     const onTerm = (): void => handler('SIGTERM')
+    // The terminal closed (or the ssh session dropped): as SIGTERM, abort the upload rather than
+    // die with it open. What is printed after it may go nowhere (the writers above).
+    const onHup = (): void => handler('SIGHUP')
     process.on('SIGINT', onInt)
     process.on('SIGTERM', onTerm)
+    process.on('SIGHUP', onHup)
     return () => {
       process.off('SIGINT', onInt)
       process.off('SIGTERM', onTerm)
+      process.off('SIGHUP', onHup)
     }
   },
   exit: (c) => process.exit(c),

@@ -25,7 +25,8 @@ Usage:
   pg_dump mydb | gzip | partstream cp - s3://backups/mydb.sql.gz
 
 Exit codes: 0 done, 1 the upload failed (it was aborted), 2 usage error (nothing sent),
-130 SIGINT / 143 SIGTERM (the upload was aborted; a second signal exits at once).
+129 SIGHUP / 130 SIGINT / 143 SIGTERM (the upload was aborted; a second signal exits at once,
+naming what may remain).
 Run \`partstream cp --help\` for the options.
 `,
   cp: `partstream cp <src> <dst> [options]
@@ -33,7 +34,8 @@ Run \`partstream cp --help\` for the options.
   <src>  - (stdin), a file, a named pipe or device read to its end like stdin (<(cmd),
          /dev/stdin, a FIFO, whose open waits for a writer; a disk), or a directory with -r
   <dst>  s3://bucket/key, or s3://bucket/prefix/ (a file keeps its name; a directory's files go
-         to prefix + their path relative to it, with /)
+         to prefix + their path relative to it, with /; stdin, <(cmd) and /dev/stdin have no
+         name: give the key)
 
   -r, --recursive         upload the regular files under a directory (symbolic links skipped)
   --follow-symlinks       with -r: upload what links point to (files and directories; a
@@ -54,10 +56,11 @@ Run \`partstream cp --help\` for the options.
                           passed, where there are 3 cores or more; only for SHA-256, SHA-1 or
                           MD5 (a CRC alone stays on the main thread). 0: the main thread
   --part-size SIZE        e.g. 8MiB (default 6 MiB, or what fits 10,000 parts of a known size)
-  --size-hint SIZE        expected size of stdin: part size and progress percentage
-                          (--expected-size, the AWS CLI's name, is the same flag)
+  --size-hint SIZE        expected size of stdin or a pipe: part size and progress percentage
+                          (--expected-size, the AWS CLI's name, is the same flag); at most
+                          5 TiB; ignored for a regular file (its size is known); not with -r
   --content-type TYPE     default: from the file extension (stdin: none)
-  --metadata K=V          x-amz-meta-K (repeatable)
+  --metadata K=V          x-amz-meta-K (repeatable; each name once, in any case)
   --cache-control, --content-disposition, --content-encoding VALUE
                           the object's headers of these names
   --storage-class CLASS   e.g. STANDARD_IA, INTELLIGENT_TIERING, GLACIER_IR, DEEP_ARCHIVE
@@ -72,9 +75,11 @@ Run \`partstream cp --help\` for the options.
   --payload MODE          sha256: each part's SHA-256 signed, checked by S3 (the default for
                           http endpoints); unsigned: no SHA-256 (the default for https ones,
                           with --checksum CRC32 unless another is given, as the AWS CLI does)
-  --progress MODE         bar (default on a terminal), json (events on stderr) or none
-                          (--no-progress: none, as with the AWS CLI)
-  --no-resume             start a file over instead of resuming its interrupted upload
+  --progress MODE         bar (default on a terminal, not TERM=dumb), json (events on stderr,
+                          each naming its file, the last one done, failed or interrupted) or
+                          none (--no-progress: none, as with the AWS CLI)
+  --no-resume             start a file over instead of resuming its interrupted upload (not
+                          with -r)
 
 A file upload that was interrupted (crash, kill -9, network loss) resumes when the same command
 is run again: the parts S3 holds are checked and not sent again. The checkpoint (upload id, part
@@ -85,6 +90,7 @@ ${COMMON}`,
   uploads: `partstream uploads ls s3://bucket[/prefix]
 partstream uploads abort s3://bucket[/prefix] --older-than DURATION
 
-  --older-than DURATION   abort uploads started before now - DURATION (e.g. 24h, 30m, 0s)
+  --older-than DURATION   only uploads started before now - DURATION (e.g. 24h, 30m, 0s);
+                          required by abort, which prints each upload as it is aborted
 ${COMMON}`,
 }

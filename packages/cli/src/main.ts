@@ -3,7 +3,7 @@ import { stat } from 'node:fs/promises'
 import { homedir } from 'node:os'
 import { basename } from 'node:path'
 import {
-  abortStaleUploads,
+  abortMultipartUpload,
   contentTypeFor,
   createS3Context,
   InvalidArgumentError,
@@ -18,13 +18,16 @@ import {
   uploadFd,
   walkDirectory,
   type UploadAllProgress,
+  type UploadAllTotals,
+  type OpenUpload,
   type UploadOptions,
   type UploadTarget,
 } from '@partstream/signer'
-import { parseCommand, parseS3Url, usageErrorOf, UsageError, type CommonOptions, type CpCommand, type ObjectSettings, type UploadsCommand } from './args.ts'
+import { inCliTerms, parseCommand, parseS3Url, usageErrorOf, UsageError, type CommonOptions, type CpCommand, type ObjectSettings, type UploadsCommand } from './args.ts'
 import { cacheDir } from './checkpoint.ts'
 import { directoryFilter, pathFilter } from './filters.ts'
 import { HELP, VERSION } from './help.ts'
+import { printable } from './terminal.ts'
 import { barRenderer, jsonRenderer, noRenderer, type ProgressOutput, type ProgressRenderer } from './progress.ts'
 import { uploadFileResumable, type ResumableResult } from './resume.ts'
 
@@ -42,8 +45,8 @@ export interface CliIO {
   readonly stdin: number | AsyncIterable<Uint8Array>
   readonly stdout: { write(text: string): void }
   readonly stderr: ProgressOutput
-  /** Calls `handler` on SIGINT and SIGTERM; returns the unsubscribe. */
-  onSignal(handler: (signal: 'SIGINT' | 'SIGTERM') => void): () => void
+  /** Calls `handler` on SIGINT, SIGTERM and SIGHUP; returns the unsubscribe. */
+  onSignal(handler: (signal: Signal) => void): () => void
   /** Ends the process at once (a second Ctrl-C). */
   exit(code: number): never
   /**
@@ -53,16 +56,27 @@ export interface CliIO {
   readonly cacheDir?: string | undefined
 }
 
+/** The signals that interrupt the CLI: each aborts the upload, and exits 128 + its number. */
+export type Signal = 'SIGINT' | 'SIGTERM' | 'SIGHUP'
+
 /** Exit codes: 0 ok, 1 the upload failed, 2 usage (nothing sent), 128 + signal number when interrupted. */
-export const EXIT = { ok: 0, failed: 1, usage: 2, SIGINT: 130, SIGTERM: 143 } as const
+export const EXIT = { ok: 0, failed: 1, usage: 2, SIGHUP: 129, SIGINT: 130, SIGTERM: 143 } as const
 
 /** The abort reason when a signal interrupts the CLI. */
 class Interrupted extends Error {
-  readonly signal: 'SIGINT' | 'SIGTERM'
-  constructor(signal: 'SIGINT' | 'SIGTERM') {
+  readonly signal: Signal
+  constructor(signal: Signal) {
     super(`interrupted by ${signal}`)
     this.signal = signal
   }
+}
+
+/**
+ * What an interrupted command did and left, when that is not "the upload was aborted, nothing is
+ * left": `uploads abort` stopped part-way, or a tree's Aborts failed.
+ */
+class InterruptOutcome extends Error {
+  override readonly name = 'InterruptOutcome'
 }
 
 /** Runs one command line; resolves with the exit code. Never throws. */
@@ -83,28 +97,31 @@ export async function main(io: CliIO): Promise<number> {
   }
   const controller = new AbortController()
   let interrupted: Interrupted | undefined
-  let openUpload: string | undefined
+  // What may be left open if the CLI exits at once: named by a second signal.
+  let remaining: Remaining = () => undefined
   const off = io.onSignal((signal) => {
     if (interrupted !== undefined) {
-      io.stderr.write(
-        `\npartstream: ${signal} again, exiting now` +
-          (openUpload === undefined ? '\n' : `: upload ${openUpload} may remain; rerun the same command to resume it (a file), or remove it with \`partstream uploads abort\`\n`),
-      )
+      const left = remaining()
+      io.stderr.write(`\npartstream: ${signal} again, exiting now${left === undefined ? '' : `: ${left}`}\n`)
       io.exit(EXIT[signal])
     }
     interrupted = new Interrupted(signal)
     controller.abort(interrupted)
   })
   try {
-    if (command.command === 'cp') await cp(io, command, controller.signal, (id) => (openUpload = id))
+    if (command.command === 'cp') await cp(io, command, controller.signal, (r) => (remaining = r))
     else await uploads(io, command, controller.signal)
     return EXIT.ok
   } catch (error) {
     if (error instanceof UsageError) return usage(io, error)
     // The library checks options and the target before any request: nothing was sent.
     if (error instanceof InvalidArgumentError) return usage(io, usageErrorOf(error))
+    if (interrupted !== undefined && error instanceof InterruptOutcome) {
+      io.stderr.write(`partstream: ${interrupted.message}; ${error.message}\n`)
+      return EXIT[interrupted.signal]
+    }
     if (interrupted !== undefined && error === interrupted) {
-      io.stderr.write(`partstream: ${interrupted.message}; the upload was aborted, nothing is left\n`)
+      io.stderr.write(`partstream: ${interrupted.message}${command.command === 'cp' ? '; the upload was aborted, nothing is left' : ''}\n`)
       return EXIT[interrupted.signal]
     }
     if (error instanceof HintedError) io.stderr.write(`partstream: ${describe(error.error)}\n${error.hint}\n`)
@@ -115,6 +132,9 @@ export async function main(io: CliIO): Promise<number> {
   }
 }
 
+/** The sentence a second signal prints about what may remain open, or `undefined` when nothing may. */
+type Remaining = () => string | undefined
+
 function usage(io: CliIO, error: unknown): number {
   io.stderr.write(`partstream: ${(error as Error).message}\n`)
   return EXIT.usage
@@ -124,7 +144,7 @@ function usage(io: CliIO, error: unknown): number {
 function describe(error: unknown): string {
   if (error instanceof PartstreamError) {
     const left = error.code === 'ERR_PARTSTREAM_ABORT_FAILED' && error.uploadId !== undefined ? ` (upload ${error.uploadId} may remain)` : ''
-    return `${error.code}: ${error.message}${left}`
+    return `${error.code}: ${inCliTerms(error.message)}${left}`
   }
   return error instanceof Error ? error.message : String(error)
 }
@@ -155,9 +175,17 @@ function bucketTarget(o: CommonOptions, bucket: string): Omit<UploadTarget, 'key
   }
 }
 
+/**
+ * Whether stderr is a terminal that takes the bar's `\r` + erase-line redraws: not TERM=dumb
+ * (Emacs' shell, some CI logs), which prints the escape sequences as text.
+ */
+function redraws(io: CliIO): boolean {
+  return io.stderr.isTTY && process.env['TERM'] !== 'dumb'
+}
+
 function renderer(io: CliIO, c: CpCommand, label: string, sizeHint: number | undefined): ProgressRenderer {
-  const mode = c.progress ?? (io.stderr.isTTY && !c.quiet && !c.json ? 'bar' : 'none')
-  if (mode === 'bar') return barRenderer(io.stderr, label, sizeHint)
+  const mode = c.progress ?? (redraws(io) && !c.quiet && !c.json ? 'bar' : 'none')
+  if (mode === 'bar') return barRenderer(io.stderr, label, sizeHint, !io.stderr.isTTY || redraws(io))
   if (mode === 'json') return jsonRenderer(io.stderr, label)
   return noRenderer
 }
@@ -219,23 +247,23 @@ function checksumHint(error: unknown): HintedError | undefined {
   return undefined
 }
 
-async function cp(io: CliIO, command: CpCommand, signal: AbortSignal, onCreated: (uploadId: string | undefined) => void): Promise<void> {
+async function cp(io: CliIO, command: CpCommand, signal: AbortSignal, onOpen: (remaining: Remaining) => void): Promise<void> {
   const c = integrityDefaults(command, endpointOf(command), () => resolveChecksumCalculation({ profile: command.profile }).value)
   try {
-    await cpWith(io, c, signal, onCreated)
+    await cpWith(io, c, signal, onOpen)
   } catch (error) {
     // Only where the checksum is the CLI's default, not the user's --checksum.
     throw (c.checksum !== command.checksum ? checksumHint(error) : undefined) ?? error
   }
 }
 
-async function cpWith(io: CliIO, c: CpCommand, signal: AbortSignal, onCreated: (uploadId: string | undefined) => void): Promise<void> {
+async function cpWith(io: CliIO, c: CpCommand, signal: AbortSignal, onOpen: (remaining: Remaining) => void): Promise<void> {
   const { bucket, key } = parseS3Url(c.dst)
   const isPrefix = key === '' || key.endsWith('/')
   if (c.src === '-') {
     if (isPrefix) throw new UsageError(`cp: stdin has no name: give the object key, e.g. s3://${bucket}/${key}data.bin`)
     if (c.dryrun) dryrunLine(io, c, { src: '-', bucket, key })
-    else await one(io, c, signal, onCreated, { label: 'stdin', key, bucket })
+    else await one(io, c, signal, onOpen, { label: 'stdin', key, bucket })
     return
   }
   let stats
@@ -248,16 +276,21 @@ async function cpWith(io: CliIO, c: CpCommand, signal: AbortSignal, onCreated: (
     if (!c.recursive) throw new UsageError(`cp: ${c.src} is a directory: add -r to upload the files under it`)
     if (!isPrefix) throw new UsageError(`cp -r: the destination is a prefix and ends with "/", e.g. s3://${bucket}/${key}/`)
     if (c.dryrun) await dryrunTree(io, c, signal, { bucket, prefix: key })
-    else await tree(io, c, signal, { bucket, prefix: key })
+    else await tree(io, c, signal, onOpen, { bucket, prefix: key })
     return
   }
   // A named pipe or a device (`cp <(pg_dump …) s3://…`, `cp /dev/stdin …`, a disk): read to its
   // end like stdin, with no size known ahead (give --size-hint past ~58 GiB) and no resume.
   const streamed = stats.isFIFO() || stats.isCharacterDevice() || stats.isBlockDevice()
   if (stats.isSocket()) throw new UsageError(`cp: ${c.src} is a socket, which cannot be opened by its path: for what arrives on stdin, use - as the source`)
+  // `<(cmd)` is /dev/fd/63 and `/dev/stdin` a descriptor: their names are not the data's (the key
+  // would be `63`), so, as for `cp -`, the key must be given. A named FIFO or a device keeps its name.
+  if (isPrefix && /^\/(?:dev\/(?:fd\/\d+|stdin)|proc\/[^/]+\/fd\/\d+)$/.test(c.src)) {
+    throw new UsageError(`cp: ${c.src} has no name to give the object: give the object key, e.g. s3://${bucket}/${key}data.bin`)
+  }
   const file = { label: c.src, path: c.src, bucket, key: isPrefix ? key + basename(c.src) : key, streamed }
   if (c.dryrun) dryrunLine(io, c, { src: c.src, bucket, key: file.key, ...(streamed ? {} : { size: stats.size }) })
-  else await one(io, c, signal, onCreated, file)
+  else await one(io, c, signal, onOpen, file)
 }
 
 /**
@@ -291,7 +324,7 @@ async function openStreamed(path: string, signal: AbortSignal): Promise<number> 
 /** What `--dryrun` prints per file: the line `cp` would print, marked, or a JSON line with `dryrun: true`. */
 function dryrunLine(io: CliIO, c: CpCommand, f: { src: string; bucket: string; key: string; size?: number }): void {
   if (c.json) io.stdout.write(`${JSON.stringify({ src: f.src, bucket: f.bucket, key: f.key, ...(f.size === undefined ? {} : { size: f.size }), dryrun: true })}\n`)
-  else if (!c.quiet) io.stdout.write(`(dryrun) upload: ${f.src} to s3://${f.bucket}/${f.key}${f.size === undefined ? '' : ` (${f.size} bytes)`}\n`)
+  else if (!c.quiet) io.stdout.write(`(dryrun) upload: ${printable(f.src)} to s3://${f.bucket}/${printable(f.key)}${f.size === undefined ? '' : ` (${f.size} bytes)`}\n`)
 }
 
 /**
@@ -340,10 +373,21 @@ function sharedOptions(c: CpCommand): Pick<UploadOptions, 'concurrency' | 'partS
  * part buffers, one connection pool) and a failed file does not stop the others (exit 1 at the
  * end, each failure on stderr).
  */
-async function tree(io: CliIO, c: CpCommand, signal: AbortSignal, t: { bucket: string; prefix: string }): Promise<void> {
+async function tree(io: CliIO, c: CpCommand, signal: AbortSignal, onOpen: (remaining: Remaining) => void, t: { bucket: string; prefix: string }): Promise<void> {
   const progress = renderer(io, c, c.src, undefined)
-  let acked = 0
+  let totals: UploadAllTotals | undefined
   let firstError: unknown
+  // The files started and not settled (key → path), which a second signal names: uploadDirectory
+  // settles a file only once its upload completed or was aborted. It tells no upload ids (its
+  // progress has no upload-created event), so the keys are what the message can give.
+  const inFlight = new Map<string, string | undefined>()
+  // Files whose Abort failed too (interrupted with the network gone): their uploads remain.
+  let leftOpen = 0
+  onOpen(() => {
+    if (inFlight.size === 0) return undefined
+    const keys = [...inFlight.keys()].map((key) => `s3://${t.bucket}/${printable(key)}`).join(', ')
+    return `the uploads of ${inFlight.size} file(s) in progress may remain: ${keys}; \`partstream uploads ls s3://${t.bucket}/${t.prefix}\` lists them, \`partstream uploads abort\` removes them`
+  })
   const rules = walkRules(c)
   const result = await uploadDirectory(c.src, { ...bucketTarget(c, t.bucket), prefix: t.prefix }, {
     signal,
@@ -356,50 +400,69 @@ async function tree(io: CliIO, c: CpCommand, signal: AbortSignal, t: { bucket: s
     ...(rules.filter === undefined ? {} : { countAhead: true }),
     ...(c.skipExisting === undefined ? {} : { skipExisting: c.skipExisting }),
     onProgress: (e: UploadAllProgress) => {
+      totals = e
+      if (e.type === 'file-started') inFlight.set(e.key, e.path)
+      if (e.type === 'file-done') inFlight.delete(e.file.key)
       // The renderer counts bytes acknowledged across all files, and parts in flight; the total
       // arrives once uploadDirectory's count-ahead walk is done (percentage and ETA from then on).
-      if (e.type === 'part-started') progress.event({ type: 'part-started', partNumber: e.partNumber, partBytes: e.partBytes, bytesAcked: acked, totalBytes: e.totalBytes })
-      if (e.type === 'part-acked') {
-        acked = e.bytesAcked
-        progress.event({ type: 'part-acked', partNumber: e.partNumber, partBytes: e.partBytes, bytesAcked: acked, totalBytes: e.totalBytes })
+      // `--progress json` names each event's file (part numbers are per file).
+      if (e.type === 'part-started' || e.type === 'part-acked') {
+        progress.event({ type: e.type, partNumber: e.partNumber, partBytes: e.partBytes, bytesAcked: e.bytesAcked, totalBytes: e.totalBytes }, inFlight.get(e.key) ?? e.key)
       }
     },
     onFile: (f) => {
       if (f.error !== undefined) firstError ??= f.error
-      if (f.error !== undefined) io.stderr.write(`partstream: ${f.path ?? f.key}: ${describe(f.error)}\n`)
+      if ((f.error as { code?: unknown } | undefined)?.code === 'ERR_PARTSTREAM_ABORT_FAILED') leftOpen++
+      if (f.error !== undefined) io.stderr.write(`partstream: ${printable(f.path ?? f.key)}: ${describe(f.error)}\n`)
       else if (c.json) io.stdout.write(`${JSON.stringify({ src: f.path, bucket: t.bucket, key: f.key, size: f.size, ...(f.skipped === true ? { skipped: true } : { etag: f.etag }) })}\n`)
       else if (c.quiet) return
-      else if (f.skipped === true) io.stdout.write(`skip: ${f.path ?? ''}: s3://${t.bucket}/${f.key} has the same ${c.skipExisting === 'etag' ? 'size and ETag' : 'size'}\n`)
-      else io.stdout.write(`upload: ${f.path ?? ''} to s3://${t.bucket}/${f.key} (${f.size} bytes)\n`)
+      else if (f.skipped === true) io.stdout.write(`skip: ${printable(f.path ?? '')}: s3://${t.bucket}/${printable(f.key)} has the same ${c.skipExisting === 'etag' ? 'size and ETag' : 'size'}\n`)
+      else io.stdout.write(`upload: ${printable(f.path ?? '')} to s3://${t.bucket}/${printable(f.key)} (${f.size} bytes)\n`)
     },
   }).catch((error: unknown) => {
-    progress.finish(signal.aborted ? 'interrupted' : 'failed')
+    progress.finish(signal.aborted ? 'interrupted' : 'failed', treeTotals(totals))
+    if (signal.aborted && leftOpen > 0) {
+      throw new InterruptOutcome(`the uploads of ${leftOpen} file(s) could not be aborted and may remain (above); \`partstream uploads abort\` removes them`)
+    }
     throw error
   })
-  progress.finish(result.failed > 0 ? 'failed' : 'done')
+  progress.finish(result.failed > 0 ? 'failed' : 'done', treeTotals(totals))
   if (result.failed > 0) {
     throw new Error(`${result.failed} of ${result.failed + result.succeeded} files failed (see above); the others were uploaded`, { cause: firstError })
   }
+}
+
+/** A tree's counts for the last `--progress json` line (none before the first event). */
+function treeTotals(t: UploadAllTotals | undefined): Record<string, number | undefined> {
+  if (t === undefined) return {}
+  const { bytesAcked, totalBytes, filesDone, filesFailed, totalFiles, bytesSkipped } = t
+  return { bytesAcked, totalBytes, filesDone, filesFailed, totalFiles, bytesSkipped }
 }
 
 async function one(
   io: CliIO,
   c: CpCommand,
   signal: AbortSignal,
-  onCreated: (uploadId: string | undefined) => void,
+  onOpen: (remaining: Remaining) => void,
   f: { label: string; bucket: string; key: string; path?: string; streamed?: boolean },
 ): Promise<void> {
-  const progress = renderer(io, c, f.label, c.sizeHint)
+  // A regular file's size is known (uploadFile plans its parts from it): --size-hint is for what
+  // is read to its end, as the AWS CLI's --expected-size is for streams only.
+  const sizeHint = f.path === undefined || f.streamed === true ? c.sizeHint : undefined
+  const progress = renderer(io, c, f.label, sizeHint)
   const contentType = c.contentType ?? (f.path === undefined ? undefined : contentTypeFor(f.path))
   const options: UploadOptions = {
     signal,
     ...sharedOptions(c),
-    ...(c.sizeHint === undefined || c.partSize !== undefined ? {} : { sizeHint: c.sizeHint }),
+    ...(sizeHint === undefined || c.partSize !== undefined ? {} : { sizeHint }),
     ...(contentType === undefined ? {} : { contentType }),
     // uploadFile and uploadFd ('auto': see UploadOptions.hashThreads); `upload` of a stream ignores it.
     hashThreads: c.hashThreads,
     onProgress: (e) => {
-      if (e.type === 'upload-created' || e.type === 'upload-resumed') onCreated(e.uploadId)
+      if (e.type === 'upload-created' || e.type === 'upload-resumed') {
+        const { uploadId } = e
+        onOpen(() => `upload ${uploadId} may remain; rerun the same command to resume it (a file), or remove it with \`partstream uploads abort\``)
+      }
       progress.event(e)
     },
   }
@@ -423,7 +486,7 @@ async function one(
         // erases a progress bar that may be drawn (the bar redraws below it).
         notice: (text) => {
           if (c.progress === 'json') io.stderr.write(`${JSON.stringify({ type: 'notice', file: f.label, message: text })}\n`)
-          else if (!c.quiet) io.stderr.write(`${io.stderr.isTTY ? '\r\x1b[2K' : ''}partstream: ${f.label}: ${text}\n`)
+          else if (!c.quiet) io.stderr.write(`${redraws(io) ? '\r\x1b[2K' : ''}partstream: ${printable(f.label)}: ${printable(text)}\n`)
         },
       })
     }
@@ -431,7 +494,7 @@ async function one(
     progress.finish(signal.aborted ? 'interrupted' : 'failed')
     throw error
   } finally {
-    onCreated(undefined)
+    onOpen(() => undefined)
   }
   const { result, resumed } = run
   progress.finish('done')
@@ -443,23 +506,46 @@ async function one(
       ...(resumed === undefined ? [] : [`resumed: ${resumed.partsReused} reused`]),
       ...(result.checksum === undefined ? [] : [`${result.checksum.algorithm} ${result.checksum.value}`]),
     ]
-    io.stdout.write(`upload: ${f.path ?? '-'} to s3://${result.bucket}/${result.key} (${notes.join(', ')})\n`)
+    io.stdout.write(`upload: ${printable(f.path ?? '-')} to s3://${result.bucket}/${printable(result.key)} (${notes.join(', ')})\n`)
   }
 }
 
 async function uploads(io: CliIO, c: UploadsCommand, signal: AbortSignal): Promise<void> {
   const { bucket, key: prefix } = parseS3Url(c.url)
   const ctx = createS3Context(bucketTarget(c, bucket), trustOf(c))
+  const print = (u: OpenUpload): void => {
+    const initiated = u.initiated?.toISOString() ?? ''
+    if (c.json) io.stdout.write(`${JSON.stringify({ key: u.key, uploadId: u.uploadId, initiated, ...(c.command === 'uploads-abort' ? { aborted: true } : {}) })}\n`)
+    else if (!c.quiet) io.stdout.write(`${c.command === 'uploads-abort' ? 'aborted ' : ''}${initiated}\t${u.uploadId}\t${printable(u.key)}\n`)
+  }
+  let selected: OpenUpload[] | undefined
+  let aborted = 0
   try {
-    const list =
-      c.command === 'uploads-ls'
-        ? await listMultipartUploads(ctx, { prefix, signal })
-        : await abortStaleUploads(ctx, { olderThanMs: c.olderThanMs ?? 0, prefix, signal })
-    for (const u of list) {
-      const initiated = u.initiated?.toISOString() ?? ''
-      if (c.json) io.stdout.write(`${JSON.stringify({ key: u.key, uploadId: u.uploadId, initiated, ...(c.command === 'uploads-abort' ? { aborted: true } : {}) })}\n`)
-      else if (!c.quiet) io.stdout.write(`${c.command === 'uploads-abort' ? 'aborted ' : ''}${initiated}\t${u.uploadId}\t${u.key}\n`)
+    const open = await listMultipartUploads(ctx, { prefix, signal })
+    // --older-than selects the same uploads for ls as for abort (as abortStaleUploads does: an
+    // upload S3 gives no start time for is never old enough).
+    const cutoff = c.olderThanMs === undefined ? undefined : Date.now() - c.olderThanMs
+    selected = cutoff === undefined ? open : open.filter((u) => u.initiated !== undefined && u.initiated.getTime() <= cutoff)
+    if (c.command === 'uploads-ls') {
+      for (const u of selected) print(u)
+      return
     }
+    // One at a time, each printed once S3 said it is gone (abortStaleUploads answers only at the
+    // end): an interrupt or a failure leaves an exact account of what was aborted.
+    for (const u of selected) {
+      await abortMultipartUpload(ctx, u.uploadId, { key: u.key, signal })
+      aborted++
+      print(u)
+    }
+  } catch (error) {
+    if (c.command === 'uploads-abort' && signal.aborted) {
+      throw new InterruptOutcome(
+        selected === undefined
+          ? 'no upload was aborted (interrupted while listing them)'
+          : `${aborted} of ${selected.length} uploads were aborted${c.quiet ? '' : ' (printed above)'}; the other ${selected.length - aborted} may remain: run the same command again`,
+      )
+    }
+    throw error
   } finally {
     await ctx.close()
   }

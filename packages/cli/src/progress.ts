@@ -1,4 +1,5 @@
 import type { UploadProgress } from '@partstream/signer'
+import { displayWidth, fitWidth, printable } from './terminal.ts'
 
 /** What a progress renderer writes to: stderr, and whether it is a terminal (and how wide). */
 export interface ProgressOutput {
@@ -9,8 +10,10 @@ export interface ProgressOutput {
 
 /** Receives the upload's events; `finish` leaves the screen clean (and a summary line). */
 export interface ProgressRenderer {
-  event(e: UploadProgress): void
-  finish(outcome: 'done' | 'failed' | 'interrupted'): void
+  /** `file`: the file of a tree the event belongs to (`--progress json` names it; the bar sums them all). */
+  event(e: UploadProgress, file?: string): void
+  /** `totals`: a tree's counts, for the last `--progress json` line. */
+  finish(outcome: 'done' | 'failed' | 'interrupted', totals?: Readonly<Record<string, number | undefined>>): void
 }
 
 const MIN_REDRAW_MS = 100
@@ -63,11 +66,13 @@ class Tally {
 
 /**
  * A one-line bar on a terminal, redrawn in place at most 10 times a second and fitted to the
- * width: bytes acknowledged, percentage and ETA when the size is known, rate, parts in flight,
- * retries. Written by hand (40 lines): the maintained renderers (cli-progress, listr2) bring
- * their own timers, event emitters and dependencies for what is one `\r` line here.
+ * width (in columns): bytes acknowledged, percentage and ETA when the size is known, rate, parts
+ * in flight, retries; with `redraw: false` (a terminal without ANSI escapes), the summary line
+ * alone. Written by hand (40 lines): the maintained renderers (cli-progress, listr2) bring their
+ * own timers, event emitters and dependencies for what is one `\r` line here.
  */
-export function barRenderer(out: ProgressOutput, label: string, sizeHint: number | undefined): ProgressRenderer {
+export function barRenderer(out: ProgressOutput, name: string, sizeHint: number | undefined, redraw = true): ProgressRenderer {
+  const label = printable(name)
   const tally = new Tally(sizeHint)
   let last = 0
   let drawn = false
@@ -81,17 +86,23 @@ export function barRenderer(out: ProgressOutput, label: string, sizeHint: number
       `${pct === undefined ? '' : ` ${pct.toFixed(0).padStart(3)}%`}  ${human(rate)}/s` +
       `${known && rate > 0 ? `  ETA ${duration((total - tally.bytesAcked) / rate)}` : ''}` +
       `  ${tally.inFlight} in flight${tally.retries > 0 ? `  ${tally.retries} retried` : ''}`
-    const width = Math.max(20, (out.columns || 80) - 1)
-    const room = width - stats.length - label.length - 4
+    const room = width() - stats.length - displayWidth(label) - 4
     let bar = ''
     if (pct !== undefined && room >= 10) {
       const cells = Math.min(room, 40)
       const full = Math.round((pct / 100) * cells)
       bar = ` [${'#'.repeat(full)}${'.'.repeat(cells - full)}]`
     }
-    return `${label}${bar} ${stats}`.slice(0, width)
+    // In columns, not UTF-16 units: a line one column too wide wraps, and `\r` then erases only
+    // its last row, leaving one line per redraw.
+    return fitWidth(`${label}${bar} ${stats}`, width())
   }
+  // One column short of the terminal's width: a line that fills the last column wraps on some terminals.
+  const width = (): number => (out.columns || 80) - 1
   const draw = (): void => {
+    // A terminal that cannot erase a line (TERM=dumb), or too narrow for even one character: no
+    // bar, the summary line only.
+    if (!redraw || width() < 1) return
     out.write(`\r\x1b[2K${line()}`)
     drawn = true
   }
@@ -114,17 +125,22 @@ export function barRenderer(out: ProgressOutput, label: string, sizeHint: number
   }
 }
 
-/** One JSON object per event on stderr, ending with `done` (or `failed` / `interrupted`). */
+/**
+ * One JSON object per event on stderr, each naming its file, ending with `done` (or `failed` /
+ * `interrupted`): the upload's own `done` event, or for a tree (which has none) one with its totals.
+ */
 export function jsonRenderer(out: ProgressOutput, label: string): ProgressRenderer {
+  let ended = false
   return {
-    event(e) {
+    event(e, file) {
       const { type } = e
-      const fields: Record<string, unknown> = { ...e, file: label }
+      if (type === 'done') ended = true
+      const fields: Record<string, unknown> = { ...e, file: file ?? label }
       if (type === 'part-retried') fields['error'] = { code: e.error.code, message: e.error.message }
       out.write(`${JSON.stringify(fields)}\n`)
     },
-    finish(outcome) {
-      if (outcome !== 'done') out.write(`${JSON.stringify({ type: outcome, file: label })}\n`)
+    finish(outcome, totals) {
+      if (!ended) out.write(`${JSON.stringify({ type: outcome, file: label, ...totals })}\n`)
     },
   }
 }

@@ -43,7 +43,7 @@ export interface ResumableResult {
 export async function uploadFileResumable(path: string, target: UploadTarget, options: UploadOptions, r: ResumeOptions): Promise<ResumableResult> {
   const absolute = resolve(path)
   const stats = await stat(absolute)
-  const endpoint = String(resolveS3Config({ endpoint: target.endpoint, region: target.region, profile: target.profile }).endpoint)
+  const endpoint = endpointId(resolveS3Config({ endpoint: target.endpoint, region: target.region, profile: target.profile }).endpoint)
   const file = checkpointFile(r.cacheDir, { endpoint, bucket: target.bucket, key: target.key, path: absolute })
   // Always an explicit part size, so the checkpoint can record it (uploadFile's own default for a known size).
   const asked = typeof options.partSize === 'number' ? options.partSize : undefined
@@ -128,6 +128,21 @@ export async function uploadFileResumable(path: string, target: UploadTarget, op
       throw error
     }
   }
+}
+
+/**
+ * The endpoint as the checkpoint names it: one spelling per endpoint, so that `--endpoint-url
+ * http://h:7480/` finds what `http://h:7480` left (and `HTTP://H:80` what `http://h` left): the
+ * URL's origin (lower-case scheme and host, no default port) and its path without a trailing `/`.
+ */
+function endpointId(endpoint: string | URL): string {
+  let url: URL
+  try {
+    url = new URL(String(endpoint))
+  } catch {
+    return String(endpoint) // the library reports it
+  }
+  return url.origin + url.pathname.replace(/\/+$/, '')
 }
 
 /** ListParts says the upload id is unknown: S3 answers NoSuchUpload, Ceph RGW NoSuchKey (both 404). */

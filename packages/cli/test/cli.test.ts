@@ -5,7 +5,8 @@
 import assert from 'node:assert/strict'
 import { spawn, spawnSync, type ChildProcess, type ChildProcessWithoutNullStreams } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs'
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs'
+import { open } from 'node:fs/promises'
 import { createServer } from 'node:http'
 import { createServer as createTlsServer } from 'node:https'
 import { createServer as createNetServer, type AddressInfo } from 'node:net'
@@ -857,6 +858,15 @@ describe(`partstream CLI (${runtime}${built ? ', built bin' : ', .ts source'})`,
         ['cp', '-', 's3://bkt/k', '--sse', 'kms'],
         ['cp', '-', 's3://bkt/k', '--sse-kms-key-id', 'alias/x'],
         ['cp', '-', 's3://bkt/k', '--sse', 'AES256', '--sse-kms-key-id', 'alias/x'],
+        ['cp', '-', 's3://bkt/k', '--size-hint', '10TiB'], // past S3's 5 TiB: not the library's exit 1
+        ['cp', '/dev/stdin', 's3://bkt/'], // a descriptor has no name to keep, as `cp - s3://bkt/`
+        ['cp', '-', 's3://bkt/k', '--concurrency', '0x2'],
+        ['cp', '-', 's3://bkt/k', '--hash-threads', '0x2'],
+        ['cp', '-', 's3://bkt/k', '--metadata', 'k=1', '--metadata', 'k=2'], // only one could be sent
+        ['cp', '-', 's3://bkt/k', '--tag', 'k=1', '--tag', 'k=2'],
+        ['cp', '-r', join(dir, 'adir'), 's3://bkt/x/', '--size-hint', '1GiB'],
+        ['cp', '-r', join(dir, 'adir'), 's3://bkt/x/', '--no-resume'],
+        ['cp', '-', 's3://bkt/k', '--part-size', '-1'], // parseArgs says it in three lines
         ['frobnicate'],
         ['uploads', 'abort', 's3://bkt'],
       ]) {
@@ -886,6 +896,30 @@ describe(`partstream CLI (${runtime}${built ? ', built bin' : ', .ts source'})`,
     }
   })
 
+  test("library messages in the CLI's terms: --metadata NAME, the bucket name, the user's pattern; runtime errors too (the endpoint, the credentials)", async () => {
+    const server = await refusingServer()
+    try {
+      for (const [args, expected, env] of [
+        [['cp', '-', 's3://bkt/k', '--metadata', 'k=héllo'], /^partstream: Expected --metadata k to be a string of printable ASCII/, {}],
+        [['cp', '-', 's3://Hunt-B/k'], /^partstream: Invalid bucket name "Hunt-B"\. .*partstream cannot write to a bucket of another name/, {}],
+        [['cp', '-r', join(dir, 'adir'), 's3://bkt/x/', '--exclude', '[z-a]'], /^partstream: --exclude: cannot use the pattern "\[z-a\]": [^/]*$/, {}],
+        // A runtime error (exit 1): no credentials anywhere, found before any request.
+        [['cp', '-', 's3://bkt/k'], /^partstream: ERR_PARTSTREAM_CREDENTIALS: .*Set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or configure a profile/, { AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', HOME: join(dir, 'adir') }],
+      ] as const) {
+        const r = await cli([...args, '--endpoint-url', server.endpoint], { env })
+        assert.equal(r.code, expected.source.includes('CREDENTIALS') ? 1 : 2, r.stderr)
+        assert.match(r.stderr, expected)
+        assert.doesNotMatch(r.stderr, /`(metadata\.|credentials|legacyBucketName|bucket|endpoint|region)|Invalid the|\(\?:/, r.stderr)
+      }
+    } finally {
+      server.close()
+    }
+    assert.equal(server.requests(), 0)
+    const missing = await cli(['cp', '-', `s3://no-such-bucket-${Date.now().toString(36)}/k`, ...endpointFlag()], { input: randomData(10, 8) })
+    assert.equal(missing.code, 1, missing.stderr)
+    assert.match(missing.stderr, /404 NoSuchBucket\. Check the bucket, --endpoint-url and --region/)
+  })
+
   test('a wrong secret exits 1 with the S3 code, never the secret', async () => {
     const secret = 'wrongsecretwrongsecretwrongsecret0000000'
     const r = await cli(['cp', '-', target('stdin/denied'), ...endpointFlag()], { input: randomData(10, 4), env: { AWS_SECRET_ACCESS_KEY: secret } })
@@ -897,10 +931,16 @@ describe(`partstream CLI (${runtime}${built ? ', built bin' : ', .ts source'})`,
 
   /**
    * `cp - KEY` with `data` written to a stdin left open (a socket, as child_process.spawn gives
-   * it), SIGINT once stderr shows `event`, `settleMs` later: the exit (within 10 s), stderr, and
-   * the uploads left open under the key.
+   * it), `signal` (SIGINT) once stderr shows `event`, `settleMs` later: the exit (within 10 s),
+   * stderr, and the uploads left open under the key.
    */
-  async function interruptStdin(key: string, data: Uint8Array, event: string, settleMs: number): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
+  async function interruptStdin(
+    key: string,
+    data: Uint8Array,
+    event: string,
+    settleMs: number,
+    signal: 'SIGINT' | 'SIGHUP' = 'SIGINT',
+  ): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
     const child = spawn(command[0] as string, [...command.slice(1), 'cp', '-', target(key), '--progress', 'json', '--part-size', '5MiB', ...endpointFlag()], {
       env: { PATH: process.env['PATH'] ?? '', HOME: dir, ...s3EnvVars() },
       stdio: ['pipe', 'pipe', 'pipe'],
@@ -917,7 +957,7 @@ describe(`partstream CLI (${runtime}${built ? ', built bin' : ', .ts source'})`,
     await seen
     await new Promise((resolve) => setTimeout(resolve, settleMs))
     const ended = endsWithin(child, 10_000)
-    child.kill('SIGINT')
+    child.kill(signal)
     return { ...(await ended), stderr }
   }
 
@@ -927,8 +967,13 @@ describe(`partstream CLI (${runtime}${built ? ', built bin' : ', .ts source'})`,
    * 130); the message the tests check shows the CLI's own handler ran to its end either way.
    */
   function assertExit130(end: { code: number | null; signal: NodeJS.Signals | null }, output: string): void {
-    if (runtime === 'deno' && end.code === null) assert.equal(end.signal, 'SIGINT', output)
-    else assert.equal(end.code, 130, output)
+    assertExitBy('SIGINT', end, output)
+  }
+
+  /** Exit 128 + the signal's number (Deno: reported as killed by it, see {@link assertExit130}). */
+  function assertExitBy(signal: 'SIGINT' | 'SIGHUP', end: { code: number | null; signal: NodeJS.Signals | null }, output: string): void {
+    if (runtime === 'deno' && end.code === null) assert.equal(end.signal, signal, output)
+    else assert.equal(end.code, signal === 'SIGINT' ? 130 : 129, output)
   }
 
   test('SIGINT mid-upload exits 130 and leaves no open upload', async () => {
@@ -1000,7 +1045,10 @@ describe(`partstream CLI (${runtime}${built ? ', built bin' : ', .ts source'})`,
     } finally {
       await ctx.close()
     }
-    const ls = await cli(['uploads', 'ls', target('open/'), '--json', ...endpointFlag()])
+    const young = await cli(['uploads', 'ls', target('open/'), '--older-than', '1h', '--json', ...endpointFlag()])
+    assert.equal(young.code, 0, young.stderr)
+    assert.equal(young.stdout, '', '--older-than filters the listing as it filters abort')
+    const ls = await cli(['uploads', 'ls', target('open/'), '--older-than', '0s', '--json', ...endpointFlag()])
     assert.equal(ls.code, 0, ls.stderr)
     assert.deepEqual(ls.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { uploadId: string }).uploadId), [uploadId])
     const abort = await cli(['uploads', 'abort', target('open/'), '--older-than', '0s', ...endpointFlag()])
@@ -1116,6 +1164,20 @@ describe(`partstream CLI (${runtime}${built ? ', built bin' : ', .ts source'})`,
       assert.deepEqual(await openUploads(bucket, 'resume/noresume'), [`resume/noresume ${stale}`])
     })
 
+    test('the rerun spells the endpoint with a trailing /: it still finds the checkpoint and resumes', async () => {
+      const { data, cache, args, env } = setup('spelling', 12 * MiB, 39)
+      proxy.stallFrom = 2
+      const uploadId = await killMidUpload(args, env, cache, 1)
+      proxy.stallFrom = Number.POSITIVE_INFINITY
+      assert.equal(args.at(-2), '--endpoint-url')
+      const r = await cli([...args.slice(0, -1), `${proxy.endpoint}/`, '--json'], { env })
+      assert.equal(r.code, 0, r.stderr)
+      assert.equal((JSON.parse(r.stdout.trim()) as { resumed?: { uploadId: string } }).resumed?.uploadId, uploadId, r.stderr)
+      assert.equal(sha(await getObject(bucket, 'resume/spelling')), sha(data))
+      assert.deepEqual(await openUploads(bucket, 'resume/spelling'), [])
+      assert.deepEqual(checkpoints(cache), [])
+    })
+
     test('SIGINT during cp FILE aborts the upload and removes the checkpoint', async () => {
       const { cache, args, env } = setup('sigint', 12 * MiB, 36)
       proxy.stallFrom = 2
@@ -1172,5 +1234,234 @@ describe(`partstream CLI (${runtime}${built ? ', built bin' : ', .ts source'})`,
     const final = screen.slice(screen.lastIndexOf('\x1b[2K') + 4)
     assert.match(final, /^.*tty\.bin: uploaded 24\.0 MiB in [\d.]+ s \([\d.]+ \w+\/s\)\r?\n/)
     assert.match(final, /upload: .* to s3:\/\/.*tty\/file \(25165824 bytes, 5 parts\)/)
+  })
+
+  test('output that cannot be written (stderr, then stdout, on /dev/full: ENOSPC): the upload goes on, exit 0, nothing left open', async () => {
+    // Only EPIPE used to be ignored: any other write error crashed the CLI, from a progress event
+    // mid-upload (the multipart upload left open) or after it (a stack trace, exit 1).
+    const path = join(dir, 'full.bin')
+    const data = randomData(12 * MiB, 81)
+    writeFileSync(path, data)
+    const full = openSync('/dev/full', 'w')
+    try {
+      for (const [key, stdio, flags] of [
+        ['full/stderr', ['ignore', 'pipe', full], ['--progress', 'json']],
+        ['full/stdout', ['ignore', full, 'pipe'], ['--json']],
+      ] as const) {
+        const child = spawn(command[0] as string, [...command.slice(1), 'cp', path, target(key), '--part-size', '5MiB', '--concurrency', '1', ...flags, ...endpointFlag()], {
+          env: { PATH: process.env['PATH'] ?? '', HOME: dir, ...s3EnvVars() },
+          stdio: [...stdio],
+        })
+        let output = ''
+        for (const stream of [child.stdout, child.stderr]) stream?.on('data', (c: Buffer) => (output += c.toString()))
+        const { code } = await endsWithin(child, 60_000)
+        track(bucket, key)
+        assert.equal(code, 0, `${key}: ${output}`)
+        assert.doesNotMatch(output, /ENOSPC|Error|at /, key)
+        assert.equal(sha(await getObject(bucket, key)), sha(data), key)
+        assert.deepEqual(await openUploads(bucket, key), [], key)
+      }
+    } finally {
+      closeSync(full)
+    }
+  })
+
+  /** Resolves once `condition()` holds; rejects after `ms`. */
+  async function until(condition: () => boolean, ms: number, what: () => string): Promise<void> {
+    for (const start = Date.now(); !condition(); await new Promise((resolve) => setTimeout(resolve, 50))) {
+      if (Date.now() - start > ms) throw new Error(`not within ${ms} ms: ${what()}`)
+    }
+  }
+
+  test('the terminal goes away mid-upload (every write then fails with EIO): the upload completes, exit 0', async () => {
+    // `script` gives the CLI a pseudo-terminal; `setsid` a session of its own, so the hangup sends
+    // it no SIGHUP (as when it runs on without one): only its writes fail. Its stdin is a FIFO the
+    // test writes: the terminal is closed while the CLI waits for the rest of the data.
+    const key = 'tty/hung-up'
+    const fifo = join(dir, 'hung-up.fifo')
+    const rc = join(dir, 'hung-up.rc')
+    assert.equal(spawnSync('mkfifo', [fifo]).status, 0)
+    const quote = (a: string): string => `'${a.replaceAll("'", "'\\''")}'`
+    const line = `${[...command, 'cp', '-', target(key), '--part-size', '5MiB', ...endpointFlag()].map(quote).join(' ')} < ${quote(fifo)}; echo $? > ${quote(rc)}`
+    const child = spawn('script', ['-qfc', `setsid -w sh -c ${quote(line)}`, '/dev/null'], {
+      env: { PATH: process.env['PATH'] ?? '', HOME: dir, TERM: 'xterm', ...s3EnvVars() },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    })
+    const closed = new Promise((resolve) => child.on('close', resolve))
+    let screen = ''
+    child.stdout.on('data', (c: Buffer) => (screen += c.toString()))
+    const data = randomData(13 * MiB, 82)
+    const writer = await open(fifo, 'w')
+    try {
+      await writer.write(data.subarray(0, 6 * MiB))
+      await until(() => screen.includes('in flight'), 30_000, () => screen) // the bar is drawn
+      child.kill('SIGKILL') // the terminal's only master end: the terminal hangs up
+      await closed
+      await writer.write(data.subarray(6 * MiB))
+    } finally {
+      await writer.close()
+    }
+    await until(() => existsSync(rc) && readFileSync(rc, 'utf8').endsWith('\n'), 60_000, () => 'no exit status')
+    track(bucket, key)
+    assert.equal(readFileSync(rc, 'utf8').trim(), '0')
+    assert.equal(sha(await getObject(bucket, key)), sha(data))
+    assert.deepEqual(await openUploads(bucket, key), [])
+    rmSync(fifo)
+  })
+
+  test('SIGHUP (the terminal closed) mid-upload exits 129 and leaves no open upload', async () => {
+    const end = await interruptStdin('stdin/hangup', randomData(12 * MiB, 83), 'upload-created', 0, 'SIGHUP')
+    assertExitBy('SIGHUP', end, end.stderr)
+    assert.match(end.stderr, /interrupted by SIGHUP; the upload was aborted/)
+    assert.deepEqual(await openUploads(bucket, 'stdin/hangup'), [])
+  })
+
+  test('cp -r, then a second Ctrl-C while the uploads are being aborted: exits at once, naming the files whose uploads may remain', async () => {
+    const tree = join(dir, 'twice')
+    mkdirSync(tree, { recursive: true })
+    for (const name of ['a.bin', 'b.bin']) writeFileSync(join(tree, name), randomData(12 * MiB, 84))
+    const proxy = await stallProxy(s3Env().endpoint)
+    proxy.stallFrom = 2 // part 1 of each file is acknowledged, the others hang
+    proxy.abortsPassed = 0 // and so do the Aborts the first Ctrl-C sends
+    try {
+      const child = spawn(command[0] as string, [...command.slice(1), 'cp', '-r', tree, target('twice/'), '--part-size', '5MiB', '--progress', 'json', '--endpoint-url', proxy.endpoint], {
+        env: { PATH: process.env['PATH'] ?? '', HOME: dir, ...s3EnvVars() },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      })
+      let stderr = ''
+      child.stderr.on('data', (c: Buffer) => (stderr += c.toString()))
+      child.stdout.resume()
+      const ended = endsWithin(child, 30_000)
+      await until(() => eventsOf(stderr.slice(0, stderr.lastIndexOf('\n') + 1)).filter((e) => e.type === 'part-acked').length >= 2, 30_000, () => stderr)
+      child.kill('SIGINT')
+      await until(() => proxy.requests.filter((q) => q.method === 'DELETE').length >= 2, 30_000, () => stderr)
+      // Not child.kill(): Deno's sends one signal per child, and returns false after that.
+      process.kill(child.pid as number, 'SIGINT')
+      const end = await ended
+      assertExit130(end, stderr)
+      assert.match(stderr, /SIGINT again, exiting now: the uploads of 2 file\(s\) in progress may remain: /)
+      for (const name of ['a.bin', 'b.bin']) assert.ok(stderr.includes(target(`twice/${name}`)), stderr)
+      assert.equal((await openUploads(bucket, 'twice/')).length, 2, 'they do remain')
+    } finally {
+      await proxy.close()
+    }
+  })
+
+  test("cp -r interrupted while the network is gone (the Aborts fail too): the message says the files' uploads may remain, not that nothing is left", async () => {
+    const tree = join(dir, 'cut')
+    mkdirSync(tree, { recursive: true })
+    for (const name of ['a.bin', 'b.bin']) writeFileSync(join(tree, name), randomData(12 * MiB, 89))
+    const proxy = await stallProxy(s3Env().endpoint)
+    proxy.stallFrom = 2
+    proxy.abortsPassed = 0
+    try {
+      const child = spawn(command[0] as string, [...command.slice(1), 'cp', '-r', tree, target('cut/'), '--part-size', '5MiB', '--progress', 'json', '--endpoint-url', proxy.endpoint], {
+        env: { PATH: process.env['PATH'] ?? '', HOME: dir, ...s3EnvVars() },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      })
+      let stderr = ''
+      child.stderr.on('data', (c: Buffer) => (stderr += c.toString()))
+      child.stdout.resume()
+      const ended = endsWithin(child, 60_000)
+      await until(() => eventsOf(stderr.slice(0, stderr.lastIndexOf('\n') + 1)).filter((e) => e.type === 'part-acked').length >= 2, 30_000, () => stderr)
+      child.kill('SIGINT')
+      await until(() => proxy.requests.filter((q) => q.method === 'DELETE').length >= 2, 30_000, () => stderr)
+      proxy.down = true // the held Aborts, and their retries, are cut
+      assertExit130(await ended, stderr)
+      assert.match(stderr, /ERR_PARTSTREAM_ABORT_FAILED/)
+      assert.match(stderr, /interrupted by SIGINT; the uploads of 2 file\(s\) could not be aborted and may remain/)
+      assert.doesNotMatch(stderr, /nothing is left/)
+    } finally {
+      await proxy.close()
+    }
+  })
+
+  test('Ctrl-C during uploads abort: each upload aborted so far was printed; the message counts them and says the others remain', async () => {
+    const ctx = createS3Context({ bucket, ...s3Env() })
+    try {
+      for (let i = 0; i < 3; i++) await createMultipartUpload(ctx, { key: `abort-int/k${i}` })
+    } finally {
+      await ctx.close()
+    }
+    const proxy = await stallProxy(s3Env().endpoint)
+    proxy.abortsPassed = 1 // the second Abort hangs: the command is interrupted there
+    try {
+      const child = spawn(command[0] as string, [...command.slice(1), 'uploads', 'abort', target('abort-int/'), '--older-than', '0s', '--endpoint-url', proxy.endpoint], {
+        env: { PATH: process.env['PATH'] ?? '', HOME: dir, ...s3EnvVars() },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      })
+      let stdout = ''
+      let stderr = ''
+      child.stdout.on('data', (c: Buffer) => (stdout += c.toString()))
+      child.stderr.on('data', (c: Buffer) => (stderr += c.toString()))
+      const ended = endsWithin(child, 30_000)
+      await until(() => proxy.requests.filter((q) => q.method === 'DELETE').length >= 2, 30_000, () => stderr)
+      child.kill('SIGINT')
+      assertExit130(await ended, stderr)
+      assert.equal(stdout.trim().split('\n').filter((l) => l.startsWith('aborted ')).length, 1, stdout)
+      assert.match(stderr, /interrupted by SIGINT; 1 of 3 uploads were aborted \(printed above\); the other 2 may remain/)
+      assert.doesNotMatch(stderr, /nothing is left/)
+    } finally {
+      await proxy.close()
+    }
+    assert.equal((await openUploads(bucket, 'abort-int/')).length, 2)
+  })
+
+  test('-r --progress json: each event names its file (part numbers are per file); the last is done, with the totals', async () => {
+    const tree = join(dir, 'json-tree')
+    mkdirSync(join(tree, 'sub'), { recursive: true })
+    const files: Record<string, Uint8Array> = { 'a.txt': randomData(10, 85), 'sub/b.bin': randomData(6 * MiB + 1, 86) }
+    for (const [name, data] of Object.entries(files)) writeFileSync(join(tree, name), data)
+    const r = await cli(['cp', '-r', tree, target('json-tree/'), '--progress', 'json', '--part-size', '5MiB', '--concurrency', '1', ...endpointFlag()])
+    assert.equal(r.code, 0, r.stderr)
+    for (const name of Object.keys(files)) track(bucket, `json-tree/${name}`)
+    const events = eventsOf(r.stderr) as (ProgressEvent & { file?: string; partNumber?: number; bytesAcked?: number; filesDone?: number; filesFailed?: number })[]
+    const acked = (name: string): number[] => events.filter((e) => e.type === 'part-acked' && e.file === join(tree, name)).map((e) => e.partNumber ?? 0)
+    assert.deepEqual(acked('a.txt'), [1])
+    assert.deepEqual(acked('sub/b.bin'), [1, 2])
+    const last = events.at(-1)
+    assert.equal(last?.type, 'done', r.stderr)
+    assert.deepEqual([last.bytesAcked, last.filesDone, last.filesFailed], [10 + 6 * MiB + 1, 2, 0])
+  })
+
+  test('--size-hint is for stdin and pipes: a regular file uploads at its own size, the hint ignored', async () => {
+    const path = join(dir, 'hinted.txt')
+    writeFileSync(path, 'hello\n')
+    const r = await cli(['cp', path, target('hint/file.txt'), '--size-hint', '1TiB', ...endpointFlag()])
+    assert.equal(r.code, 0, r.stderr)
+    assert.equal(new TextDecoder().decode(await getObject(bucket, 'hint/file.txt')), 'hello\n')
+  })
+
+  test('the bar on any terminal: wide characters and narrow widths keep each redraw on one line; TERM=dumb gets no escape sequences; control characters in names are escaped', async () => {
+    // Columns as a terminal draws them: CJK ideographs take two.
+    const columnsOf = (text: string): number => [...text].reduce((w, c) => w + (/[\u3000-\u9fff]/.test(c) ? 2 : 1), 0)
+    const wide = join(dir, '数据数据数据数据数据数据数据数据.bin')
+    writeFileSync(wide, randomData(12 * MiB, 87))
+    const onTerminal = (path: string, key: string, env: string): string => {
+      const line = [...command, 'cp', path, target(key), '--part-size', '5MiB', '--concurrency', '1', ...endpointFlag()].map((a) => `'${a}'`).join(' ')
+      const r = spawnSync('script', ['-qefc', `${env} ${line}`, '/dev/null'], { env: { PATH: process.env['PATH'] ?? '', HOME: dir, TERM: 'xterm', ...s3EnvVars() }, encoding: 'utf8', timeout: 60_000 })
+      track(bucket, key)
+      assert.equal(r.status, 0, r.stderr + r.stdout)
+      return r.stdout
+    }
+    for (const columns of [40, 10]) {
+      const screen = onTerminal(wide, `tty/wide-${columns}`, `COLUMNS=${columns}`)
+      // Each redraw: the text between two erases (the last one is followed by the summary).
+      const redraws = screen.split('\r\x1b[2K').slice(1, -1)
+      assert.ok(redraws.length > 0, screen)
+      for (const drawn of redraws) assert.ok(columnsOf(drawn) <= columns - 1, `${columnsOf(drawn)} columns on a terminal of ${columns}: ${JSON.stringify(drawn)}`)
+    }
+    assert.doesNotMatch(onTerminal(wide, 'tty/wide-1', 'COLUMNS=1'), /\x1b/, 'no room for a bar: no redraw at all')
+    assert.doesNotMatch(onTerminal(wide, 'tty/dumb', 'TERM=dumb'), /\x1b/, 'TERM=dumb: no escape sequence')
+    // A name with an ESC sequence and a newline in it: shown escaped, on the bar and in the result line.
+    const odd = join(dir, 'odd\x1b[31mred\nname.bin')
+    writeFileSync(odd, randomData(12 * MiB, 88))
+    const screen = onTerminal(odd, 'tty/odd', 'COLUMNS=100')
+    assert.doesNotMatch(screen, /\x1b\[31m/, 'the ESC of the name is never printed raw')
+    assert.ok(screen.includes('odd\\x1b[31mred\\nname.bin'), screen)
+    const piped = await cli(['cp', odd, target('tty/odd'), ...endpointFlag()])
+    assert.equal(piped.code, 0, piped.stderr)
+    assert.equal(piped.stdout.split('\n').length, 2, `one line: ${JSON.stringify(piped.stdout)}`)
+    assert.match(piped.stdout, /^upload: .*odd\\x1b\[31mred\\nname\.bin to /)
   })
 })

@@ -1,5 +1,5 @@
 // A pass-through HTTP proxy in front of the S3 server that can hold UploadPart requests from a
-// given part number on (never answered): a CLI run through it stops at a known point, with the
+// given part number on, and AbortMultipartUpload requests after a given count (never answered): a CLI run through it stops at a known point, with the
 // earlier parts acknowledged, so a test can kill it there without racing the upload. It also
 // counts the part bytes that reached the server (what a resume saves), and can cut every
 // connection (a network loss). The client signs for the
@@ -13,6 +13,8 @@ export interface StallProxy {
   readonly endpoint: string
   /** UploadPart requests with `partNumber >= stallFrom` are held; `Infinity` passes everything. */
   stallFrom: number
+  /** DELETE requests (AbortMultipartUpload) after the first `abortsPassed` are held; `Infinity` passes everything. */
+  abortsPassed: number
   /** Bytes of UploadPart bodies forwarded to the server so far. */
   partBytes: number
   /** The network is gone: held requests and every new one have their connection cut. */
@@ -29,6 +31,7 @@ export async function stallProxy(upstream: string, tls?: { readonly key: string;
   const proxy: StallProxy = {
     endpoint: '',
     stallFrom: Number.POSITIVE_INFINITY,
+    abortsPassed: Number.POSITIVE_INFINITY,
     partBytes: 0,
     requests: [],
     get down() {
@@ -57,6 +60,10 @@ export async function stallProxy(upstream: string, tls?: { readonly key: string;
         return
       }
       req.on('data', (chunk: Buffer) => (proxy.partBytes += chunk.byteLength))
+    }
+    if (req.method === 'DELETE' && proxy.requests.filter((q) => q.method === 'DELETE').length > proxy.abortsPassed) {
+      held.push(res)
+      return
     }
     const out = request({ host: to.hostname, port: to.port, method: req.method, path: req.url, headers: req.headers }, (up) => {
       res.writeHead(up.statusCode ?? 502, up.headers)
