@@ -95,6 +95,8 @@ export type UploadAllProgress = UploadAllTotals &
   (
     | { readonly type: 'file-started'; readonly key: string; readonly path: string | undefined; readonly size: number | undefined }
     | { readonly type: 'part-started' | 'part-acked'; readonly key: string; readonly partNumber: number; readonly partBytes: number }
+    /** A file's multipart upload exists (its first part was read and is not its last): until its `file-done`, this upload may be left open if the process dies. */
+    | { readonly type: 'upload-created'; readonly key: string; readonly uploadId: string }
     | { readonly type: 'file-done'; readonly file: FileResult }
   )
 
@@ -506,6 +508,8 @@ class ManyUploads {
     if (event.type === 'part-acked' || event.type === 'part-skipped') this.#bytesAcked += event.partBytes
     if (event.type === 'part-started' || event.type === 'part-acked') {
       this.#call(this.#options.onProgress, { type: event.type, key, partNumber: event.partNumber, partBytes: event.partBytes, ...this.#totals() })
+    } else if (event.type === 'upload-created') {
+      this.#call(this.#options.onProgress, { type: 'upload-created', key, uploadId: event.uploadId, ...this.#totals() })
     }
   }
 

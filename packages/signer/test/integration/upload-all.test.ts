@@ -99,6 +99,12 @@ describe('uploadDirectory to Ceph RGW', () => {
     assert.equal(last?.filesDone, Object.keys(files).length)
     assert.equal(last?.bytesAcked, result.uploadedBytes)
     assert.equal(events.filter((e) => e.type === 'file-started').length, Object.keys(files).length)
+    // The one multipart file says which upload it opened, before its parts go out (a caller
+    // interrupted meanwhile can name what may be left).
+    const created = events.filter((e) => e.type === 'upload-created')
+    assert.deepEqual(created.map((e) => e.type === 'upload-created' && e.key), ['tree/a/big.bin'])
+    assert.match(created[0]?.type === 'upload-created' ? created[0].uploadId : '', /\S{8,}/)
+    assert.ok(events.indexOf(created[0]!) < events.findIndex((e) => e.type === 'part-started' && e.key === 'tree/a/big.bin'))
   })
 
   test('followSymlinks: true uploads through links, a directory reached twice once', async () => {
