@@ -377,15 +377,15 @@ async function tree(io: CliIO, c: CpCommand, signal: AbortSignal, onOpen: (remai
   const progress = renderer(io, c, c.src, undefined)
   let totals: UploadAllTotals | undefined
   let firstError: unknown
-  // The files started and not settled (key → path), which a second signal names: uploadDirectory
-  // settles a file only once its upload completed or was aborted. It tells no upload ids (its
-  // progress has no upload-created event), so the keys are what the message can give.
-  const inFlight = new Map<string, string | undefined>()
+  // The files started and not settled (key → path, and the multipart upload once it exists),
+  // which a second signal names: uploadDirectory settles a file only once its upload completed or
+  // was aborted.
+  const inFlight = new Map<string, { readonly path: string | undefined; uploadId?: string }>()
   // Files whose Abort failed too (interrupted with the network gone): their uploads remain.
   let leftOpen = 0
   onOpen(() => {
     if (inFlight.size === 0) return undefined
-    const keys = [...inFlight.keys()].map((key) => `s3://${t.bucket}/${printable(key)}`).join(', ')
+    const keys = [...inFlight].map(([key, f]) => `s3://${t.bucket}/${printable(key)}${f.uploadId === undefined ? '' : ` (upload ${f.uploadId})`}`).join(', ')
     return `the uploads of ${inFlight.size} file(s) in progress may remain: ${keys}; \`partstream uploads ls s3://${t.bucket}/${t.prefix}\` lists them, \`partstream uploads abort\` removes them`
   })
   const rules = walkRules(c)
@@ -401,13 +401,14 @@ async function tree(io: CliIO, c: CpCommand, signal: AbortSignal, onOpen: (remai
     ...(c.skipExisting === undefined ? {} : { skipExisting: c.skipExisting }),
     onProgress: (e: UploadAllProgress) => {
       totals = e
-      if (e.type === 'file-started') inFlight.set(e.key, e.path)
+      if (e.type === 'file-started') inFlight.set(e.key, { path: e.path })
+      if (e.type === 'upload-created') inFlight.get(e.key)!.uploadId = e.uploadId
       if (e.type === 'file-done') inFlight.delete(e.file.key)
       // The renderer counts bytes acknowledged across all files, and parts in flight; the total
       // arrives once uploadDirectory's count-ahead walk is done (percentage and ETA from then on).
       // `--progress json` names each event's file (part numbers are per file).
       if (e.type === 'part-started' || e.type === 'part-acked') {
-        progress.event({ type: e.type, partNumber: e.partNumber, partBytes: e.partBytes, bytesAcked: e.bytesAcked, totalBytes: e.totalBytes }, inFlight.get(e.key) ?? e.key)
+        progress.event({ type: e.type, partNumber: e.partNumber, partBytes: e.partBytes, bytesAcked: e.bytesAcked, totalBytes: e.totalBytes }, inFlight.get(e.key)?.path ?? e.key)
       }
     },
     onFile: (f) => {
