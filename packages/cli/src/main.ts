@@ -156,6 +156,10 @@ function describe(error: unknown): string {
 function trustOf(c: CommonOptions): { ca?: string } {
   const named = c.caBundle !== undefined ? { path: c.caBundle, source: '--ca-bundle' } : resolveCaBundle({ profile: c.profile })
   if (named === undefined) return {}
+  // A bundle set for every command (AWS_CA_BUNDLE, the profile's ca_bundle) means nothing to a
+  // plain-http endpoint, and the AWS CLI does not read it there: a missing file must not fail
+  // such an upload. One named on this command line is read, and an unreadable one refused.
+  if (c.caBundle === undefined && endpointOf(c)?.toString().toLowerCase().startsWith('http:') === true) return {}
   try {
     return { ca: readFileSync(named.path, 'utf8') }
   } catch (error) {
@@ -210,7 +214,7 @@ export function integrityDefaults(
 }
 
 /** The endpoint the library will use (flag, AWS_ENDPOINT_URL*, profile, AWS regional); undefined when the configuration is invalid (the library reports it). */
-function endpointOf(c: CpCommand): string | URL | undefined {
+function endpointOf(c: CommonOptions): string | URL | undefined {
   try {
     return resolveS3Config({ endpoint: c.endpointUrl, region: c.region, profile: c.profile }).endpoint
   } catch {
@@ -280,8 +284,10 @@ async function cpWith(io: CliIO, c: CpCommand, signal: AbortSignal, onOpen: (rem
     return
   }
   // A named pipe or a device (`cp <(pg_dump …) s3://…`, `cp /dev/stdin …`, a disk): read to its
-  // end like stdin, with no size known ahead (give --size-hint past ~58 GiB) and no resume.
-  const streamed = stats.isFIFO() || stats.isCharacterDevice() || stats.isBlockDevice()
+  // end like stdin, with no size known ahead (give --size-hint past ~58 GiB) and no resume. So is
+  // a file that says it holds 0 bytes: a /proc or /sys file makes its content as it is read (an
+  // empty file gives an empty object either way).
+  const streamed = stats.isFIFO() || stats.isCharacterDevice() || stats.isBlockDevice() || (stats.isFile() && stats.size === 0)
   if (stats.isSocket()) throw new UsageError(`cp: ${c.src} is a socket, which cannot be opened by its path: for what arrives on stdin, use - as the source`)
   // `<(cmd)` is /dev/fd/63 and `/dev/stdin` a descriptor: their names are not the data's (the key
   // would be `63`), so, as for `cp -`, the key must be given. A named FIFO or a device keeps its name.
@@ -335,7 +341,12 @@ async function dryrunTree(io: CliIO, c: CpCommand, signal: AbortSignal, t: { buc
   for await (const entry of walkDirectory(c.src, walkRules(c))) {
     signal.throwIfAborted()
     const path = (entry as { path: string }).path
-    dryrunLine(io, c, { src: path, bucket: t.bucket, key: t.prefix + entry.key, size: (await stat(path)).size })
+    // What the upload would report as failed, and go on past: a directory it cannot read, a name
+    // that is not UTF-8, a file gone since it was listed.
+    const walkError = (entry as { error?: unknown }).error
+    const size = walkError === undefined ? await stat(path).then((s) => s.size, (error: unknown) => error) : walkError
+    if (typeof size === 'number') dryrunLine(io, c, { src: path, bucket: t.bucket, key: t.prefix + entry.key, size })
+    else io.stderr.write(`partstream: (dryrun) ${printable(path)}: would fail: ${describe(size)}\n`)
   }
 }
 

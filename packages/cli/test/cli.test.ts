@@ -3,7 +3,7 @@
 // makes, started through its `#!` line), the others the .ts source (as their tests
 // do). Each case checks the exit code, what reached S3 (read back and hashed), and stderr.
 import assert from 'node:assert/strict'
-import { spawn, spawnSync, type ChildProcess, type ChildProcessWithoutNullStreams } from 'node:child_process'
+import { execFileSync, spawn, spawnSync, type ChildProcess, type ChildProcessWithoutNullStreams } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs'
 import { open } from 'node:fs/promises'
@@ -462,6 +462,13 @@ describe(`partstream CLI (${runtime}${built ? ', built bin' : ', .ts source'})`,
         const missing = await send('https/ca-missing', ['--ca-bundle', join(dir, 'no-such-ca.pem')])
         assert.equal(missing.code, 2, missing.stderr)
         assert.match(missing.stderr, /cannot read the CA bundle .*no-such-ca\.pem \(from --ca-bundle\)/)
+        // Set for every command and missing, it fails an https upload, but not one to a plain
+        // http endpoint, where no CA is used (nor does it fail the AWS CLI's).
+        const fromEnv = await send('https/ca-env-missing', [], { AWS_CA_BUNDLE: join(dir, 'no-such-ca.pem') })
+        assert.equal(fromEnv.code, 2, fromEnv.stderr)
+        const plain = await cli(['cp', '-', target('http/ca-env-missing'), ...endpointFlag()], { input: data, env: { AWS_CA_BUNDLE: join(dir, 'no-such-ca.pem') } })
+        assert.equal(plain.code, 0, plain.stderr)
+        assert.equal(sha(await getObject(bucket, 'http/ca-env-missing')), sha(data))
       } finally {
         await proxy.close()
       }
@@ -676,6 +683,24 @@ describe(`partstream CLI (${runtime}${built ? ', built bin' : ', .ts source'})`,
       await proxy.close()
     }
     assert.deepEqual(await openUploads(bucket, 'sse/'), [])
+  })
+
+  test('a file that reports 0 bytes but has content (/proc): read to its end, not an empty object', async () => {
+    const r = await cli(['cp', '/proc/self/status', target('proc/status'), ...endpointFlag()])
+    assert.equal(r.code, 0, r.stderr)
+    assert.match((await getObject(bucket, 'proc/status')).toString(), /^Name:\t/)
+  })
+
+  test('--dryrun over a tree with a name that is not UTF-8: the good files listed, the bad one reported as the upload would, exit 0', async () => {
+    const tree = join(dir, 'dry-latin1')
+    mkdirSync(tree, { recursive: true })
+    writeFileSync(join(tree, 'good.txt'), 'good')
+    // "café.txt" in Latin-1, made by the shell: not every runtime's fs takes byte paths.
+    execFileSync('sh', ['-c', 'printf x > "$1/caf$(printf "\\351").txt"', 'sh', tree])
+    const r = await cli(['cp', '-r', tree, 's3://bkt/p/', '--dryrun', '--endpoint-url', 'http://127.0.0.1:9'])
+    assert.equal(r.code, 0, r.stderr)
+    assert.match(r.stdout, /\(dryrun\) upload: .*good\.txt to s3:\/\/bkt\/p\/good\.txt/)
+    assert.match(r.stderr, /\(dryrun\) .*caf.*would fail: .*not valid UTF-8/)
   })
 
   test("-r with --exclude/--include: the AWS CLI's rules pick the files; --dryrun lists the same ones and sends nothing", async () => {
