@@ -312,7 +312,7 @@ describe('uploadDirectory with skipExisting listing the prefix (fake bucket)', (
     const missing = join(root, 'no-such-dir')
     const events: unknown[] = []
     await assert.rejects(uploadDirectory(missing, { ...target(), bucket: 'Not_A_Bucket' }, { onProgress: (e) => events.push(e) }), InvalidArgumentError)
-    await assert.rejects(uploadDirectory(missing, target(), { onProgress: (e) => events.push(e) }), { code: 'ENOENT' })
+    await assert.rejects(uploadDirectory(missing, target(), { onProgress: (e) => events.push(e) }), { code: 'ERR_PARTSTREAM_INVALID_ARGUMENT' }) // the missing dir, coded
     await new Promise((resolve) => setTimeout(resolve, 50)) // let both counts fail; failOnUnhandledRejections checks at the end
     assert.deepEqual(events, [])
   })
