@@ -7,6 +7,7 @@ import type { Transport } from '../transport/types.ts'
 import { createSigningClock } from './clock.ts'
 import { signingIdentity } from './credential-chain.ts'
 import type { Credentials, CredentialsProvider } from './credentials.ts'
+import { Slots } from './slots.ts'
 import { resolveEndpoint, validateBucketName, validateKey, type ResolvedEndpoint } from './endpoint.ts'
 import { resolveRetry, type RetryOptions } from './retry.ts'
 import { awsS3Endpoint, resolveS3Config } from './s3-config.ts'
@@ -223,7 +224,10 @@ export function createS3Context(target: S3ContextTarget, options: S3ContextOptio
           Object.assign(state, regional(to, resolveEndpoint(bucket, awsS3Endpoint(to, config.variant), forcePathStyle)))
         }
       : undefined
-  const state: ContextState = { bucket, key, ...regional(region, endpoint), credentials, transport, dispatcher, retry, clock, idleTimeoutMs, relocate }
+  // Our own pool (undici, not fetch) of `connections` sockets: requests beyond it wait in the gate.
+  const owned = options.transport === undefined && options.dispatcher === undefined && dispatcher !== undefined
+  const gate = owned && connections !== undefined ? new Slots(connections) : undefined
+  const state: ContextState = { bucket, key, ...regional(region, endpoint), credentials, transport, gate, dispatcher, retry, clock, idleTimeoutMs, relocate }
   let closing: Promise<void> | undefined
   const ctx: S3Context = Object.freeze({
     bucket,

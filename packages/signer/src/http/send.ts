@@ -145,18 +145,30 @@ async function sendOnce(
   const { origin } = ctx.endpoint
   // Signing waits for credentials, which may never come (a hung credential_process): the abort must still win.
   const signed = await untilAborted(signRequest(ctx, { method: req.method, path: req.path, query: req.query, headers, payloadHash: req.payloadHash }), req.signal)
+  // A socket of the context's own pool, waited for here: untimed (a queue is not a stall), abortable.
+  await ctx.gate?.acquire(req.signal)
+  let held = ctx.gate !== undefined
+  const release = (): void => {
+    if (held) ctx.gate?.release()
+    held = false
+  }
   // Each attempt gets its own signal: the caller's abort or this attempt's idle timeout cancels it.
   const watchdog = startIdleWatchdog(ctx.idleTimeoutMs, req.signal)
   let streaming = false
   try {
-    const response = await ctx.transport({
-      origin,
-      path,
-      method: req.method,
-      headers: signed,
-      body: requestBody(req.body, watchdog),
-      signal: watchdog.signal,
-    })
+    // Raced with the attempt's signal: a transport that ignores it (a caller's, or a request
+    // undici holds until a socket frees) must not outlive the abort or the idle timeout.
+    const response = await untilAborted(
+      ctx.transport({
+        origin,
+        path,
+        method: req.method,
+        headers: signed,
+        body: requestBody(req.body, watchdog),
+        signal: watchdog.signal,
+      }),
+      watchdog.signal,
+    )
     watchdog.touch('reading the response body')
     const serverDate = header(response.headers, 'date')
     ctx.clock.observe(serverDate, false)
@@ -165,7 +177,7 @@ async function sendOnce(
     const mode = req.response ?? 'none'
     if (ok && mode === 'stream') {
       streaming = true
-      return { statusCode, headers: response.headers, text: '', body: watchedResponse(response.body, watchdog, req.signal), attempt }
+      return { statusCode, headers: response.headers, text: '', body: watchedResponse(response.body, watchdog, req.signal, release), attempt }
     }
     if (ok && mode === 'none' && !req.errorIn200) {
       // Everything we need is in the headers: a body cut short here changes nothing.
@@ -194,28 +206,59 @@ async function sendOnce(
     if (watchdog.fired !== undefined && !req.signal?.aborted) throw watchdog.fired
     throw error
   } finally {
-    // A streamed body keeps its watchdog until it is read to the end or left.
-    if (!streaming) watchdog.stop()
+    // A streamed body keeps its watchdog and its socket until it is read to the end or left.
+    if (!streaming) {
+      watchdog.stop()
+      release()
+    }
   }
 }
 
 /**
  * A response body handed to the caller: each chunk is progress for the idle watchdog, which stops
  * when the body ends or is left; a stall surfaces as the watchdog's `IdleTimeoutError`, the
- * caller's abort as `signal.reason`.
+ * caller's abort as `signal.reason`. Left before its first chunk (`return()` at once), the body is
+ * dumped: a generator's `finally` does not run then, and the socket would stay taken until the
+ * idle timeout.
  */
-async function* watchedResponse(body: TransportBody, watchdog: IdleWatchdog, signal: AbortSignal | undefined): AsyncGenerator<Uint8Array> {
-  try {
-    for await (const chunk of body) {
-      watchdog.touch('reading the response body')
-      yield chunk
-    }
-  } catch (error) {
-    if (signal?.aborted) throw signal.reason
-    if (watchdog.fired !== undefined) throw watchdog.fired
-    throw error
-  } finally {
+function watchedResponse(body: TransportBody, watchdog: IdleWatchdog, signal: AbortSignal | undefined, release: () => void): AsyncIterableIterator<Uint8Array> {
+  const done = (): void => {
     watchdog.stop()
+    release()
+  }
+  async function* chunks(): AsyncGenerator<Uint8Array> {
+    try {
+      for await (const chunk of body) {
+        watchdog.touch('reading the response body')
+        yield chunk
+      }
+    } catch (error) {
+      if (signal?.aborted) throw signal.reason
+      if (watchdog.fired !== undefined) throw watchdog.fired
+      throw error
+    } finally {
+      done()
+    }
+  }
+  const inner = chunks()
+  let started = false
+  return {
+    [Symbol.asyncIterator]() {
+      return this
+    },
+    next() {
+      started = true
+      return inner.next()
+    },
+    async return(value?: unknown) {
+      if (!started) {
+        started = true
+        watchdog.stop()
+        await body.dump().catch(() => {})
+        release() // the socket is free once the body is dumped (or destroyed)
+      }
+      return inner.return(value as undefined)
+    },
   }
 }
 

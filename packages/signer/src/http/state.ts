@@ -9,6 +9,7 @@ import type { Dispatcher } from 'undici'
 import type { Transport } from '../transport/types.ts'
 import { objectPathFor, validateKey, type ResolvedEndpoint } from './endpoint.ts'
 import type { SigningClock } from './clock.ts'
+import type { Slots } from './slots.ts'
 import type { SigningIdentity } from './credentials.ts'
 import type { ResolvedRetry } from './retry.ts'
 
@@ -20,6 +21,12 @@ export interface ContextState {
   region: string
   endpoint: ResolvedEndpoint
   readonly transport: Transport
+  /**
+   * Requests in flight, when the context owns its pool of `connections` sockets: a request waits
+   * here for a socket (abortable, not timed) instead of in undici's queue, where the idle watchdog
+   * would count the wait as a stall. `undefined` for a transport or dispatcher of the caller's.
+   */
+  readonly gate: Slots | undefined
   /** The undici dispatcher behind `transport`; `undefined` when the transport is not undici's (fetch). */
   readonly dispatcher: Dispatcher | undefined
   signer: SignatureV4

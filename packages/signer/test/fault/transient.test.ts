@@ -612,3 +612,68 @@ describe('retry classification (undici error classes, S3 statuses)', () => {
     }
   })
 })
+
+describe('waiting for a socket is not a stall; every wait gives way to an abort', () => {
+  test('connections: 1 under concurrency 8, each answer slow but steady: no idle timeout, no retry', TEST, async () => {
+    // Each UploadPart holds the one socket ~0.6 s (two 300 ms gaps, each under the 1 s idle
+    // timeout); the eighth part waits ~4 s for it. Counted as idle, that wait failed and retried.
+    const { events } = await roundTrip('one-socket', [{ kind: 'UploadPart', times: 1000, fault: { type: 'slow', delayMs: 300 } }], {
+      size: 40 * MiB,
+      options: { concurrency: 8, connections: 1, idleTimeoutMs: 1000 },
+    })
+    assert.deepEqual(events.filter((e) => e.type === 'part-retried'), [])
+  })
+
+  test('a request queued behind a slow body on one socket: its signal still ends it at once', TEST, async () => {
+    const key = 'transient/queued-abort'
+    const ctx = createS3Context({ ...target(bucket, key) }, { connections: 1 })
+    try {
+      await upload([randomData(2 * MiB, 3)], target(bucket, key))
+      const body = (await getObjectOp(ctx)).body
+      const iterator = body[Symbol.asyncIterator]()
+      await iterator.next() // the one socket is held by this body, unread
+      const started = Date.now()
+      const signal = AbortSignal.timeout(300)
+      // undici's pool (Node, Deno) holds it for the socket: it rejects with the reason. Bun's fetch
+      // opens another connection, so it may be answered first: then it only has to settle.
+      const outcome = await getObjectOp(ctx, { signal }).then(
+        (answer) => answer.body[Symbol.asyncIterator]().return?.(),
+        (e: unknown) => assert.equal(e, signal.reason),
+      )
+      void outcome
+      assert.ok(Date.now() - started < 3000, `settled after ${Date.now() - started} ms`)
+      await iterator.return?.()
+    } finally {
+      await ctx.close()
+    }
+  })
+
+  test('a transport that never answers and ignores the signal: the abort still settles the upload', TEST, async () => {
+    const controller = new AbortController()
+    const reason = new Error('user abort')
+    setTimeout(() => controller.abort(reason), 200)
+    const never = (): Promise<never> => new Promise(() => {})
+    const started = Date.now()
+    await assert.rejects(upload([new Uint8Array(10)], target(bucket, 'transient/never'), { transport: never, signal: controller.signal, idleTimeoutMs: 60_000 }), (e: unknown) => e === reason)
+    assert.ok(Date.now() - started < 3000, `settled after ${Date.now() - started} ms`)
+  })
+
+  test('a getObject body left before its first chunk frees its socket at once', TEST, async () => {
+    const key = 'transient/left-early'
+    await upload([randomData(20 * MiB, 4)], target(bucket, key))
+    const ctx = createS3Context({ ...target(bucket, key) }, { connections: 1, idleTimeoutMs: 20_000 })
+    try {
+      const { body } = await getObjectOp(ctx)
+      await body[Symbol.asyncIterator]().return?.()
+      const started = Date.now()
+      const head = await getObjectOp(ctx) // needs the one socket
+      for await (const chunk of head.body) void chunk
+      assert.ok(Date.now() - started < 5000, `the next request waited ${Date.now() - started} ms`)
+      const closing = Date.now()
+      await ctx.close()
+      assert.ok(Date.now() - closing < 5000, `close() took ${Date.now() - closing} ms`)
+    } finally {
+      await ctx.close()
+    }
+  })
+})
