@@ -195,8 +195,10 @@ function split(opened: OpenedSource, settings: Settings): AsyncIterableIterator<
   let readInFlight = false
   /** No more parts: after the last part, an error, `return()` or `throw()`. */
   let finished = false
-  /** Resolves with ABORTED when the signal fires during a `next()`; undefined between calls. */
-  let abortRace: Promise<typeof ABORTED> | undefined
+  /** Listening to the signal: only while a `next()` runs (one listener per call, not per read). */
+  let listening = false
+  /** Ends the read in progress with ABORTED; set per read, while the signal is listened to. */
+  let interruptRead: ((value: typeof ABORTED) => void) | undefined
   /** The queue that serializes next/return/throw. */
   let tail: Promise<unknown> = Promise.resolve()
 
@@ -243,7 +245,16 @@ function split(opened: OpenedSource, settings: Settings): AsyncIterableIterator<
       if (signal !== undefined && signal.aborted) throw signal.reason
       let result: IteratorResult<unknown> | typeof ABORTED
       try {
-        result = await (abortRace === undefined ? asyncIterator.next() : Promise.race([asyncIterator.next(), abortRace]))
+        const read = asyncIterator.next()
+        // Not Promise.race with one promise per next(): each race left a reaction on it until the
+        // part was done, a part of 1-byte chunks millions of them (gigabytes).
+        result = !listening
+          ? await read
+          : await new Promise<IteratorResult<unknown> | typeof ABORTED>((resolve, reject) => {
+              interruptRead = resolve
+              read.then(resolve, reject)
+            })
+        interruptRead = undefined
       } catch (error) {
         sourceState = 'ended'
         throw error
@@ -300,10 +311,9 @@ function split(opened: OpenedSource, settings: Settings): AsyncIterableIterator<
       partSize = size
       if (signal !== undefined && isAsync) {
         // One listener per next() call, not per read, and none left behind between calls.
-        abortRace = new Promise<typeof ABORTED>((resolve) => {
-          onAbort = () => resolve(ABORTED)
-        })
-        signal.addEventListener('abort', onAbort!, { once: true })
+        onAbort = () => interruptRead?.(ABORTED)
+        listening = true
+        signal.addEventListener('abort', onAbort, { once: true })
       }
       const digester = startPart(hashes)
       const chunks: Uint8Array[] = []
@@ -369,7 +379,8 @@ function split(opened: OpenedSource, settings: Settings): AsyncIterableIterator<
       return fail(error)
     } finally {
       if (onAbort !== undefined) signal?.removeEventListener('abort', onAbort)
-      abortRace = undefined
+      listening = false
+      interruptRead = undefined
     }
   }
 
