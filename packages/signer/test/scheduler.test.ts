@@ -95,7 +95,7 @@ function started(concurrency: number, first?: number) {
   const items = manualItems<number>()
   const sends = manualSends()
   const controller = new AbortController()
-  const run = schedule(items.iterator, sends.send, { concurrency, controller, first })
+  const run = schedule(items.iterator, sends.send, { concurrency, controller, first: first === undefined ? undefined : { value: first } })
   return { items, sends, controller, run }
 }
 
@@ -130,6 +130,19 @@ describe('schedule', () => {
     await settle()
     assert.deepEqual(sends.started(), [1])
     assert.equal(items.pending, 1)
+    items.end()
+    sends.get(1).done.resolve()
+    await run
+  })
+
+  test('`first` is taken out of its box as it starts: only its send holds it (part 1 stayed in memory to the end)', async () => {
+    const items = manualItems<number>()
+    const sends = manualSends()
+    const box: { value: number | undefined } = { value: 1 }
+    const run = schedule(items.iterator, sends.send, { concurrency: 1, controller: new AbortController(), first: box })
+    await settle()
+    assert.deepEqual(sends.started(), [1])
+    assert.equal(box.value, undefined)
     items.end()
     sends.get(1).done.resolve()
     await run
@@ -202,7 +215,7 @@ describe('schedule', () => {
     const sends = manualSends()
     const controller = new AbortController()
     controller.abort(new Error('early'))
-    await assert.rejects(schedule(items.iterator, sends.send, { concurrency: 2, controller, first: 1 }), /early/)
+    await assert.rejects(schedule(items.iterator, sends.send, { concurrency: 2, controller, first: { value: 1 } }), /early/)
     assert.equal(items.calls, 0)
     assert.deepEqual(sends.started(), [])
   })
@@ -215,7 +228,7 @@ describe('schedule', () => {
       () => {
         throw new Error('sync throw')
       },
-      { concurrency: 2, controller, first: 1 },
+      { concurrency: 2, controller, first: { value: 1 } },
     )
     await assert.rejects(run, /sync throw/)
   })

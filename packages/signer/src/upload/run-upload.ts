@@ -57,10 +57,14 @@ export async function runUpload(ctx: S3Context, parts: AsyncIterator<Part>, opti
     userSignal?.throwIfAborted()
     const stored = options.resumeUploadId === undefined ? undefined : await loadStoredParts(ctx, key, options.resumeUploadId, signal)
     if (stored !== undefined) assertResumableChecksum(stored, options.checksum, options.resumeUploadId as string)
-    const first = await parts.next()
-    if (first.done === true) throw new Error('the part source yielded nothing') // toParts always yields ≥ 1 part
-    if (first.value.isLast && stored === undefined) return await putWhole(ctx, first.value, options, progress)
-    if (stored !== undefined) assertResumablePartSize(stored, first.value, options.resumeUploadId as string)
+    let read: IteratorResult<Part> | undefined = await parts.next()
+    if (read.done === true) throw new Error('the part source yielded nothing') // toParts always yields ≥ 1 part
+    if (read.value.isLast && stored === undefined) return await putWhole(ctx, read.value, options, progress)
+    if (stored !== undefined) assertResumablePartSize(stored, read.value, options.resumeUploadId as string)
+    // Part 1 goes to the scheduler in a box it empties: held by a name here, it would stay in
+    // memory until the last part is sent (beyond the (concurrency + 1) × partSize bound).
+    const first: { value: Part | undefined } = { value: read.value }
+    read = undefined
     if (options.resumeUploadId !== undefined) {
       uploadId = options.resumeUploadId
       progress.resumed(uploadId, stored?.size ?? 0)
@@ -69,7 +73,7 @@ export async function runUpload(ctx: S3Context, parts: AsyncIterator<Part>, opti
       uploadId = await startUpload(ctx, key, { ...options.objectOptions, checksumAlgorithm: options.checksum }, signal)
       progress.created(uploadId)
     }
-    const { acked, size } = await sendParts(ctx, uploadId, first.value, parts, stored, options, progress)
+    const { acked, size } = await sendParts(ctx, uploadId, first, parts, stored, options, progress)
     await options.beforeComplete?.()
     const finished = await finishUpload(ctx, {
       key,
@@ -129,7 +133,7 @@ async function putWhole(ctx: S3Context, part: Part, options: RunOptions, progres
 async function sendParts(
   ctx: S3Context,
   uploadId: string,
-  first: Part,
+  first: { value: Part | undefined },
   parts: AsyncIterator<Part>,
   stored: StoredParts | undefined,
   options: RunOptions,

@@ -25,8 +25,12 @@ export interface ScheduleOptions<T> {
   readonly concurrency: number
   /** Passed to every send as its signal; aborted with the first failure. */
   readonly controller: AbortController
-  /** An item already pulled from `items` (the uploader reads part 1 to choose PutObject). */
-  readonly first?: T | undefined
+  /**
+   * An item already pulled from `items` (the uploader reads part 1 to choose PutObject), in a box
+   * the scheduler empties as it starts it: these options live as long as the schedule, and part 1
+   * held here stayed in memory until the last part was sent.
+   */
+  readonly first?: { value: T | undefined } | undefined
   /**
    * A budget shared with other uploads (`uploadAll`): a slot is taken before each send and given
    * back when it settles, on top of `concurrency`.
@@ -61,8 +65,10 @@ export async function schedule<T>(
   }
   try {
     if (controller.signal.aborted) fail(controller.signal.reason)
-    let next: IteratorResult<T> | undefined =
-      failure !== undefined ? undefined : options.first !== undefined ? { done: false, value: options.first } : await items.next()
+    const box = options.first
+    let next: IteratorResult<T> | undefined = failure !== undefined ? undefined : box?.value !== undefined ? { done: false, value: box.value } : await items.next()
+    // No name holds the first item past here (an async function keeps its locals).
+    if (box !== undefined) box.value = undefined
     while (next !== undefined && next.done !== true && failure === undefined) {
       if (options.slots !== undefined) {
         await options.slots.acquire(controller.signal)
