@@ -37,6 +37,15 @@ describe('addressing', () => {
     assert.equal(stateOf(v).endpoint.origin, 'https://bucket.example.com')
     assert.equal(stateOf(v).endpoint.bucketPath, '/')
   })
+  test('forcePathStyle: false with an IP endpoint is refused (bucket.127.0.0.1 is no host name); unset, an IP gets path style', () => {
+    for (const endpoint of ['http://127.0.0.1:7480', 'http://[::1]:7480']) {
+      assert.throws(
+        () => createS3Context({ bucket: 'bkt', key: 'k', endpoint, forcePathStyle: false, credentials }),
+        (e: unknown) => e instanceof InvalidArgumentError && /forcePathStyle.*IP endpoint.*needs a DNS name/.test(e.message),
+      )
+      assert.equal(objectPath(stateOf(createS3Context({ bucket: 'bkt', key: 'k', endpoint, credentials })), undefined), '/bkt/k')
+    }
+  })
 })
 
 describe('target validation', () => {

@@ -114,6 +114,13 @@ export function resolveEndpoint(
   }
   const host = url.hostname
   const isIpOrLocal = IP_V4.test(host) || host.startsWith('[') || host === 'localhost' || host.endsWith('.localhost')
+  const isIp = IP_V4.test(host) || host.startsWith('[')
+  if (forcePathStyle === false && isIp) {
+    // `bucket.127.0.0.1` is no host name: every request would fail as an "Invalid URL" network error.
+    throw new InvalidArgumentError(
+      `Expected \`forcePathStyle\` to be left unset or true for an IP endpoint (${host}): virtual-hosted addressing puts the bucket in the host name, which needs a DNS name. Drop \`forcePathStyle: false\`.`,
+    )
+  }
   const pathStyle = forcePathStyle ?? (isIpOrLocal || !DNS_BUCKET.test(bucket))
   const basePath = url.pathname.replace(/\/+$/, '')
   const port = url.port === '' ? undefined : Number(url.port)

@@ -4,6 +4,7 @@ import { objectPath, stateOf } from '../http/state.ts'
 import { sendS3 } from '../http/send.ts'
 import { EMPTY_SHA256 } from '../http/sign.ts'
 import type { ObjectRequestOptions } from './object-options.ts'
+import { requireUploadId } from './validate.ts'
 
 /** Options of {@link abortMultipartUpload}. */
 export type AbortMultipartUploadOptions = ObjectRequestOptions
@@ -16,6 +17,7 @@ export type AbortMultipartUploadOptions = ObjectRequestOptions
  * await abortMultipartUpload(ctx, uploadId)
  */
 export async function abortMultipartUpload(ctx: S3Context, uploadId: string, options: AbortMultipartUploadOptions = {}): Promise<void> {
+  requireUploadId(uploadId)
   const state = stateOf(ctx)
   try {
     await sendS3(

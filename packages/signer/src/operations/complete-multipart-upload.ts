@@ -8,6 +8,7 @@ import { encodeXml, xmlText } from '../http/xml.ts'
 import { headObject, type ObjectHead } from './head-object.ts'
 import { unquote, type ObjectRequestOptions } from './object-options.ts'
 import type { UploadedPart } from './upload-part.ts'
+import { requireCompletedParts, requireUploadId } from './validate.ts'
 
 /** Options of {@link completeMultipartUpload}. */
 export interface CompleteMultipartUploadOptions extends ObjectRequestOptions {
@@ -96,6 +97,8 @@ export async function completeMultipartUpload(
   options: CompleteMultipartUploadOptions = {},
 ): Promise<CompletedUpload> {
   const state = stateOf(ctx)
+  requireUploadId(uploadId)
+  requireCompletedParts(parts)
   const sorted = [...parts].sort((a, b) => a.partNumber - b.partNumber)
   let xml = '<CompleteMultipartUpload xmlns="http://s3.amazonaws.com/doc/2006-03-01/">'
   const algorithm = options.checksumAlgorithm

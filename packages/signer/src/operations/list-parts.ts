@@ -6,6 +6,7 @@ import { EMPTY_SHA256 } from '../http/sign.ts'
 import { xmlBlocks, xmlText } from '../http/xml.ts'
 import { unquote, type ObjectRequestOptions } from './object-options.ts'
 import type { UploadedPart } from './upload-part.ts'
+import { requireUploadId } from './validate.ts'
 
 /** Options of {@link listParts}. */
 export type ListPartsOptions = ObjectRequestOptions
@@ -20,6 +21,7 @@ export type ListPartsOptions = ObjectRequestOptions
  */
 export async function listParts(ctx: S3Context, uploadId: string, options: ListPartsOptions = {}): Promise<UploadedPart[]> {
   const state = stateOf(ctx)
+  requireUploadId(uploadId)
   const path = objectPath(state, options.key)
   const out: UploadedPart[] = []
   let marker: string | undefined

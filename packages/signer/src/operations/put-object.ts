@@ -4,6 +4,7 @@ import { header, sendS3 } from '../http/send.ts'
 import { assertChecksumEchoed, checksumHeader, type ChecksumAlgorithm } from '../http/checksum.ts'
 import { objectHeaders, unquote, type ObjectOptions, type ObjectRequestOptions } from './object-options.ts'
 import { digestHeaders, payloadHashOf, type PartBody } from './upload-part.ts'
+import { requireBody } from './validate.ts'
 
 /** Options of {@link putObject}. */
 export interface PutObjectOptions extends ObjectRequestOptions, ObjectOptions {
@@ -34,6 +35,7 @@ export interface PutObjectResult {
  */
 export async function putObject(ctx: S3Context, body: PartBody, options: PutObjectOptions = {}): Promise<PutObjectResult> {
   const state = stateOf(ctx)
+  requireBody(body)
   const algorithm = options.checksumAlgorithm
   const digests = digestHeaders(body, algorithm)
   const answer = await sendS3(

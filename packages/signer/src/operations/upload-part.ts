@@ -7,6 +7,7 @@ import { toHex } from '../http/hash.ts'
 import { header, sendS3 } from '../http/send.ts'
 import { UNSIGNED_PAYLOAD } from '../http/sign.ts'
 import { unquote, type ObjectRequestOptions } from './object-options.ts'
+import { requireBody, requirePartNumber, requireUploadId } from './validate.ts'
 
 /** The bytes of one request body and their digests: a `Part` from `toParts`/`bufferParts` fits. */
 export type PartBody = Pick<Part, 'chunks' | 'byteLength' | 'sha256' | 'checksum' | 'md5'>
@@ -68,6 +69,9 @@ export async function uploadPart(
   options: UploadPartOptions = {},
 ): Promise<UploadedPart> {
   const state = stateOf(ctx)
+  requireUploadId(uploadId)
+  requirePartNumber(part?.partNumber)
+  requireBody(part)
   const where = { operation: 'UploadPart', uploadId, partNumber: part.partNumber } as const
   const { headers, checksum } = digestHeaders(part, options.checksumAlgorithm)
   const answer = await sendS3(
