@@ -255,3 +255,14 @@ describe('public entry points', () => {
     assert.equal(await provider(), first)
   })
 })
+
+describe('loading the AWS SDK', () => {
+  test('a namespace whose exports are all undefined (Node 22 in the CLI with stdin a pipe): require() gives the package itself', async () => {
+    const { loadAwsSdk } = await import('../src/http/aws-sdk-credentials.ts')
+    // What import() returned there: the keys, an empty default, no values.
+    const hollow = async (): Promise<unknown> => ({ defaultProvider: undefined, default: {} })
+    const sdk = await loadAwsSdk(hollow)
+    assert.equal(sdk.kind, 'loaded', JSON.stringify(sdk))
+    assert.equal(sdk.kind === 'loaded' && typeof sdk.create, 'function')
+  })
+})

@@ -7,6 +7,7 @@
  * @module
  */
 import { redact } from './redact.ts'
+import { builtinModule } from './hash.ts'
 
 /** The packages tried, in order, with the export that makes the chain. */
 export const AWS_SDK_PROVIDER_PACKAGES: readonly { readonly specifier: string; readonly exportName: string }[] = [
@@ -65,7 +66,13 @@ export async function loadAwsSdk(importer: ModuleImporter): Promise<LoadedAwsSdk
       if (isModuleNotFound(error, specifier)) continue
       return { kind: 'broken', specifier, error: sanitizeError(error) }
     }
-    const create = mod[exportName] ?? (mod['default'] as Record<string, unknown> | undefined)?.[exportName]
+    let create = mod[exportName] ?? (mod['default'] as Record<string, unknown> | undefined)?.[exportName]
+    // Node 22 can hand over a CommonJS package's namespace with every named export undefined and
+    // an empty default (seen in the CLI with stdin a pipe: the import came back before the
+    // package's module.exports was filled, and importing again gives the same namespace), where
+    // require() returns the filled module.exports. It was reported as "installed but could not
+    // be loaded".
+    if (typeof create !== 'function') create = requireExport(specifier, exportName)
     if (typeof create !== 'function') {
       return { kind: 'broken', specifier, error: new Error(`${specifier} has no ${exportName} export`) }
     }
@@ -88,3 +95,15 @@ export function sanitizeError(error: unknown): Error {
   if (error instanceof Error) sanitized.name = error.name
   return sanitized
 }
+
+/** `require(specifier)[exportName]` from this module, where `node:module` has `createRequire`; else `undefined`. */
+function requireExport(specifier: string, exportName: string): unknown {
+  const nodeModule = builtinModule<{ createRequire?: (from: string) => (id: string) => unknown }>('node:module')
+  try {
+    const exports = nodeModule?.createRequire?.(import.meta.url)(specifier) as Record<string, unknown> | undefined
+    return exports?.[exportName]
+  } catch {
+    return undefined
+  }
+}
+
