@@ -3,7 +3,7 @@
 // byteLength is not its chunks' length failed inside undici as a network error.
 import assert from 'node:assert/strict'
 import { after, describe, test } from 'node:test'
-import { abortMultipartUpload, completeMultipartUpload, createS3Context, InvalidArgumentError, listParts, putObject, uploadPart } from '../src/index.ts'
+import { abortMultipartUpload, completeMultipartUpload, createS3Context, headObject, InvalidArgumentError, listParts, putObject, uploadPart } from '../src/index.ts'
 
 // Nothing listens there: any request that went out would fail as a network error, not as InvalidArgumentError.
 const ctx = createS3Context({ bucket: 'bkt', key: 'k', endpoint: 'http://127.0.0.1:9', region: 'us-east-1', credentials: { accessKeyId: 'A', secretAccessKey: 'S' } }, { retry: { attempts: 1 } })
@@ -46,5 +46,14 @@ describe('low-level operations: arguments checked before any request', () => {
   test('abortMultipartUpload and listParts: the upload id', async () => {
     await assert.rejects(abortMultipartUpload(ctx, undefined as never), refused(/`uploadId`/))
     await assert.rejects(listParts(ctx, ''), refused(/`uploadId`/))
+  })
+})
+
+describe('a closed context', () => {
+  test('a request after ctx.close() is an InvalidArgumentError that says so, not a network failure', async () => {
+    const closed = createS3Context({ bucket: 'bkt', key: 'k', endpoint: 'http://127.0.0.1:9', region: 'us-east-1', credentials: { accessKeyId: 'A', secretAccessKey: 'S' } })
+    await closed.close()
+    await assert.rejects(headObject(closed), refused(/HeadObject on an S3 context that is closed.*createS3Context/))
+    await assert.rejects(putObject(closed, body([new Uint8Array(1)], 1)), refused(/PutObject on an S3 context that is closed/))
   })
 })

@@ -227,7 +227,7 @@ export function createS3Context(target: S3ContextTarget, options: S3ContextOptio
   // Our own pool (undici, not fetch) of `connections` sockets: requests beyond it wait in the gate.
   const owned = options.transport === undefined && options.dispatcher === undefined && dispatcher !== undefined
   const gate = owned && connections !== undefined ? new Slots(connections) : undefined
-  const state: ContextState = { bucket, key, ...regional(region, endpoint), credentials, transport, gate, dispatcher, retry, clock, idleTimeoutMs, relocate }
+  const state: ContextState = { bucket, key, ...regional(region, endpoint), credentials, transport, gate, closed: false, dispatcher, retry, clock, idleTimeoutMs, relocate }
   let closing: Promise<void> | undefined
   const ctx: S3Context = Object.freeze({
     bucket,
@@ -235,7 +235,10 @@ export function createS3Context(target: S3ContextTarget, options: S3ContextOptio
     get region(): string {
       return state.region
     },
-    close: () => (closing ??= close()),
+    close: () => {
+      state.closed = true
+      return (closing ??= close())
+    },
   })
   registerState(ctx, state)
   return ctx

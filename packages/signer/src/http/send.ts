@@ -1,4 +1,4 @@
-import { isUint8Array, PartstreamError } from '@partstream/core'
+import { InvalidArgumentError, isUint8Array, PartstreamError } from '@partstream/core'
 import { NetworkError, S3ResponseError, type S3ErrorContext } from '../errors.ts'
 import type { TransportBody, TransportHeaders } from '../transport/types.ts'
 import { gatherSmallChunks, joinAdjacentViews, worthGathering } from './coalesce.ts'
@@ -82,6 +82,10 @@ const MAX_ERROR_BODY_CHARS = 64 * 1024
  * clock-skew errors the same way).
  */
 export async function sendS3(ctx: ContextState, req: S3Request, where: S3ErrorContext): Promise<S3Answer> {
+  if (ctx.closed) {
+    // Not a network failure: undici says "The client is destroyed", fetch nothing at all.
+    throw new InvalidArgumentError(`${where.operation} on an S3 context that is closed (ctx.close() was called): make a new one with createS3Context().`)
+  }
   const attempts = req.idempotent ? ctx.retry.attempts : 1
   const path = req.path + queryString(req.query)
   let skewRetried = false

@@ -27,6 +27,8 @@ export interface ContextState {
    * would count the wait as a stall. `undefined` for a transport or dispatcher of the caller's.
    */
   readonly gate: Slots | undefined
+  /** `ctx.close()` was called: a request now is a mistake of the caller's, said as such. */
+  closed: boolean
   /** The undici dispatcher behind `transport`; `undefined` when the transport is not undici's (fetch). */
   readonly dispatcher: Dispatcher | undefined
   signer: SignatureV4
