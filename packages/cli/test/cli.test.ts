@@ -1341,28 +1341,44 @@ describe(`partstream CLI (${runtime}${built ? ', built bin' : ', .ts source'})`,
     assert.deepEqual(await openUploads(bucket, 'stdin/hangup'), [])
   })
 
-  test('cp -r, then a second Ctrl-C while the uploads are being aborted: exits at once, naming the files whose uploads may remain', async () => {
-    const tree = join(dir, 'twice')
+  /**
+   * `cp -r` of two 12 MiB files through a proxy that acknowledges part 1 of each and holds the
+   * rest, and holds the Aborts too; SIGINT once both part 1s are acknowledged, then resolves once
+   * both Aborts are held.
+   */
+  async function treeHeldAtAbort(name: string, seed: number, endMs: number) {
+    const tree = join(dir, name)
     mkdirSync(tree, { recursive: true })
-    for (const name of ['a.bin', 'b.bin']) writeFileSync(join(tree, name), randomData(12 * MiB, 84))
+    for (const file of ['a.bin', 'b.bin']) writeFileSync(join(tree, file), randomData(12 * MiB, seed))
     const proxy = await stallProxy(s3Env().endpoint)
     proxy.stallFrom = 2 // part 1 of each file is acknowledged, the others hang
     proxy.abortsPassed = 0 // and so do the Aborts the first Ctrl-C sends
+    const child = spawn(command[0] as string, [...command.slice(1), 'cp', '-r', tree, target(`${name}/`), '--part-size', '5MiB', '--progress', 'json', '--endpoint-url', proxy.endpoint], {
+      env: { PATH: process.env['PATH'] ?? '', HOME: dir, ...s3EnvVars() },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let stderr = ''
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()))
+    child.stdout.resume()
+    const ended = endsWithin(child, endMs)
     try {
-      const child = spawn(command[0] as string, [...command.slice(1), 'cp', '-r', tree, target('twice/'), '--part-size', '5MiB', '--progress', 'json', '--endpoint-url', proxy.endpoint], {
-        env: { PATH: process.env['PATH'] ?? '', HOME: dir, ...s3EnvVars() },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      })
-      let stderr = ''
-      child.stderr.on('data', (c: Buffer) => (stderr += c.toString()))
-      child.stdout.resume()
-      const ended = endsWithin(child, 30_000)
       await until(() => eventsOf(stderr.slice(0, stderr.lastIndexOf('\n') + 1)).filter((e) => e.type === 'part-acked').length >= 2, 30_000, () => stderr)
       child.kill('SIGINT')
       await until(() => proxy.requests.filter((q) => q.method === 'DELETE').length >= 2, 30_000, () => stderr)
+    } catch (error) {
+      await proxy.close()
+      throw error
+    }
+    return { child, proxy, ended, stderr: () => stderr }
+  }
+
+  test('cp -r, then a second Ctrl-C while the uploads are being aborted: exits at once, naming the files whose uploads may remain', async () => {
+    const { child, proxy, ended, stderr: output } = await treeHeldAtAbort('twice', 84, 30_000)
+    try {
       // Not child.kill(): Deno's sends one signal per child, and returns false after that.
       process.kill(child.pid as number, 'SIGINT')
       const end = await ended
+      const stderr = output()
       assertExit130(end, stderr)
       assert.match(stderr, /SIGINT again, exiting now: the uploads of 2 file\(s\) in progress may remain: /)
       const left = await openUploads(bucket, 'twice/')
@@ -1378,26 +1394,12 @@ describe(`partstream CLI (${runtime}${built ? ', built bin' : ', .ts source'})`,
   })
 
   test("cp -r interrupted while the network is gone (the Aborts fail too): the message says the files' uploads may remain, not that nothing is left", async () => {
-    const tree = join(dir, 'cut')
-    mkdirSync(tree, { recursive: true })
-    for (const name of ['a.bin', 'b.bin']) writeFileSync(join(tree, name), randomData(12 * MiB, 89))
-    const proxy = await stallProxy(s3Env().endpoint)
-    proxy.stallFrom = 2
-    proxy.abortsPassed = 0
+    const { proxy, ended, stderr: output } = await treeHeldAtAbort('cut', 89, 60_000)
     try {
-      const child = spawn(command[0] as string, [...command.slice(1), 'cp', '-r', tree, target('cut/'), '--part-size', '5MiB', '--progress', 'json', '--endpoint-url', proxy.endpoint], {
-        env: { PATH: process.env['PATH'] ?? '', HOME: dir, ...s3EnvVars() },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      })
-      let stderr = ''
-      child.stderr.on('data', (c: Buffer) => (stderr += c.toString()))
-      child.stdout.resume()
-      const ended = endsWithin(child, 60_000)
-      await until(() => eventsOf(stderr.slice(0, stderr.lastIndexOf('\n') + 1)).filter((e) => e.type === 'part-acked').length >= 2, 30_000, () => stderr)
-      child.kill('SIGINT')
-      await until(() => proxy.requests.filter((q) => q.method === 'DELETE').length >= 2, 30_000, () => stderr)
       proxy.down = true // the held Aborts, and their retries, are cut
-      assertExit130(await ended, stderr)
+      const end = await ended
+      const stderr = output()
+      assertExit130(end, stderr)
       assert.match(stderr, /ERR_PARTSTREAM_ABORT_FAILED/)
       assert.match(stderr, /interrupted by SIGINT; the uploads of 2 file\(s\) could not be aborted and may remain/)
       assert.doesNotMatch(stderr, /nothing is left/)

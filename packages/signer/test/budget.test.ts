@@ -3,7 +3,8 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import type { Part } from '@partstream/core'
-import { PartLease, Slots } from '../src/upload/budget.ts'
+import { Slots } from '../src/http/slots.ts'
+import { PartLease } from '../src/upload/budget.ts'
 import { schedule } from '../src/upload/scheduler.ts'
 import { deferred, type Deferred } from './fault/helpers.ts'
 

@@ -18,8 +18,6 @@ import { setMaxListeners } from 'node:events'
 import type { Part } from '@partstream/core'
 import { Slots } from '../http/slots.ts'
 
-export { Slots }
-
 /** The budget of one many-file call. */
 export interface UploadBudget {
   /** Sends (UploadPart, PutObject) in flight: `concurrency`. */

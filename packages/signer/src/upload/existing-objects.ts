@@ -17,7 +17,7 @@ import { S3ResponseError } from '../errors.ts'
 import type { S3Context } from '../http/context.ts'
 import { headObject } from '../operations/head-object.ts'
 import { LIST_MAX_KEYS, listObjectsV2 } from '../operations/list-objects-v2.ts'
-import type { Slots } from './budget.ts'
+import type { Slots } from '../http/slots.ts'
 import { compareKeys } from './key-order.ts'
 import type { RemoteObject } from './skip-existing.ts'
 

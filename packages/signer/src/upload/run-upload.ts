@@ -14,7 +14,7 @@ import type { UploadOptions, UploadResult } from './options.ts'
 import { progressReporter, type ProgressReporter } from './progress.ts'
 import { assertNoStoredPartsLeft, assertResumableChecksum, assertResumablePartSize, loadStoredParts, takeStoredPart, type StoredParts } from './resume.ts'
 import { schedule } from './scheduler.ts'
-import type { Slots } from './budget.ts'
+import type { Slots } from '../http/slots.ts'
 
 /** What `upload` and `uploadFile` hand to {@link runUpload}, validated. */
 export interface RunOptions extends Pick<UploadOptions, 'signal' | 'onProgress' | 'leavePartsOnError' | 'resumeUploadId' | 'checksum'> {

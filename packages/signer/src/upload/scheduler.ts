@@ -17,7 +17,7 @@
  * still pending, or not at all).
  * @module
  */
-import type { Slots } from './budget.ts'
+import type { Slots } from '../http/slots.ts'
 
 /** Options of {@link schedule}. */
 export interface ScheduleOptions<T> {
