@@ -8,7 +8,8 @@ import { Slots } from './http/slots.ts'
 import { createBudget, PartLease, type UploadBudget } from './upload/budget.ts'
 import { BufferRecycler } from './upload/buffer-pool.ts'
 import { closeSource, SOURCE_CLOSE_GRACE_MS } from './upload/cleanup.ts'
-import { isBlob, partHashes, validateUploadOptions, type UploadOptions, type UploadSource } from './upload/options.ts'
+import { untilAborted } from './http/sleep.ts'
+import { isBlob, partHashes, requireBooleanOption, validateUploadOptions, type UploadOptions, type UploadSource } from './upload/options.ts'
 import type { UploadProgress } from './upload/progress.ts'
 import { runUpload } from './upload/run-upload.ts'
 import { HeadLookup, ListedObjects, type ExistingObjects } from './upload/existing-objects.ts'
@@ -234,6 +235,8 @@ function validateAllOptions(options: UploadAllOptions): void {
       throw new InvalidArgumentError(`Expected \`${name}\` to be a function, got ${describeValue(options[name])}.`)
     }
   }
+  requireBooleanOption(options, 'failFast')
+  requireBooleanOption(options, 'collect')
   resolveSkipExisting(options.skipExisting)
   if ((options as { resumeUploadId?: unknown }).resumeUploadId !== undefined) {
     throw new InvalidArgumentError('`resumeUploadId` names one upload: it cannot be given to uploadAll.')
@@ -330,7 +333,16 @@ class ManyUploads {
         }
         let next: IteratorResult<UploadEntry>
         try {
-          next = await this.#entries.next()
+          // Raced with the abort: an iterator fed by a queue may not yield for a long time (or
+          // ever). The entry it yields after that is closed unread.
+          const pending = Promise.resolve(this.#entries.next())
+          pending.then(
+            async (late) => {
+              if (signal.aborted && late.done !== true) await closeUnread(late.value)
+            },
+            () => {},
+          )
+          next = await untilAborted(pending, signal)
         } catch (error) {
           this.#budget.buffers.release()
           this.#open.release()
@@ -403,8 +415,16 @@ class ManyUploads {
     let size: number | undefined
     let file: FileHandle | undefined
     let parts: AsyncIterator<Part> | undefined
-    this.#started++
+    // Once per file, before its `file-done`: a `{ key, path }` file's after its stat (so with its
+    // size), or in the catch below when it failed before that (missing, not a regular file, aborted).
+    let announced = false
+    const announce = (size: number | undefined): void => {
+      announced = true
+      this.#started++
+      this.#call(this.#options.onProgress, { type: 'file-started', key, path, size, ...this.#totals() })
+    }
     try {
+      assertEntryShape(entry)
       key = validateKey(typeof entry?.key === 'string' ? this.#prefix + entry.key : entry?.key)
       const options = this.#options
       // A Blob source's type is its default content type (as with upload()).
@@ -417,12 +437,12 @@ class ManyUploads {
       let fileRecycler: BufferRecycler | undefined
       let beforeComplete: (() => Promise<void>) | undefined
       if ('path' in entry) {
-        this.#call(options.onProgress, { type: 'file-started', key, path, size: undefined, ...this.#totals() })
         signal.throwIfAborted()
         if (entry.error !== undefined) throw entry.error
         const fh = (file = await openRegularFile(entry.path))
         const stats = await fh.stat()
         size = stats.size
+        announce(size)
         const plan = planParts(size, resolvePartSize(options.partSize, options.partSize === undefined ? size : undefined))
         if (this.#existing !== undefined && (await this.#skip(key, fh, plan))) {
           this.#skipped++
@@ -441,11 +461,11 @@ class ManyUploads {
         fileRecycler = recycler
         parts = readParts(fh, plan, { take: () => recycler?.take(bufferBytes) ?? new Uint8Array(partBytes), release: (view) => recycler?.release(view) }, hashes, fileController.signal)
         beforeComplete = () => assertUnchanged(fh, stats)
-      } else if ('source' in entry) {
+      } else {
         const source = entry.source
         const blob = isBlob(source) ? source : undefined
         size = isUint8Array(source) ? source.byteLength : blob?.size
-        this.#call(options.onProgress, { type: 'file-started', key, path, size, ...this.#totals() })
+        announce(size)
         parts = isUint8Array(source)
           ? viewParts(source, options, hashes)
           : toParts(blob?.stream() ?? (source as Exclude<UploadSource, Uint8Array | Blob>), {
@@ -456,8 +476,6 @@ class ManyUploads {
               maxViewOverhead: options.maxViewOverhead,
               closeGraceMs: SOURCE_CLOSE_GRACE_MS,
             })
-      } else {
-        throw new InvalidArgumentError(`Expected an entry of { key, path } or { key, source }, got ${describeValue(entry)}.`)
       }
       const result = await runUpload(this.#ctx, lease.wrap(parts), {
         key,
@@ -479,6 +497,7 @@ class ManyUploads {
       this.#uploadedBytes += result.size
       this.#settle({ key, path, size: result.size, etag: result.etag })
     } catch (error) {
+      if (!announced) announce(undefined)
       if (parts === undefined) await closeUnread(entry)
       this.#settle({ key, path, size: size ?? 0, error: signal.aborted ? error : coded(error) })
     } finally {
@@ -541,4 +560,17 @@ async function closeUnread(entry: unknown): Promise<void> {
   if (typeof source !== 'object' || source === null || isUint8Array(source)) return
   if (typeof source[Symbol.asyncIterator] === 'function') await closeSource((source as AsyncIterable<unknown>)[Symbol.asyncIterator]())
   else if (typeof source[Symbol.iterator] === 'function') await closeSource((source as Iterable<unknown>)[Symbol.iterator]() as unknown as AsyncIterator<unknown>)
+  // A Node Readable's iterator closed before its first next() never runs the body that destroys
+  // the stream (see core's source.ts): destroy it, or its file descriptor or socket stays open.
+  const stream = source as { destroy?: unknown; destroyed?: unknown }
+  if (typeof stream.destroy === 'function' && stream.destroyed === false) (stream.destroy as (this: unknown) => void).call(source)
+}
+
+/** An entry is `{ key, path }` or `{ key, source }`: anything else (both, neither, not an object) is refused by name. */
+function assertEntryShape(entry: unknown): asserts entry is UploadEntry {
+  const shaped = typeof entry === 'object' && entry !== null && ('path' in entry ? !('source' in entry) : 'source' in entry)
+  if (!shaped) {
+    const both = typeof entry === 'object' && entry !== null && 'path' in entry && 'source' in entry
+    throw new InvalidArgumentError(`Expected an entry of { key, path } or { key, source }${both ? ', not both' : ''}, got ${describeValue(entry)}.`)
+  }
 }

@@ -152,9 +152,16 @@ async function* walk(root: string, options: WalkDirectoryOptions): AsyncGenerato
       yield failed(path, true, cannotRead('a directory', path, cause, 'none of its files were uploaded'))
       return
     }
+    // Names readdir decoded with U+FFFD for bytes that are not UTF-8, counted by that decoding:
+    // read once more as bytes, only when such a name is there.
+    const notUtf8 = dirents.some((d) => d.name.includes('\uFFFD')) ? await namesNotUtf8(path) : undefined
     for (const dirent of dirents) {
       const full = join(path, dirent.name)
-      if (dirent.name.includes('\uFFFD') && !(await exists(full))) {
+      const bad = notUtf8?.get(dirent.name) ?? 0
+      if (bad > 0) {
+        // Each such name fails alone; a name that is U+FFFD itself (valid UTF-8) beside it decodes
+        // alike, and is the one its path names.
+        notUtf8?.set(dirent.name, bad - 1)
         // readdir decoded a name that is not UTF-8 (each bad byte became U+FFFD), so that path
         // names nothing; an S3 key is UTF-8 anyway.
         yield failed(
@@ -166,10 +173,13 @@ async function* walk(root: string, options: WalkDirectoryOptions): AsyncGenerato
         )
         continue
       }
-      let isDir = dirent.isDirectory()
-      let isFile = dirent.isFile()
+      // Two names that decode alike share one dirent name: the path's own type, not the dirent's.
+      const own = notUtf8?.has(dirent.name) === true ? await lstat(full).catch(() => undefined) : dirent
+      if (own === undefined) continue
+      let isDir = own.isDirectory()
+      let isFile = own.isFile()
       let stats: Stats | undefined
-      if (dirent.isSymbolicLink()) {
+      if (own.isSymbolicLink()) {
         if (!follow) continue
         stats = await stat(full).catch(() => undefined) // a dangling link is skipped
         if (stats === undefined) continue
@@ -215,11 +225,23 @@ async function* walk(root: string, options: WalkDirectoryOptions): AsyncGenerato
   yield* walkDir(root)
 }
 
-async function exists(path: string): Promise<boolean> {
-  return lstat(path).then(
-    () => true,
-    () => false,
-  )
+/**
+ * The names in `path` that are not UTF-8, as readdir shows them (each bad byte sequence as
+ * U+FFFD), with how many raw names decode to each; a directory gone meanwhile has none.
+ */
+async function namesNotUtf8(path: string): Promise<Map<string, number>> {
+  const counts = new Map<string, number>()
+  const strict = new TextDecoder('utf-8', { fatal: true })
+  const raw = await readdir(path, { encoding: 'buffer' }).catch(() => [] as Buffer[])
+  for (const name of raw) {
+    try {
+      strict.decode(name)
+    } catch {
+      const shown = name.toString('utf8')
+      counts.set(shown, (counts.get(shown) ?? 0) + 1)
+    }
+  }
+  return counts
 }
 
 /** `what` at `path` could not be read: the system's code and message, and what to check. */

@@ -1,4 +1,4 @@
-import { close as closeFd, fstat, type Stats } from 'node:fs'
+import { close as closeFd, fstat, readFile, type Stats } from 'node:fs'
 import {
   describeValue,
   InvalidArgumentError,
@@ -23,6 +23,7 @@ import {
   AUTO_HASH_THREADS_MIN_BYTES,
   partHashes,
   partHashSpec,
+  requireBooleanOption,
   streamHashThreadsFor,
   validateUploadOptions,
   type UploadOptions,
@@ -58,7 +59,9 @@ const LOOK_AHEAD_BYTES = 64 * 1024
  * `(concurrency + 1) × partSize`.
  *
  * The length is unknown, so parts are `partSize` (6 MiB by default; give `sizeHint` for a large
- * stream, or `partSize: adaptivePartSize()`); a regular file's size is its `sizeHint` by default.
+ * stream, or `partSize: adaptivePartSize()`); a regular file's size is its `sizeHint` by default,
+ * and its bytes after the descriptor's position are the progress events' `totalBytes` (on Linux,
+ * where that position can be read; a pipe's `totalBytes` is unknown until `done`, `sizeHint` or not).
  * The end of the data is the end of the upload: a producer that exits or closes its end of the
  * pipe early ends the object there (check its exit status). An empty source is one empty
  * PutObject. A read that fails (`EIO`…) rejects with `SourceReadError` and the multipart upload is
@@ -87,14 +90,15 @@ export async function uploadFdWith(readFn: ReadFn, fd: number, target: UploadTar
       throw new InvalidArgumentError(`Expected \`fd\` to be a file descriptor (an integer ≥ 0, e.g. 0 for stdin), got ${describeValue(fd)}.`)
     }
     const concurrency = validateUploadOptions(options)
-    if (options.close !== undefined && typeof options.close !== 'boolean') {
-      throw new InvalidArgumentError(`Expected \`close\` to be a boolean, got ${describeValue(options.close)}.`)
-    }
+    requireBooleanOption(options, 'close')
     const ctx = createS3Context(target, { ...options, connections: options.connections ?? concurrency })
     try {
       const key = validateKey(target.key)
       objectHeaders(options, true) // invalid object options fail now, before any request
       const stats = await statFd(fd)
+      // A regular file's bytes from its position to its end: the progress events' `totalBytes`,
+      // as uploadFile's. A pipe's length is unknown, `sizeHint` or not (as in `upload`).
+      const totalBytes = stats.isFile() ? await bytesAfterPosition(fd, stats.size) : undefined
       // A regular file's size bounds what is left of it: parts sized to fit, like uploadFile.
       const sizeHint = options.sizeHint ?? (options.partSize === undefined && stats.isFile() ? stats.size : undefined)
       const policy = resolvePartSize(options.partSize, sizeHint)
@@ -115,6 +119,7 @@ export async function uploadFdWith(readFn: ReadFn, fd: number, target: UploadTar
         concurrency,
         controller,
         objectOptions: pickObjectOptions(options),
+        totalBytes,
         release: (part) => pool.release(part.chunks[0]),
       })
     } finally {
@@ -178,6 +183,28 @@ function openSource(fd: number, stats: Stats, owns: boolean, signal: AbortSignal
       })
     },
   }
+}
+
+/**
+ * What is left of a regular file after the descriptor's position (uploadFd reads from there to its
+ * end), or `undefined` when the position cannot be learnt. Node has no `lseek`; Linux reports the
+ * position as `pos:` in `/proc/self/fdinfo/<fd>`. Elsewhere, or where that file cannot be read
+ * (Deno without `--allow-read`), the total stays unknown rather than count bytes before the
+ * position. A file that grows while it is read passes this total (`done` has the final count);
+ * one that shrinks ends short of it.
+ */
+function bytesAfterPosition(fd: number, size: number): Promise<number | undefined> {
+  if (process.platform !== 'linux') return Promise.resolve(undefined)
+  return new Promise((resolve) => {
+    try {
+      readFile(`/proc/self/fdinfo/${fd}`, 'utf8', (error, text) => {
+        const pos = error === null ? /^pos:\s*(\d+)$/m.exec(text)?.[1] : undefined
+        resolve(pos === undefined ? undefined : Math.max(0, size - Number(pos)))
+      })
+    } catch {
+      resolve(undefined) // a runtime that refuses the read at once (a permission check) rather than in the callback
+    }
+  })
 }
 
 function statFd(fd: number): Promise<Stats> {

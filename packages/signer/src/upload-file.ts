@@ -96,7 +96,9 @@ export async function uploadFile(path: string | URL, target: UploadTarget, optio
 export async function assertUnchanged(file: FileHandle, stats: { readonly size: number; readonly mtimeMs: number }): Promise<void> {
   const now = await file.stat()
   if (now.size !== stats.size || now.mtimeMs !== stats.mtimeMs) {
-    throw new SourceChangedError(`The file changed while uploading (size ${stats.size} → ${now.size}).`)
+    const what =
+      now.size !== stats.size ? `size ${stats.size} → ${now.size}` : `modified at ${new Date(stats.mtimeMs).toISOString()}, now ${new Date(now.mtimeMs).toISOString()}; size ${now.size} unchanged`
+    throw new SourceChangedError(`The file changed while uploading (${what}).`)
   }
 }
 

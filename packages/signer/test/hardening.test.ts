@@ -15,7 +15,9 @@ import {
   putObject,
   S3ResponseError,
   upload,
+  uploadAll,
   type Credentials,
+  type UploadAllOptions,
   type UploadOptions,
   type UploadSource,
   type UploadTarget,
@@ -357,5 +359,73 @@ describe('9. hints on bare status codes', () => {
     const error = await putError((res) => res.writeHead(400).end())
     assert.equal(error.s3Code, undefined)
     assert.match(error.message, /The server refused the request without saying why: check `endpoint` \(is it an S3 server\?\) and `forcePathStyle`/)
+  })
+})
+
+// ---- 10. a 2xx without what S3 always sends is not a success ----
+
+describe('10. PutObject answered 200 without an ETag', () => {
+  const body = { chunks: [new Uint8Array(10)], byteLength: 10, sha256: undefined }
+  const noEtag = (e: unknown): boolean => {
+    assert.ok(e instanceof S3ResponseError, `S3ResponseError, got ${inspect(e)}`)
+    assert.equal(e.operation, 'PutObject')
+    assert.equal(e.statusCode, 200)
+    assert.match(e.message, /PutObject failed with HTTP 200: response has no ETag header/)
+    return true
+  }
+  for (const [name, answer] of [
+    ['an empty 200', (res: ServerResponse) => res.writeHead(200).end()],
+    ["a proxy's 200 HTML page", (res: ServerResponse) => res.writeHead(200, { 'content-type': 'text/html' }).end('<html><title>Welcome</title></html>')],
+    ['an empty quoted ETag', (res: ServerResponse) => res.writeHead(200, { etag: '""' }).end()],
+  ] as const) {
+    test(`${name}: putObject rejects (as uploadPart does), not { etag: '' }`, TEST, async () => {
+      handler = (_req, res) => answer(res)
+      const ctx = createS3Context(target(), ONCE)
+      try {
+        await assert.rejects(putObject(ctx, body), noEtag)
+      } finally {
+        await ctx.close()
+      }
+    })
+  }
+
+  test('upload() of a source that fits one part rejects with it', TEST, async () => {
+    handler = (_req, res) => res.writeHead(200).end()
+    await assert.rejects(upload(new Uint8Array(10), target(), ONCE), noEtag)
+    assert.equal(seen.length, 1)
+  })
+})
+
+// ---- 11. boolean options: a value that is not a boolean is not `false` ----
+
+describe('11. boolean options refused when not booleans, before any request', () => {
+  for (const name of ['leavePartsOnError', 'contentMd5', 'ifNoneMatch'] as const) {
+    for (const value of ['yes', 1, 0, null] as const) {
+      test(`${name}: ${inspect(value)} → InvalidArgumentError (upload, uploadAll)`, TEST, async () => {
+        const options = { [name]: value } as unknown as UploadOptions
+        await assert.rejects(upload(new Uint8Array(10), target(), options), invalidArgument(new RegExp(`Expected \`${name}\` to be a boolean, got`)))
+        await assert.rejects(
+          uploadAll([{ key: 'k', source: new Uint8Array(10) }], { bucket: 'bkt', endpoint, credentials }, options as UploadAllOptions),
+          invalidArgument(new RegExp(`Expected \`${name}\` to be a boolean`)),
+        )
+        assert.deepEqual(seen, [], 'no request reached the server')
+      })
+    }
+  }
+
+  for (const name of ['failFast', 'collect'] as const) {
+    test(`uploadAll ${name}: 'yes' → InvalidArgumentError`, TEST, async () => {
+      const options = { [name]: 'yes' } as unknown as UploadAllOptions
+      await assert.rejects(uploadAll([], { bucket: 'bkt', endpoint, credentials }, options), invalidArgument(new RegExp(`Expected \`${name}\` to be a boolean, got a string`)))
+    })
+  }
+
+  test('true, false and undefined are taken', TEST, async () => {
+    for (const value of [true, false, undefined]) {
+      seen.length = 0
+      const result = await upload(new Uint8Array(10), target(), { ...ONCE, leavePartsOnError: value, contentMd5: value })
+      assert.equal(result.size, 10)
+      assert.equal(seen.length, 1)
+    }
   })
 })

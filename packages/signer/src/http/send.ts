@@ -9,7 +9,7 @@ import { redact } from './redact.ts'
 import { backoffMs, isRetryableNetworkError, isRetryableStatus } from './retry.ts'
 import { signRequest } from './sign.ts'
 import { sleep, untilAborted } from './sleep.ts'
-import { isCompleteXml, isErrorDocument, xmlText } from './xml.ts'
+import { isCompleteXml, isErrorDocument, xmlRoot, xmlText } from './xml.ts'
 
 export type ResponseHeaders = TransportHeaders
 
@@ -34,6 +34,12 @@ export interface S3Request {
   readonly response?: 'none' | 'text' | 'stream' | undefined
   /** A 200 whose body is `<Error>` is a failure (CompleteMultipartUpload, CopyObject). */
   readonly errorIn200?: boolean | undefined
+  /**
+   * With `response: 'text'`: the root element a successful answer is (`ListPartsResult`…). A 2xx
+   * with an empty body or another document (a proxy's page, an answer cut after its headers) is
+   * an answer lost, retried like a network failure: never read as an empty list or a result.
+   */
+  readonly root?: string | undefined
   /** Whether a failure may be retried (only idempotent requests). */
   readonly idempotent: boolean
   /** Called before each retry, with the error that caused it. */
@@ -110,7 +116,7 @@ export async function sendS3(ctx: ContextState, req: S3Request, where: S3ErrorCo
       // the operation and the cause. Our own errors (an integrity check) pass as they are.
       if (!isRetryableNetworkError(error)) throw error instanceof PartstreamError && !(error instanceof NetworkError) ? error : failure
     }
-    if (failure.s3Code === 'RequestTimeTooSkewed' && !skewRetried && ctx.clock.offsetMs !== offsetBefore) {
+    if (refusedForTime(req.method, failure) && !skewRetried && ctx.clock.offsetMs !== offsetBefore) {
       skewRetried = true
       req.onRetry?.(failure, attempt)
       attempt--
@@ -184,25 +190,24 @@ async function sendOnce(
       return { statusCode, headers: response.headers, text: '', body: watchedResponse(response.body, watchdog, req.signal, release), attempt }
     }
     if (ok && mode === 'none' && !req.errorIn200) {
-      // Everything we need is in the headers: a body cut short here changes nothing.
-      await response.body.dump()
+      // Everything we need is in the headers: a body cut short here changes nothing, nor does an
+      // abort that comes once they are here (a PutObject answered 200 wrote its object).
+      await response.body.dump().catch(() => {})
       return { statusCode, headers: response.headers, text: '', body: undefined, attempt }
     }
     let text = ''
     if (req.method !== 'HEAD') {
-      text = await readText(response.body, watchdog, ok ? Number.POSITIVE_INFINITY : MAX_ERROR_BODY_CHARS)
+      // An error body is read for its message only: bounded in size and in time (a server that
+      // trickles it byte by byte would otherwise hold the failure for hours).
+      text = ok ? await readText(response.body, watchdog) : await readText(response.body, watchdog, MAX_ERROR_BODY_CHARS, Date.now() + ctx.idleTimeoutMs)
     } else {
       await response.body.dump()
     }
-    if (ok && mode === 'text' && text !== '' && !isCompleteXml(text)) {
-      // An answer cut short (a proxy, a restarted server) whose length still matched: retryable.
-      throw new NetworkError(new Error(`the ${where.operation} answer ended before its closing XML tag (${text.length} characters)`))
-    }
-    if (ok && !(req.errorIn200 && isErrorDocument(text))) {
-      return { statusCode, headers: response.headers, text, body: undefined, attempt }
-    }
+    const errorIn200 = ok && req.errorIn200 === true && isErrorDocument(text)
+    if (ok && mode === 'text') assertAnswerWhole(text, errorIn200 ? 'Error' : req.root, where)
+    if (ok && !errorIn200) return { statusCode, headers: response.headers, text, body: undefined, attempt }
     const failure = errorFromResponse(req.method, statusCode, response.headers, text, where, attempt)
-    if (failure.s3Code === 'RequestTimeTooSkewed') ctx.clock.observe(serverDate, true)
+    if (refusedForTime(req.method, failure)) ctx.clock.observe(serverDate, true)
     return failure
   } catch (error) {
     // undici rejects with the signal's reason, but a body iterator or socket may surface
@@ -215,6 +220,32 @@ async function sendOnce(
       watchdog.stop()
       release()
     }
+  }
+}
+
+/**
+ * Whether S3 may have refused the request for its time: RequestTimeTooSkewed, or a HEAD's 403,
+ * whose answer has no body to say why. Either is re-signed once if the answer's `Date` moved the
+ * clock (a HEAD refused for its credentials then fails as it would have).
+ */
+function refusedForTime(method: S3Request['method'], failure: S3ResponseError): boolean {
+  return failure.s3Code === 'RequestTimeTooSkewed' || (method === 'HEAD' && failure.statusCode === 403 && failure.s3Code === undefined)
+}
+
+/**
+ * A 2xx text answer must be a whole XML document, of `root` when given. An answer cut short (a
+ * proxy, a restarted server) whose length still matched, an empty one, or another document is a
+ * lost answer: a retryable network failure, never an empty list or a result without its fields.
+ */
+function assertAnswerWhole(text: string, root: string | undefined, where: S3ErrorContext): void {
+  if (text === '' && root === undefined) return
+  if (text !== '' && !isCompleteXml(text)) {
+    throw new NetworkError(new Error(`the ${where.operation} answer ended before its closing XML tag (${text.length} characters)`))
+  }
+  const found = xmlRoot(text)
+  if (root !== undefined && found !== root) {
+    const what = text === '' ? 'was empty' : `is a <${redact(found ?? '?').slice(0, 64)}> document`
+    throw new NetworkError(new Error(`the ${where.operation} answer ${what}, not the <${root}> S3 sends`))
   }
 }
 
@@ -239,7 +270,8 @@ function watchedResponse(body: TransportBody, watchdog: IdleWatchdog, signal: Ab
     } catch (error) {
       if (signal?.aborted) throw signal.reason
       if (watchdog.fired !== undefined) throw watchdog.fired
-      throw error
+      // The transport's own error (undici's SocketError "other side closed"…): typed, as fetch's is.
+      throw error instanceof PartstreamError ? error : new NetworkError(error)
     } finally {
       done()
     }
@@ -280,8 +312,11 @@ function requestBody(body: S3Request['body'], watchdog: IdleWatchdog): Uint8Arra
   return watchedBody(worthGathering(body) ? gatherSmallChunks(body) : joinAdjacentViews(body, BODY_SLICE_BYTES), watchdog)
 }
 
-/** Reads a response body as UTF-8, touching the watchdog per chunk; stops after `maxChars`. */
-async function readText(body: AsyncIterable<Uint8Array>, watchdog: IdleWatchdog, maxChars: number): Promise<string> {
+/**
+ * Reads a response body as UTF-8, touching the watchdog per chunk; stops after `maxChars`, or
+ * with the first chunk past `until` (a time, in ms).
+ */
+async function readText(body: AsyncIterable<Uint8Array>, watchdog: IdleWatchdog, maxChars = Number.POSITIVE_INFINITY, until = Number.POSITIVE_INFINITY): Promise<string> {
   const decoder = new TextDecoder()
   let text = ''
   for await (const chunk of body) {
@@ -289,6 +324,7 @@ async function readText(body: AsyncIterable<Uint8Array>, watchdog: IdleWatchdog,
     text += decoder.decode(chunk, { stream: true })
     // Leaving the loop destroys the rest of the body (and that connection): fine for an error.
     if (text.length > maxChars) return text.slice(0, maxChars)
+    if (Date.now() > until) return text
   }
   return text + decoder.decode()
 }

@@ -51,8 +51,13 @@ export function isErrorDocument(xml: string): boolean {
  * cut short would otherwise parse as one with fewer parts or uploads, or none.
  */
 export function isCompleteXml(xml: string): boolean {
-  const root = /<([A-Za-z][\w.-]*)[\s>/]/.exec(xml.replace(/<\?[^>]*\?>/g, '').replace(/<!--[\s\S]*?-->/g, ''))
-  if (root === null) return false
+  const root = xmlRoot(xml)
+  if (root === undefined) return false
   const trimmed = xml.trimEnd()
-  return trimmed.endsWith(`</${root[1]}>`) || new RegExp(`<${root[1]}[^>]*/>$`).test(trimmed)
+  return trimmed.endsWith(`</${root}>`) || new RegExp(`<${root}[^>]*/>$`).test(trimmed)
+}
+
+/** The name of the document's root element (after any declaration and comments), or `undefined`. */
+export function xmlRoot(xml: string): string | undefined {
+  return /<([A-Za-z][\w.-]*)[\s>/]/.exec(xml.replace(/<\?[^>]*\?>/g, '').replace(/<!--[\s\S]*?-->/g, ''))?.[1]
 }

@@ -125,6 +125,7 @@ export async function completeMultipartUpload(
         signal: options.signal,
         onRetry: options.onRetry,
         response: 'text',
+        root: 'CompleteMultipartUploadResult',
         errorIn200: true,
         idempotent: true,
       },

@@ -53,6 +53,7 @@ export async function createMultipartUpload(ctx: S3Context, options: CreateMulti
       signal: options.signal,
       onRetry: options.onRetry,
       response: 'text',
+      root: 'InitiateMultipartUploadResult',
       idempotent: true,
     },
     where,

@@ -3,6 +3,7 @@ import { stateOf } from '../http/state.ts'
 import { sendS3 } from '../http/send.ts'
 import { EMPTY_SHA256 } from '../http/sign.ts'
 import { xmlBlocks, xmlText } from '../http/xml.ts'
+import { requireNextPage } from './list-objects-v2.ts'
 import type { RequestOptions } from './object-options.ts'
 
 /** Options of {@link listMultipartUploads}. */
@@ -41,7 +42,7 @@ export async function listMultipartUploads(ctx: S3Context, options: ListMultipar
     if (uploadIdMarker !== undefined) query['upload-id-marker'] = uploadIdMarker
     const answer = await sendS3(
       state,
-      { method: 'GET', path: state.endpoint.bucketPath, query, payloadHash: EMPTY_SHA256, signal: options.signal, onRetry: options.onRetry, response: 'text', idempotent: true },
+      { method: 'GET', path: state.endpoint.bucketPath, query, payloadHash: EMPTY_SHA256, signal: options.signal, onRetry: options.onRetry, response: 'text', root: 'ListMultipartUploadsResult', idempotent: true },
       { operation: 'ListMultipartUploads' },
     )
     for (const block of xmlBlocks(answer.text, 'Upload')) {
@@ -49,8 +50,13 @@ export async function listMultipartUploads(ctx: S3Context, options: ListMultipar
       out.push({ key: xmlText(block, 'Key') ?? '', uploadId: xmlText(block, 'UploadId') ?? '', initiated: initiated === undefined ? undefined : new Date(initiated) })
     }
     if (xmlText(answer.text, 'IsTruncated') !== 'true') return out
-    keyMarker = xmlText(answer.text, 'NextKeyMarker')
-    uploadIdMarker = xmlText(answer.text, 'NextUploadIdMarker')
-    if (keyMarker === undefined) return out
+    const nextKey = xmlText(answer.text, 'NextKeyMarker')
+    const nextUploadId = xmlText(answer.text, 'NextUploadIdMarker')
+    requireNextPage(answer, { operation: 'ListMultipartUploads' }, [
+      { name: 'NextKeyMarker', sent: keyMarker, next: nextKey },
+      { name: 'NextUploadIdMarker', sent: uploadIdMarker, next: nextUploadId },
+    ])
+    keyMarker = nextKey
+    uploadIdMarker = nextUploadId
   }
 }

@@ -1,7 +1,9 @@
 import { describeValue, InvalidArgumentError } from '@partstream/core'
+import { S3ResponseError, type S3ErrorContext } from '../errors.ts'
 import type { S3Context } from '../http/context.ts'
+import { redact } from '../http/redact.ts'
 import { stateOf } from '../http/state.ts'
-import { sendS3 } from '../http/send.ts'
+import { header, sendS3, type S3Answer } from '../http/send.ts'
 import { EMPTY_SHA256 } from '../http/sign.ts'
 import { xmlBlocks, xmlText } from '../http/xml.ts'
 import { unquote, type RequestOptions } from './object-options.ts'
@@ -54,7 +56,9 @@ export interface ListObjectsV2Page {
  * Lists one page (up to 1,000 keys) of the objects whose key starts with `prefix`, in UTF-8
  * binary order of their keys. Keys are requested with `encoding-type=url` (XML 1.0 cannot carry
  * every character a key may hold, such as control characters) and decoded here, so `key` is
- * the key as written. Loop on `nextContinuationToken` for the next pages.
+ * the key as written. Loop on `nextContinuationToken` for the next pages. A truncated page that
+ * names no token, or names the `continuationToken` it was asked with (a loop that would never
+ * end), is an `S3ResponseError`.
  * https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListObjectsV2.html
  * @example
  * let token: string | undefined
@@ -76,7 +80,7 @@ export async function listObjectsV2(ctx: S3Context, options: ListObjectsV2Option
   if (options.startAfter !== undefined && options.startAfter !== '') query['start-after'] = options.startAfter
   const answer = await sendS3(
     state,
-    { method: 'GET', path: state.endpoint.bucketPath, query, payloadHash: EMPTY_SHA256, signal: options.signal, onRetry: options.onRetry, response: 'text', idempotent: true },
+    { method: 'GET', path: state.endpoint.bucketPath, query, payloadHash: EMPTY_SHA256, signal: options.signal, onRetry: options.onRetry, response: 'text', root: 'ListBucketResult', idempotent: true },
     { operation: 'ListObjectsV2' },
   )
   const encoded = xmlText(answer.text, 'EncodingType') === 'url'
@@ -91,9 +95,45 @@ export async function listObjectsV2(ctx: S3Context, options: ListObjectsV2Option
       lastModified: lastModified === undefined ? undefined : new Date(lastModified),
     })
   }
-  const truncated = xmlText(answer.text, 'IsTruncated') === 'true'
-  const next = truncated ? xmlText(answer.text, 'NextContinuationToken') : undefined
-  return { objects, nextContinuationToken: next === '' ? undefined : next }
+  if (xmlText(answer.text, 'IsTruncated') !== 'true') return { objects, nextContinuationToken: undefined }
+  const next = xmlText(answer.text, 'NextContinuationToken')
+  requireNextPage(answer, { operation: 'ListObjectsV2' }, [{ name: 'NextContinuationToken', sent: options.continuationToken, next }])
+  return { objects, nextContinuationToken: next }
+}
+
+/** One marker of a paginated listing: the answer's element that names it, the value this page was asked with, the value the answer names. */
+export interface PageMarker {
+  /** The answer's element, for the message (`NextPartNumberMarker`). */
+  readonly name: string
+  /** What this page was asked with; `undefined` on the first page. */
+  readonly sent: string | undefined
+  /** What the answer names for the next page; `undefined` when absent. */
+  readonly next: string | undefined
+}
+
+/**
+ * Checks the markers of a truncated listing page (`IsTruncated` true) before the next page is
+ * asked for, for every paginated listing (ListParts, ListMultipartUploads, ListObjectsV2). A
+ * server that names the same markers it was just asked with (or none, where the first one is
+ * required) would be asked for the same page forever: thousands of requests a second and a
+ * result that grows without end, never an error. That is refused with an `S3ResponseError`
+ * carrying the answer's status, like an answer without the ETag it must have. (It lives here,
+ * with the one listing that is a single page, for the looping ones to share.)
+ * @param markers the first one is required; the page is repeated when every one is as sent.
+ */
+export function requireNextPage(answer: S3Answer, where: S3ErrorContext, markers: readonly [PageMarker, ...PageMarker[]]): void {
+  const [first] = markers
+  const requestId = header(answer.headers, 'x-amz-request-id')
+  const fail = (s3Message: string): never => {
+    throw new S3ResponseError({ statusCode: answer.statusCode, s3Message, requestId: requestId === undefined ? undefined : redact(requestId), ...where, attempt: answer.attempt })
+  }
+  if (first.next === undefined || first.next === '') {
+    fail(`the server says the listing is truncated (IsTruncated) but names no ${first.name} to continue from; a server bug, the listing cannot go on`)
+  }
+  if (markers.every((m) => m.next === m.sent)) {
+    const named = markers.map((m) => `${m.name} ${m.next === undefined ? '(none)' : JSON.stringify(redact(m.next).slice(0, 100))}`).join(', ')
+    fail(`the server repeated its pagination marker (${named}: what this page was asked with), so asking for the next page would return this one again, forever; a server bug`)
+  }
 }
 
 /**

@@ -4,6 +4,7 @@ import { sendS3 } from '../http/send.ts'
 import { CHECKSUM_ALGORITHMS, checksumTag } from '../http/checksum.ts'
 import { EMPTY_SHA256 } from '../http/sign.ts'
 import { xmlBlocks, xmlText } from '../http/xml.ts'
+import { requireNextPage } from './list-objects-v2.ts'
 import { unquote, type ObjectRequestOptions } from './object-options.ts'
 import type { UploadedPart } from './upload-part.ts'
 import { requireUploadId } from './validate.ts'
@@ -30,7 +31,7 @@ export async function listParts(ctx: S3Context, uploadId: string, options: ListP
     if (marker !== undefined) query['part-number-marker'] = marker
     const answer = await sendS3(
       state,
-      { method: 'GET', path, query, payloadHash: EMPTY_SHA256, signal: options.signal, onRetry: options.onRetry, response: 'text', idempotent: true },
+      { method: 'GET', path, query, payloadHash: EMPTY_SHA256, signal: options.signal, onRetry: options.onRetry, response: 'text', root: 'ListPartsResult', idempotent: true },
       { operation: 'ListParts', uploadId },
     )
     for (const block of xmlBlocks(answer.text, 'Part')) {
@@ -43,8 +44,9 @@ export async function listParts(ctx: S3Context, uploadId: string, options: ListP
       })
     }
     if (xmlText(answer.text, 'IsTruncated') !== 'true') break
-    marker = xmlText(answer.text, 'NextPartNumberMarker')
-    if (marker === undefined) break
+    const next = xmlText(answer.text, 'NextPartNumberMarker')
+    requireNextPage(answer, { operation: 'ListParts', uploadId }, [{ name: 'NextPartNumberMarker', sent: marker, next }])
+    marker = next
   }
   return out.sort((a, b) => a.partNumber - b.partNumber)
 }

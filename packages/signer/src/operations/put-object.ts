@@ -2,8 +2,8 @@ import type { S3Context } from '../http/context.ts'
 import { objectPath, stateOf } from '../http/state.ts'
 import { header, sendS3 } from '../http/send.ts'
 import { assertChecksumEchoed, checksumHeader, type ChecksumAlgorithm } from '../http/checksum.ts'
-import { objectHeaders, unquote, type ObjectOptions, type ObjectRequestOptions } from './object-options.ts'
-import { digestHeaders, payloadHashOf, type PartBody } from './upload-part.ts'
+import { objectHeaders, type ObjectOptions, type ObjectRequestOptions } from './object-options.ts'
+import { digestHeaders, payloadHashOf, requireEtag, type PartBody } from './upload-part.ts'
 import { requireBody } from './validate.ts'
 
 /** Options of {@link putObject}. */
@@ -19,6 +19,7 @@ export interface PutObjectOptions extends ObjectRequestOptions, ObjectOptions {
 
 /** What PutObject answered. */
 export interface PutObjectResult {
+  /** Without quotes. An answer without an ETag header is an `S3ResponseError` (as for UploadPart). */
   readonly etag: string
   readonly versionId: string | undefined
   /** Base64 of the body's checksum, when `checksumAlgorithm` was given. */
@@ -53,9 +54,10 @@ export async function putObject(ctx: S3Context, body: PartBody, options: PutObje
     },
     { operation: 'PutObject' },
   )
+  const etag = requireEtag(answer, { operation: 'PutObject' })
   const { checksum } = digests
   if (algorithm !== undefined && checksum !== undefined) {
     assertChecksumEchoed(header(answer.headers, checksumHeader(algorithm)), checksum, algorithm, 'the object')
   }
-  return { etag: unquote(header(answer.headers, 'etag')) ?? '', versionId: header(answer.headers, 'x-amz-version-id'), checksum }
+  return { etag, versionId: header(answer.headers, 'x-amz-version-id'), checksum }
 }

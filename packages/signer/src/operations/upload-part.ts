@@ -1,10 +1,10 @@
 import type { Part } from '@partstream/core'
-import { S3ResponseError } from '../errors.ts'
+import { S3ResponseError, type S3ErrorContext } from '../errors.ts'
 import { assertChecksumEchoed, checksumHeader, partChecksum, toBase64, type ChecksumAlgorithm } from '../http/checksum.ts'
 import type { S3Context } from '../http/context.ts'
 import { objectPath, stateOf } from '../http/state.ts'
 import { toHex } from '../http/hash.ts'
-import { header, sendS3 } from '../http/send.ts'
+import { header, sendS3, type S3Answer } from '../http/send.ts'
 import { UNSIGNED_PAYLOAD } from '../http/sign.ts'
 import { unquote, type ObjectRequestOptions } from './object-options.ts'
 import { requireBody, requirePartNumber, requireUploadId } from './validate.ts'
@@ -44,6 +44,19 @@ export function digestHeaders(body: PartBody, algorithm: ChecksumAlgorithm | und
   if (algorithm !== undefined && checksum !== undefined) headers[checksumHeader(algorithm)] = checksum
   if (body.md5 !== undefined) headers['content-md5'] = toBase64(body.md5)
   return { headers, checksum }
+}
+
+/**
+ * The ETag of a successful UploadPart or PutObject answer, unquoted. S3 always sends one; a 2xx
+ * without it (a proxy's or a captive portal's 200 page) stored nothing we can name, so it is an
+ * `S3ResponseError`, never a success with an empty ETag.
+ */
+export function requireEtag(answer: S3Answer, where: S3ErrorContext): string {
+  const etag = unquote(header(answer.headers, 'etag'))
+  if (etag === undefined || etag === '') {
+    throw new S3ResponseError({ statusCode: answer.statusCode, s3Message: 'response has no ETag header', ...where, attempt: answer.attempt })
+  }
+  return etag
 }
 
 /** Hex payload hash for SigV4: the part's own SHA-256, or UNSIGNED-PAYLOAD when hashing is off. */
@@ -90,10 +103,7 @@ export async function uploadPart(
     },
     where,
   )
-  const etag = unquote(header(answer.headers, 'etag'))
-  if (etag === undefined || etag === '') {
-    throw new S3ResponseError({ statusCode: answer.statusCode, s3Message: 'response has no ETag header', ...where, attempt: answer.attempt })
-  }
+  const etag = requireEtag(answer, where)
   const algorithm = options.checksumAlgorithm
   if (algorithm === undefined || checksum === undefined) return { partNumber: part.partNumber, etag, size: part.byteLength }
   assertChecksumEchoed(header(answer.headers, checksumHeader(algorithm)), checksum, algorithm, `part ${part.partNumber}`, uploadId)

@@ -43,28 +43,22 @@ export async function startUpload(
   const { credentials } = stateOf(ctx)
   if (typeof credentials === 'function') await untilAborted(credentials(), signal)
   const startedAt = Date.now()
-  const own = new AbortController()
-  let timer: ReturnType<typeof setTimeout> | undefined
-  const onAbort = (): void => {
-    // Bounded by the idle timeout too: a Create that made no progress for that long is dead anyway.
-    timer = setTimeout(() => own.abort(signal.reason), Math.min(CREATE_GRACE_MS, stateOf(ctx).idleTimeoutMs))
-  }
-  signal.addEventListener('abort', onAbort, { once: true })
+  const own = withGrace(ctx, signal)
   let retried = false
   let uploadId: string | undefined
   try {
     // Only an attempt that may have been carried out can leave an upload behind: one without an
     // answer, or a 5xx. A 4xx (a wrong region, a refused clock, 429 throttling) made nothing.
-    const onRetry = (error: S3ResponseError): void => void (retried ||= error.statusCode === 0 || error.statusCode >= 500)
+    const onRetry = (error: S3ResponseError): void => void (retried ||= mayHaveActed(error))
     uploadId = await createMultipartUpload(ctx, { ...objectOptions, key, signal: own.signal, onRetry })
   } catch (error) {
-    // Cut off, or every attempt after a lost answer failed: the server may have made an upload
-    // that nobody holds the id of. Find it by key and time.
-    if (signal.aborted || retried) await abortExtraUploads(ctx, key, undefined, startedAt)
+    // Cut off, or an attempt (the last one included: no retry reports it) failed in a way the
+    // server may have acted on: it may have made an upload that nobody holds the id of. Find it
+    // by key and time.
+    if (signal.aborted || retried || mayHaveActed(error)) await abortExtraUploads(ctx, key, undefined, startedAt)
     throw signal.aborted ? signal.reason : error
   } finally {
-    clearTimeout(timer)
-    signal.removeEventListener('abort', onAbort)
+    own.dispose()
   }
   if (retried) await abortExtraUploads(ctx, key, uploadId, startedAt)
   if (signal.aborted) {
@@ -72,6 +66,33 @@ export async function startUpload(
     throw signal.reason
   }
   return uploadId
+}
+
+/**
+ * A signal that follows `signal` only after a grace of `CREATE_GRACE_MS` (bounded by the idle
+ * timeout: a request that made no progress for that long is dead anyway): for a request the
+ * server may be carrying out already (Create, Complete), whose answer says what it did.
+ */
+export function withGrace(ctx: S3Context, signal: AbortSignal): { readonly signal: AbortSignal; dispose(): void } {
+  const own = new AbortController()
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const onAbort = (): void => {
+    timer = setTimeout(() => own.abort(signal.reason), Math.min(CREATE_GRACE_MS, stateOf(ctx).idleTimeoutMs))
+  }
+  if (signal.aborted) own.abort(signal.reason)
+  else signal.addEventListener('abort', onAbort, { once: true })
+  return {
+    signal: own.signal,
+    dispose() {
+      clearTimeout(timer)
+      signal.removeEventListener('abort', onAbort)
+    },
+  }
+}
+
+/** A failed Create the server may still have carried out: no answer, or a 5xx. */
+function mayHaveActed(error: unknown): boolean {
+  return error instanceof S3ResponseError && (error.statusCode === 0 || error.statusCode >= 500)
 }
 
 /** Aborts the open uploads of `key` started since `since` (but `keep`). Best effort, on its own deadline. */

@@ -155,6 +155,20 @@ const MAX_HASH_THREADS = 64
 /** Parts in flight at once when `concurrency` is not given. */
 export const DEFAULT_CONCURRENCY = 4
 
+/** Every boolean option of {@link UploadOptions}: `ifNoneMatch` from the object options, the others `upload`'s own. */
+const BOOLEAN_UPLOAD_OPTIONS = ['contentMd5', 'leavePartsOnError', 'ifNoneMatch'] as const
+
+/**
+ * Refuses an option that is given (not `undefined`) but not a boolean: a truthy `'yes'` or `1`
+ * compared with `=== true` would otherwise be read as `false`, silently.
+ */
+export function requireBooleanOption<T extends object>(options: T, name: keyof T & string): void {
+  const value = options[name]
+  if (value !== undefined && typeof value !== 'boolean') {
+    throw new InvalidArgumentError(`Expected \`${name}\` to be a boolean, got ${describeValue(value)}.`)
+  }
+}
+
 /** Checks the options `upload` and `uploadFile` share; returns the concurrency. Throws before any I/O. */
 export function validateUploadOptions(options: UploadOptions): number {
   if (typeof options !== 'object' || options === null) {
@@ -177,9 +191,8 @@ export function validateUploadOptions(options: UploadOptions): number {
     throw new InvalidArgumentError(`Expected \`signal\` to be an AbortSignal, got ${describeValue(options.signal)}.`)
   }
   validateChecksumAlgorithm(options.checksum, 'checksum')
-  if (options.contentMd5 !== undefined && typeof options.contentMd5 !== 'boolean') {
-    throw new InvalidArgumentError(`Expected \`contentMd5\` to be a boolean, got ${describeValue(options.contentMd5)}.`)
-  }
+  // A flag given as 'yes' or 1 must not pass for `false` (no MD5, the parts aborted, an existing object overwritten).
+  for (const name of BOOLEAN_UPLOAD_OPTIONS) requireBooleanOption(options, name)
   if (options.contentMd5 === true && nodeMd5 === undefined) {
     throw new InvalidArgumentError('`contentMd5: true` needs node:crypto (MD5), which this runtime lacks.')
   }

@@ -49,6 +49,23 @@ export function takeStoredPart(stored: StoredParts | undefined, part: Part, algo
   return { ...kept, checksum, checksumAlgorithm: algorithm }
 }
 
+const RESUME_ADVICE = 'Resume it with that source, or abort it and upload afresh.'
+
+/**
+ * The source's last part shorter than the stored part of the same number: the source ends inside
+ * what S3 holds, so it is shorter than the source the upload was started with (as with whole
+ * stored parts past its end, below). Checked before the part is sent.
+ */
+export function assertSourceReachesStoredPart(stored: StoredParts | undefined, part: Part, uploadId: string, size: number): void {
+  const kept = stored?.get(part.partNumber)
+  if (kept === undefined || !part.isLast || part.byteLength >= kept.size) return
+  throw new SourceChangedError(
+    `Upload ${uploadId} holds part ${part.partNumber} of ${kept.size} bytes, but the source ends ${part.byteLength} bytes into it (${size} bytes in all): this is not the source it was started with.`,
+    uploadId,
+    RESUME_ADVICE,
+  )
+}
+
 /** Parts left over once the source ended mean it is not the source the upload was started with. */
 export function assertNoStoredPartsLeft(stored: StoredParts | undefined, uploadId: string, size: number): void {
   if (stored === undefined || stored.size === 0) return
@@ -57,7 +74,7 @@ export function assertNoStoredPartsLeft(stored: StoredParts | undefined, uploadI
   throw new SourceChangedError(
     `Upload ${uploadId} holds parts ${shown} beyond the end of the source (${size} bytes): this is not the source it was started with.`,
     uploadId,
-    'Resume it with that source, or abort it and upload afresh.',
+    RESUME_ADVICE,
   )
 }
 
@@ -70,6 +87,7 @@ export function assertNoStoredPartsLeft(stored: StoredParts | undefined, uploadI
 export function assertResumablePartSize(stored: StoredParts, first: Part, uploadId: string): void {
   const kept = stored.get(first.partNumber)
   if (kept === undefined || kept.size === first.byteLength) return
+  if (first.isLast && first.byteLength < kept.size) return // a shorter source: assertSourceReachesStoredPart says so
   let later = false
   for (const n of stored.keys()) later ||= n > first.partNumber
   if (!later) return // the stored part may be the object's last: a source of another length, found later

@@ -1,4 +1,4 @@
-import { setMaxListeners } from 'node:events'
+import { defaultMaxListeners, getMaxListeners, setMaxListeners } from 'node:events'
 import type { Part } from '@partstream/core'
 import type { ObjectChecksum } from '../http/checksum.ts'
 import type { S3Context } from '../http/context.ts'
@@ -12,7 +12,7 @@ import { assertKeyFree, preconditionError, startUpload } from './create.ts'
 import { finishUpload } from './finish.ts'
 import type { UploadOptions, UploadResult } from './options.ts'
 import { progressReporter, type ProgressReporter } from './progress.ts'
-import { assertNoStoredPartsLeft, assertResumableChecksum, assertResumablePartSize, loadStoredParts, takeStoredPart, type StoredParts } from './resume.ts'
+import { assertNoStoredPartsLeft, assertResumableChecksum, assertSourceReachesStoredPart, assertResumablePartSize, loadStoredParts, takeStoredPart, type StoredParts } from './resume.ts'
 import { schedule } from './scheduler.ts'
 import type { Slots } from '../http/slots.ts'
 
@@ -48,6 +48,7 @@ export async function runUpload(ctx: S3Context, parts: AsyncIterator<Part>, opti
   // Every request in flight listens on this signal (plus the part source and the user's signal):
   // more than Node's default of 10 at concurrency ≥ 9, which is expected, not a leak.
   setMaxListeners(options.concurrency + 8, signal)
+  if (userSignal !== undefined) allowManyListeners(userSignal)
   const onUserAbort = (): void => controller.abort(userSignal?.reason)
   userSignal?.addEventListener('abort', onUserAbort, { once: true })
   // A listener's rejected promise fails the upload like a thrown error.
@@ -85,13 +86,39 @@ export async function runUpload(ctx: S3Context, parts: AsyncIterator<Part>, opti
       compositeEtag: options.objectOptions.serverSideEncryption?.startsWith('aws:kms') !== true,
       signal,
     })
-    progress.done(acked.length)
+    afterCommit(() => progress.done(acked.length))
     return result(ctx, key, size, acked.length, uploadId, finished)
   } catch (error) {
     controller.abort(error) // cancels whatever still runs (a no-op after the scheduler's own abort)
     throw await cleanUpAfter(ctx, { error, key, uploadId, parts, userSignal, leavePartsOnError: options.leavePartsOnError === true })
   } finally {
     userSignal?.removeEventListener('abort', onUserAbort)
+  }
+}
+
+/**
+ * Progress events once the object is written: a listener that throws cannot take the object
+ * back, so its error is dropped (as a rejected promise's is then: the controller it would abort
+ * has nothing left to stop), and the upload resolves.
+ */
+function afterCommit(emit: () => void): void {
+  try {
+    emit()
+  } catch {
+    // the object is written; see above
+  }
+}
+
+/**
+ * One signal may serve many uploads at once (`Promise.all` of a hundred `upload` calls), each
+ * adding one listener while it runs and removing it when settled: Node's default of 10 would
+ * warn of a leak that is not one. Raised as undici's fetch does, only from the default.
+ */
+function allowManyListeners(signal: AbortSignal): void {
+  try {
+    if (getMaxListeners(signal) === defaultMaxListeners) setMaxListeners(1500, signal)
+  } catch {
+    // a runtime without these for AbortSignal: nothing to warn either
   }
 }
 
@@ -121,8 +148,10 @@ async function putWhole(ctx: S3Context, part: Part, options: RunOptions, progres
     if (slot) options.slots?.release()
     options.release?.(part)
   }
-  progress.acked(1, part.byteLength)
-  progress.done(1)
+  afterCommit(() => {
+    progress.acked(1, part.byteLength)
+    progress.done(1)
+  })
   const algorithm = options.checksum
   const checksum: ObjectChecksum | undefined =
     algorithm === undefined || put.checksum === undefined ? undefined : { algorithm, type: 'FULL_OBJECT', value: put.checksum }
@@ -144,6 +173,7 @@ async function sendParts(
   const send = async (part: Part, signal: AbortSignal): Promise<void> => {
     size += part.byteLength
     try {
+      assertSourceReachesStoredPart(stored, part, uploadId, size)
       const kept = takeStoredPart(stored, part, options.checksum)
       if (kept !== undefined) {
         acked.push(kept)

@@ -146,6 +146,26 @@ describe('transient faults on each request kind are retried; the object is intac
       },
     )
   })
+  for (const [name, retry] of [
+    ['retry: false', false],
+    ['its last attempt', { attempts: 2, baseDelayMs: 1 }],
+  ] as const) {
+    test(`CreateMultipartUpload: the answer to ${name} lost after RGW created the upload → the error, and that upload is aborted`, TEST, async () => {
+      const key = `transient/create-last-lost-${retry === false ? 'once' : 'last'}`
+      const rules: FaultRule[] = retry === false ? [] : [{ kind: 'CreateMultipartUpload', nth: 1, fault: FAULTS.tooManyRequests }]
+      await withProxy([...rules, { kind: 'CreateMultipartUpload', nth: rules.length + 1, fault: FAULTS.dropResponse }], async (proxy) => {
+        const { source, state } = trackedSource(randomChunks(randomData(11 * MiB, 78), 512 * 1024, 78))
+        const error = await upload(source, { ...target(bucket, key), endpoint: proxy.endpoint }, { ...FAST, retry }).then(
+          () => assert.fail('the upload should fail'),
+          (e: unknown) => e,
+        )
+        assert.ok(error instanceof S3ResponseError && error.operation === 'CreateMultipartUpload' && error.statusCode === 0, `S3ResponseError (status 0), got ${String(error)}`)
+        assert.ok(state.finished.settled, 'the source finally ran')
+        assert.equal(proxy.requests('AbortMultipartUpload').length, 1, `the lost attempt's upload was aborted:\n${show(proxy.log)}`)
+        assert.deepEqual(await openUploads(bucket, key), [], 'no multipart upload left open')
+      })
+    })
+  }
   test('CreateMultipartUpload: stall → idle timeout → retried', TEST, async () => {
     const { proxy } = await roundTrip('create-stall', [{ kind: 'CreateMultipartUpload', fault: FAULTS.stall }], {
       options: { idleTimeoutMs: STALL_IDLE_MS },

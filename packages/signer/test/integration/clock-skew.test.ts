@@ -70,6 +70,31 @@ describe('clock skew on Ceph RGW', () => {
     })
   }
 
+  test('a HeadObject refused for its time (403, no body to say so) is re-signed on the corrected clock: ifNoneMatch finds the taken key first', async () => {
+    const key = 'skew/head-taken'
+    await upload([new TextEncoder().encode('taken')], target(bucket, key))
+    const rec = recording()
+    try {
+      await assert.rejects(
+        upload(fixedChunks(randomData(11 * MiB, 7), MiB), target(bucket, key), {
+          partSize: 5 * MiB,
+          ifNoneMatch: true,
+          retry: false,
+          transport: rec.transport,
+          now: () => new Date(Date.now() - HOUR),
+        }),
+        { code: 'ERR_PARTSTREAM_OBJECT_EXISTS' },
+      )
+      // The key check, refused then re-signed, found the object: nothing else was sent.
+      assert.deepEqual(
+        rec.seen.map((e) => `${e.method} ${e.status}`),
+        ['HEAD 403', 'HEAD 200'],
+      )
+    } finally {
+      await rec.close()
+    }
+  })
+
   test('10 minutes behind (RGW still accepts): the server Date corrects the clock after the first answer', async () => {
     const rec = recording()
     try {

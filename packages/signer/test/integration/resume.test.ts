@@ -107,10 +107,36 @@ describe('resume a multipart upload on Ceph RGW', () => {
     const data = randomData(20 * MiB, 9)
     const uploadId = await interrupted(key, data, 3)
     await assert.rejects(
-      upload([data.subarray(0, 7 * MiB)], target(bucket, key), { partSize: 5 * MiB, resumeUploadId: uploadId }),
+      upload([data.subarray(0, 10 * MiB)], target(bucket, key), { partSize: 5 * MiB, resumeUploadId: uploadId }),
       (e: unknown) => e instanceof SourceChangedError && /beyond the end of the source/.test(e.message),
     )
     assert.deepEqual(await openUploads(bucket, key), [])
+  })
+
+  test('a source that ends inside a stored part: SourceChangedError before that part is sent, upload aborted', async () => {
+    const data = randomData(12 * MiB, 10)
+    for (const [key, length, part] of [
+      ['resume/ends-in-part-2', 5 * MiB + 5, 2],
+      ['resume/ends-in-part-1', 3 * MiB, 1],
+    ] as const) {
+      const uploadId = await interrupted(key, data, 2)
+      const started: number[] = []
+      await assert.rejects(
+        upload([data.subarray(0, length)], target(bucket, key), {
+          partSize: 5 * MiB,
+          resumeUploadId: uploadId,
+          onProgress: (e) => {
+            if (e.type === 'part-started') started.push(e.partNumber)
+          },
+        }),
+        (e: unknown) =>
+          e instanceof SourceChangedError &&
+          e.uploadId === uploadId &&
+          e.message.includes(`holds part ${part} of ${5 * MiB} bytes, but the source ends ${length - (part - 1) * 5 * MiB} bytes into it`),
+      )
+      assert.deepEqual(started, [], key)
+      assert.deepEqual(await openUploads(bucket, key), [])
+    }
   })
 
   test('another partSize: InvalidArgumentError naming the stored part size, nothing sent, the upload kept and resumable', async () => {

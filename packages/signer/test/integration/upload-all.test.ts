@@ -201,6 +201,17 @@ describe('uploadDirectory to Ceph RGW', () => {
     assert.match((bad?.error as Error).message, /not valid UTF-8/)
     assert.equal((await getObject(bucket, 'latin1/good.txt')).toString(), 'good')
   })
+
+  test('a name that is not UTF-8 beside a file named U+FFFD itself (both show as "\uFFFD"): the bad one fails alone, the other is uploaded once', async () => {
+    const dir = join(root, 'fffd')
+    // \357\277\275 is U+FFFD in UTF-8 (a valid name); \377 is no UTF-8 at all, and decodes alike.
+    execFileSync('sh', ['-c', 'mkdir -p "$1" && printf valid > "$1/$(printf "\\357\\277\\275")" && printf INVALID-BYTES > "$1/$(printf "\\377")"', 'sh', dir])
+    const result = await uploadDirectory(dir, { ...s3Env(), bucket, prefix: 'fffd/' })
+    assert.equal(result.failed, 1, JSON.stringify(result.files))
+    assert.equal(result.succeeded, 1)
+    assert.match((result.files.find((f) => f.error !== undefined)?.error as Error).message, /not valid UTF-8/)
+    assert.equal((await getObject(bucket, 'fffd/\uFFFD')).toString(), 'valid')
+  })
 })
 
 describe('skipExisting', () => {

@@ -1,7 +1,7 @@
 // uploadFile against the real S3 server: parts read in place at their offsets, verified by GET + SHA-256.
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
-import { appendFileSync, existsSync, mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs'
+import { appendFileSync, existsSync, mkdtempSync, rmSync, statSync, truncateSync, utimesSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
@@ -145,6 +145,26 @@ describe('uploadFile to Ceph RGW', () => {
       await assert.rejects(getObject(bucket, key), /404|NoSuchKey/)
     })
   }
+
+  test('a file rewritten to the same size while uploading: SourceChangedError naming the modification times, not an unchanged size', async () => {
+    const path = file('rewritten.bin', randomData(12 * MiB))
+    const before = statSync(path).mtime
+    await assert.rejects(
+      uploadFile(path, target(bucket, 'files/rewritten'), {
+        partSize: 5 * MiB,
+        concurrency: 1,
+        onProgress: (e) => {
+          if (e.type === 'part-acked' && e.partNumber === 1) utimesSync(path, before, new Date(before.getTime() + 5000))
+        },
+      }),
+      (e: unknown) =>
+        e instanceof SourceChangedError &&
+        // `before` is the ms Node rounds to; the set time is whole ms, so it is exact.
+        e.message.startsWith(`The file changed while uploading (modified at ${before.toISOString().slice(0, 20)}`) &&
+        e.message.includes(`, now ${new Date(before.getTime() + 5000).toISOString()}; size ${12 * MiB} unchanged).`),
+    )
+    assert.deepEqual(await openUploads(bucket, 'files/rewritten'), [])
+  })
 
   test('a file truncated while uploading: SourceChangedError, upload aborted', async () => {
     const path = file('shrinks.bin', randomData(16 * MiB))

@@ -1,0 +1,88 @@
+// The commit point against Ceph RGW: once CompleteMultipartUpload is sent, or a PutObject is
+// answered, the object may be written whatever the caller does next. An abort from then on, or a
+// progress listener that throws, must not report as failed an upload whose object S3 wrote.
+import assert from 'node:assert/strict'
+import { before, describe, test } from 'node:test'
+import { Agent } from 'undici'
+import { fetchTransport, undiciTransport, upload, type Transport, type UploadProgress } from '../../src/index.ts'
+import { fixedChunks } from '../fault/helpers.ts'
+import { createBucket, getObject, openUploads, randomData, sha256, target } from './s3.ts'
+
+const MiB = 1024 * 1024
+const BUN = typeof (globalThis as { Bun?: unknown }).Bun === 'object'
+let bucket: string
+before(async () => {
+  bucket = await createBucket('commit')
+})
+
+/** The default transport, with `onSend` called as each request goes out. */
+function watching(onSend: (method: string, path: string) => void): { transport: Transport; close(): Promise<void> } {
+  const agent = BUN ? undefined : new Agent()
+  const inner = agent === undefined ? fetchTransport() : undiciTransport(agent)
+  return {
+    transport: (req) => {
+      const answer = inner(req)
+      onSend(req.method, req.path)
+      return answer
+    },
+    close: async () => agent?.close(),
+  }
+}
+
+describe('the commit point on Ceph RGW', () => {
+  test('an abort while CompleteMultipartUpload is in flight: its answer is awaited, the upload resolves with the object S3 wrote', async () => {
+    const key = 'commit/abort-in-complete'
+    const data = randomData(11 * MiB, 3)
+    const controller = new AbortController()
+    const net = watching((method, path) => {
+      if (method === 'POST' && path.includes('uploadId=')) controller.abort(new Error('too late'))
+    })
+    try {
+      const result = await upload(fixedChunks(data, MiB), target(bucket, key), { partSize: 5 * MiB, signal: controller.signal, transport: net.transport })
+      assert.equal(result.size, data.byteLength)
+      assert.equal(result.partCount, 3)
+      assert.equal(sha256(await getObject(bucket, key)), sha256(data))
+      assert.deepEqual(await openUploads(bucket, key), [])
+    } finally {
+      await net.close()
+    }
+  })
+
+  for (const [name, size, event] of [
+    ['done of a multipart upload', 11 * MiB, 'done'],
+    ['done of a single PutObject', 1000, 'done'],
+    ['part-acked of a single PutObject', 1000, 'part-acked'],
+  ] as const) {
+    test(`an onProgress that throws at ${name}: the object is written, so the upload resolves`, async () => {
+      const key = `commit/throw-at-${event}-${size}`
+      const data = randomData(size, 4)
+      const result = await upload(fixedChunks(data, MiB), target(bucket, key), {
+        partSize: 5 * MiB,
+        onProgress: (e: UploadProgress) => {
+          if (e.type === event) throw new Error('listener bug')
+        },
+      })
+      assert.equal(result.size, size)
+      assert.equal(sha256(await getObject(bucket, key)), sha256(data))
+      assert.deepEqual(await openUploads(bucket, key), [])
+    })
+  }
+
+  test('one signal shared by 12 uploads at once: no MaxListenersExceededWarning', async () => {
+    const warnings: string[] = []
+    const onWarning = (w: Error): void => void warnings.push(`${w.name}: ${w.message}`)
+    process.on('warning', onWarning)
+    try {
+      const controller = new AbortController()
+      const data = randomData(6 * MiB, 5)
+      await Promise.all(Array.from({ length: 12 }, (_, i) => upload(fixedChunks(data, MiB), target(bucket, `commit/shared-${i}`), { partSize: 5 * MiB, signal: controller.signal })))
+      await new Promise((resolve) => setTimeout(resolve, 200)) // Node 22+ emits the warning late
+      assert.deepEqual(
+        warnings.filter((w) => w.includes('MaxListeners')),
+        [],
+      )
+    } finally {
+      process.off('warning', onWarning)
+    }
+  })
+})

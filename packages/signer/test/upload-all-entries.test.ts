@@ -1,0 +1,102 @@
+// uploadAll and the entries it is given, without S3: an in-process node:http server stores every
+// PutObject. An entries iterator that does not yield, entries of the wrong shape, and sources an
+// entry brings that are never read must neither hold the call nor stay open.
+import assert from 'node:assert/strict'
+import { mkdtempSync, rmSync, writeFileSync, createReadStream } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, before, describe, test } from 'node:test'
+import { inspect } from 'node:util'
+import { InvalidArgumentError, uploadAll, type Credentials, type UploadEntry } from '../src/index.ts'
+import { failOnUnhandledRejections } from './fault/helpers.ts'
+import { startStubServer, type StubServer } from './stub-server.ts'
+
+failOnUnhandledRejections()
+
+const TEST = { timeout: 20_000 }
+const credentials: Credentials = { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' }
+const dir = mkdtempSync(join(tmpdir(), 'partstream-entries-'))
+let server: StubServer
+before(async () => {
+  server = await startStubServer((_req, res) => res.writeHead(200, { etag: '"0123456789abcdef0123456789abcdef"' }).end())
+})
+after(async () => {
+  await server.close()
+  rmSync(dir, { recursive: true, force: true })
+})
+
+const bucket = (): { bucket: string; endpoint: string; credentials: Credentials } => ({ bucket: 'bkt', endpoint: server.endpoint, credentials })
+
+/** Yields `first`, then waits `stallMs` before the next entry (a work queue with nothing in it yet). */
+function stalling(first: UploadEntry, stallMs: number, late?: UploadEntry): AsyncIterableIterator<UploadEntry> & { returned: boolean } {
+  let i = 0
+  const it = {
+    returned: false,
+    [Symbol.asyncIterator]() {
+      return it
+    },
+    async next(): Promise<IteratorResult<UploadEntry>> {
+      if (i++ === 0) return { done: false, value: first }
+      await new Promise((resolve) => setTimeout(resolve, stallMs))
+      return late === undefined ? { done: true, value: undefined } : { done: false, value: late }
+    },
+    async return(): Promise<IteratorResult<UploadEntry>> {
+      it.returned = true
+      return { done: true, value: undefined }
+    },
+  }
+  return it
+}
+
+describe('uploadAll: an entries iterator that does not yield', () => {
+  test('an abort while next() is pending rejects at once, not when the iterator yields; an entry it yields late is closed unread', TEST, async () => {
+    const path = join(dir, 'late.bin')
+    writeFileSync(path, 'late')
+    const lateStream = createReadStream(path)
+    const entries = stalling({ key: 'one', source: new Uint8Array(10) }, 3000, { key: 'late', source: lateStream })
+    const controller = new AbortController()
+    setTimeout(() => controller.abort(new Error('user abort')), 200)
+    const started = Date.now()
+    await assert.rejects(uploadAll(entries, bucket(), { signal: controller.signal }), { message: 'user abort' })
+    const took = Date.now() - started
+    assert.ok(took < 2500, `rejected after ${took} ms`)
+    await new Promise((resolve) => setTimeout(resolve, 3200))
+    assert.equal(lateStream.destroyed, true, 'the entry yielded after the abort was closed')
+  })
+
+  test('failFast: the first failure rejects at once while next() is pending', TEST, async () => {
+    const entries = stalling({ key: 'missing', path: join(dir, 'does-not-exist') }, 3000)
+    const started = Date.now()
+    await assert.rejects(uploadAll(entries, bucket(), { failFast: true }), InvalidArgumentError)
+    const took = Date.now() - started
+    assert.ok(took < 2500, `rejected after ${took} ms`)
+  })
+})
+
+describe('uploadAll: entries of the wrong shape', () => {
+  for (const [name, entry, message] of [
+    ['null', null, /Expected an entry of \{ key, path \} or \{ key, source \}, got null/],
+    ['a number', 42, /Expected an entry of \{ key, path \} or \{ key, source \}, got/],
+    ['{ path } with no key', { path: '/tmp/x' }, /Expected `key` to be a non-empty string/],
+    ['both path and source', { key: 'k', path: '/tmp/x', source: new Uint8Array(1) }, /Expected an entry of \{ key, path \} or \{ key, source \}, not both/],
+  ] as const) {
+    test(`${name}: that entry fails with a message naming the shape`, TEST, async () => {
+      const result = await uploadAll([entry as unknown as UploadEntry], bucket())
+      assert.equal(result.failed, 1)
+      const error = result.files[0]?.error
+      assert.ok(error instanceof InvalidArgumentError, inspect(error))
+      assert.match(error.message, message)
+    })
+  }
+})
+
+describe('uploadAll: a Node Readable an entry brings, never read', () => {
+  test('an entry that fails before its source is read (a bad key) destroys its Readable (its file descriptor closes)', TEST, async () => {
+    const path = join(dir, 'unread.bin')
+    writeFileSync(path, 'unread')
+    const stream = createReadStream(path)
+    const result = await uploadAll([{ key: '', source: stream }], bucket())
+    assert.equal(result.failed, 1)
+    assert.equal(stream.destroyed, true)
+  })
+})
