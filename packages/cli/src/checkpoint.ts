@@ -24,6 +24,15 @@ export interface Checkpoint {
   readonly created: string
 }
 
+/**
+ * Whether the file is the one the checkpoint was written for: same size and modification time, to
+ * the millisecond. Node and Bun report `mtimeMs` with a fraction, Deno in whole milliseconds: a
+ * checkpoint written by one runtime must still match on another.
+ */
+export function sameFile(checkpoint: Pick<Checkpoint, 'size' | 'mtimeMs'>, stats: { readonly size: number; readonly mtimeMs: number }): boolean {
+  return checkpoint.size === stats.size && Math.trunc(checkpoint.mtimeMs) === Math.trunc(stats.mtimeMs)
+}
+
 /** What names one checkpoint: the same command on the same file finds it again. */
 export interface CheckpointId {
   readonly endpoint: string

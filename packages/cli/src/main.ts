@@ -16,6 +16,7 @@ import {
   upload,
   uploadDirectory,
   uploadFd,
+  validateKey,
   walkDirectory,
   type UploadAllProgress,
   type UploadAllTotals,
@@ -265,8 +266,10 @@ async function cpWith(io: CliIO, c: CpCommand, signal: AbortSignal, onOpen: (rem
   const { bucket, key } = parseS3Url(c.dst)
   const isPrefix = key === '' || key.endsWith('/')
   if (c.src === '-') {
+    refuseTreeFlags(c)
     if (isPrefix) throw new UsageError(`cp: stdin has no name: give the object key, e.g. s3://${bucket}/${key}data.bin`)
-    if (c.dryrun) dryrunLine(io, c, { src: '-', bucket, key })
+    // A key S3 cannot take is the upload's usage error (the library's check): the dry run's too.
+    if (c.dryrun) dryrunLine(io, c, { src: '-', bucket, key: validateKey(key) })
     else await one(io, c, signal, onOpen, { label: 'stdin', key, bucket })
     return
   }
@@ -283,6 +286,7 @@ async function cpWith(io: CliIO, c: CpCommand, signal: AbortSignal, onOpen: (rem
     else await tree(io, c, signal, onOpen, { bucket, prefix: key })
     return
   }
+  refuseTreeFlags(c)
   // A named pipe or a device (`cp <(pg_dump …) s3://…`, `cp /dev/stdin …`, a disk): read to its
   // end like stdin, with no size known ahead (give --size-hint past ~58 GiB) and no resume. So is
   // a file that says it holds 0 bytes: a /proc or /sys file makes its content as it is read (an
@@ -295,8 +299,29 @@ async function cpWith(io: CliIO, c: CpCommand, signal: AbortSignal, onOpen: (rem
     throw new UsageError(`cp: ${c.src} has no name to give the object: give the object key, e.g. s3://${bucket}/${key}data.bin`)
   }
   const file = { label: c.src, path: c.src, bucket, key: isPrefix ? key + basename(c.src) : key, streamed }
-  if (c.dryrun) dryrunLine(io, c, { src: c.src, bucket, key: file.key, ...(streamed ? {} : { size: stats.size }) })
+  if (c.dryrun) dryrunLine(io, c, { src: c.src, bucket, key: validateKey(file.key), ...(streamed ? {} : { size: stats.size }) })
   else await one(io, c, signal, onOpen, file)
+}
+
+/**
+ * `-r` with a source that is not a directory (a file, a pipe, stdin) uploads that one source, as
+ * `cp` without `-r` does; the flags that pick among a directory's files have nothing to pick from
+ * there. Ignoring them silently uploaded what `--exclude '*'` excluded, and sent again what
+ * `--skip-existing` would have skipped; the AWS CLI's `cp --recursive FILE` uploads nothing (it
+ * warns that `FILE/` does not exist, exit 2). So each is a usage error, naming the flag.
+ */
+function refuseTreeFlags(c: CpCommand): void {
+  const source = c.src === '-' ? 'stdin (-)' : printable(c.src)
+  const rule = c.rules[0]
+  if (rule !== undefined) {
+    throw new UsageError(`--${rule.kind} picks files under a directory, and ${source} is not a directory: drop --${rule.kind}, or give the directory`)
+  }
+  if (c.skipExisting !== undefined) {
+    throw new UsageError(`--skip-existing applies to the files under a directory, and ${source} is not a directory: drop it (a single file that was interrupted resumes by itself)`)
+  }
+  if (c.followSymlinks) {
+    throw new UsageError(`--follow-symlinks applies to the links under a directory, and ${source} is not a directory: drop it (a file given by a link is always read)`)
+  }
 }
 
 /**
@@ -341,12 +366,26 @@ async function dryrunTree(io: CliIO, c: CpCommand, signal: AbortSignal, t: { buc
   for await (const entry of walkDirectory(c.src, walkRules(c))) {
     signal.throwIfAborted()
     const path = (entry as { path: string }).path
-    // What the upload would report as failed, and go on past: a directory it cannot read, a name
-    // that is not UTF-8, a file gone since it was listed.
-    const walkError = (entry as { error?: unknown }).error
-    const size = walkError === undefined ? await stat(path).then((s) => s.size, (error: unknown) => error) : walkError
-    if (typeof size === 'number') dryrunLine(io, c, { src: path, bucket: t.bucket, key: t.prefix + entry.key, size })
-    else io.stderr.write(`partstream: (dryrun) ${printable(path)}: would fail: ${describe(size)}\n`)
+    const key = t.prefix + entry.key
+    const checked = await sizeOrFailure(path, key, (entry as { error?: unknown }).error)
+    if ('size' in checked) dryrunLine(io, c, { src: path, bucket: t.bucket, key, size: checked.size })
+    else io.stderr.write(`partstream: (dryrun) ${printable(path)}: would fail: ${describe(checked.failure)}\n`)
+  }
+}
+
+/**
+ * A walked file's size, or what the upload would report as failed and go on past, checked in the
+ * upload's order (uploadDirectory's, so the error and its message are the upload's): a key S3
+ * cannot take (over 1,024 bytes: the library's `validateKey`), then what the walk met (a
+ * directory it cannot read, a name that is not UTF-8), then a file gone since it was listed.
+ */
+async function sizeOrFailure(path: string, key: string, walkError: unknown): Promise<{ readonly size: number } | { readonly failure: unknown }> {
+  try {
+    validateKey(key)
+    if (walkError !== undefined) throw walkError
+    return { size: (await stat(path)).size }
+  } catch (error) {
+    return { failure: error }
   }
 }
 
@@ -440,7 +479,8 @@ async function tree(io: CliIO, c: CpCommand, signal: AbortSignal, onOpen: (remai
   })
   progress.finish(result.failed > 0 ? 'failed' : 'done', treeTotals(totals))
   if (result.failed > 0) {
-    throw new Error(`${result.failed} of ${result.failed + result.succeeded} files failed (see above); the others were uploaded`, { cause: firstError })
+    const others = result.succeeded === 0 ? 'none was uploaded' : result.succeeded === 1 ? 'the other was uploaded' : 'the others were uploaded'
+    throw new Error(`${result.failed} of ${result.failed + result.succeeded} files failed (see above); ${others}`, { cause: firstError })
   }
 }
 

@@ -12,7 +12,7 @@ import {
   type UploadResult,
   type UploadTarget,
 } from '@partstream/signer'
-import { checkpointFile, readCheckpoint, removeCheckpoint, writeCheckpoint, type Checkpoint } from './checkpoint.ts'
+import { checkpointFile, readCheckpoint, removeCheckpoint, sameFile, writeCheckpoint, type Checkpoint } from './checkpoint.ts'
 
 /** How `cp FILE` keeps and finds its checkpoint. */
 export interface ResumeOptions {
@@ -64,7 +64,7 @@ export async function uploadFileResumable(path: string, target: UploadTarget, op
   if (existing !== undefined) {
     const why = r.noResume
       ? '--no-resume'
-      : existing.size !== stats.size || existing.mtimeMs !== stats.mtimeMs
+      : !sameFile(existing, stats)
         ? `${path} changed since it was interrupted`
         : existing.settings !== r.settings || (asked !== undefined && asked !== existing.partSize)
           ? 'other options than the interrupted upload'

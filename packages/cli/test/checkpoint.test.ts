@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process'
 import { tmpdir } from 'node:os'
 import { basename, join } from 'node:path'
 import { after, describe, test } from 'node:test'
-import { cacheDir, checkpointFile, readCheckpoint, removeCheckpoint, writeCheckpoint, type Checkpoint } from '../src/checkpoint.ts'
+import { cacheDir, checkpointFile, readCheckpoint, removeCheckpoint, sameFile, writeCheckpoint, type Checkpoint } from '../src/checkpoint.ts'
 
 const dir = mkdtempSync(join(tmpdir(), 'partstream-checkpoint-'))
 after(() => rmSync(dir, { recursive: true, force: true }))
@@ -132,5 +132,17 @@ describe('writeCheckpoint / readCheckpoint', () => {
     }
     assert.equal(await readCheckpoint(join(base, 'missing')), undefined)
     assert.equal(await readCheckpoint(base), undefined, 'a directory')
+  })
+})
+
+describe('sameFile', () => {
+  test('a checkpoint written on Node or Bun (mtimeMs with a fraction) matches the same file on Deno (whole ms), and back', () => {
+    assert.equal(sameFile(sample, { size: sample.size, mtimeMs: 1_700_000_000_123 }), true)
+    assert.equal(sameFile({ ...sample, mtimeMs: 1_700_000_000_123 }, { size: sample.size, mtimeMs: 1_700_000_000_123.0369 }), true)
+  })
+
+  test('another size or another millisecond is another file', () => {
+    assert.equal(sameFile(sample, { size: sample.size + 1, mtimeMs: sample.mtimeMs }), false)
+    assert.equal(sameFile(sample, { size: sample.size, mtimeMs: sample.mtimeMs + 1 }), false)
   })
 })

@@ -703,6 +703,52 @@ describe(`partstream CLI (${runtime}${built ? ', built bin' : ', .ts source'})`,
     assert.match(r.stderr, /\(dryrun\) .*caf.*would fail: .*not valid UTF-8/)
   })
 
+  test('-r --dryrun and a key over 1,024 bytes: the file "would fail", with the message the upload fails it with; the others listed, exit 0', async () => {
+    // The dry run used to list it as an upload: only the real run checked the key.
+    const tree = join(dir, 'dry-longkey')
+    const deep = join(tree, ...Array.from({ length: 4 }, (_, i) => String(i).repeat(250)))
+    mkdirSync(deep, { recursive: true })
+    const long = join(deep, `${'f'.repeat(20)}.txt`) // key: 8 + 4 × 251 + 24 = 1,036 bytes
+    writeFileSync(long, 'long')
+    writeFileSync(join(tree, 'ok.txt'), 'ok')
+    const server = await refusingServer()
+    let dry: Run
+    try {
+      dry = await cli(['cp', '-r', tree, 's3://bkt/longkey/', '--dryrun', '--endpoint-url', server.endpoint])
+    } finally {
+      server.close()
+    }
+    assert.equal(server.requests(), 0, 'nothing was sent')
+    const real = await cli(['cp', '-r', tree, target('longkey/'), ...endpointFlag()])
+    track(bucket, 'longkey/ok.txt')
+    assert.equal(real.code, 1, real.stderr)
+    const failed = real.stderr.split('\n').find((l) => l.startsWith(`partstream: ${long}: `))
+    assert.ok(failed !== undefined, real.stderr)
+    assert.match(failed, /ERR_PARTSTREAM_INVALID_ARGUMENT: Expected the object key to be at most 1024 bytes of UTF-8, got 1036\.$/)
+    assert.equal(dry.code, 0, dry.stderr)
+    assert.equal(dry.stdout, `(dryrun) upload: ${join(tree, 'ok.txt')} to s3://bkt/longkey/ok.txt (2 bytes)\n`)
+    assert.equal(dry.stderr, `${failed.replace(`partstream: ${long}: `, `partstream: (dryrun) ${long}: would fail: `)}\n`)
+  })
+
+  test("--dryrun of a file or stdin to a key over 1,024 bytes: the upload's usage error (exit 2, the same line), not a line saying it would be uploaded", async () => {
+    const file = join(dir, 'dry-longkey-one.txt')
+    writeFileSync(file, 'one')
+    const key = `s3://bkt/${'k'.repeat(1025)}`
+    const server = await refusingServer()
+    try {
+      for (const args of [['cp', file, key], ['cp', file, `s3://bkt/${'k'.repeat(1020)}/`], ['cp', '-r', file, `s3://bkt/${'k'.repeat(1020)}/`], ['cp', '-', key]]) {
+        const real = await cli([...args, '--endpoint-url', server.endpoint])
+        assert.equal(real.code, 2, real.stderr)
+        assert.match(real.stderr, /^partstream: Expected the object key to be at most 1024 bytes of UTF-8, got 10\d\d\.\n$/)
+        const dryrun = await cli([...args, '--dryrun', '--endpoint-url', server.endpoint])
+        assert.deepEqual(dryrun, real, args.join(' ').slice(0, 200))
+      }
+    } finally {
+      server.close()
+    }
+    assert.equal(server.requests(), 0, 'nothing was sent')
+  })
+
   test("-r with --exclude/--include: the AWS CLI's rules pick the files; --dryrun lists the same ones and sends nothing", async () => {
     const tree = join(dir, 'picked')
     mkdirSync(join(tree, 'tmp'), { recursive: true })
@@ -815,6 +861,40 @@ describe(`partstream CLI (${runtime}${built ? ', built bin' : ', .ts source'})`,
     ])
     assert.equal(sha(await getObject(bucket, 'rerun/edited.bin')), sha(edited))
     for (const name of ['same.bin', 'big.bin']) assert.equal(sha(await getObject(bucket, `rerun/${name}`)), sha(first[name] as Uint8Array), name)
+  })
+
+  test("-r with a file or stdin as the source: the flags that pick among a directory's files are usage errors naming the flag, not ignored; nothing sent", async () => {
+    // The AWS CLI's `cp --recursive FILE` uploads nothing (exit 2). These used to be ignored: the
+    // file was uploaded through --exclude '*', sent again through --skip-existing, and --dryrun
+    // listed it as an upload.
+    const file = join(dir, 'rfile', 'a.txt')
+    mkdirSync(dirname(file), { recursive: true })
+    writeFileSync(file, 'hello\n')
+    const server = await refusingServer()
+    try {
+      for (const [args, flag] of [
+        [['cp', '-r', file, 's3://bkt/p/', '--exclude', '*'], '--exclude'],
+        [['cp', '-r', file, 's3://bkt/p/', '--include', 'a.txt'], '--include'],
+        [['cp', '-r', file, 's3://bkt/p/', '--exclude', 'a.txt', '--dryrun'], '--exclude'],
+        [['cp', '-r', file, 's3://bkt/p/', '--skip-existing', 'size'], '--skip-existing'],
+        [['cp', '-r', file, 's3://bkt/p/', '--follow-symlinks'], '--follow-symlinks'],
+        [['cp', '-r', '-', 's3://bkt/k', '--exclude', '*'], '--exclude'],
+      ] as const) {
+        const r = await cli([...args, '--endpoint-url', server.endpoint])
+        assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`)
+        assert.equal(r.stdout, '', `${args.join(' ')}: nothing listed`)
+        assert.equal(r.stderr.trim().split('\n').length, 1, `one line: ${r.stderr}`)
+        assert.ok(r.stderr.startsWith(`partstream: ${flag} `), r.stderr)
+        assert.match(r.stderr, new RegExp(`${args[2] === '-' ? 'stdin \\(-\\)' : 'a\\.txt'} is not a directory`), r.stderr)
+      }
+    } finally {
+      server.close()
+    }
+    assert.equal(server.requests(), 0, 'nothing was sent')
+    // Without them, -r FILE uploads the file as cp FILE does.
+    const r = await cli(['cp', '-r', file, target('rfile/'), ...endpointFlag()])
+    assert.equal(r.code, 0, r.stderr)
+    assert.equal((await getObject(bucket, 'rfile/a.txt')).toString(), 'hello\n')
   })
 
   test('--progress json: one event per line on stderr, ending with done', async () => {

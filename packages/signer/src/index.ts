@@ -70,7 +70,7 @@ export type { RetryOptions } from './http/retry.ts'
 export { defaultHash, nodeSha256, sha256js } from './http/hash.ts'
 export { checksumHash, objectChecksumOf } from './http/checksum.ts'
 export type { ChecksumAlgorithm, ChecksumType, ObjectChecksum, PartChecksum } from './http/checksum.ts'
-export { encodeKey } from './http/endpoint.ts'
+export { encodeKey, validateKey } from './http/endpoint.ts'
 
 // Transports.
 export { undiciTransport } from './transport/undici.ts'

@@ -4,6 +4,7 @@ import { join, relative, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describeValue, InvalidArgumentError, type PartstreamError } from '@partstream/core'
 import { contentTypeFor } from './upload/content-type.ts'
+import { requireBooleanOption } from './upload/options.ts'
 import { compareKeys } from './upload/key-order.ts'
 import { runUploadAll, type CountedTotals, type UploadAllOptions, type UploadAllResult, type UploadAllTarget, type UploadEntry } from './upload-all.ts'
 
@@ -64,6 +65,7 @@ export interface UploadDirectoryOptions extends UploadAllOptions, WalkDirectoryO
 export async function uploadDirectory(dir: string | URL, target: UploadAllTarget, options: UploadDirectoryOptions = {}): Promise<UploadAllResult> {
   const root = rootOf(dir, options)
   const o = options ?? {}
+  requireBooleanOption(o, 'countAhead')
   const countAhead = o.countAhead ?? (o.onProgress !== undefined && o.filter === undefined)
   const counting = new AbortController()
   // A count is a hint: one that fails (the tree changed, a filter threw) leaves the totals unknown.
@@ -95,6 +97,7 @@ function rootOf(dir: unknown, options: WalkDirectoryOptions | undefined): string
   if (typeof dir !== 'string' && !(dir instanceof URL)) {
     throw new InvalidArgumentError(`Expected \`dir\` to be a path or a file URL, got ${describeValue(dir)}.`)
   }
+  requireBooleanOption(options ?? {}, 'followSymlinks')
   for (const name of ['filter', 'filterDirectory'] as const) {
     if (options?.[name] !== undefined && typeof options[name] !== 'function') {
       throw new InvalidArgumentError(`Expected \`${name}\` to be a function, got ${describeValue(options[name])}.`)

@@ -5,6 +5,9 @@
 import assert from 'node:assert/strict'
 import type { ServerResponse } from 'node:http'
 import { after, before, beforeEach, describe, test } from 'node:test'
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { inspect } from 'node:util'
 import vm from 'node:vm'
 import {
@@ -16,8 +19,10 @@ import {
   S3ResponseError,
   upload,
   uploadAll,
+  uploadDirectory,
   type Credentials,
   type UploadAllOptions,
+  type UploadDirectoryOptions,
   type UploadOptions,
   type UploadSource,
   type UploadTarget,
@@ -417,6 +422,25 @@ describe('11. boolean options refused when not booleans, before any request', ()
     test(`uploadAll ${name}: 'yes' → InvalidArgumentError`, TEST, async () => {
       const options = { [name]: 'yes' } as unknown as UploadAllOptions
       await assert.rejects(uploadAll([], { bucket: 'bkt', endpoint, credentials }, options), invalidArgument(new RegExp(`Expected \`${name}\` to be a boolean, got a string`)))
+    })
+  }
+
+  test("low-level putObject's ifNoneMatch: 'yes' → InvalidArgumentError (it would have overwritten the object), nothing sent", TEST, async () => {
+    const ctx = createS3Context(target(), ONCE)
+    try {
+      const part = { chunks: [new Uint8Array(1)], byteLength: 1, sha256: undefined }
+      await assert.rejects(putObject(ctx, part, { ifNoneMatch: 'yes' as unknown as boolean }), invalidArgument(/Expected `ifNoneMatch` to be a boolean, got "yes"/))
+      assert.deepEqual(seen, [], 'no request reached the server')
+    } finally {
+      await ctx.close()
+    }
+  })
+
+  for (const name of ['followSymlinks', 'countAhead'] as const) {
+    test(`uploadDirectory ${name}: 'yes' → InvalidArgumentError, nothing sent`, TEST, async () => {
+      const options = { [name]: 'yes' } as unknown as UploadDirectoryOptions
+      await assert.rejects(uploadDirectory(mkdtempSync(join(tmpdir(), 'partstream-bool-')), { bucket: 'bkt', endpoint, credentials }, options), invalidArgument(new RegExp(`Expected \`${name}\` to be a boolean, got a string`)))
+      assert.deepEqual(seen, [], 'no request reached the server')
     })
   }
 

@@ -69,8 +69,12 @@ export function validateBucketName(bucket: string, legacy: boolean): void {
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
 
 /**
- * Checks an object key: 1 to 1024 bytes of well-formed UTF-8.
+ * Checks an object key as every upload does before any request: 1 to 1024 bytes of well-formed
+ * UTF-8. Returns the key; a dry run can tell what an upload would refuse.
  * @throws {InvalidArgumentError}
+ * @example
+ * validateKey('logs/day.gz') // 'logs/day.gz'
+ * validateKey('x'.repeat(1025)) // throws InvalidArgumentError (over 1024 bytes)
  */
 export function validateKey(key: unknown): string {
   if (typeof key !== 'string' || key === '') {

@@ -111,7 +111,9 @@ const OBJECT_OPTIONS: {
     }
   },
   ifNoneMatch: (value, put, conditional) => {
-    if (conditional && value === true) put('if-none-match', '*', 'ifNoneMatch')
+    // Not `false` for anything else: `'yes'` would silently overwrite the object it was to protect.
+    if (typeof value !== 'boolean') throw new InvalidArgumentError(`Expected \`ifNoneMatch\` to be a boolean, got ${shown(value)}.`)
+    if (conditional && value) put('if-none-match', '*', 'ifNoneMatch')
   },
   storageClass: (value, put) => {
     if (typeof value !== 'string' || !/^[A-Z0-9_]+$/.test(value)) {
