@@ -112,6 +112,9 @@ export async function main(io: CliIO): Promise<number> {
   try {
     if (command.command === 'cp') await cp(io, command, controller.signal, (r) => (remaining = r))
     else await uploads(io, command, controller.signal)
+    // The signal came once the object was being committed (CompleteMultipartUpload sent): the
+    // library waited for that answer, and the object is written. Say so, and exit as done.
+    if (interrupted !== undefined && command.command === 'cp') io.stderr.write(`partstream: ${interrupted.message}, too late to abort: the upload was being completed, and the object is written\n`)
     return EXIT.ok
   } catch (error) {
     if (error instanceof UsageError) return usage(io, error)

@@ -1081,6 +1081,34 @@ describe(`partstream CLI (${runtime}${built ? ', built bin' : ', .ts source'})`,
     else assert.equal(end.code, signal === 'SIGINT' ? 130 : 129, output)
   }
 
+  test('SIGINT once CompleteMultipartUpload is sent: too late to abort; the CLI waits for the answer, says so, and exits 0 with the object written', async () => {
+    const proxy = await stallProxy(s3Env().endpoint)
+    const data = randomData(11 * MiB, 21)
+    const file = join(dir, 'late-interrupt.bin')
+    writeFileSync(file, data)
+    try {
+      const child = spawn(command[0] as string, [...command.slice(1), 'cp', file, target('late/interrupt'), '--part-size', '5MiB', '--endpoint-url', proxy.endpoint], {
+        env: { PATH: process.env['PATH'] ?? '', HOME: dir, ...s3EnvVars() },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      })
+      let stderr = ''
+      child.stderr.on('data', (c: Buffer) => (stderr += c.toString()))
+      child.stdout.resume()
+      const ended = endsWithin(child, 20_000)
+      proxy.beforeComplete = async () => {
+        child.kill('SIGINT')
+        await new Promise((resolve) => setTimeout(resolve, 500))
+      }
+      const end = await ended
+      assert.equal(end.code, 0, stderr)
+      assert.match(stderr, /interrupted by SIGINT, too late to abort: the upload was being completed, and the object is written/)
+      assert.equal(sha(await getObject(bucket, 'late/interrupt')), sha(data))
+      assert.deepEqual(await openUploads(bucket, 'late/interrupt'), [])
+    } finally {
+      await proxy.close()
+    }
+  })
+
   test('SIGINT mid-upload exits 130 and leaves no open upload', async () => {
     // Two parts' worth; stdin stays open: the upload cannot finish.
     const end = await interruptStdin('stdin/interrupted', randomData(12 * MiB, 5), 'upload-created', 0)

@@ -15,6 +15,8 @@ export interface StallProxy {
   stallFrom: number
   /** DELETE requests (AbortMultipartUpload) after the first `abortsPassed` are held; `Infinity` passes everything. */
   abortsPassed: number
+  /** Called when a CompleteMultipartUpload arrives; the request is forwarded once it settles. */
+  beforeComplete: (() => Promise<void>) | undefined
   /** Bytes of UploadPart bodies forwarded to the server so far. */
   partBytes: number
   /** The network is gone: held requests and every new one have their connection cut. */
@@ -32,6 +34,7 @@ export async function stallProxy(upstream: string, tls?: { readonly key: string;
     endpoint: '',
     stallFrom: Number.POSITIVE_INFINITY,
     abortsPassed: Number.POSITIVE_INFINITY,
+    beforeComplete: undefined,
     partBytes: 0,
     requests: [],
     get down() {
@@ -65,13 +68,20 @@ export async function stallProxy(upstream: string, tls?: { readonly key: string;
       held.push(res)
       return
     }
-    const out = request({ host: to.hostname, port: to.port, method: req.method, path: req.url, headers: req.headers }, (up) => {
-      res.writeHead(up.statusCode ?? 502, up.headers)
-      up.pipe(res)
-    })
-    out.on('error', () => res.destroy())
-    req.on('error', () => out.destroy())
-    req.pipe(out)
+    const forward = (): void => {
+      const out = request({ host: to.hostname, port: to.port, method: req.method, path: req.url, headers: req.headers }, (up) => {
+        res.writeHead(up.statusCode ?? 502, up.headers)
+        up.pipe(res)
+      })
+      out.on('error', () => res.destroy())
+      req.on('error', () => out.destroy())
+      req.pipe(out)
+    }
+    const completing = req.method === 'POST' && new URL(req.url ?? '/', 'http://proxy').searchParams.has('uploadId')
+    if (completing && proxy.beforeComplete !== undefined) {
+      req.pause()
+      proxy.beforeComplete().then(forward, () => res.destroy())
+    } else forward()
   }
   const server = tls === undefined ? createServer(handle) : createTlsServer(tls, handle)
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))

@@ -155,9 +155,8 @@ async function* walk(root: string, options: WalkDirectoryOptions): AsyncGenerato
       yield failed(path, true, cannotRead('a directory', path, cause, 'none of its files were uploaded'))
       return
     }
-    // Names readdir decoded with U+FFFD for bytes that are not UTF-8, counted by that decoding:
-    // read once more as bytes, only when such a name is there.
-    const notUtf8 = dirents.some((d) => d.name.includes('\uFFFD')) ? await namesNotUtf8(path) : undefined
+    // Names readdir decoded with U+FFFD for bytes that are not UTF-8, counted by that decoding.
+    const notUtf8 = dirents.some((d) => d.name.includes('\uFFFD')) ? await namesNotUtf8(path, dirents) : undefined
     for (const dirent of dirents) {
       const full = join(path, dirent.name)
       const bad = notUtf8?.get(dirent.name) ?? 0
@@ -230,21 +229,24 @@ async function* walk(root: string, options: WalkDirectoryOptions): AsyncGenerato
 
 /**
  * The names in `path` that are not UTF-8, as readdir shows them (each bad byte sequence as
- * U+FFFD), with how many raw names decode to each; a directory gone meanwhile has none.
+ * U+FFFD), with how many entries show each. A name shown with U+FFFD names a file only if it is
+ * that character itself (valid UTF-8), and a directory holds one such: of `k` entries shown alike,
+ * `k - 1` are not UTF-8 when the path exists, all `k` when it does not. (Counted from the decoded
+ * names: Deno's readdir gives no raw bytes, not even with `encoding: 'buffer'`.)
  */
-async function namesNotUtf8(path: string): Promise<Map<string, number>> {
+async function namesNotUtf8(path: string, dirents: readonly Dirent[]): Promise<Map<string, number>> {
+  const shown = new Map<string, number>()
+  for (const d of dirents) if (d.name.includes('\uFFFD')) shown.set(d.name, (shown.get(d.name) ?? 0) + 1)
   const counts = new Map<string, number>()
-  const strict = new TextDecoder('utf-8', { fatal: true })
-  const raw = await readdir(path, { encoding: 'buffer' }).catch(() => [] as Buffer[])
-  for (const name of raw) {
-    try {
-      strict.decode(name)
-    } catch {
-      const shown = name.toString('utf8')
-      counts.set(shown, (counts.get(shown) ?? 0) + 1)
-    }
-  }
+  for (const [name, k] of shown) counts.set(name, (await exists(join(path, name))) ? k - 1 : k)
   return counts
+}
+
+async function exists(path: string): Promise<boolean> {
+  return lstat(path).then(
+    () => true,
+    () => false,
+  )
 }
 
 /** `what` at `path` could not be read: the system's code and message, and what to check. */
