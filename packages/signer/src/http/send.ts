@@ -26,6 +26,13 @@ export interface S3Request {
   readonly payloadHash: string
   readonly signal?: AbortSignal | undefined
   /**
+   * A request the server may carry out whether or not anyone listens (Create, Complete): once
+   * handed to the transport, an abort of `signal` reaches it only when this signal aborts too (a
+   * grace that follows `signal`), so its answer can say what the server did. Everything before
+   * (credentials, a socket, a retry's backoff) and every new attempt follows `signal` at once.
+   */
+  readonly graceSignal?: AbortSignal | undefined
+  /**
    * What to do with a successful response's body: `'none'` dumps it (everything is in the
    * headers), `'text'` reads it whole, `'stream'` hands it over as it arrives (GetObject): the
    * idle watchdog keeps watching it, and the caller's abort cancels it with `signal.reason`.
@@ -162,8 +169,13 @@ async function sendOnce(
     if (held) ctx.gate?.release()
     held = false
   }
-  // Each attempt gets its own signal: the caller's abort or this attempt's idle timeout cancels it.
-  const watchdog = startIdleWatchdog(ctx.idleTimeoutMs, req.signal)
+  if (req.signal?.aborted === true) {
+    release()
+    throw req.signal.reason // not sent yet: an abort meanwhile wins, grace or not
+  }
+  // Each attempt gets its own signal: the caller's abort (past its grace, if any) or this
+  // attempt's idle timeout cancels it.
+  const watchdog = startIdleWatchdog(ctx.idleTimeoutMs, req.graceSignal ?? req.signal)
   let streaming = false
   try {
     // Raced with the attempt's signal: a transport that ignores it (a caller's, or a request

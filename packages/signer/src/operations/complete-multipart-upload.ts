@@ -96,6 +96,17 @@ export async function completeMultipartUpload(
   parts: readonly UploadedPart[],
   options: CompleteMultipartUploadOptions = {},
 ): Promise<CompletedUpload> {
+  return completeWithin(ctx, uploadId, parts, options, undefined)
+}
+
+/** {@link completeMultipartUpload}, its request in flight cancelled only by `graceSignal` (see `S3Request.graceSignal`). */
+export async function completeWithin(
+  ctx: S3Context,
+  uploadId: string,
+  parts: readonly UploadedPart[],
+  options: CompleteMultipartUploadOptions,
+  graceSignal: AbortSignal | undefined,
+): Promise<CompletedUpload> {
   const state = stateOf(ctx)
   requireUploadId(uploadId)
   requireCompletedParts(parts)
@@ -123,6 +134,7 @@ export async function completeMultipartUpload(
         contentLength: body.byteLength,
         payloadHash,
         signal: options.signal,
+        graceSignal,
         onRetry: options.onRetry,
         response: 'text',
         root: 'CompleteMultipartUploadResult',

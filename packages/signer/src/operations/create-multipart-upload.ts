@@ -40,6 +40,11 @@ function checksumHeaders(options: CreateMultipartUploadOptions): Record<string, 
  * const uploadId = await createMultipartUpload(ctx, { contentType: 'text/plain' })
  */
 export async function createMultipartUpload(ctx: S3Context, options: CreateMultipartUploadOptions = {}): Promise<string> {
+  return createWithin(ctx, options, undefined)
+}
+
+/** {@link createMultipartUpload}, its request in flight cancelled only by `graceSignal` (see `S3Request.graceSignal`). */
+export async function createWithin(ctx: S3Context, options: CreateMultipartUploadOptions, graceSignal: AbortSignal | undefined): Promise<string> {
   const state = stateOf(ctx)
   const where = { operation: 'CreateMultipartUpload' } as const
   const answer = await sendS3(
@@ -51,6 +56,7 @@ export async function createMultipartUpload(ctx: S3Context, options: CreateMulti
       headers: { ...objectHeaders(options, false), ...checksumHeaders(options) },
       payloadHash: EMPTY_SHA256,
       signal: options.signal,
+      graceSignal,
       onRetry: options.onRetry,
       response: 'text',
       root: 'InitiateMultipartUploadResult',

@@ -2,7 +2,7 @@ import { ObjectExistsError, S3ResponseError } from '../errors.ts'
 import type { S3Context } from '../http/context.ts'
 import { untilAborted } from '../http/sleep.ts'
 import { stateOf } from '../http/state.ts'
-import { createMultipartUpload, type CreateMultipartUploadOptions } from '../operations/create-multipart-upload.ts'
+import { createWithin, type CreateMultipartUploadOptions } from '../operations/create-multipart-upload.ts'
 import { headObject } from '../operations/head-object.ts'
 import { listMultipartUploads } from '../operations/list-multipart-uploads.ts'
 import { ABORT_DEADLINE_MS, abortUpload } from './cleanup.ts'
@@ -50,7 +50,7 @@ export async function startUpload(
     // Only an attempt that may have been carried out can leave an upload behind: one without an
     // answer, or a 5xx. A 4xx (a wrong region, a refused clock, 429 throttling) made nothing.
     const onRetry = (error: S3ResponseError): void => void (retried ||= mayHaveActed(error))
-    uploadId = await createMultipartUpload(ctx, { ...objectOptions, key, signal: own.signal, onRetry })
+    uploadId = await createWithin(ctx, { ...objectOptions, key, signal, onRetry }, own.signal)
   } catch (error) {
     // Cut off, or an attempt (the last one included: no retry reports it) failed in a way the
     // server may have acted on: it may have made an upload that nobody holds the id of. Find it

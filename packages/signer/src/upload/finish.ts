@@ -1,7 +1,7 @@
 import { IntegrityError, S3ResponseError } from '../errors.ts'
 import { assertChecksumEchoed, objectChecksumOf, type ChecksumAlgorithm, type ObjectChecksum } from '../http/checksum.ts'
 import type { S3Context } from '../http/context.ts'
-import { completeMultipartUpload, multipartEtag } from '../operations/complete-multipart-upload.ts'
+import { completeWithin, multipartEtag } from '../operations/complete-multipart-upload.ts'
 import { headObject } from '../operations/head-object.ts'
 import type { UploadedPart } from '../operations/upload-part.ts'
 import { assertKeyFree, preconditionError, withGrace } from './create.ts'
@@ -46,30 +46,23 @@ export async function finishUpload(ctx: S3Context, f: Finishing): Promise<Finish
   if (f.ifNoneMatch) await assertKeyFree(ctx, f.key, f.signal, f.uploadId)
   const algorithm = f.checksumAlgorithm
   const checksum = algorithm === undefined ? undefined : await objectChecksumOf(algorithm, f.parts)
-  // Once Complete is sent, S3 may write the object whether or not we listen: an abort from now on
+  // Once Complete is sent, S3 may write the object whether or not we listen: an abort from then on
   // waits for its answer (a grace), so an object written is reported as written, not as aborted.
+  // Before it is sent (a socket to wait for), and for a new attempt, the abort wins at once.
   const commit = withGrace(ctx, f.signal)
-  try {
-    return await complete(ctx, { ...f, signal: commit.signal }, checksum)
-  } finally {
-    commit.dispose()
-  }
-}
-
-async function complete(ctx: S3Context, f: Finishing, checksum: ObjectChecksum | undefined): Promise<Finished> {
-  const algorithm = f.checksumAlgorithm
   let completed
   try {
-    completed = await completeMultipartUpload(ctx, f.uploadId, f.parts, {
-      key: f.key,
-      signal: f.signal,
-      ifNoneMatch: f.ifNoneMatch,
-      checksumAlgorithm: algorithm,
-      checksumType: checksum?.type,
-      objectChecksum: checksum?.value,
-    })
+    completed = await completeWithin(
+      ctx,
+      f.uploadId,
+      f.parts,
+      { key: f.key, signal: f.signal, ifNoneMatch: f.ifNoneMatch, checksumAlgorithm: algorithm, checksumType: checksum?.type, objectChecksum: checksum?.value },
+      commit.signal,
+    )
   } catch (error) {
     throw f.ifNoneMatch ? preconditionError(error, ctx, f.key, f.uploadId) : error
+  } finally {
+    commit.dispose()
   }
   if (checksum !== undefined) assertChecksumEchoed(completed.checksum, checksum.value, checksum.algorithm, 'the completed object', f.uploadId)
   const etag = await verifyObject(ctx, f, completed.etag)
@@ -93,7 +86,8 @@ async function verifyObject(ctx: S3Context, f: Finishing, completeEtag: string):
   if (etag === '') {
     let head
     try {
-      head = await headObject(ctx, { key: f.key, signal: f.signal })
+      // The object is written: its check is part of the answer, which an abort no longer cuts short.
+      head = await headObject(ctx, { key: f.key })
     } catch (error) {
       if (error instanceof S3ResponseError && error.statusCode === 403) return expected ?? ''
       throw error

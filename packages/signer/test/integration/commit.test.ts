@@ -2,11 +2,13 @@
 // answered, the object may be written whatever the caller does next. An abort from then on, or a
 // progress listener that throws, must not report as failed an upload whose object S3 wrote.
 import assert from 'node:assert/strict'
+import { createServer, request as httpRequest } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { before, describe, test } from 'node:test'
 import { Agent } from 'undici'
-import { fetchTransport, undiciTransport, upload, type Transport, type UploadProgress } from '../../src/index.ts'
+import { fetchTransport, undiciTransport, upload, uploadAll, type Transport, type UploadProgress } from '../../src/index.ts'
 import { fixedChunks } from '../fault/helpers.ts'
-import { createBucket, getObject, openUploads, randomData, sha256, target } from './s3.ts'
+import { createBucket, getObject, openUploads, randomData, s3Env, sha256, target } from './s3.ts'
 
 const MiB = 1024 * 1024
 const BUN = typeof (globalThis as { Bun?: unknown }).Bun === 'object'
@@ -45,6 +47,113 @@ describe('the commit point on Ceph RGW', () => {
       assert.deepEqual(await openUploads(bucket, key), [])
     } finally {
       await net.close()
+    }
+  })
+
+  test('Complete answered within the grace, its check (HeadObject) still running when the grace ends: the upload resolves, the object is ours', async () => {
+    const key = 'commit/check-past-grace'
+    const data = randomData(11 * MiB, 6)
+    const controller = new AbortController()
+    const agent = BUN ? undefined : new Agent()
+    const inner = agent === undefined ? fetchTransport() : undiciTransport(agent)
+    const later = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
+    // The grace is the idle timeout here (1.5 s): Complete answers 1 s after the abort, its check 1 s later.
+    const transport: Transport = async (req) => {
+      const completing = req.method === 'POST' && req.path.includes('uploadId=')
+      if (completing) controller.abort(new Error('too late'))
+      const answer = await inner(req)
+      if (completing || req.method === 'HEAD') await later(1000)
+      return answer
+    }
+    try {
+      const result = await upload(fixedChunks(data, MiB), target(bucket, key), { partSize: 5 * MiB, signal: controller.signal, transport, idleTimeoutMs: 1500 })
+      assert.equal(result.size, data.byteLength)
+      assert.equal(sha256(await getObject(bucket, key)), sha256(data))
+      assert.deepEqual(await openUploads(bucket, key), [])
+    } finally {
+      await agent?.close()
+    }
+  })
+
+  test('a Complete refused (503) as the abort comes is not sent again: the abort wins, no object, no upload left', async () => {
+    const key = 'commit/refused-then-aborted'
+    const controller = new AbortController()
+    const agent = BUN ? undefined : new Agent()
+    const inner = agent === undefined ? fetchTransport() : undiciTransport(agent)
+    let completes = 0
+    const transport: Transport = async (req) => {
+      if (req.method === 'POST' && req.path.includes('uploadId=') && completes++ === 0) {
+        controller.abort(new Error('stop'))
+        const body = '<?xml version="1.0"?><Error><Code>SlowDown</Code><Message>slow down</Message></Error>'
+        return { statusCode: 503, headers: {}, body: { async *[Symbol.asyncIterator]() { yield new TextEncoder().encode(body) }, dump: async () => {} } }
+      }
+      return inner(req)
+    }
+    try {
+      await assert.rejects(
+        upload(fixedChunks(randomData(11 * MiB, 7), MiB), target(bucket, key), { partSize: 5 * MiB, signal: controller.signal, transport, retry: { attempts: 3, baseDelayMs: 1 } }),
+        { message: 'stop' },
+      )
+      assert.equal(completes, 1, 'Complete was not sent again after the abort')
+      await assert.rejects(getObject(bucket, key), /404|NoSuchKey/)
+      assert.deepEqual(await openUploads(bucket, key), [])
+    } finally {
+      await agent?.close()
+    }
+  })
+
+  test("uploadAll: a file's Complete still waiting for a socket when the abort comes is never sent (nothing of it was committed)", async () => {
+    // A proxy holds the answers to file B's parts for 3 s: B keeps both connections while A's parts
+    // are done, so A's Complete waits for one; the abort comes 300 ms after A's last part.
+    const upstream = new URL(s3Env().endpoint)
+    let completes = 0
+    const proxy = createServer((req, res) => {
+      if (req.method === 'POST' && req.url?.includes('uploadId=') === true) completes++
+      const slow = req.method === 'PUT' && req.url?.includes('slowB') === true
+      const out = httpRequest({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
+        const go = (): void => {
+          res.writeHead(answer.statusCode ?? 502, answer.headers)
+          answer.pipe(res)
+        }
+        if (!slow) return go()
+        const timer = setTimeout(go, 3000)
+        res.on('close', () => clearTimeout(timer))
+      })
+      out.on('error', () => res.destroy())
+      res.on('close', () => {
+        if (!res.writableEnded) out.destroy()
+      })
+      req.pipe(out)
+    })
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve))
+    const controller = new AbortController()
+    let acked = 0
+    try {
+      const prefix = 'commit/gate/'
+      await assert.rejects(
+        uploadAll(
+          [
+            { key: 'fastA', source: new Uint8Array(10 * MiB + 1) },
+            { key: 'slowB', source: new Uint8Array(20 * MiB) },
+          ],
+          { ...s3Env(), bucket, prefix, endpoint: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}` },
+          {
+            concurrency: 2,
+            partSize: 5 * MiB,
+            signal: controller.signal,
+            onProgress: (e) => {
+              if (e.type === 'part-acked' && e.key.endsWith('fastA') && ++acked === 3) setTimeout(() => controller.abort(new Error('user abort')), 300)
+            },
+          },
+        ),
+        { message: 'user abort' },
+      )
+      assert.equal(completes, 0, 'no Complete was sent')
+      await assert.rejects(getObject(bucket, `${prefix}fastA`), /404|NoSuchKey/)
+      assert.deepEqual(await openUploads(bucket, prefix), [])
+    } finally {
+      proxy.closeAllConnections()
+      await new Promise((resolve) => proxy.close(resolve))
     }
   })
 
