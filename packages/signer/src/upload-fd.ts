@@ -18,7 +18,8 @@ import { BufferPool } from './upload/buffer-pool.ts'
 import { FdReader, fsRead, type DescriptorReader, type ReadFn } from './upload/fd-reader.ts'
 import type { HashSpec } from './upload/hash-job.ts'
 import { HashPool, hashWorkersAvailable } from './upload/hash-pool.ts'
-import { openOwn, openPipeReader, openSocketReader } from './upload/pipe-reader.ts'
+import { openOwn, openPipeReader, openSocketReader, socketsTakeDescriptors } from './upload/pipe-reader.ts'
+import { openRuntimePipe } from './upload/runtime-pipe.ts'
 import {
   AUTO_HASH_THREADS_MIN_BYTES,
   partHashes,
@@ -53,7 +54,7 @@ const LOOK_AHEAD_BYTES = 64 * 1024
  * Uploads everything readable from a file descriptor: stdin (`0`), a pipe or FIFO, a socket, a
  * TTY, or a regular file from its current position. The fast path for `cmd | node upload.js`:
  * bytes are read with `fs.read` (on Node, a pipe or a socket on stdio like a socket, a terminal
- * without blocking a thread: see `openSource`) straight into part buffers — a pool of `concurrency + 1`, each
+ * without blocking a thread; on Deno and Bun, a pipe by their own readers: see `openSource`) straight into part buffers — a pool of `concurrency + 1`, each
  * refilled once S3 has acknowledged its part — so no per-chunk buffer is allocated and no stream
  * machinery runs (a Node `Readable` on a pipe allocates 64 KiB per read). Peak memory is
  * `(concurrency + 1) × partSize`.
@@ -140,20 +141,24 @@ interface Source {
 }
 
 /**
- * How `fd` is read. `fs.read` on it is the fallback, but where it can be avoided (Node) it is: a
- * blocking read waits on a libuv thread that nothing cancels, and Node's exit joins those threads,
- * so after an abort while the producer is idle the process could not exit until it wrote again
- * (Ctrl-C on `partstream cp -` fed by a terminal, or by a parent process through a socket, which
- * is what `child_process.spawn` gives a child's stdin).
- * - a pipe: its own non-blocking open, read like a socket ({@link openPipeReader}; Linux);
- * - a socket that is stdin, stdout or stderr: read as a socket, on the descriptor itself (a
- *   socket cannot be opened again; libuv never closes descriptors 0-2); it is left non-blocking,
- *   as `process.stdin` leaves it. Another socket descriptor is the caller's to keep, and closing a
- *   socket handle would close it: `fs.read`;
- * - a terminal (or another character device): its own non-blocking open, read with `fs.read`,
- *   which then never waits (EAGAIN is retried after a short sleep; a person types slowly).
- * Anything else (a regular file, which never blocks; another system; Deno and Bun, whose exit does
- * not wait for the read; an injected `readFn`): `fs.read` on `fd`.
+ * How `fd` is read. `fs.read` on it is the fallback, but where it can be avoided it is: a blocking
+ * read waits on a thread that nothing cancels, and the process cannot exit before it returns
+ * (Node's exit joins libuv's threads; Deno and Bun wait for the read's callback), so after an
+ * abort while the producer is idle the process stayed alive until it wrote again (Ctrl-C on
+ * `partstream cp -` fed by a terminal, or by a parent process through a socket, which is what
+ * `child_process.spawn` gives a child's stdin; on Deno and Bun, `producer | deno run up.ts`).
+ * - a pipe on Node: its own non-blocking open, read like a socket ({@link openPipeReader}; Linux);
+ * - a socket that is stdin, stdout or stderr, on Node: read as a socket, on the descriptor itself
+ *   (a socket cannot be opened again; libuv never closes descriptors 0-2); it is left
+ *   non-blocking, as `process.stdin` leaves it. Another socket descriptor is the caller's to keep,
+ *   and closing a socket handle would close it: `fs.read`;
+ * - on Deno and Bun, a pipe (Deno: an anonymous one) or (Bun) a socket on 0-2: the runtime's own
+ *   reader, which a close interrupts ({@link openRuntimePipe}; Linux);
+ * - a terminal (or another character device), and a named FIFO on Deno: its own non-blocking
+ *   open, read with `fs.read`, which then never waits (EAGAIN is retried after a short sleep; a
+ *   person types slowly; a FIFO read so is capped at about 64 KiB per sleep).
+ * Anything else (a regular file, which never blocks; a socket on Deno, or not on 0-2; another
+ * system; an injected `readFn`): `fs.read` on `fd`.
  */
 function openSource(fd: number, stats: Stats, owns: boolean, signal: AbortSignal, readFn: ReadFn): Source {
   const closeIfGiven = (): void => {
@@ -170,7 +175,19 @@ function openSource(fd: number, stats: Stats, owns: boolean, signal: AbortSignal
       },
     }
   }
-  const own = native && stats.isCharacterDevice() ? openOwn(fd) : undefined
+  const runtimePipe = native ? openRuntimePipe(fd, stats) : undefined
+  if (runtimePipe !== undefined) {
+    const reader = new FdReader(fd, signal, runtimePipe.read)
+    return {
+      reader,
+      release() {
+        runtimePipe.close() // a read in flight settles now
+        void reader.idle().then(closeIfGiven)
+      },
+    }
+  }
+  // A FIFO on Node that openPipeReader could not take stays on `fs.read` of `fd`, as before.
+  const own = native && (stats.isCharacterDevice() || (stats.isFIFO() && !socketsTakeDescriptors())) ? openOwn(fd) : undefined
   const reader = new FdReader(own ?? fd, signal, readFn, fd)
   return {
     reader,

@@ -4,7 +4,8 @@ import assert from 'node:assert/strict'
 import type { ServerResponse } from 'node:http'
 import { after, before, describe, test } from 'node:test'
 import { inspect } from 'node:util'
-import { createS3Context, getObject, NetworkError, S3ResponseError, upload, type Credentials } from '../src/index.ts'
+import { createS3Context, getObject, NetworkError, putObject, S3ResponseError, upload, type Credentials } from '../src/index.ts'
+import { finishUpload } from '../src/upload/finish.ts'
 import { failOnUnhandledRejections } from './fault/helpers.ts'
 import { startStubServer, type StubRequest, type StubServer } from './stub-server.ts'
 
@@ -42,6 +43,34 @@ describe('answers from a broken server or a proxy', () => {
         },
       )
       assert.equal(read, 100)
+    } finally {
+      await ctx.close()
+    }
+  })
+
+  test('a Complete still waiting for a socket when the abort comes is never sent: the commit grace is for a request in flight only', TEST, async () => {
+    let release!: () => void
+    const held = new Promise<void>((resolve) => (release = resolve))
+    const seen: string[] = []
+    handler = (req, res) => {
+      seen.push(`${req.method} ${req.url}`)
+      if (req.method === 'PUT') void held.then(() => res.writeHead(200, { etag: '"0123456789abcdef0123456789abcdef"' }).end())
+      else res.writeHead(200).end(`<CompleteMultipartUploadResult><ETag>"${'b'.repeat(32)}-1"</ETag></CompleteMultipartUploadResult>`)
+    }
+    // One socket, taken by a PutObject the server holds: the Complete queues behind it.
+    const ctx = createS3Context({ bucket: 'bkt', endpoint: server.endpoint, credentials }, { retry: false, connections: 1 })
+    try {
+      const first = putObject(ctx, { chunks: [new Uint8Array(1)], byteLength: 1, sha256: undefined }, { key: 'hold' })
+      while (seen.length === 0) await new Promise((resolve) => setTimeout(resolve, 5))
+      const user = new AbortController()
+      const parts = [{ partNumber: 1, etag: 'a'.repeat(32), size: 1 }]
+      const finishing = finishUpload(ctx, { key: 'k', uploadId: 'u1', parts, size: 1, ifNoneMatch: false, checksumAlgorithm: undefined, compositeEtag: true, signal: user.signal })
+      setTimeout(() => user.abort(new Error('stop')), 50)
+      setTimeout(release, 200) // the socket frees after the abort, well within a grace
+      await assert.rejects(finishing, { message: 'stop' })
+      await first
+      await new Promise((resolve) => setTimeout(resolve, 300))
+      assert.deepEqual(seen, ['PUT /bkt/hold'], 'the Complete never reached the server')
     } finally {
       await ctx.close()
     }

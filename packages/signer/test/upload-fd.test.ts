@@ -17,6 +17,7 @@ import { HashPool, hashWorkerScript, type DigestStream } from '../src/upload/has
 import { checksumHash } from '../src/http/checksum.ts'
 import { defaultHash, nodeMd5 } from '../src/http/hash.ts'
 import { openPipeReader } from '../src/upload/pipe-reader.ts'
+import { openRuntimePipe } from '../src/upload/runtime-pipe.ts'
 
 const MiB = 1024 * 1024
 const noHashes = partDigests({ hash: null, checksum: null, md5: null })
@@ -278,20 +279,20 @@ describe('BufferPool', () => {
   })
 })
 
+/** A FIFO with a child writing `data` to it; the read end opened blocking, as a shell gives stdin. */
+function fifoWith(data: Uint8Array, dir: string): { fd: number; done: Promise<void> } {
+  const path = join(dir, 'fifo')
+  assert.equal(spawnSync('mkfifo', [path]).status, 0)
+  const source = join(dir, 'data.bin')
+  writeFileSync(source, data)
+  const child = spawn('sh', ['-c', `exec cat '${source}' > '${path}'`], { stdio: 'ignore' })
+  const done = new Promise<void>((resolve) => child.on('close', () => resolve()))
+  return { fd: openSync(path, 'r'), done }
+}
+
 // Registered only where uploadFd uses it (Node on Linux), like the other runtime-specific tests.
 const pipeReaderRuns = process.platform === 'linux' && !('bun' in process.versions) && !('deno' in process.versions)
 if (pipeReaderRuns) describe('PipeReader (a pipe read like a socket; Node on Linux)', () => {
-
-  /** A FIFO with a child writing `data` to it in writes of `write` bytes; the read end opened blocking, as a shell gives stdin. */
-  function fifoWith(data: Uint8Array, dir: string): { fd: number; done: Promise<void> } {
-    const path = join(dir, 'fifo')
-    assert.equal(spawnSync('mkfifo', [path]).status, 0)
-    const source = join(dir, 'data.bin')
-    writeFileSync(source, data)
-    const child = spawn('sh', ['-c', `exec cat '${source}' > '${path}'`], { stdio: 'ignore' })
-    const done = new Promise<void>((resolve) => child.on('close', () => resolve()))
-    return { fd: openSync(path, 'r'), done }
-  }
 
   test('fdParts over a real pipe: every byte in order, parts full but the last, the caller\'s descriptor left open and blocking', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'pipe-reader-'))
@@ -381,6 +382,100 @@ if (pipeReaderRuns) describe('PipeReader (a pipe read like a socket; Node on Lin
       setTimeout(() => controller.abort(new Error('stop')), 20)
       await assert.rejects(reading, /stop/)
       reader.close()
+      closeSync(writer)
+      closeSync(fd)
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+})
+
+// Deno's and Bun's own pipe readers (Linux), registered where uploadFd uses them. Deno's (an
+// anonymous pipe: a shell's `|`) is exercised through a child process in
+// integration/upload-fd.test.ts; here, a FIFO.
+const ownReader = process.platform !== 'linux' ? undefined : 'bun' in process.versions ? 'Bun' : 'deno' in process.versions ? 'Deno' : undefined
+if (ownReader !== undefined) describe(`openRuntimePipe (${ownReader} on Linux)`, () => {
+  if (ownReader === 'Deno') {
+    test('a named FIFO and a regular file are not taken (Deno.openSync of a FIFO without a writer would block)', () => {
+      const dir = mkdtempSync(join(tmpdir(), 'runtime-pipe-'))
+      try {
+        const path = join(dir, 'fifo')
+        assert.equal(spawnSync('mkfifo', [path]).status, 0)
+        const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK)
+        assert.equal(openRuntimePipe(fd, fstatSync(fd)), undefined)
+        closeSync(fd)
+        writeFileSync(join(dir, 'file'), 'x')
+        const file = openSync(join(dir, 'file'), 'r')
+        assert.equal(openRuntimePipe(file, fstatSync(file)), undefined)
+        closeSync(file)
+      } finally {
+        rmSync(dir, { recursive: true, force: true })
+      }
+    })
+    return
+  }
+
+  test('fdParts over a FIFO: every byte in order, parts full but the last, the caller\'s descriptor left open and blocking', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'runtime-pipe-'))
+    try {
+      for (const size of [0, 1, 5 * MiB, 5 * MiB + 1, 13 * MiB + 12345]) {
+        const data = randomBytes(size)
+        const { fd, done } = fifoWith(data, dir)
+        const pipe = openRuntimePipe(fd, fstatSync(fd))
+        assert.ok(pipe !== undefined)
+        const parts = await collect(new FdReader(fd, new AbortController().signal, pipe.read), 5 * MiB)
+        pipe.close()
+        await done
+        assert.ok(Buffer.concat(parts.flatMap((p) => p.chunks)).equals(data), `${size} bytes read back whole`)
+        assert.deepEqual(parts.map((p) => p.byteLength), size === 0 ? [0] : [...Array(Math.floor((size - 1) / (5 * MiB))).fill(5 * MiB), ((size - 1) % (5 * MiB)) + 1])
+        assert.ok(fstatSync(fd).isFIFO(), 'the caller\'s descriptor is still open')
+        assert.equal(readSync(fd, new Uint8Array(1)), 0) // blocking still: 0 at the end, not EAGAIN
+        closeSync(fd)
+        rmSync(join(dir, 'fifo'))
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
+  test('a producer that wrote and exited before the open: its bytes, then the end (Linux reports no hang-up then)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'runtime-pipe-'))
+    try {
+      for (const data of [new Uint8Array(0), randomBytes(3), randomBytes(60_000)]) {
+        const { fd, done } = fifoWith(data, dir)
+        await done // the writer is gone before openRuntimePipe runs
+        const pipe = openRuntimePipe(fd, fstatSync(fd))
+        assert.ok(pipe !== undefined)
+        const parts = await collect(new FdReader(fd, new AbortController().signal, pipe.read), 5 * MiB)
+        assert.ok(Buffer.concat(parts.flatMap((p) => p.chunks)).equals(data))
+        pipe.close()
+        closeSync(fd)
+        rmSync(join(dir, 'fifo'))
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
+  test('close() ends a read waiting on an idle producer at once', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'runtime-pipe-'))
+    try {
+      const path = join(dir, 'fifo')
+      assert.equal(spawnSync('mkfifo', [path]).status, 0)
+      const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK)
+      const writer = openSync(path, constants.O_WRONLY) // held open: the reader waits
+      writeSync(writer, 'ab')
+      const pipe = openRuntimePipe(fd, fstatSync(fd))
+      assert.ok(pipe !== undefined)
+      const buffer = new Uint8Array(8)
+      assert.equal(await pipe.read(fd, buffer, 0, 8), 2)
+      const reading = pipe.read(fd, buffer, 2, 6)
+      let settled = false
+      void reading.then(() => (settled = true))
+      await new Promise((resolve) => setTimeout(resolve, 20))
+      assert.equal(settled, false, 'the read waits for the producer')
+      pipe.close()
+      assert.equal(await reading, 0)
       closeSync(writer)
       closeSync(fd)
     } finally {

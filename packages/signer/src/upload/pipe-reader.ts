@@ -17,8 +17,9 @@ const SCRATCH_BYTES = 128 * 1024
  *
  * A pipe is opened again through `/proc/self/fd/N` (Linux): a new open file description of the
  * same pipe, non-blocking and owned by this reader, so the caller's descriptor keeps its flags and
- * stays open. Elsewhere, or where that open fails, {@link openPipeReader} returns `undefined` and
- * the caller uses `fs.read`. A socket is read on its own descriptor ({@link openSocketReader}).
+ * stays open. Elsewhere, on Deno and Bun (their own readers: `runtime-pipe.ts`), or where that
+ * open fails, {@link openPipeReader} returns `undefined`. A socket is read on its own descriptor
+ * ({@link openSocketReader}).
  * Unlike `fs.read`, whose blocking read waits on a libuv thread that nothing can cancel (and that
  * Node's exit joins), an abort here stops reading at once.
  */
@@ -185,8 +186,11 @@ interface Request {
   reject(error: unknown): void
 }
 
-/** Node (not Deno or Bun, whose `net.Socket` does not take a descriptor the same way). */
-function socketsTakeDescriptors(): boolean {
+/**
+ * Node (not Deno or Bun, whose `net.Socket` does not take a descriptor the same way: Deno 2.9.6
+ * takes only 0-2, and closes it on `destroy()`; Bun 1.4.5 reads nothing from one).
+ */
+export function socketsTakeDescriptors(): boolean {
   const versions = process.versions as Record<string, string | undefined>
   return versions['bun'] === undefined && versions['deno'] === undefined
 }
@@ -197,6 +201,7 @@ function socketsTakeDescriptors(): boolean {
  * caller's descriptor keeps its flags and stays open.
  */
 export function openPipeReader(fd: number, signal: AbortSignal): PipeReader | undefined {
+  if (!socketsTakeDescriptors()) return undefined
   const own = openOwn(fd)
   if (own === undefined) return undefined
   try {
@@ -225,10 +230,13 @@ export function openSocketReader(fd: number, signal: AbortSignal): PipeReader | 
 /**
  * `fd` opened again (a new open file description of the same pipe or terminal, Linux's
  * `/proc/self/fd/N`), non-blocking and owned by the caller of this; `undefined` where that cannot
- * be done (another system, Deno or Bun, a socket).
+ * be done (another system, a socket: ENXIO, Deno without `--allow-read`). A pipe holds no
+ * position, so both descriptions read the one stream of bytes: nothing is read twice or skipped.
+ * Node, Deno and Bun alike (checked on Deno 2.9.6 and Bun 1.4.5: the open works, and an empty
+ * pipe answers EAGAIN).
  */
 export function openOwn(fd: number): number | undefined {
-  if (process.platform !== 'linux' || !socketsTakeDescriptors()) return undefined
+  if (process.platform !== 'linux') return undefined
   try {
     return openSync(`/proc/self/fd/${fd}`, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY)
   } catch {
@@ -256,7 +264,8 @@ function socketReader(own: number, fd: number, signal: AbortSignal, first: Probe
   return reader
 }
 
-interface Probe {
+/** What {@link probe} read: the pipe's bytes so far, and whether it already ended. */
+export interface Probe {
   readonly bytes: Uint8Array
   readonly ended: boolean
 }
@@ -269,9 +278,9 @@ const PROBE_LIMIT_BYTES = 1024 * 1024
  * would never see the end) to a reader that opened the FIFO with O_NONBLOCK while no writer had it
  * open: a producer that already exited (`cat small-file | node up.js`, slow to start). Reading
  * here until EAGAIN (a writer is there, and its leaving will be reported) or 0 (the end, already)
- * settles which case this is before the socket takes over.
+ * settles which case this is before the socket (Node) or Bun's reader (`runtime-pipe.ts`) takes over.
  */
-function probe(fd: number): Probe {
+export function probe(fd: number): Probe {
   const chunks: Uint8Array[] = []
   let total = 0
   for (;;) {

@@ -6,11 +6,13 @@ import { closeSync, constants, fstatSync, mkdtempSync, openSync, rmSync, writeFi
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
+import { fileURLToPath } from 'node:url'
 import { InvalidArgumentError, SourceReadError, uploadFd, type UploadOptions, type UploadProgress } from '../../src/index.ts'
 import { uploadFdWith } from '../../src/upload-fd.ts'
 import { fsRead } from '../../src/upload/fd-reader.ts'
 import { hashWorkerScript } from '../../src/upload/hash-pool.ts'
 import { kind, recording } from './recording.ts'
+import type { FdChildCase, FdChildResult } from './fixtures/fd-child.ts'
 import { createBucket, getObject, openUploads, randomData, sha256, target } from './s3.ts'
 
 const MiB = 1024 * 1024
@@ -254,5 +256,125 @@ describe('uploadFd to Ceph RGW', () => {
     const closed = openSync(join(dir, 'regular.bin'), 'r')
     closeSync(closed)
     await assert.rejects(uploadFd(closed, target(bucket, 'fd/x')), (e: unknown) => e instanceof InvalidArgumentError && /EBADF/.test(e.message))
+  })
+})
+
+// ---- uploadFd(0) in a child process on this runtime, stdin a pipe from a producer ----
+
+const fromSource = import.meta.url.endsWith('.ts')
+const isDeno = 'Deno' in globalThis
+const fdChild = fileURLToPath(new URL(`./fixtures/fd-child.${fromSource ? 'ts' : 'js'}`, import.meta.url))
+const runtimeArgs = isDeno ? ['run', '-A', '--no-check', '--conditions=development'] : fromSource ? ['--conditions=development'] : []
+
+/**
+ * What feeds the child's stdin: shell commands through an anonymous pipe (bash's `exec 0< <(…)`,
+ * what `producer | node child.js` gives, but with the child itself as the process waited for) or
+ * a named FIFO; or `write`, written by this process to the stdin `child_process.spawn` gives (a
+ * socket on Node and Bun, a pipe on Deno), which then stays open.
+ */
+type Feed = { readonly shell: string; readonly fifo?: boolean } | { readonly write: Uint8Array }
+
+/**
+ * Runs fixtures/fd-child.ts on this runtime (`process.execPath`; Deno's is the deno binary) with
+ * `spec` and `feed` on stdin; resolves with its result and the time from its result line to its
+ * exit. Rejects if the child is still alive `exitWithinMs` after that line (it is killed then).
+ * The producer is killed at the end either way.
+ */
+function runFdChild(spec: FdChildCase, feed: Feed, exitWithinMs: number): Promise<{ result: FdChildResult; exitMs: number }> {
+  const args = [...runtimeArgs, fdChild, JSON.stringify(spec)]
+  let child: ChildProcess
+  if ('write' in feed) {
+    child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'pipe'] })
+    child.stdin?.on('error', () => {}) // the child may exit before taking it all
+    child.stdin?.write(feed.write)
+  } else {
+    const producer = `(exec 2>/dev/null; ${feed.shell})`
+    const path = feed.fifo === true ? fifo() : undefined
+    const script = path !== undefined ? `${producer} > '${path}' & echo "producer $!" >&2; exec "$0" "$@" < '${path}'` : `exec 0< <${producer}; echo "producer $!" >&2; exec "$0" "$@"`
+    child = spawn('bash', ['-c', script, process.execPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+  }
+  let stdout = ''
+  let stderr = ''
+  let printed: { result: FdChildResult; at: number } | undefined
+  return new Promise<{ result: FdChildResult; exitMs: number }>((resolve, reject) => {
+    const killAfter = (ms: number, why: () => string): NodeJS.Timeout =>
+      setTimeout(() => {
+        child.kill('SIGKILL')
+        reject(new Error(`${why()}\n${stderr}`))
+      }, ms)
+    let timer = killAfter(60_000, () => 'no result from the child within 60 s (killed)')
+    child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')))
+    child.stdout?.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString('utf8')
+      const nl = stdout.indexOf('\n')
+      if (printed !== undefined || nl < 0) return
+      printed = { result: JSON.parse(stdout.slice(0, nl)) as FdChildResult, at: performance.now() }
+      clearTimeout(timer)
+      timer = killAfter(exitWithinMs, () => `the child printed ${stdout.slice(0, nl)} and was still alive ${exitWithinMs} ms later (killed)`)
+    })
+    child.on('exit', (code) => {
+      clearTimeout(timer)
+      if (printed === undefined) reject(new Error(`the child exited (${code}) without a result\n${stderr}`))
+      else if (code !== 0) reject(new Error(`the child exited with ${code}\n${stderr}`))
+      else resolve({ result: printed.result, exitMs: performance.now() - printed.at })
+    })
+  }).finally(() => {
+    child.stdin?.destroy()
+    const producer = Number(/^producer (\d+)$/m.exec(stderr)?.[1])
+    if (producer > 0) {
+      try {
+        process.kill(producer, 'SIGKILL')
+      } catch {
+        // it had exited
+      }
+    }
+  })
+}
+
+describe('uploadFd(0) in a child process on this runtime, stdin a pipe', () => {
+  // The upload rejects at once everywhere; the process must then exit too. Deno and Bun used to
+  // stay alive until the producer wrote again or closed the pipe: their `fs.read`, blocked on the
+  // idle pipe, kept the event loop waiting (a producer idle for ever: a process alive for ever).
+  // The producer keeps its end open, idle, for longer than any assertion waits.
+  const firstMiB: Feed = { shell: `head -c ${MiB} /dev/zero; exec sleep 10` }
+  const aborts: Array<[string, Partial<FdChildCase>, Feed]> = [
+    ['idle before part 1 is full', { abortAfterMs: 300 }, firstMiB],
+    ['idle before part 1 is full, hashThreads: 1', { abortAfterMs: 300, hashThreads: 1 }, firstMiB],
+    ['idle mid-part 2, part 1 acknowledged', { abortAfterMs: 300, abortAfterPart: true }, { shell: `head -c ${7 * MiB} /dev/zero; exec sleep 10` }],
+    ['a named FIFO, idle before part 1 is full', { abortAfterMs: 300 }, { ...firstMiB, fifo: true }],
+    ['stdin from child_process.spawn, idle before part 1 is full', { abortAfterMs: 300 }, { write: new Uint8Array(MiB) }],
+  ]
+  for (const [name, fields, feed] of aborts) {
+    test(`aborted while the producer is idle (${name}): rejects with signal.reason, and the process exits at once`, async () => {
+      const key = `fd-child/abort/${name}`
+      const spec: FdChildCase = { bucket, key, partSize: 5 * MiB, hashThreads: 0, close: false, ...fields }
+      const { result, exitMs } = await runFdChild(spec, feed, 3000)
+      assert.equal(result.settled, 'aborted', JSON.stringify(result))
+      assert.ok(exitMs < 3000, `exited ${Math.round(exitMs)} ms after its result`)
+      assert.equal(result.stdinOpen, true)
+      assert.deepEqual(await openUploads(bucket, key), [])
+    })
+  }
+
+  test('every byte in order, across a pause mid-part; close: false leaves stdin open and blocking, close: true closes it', async () => {
+    const size = 13 * MiB + 5
+    const data = randomData(size, 77)
+    const path = dataFile('child.bin', data)
+    const split = 6 * MiB + 3
+    const shell = `head -c ${split} '${path}'; sleep 0.2; tail -c +${split + 1} '${path}'`
+    for (const viaFifo of [false, true]) {
+      for (const close of [false, true]) {
+        const key = `fd-child/whole/${viaFifo ? 'fifo' : 'pipe'}-${close}`
+        // With close: true, hashThreads: 1 too: the part buffers are SharedArrayBuffers.
+        const spec: FdChildCase = { bucket, key, partSize: 5 * MiB, hashThreads: close ? 1 : 0, close }
+        const { result } = await runFdChild(spec, { shell, fifo: viaFifo }, 10_000)
+        const what = `${viaFifo ? 'a FIFO' : 'a pipe'}, close: ${close}: ${JSON.stringify(result)}`
+        assert.equal(result.settled, 'resolved', what)
+        assert.equal(result.size, size, what)
+        assert.equal(sha256(await getObject(bucket, key)), sha256(data), what)
+        assert.equal(result.stdinOpen, !close, what)
+        if (!close) assert.equal(result.stdinNonBlocking, false, what)
+      }
+    }
   })
 })
