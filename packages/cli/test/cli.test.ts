@@ -1100,7 +1100,10 @@ describe(`partstream CLI (${runtime}${built ? ', built bin' : ', .ts source'})`,
         await new Promise((resolve) => setTimeout(resolve, 500))
       }
       const end = await ended
-      assert.equal(end.code, 0, stderr)
+      // Deno's node:child_process reports a child it sent SIGINT as killed by it whatever its exit
+      // status (0 here: checked with a Node parent); the message shows the CLI ran to its end.
+      if (runtime === 'deno' && end.code === null) assert.equal(end.signal, 'SIGINT', stderr)
+      else assert.equal(end.code, 0, stderr)
       assert.match(stderr, /interrupted by SIGINT, too late to abort: the upload was being completed, and the object is written/)
       assert.equal(sha(await getObject(bucket, 'late/interrupt')), sha(data))
       assert.deepEqual(await openUploads(bucket, 'late/interrupt'), [])
