@@ -48,7 +48,9 @@ describe('answers from a broken server or a proxy', () => {
     }
   })
 
-  test('a Complete still waiting for a socket when the abort comes is never sent: the commit grace is for a request in flight only', TEST, async () => {
+  // The socket gate is the undici pool's (`connections`); Bun's fetch has no such queue to wait in.
+  const BUN = typeof (globalThis as { Bun?: unknown }).Bun === 'object'
+  if (!BUN) test('a Complete still waiting for a socket when the abort comes is never sent: the commit grace is for a request in flight only', TEST, async () => {
     let release!: () => void
     const held = new Promise<void>((resolve) => (release = resolve))
     const seen: string[] = []
