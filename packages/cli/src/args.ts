@@ -351,6 +351,8 @@ const ADVICE_OF: readonly (readonly [RegExp, string])[] = [
   // The CLI has no adaptive part size: raising it, or a size hint (which sizes the parts to fit), is what it offers.
   [/, or use `partSize: adaptivePartSize\(\)`/g, ''],
   [/use `partSize: adaptivePartSize\(\)`/g, 'raise --part-size, or give --size-hint with the expected total'],
+  // The CLI resumes from its checkpoint, not from an id the user gives.
+  [/The upload id is unknown or was aborted or completed: check `resumeUploadId`, or start a new upload\./g, 'The upload was aborted or completed by someone else meanwhile (`partstream uploads abort`, or another run): run the command again to upload afresh.'],
 ]
 
 /**
