@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
+import { hostname } from 'node:os'
 import { basename, dirname, join } from 'node:path'
 
 /**
@@ -138,6 +139,61 @@ export async function removeCheckpoint(file: string): Promise<void> {
     if (!name.startsWith(prefix)) continue
     const pid = Number(/^(\d+)\.[0-9a-f]+\.tmp$/.exec(name.slice(prefix.length))?.[1])
     if (pid > 0 && !isRunning(pid)) await rm(join(dir, name), { force: true })
+  }
+}
+
+/** The run that holds a checkpoint's lock (see {@link lockCheckpoint}). */
+export interface LockOwner {
+  readonly pid: number
+  readonly host: string
+}
+
+/** A checkpoint's lock, taken: `release()` removes it if it is still this run's. */
+export interface CheckpointLock {
+  release(): Promise<void>
+}
+
+/**
+ * Takes the lock beside a checkpoint, `<file>.lock` (created exclusively, holding this process's
+ * pid and host name), for as long as this run uploads the file: a second `partstream cp` of the
+ * same file to the same key (a cron job overlapping the last one) would otherwise resume the
+ * first one's upload while it still runs, overwrite its checkpoint, or abort its upload. A lock
+ * whose process is gone (killed) is taken over; one held on another host (a shared home) counts
+ * as held. A cache dir that cannot hold a lock cannot hold a checkpoint either: the run goes on
+ * without one (as `writeCheckpoint` does).
+ * @returns the lock, or the live run that holds it.
+ */
+export async function lockCheckpoint(file: string): Promise<CheckpointLock | { readonly heldBy: LockOwner }> {
+  const lock = `${file}.lock`
+  const mine = JSON.stringify({ pid: process.pid, host: hostname() })
+  const none: CheckpointLock = { release: async () => {} }
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      await mkdirs(dirname(lock), 0o700)
+      await writeFile(lock, mine, { flag: 'wx', mode: 0o600 })
+      return {
+        async release() {
+          if ((await readFile(lock, 'utf8').catch(() => '')) === mine) await rm(lock, { force: true }).catch(() => {})
+        },
+      }
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') return none
+    }
+    const owner = lockOwner(await readFile(lock, 'utf8').catch(() => ''))
+    if (owner !== undefined && (owner.host !== hostname() || isRunning(owner.pid))) return { heldBy: owner }
+    // Its run is gone (or the file is not a lock we wrote): take it over. Two runs that both
+    // find it stale race on the exclusive create above; the loser finds the winner alive.
+    await rm(lock, { force: true }).catch(() => {})
+  }
+  return none
+}
+
+function lockOwner(text: string): LockOwner | undefined {
+  try {
+    const v = JSON.parse(text) as Partial<LockOwner>
+    return typeof v.pid === 'number' && Number.isInteger(v.pid) && v.pid > 0 && typeof v.host === 'string' ? { pid: v.pid, host: v.host } : undefined
+  } catch {
+    return undefined
   }
 }
 

@@ -11,6 +11,9 @@ const COMMON = `Where and as whom (the library's resolution: AWS_* variables, ~/
   --json                  results as JSON lines on stdout
   -q, --quiet             print nothing on success (--only-show-errors: the same)
   -h, --help              this help
+
+A proxy, as the AWS CLI finds it: HTTPS_PROXY for an https endpoint, HTTP_PROXY for an http one
+(https_proxy / http_proxy first), except for the hosts in NO_PROXY (no_proxy).
 `
 
 export const HELP: Record<'main' | 'cp' | 'uploads', string> = {

@@ -6,9 +6,12 @@ import {
   abortMultipartUpload,
   contentTypeFor,
   createS3Context,
+  DEFAULT_CONCURRENCY,
   InvalidArgumentError,
+  NetworkError,
   listMultipartUploads,
   PartstreamError,
+  proxyAgent,
   resolveCaBundle,
   resolveChecksumCalculation,
   resolveS3Config,
@@ -28,6 +31,7 @@ import { inCliTerms, parseCommand, parseS3Url, usageErrorOf, UsageError, type Co
 import { cacheDir } from './checkpoint.ts'
 import { directoryFilter, pathFilter } from './filters.ts'
 import { HELP, VERSION } from './help.ts'
+import { proxyFor, type ProxyRoute } from './proxy.ts'
 import { printable } from './terminal.ts'
 import { barRenderer, jsonRenderer, noRenderer, type ProgressOutput, type ProgressRenderer } from './progress.ts'
 import { uploadFileResumable, type ResumableResult } from './resume.ts'
@@ -171,6 +175,73 @@ function trustOf(c: CommonOptions): { ca?: string } {
   }
 }
 
+/** Bun's fetch is the library's transport there, and it reads the proxy variables itself. */
+const ON_BUN: boolean = typeof (globalThis as { Bun?: unknown }).Bun === 'object'
+
+/** What reaches the library about the network: the CAs to trust, or a dispatcher through a proxy (which holds them). */
+type NetworkOptions = Pick<UploadOptions, 'ca' | 'dispatcher'>
+
+/** How a command's requests leave (see {@link openNetwork}). */
+interface Network {
+  /** The options for the library; opened at the first call. */
+  options(): Promise<NetworkOptions>
+  /** The proxy in use, once {@link Network.options} ran: named in failures (without its credentials). */
+  readonly route: ProxyRoute | undefined
+  /** Closes the proxy's dispatcher, if one was made. */
+  close(): Promise<void>
+}
+
+/**
+ * How a command's requests leave, settled when the first one is about to (not for `--dryrun`, nor
+ * before the command line was checked): the CA bundle (see {@link trustOf}), and the proxy that
+ * HTTPS_PROXY / HTTP_PROXY name for the endpoint unless NO_PROXY exempts it (see `proxyFor`).
+ * Through a proxy, the library gets a dispatcher from its `proxyAgent` (undici's
+ * `EnvHttpProxyAgent`, loaded only then) with the connection settings it would give its own `Agent`, closed when the
+ * command ends. On Bun the library's transport is fetch, which reads the same variables itself
+ * (and takes the CA bundle through the tunnel too): nothing is passed there.
+ */
+function openNetwork(c: CommonOptions, endpoint: string | URL | undefined, connections: number | undefined): Network {
+  let opened: Promise<NetworkOptions> | undefined
+  let route: ProxyRoute | undefined
+  let dispatcher: NonNullable<UploadOptions['dispatcher']> | undefined
+  const open = async (): Promise<NetworkOptions> => {
+    const trust = trustOf(c)
+    route = proxyFor(endpoint, process.env)
+    if (route === undefined || ON_BUN) return trust
+    const proxy = route.scheme === 'http:' ? { httpProxy: route.url } : { httpsProxy: route.url }
+    dispatcher = await proxyAgent({ ...proxy, noProxy: route.noProxy, connections, ...trust })
+    return { dispatcher }
+  }
+  return {
+    options: () => (opened ??= open()),
+    get route() {
+      return route
+    },
+    async close() {
+      await opened?.catch(() => undefined)
+      await dispatcher?.close()
+    },
+  }
+}
+
+/**
+ * A failure with no answer from S3 (refused, reset, timed out, a tunnel the proxy refused), or the
+ * proxy's own 407 (Proxy Authentication Required) or gateway error, when the requests went
+ * through a proxy: a line naming it, without its credentials, and the variables that chose it.
+ */
+function proxyHint(error: unknown, route: ProxyRoute | undefined): HintedError | undefined {
+  if (route === undefined) return undefined
+  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    const proxied =
+      e instanceof NetworkError ||
+      (e instanceof PartstreamError && e.code === 'ERR_PARTSTREAM_TIMEOUT') ||
+      (e instanceof S3ResponseError && (e.statusCode === 0 || e.statusCode === 407 || ((e.statusCode === 502 || e.statusCode === 504) && e.s3Code === undefined)))
+    if (!proxied) continue
+    return new HintedError(error, `partstream: hint: requests go through the proxy ${route.shown} (${route.variable}); to reach ${route.host} without it, add ${route.host} to NO_PROXY`)
+  }
+  return undefined
+}
+
 function bucketTarget(o: CommonOptions, bucket: string): Omit<UploadTarget, 'key'> {
   return {
     bucket,
@@ -256,16 +327,21 @@ function checksumHint(error: unknown): HintedError | undefined {
 }
 
 async function cp(io: CliIO, command: CpCommand, signal: AbortSignal, onOpen: (remaining: Remaining) => void): Promise<void> {
-  const c = integrityDefaults(command, endpointOf(command), () => resolveChecksumCalculation({ profile: command.profile }).value)
+  const endpoint = endpointOf(command)
+  const c = integrityDefaults(command, endpoint, () => resolveChecksumCalculation({ profile: command.profile }).value)
+  // Sockets per origin: what upload/uploadFile/uploadDirectory give their own Agent.
+  const net = openNetwork(c, endpoint, c.concurrency ?? DEFAULT_CONCURRENCY)
   try {
-    await cpWith(io, c, signal, onOpen)
+    await cpWith(io, c, net, signal, onOpen)
   } catch (error) {
     // Only where the checksum is the CLI's default, not the user's --checksum.
-    throw (c.checksum !== command.checksum ? checksumHint(error) : undefined) ?? error
+    throw (c.checksum !== command.checksum ? checksumHint(error) : undefined) ?? proxyHint(error, net.route) ?? error
+  } finally {
+    await net.close()
   }
 }
 
-async function cpWith(io: CliIO, c: CpCommand, signal: AbortSignal, onOpen: (remaining: Remaining) => void): Promise<void> {
+async function cpWith(io: CliIO, c: CpCommand, net: Network, signal: AbortSignal, onOpen: (remaining: Remaining) => void): Promise<void> {
   const { bucket, key } = parseS3Url(c.dst)
   const isPrefix = key === '' || key.endsWith('/')
   if (c.src === '-') {
@@ -273,7 +349,7 @@ async function cpWith(io: CliIO, c: CpCommand, signal: AbortSignal, onOpen: (rem
     if (isPrefix) throw new UsageError(`cp: stdin has no name: give the object key, e.g. s3://${bucket}/${key}data.bin`)
     // A key S3 cannot take is the upload's usage error (the library's check): the dry run's too.
     if (c.dryrun) dryrunLine(io, c, { src: '-', bucket, key: validateKey(key) })
-    else await one(io, c, signal, onOpen, { label: 'stdin', key, bucket })
+    else await one(io, c, net, signal, onOpen, { label: 'stdin', key, bucket })
     return
   }
   let stats
@@ -286,7 +362,7 @@ async function cpWith(io: CliIO, c: CpCommand, signal: AbortSignal, onOpen: (rem
     if (!c.recursive) throw new UsageError(`cp: ${c.src} is a directory: add -r to upload the files under it`)
     if (!isPrefix) throw new UsageError(`cp -r: the destination is a prefix and ends with "/", e.g. s3://${bucket}/${key}/`)
     if (c.dryrun) await dryrunTree(io, c, signal, { bucket, prefix: key })
-    else await tree(io, c, signal, onOpen, { bucket, prefix: key })
+    else await tree(io, c, net, signal, onOpen, { bucket, prefix: key })
     return
   }
   refuseTreeFlags(c)
@@ -303,7 +379,7 @@ async function cpWith(io: CliIO, c: CpCommand, signal: AbortSignal, onOpen: (rem
   }
   const file = { label: c.src, path: c.src, bucket, key: isPrefix ? key + basename(c.src) : key, streamed }
   if (c.dryrun) dryrunLine(io, c, { src: c.src, bucket, key: validateKey(file.key), ...(streamed ? {} : { size: stats.size }) })
-  else await one(io, c, signal, onOpen, file)
+  else await one(io, c, net, signal, onOpen, file)
 }
 
 /**
@@ -407,9 +483,9 @@ function walkRules(c: CpCommand): { filter?: (relativePath: string) => boolean; 
  * The flags every `cp` takes to the library the same way, stdin, a file or a tree: one list, so
  * a flag cannot reach one path and miss another (`-r` once dropped `--checksum` and `--content-md5`).
  */
-function sharedOptions(c: CpCommand): Pick<UploadOptions, 'concurrency' | 'partSize' | 'metadata' | 'ifNoneMatch' | 'checksum' | 'contentMd5' | 'payload' | 'ca'> & ObjectSettings {
+function sharedOptions(c: CpCommand, network: NetworkOptions): Pick<UploadOptions, 'concurrency' | 'partSize' | 'metadata' | 'ifNoneMatch' | 'checksum' | 'contentMd5' | 'payload'> & NetworkOptions & ObjectSettings {
   return {
-    ...trustOf(c),
+    ...network,
     ...c.objectSettings,
     ...(c.concurrency === undefined ? {} : { concurrency: c.concurrency }),
     ...(c.partSize === undefined ? {} : { partSize: c.partSize }),
@@ -426,7 +502,7 @@ function sharedOptions(c: CpCommand): Pick<UploadOptions, 'concurrency' | 'partS
  * part buffers, one connection pool) and a failed file does not stop the others (exit 1 at the
  * end, each failure on stderr).
  */
-async function tree(io: CliIO, c: CpCommand, signal: AbortSignal, onOpen: (remaining: Remaining) => void, t: { bucket: string; prefix: string }): Promise<void> {
+async function tree(io: CliIO, c: CpCommand, net: Network, signal: AbortSignal, onOpen: (remaining: Remaining) => void, t: { bucket: string; prefix: string }): Promise<void> {
   const progress = renderer(io, c, c.src, undefined)
   let totals: UploadAllTotals | undefined
   let firstError: unknown
@@ -445,7 +521,7 @@ async function tree(io: CliIO, c: CpCommand, signal: AbortSignal, onOpen: (remai
   const result = await uploadDirectory(c.src, { ...bucketTarget(c, t.bucket), prefix: t.prefix }, {
     signal,
     collect: false,
-    ...sharedOptions(c),
+    ...sharedOptions(c, await net.options()),
     ...(c.contentType === undefined ? {} : { contentType: c.contentType }),
     // The rules are a pure function of the path, cheap to call twice: the count-ahead walk (the
     // progress total) stays on with them.
@@ -497,6 +573,7 @@ function treeTotals(t: UploadAllTotals | undefined): Record<string, number | und
 async function one(
   io: CliIO,
   c: CpCommand,
+  net: Network,
   signal: AbortSignal,
   onOpen: (remaining: Remaining) => void,
   f: { label: string; bucket: string; key: string; path?: string; streamed?: boolean },
@@ -508,7 +585,7 @@ async function one(
   const contentType = c.contentType ?? (f.path === undefined ? undefined : contentTypeFor(f.path))
   const options: UploadOptions = {
     signal,
-    ...sharedOptions(c),
+    ...sharedOptions(c, await net.options()),
     ...(sizeHint === undefined || c.partSize !== undefined ? {} : { sizeHint }),
     ...(contentType === undefined ? {} : { contentType }),
     // uploadFile and uploadFd ('auto': see UploadOptions.hashThreads); `upload` of a stream ignores it.
@@ -567,7 +644,16 @@ async function one(
 
 async function uploads(io: CliIO, c: UploadsCommand, signal: AbortSignal): Promise<void> {
   const { bucket, key: prefix } = parseS3Url(c.url)
-  const ctx = createS3Context(bucketTarget(c, bucket), trustOf(c))
+  const endpoint = endpointOf(c)
+  // One request at a time: the library's own Agent here has no cap either.
+  const net = openNetwork(c, endpoint, undefined)
+  let ctx
+  try {
+    ctx = createS3Context(bucketTarget(c, bucket), await net.options())
+  } catch (error) {
+    await net.close()
+    throw error
+  }
   const print = (u: OpenUpload): void => {
     const initiated = u.initiated?.toISOString() ?? ''
     if (c.json) io.stdout.write(`${JSON.stringify({ key: u.key, uploadId: u.uploadId, initiated, ...(c.command === 'uploads-abort' ? { aborted: true } : {}) })}\n`)
@@ -600,8 +686,9 @@ async function uploads(io: CliIO, c: UploadsCommand, signal: AbortSignal): Promi
           : `${aborted} of ${selected.length} uploads were aborted${c.quiet ? '' : ' (printed above)'}; the other ${selected.length - aborted} may remain: run the same command again`,
       )
     }
-    throw error
+    throw proxyHint(error, net.route) ?? error
   } finally {
     await ctx.close()
+    await net.close()
   }
 }

@@ -1,4 +1,5 @@
 import { stat } from 'node:fs/promises'
+import { hostname } from 'node:os'
 import { resolve } from 'node:path'
 import { partSizeForTotal } from '@partstream/core'
 import {
@@ -12,7 +13,7 @@ import {
   type UploadResult,
   type UploadTarget,
 } from '@partstream/signer'
-import { checkpointFile, readCheckpoint, removeCheckpoint, sameFile, writeCheckpoint, type Checkpoint } from './checkpoint.ts'
+import { checkpointFile, lockCheckpoint, readCheckpoint, removeCheckpoint, sameFile, writeCheckpoint, type Checkpoint } from './checkpoint.ts'
 
 /** How `cp FILE` keeps and finds its checkpoint. */
 export interface ResumeOptions {
@@ -39,12 +40,41 @@ export interface ResumableResult {
  * S3 holds (size, MD5) before skipping it. A file whose size or mtime changed, or other object
  * options, start over (the stale upload is aborted, best-effort); so does an upload S3 no longer
  * knows (`NoSuchUpload`). The checkpoint is removed once the upload completed or was aborted.
+ *
+ * One run at a time uploads a file to a key: the checkpoint's lock is held for the whole upload
+ * (see `lockCheckpoint`), and a second run while it is held (a cron job overlapping the last one)
+ * fails before sending anything, instead of resuming, overwriting or aborting the first one's.
  */
 export async function uploadFileResumable(path: string, target: UploadTarget, options: UploadOptions, r: ResumeOptions): Promise<ResumableResult> {
   const absolute = resolve(path)
   const stats = await stat(absolute)
   const endpoint = endpointId(resolveS3Config({ endpoint: target.endpoint, region: target.region, profile: target.profile }).endpoint)
   const file = checkpointFile(r.cacheDir, { endpoint, bucket: target.bucket, key: target.key, path: absolute })
+  const lock = await lockCheckpoint(file)
+  if ('heldBy' in lock) {
+    const { pid, host } = lock.heldBy
+    throw new Error(
+      `another partstream (pid ${pid}${host === hostname() ? '' : ` on ${host}`}) is uploading ${path} to s3://${target.bucket}/${target.key}: ` +
+        `wait for it to end, or stop it (a rerun then resumes its upload). If no such run is left, remove ${file}.lock`,
+    )
+  }
+  try {
+    return await uploadLocked(path, absolute, stats, endpoint, file, target, options, r)
+  } finally {
+    await lock.release()
+  }
+}
+
+async function uploadLocked(
+  path: string,
+  absolute: string,
+  stats: { readonly size: number; readonly mtimeMs: number },
+  endpoint: string,
+  file: string,
+  target: UploadTarget,
+  options: UploadOptions,
+  r: ResumeOptions,
+): Promise<ResumableResult> {
   // Always an explicit part size, so the checkpoint can record it (uploadFile's own default for a known size).
   const asked = typeof options.partSize === 'number' ? options.partSize : undefined
   let partSize = asked ?? partSizeForTotal(stats.size).sizeOf(1)
@@ -74,7 +104,7 @@ export async function uploadFileResumable(path: string, target: UploadTarget, op
       partSize = existing.partSize
     } else {
       r.notice(`${why}: starting over (aborting upload ${existing.uploadId})`)
-      await abortQuietly(target, existing.uploadId, options.ca)
+      await abortQuietly(target, existing.uploadId, options)
       await removeCheckpoint(file)
     }
   }
@@ -116,7 +146,7 @@ export async function uploadFileResumable(path: string, target: UploadTarget, op
         }
         // Interrupted before the library took the upload over (while listing its parts): abort it here.
         if (options.signal?.aborted === true) {
-          await abortQuietly(target, resumeId, options.ca)
+          await abortQuietly(target, resumeId, options)
           await removeCheckpoint(file)
         }
         throw error
@@ -150,9 +180,12 @@ function isUnknownUpload(error: unknown): boolean {
   return error instanceof S3ResponseError && error.operation === 'ListParts' && (error.s3Code === 'NoSuchUpload' || error.s3Code === 'NoSuchKey')
 }
 
-/** Best-effort AbortMultipartUpload of an upload we give up on: a failure leaves it to `uploads abort`. */
-async function abortQuietly(target: UploadTarget, uploadId: string, ca: UploadOptions['ca']): Promise<void> {
-  const ctx = createS3Context(target, { retry: false, ...(ca === undefined ? {} : { ca }) })
+/**
+ * Best-effort AbortMultipartUpload of an upload we give up on: a failure leaves it to `uploads
+ * abort`. Sent the way the upload is (its CAs, or its dispatcher through a proxy).
+ */
+async function abortQuietly(target: UploadTarget, uploadId: string, { ca, dispatcher }: Pick<UploadOptions, 'ca' | 'dispatcher'>): Promise<void> {
+  const ctx = createS3Context(target, { retry: false, ...(ca === undefined ? {} : { ca }), ...(dispatcher === undefined ? {} : { dispatcher }) })
   try {
     await abortMultipartUpload(ctx, uploadId, { key: target.key, signal: AbortSignal.timeout(10_000) })
   } catch {

@@ -3,10 +3,10 @@
 import assert from 'node:assert/strict'
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { spawnSync } from 'node:child_process'
-import { tmpdir } from 'node:os'
+import { hostname, tmpdir } from 'node:os'
 import { basename, join } from 'node:path'
 import { after, describe, test } from 'node:test'
-import { cacheDir, checkpointFile, readCheckpoint, removeCheckpoint, sameFile, writeCheckpoint, type Checkpoint } from '../src/checkpoint.ts'
+import { cacheDir, checkpointFile, lockCheckpoint, readCheckpoint, removeCheckpoint, sameFile, writeCheckpoint, type Checkpoint } from '../src/checkpoint.ts'
 
 const dir = mkdtempSync(join(tmpdir(), 'partstream-checkpoint-'))
 after(() => rmSync(dir, { recursive: true, force: true }))
@@ -144,5 +144,47 @@ describe('sameFile', () => {
   test('another size or another millisecond is another file', () => {
     assert.equal(sameFile(sample, { size: sample.size + 1, mtimeMs: sample.mtimeMs }), false)
     assert.equal(sameFile(sample, { size: sample.size, mtimeMs: sample.mtimeMs + 1 }), false)
+  })
+})
+
+describe('lockCheckpoint: one run at a time uploads a file to a key', () => {
+  test('taken, then held for a second run (this live process), then free again once released', async () => {
+    const file = join(dir, 'lock-a', 'uploads', 'x.json')
+    const lock = await lockCheckpoint(file)
+    assert.ok('release' in lock)
+    assert.deepEqual(await lockCheckpoint(file), { heldBy: { pid: process.pid, host: hostname() } })
+    await lock.release()
+    const again = await lockCheckpoint(file)
+    assert.ok('release' in again)
+    await again.release()
+    assert.deepEqual(readdirSync(join(dir, 'lock-a', 'uploads')), [])
+  })
+
+  test('a lock whose run is gone (killed: its pid is not running) is taken over', async () => {
+    const file = join(dir, 'lock-b', 'x.json')
+    mkdirSync(join(dir, 'lock-b'))
+    const gone = spawnSync(process.execPath, ['-e', '0']).pid as number
+    writeFileSync(`${file}.lock`, JSON.stringify({ pid: gone, host: hostname() }))
+    const lock = await lockCheckpoint(file)
+    assert.ok('release' in lock)
+    await lock.release()
+  })
+
+  test('a lock held on another host (a shared home) counts as held; an unreadable one is taken over', async () => {
+    const file = join(dir, 'lock-c', 'x.json')
+    mkdirSync(join(dir, 'lock-c'))
+    writeFileSync(`${file}.lock`, JSON.stringify({ pid: 1, host: 'elsewhere.example' }))
+    assert.deepEqual(await lockCheckpoint(file), { heldBy: { pid: 1, host: 'elsewhere.example' } })
+    writeFileSync(`${file}.lock`, 'not json')
+    const lock = await lockCheckpoint(file)
+    assert.ok('release' in lock)
+    await lock.release()
+  })
+
+  test('a cache dir that cannot hold a lock (a file where the directory should be): the run goes on without one', async () => {
+    writeFileSync(join(dir, 'lock-d'), 'a file')
+    const lock = await lockCheckpoint(join(dir, 'lock-d', 'uploads', 'x.json'))
+    assert.ok('release' in lock)
+    await lock.release()
   })
 })

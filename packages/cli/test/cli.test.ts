@@ -1112,6 +1112,37 @@ describe(`partstream CLI (${runtime}${built ? ', built bin' : ', .ts source'})`,
     }
   })
 
+  test('a second cp of the same file to the same key while the first runs (a cron overlap): it fails at once naming the first, which is left alone', async () => {
+    const proxy = await stallProxy(s3Env().endpoint)
+    proxy.stallFrom = 2 // part 1 goes through, part 2 is held: the first run stays mid-upload
+    const data = randomData(11 * MiB, 22)
+    const file = join(dir, 'overlap.bin')
+    writeFileSync(file, data)
+    const args = ['cp', file, target('overlap/obj'), '--part-size', '5MiB', '--progress', 'json', '--endpoint-url', proxy.endpoint]
+    try {
+      const first = spawn(command[0] as string, [...command.slice(1), ...args], { env: { PATH: process.env['PATH'] ?? '', HOME: dir, ...s3EnvVars() }, stdio: ['ignore', 'pipe', 'pipe'] })
+      let stderr = ''
+      const created = new Promise<void>((resolve) => {
+        first.stderr.on('data', (c: Buffer) => {
+          stderr += c.toString()
+          if (stderr.includes('"part-acked"')) resolve()
+        })
+      })
+      first.stdout.resume()
+      await created
+      const second = await cli(args)
+      assert.equal(second.code, 1, second.stderr)
+      assert.match(second.stderr, new RegExp(`another partstream \\(pid ${first.pid}\\) is uploading .*overlap\\.bin to s3://${bucket}/overlap/obj: wait for it to end, or stop it`))
+      assert.equal((await openUploads(bucket, 'overlap/obj')).length, 1, 'the first run’s upload is left alone')
+      const ended = endsWithin(first, 10_000)
+      first.kill('SIGINT')
+      assertExit130(await ended, stderr)
+      assert.deepEqual(await openUploads(bucket, 'overlap/obj'), [])
+    } finally {
+      await proxy.close()
+    }
+  })
+
   test('SIGINT mid-upload exits 130 and leaves no open upload', async () => {
     // Two parts' worth; stdin stays open: the upload cannot finish.
     const end = await interruptStdin('stdin/interrupted', randomData(12 * MiB, 5), 'upload-created', 0)

@@ -74,6 +74,8 @@ export { encodeKey, validateKey } from './http/endpoint.ts'
 
 // Transports.
 export { undiciTransport } from './transport/undici.ts'
+export { proxyAgent } from './transport/proxy.ts'
+export type { ProxyAgentOptions } from './transport/proxy.ts'
 export { fetchTransport } from './transport/fetch.ts'
 export type { FetchTransportOptions } from './transport/fetch.ts'
 export type { Transport, TransportRequest, TransportResponse, TransportBody, TransportHeaders } from './transport/types.ts'
