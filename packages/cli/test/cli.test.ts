@@ -13,24 +13,13 @@ import { createServer as createNetServer, type AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
-import { fileURLToPath } from 'node:url'
 import { checksumHash, createMultipartUpload, createS3Context, getObjectTagging, headObject, listObjectsV2, type HashFactory } from '@partstream/signer'
 import { createBucket, getObject, openUploads, randomData, s3Env, track } from './s3.ts'
-import { generate } from 'selfsigned'
 import { integrityDefaults } from '../src/main.ts'
-import { stallProxy, type StallProxy } from './stall-proxy.ts'
+import { localhostCertificate, stallProxy, type StallProxy } from './stall-proxy.ts'
+import { bin, built, command, here, runtime } from './bin.ts'
 
 const MiB = 1024 * 1024
-const here = fileURLToPath(new URL('.', import.meta.url))
-const built = here.includes(`${'/dist/'}`)
-const bin = built ? join(here, '../bin/partstream.js') : join(here, '../src/bin.ts')
-const runtime = typeof (globalThis as { Deno?: unknown }).Deno === 'object' ? 'deno' : typeof (globalThis as { Bun?: unknown }).Bun === 'object' ? 'bun' : 'node'
-/** How this runtime runs the bin. */
-const command: readonly string[] = built
-  ? [process.execPath, bin]
-  : runtime === 'deno'
-    ? [process.execPath, 'run', '-A', '--conditions=development', bin]
-    : [process.execPath, '--conditions=development', bin]
 
 let bucket: string
 const dir = mkdtempSync(join(tmpdir(), 'partstream-cli-'))
@@ -408,15 +397,7 @@ describe(`partstream CLI (${runtime}${built ? ', built bin' : ', .ts source'})`,
   describe('to an https endpoint, as the AWS CLI does: UNSIGNED-PAYLOAD with a CRC32 per part; over http the signed SHA-256', () => {
     let tls: { key: string; cert: string; certPath: string }
     before(async () => {
-      const pems = await generate([{ name: 'commonName', value: '127.0.0.1' }], {
-        keyType: 'ec',
-        curve: 'P-256',
-        algorithm: 'sha256',
-        extensions: [{ name: 'subjectAltName', altNames: [{ type: 7, ip: '127.0.0.1' }] }],
-      })
-      const certPath = join(dir, 'proxy-cert.pem')
-      writeFileSync(certPath, pems.cert)
-      tls = { key: pems.private, cert: pems.cert, certPath }
+      tls = await localhostCertificate(dir, 'proxy-cert.pem')
     })
     /** The CLI trusts the proxy's certificate as a user would make it trust a private CA. */
     const trust = (): Record<string, string> => ({ NODE_EXTRA_CA_CERTS: tls.certPath, DENO_CERT: tls.certPath })

@@ -9,24 +9,14 @@ import { createServer, type AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
-import { fileURLToPath } from 'node:url'
-import { generate } from 'selfsigned'
 import { UsageError } from '../src/args.ts'
 import { bypasses, proxyFor } from '../src/proxy.ts'
 import { forwardProxy, type ForwardProxy } from './forward-proxy.ts'
 import { createBucket, getObject, openUploads, randomData, s3Env } from './s3.ts'
-import { stallProxy } from './stall-proxy.ts'
+import { localhostCertificate, stallProxy } from './stall-proxy.ts'
+import { built, command, runtime } from './bin.ts'
 
 const MiB = 1024 * 1024
-const here = fileURLToPath(new URL('.', import.meta.url))
-const built = here.includes(`${'/dist/'}`)
-const bin = built ? join(here, '../bin/partstream.js') : join(here, '../src/bin.ts')
-const runtime = typeof (globalThis as { Deno?: unknown }).Deno === 'object' ? 'deno' : typeof (globalThis as { Bun?: unknown }).Bun === 'object' ? 'bun' : 'node'
-const command: readonly string[] = built
-  ? [process.execPath, bin]
-  : runtime === 'deno'
-    ? [process.execPath, 'run', '-A', '--conditions=development', bin]
-    : [process.execPath, '--conditions=development', bin]
 
 const dir = mkdtempSync(join(tmpdir(), 'partstream-proxy-'))
 let bucket: string
@@ -231,15 +221,7 @@ describe(`partstream through a forward proxy (${runtime}${built ? ', built bin' 
   describe('an https endpoint (the TLS proxy of cli.test.ts in front of RGW, a private CA)', () => {
     let tls: { key: string; cert: string; certPath: string }
     before(async () => {
-      const pems = await generate([{ name: 'commonName', value: '127.0.0.1' }], {
-        keyType: 'ec',
-        curve: 'P-256',
-        algorithm: 'sha256',
-        extensions: [{ name: 'subjectAltName', altNames: [{ type: 7, ip: '127.0.0.1' }] }],
-      })
-      const certPath = join(dir, 'endpoint-cert.pem')
-      writeFileSync(certPath, pems.cert)
-      tls = { key: pems.private, cert: pems.cert, certPath }
+      tls = await localhostCertificate(dir, 'endpoint-cert.pem')
     })
 
     test('HTTPS_PROXY: a CONNECT tunnel, TLS to the endpoint trusting --ca-bundle through it; HTTP_PROXY alone is not used for https', async () => {

@@ -7,7 +7,10 @@
 // serves HTTPS (and forwards over plain HTTP): what a client sends to an https endpoint.
 import { createServer, request, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http'
 import { createServer as createTlsServer } from 'node:https'
+import { writeFileSync } from 'node:fs'
 import type { AddressInfo } from 'node:net'
+import { join } from 'node:path'
+import { generate } from 'selfsigned'
 
 export interface StallProxy {
   readonly endpoint: string
@@ -87,4 +90,20 @@ export async function stallProxy(upstream: string, tls?: { readonly key: string;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   ;(proxy as { endpoint: string }).endpoint = `${tls === undefined ? 'http' : 'https'}://127.0.0.1:${(server.address() as AddressInfo).port}`
   return proxy
+}
+
+/**
+ * A certificate for 127.0.0.1 (EC P-256, the IP as subjectAltName) for the proxy's `tls`, and
+ * the path of its PEM in `dir`, which the CLI is made to trust (`--ca-bundle`, NODE_EXTRA_CA_CERTS).
+ */
+export async function localhostCertificate(dir: string, name: string): Promise<{ key: string; cert: string; certPath: string }> {
+  const pems = await generate([{ name: 'commonName', value: '127.0.0.1' }], {
+    keyType: 'ec',
+    curve: 'P-256',
+    algorithm: 'sha256',
+    extensions: [{ name: 'subjectAltName', altNames: [{ type: 7, ip: '127.0.0.1' }] }],
+  })
+  const certPath = join(dir, name)
+  writeFileSync(certPath, pems.cert)
+  return { key: pems.private, cert: pems.cert, certPath }
 }
