@@ -22,8 +22,10 @@ const completing =
     body: textBody(`<?xml version="1.0" encoding="UTF-8"?><CompleteMultipartUploadResult><Key>k</Key><ETag>&quot;${etag}&quot;</ETag></CompleteMultipartUploadResult>`),
   })
 
-async function finish(etag: string, compositeEtag: boolean): Promise<string> {
-  const ctx = createS3Context({ bucket: 'bkt', endpoint: 'http://127.0.0.1:9', region: 'us-east-1', credentials }, { transport: completing(etag), retry: false })
+/** Finishes the upload of `parts` through `transport` (`attempts` per request); resolves with the ETag. */
+async function finishWith(transport: Transport, attempts = 1, compositeEtag = true): Promise<string> {
+  const retry = attempts === 1 ? false : { attempts, baseDelayMs: 1 }
+  const ctx = createS3Context({ bucket: 'bkt', endpoint: 'http://127.0.0.1:9', region: 'us-east-1', credentials }, { transport, retry })
   const f: Finishing = { key: 'k', uploadId: 'u1', parts, size: 10, ifNoneMatch: false, checksumAlgorithm: undefined, compositeEtag, signal: new AbortController().signal }
   try {
     return (await finishUpload(ctx, f)).etag
@@ -31,6 +33,8 @@ async function finish(etag: string, compositeEtag: boolean): Promise<string> {
     await ctx.close()
   }
 }
+
+const finish = (etag: string, compositeEtag: boolean): Promise<string> => finishWith(completing(etag), 1, compositeEtag)
 
 describe('finishUpload: the ETag check', () => {
   const right = multipartEtag(parts) as string
@@ -60,17 +64,6 @@ function scripted(...answers: ReadonlyArray<{ status: number; body: string }>): 
     return { statusCode: answer.status, headers, body: textBody(answer.body) }
   }
   return { transport, sent }
-}
-
-async function finishWith(transport: Transport, attempts: number): Promise<string> {
-  const retry = attempts === 1 ? false : { attempts, baseDelayMs: 1 }
-  const ctx = createS3Context({ bucket: 'bkt', endpoint: 'http://127.0.0.1:9', region: 'us-east-1', credentials }, { transport, retry })
-  const f: Finishing = { key: 'k', uploadId: 'u1', parts, size: 10, ifNoneMatch: false, checksumAlgorithm: undefined, compositeEtag: true, signal: new AbortController().signal }
-  try {
-    return (await finishUpload(ctx, f)).etag
-  } finally {
-    await ctx.close()
-  }
 }
 
 describe('finishUpload: a Complete answer that is not CompleteMultipartUploadResult is a lost answer', () => {
