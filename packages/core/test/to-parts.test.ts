@@ -509,7 +509,9 @@ describe('toParts: abort', () => {
     }
     const parts = await collect(toParts(bytes(), { signal: controller.signal, hash: null }))
     assert.equal(parts[0]!.byteLength, count)
-    assert.ok(peak < 100 * MiB, `heap grew ${Math.round(peak / MiB)} MiB within the part`)
+    // heapUsed counts garbage not yet collected too: Node 26 showed 121 MiB of it once (CI), the
+    // bug 361; 200 tells them apart.
+    assert.ok(peak < 200 * MiB, `heap grew ${Math.round(peak / MiB)} MiB within the part`)
   })
 
   test('a real AbortController: rejects with its reason unchanged', async () => {
