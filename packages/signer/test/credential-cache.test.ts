@@ -2,7 +2,7 @@
 // cached. Driven by a fake clock and deferreds (no sleeps, no timers).
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
-import { cacheCredentials, refreshAtMs, REFRESH_BEFORE_EXPIRY_MS } from '../src/http/credential-cache.ts'
+import { cacheCredentials, refreshAtMs, REFRESH_BEFORE_EXPIRY_MS, REFRESH_RETRY_MS } from '../src/http/credential-cache.ts'
 import type { Credentials } from '../src/http/credentials.ts'
 import { deferred, type Deferred } from './fault/helpers.ts'
 
@@ -123,10 +123,33 @@ describe('cacheCredentials', () => {
     assert.equal((await c).accessKeyId, 'AK3')
   })
 
-  test('a refresh that fails rejects, and the next call tries again', async () => {
+  test('a refresh that fails while the credentials are still good keeps them, and tries again later', async () => {
     let now = 0
     const { source, get } = await cacheLoadedWith(creds(1, 60 * MIN), () => now)
     now = 56 * MIN
+    const refreshing = get()
+    const waiting = get()
+    await settle()
+    source.calls[1]?.reject(new Error('refresh failed'))
+    // Four minutes are left: the callers get the credentials they had (as the AWS CLI does).
+    assert.equal((await refreshing).accessKeyId, 'AK1')
+    assert.equal((await waiting).accessKeyId, 'AK1')
+    // Not a load per call while the source is down: the next attempt waits a little.
+    assert.equal((await get()).accessKeyId, 'AK1')
+    await settle()
+    assert.equal(source.calls.length, 2)
+    now = 56 * MIN + REFRESH_RETRY_MS
+    const again = get()
+    await settle()
+    assert.equal(source.calls.length, 3)
+    source.calls[2]?.resolve(creds(2, 120 * MIN))
+    assert.equal((await again).accessKeyId, 'AK2')
+  })
+
+  test('a refresh that fails when the credentials are about to expire rejects, and the next call tries again', async () => {
+    let now = 0
+    const { source, get } = await cacheLoadedWith(creds(1, 60 * MIN), () => now)
+    now = 60 * MIN - MIN / 2
     const refreshing = get()
     await settle()
     source.calls[1]?.reject(new Error('refresh failed'))
@@ -136,6 +159,21 @@ describe('cacheCredentials', () => {
     assert.equal(source.calls.length, 3)
     source.calls[2]?.resolve(creds(2, 120 * MIN))
     assert.equal((await again).accessKeyId, 'AK2')
+  })
+
+  test('short-lived credentials: kept through a failed refresh until three quarters of their life', async () => {
+    let now = 0
+    const { source, get } = await cacheLoadedWith(creds(1, 8_000), () => now)
+    now = 4_000 // half the lifetime: the refresh starts
+    const first = get()
+    await settle()
+    source.calls[1]?.reject(new Error('down'))
+    assert.equal((await first).accessKeyId, 'AK1')
+    now = 6_000 // the last quarter: no longer good enough to sign with
+    const late = get()
+    await settle()
+    source.calls[2]?.reject(new Error('still down'))
+    await assert.rejects(late, /still down/)
   })
 
   test('a load that throws synchronously rejects (and is not stuck)', async () => {

@@ -7,7 +7,7 @@ import { rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, test } from 'node:test'
 import { inspect } from 'node:util'
-import { createCredentialsProvider, CredentialsError, InvalidArgumentError, resolveCredentials } from '../src/index.ts'
+import { createCredentialsProvider, createS3Context, CredentialsError, headObject, InvalidArgumentError, resolveCredentials } from '../src/index.ts'
 import { resolveCredentialChain } from '../src/http/credential-chain.ts'
 import type { ModuleImporter } from '../src/http/aws-sdk-credentials.ts'
 import { awsHomes } from './aws-home.ts'
@@ -216,6 +216,21 @@ describe('nothing found, and the AWS SDK chain', () => {
     assertNoSecrets(e, [SECRET, TOKEN])
   })
 
+  test("the SDK failing on malformed JSON: V8's message quotes the body, so none of it is kept", async () => {
+    // What the SDK's container provider reported for a body that was not JSON: V8 quotes ~10
+    // characters around the fault, here the start of the secret key (too short for redact()).
+    let parseError: unknown
+    try {
+      JSON.parse(`{"AccessKeyId": "AKIDEXAMPLE", "SecretAccessKey": ${SECRET.slice(0, 20)}`)
+    } catch (error) {
+      parseError = error
+    }
+    const { importer } = fakeSdk(parseError, { throws: true })
+    const e = await rejection(resolveCredentialChain({ env: { HOME: home() } }, importer))
+    assertNoSecrets(e, [SECRET.slice(0, 8)])
+    assert.match(e.message, /not valid JSON/)
+  })
+
   test('container or web identity variables without the SDK: the error names the variable', async () => {
     const e = await rejection(resolveCredentialChain({ env: { HOME: home(), AWS_CONTAINER_CREDENTIALS_FULL_URI: 'http://127.0.0.1:1/creds' } }, noSdk))
     assert.match(e.message, /^No credentials: AWS_CONTAINER_CREDENTIALS_FULL_URI is set, and only the AWS SDK's credential provider reads it/)
@@ -253,6 +268,41 @@ describe('public entry points', () => {
     const first = await provider()
     rmSync(join(dir, '.aws'), { recursive: true })
     assert.equal(await provider(), first)
+  })
+
+  test("a context given createCredentialsProvider() fails with the provider's own CredentialsError, not one wrapping it", async () => {
+    const provider = createCredentialsProvider({ profile: 'nosuch', env: { HOME: home() } })
+    const direct = await rejection(provider())
+    const ctx = createS3Context({ bucket: 'bucket', endpoint: 'http://127.0.0.1:9', region: 'us-east-1', credentials: provider })
+    try {
+      const error = await rejection(headObject(ctx, { key: 'k' }))
+      assert.equal(error.profile, 'nosuch')
+      assert.equal(error.message, direct.message)
+      assert.deepEqual(error.tried, direct.tried)
+    } finally {
+      await ctx.close()
+    }
+  })
+})
+
+describe('a credential source that never answers', () => {
+  test('fails the request after idleTimeoutMs with a CredentialsError; the next request asks again', async () => {
+    let calls = 0
+    const credentials = (): Promise<never> => {
+      calls++
+      return new Promise(() => {})
+    }
+    const ctx = createS3Context({ bucket: 'bucket', key: 'k', endpoint: 'http://127.0.0.1:9', region: 'us-east-1', credentials }, { idleTimeoutMs: 100 })
+    try {
+      for (const expected of [1, 2]) {
+        const error = await rejection(headObject(ctx))
+        assert.match(error.message, /^No credentials after 100 ms \(`idleTimeoutMs`\)/)
+        assert.deepEqual(error.tried, ['the `credentials` function: no answer within 100 ms'])
+        assert.equal(calls, expected)
+      }
+    } finally {
+      await ctx.close()
+    }
   })
 })
 

@@ -91,7 +91,10 @@ export function runAwsSdkChain(sdk: { readonly create: AwsSdkChainFactory }, pro
  * response, the request, or a process's output, so it never becomes a `cause` itself.
  */
 export function sanitizeError(error: unknown): Error {
-  const sanitized = new Error(error instanceof Error ? redact(error.message) : `a non-Error was thrown (${typeof error})`)
+  // V8's JSON.parse message quotes the text around the fault ("…"cessKey": wJalrXUtnF"… is not
+  // valid JSON"): a piece of a secret too short for redact() to recognise.
+  const message = !(error instanceof Error) ? `a non-Error was thrown (${typeof error})` : error instanceof SyntaxError ? 'an answer that is not valid JSON (not quoted: it may hold a secret)' : redact(error.message)
+  const sanitized = new Error(message)
   if (error instanceof Error) sanitized.name = error.name
   return sanitized
 }

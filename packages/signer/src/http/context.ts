@@ -184,8 +184,6 @@ export function createS3Context(target: S3ContextTarget, options: S3ContextOptio
     throw new InvalidArgumentError(`Expected \`now\` to be a function returning a Date, got ${describeValue(now)}.`)
   }
   const clock = createSigningClock(now)
-  // Expiry is judged on the corrected signing clock: the best estimate of the issuer's time.
-  const credentials = signingIdentity(target.credentials, target.profile, () => clock.now().getTime())
   const idleTimeoutMs = options.idleTimeoutMs ?? 60_000
   // setTimeout clamps delays above 2^31 - 1 ms to 1 ms: a huge value would time out at once.
   if (typeof idleTimeoutMs !== 'number' || !(idleTimeoutMs > 0) || idleTimeoutMs > MAX_TIMER_MS) {
@@ -193,6 +191,9 @@ export function createS3Context(target: S3ContextTarget, options: S3ContextOptio
       `Expected \`idleTimeoutMs\` to be a number > 0 and ≤ ${MAX_TIMER_MS} (about 24.8 days), got ${describeValue(idleTimeoutMs)}.`,
     )
   }
+  // Expiry is judged on the corrected signing clock: the best estimate of the issuer's time. A
+  // source that does not answer within idleTimeoutMs (a container endpoint or STS that hangs) fails.
+  const credentials = signingIdentity(target.credentials, target.profile, () => clock.now().getTime(), idleTimeoutMs)
   const connections = options.connections
   if (connections !== undefined && (!Number.isInteger(connections) || connections < 1)) {
     throw new InvalidArgumentError(`Expected \`connections\` to be an integer ≥ 1, got ${describeValue(connections)}.`)

@@ -227,13 +227,15 @@ export function createCredentialsProvider(options: ResolveCredentialsOptions = {
 /**
  * What a context's signer gets: checked static credentials as they are, or a cached provider
  * (refreshed before expiry on `nowMs`, the signing clock) for a user's function or, when the
- * target has no credentials, for the default chain.
+ * target has no credentials, for the default chain. A load that has not settled after
+ * `timeoutMs` fails with a `CredentialsError` (and the next request loads again).
  * @throws {InvalidArgumentError} for static credentials of the wrong shape.
  */
 export function signingIdentity(
   credentials: Credentials | CredentialsProvider | undefined,
   profile: string | undefined,
   nowMs: () => number,
+  timeoutMs: number,
 ): SigningIdentity | (() => Promise<SigningIdentity>) {
   if (credentials !== undefined && typeof credentials !== 'function') return toIdentity(checkCredentials(credentials, '`credentials`'))
   const load: () => Promise<Credentials> =
@@ -244,6 +246,8 @@ export function signingIdentity(
           try {
             result = await credentials()
           } catch (error) {
+            // A provider of ours (createCredentialsProvider) failed: its error says it all.
+            if (error instanceof CredentialsError) throw error
             // The user's own function: its error is theirs to read (the cause), and quoted.
             throw new CredentialsError('The `credentials` function failed, so no request was signed.', {
               profile: profile ?? 'default',
@@ -253,6 +257,23 @@ export function signingIdentity(
           }
           return checkCredentials(result, "the `credentials` provider's result")
         }
-  const cached = cacheCredentials(load, nowMs)
+  const source = credentials === undefined ? 'the default chain (environment, ~/.aws, the AWS SDK)' : 'the `credentials` function'
+  const cached = cacheCredentials(() => withinMs(load(), timeoutMs, profile ?? 'default', source), nowMs)
   return async () => toIdentity(await cached())
+}
+
+/** `promise`, or a `CredentialsError` once `timeoutMs` passed without it settling. */
+function withinMs(promise: Promise<Credentials>, timeoutMs: number, profile: string, source: string): Promise<Credentials> {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      reject(
+        new CredentialsError(
+          `No credentials after ${timeoutMs} ms (\`idleTimeoutMs\`), so no request was signed: the source did not answer (a container or instance metadata endpoint, STS or a \`credentials\` function that hangs). Check it, or raise \`idleTimeoutMs\`.`,
+          { profile, tried: [`${source}: no answer within ${timeoutMs} ms`] },
+        ),
+      )
+    }, timeoutMs)
+  })
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
 }

@@ -1,5 +1,5 @@
 import { InvalidArgumentError, isUint8Array, PartstreamError } from '@partstream/core'
-import { NetworkError, S3ResponseError, type S3ErrorContext } from '../errors.ts'
+import { CredentialsError, NetworkError, S3ResponseError, type S3ErrorContext } from '../errors.ts'
 import type { TransportBody, TransportHeaders } from '../transport/types.ts'
 import { gatherSmallChunks, joinAdjacentViews, worthGathering } from './coalesce.ts'
 import type { ContextState } from './state.ts'
@@ -118,6 +118,9 @@ export async function sendS3(ctx: ContextState, req: S3Request, where: S3ErrorCo
       // The caller's abort wins over whatever error undici or the body raised meanwhile
       // (RequestAbortedError, a socket error from the torn-down connection, …).
       if (req.signal?.aborted) throw req.signal.reason
+      // No credentials, so nothing was sent: a network code in its causes (a vault's own fetch
+      // failing) is the credential source's, not S3's.
+      if (error instanceof CredentialsError) throw error
       failure = new S3ResponseError({ statusCode: 0, ...where, attempt }, { cause: error })
       // Not worth another attempt (a certificate not trusted, a bad URL…): fail now, typed, with
       // the operation and the cause. Our own errors (an integrity check) pass as they are.

@@ -169,25 +169,42 @@ describe('upload to Ceph RGW: failures lose nothing and leave nothing', () => {
     await assert.rejects(upload([new Uint8Array(1)], t), { name: 'S3ResponseError', statusCode: 403, s3Code: 'InvalidAccessKeyId' })
   })
 
-  test('a credentials function that fails: CredentialsError (not a network failure), its error as cause, nothing started', async () => {
+  test('a credentials function that fails: CredentialsError (not a network failure, even when its own fetch failed), its error as cause, called once, nothing started', async () => {
     const vault = new Error('vault unreachable')
-    for (const credentials of [
-      async () => Promise.reject(vault),
-      () => {
-        throw vault
-      },
-    ]) {
-      const { source, state } = tracked(randomChunks(randomData(12 * MiB), 1 << 20))
-      await assert.rejects(upload(source, { ...target(bucket, 'creds-fail'), credentials }), (error: unknown) => {
-        assert.ok(error instanceof CredentialsError, `got ${String(error)}`)
-        assert.equal(error.code, 'ERR_PARTSTREAM_CREDENTIALS')
-        assert.equal(error.cause, vault)
-        assert.match(error.message, /`credentials` function/)
-        assert.match(error.message, /vault unreachable/)
-        return true
-      })
-      assert.ok(state.closed)
+    // A function whose own fetch failed: ECONNREFUSED in its causes is not S3's network failing
+    // (it was retried as one, five calls, then "PutObject failed without a response").
+    const refused = Object.assign(new TypeError('fetch failed: vault unreachable'), { cause: Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' }) })
+    let calls = 0
+    for (const [credentials, thrown] of [
+      [async () => Promise.reject(vault), vault],
+      [
+        () => {
+          throw vault
+        },
+        vault,
+      ],
+      [
+        async () => {
+          calls++
+          throw refused
+        },
+        refused,
+      ],
+    ] as const) {
+      for (const size of [1, 12 * MiB]) {
+        const { source, state } = tracked(randomChunks(randomData(size), 1 << 20))
+        await assert.rejects(upload(source, { ...target(bucket, 'creds-fail'), credentials }), (error: unknown) => {
+          assert.ok(error instanceof CredentialsError, `got ${String(error)}`)
+          assert.equal(error.code, 'ERR_PARTSTREAM_CREDENTIALS')
+          assert.equal(error.cause, thrown)
+          assert.match(error.message, /`credentials` function/)
+          assert.match(error.message, /vault unreachable/)
+          return true
+        })
+        assert.ok(state.closed)
+      }
     }
+    assert.equal(calls, 2, 'a failing credentials function is not retried as a network failure')
     assert.deepEqual(await openUploads(bucket, 'creds-fail'), [])
   })
 
