@@ -120,15 +120,44 @@ interface Parsed {
   readonly options: readonly { readonly name: string; readonly value: string | undefined }[]
 }
 
-function parse(args: readonly string[], options: NonNullable<ParseArgsConfig['options']>): Parsed {
+function parse(command: string, args: readonly string[], options: NonNullable<ParseArgsConfig['options']>): Parsed {
   try {
     const { values, positionals, tokens } = parseArgs({ args: [...args], options, allowPositionals: true, strict: true, tokens: true })
     const ordered = tokens.flatMap((t) => (t.kind === 'option' ? [{ name: t.name, value: t.value }] : []))
     return { values, positionals, options: ordered }
   } catch (error) {
+    // parseArgs' own advice for an unknown option is about positionals that start with '-' (with
+    // an unbalanced quote); a typo or an AWS CLI flag we lack is likelier.
+    const unknown = /^Unknown option '(-{1,2}[^']*)'/.exec((error as Error).message)?.[1]
+    if (unknown !== undefined) {
+      const near = closestFlag(unknown, Object.keys(options))
+      throw new UsageError(`${command}: unknown option ${unknown}${near === undefined ? '' : ` (did you mean --${near}?)`}; partstream ${command} --help lists them`)
+    }
     // One line, as every usage error: parseArgs says some things in three (`--part-size -1`).
     throw new UsageError((error as Error).message.replace(/\s*\n\s*/g, ' '))
   }
+}
+
+/** The flag within two edits of `given` (`--metdata` → `metadata`), if one is. */
+function closestFlag(given: string, names: readonly string[]): string | undefined {
+  const word = given.replace(/^-+/, '')
+  let best: { name: string; distance: number } | undefined
+  for (const name of names) {
+    const distance = editDistance(word, name)
+    if (distance <= 2 && (best === undefined || distance < best.distance)) best = { name, distance }
+  }
+  return best?.name
+}
+
+/** Levenshtein distance. */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j)
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i]
+    for (let j = 1; j <= b.length; j++) row[j] = Math.min((previous[j] as number) + 1, (row[j - 1] as number) + 1, (previous[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1))
+    previous = row
+  }
+  return previous[b.length] as number
 }
 
 function integer(text: unknown, flag: string, min: number, max: number): number | undefined {
@@ -150,7 +179,7 @@ export function parseCommand(argv: readonly string[]): Command {
 }
 
 function parseCp(args: readonly string[]): Command {
-  const { values, positionals, options } = parse(args, {
+  const { values, positionals, options } = parse('cp', args, {
     ...COMMON,
     recursive: { type: 'boolean', short: 'r' },
     exclude: { type: 'string', multiple: true },
@@ -190,7 +219,7 @@ function parseCp(args: readonly string[]): Command {
     throw new UsageError(`--progress: expected bar, json or none, got "${progress}"`)
   }
   // S3 lower-cases metadata names (x-amz-meta-K): K and k are the same one.
-  const metadata = pairsOf(values['metadata'], '--metadata', (name) => name.toLowerCase())
+  const metadata = pairsOf(awsCliMap(values['metadata'], '--metadata'), '--metadata', (name) => name.toLowerCase())
 
   const recursive = values['recursive'] === true
   const rules = options.flatMap((o): PathRule[] => (o.name === 'exclude' || o.name === 'include' ? [{ kind: o.name, pattern: o.value ?? '' }] : []))
@@ -246,6 +275,29 @@ function parseCp(args: readonly string[]): Command {
     dryrun,
     followSymlinks,
   }
+}
+
+/**
+ * A map flag as the AWS CLI takes it, as `name=value` strings: its shorthand `a=1,b=2` (split at
+ * each comma that a `name=` follows, so `list=1,2` keeps its commas) or JSON `{"a":"1"}`; and
+ * repeated flags. `aws s3 cp --metadata a=1,b=2` stores two entries, and so must its command line here.
+ */
+function awsCliMap(given: unknown, flag: string): string[] | undefined {
+  if (given === undefined) return undefined
+  return (given as string[]).flatMap((text) => {
+    if (!text.trimStart().startsWith('{')) return text.split(/,(?=[^=,]+=)/)
+    let map: unknown
+    try {
+      map = JSON.parse(text)
+    } catch {
+      map = undefined
+    }
+    const entries = map !== null && typeof map === 'object' && !Array.isArray(map) ? Object.entries(map) : undefined
+    if (entries === undefined || entries.some(([, value]) => typeof value !== 'string')) {
+      throw new UsageError(`${flag}: expected a JSON object of strings such as {"owner":"ops"}, or name=value[,name=value]`)
+    }
+    return entries.map(([name, value]) => `${name}=${value as string}`)
+  })
 }
 
 /**
@@ -406,7 +458,7 @@ function parseUploads(args: readonly string[]): Command {
     if (sub === '--help' || sub === '-h' || sub === undefined) return { command: 'help', topic: 'uploads' }
     throw new UsageError(`uploads: expected ls or abort, got "${sub}"`)
   }
-  const { values, positionals } = parse(rest, { ...COMMON, 'older-than': { type: 'string' } })
+  const { values, positionals } = parse(`uploads ${sub}`, rest, { ...COMMON, 'older-than': { type: 'string' } })
   if (values['help'] === true) return { command: 'help', topic: 'uploads' }
   if (positionals.length !== 1) throw new UsageError(`uploads ${sub}: expected one s3://bucket[/prefix] argument`)
   const olderThan = values['older-than'] as string | undefined
@@ -421,7 +473,8 @@ function parseUploads(args: readonly string[]): Command {
 
 /** `s3://bucket/key` → its parts; `key` is `''` for `s3://bucket` or `s3://bucket/`. */
 export function parseS3Url(url: string): { bucket: string; key: string } {
-  const m = /^s3:\/\/([^/]+)(?:\/(.*))?$/.exec(url)
+  // `s`: a key may hold line breaks (\n, U+2028), which `.` does not match otherwise.
+  const m = /^s3:\/\/([^/]+)(?:\/(.*))?$/s.exec(url)
   if (m === null) throw new UsageError(`expected an S3 URL such as s3://bucket/key, got "${url}"`)
   return { bucket: m[1] as string, key: m[2] ?? '' }
 }

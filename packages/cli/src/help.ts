@@ -63,7 +63,8 @@ Run \`partstream cp --help\` for the options.
                           (--expected-size, the AWS CLI's name, is the same flag); at most
                           5 TiB; ignored for a regular file (its size is known); not with -r
   --content-type TYPE     default: from the file extension (stdin: none)
-  --metadata K=V          x-amz-meta-K (repeatable; each name once, in any case)
+  --metadata K=V          x-amz-meta-K (repeatable, or K=V,K2=V2, or JSON as the AWS CLI
+                          takes them; each name once, in any case)
   --cache-control, --content-disposition, --content-encoding VALUE
                           the object's headers of these names
   --storage-class CLASS   e.g. STANDARD_IA, INTELLIGENT_TIERING, GLACIER_IR, DEEP_ARCHIVE

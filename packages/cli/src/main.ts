@@ -144,7 +144,8 @@ export async function main(io: CliIO): Promise<number> {
 type Remaining = () => string | undefined
 
 function usage(io: CliIO, error: unknown): number {
-  io.stderr.write(`partstream: ${(error as Error).message}\n`)
+  // Usage errors quote what was typed: control characters shown, not sent to the terminal.
+  io.stderr.write(`partstream: ${printable((error as Error).message)}\n`)
   return EXIT.usage
 }
 
