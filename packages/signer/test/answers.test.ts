@@ -78,6 +78,27 @@ describe('answers from a broken server or a proxy', () => {
     }
   })
 
+  test("an error in JSON (Ceph RGW's format for some refusals): its Code and Message are read, as from XML", TEST, async () => {
+    handler = (_req, res) => {
+      res.writeHead(400, { 'content-type': 'application/json', 'x-amz-request-id': 'tx-json' })
+      res.end(JSON.stringify({ Code: 'InvalidRequest', Message: 'bad key', RequestId: 'tx-json', HostId: 'h' }))
+    }
+    const ctx = createS3Context({ bucket: 'bkt', endpoint: server.endpoint, credentials }, { retry: false })
+    try {
+      await assert.rejects(putObject(ctx, { chunks: [new Uint8Array(1)], byteLength: 1 }, { key: 'k' }), (e: unknown) => {
+        assert.ok(e instanceof S3ResponseError, inspect(e))
+        assert.equal(e.statusCode, 400)
+        assert.equal(e.s3Code, 'InvalidRequest')
+        assert.match(e.message, /HTTP 400 InvalidRequest: bad key/)
+        assert.equal(e.requestId, 'tx-json')
+        assert.doesNotMatch(e.message, /not an S3 answer/)
+        return true
+      })
+    } finally {
+      await ctx.close()
+    }
+  })
+
   test('an error body that trickles (a byte every 50 ms) is read for idleTimeoutMs at most: the failure comes at once after', TEST, async () => {
     const timers: NodeJS.Timeout[] = []
     handler = (_req, res) => {

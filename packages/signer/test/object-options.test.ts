@@ -64,6 +64,10 @@ describe('objectHeaders', () => {
     ['an ACL that is not a canned one', { acl: 'public' }, /`acl`.*bucket-owner-full-control, got "public"/],
     ['two metadata names that differ only in case (S3 lower-cases them: one value would be lost)', { metadata: { team: 'a', Team: 'b' } }, /`metadata`.*"team" and "Team".*same header/],
     ['a KMS key that is not printable ASCII', { serverSideEncryption: 'aws:kms', sseKmsKeyId: 'alias/é' }, /`sseKmsKeyId`.*printable ASCII/],
+    // HTTP drops a header value's outer spaces: S3 stored 'padded' for '  padded  ', silently.
+    ['a metadata value with outer spaces', { metadata: { note: '  padded  ' } }, /`metadata.note`.*spaces at its start or end.*"  padded  "/],
+    ['a content type with outer spaces', { contentType: ' text/plain ' }, /`contentType`.*spaces at its start or end/],
+    ['a cache-control with a trailing tab', { cacheControl: 'no-cache\t' }, /`cacheControl`/],
   ]
   for (const [what, options, message] of refused) {
     test(`refused before any request: ${what}`, () => {

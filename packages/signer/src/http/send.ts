@@ -381,18 +381,37 @@ export function errorFromResponse(
   attempt: number,
 ): S3ResponseError {
   const isXml = text.includes('<Error>')
-  const code = isXml ? xmlText(text, 'Code') : undefined
-  const message = isXml ? xmlText(text, 'Message') : undefined
+  // Ceph RGW answers some refusals (a key with a NUL) in JSON: {"Code": …, "Message": …}.
+  const json = isXml ? undefined : jsonError(text)
+  const field = (name: 'Code' | 'Message' | 'RequestId'): string | undefined => (isXml ? xmlText(text, name) : json?.[name])
+  const code = field('Code')
+  const message = field('Message')
+  const known = isXml || json !== undefined
   return new S3ResponseError({
     statusCode,
     // Server text is redacted: a server may echo the request's Authorization or token back.
     s3Code: code !== undefined ? redact(code) : method === 'HEAD' && statusCode === 404 ? 'NotFound' : method === 'HEAD' && statusCode === 412 ? 'PreconditionFailed' : undefined,
-    s3Message: message === undefined ? (isXml || text === '' ? undefined : describeNonXml(headers, text)) : redact(message),
-    requestId: redactOptional(header(headers, 'x-amz-request-id') ?? (isXml ? xmlText(text, 'RequestId') : undefined)),
+    s3Message: message === undefined || message === '' ? (known || text === '' ? undefined : describeNonXml(headers, text)) : redact(message),
+    requestId: redactOptional(header(headers, 'x-amz-request-id') ?? field('RequestId')),
     bucketRegion: bucketRegionOf(headers, text, code),
     ...where,
     attempt,
   })
+}
+
+/** The string fields of an S3-style error in JSON (an object with a string `Code`), else `undefined`. */
+function jsonError(text: string): Record<'Code' | 'Message' | 'RequestId', string | undefined> | undefined {
+  if (!text.trimStart().startsWith('{')) return undefined
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(text)
+  } catch {
+    return undefined
+  }
+  const doc = parsed as Record<string, unknown> | null
+  if (doc === null || typeof doc !== 'object' || typeof doc['Code'] !== 'string') return undefined
+  const str = (name: string): string | undefined => (typeof doc[name] === 'string' ? (doc[name] as string) : undefined)
+  return { Code: doc['Code'] as string, Message: str('Message'), RequestId: str('RequestId') }
 }
 
 /** A non-S3 answer (a proxy's or load balancer's HTML page): its title or first line, redacted and short. */

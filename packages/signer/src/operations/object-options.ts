@@ -158,6 +158,10 @@ export function objectHeaders(options: ObjectOptions, conditional: boolean): Rec
     if (typeof value !== 'string' || !PRINTABLE.test(value)) {
       throw new InvalidArgumentError(`Expected \`${option}\` to be a string of printable ASCII, got ${describeValue(value)}.`)
     }
+    // HTTP takes a header value's outer spaces off (RFC 9110 5.5): S3 would store another value.
+    if (value !== value.trim()) {
+      throw new InvalidArgumentError(`Expected \`${option}\` without spaces at its start or end (HTTP drops them, so S3 would store ${JSON.stringify(value.trim())}), got ${JSON.stringify(value)}.`)
+    }
     headers[name] = value
   }
   for (const name of OBJECT_OPTION_NAMES) {
