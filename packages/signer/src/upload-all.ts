@@ -49,7 +49,10 @@ export interface FileResult {
   readonly key: string
   /** The entry's path, for `{ key, path }` entries. */
   readonly path?: string | undefined
-  /** Bytes of the object written, or of the file, or read before the failure. */
+  /**
+   * Bytes of the object written, or of the file; for a stream that failed, of the parts it had
+   * filled (a part still filling when it failed is not counted).
+   */
   readonly size: number
   /** The object's ETag, when it was written. */
   readonly etag?: string | undefined
@@ -418,6 +421,8 @@ class ManyUploads {
     // Once per file, before its `file-done`: a `{ key, path }` file's after its stat (so with its
     // size), or in the catch below when it failed before that (missing, not a regular file, aborted).
     let announced = false
+    // Bytes of the parts read from the source: a failed stream entry's size.
+    let read = 0
     const announce = (size: number | undefined): void => {
       announced = true
       this.#started++
@@ -492,14 +497,17 @@ class ManyUploads {
           fileRecycler?.release(part.chunks[0])
         },
         beforeComplete,
-        onProgress: (event) => this.#onPartProgress(key, event),
+        onProgress: (event) => {
+          if (event.type === 'part-started' || event.type === 'part-skipped') read += event.partBytes
+          this.#onPartProgress(key, event)
+        },
       })
       this.#uploadedBytes += result.size
       this.#settle({ key, path, size: result.size, etag: result.etag })
     } catch (error) {
       if (!announced) announce(undefined)
       if (parts === undefined) await closeUnread(entry)
-      this.#settle({ key, path, size: size ?? 0, error: signal.aborted ? error : coded(error) })
+      this.#settle({ key, path, size: size ?? read, error: signal.aborted ? error : coded(error) })
     } finally {
       lease.close()
       await file?.close()

@@ -112,8 +112,10 @@ async function countTree(root: string, options: WalkDirectoryOptions, signal: Ab
   let bytes = 0
   for await (const entry of walk(root, options)) {
     if (signal.aborted) return undefined
-    if ('error' in entry && entry.error !== undefined) continue
+    // An entry the walk could not read (a name that is not UTF-8, a directory that vanished) is
+    // still started and settled as a file, failed: count it, with no bytes.
     files++
+    if ('error' in entry && entry.error !== undefined) continue
     bytes += (await stat((entry as { path: string }).path)).size
   }
   return { files, bytes }

@@ -148,10 +148,9 @@ async function putWhole(ctx: S3Context, part: Part, options: RunOptions, progres
     if (slot) options.slots?.release()
     options.release?.(part)
   }
-  afterCommit(() => {
-    progress.acked(1, part.byteLength)
-    progress.done(1)
-  })
+  // Each on its own: a listener throwing at part-acked must not cost the upload its done.
+  afterCommit(() => progress.acked(1, part.byteLength))
+  afterCommit(() => progress.done(1))
   const algorithm = options.checksum
   const checksum: ObjectChecksum | undefined =
     algorithm === undefined || put.checksum === undefined ? undefined : { algorithm, type: 'FULL_OBJECT', value: put.checksum }

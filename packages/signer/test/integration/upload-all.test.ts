@@ -194,9 +194,14 @@ describe('uploadDirectory to Ceph RGW', () => {
     assert.equal(walked.length, 2)
     const marked = walked.find((e) => (e as { error?: unknown }).error !== undefined)
     assert.ok(marked !== undefined, `got ${JSON.stringify(walked)}`)
-    const result = await uploadDirectory(dir, { ...s3Env(), bucket, prefix: 'latin1/' })
+    const events: UploadAllProgress[] = []
+    const result = await uploadDirectory(dir, { ...s3Env(), bucket, prefix: 'latin1/' }, { onProgress: (e) => events.push(e) })
     assert.equal(result.failed, 1)
     assert.equal(result.succeeded, 1)
+    // The count ahead counts it too: it is started and settled as a file ("2 of 1 files" before).
+    const last = events.at(-1)
+    assert.equal(last?.filesDone, 2)
+    assert.equal(last?.totalFiles, 2)
     const bad = result.files.find((f) => f.error !== undefined)
     assert.match((bad?.error as Error).message, /not valid UTF-8/)
     assert.equal((await getObject(bucket, 'latin1/good.txt')).toString(), 'good')
@@ -458,6 +463,8 @@ describe('uploadAll to Ceph RGW', () => {
     assert.equal(broken.error.code, 'ERR_PARTSTREAM_UPLOAD_FAILED')
     assert.equal((broken.error.cause as Error).message, 'disk on fire')
     assert.equal(typeof broken.error.uploadId, 'string')
+    // The parts it had filled (it said 0): the first; the second waited for what followed it.
+    assert.equal(broken.size, 5 * MiB)
     const bad = result.files.find((f) => f.key === 'fail/bad key')
     assert.ok(bad?.error instanceof PartstreamError && bad.error.code === 'ERR_PARTSTREAM_INVALID_ARGUMENT')
     assert.deepEqual(await openUploads(bucket, 'fail/'), [])
