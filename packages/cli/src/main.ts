@@ -534,6 +534,7 @@ async function tree(io: CliIO, c: CpCommand, net: Network, signal: AbortSignal, 
       if (e.type === 'file-started') inFlight.set(e.key, { path: e.path })
       if (e.type === 'upload-created') inFlight.get(e.key)!.uploadId = e.uploadId
       if (e.type === 'file-done') inFlight.delete(e.file.key)
+      if (e.type === 'file-done' && e.file.skipped === true) progress.skipped?.(e.file.size)
       // The renderer counts bytes acknowledged across all files, and parts in flight; the total
       // arrives once uploadDirectory's count-ahead walk is done (percentage and ETA from then on).
       // `--progress json` names each event's file (part numbers are per file).

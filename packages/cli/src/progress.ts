@@ -12,6 +12,8 @@ export interface ProgressOutput {
 export interface ProgressRenderer {
   /** `file`: the file of a tree the event belongs to (`--progress json` names it; the bar sums them all). */
   event(e: UploadProgress, file?: string): void
+  /** Bytes of a tree's file that S3 already held (`--skip-existing`): done, though never sent. */
+  skipped?(bytes: number): void
   /** `totals`: a tree's counts, for the last `--progress json` line. */
   finish(outcome: 'done' | 'failed' | 'interrupted', totals?: Readonly<Record<string, number | undefined>>): void
 }
@@ -46,6 +48,8 @@ class Tally {
   retries = 0
   /** Bytes a resumed upload did not send again: counted as done, not in the rate. */
   reusedBytes = 0
+  /** Bytes of files S3 already held (a tree's `--skip-existing`): done, outside `bytesAcked` and the rate. */
+  skippedBytes = 0
   readonly started = performance.now()
   constructor(sizeHint: number | undefined) {
     this.totalBytes = sizeHint
@@ -76,15 +80,20 @@ export function barRenderer(out: ProgressOutput, name: string, sizeHint: number 
   const tally = new Tally(sizeHint)
   let last = 0
   let drawn = false
+  let finished = false
+  // An event that came within MIN_REDRAW_MS of the last redraw is drawn when that time is up.
+  let pending: ReturnType<typeof setTimeout> | undefined
   const line = (): string => {
     const rate = tally.rate()
     const total = tally.totalBytes
-    const known = total !== undefined && total > 0
-    const pct = known ? Math.min(100, (tally.bytesAcked / total) * 100) : undefined
+    const done = tally.bytesAcked + tally.skippedBytes
+    // A --size-hint below what came is no total any more: no "36 MiB / 1 MiB", no negative ETA.
+    const known = total !== undefined && total > 0 && done <= total
+    const pct = known ? Math.min(100, (done / total) * 100) : undefined
     const stats =
-      `${human(tally.bytesAcked)}${known ? ` / ${human(total)}` : ''}` +
+      `${human(done)}${known ? ` / ${human(total)}` : ''}` +
       `${pct === undefined ? '' : ` ${pct.toFixed(0).padStart(3)}%`}  ${human(rate)}/s` +
-      `${known && rate > 0 ? `  ETA ${duration((total - tally.bytesAcked) / rate)}` : ''}` +
+      `${known && rate > 0 ? `  ETA ${duration((total - done) / rate)}` : ''}` +
       `  ${tally.inFlight} in flight${tally.retries > 0 ? `  ${tally.retries} retried` : ''}`
     const room = width() - stats.length - displayWidth(label) - 4
     let bar = ''
@@ -106,21 +115,39 @@ export function barRenderer(out: ProgressOutput, name: string, sizeHint: number 
     out.write(`\r\x1b[2K${line()}`)
     drawn = true
   }
+  const update = (): void => {
+    if (finished) return
+    const wait = last + MIN_REDRAW_MS - performance.now()
+    if (wait <= 0) {
+      last = performance.now()
+      draw()
+    } else if (pending === undefined) {
+      pending = setTimeout(() => {
+        pending = undefined
+        update()
+      }, wait)
+      // A redraw never keeps the process alive.
+      ;(pending as { unref?: () => void }).unref?.()
+    }
+  }
   return {
     event(e) {
       tally.apply(e)
-      const now = performance.now()
-      if (now - last >= MIN_REDRAW_MS) {
-        last = now
-        draw()
-      }
+      update()
+    },
+    skipped(bytes) {
+      tally.skippedBytes += bytes
+      update()
     },
     finish(outcome) {
+      finished = true
+      clearTimeout(pending)
       if (drawn) out.write('\r\x1b[2K')
       const seconds = (performance.now() - tally.started) / 1000
       const verb = outcome === 'done' ? 'uploaded' : outcome === 'failed' ? 'failed after' : 'interrupted after'
       const reused = tally.reusedBytes > 0 ? ` (${human(tally.reusedBytes)} reused from the interrupted upload)` : ''
-      out.write(`${label}: ${verb} ${human(tally.bytesAcked)}${reused} in ${seconds.toFixed(1)} s (${human(tally.rate())}/s)\n`)
+      const skipped = tally.skippedBytes > 0 ? ` (${human(tally.skippedBytes)} skipped, already in S3)` : ''
+      out.write(`${label}: ${verb} ${human(tally.bytesAcked)}${reused}${skipped} in ${seconds.toFixed(1)} s (${human(tally.rate())}/s)\n`)
     },
   }
 }
