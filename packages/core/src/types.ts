@@ -12,7 +12,8 @@ export interface AbortSignalLike {
 
 /**
  * An incremental hash. Structurally the smithy `Checksum` shape, so `new Sha256()` from
- * `@aws-crypto/sha256-js` plugs in directly, as does a thin wrapper over `node:crypto`.
+ * `@aws-crypto/sha256-js` plugs in directly, as does a thin wrapper over `node:crypto`. Core gives
+ * one `update()` at most 1 GiB (a view of a larger chunk in pieces): node:crypto refuses 2 GiB.
  * @example
  * const nodeSha256 = (): Hasher => {
  *   const hash = createHash('sha256')

@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
+import fc from 'fast-check'
 import {
   bufferParts,
+  createCrc32c,
+  createCrc64Nvme,
+  createSha256,
   fixedPartSize,
   planParts,
   InvalidArgumentError,
@@ -10,7 +14,9 @@ import {
   ObjectTooLargeError,
   TooManyPartsError,
   type HashFactory,
+  type Hasher,
 } from '../src/index.ts'
+import { MAX_HASH_UPDATE_BYTES, startPart } from '../src/internal/digests.ts'
 import { MiB, nodeSha256, pseudoRandomBytes, sha256Of } from './helpers/sources.ts'
 
 const data = pseudoRandomBytes(13 * MiB, 3)
@@ -138,5 +144,50 @@ describe('planParts', () => {
     assert.deepEqual(planParts(0, fixedPartSize()), [{ partNumber: 1, offset: 0, byteLength: 0, isLast: true }])
     assert.equal(planParts(10_000 * 5 * MiB, fixedPartSize(5 * MiB)).length, 10_000)
     assert.throws(() => planParts(10_000 * 5 * MiB + 1, fixedPartSize(5 * MiB)), { code: 'ERR_PARTSTREAM_TOO_MANY_PARTS', partNumber: 10_001 })
+  })
+})
+
+describe('hashing a part: every hasher gets at most MAX_HASH_UPDATE_BYTES per update()', () => {
+  test('the limit is 1 GiB: node:crypto refuses an update() of 2^31 bytes or more, and a part may be 5 GiB', () => {
+    assert.equal(MAX_HASH_UPDATE_BYTES, 1024 ** 3)
+  })
+
+  test('chunks of any size go in order, as views in pieces of at most the limit, with the digests of one update() (SHA-256, CRC32C, CRC64NVME)', async () => {
+    const recording = (make: HashFactory, pieces: Uint8Array[]): HashFactory => () => {
+      const inner: Hasher = make()
+      return {
+        update: (piece) => {
+          pieces.push(piece)
+          inner.update(piece)
+        },
+        digest: () => inner.digest(),
+      }
+    }
+    const oneShot = (make: HashFactory, bytes: Uint8Array): Uint8Array | Promise<Uint8Array> => {
+      const hasher = make()
+      hasher.update(bytes)
+      return hasher.digest()
+    }
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.integer({ min: 0, max: 400 }), { maxLength: 6 }), fc.integer({ min: 1, max: 64 }), fc.integer(), async (sizes, max, seed) => {
+        const chunks = sizes.map((size, i) => pseudoRandomBytes(size, seed + i))
+        const pieces: Uint8Array[][] = [[], [], []]
+        const digester = startPart(
+          { hash: recording(createSha256, pieces[0]!), checksum: recording(createCrc32c, pieces[1]!), md5: recording(createCrc64Nvme, pieces[2]!) },
+          max,
+        )
+        for (const chunk of chunks) digester.update(chunk)
+        const digests = await digester.finish()
+        const whole = Buffer.concat(chunks)
+        assert.deepEqual(digests.sha256, await oneShot(createSha256, whole))
+        assert.deepEqual(digests.checksum, await oneShot(createCrc32c, whole))
+        assert.deepEqual(digests.md5, await oneShot(createCrc64Nvme, whole))
+        for (const fed of pieces) {
+          for (const piece of fed) assert.ok(piece.byteLength <= max, `an update() of ${piece.byteLength} bytes, over the ${max}-byte limit`)
+          assert.ok(fed.every((piece) => chunks.some((chunk) => piece.buffer === chunk.buffer)), 'pieces are views of the chunks, not copies')
+          assert.deepEqual(Buffer.concat(fed), whole)
+        }
+      }),
+    )
   })
 })

@@ -13,6 +13,7 @@ import {
 } from '@partstream/core'
 import { createS3Context, type UploadTarget } from './http/context.ts'
 import { validateKey } from './http/endpoint.ts'
+import { updateInPieces } from './http/hash-pieces.ts'
 import { objectHeaders, pickObjectOptions } from './operations/object-options.ts'
 import { BufferPool } from './upload/buffer-pool.ts'
 import { FdReader, fsRead, type DescriptorReader, type ReadFn } from './upload/fd-reader.ts'
@@ -60,9 +61,10 @@ const LOOK_AHEAD_BYTES = 64 * 1024
  * `(concurrency + 1) × partSize`.
  *
  * The length is unknown, so parts are `partSize` (6 MiB by default; give `sizeHint` for a large
- * stream, or `partSize: adaptivePartSize()`); a regular file's size is its `sizeHint` by default,
- * and its bytes after the descriptor's position are the progress events' `totalBytes` (on Linux,
- * where that position can be read; a pipe's `totalBytes` is unknown until `done`, `sizeHint` or not).
+ * stream, or `partSize: adaptivePartSize()`); a regular file's bytes after the descriptor's
+ * position are its `sizeHint` by default and the progress events' `totalBytes` (on Linux, where
+ * that position can be read; elsewhere its size is the `sizeHint` and the total is unknown; a
+ * pipe's `totalBytes` is unknown until `done`, `sizeHint` or not).
  * The end of the data is the end of the upload: a producer that exits or closes its end of the
  * pipe early ends the object there (check its exit status). An empty source is one empty
  * PutObject. A read that fails (`EIO`…) rejects with `SourceReadError` and the multipart upload is
@@ -100,12 +102,15 @@ export async function uploadFdWith(readFn: ReadFn, fd: number, target: UploadTar
       // A regular file's bytes from its position to its end: the progress events' `totalBytes`,
       // as uploadFile's. A pipe's length is unknown, `sizeHint` or not (as in `upload`).
       const totalBytes = stats.isFile() ? await bytesAfterPosition(fd, stats.size) : undefined
-      // A regular file's size bounds what is left of it: parts sized to fit, like uploadFile.
-      const sizeHint = options.sizeHint ?? (options.partSize === undefined && stats.isFile() ? stats.size : undefined)
+      // What is left of a regular file (its size where the position is unknown, which bounds it):
+      // parts sized to fit, like uploadFile. Not the whole size: a 6 TiB file positioned 3 MiB
+      // before its end is a 3 MiB upload, not an ObjectTooLargeError.
+      const left = stats.isFile() ? (totalBytes ?? stats.size) : undefined
+      const sizeHint = options.sizeHint ?? (options.partSize === undefined ? left : undefined)
       const policy = resolvePartSize(options.partSize, sizeHint)
       const controller = new AbortController()
       const spec = partHashSpec(options)
-      const threads = spec === undefined || !hashWorkersAvailable() ? 0 : streamHashThreadsFor(options.hashThreads, spec, stats.isFile() ? stats.size : undefined)
+      const threads = spec === undefined || !hashWorkersAvailable() ? 0 : streamHashThreadsFor(options.hashThreads, spec, left)
       // Shared with the hash workers (read in place) when there are any.
       const pool = new BufferPool(concurrency + 1, policy.sizeOf(1), threads > 0)
       hashPool = threads > 0 ? new HashPool(threads) : undefined
@@ -270,10 +275,12 @@ export function partDigests(
 
 function inlineDigest(hashes: PartHashFactories): PartDigest {
   const hashers = [hashes.hash?.(), hashes.checksum?.(), hashes.md5?.()]
+  const step = (piece: Uint8Array): void => {
+    for (const hasher of hashers) hasher?.update(piece)
+  }
   return {
-    update(chunk) {
-      for (const hasher of hashers) hasher?.update(chunk)
-    },
+    // A read is at most 1 GiB already (MAX_READ_BYTES); in pieces whatever a reader hands over.
+    update: (chunk) => updateInPieces(step, chunk),
     async finish() {
       // A digest may be a promise (sha256-js): await each, in order.
       const [sha256, checksum, md5] = hashers.map((hasher) => hasher?.digest())

@@ -20,7 +20,11 @@ import {
   toBase64,
   validateChecksumAlgorithm,
   zlibCrc32,
+  zlibCrc32Hasher,
 } from '../src/http/checksum.ts'
+import { nodeMd5, nodeSha1, nodeSha256 } from '../src/http/hash.ts'
+import { MAX_HASH_UPDATE_BYTES, updateInPieces } from '../src/http/hash-pieces.ts'
+import zlib from 'node:zlib'
 
 const ALGORITHMS: readonly ChecksumAlgorithm[] = ['CRC64NVME', 'CRC32C', 'CRC32', 'SHA1', 'SHA256']
 const b64 = (bytes: Uint8Array): string => Buffer.from(bytes).toString('base64')
@@ -61,6 +65,57 @@ describe('checksum implementations', () => {
     const data = new Uint8Array(300_001).map((_, i) => (i * 131) >>> 3)
     assert.deepEqual(await digestOf(crc32, data.subarray(0, 7), data.subarray(7)), await digestOf(createCrc32, data))
     assert.equal(b64(await digestOf(crc32)), 'AAAAAA==')
+  })
+
+  test('hashes get at most MAX_HASH_UPDATE_BYTES (1 GiB) per update(): node:crypto refuses 2^31 bytes, zlib.crc32 counts mod 2^32 (Node ≥ 22)', () => {
+    assert.equal(MAX_HASH_UPDATE_BYTES, 1024 ** 3)
+  })
+
+  test('updateInPieces: views of at most the limit, in order; node:crypto hashes and every checksum give the digest of one update()', async () => {
+    const makers: ReadonlyArray<[string, HashFactory]> = [
+      ['node:crypto SHA-256', nodeSha256 as HashFactory],
+      ['node:crypto SHA-1', nodeSha1 as HashFactory],
+      ['node:crypto MD5', nodeMd5 as HashFactory],
+      ...ALGORITHMS.map((algorithm): [string, HashFactory] => [algorithm, checksumHash(algorithm) as HashFactory]),
+    ]
+    await fc.assert(
+      fc.asyncProperty(fc.uint8Array({ maxLength: 2000 }), fc.integer({ min: 1, max: 300 }), async (bytes, max) => {
+        for (const [name, make] of makers) {
+          const hasher = make()
+          const pieces: Uint8Array[] = []
+          updateInPieces(
+            (piece) => {
+              pieces.push(piece)
+              hasher.update(piece)
+            },
+            bytes,
+            max,
+          )
+          assert.ok(pieces.every((piece) => piece.byteLength <= max && piece.buffer === bytes.buffer), `${name}: views of at most ${max} bytes, got ${pieces.map((p) => p.byteLength).join(', ')}`)
+          assert.deepEqual(Buffer.concat(pieces), Buffer.from(bytes))
+          assert.equal(b64(await hasher.digest()), b64(await digestOf(make, bytes)), name)
+        }
+      }),
+      { numRuns: 50 },
+    )
+  })
+
+  test('zlib.crc32 is given at most the limit per call, the running value carried: the CRC32 of one call', async () => {
+    const crc32 = (zlib as { crc32?: (data: Uint8Array, value?: number) => number }).crc32
+    assert.ok(crc32 !== undefined, 'zlib.crc32 missing: Node ≥ 20.15, Deno and Bun all have it')
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.uint8Array({ maxLength: 700 }), { maxLength: 4 }), fc.integer({ min: 1, max: 200 }), async (chunks, max) => {
+        const calls: number[] = []
+        const hasher = zlibCrc32Hasher((data, value) => {
+          calls.push(data.byteLength)
+          return crc32(data, value)
+        }, max)
+        for (const chunk of chunks) hasher.update(chunk)
+        assert.ok(calls.every((n) => n <= max), `zlib.crc32 called on ${calls.join(', ')} bytes, over ${max}`)
+        assert.equal(b64(await hasher.digest()), b64(await digestOf(createCrc32, ...chunks)))
+      }),
+      { numRuns: 100 },
+    )
   })
 
   test('names, headers and types', () => {

@@ -2,23 +2,28 @@
 // random parts at any offset of a SharedArrayBuffer and every hash and checksum; closing the pool
 // mid-hash, a worker that crashes and a worker that cannot start reject with
 // ERR_PARTSTREAM_HASH_WORKER (never an unhandled rejection); a pool left open does not keep the
-// process alive; FileParts reads ahead only into free buffers and waits for its reads when closed.
+// process alive; FileParts reads ahead only into free buffers and waits for its reads when closed,
+// and never asks for more than 1 GiB in one read (a real 2 GiB part, once per run, on Node 20).
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { open } from 'node:fs/promises'
+import { closeSync, ftruncateSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs'
+import { open, type FileHandle } from 'node:fs/promises'
 import os, { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, describe, test } from 'node:test'
 import { fileURLToPath, pathToFileURL } from 'node:url'
-import { digestChunks, planParts, resolvePartSize } from '@partstream/core'
-import { checksumHash, type ChecksumAlgorithm } from '../src/index.ts'
+import { digestChunks, planParts, resolvePartSize, type Part, type PlannedPart } from '@partstream/core'
+import fc from 'fast-check'
+import { checksumHash, multipartEtag, uploadFile, type ChecksumAlgorithm, type Transport } from '../src/index.ts'
 import { defaultHash, nodeMd5 } from '../src/http/hash.ts'
 import { BufferPool } from '../src/upload/buffer-pool.ts'
+import { SourceChangedError } from '../src/errors.ts'
+import { MAX_READ_BYTES } from '../src/upload/fd-reader.ts'
 import { FileParts } from '../src/upload/file-parts.ts'
 import type { HashSpec } from '../src/upload/hash-job.ts'
 import { HashPool, hashWorkersAvailable, type PartDigests } from '../src/upload/hash-pool.ts'
 import { AUTO_HASH_THREADS_MIN_BYTES, hashThreadsFor, partHashSpec, streamHashThreadsFor, validateUploadOptions } from '../src/upload/options.ts'
+import { textBody } from './fault/helpers.ts'
 
 const ALGORITHMS: ReadonlyArray<ChecksumAlgorithm | null> = [null, 'CRC64NVME', 'CRC32C', 'CRC32', 'SHA1', 'SHA256']
 const dir = mkdtempSync(join(tmpdir(), 'partstream-hash-pool-'))
@@ -390,6 +395,115 @@ describe('FileParts with hash workers', () => {
       await hashPool.close()
       await file.close()
     }
+  })
+})
+
+describe('FileParts reads', () => {
+  test('no read asks for more than maxReadBytes (MAX_READ_BYTES, 1 GiB: Node aborts the process on a read of 2^31 bytes or more); short reads go on; a file that ends early is SourceChangedError', async () => {
+    assert.equal(MAX_READ_BYTES, 1024 ** 3)
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.integer({ min: 1, max: 700 }), { minLength: 1, maxLength: 5 }),
+        fc.integer({ min: 1, max: 300 }),
+        fc.integer({ min: 1, max: 1000 }),
+        fc.boolean(),
+        async (sizes, max, perRead, short) => {
+          const total = sizes.reduce((a, b) => a + b, 0)
+          const data = new Uint8Array(short ? total - 1 : total)
+          fill(data, total)
+          const asked: number[] = []
+          // A file whose reads return at most `perRead` bytes (a short read is not the end).
+          const file = {
+            read: async (buffer: Uint8Array, offset: number, length: number, position: number) => {
+              asked.push(length)
+              const n = Math.max(0, Math.min(length, perRead, data.byteLength - position))
+              buffer.set(data.subarray(position, position + n), offset)
+              return { bytesRead: n, buffer }
+            },
+          } as unknown as FileHandle
+          let offset = 0
+          const plan: PlannedPart[] = sizes.map((byteLength, i) => {
+            const planned = { partNumber: i + 1, offset, byteLength, isLast: i === sizes.length - 1 }
+            offset += byteLength
+            return planned
+          })
+          let released = 0
+          const pool = { take: () => new Uint8Array(Math.max(...sizes)), release: () => void released++ }
+          const none = async (): Promise<PartDigests> => ({ sha256: undefined, checksum: undefined, md5: undefined })
+          const reader = new FileParts(file, plan, pool, none, 0, max)
+          const parts: Part[] = []
+          const reading = (async () => {
+            for await (const part of reader.parts(new AbortController().signal)) parts.push(part)
+          })()
+          if (short) {
+            await assert.rejects(reading, (e: unknown) => e instanceof SourceChangedError && e.message.startsWith(`The file ended at byte ${total - 1} while reading part ${sizes.length}.`))
+            assert.equal(released, 1, "the failed part's buffer went back to the pool")
+          } else {
+            await reading
+            assert.deepEqual(
+              parts.map((p) => [p.partNumber, p.offset, p.byteLength, p.isLast]),
+              plan.map((p) => [p.partNumber, p.offset, p.byteLength, p.isLast]),
+            )
+            assert.deepEqual(Buffer.concat(parts.map((p) => p.chunks[0] as Uint8Array)), Buffer.from(data))
+          }
+          assert.ok(asked.every((n) => n <= max), `reads of ${asked.join(', ')} bytes, over ${max}`)
+        },
+      ),
+      { numRuns: 100 },
+    )
+  })
+})
+
+// The one test with a real part of 2 GiB (a sparse file): registered on Node 20 alone, the first
+// runtime of scripts/test.mjs, so it runs once per CI run. Reading 2 GiB into a fresh buffer takes
+// a few seconds; the 1 GiB reads and hash pieces are tested above with small limits on every runtime.
+const twoGiBPartRuns = process.versions.node.split('.')[0] === '20' && !('bun' in process.versions) && !('deno' in process.versions)
+if (twoGiBPartRuns) describe('a real 2 GiB part (Node 20 only: once per run)', () => {
+  test('uploadFile with partSize 2 GiB: the part is read in 1 GiB reads and sent whole (Node 20-24 used to abort the process)', { timeout: 120_000 }, async () => {
+    const GiB = 1024 * 1024 * 1024
+    const size = 2 * GiB + 1024 * 1024
+    const path = join(dir, 'sparse-2g.bin')
+    // Zeros (a hole) but for marker bytes around the 1 GiB read boundary and at the ends.
+    const markers = new Map([[0, 1], [GiB - 1, 2], [GiB, 3], [2 * GiB - 1, 4], [2 * GiB, 5], [size - 1, 6]])
+    const fd = openSync(path, 'w')
+    try {
+      ftruncateSync(fd, size)
+      for (const [at, value] of markers) writeSync(fd, new Uint8Array([value]), 0, 1, at)
+    } finally {
+      closeSync(fd)
+    }
+    const sent: Array<{ partNumber: number; etag: string; size: number }> = []
+    const seen = new Map<number, number>()
+    const transport: Transport = async (req) => {
+      const url = new URL(req.path, req.origin)
+      const xml = (body: string) => ({ statusCode: 200, headers: {}, body: textBody(`<?xml version="1.0" encoding="UTF-8"?>${body}`) })
+      if (req.method === 'POST' && url.searchParams.has('uploads')) return xml('<InitiateMultipartUploadResult><UploadId>u1</UploadId></InitiateMultipartUploadResult>')
+      if (req.method === 'PUT' && url.searchParams.has('partNumber')) {
+        const partNumber = Number(url.searchParams.get('partNumber'))
+        const start = partNumber === 1 ? 0 : 2 * GiB
+        let length = 0
+        for (const chunk of req.body instanceof Uint8Array ? [req.body] : (req.body ?? [])) {
+          for (const at of markers.keys()) if (at >= start + length && at < start + length + chunk.byteLength) seen.set(at, chunk[at - start - length] as number)
+          length += chunk.byteLength
+        }
+        assert.equal(String(length), req.headers['content-length'])
+        const etag = partNumber.toString(16).padStart(32, '0')
+        sent.push({ partNumber, etag, size: length })
+        return { statusCode: 200, headers: { etag: `"${etag}"` }, body: textBody('') }
+      }
+      if (req.method === 'POST') return xml(`<CompleteMultipartUploadResult><ETag>&quot;${multipartEtag(sent)}&quot;</ETag></CompleteMultipartUploadResult>`)
+      return { statusCode: 204, headers: {}, body: textBody('') }
+    }
+    const credentials = { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' }
+    try {
+      // payload 'unsigned': no hash of the 2 GiB (seconds more); reading it is what crashed.
+      const result = await uploadFile(path, { bucket: 'bkt', key: 'big', endpoint: 'http://127.0.0.1:9', region: 'us-east-1', credentials }, { transport, partSize: 2 * GiB, concurrency: 1, payload: 'unsigned' })
+      assert.deepEqual([result.size, result.partCount], [size, 2])
+    } finally {
+      rmSync(path, { force: true })
+    }
+    assert.deepEqual(sent.map((p) => [p.partNumber, p.size]), [[1, 2 * GiB], [2, 1024 * 1024]])
+    assert.deepEqual(new Map([...seen].sort(([a], [b]) => a - b)), markers)
   })
 })
 

@@ -9,10 +9,11 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, test } from 'node:test'
 import { fixedPartSize, type Part } from '@partstream/core'
+import fc from 'fast-check'
 import { SourceReadError } from '../src/errors.ts'
 import { fdParts, partDigests } from '../src/upload-fd.ts'
 import { BufferPool } from '../src/upload/buffer-pool.ts'
-import { FdReader, type DescriptorReader, type ReadFn } from '../src/upload/fd-reader.ts'
+import { FdReader, MAX_READ_BYTES, type DescriptorReader, type ReadFn } from '../src/upload/fd-reader.ts'
 import { HashPool, hashWorkerScript, type DigestStream } from '../src/upload/hash-pool.ts'
 import { checksumHash } from '../src/http/checksum.ts'
 import { defaultHash, nodeMd5 } from '../src/http/hash.ts'
@@ -199,6 +200,29 @@ describe('FdReader', () => {
     assert.equal(reader.ended, false)
     assert.equal(await reader.readSome(buffer, 0, 10), 0)
     assert.equal(reader.ended, true)
+  })
+
+  test('no read asks for more than maxReadBytes (MAX_READ_BYTES, 1 GiB: Node aborts the process on a read of 2^31 bytes or more)', async () => {
+    assert.equal(MAX_READ_BYTES, 1024 ** 3)
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 0, max: 3000 }), fc.integer({ min: 1, max: 300 }), fc.integer({ min: 1, max: 1000 }), async (size, max, perRead) => {
+        const data = bytes(size)
+        const asked: number[] = []
+        const read = readsOf(data, perRead)
+        const recording: ReadFn = (fd, buffer, offset, length) => {
+          asked.push(length)
+          return read(fd, buffer, offset, length)
+        }
+        const reader = new FdReader(3, new AbortController().signal, recording, 3, max)
+        const buffer = new Uint8Array(size + 5)
+        const first = await reader.readSome(buffer, 0, buffer.byteLength)
+        assert.equal(await reader.fill(buffer, first), size)
+        assert.deepEqual(buffer.subarray(0, size), data)
+        assert.equal(reader.ended, true)
+        assert.ok(asked.every((n) => n <= max), `reads of ${asked.join(', ')} bytes, over ${max}`)
+      }),
+      { numRuns: 100 },
+    )
   })
 
   test('a read error is a SourceReadError with the system code and the error as cause', async () => {

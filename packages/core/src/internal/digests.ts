@@ -25,15 +25,30 @@ export interface PartDigester {
 
 const NONE: PartDigests = Object.freeze({ sha256: undefined, checksum: undefined, md5: undefined })
 
-/** Starts hashing one part with fresh hashers from `hashes`. */
-export function startPart(hashes: PartHashes): PartDigester {
+/**
+ * The most bytes a hasher is given in one `update()`: 1 GiB. A part may be 5 GiB (S3), and
+ * `adaptivePartSize()` reaches 3 GiB, but node:crypto refuses an update of 2^31 bytes or more
+ * (RangeError "data is too long") and `zlib.crc32` on Node ≥ 22 counts the length mod 2^32: a
+ * chunk is fed in views of at most this many bytes, which gives the same digest for any hash.
+ */
+export const MAX_HASH_UPDATE_BYTES: number = 1024 * 1024 * 1024
+
+/**
+ * Starts hashing one part with fresh hashers from `hashes`. `maxUpdateBytes`: the largest view one
+ * `update()` of a hasher gets (tests lower it).
+ */
+export function startPart(hashes: PartHashes, maxUpdateBytes: number = MAX_HASH_UPDATE_BYTES): PartDigester {
   const sha256 = hashes.hash?.()
   const checksum = hashes.checksum?.()
   const md5 = hashes.md5?.()
   const all = [sha256, checksum, md5].filter((h): h is Hasher => h !== undefined)
+  const updateAll = (piece: Uint8Array): void => {
+    for (const hasher of all) hasher.update(piece)
+  }
   return {
     update(chunk: Uint8Array): void {
-      for (const hasher of all) hasher.update(chunk)
+      if (chunk.byteLength <= maxUpdateBytes) updateAll(chunk)
+      else for (let at = 0; at < chunk.byteLength; at += maxUpdateBytes) updateAll(chunk.subarray(at, at + maxUpdateBytes))
     },
     finish(): PartDigests | Promise<PartDigests> {
       if (all.length === 0) return NONE

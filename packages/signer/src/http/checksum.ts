@@ -7,10 +7,12 @@ import {
   InvalidArgumentError,
   type CrcAlgorithm,
   type HashFactory,
+  type Hasher,
   type Part,
 } from '@partstream/core'
 import { IntegrityError } from '../errors.ts'
 import { builtinModule, defaultHash, nodeSha1 } from './hash.ts'
+import { MAX_HASH_UPDATE_BYTES, updateInPieces } from './hash-pieces.ts'
 import { redact } from './redact.ts'
 
 /** The checksums S3 accepts (`x-amz-checksum-*`), by S3's names. */
@@ -69,8 +71,25 @@ export function checksumTag(algorithm: ChecksumAlgorithm): string {
   return `Checksum${algorithm}`
 }
 
-type Zlib = { crc32?: (data: Uint8Array, value?: number) => number }
+type ZlibCrc32 = (data: Uint8Array, value?: number) => number
+type Zlib = { crc32?: ZlibCrc32 }
 let zlibCrc32Factory: HashFactory | undefined | null = null
+
+/**
+ * A CRC32 {@link Hasher} over `zlib.crc32`, carrying the running value from call to call. Each
+ * call gets at most `maxUpdateBytes` (1 GiB): on Node ≥ 22 `zlib.crc32` takes the length mod 2^32,
+ * so a part over 4 GiB in one call got the CRC32 of its first bytes.
+ */
+export function zlibCrc32Hasher(crc32: ZlibCrc32, maxUpdateBytes: number = MAX_HASH_UPDATE_BYTES): Hasher {
+  let value = 0
+  const step = (piece: Uint8Array): void => {
+    value = crc32(piece, value)
+  }
+  return {
+    update: (data) => updateInPieces(step, data, maxUpdateBytes),
+    digest: () => new Uint8Array([value >>> 24, (value >>> 16) & 255, (value >>> 8) & 255, value & 255]),
+  }
+}
 
 /**
  * CRC32 by `zlib.crc32` (Node ≥ 20.15 / 22.2, Deno, Bun): native, the fastest CRC32 on each.
@@ -80,18 +99,7 @@ let zlibCrc32Factory: HashFactory | undefined | null = null
 export function zlibCrc32(): HashFactory | undefined {
   if (zlibCrc32Factory !== null) return zlibCrc32Factory
   const crc32 = builtinModule<Zlib>('node:zlib')?.crc32
-  zlibCrc32Factory =
-    typeof crc32 !== 'function'
-      ? undefined
-      : () => {
-          let value = 0
-          return {
-            update: (data) => {
-              value = crc32(data, value)
-            },
-            digest: () => new Uint8Array([value >>> 24, (value >>> 16) & 255, (value >>> 8) & 255, value & 255]),
-          }
-        }
+  zlibCrc32Factory = typeof crc32 !== 'function' ? undefined : () => zlibCrc32Hasher(crc32)
   return zlibCrc32Factory
 }
 

@@ -16,6 +16,14 @@ export const fsRead: ReadFn = (fd, buffer, offset, length) =>
   })
 
 /**
+ * The most bytes one read asks for: 1 GiB. A part may be 5 GiB (`adaptivePartSize()` reaches 3 GiB),
+ * but Node caps a read at 2^31 - 1 bytes, and Node 20, 22 and 24 abort the process on a longer one
+ * (`Assertion failed: args[3]->IsInt32()` in `fs.read`; Node 26 throws a RangeError). Reads of a
+ * regular file return what was asked for anyway, so a part is read in a few 1 GiB reads.
+ */
+export const MAX_READ_BYTES: number = 1024 * 1024 * 1024
+
+/**
  * A non-blocking descriptor with no data answers EAGAIN: wait, doubling from the first wait to the
  * last, and read again (no busy loop; the wait resets as soon as bytes arrive, so a producer
  * faster than the upload never meets it). Node leaves stdin blocking unless `process.stdin` was
@@ -44,6 +52,7 @@ export class FdReader implements DescriptorReader {
   readonly #reportedFd: number
   readonly #read: ReadFn
   readonly #signal: AbortSignal
+  readonly #maxReadBytes: number
   #ended = false
   #waitMs = 0
   /** The last read started: closing the descriptor waits for it. */
@@ -51,8 +60,12 @@ export class FdReader implements DescriptorReader {
   #rejectRead: ((reason: unknown) => void) | undefined
   #onAbort: (() => void) | undefined
 
-  /** `reportedFd`: the descriptor read errors name (the caller's, when `fd` is a copy of it). */
-  constructor(fd: number, signal: AbortSignal, readFn: ReadFn = fsRead, reportedFd: number = fd) {
+  /**
+   * `reportedFd`: the descriptor read errors name (the caller's, when `fd` is a copy of it).
+   * `maxReadBytes`: the most one read asks for (tests lower it).
+   */
+  constructor(fd: number, signal: AbortSignal, readFn: ReadFn = fsRead, reportedFd: number = fd, maxReadBytes: number = MAX_READ_BYTES) {
+    this.#maxReadBytes = maxReadBytes
     this.fd = fd
     this.#reportedFd = reportedFd
     this.#signal = signal
@@ -90,14 +103,15 @@ export class FdReader implements DescriptorReader {
     return filled
   }
 
-  /** One successful read: at least 1 byte, or 0 at the end of the data. */
+  /** One successful read: at least 1 byte (at most `maxReadBytes`), or 0 at the end of the data. */
   async readSome(buffer: Uint8Array, offset: number, length: number): Promise<number> {
     if (this.#ended) return 0
+    const asked = Math.min(length, this.#maxReadBytes)
     for (;;) {
       this.#signal.throwIfAborted()
       let bytesRead: number
       try {
-        bytesRead = await this.#abortable(this.#read(this.fd, buffer, offset, length))
+        bytesRead = await this.#abortable(this.#read(this.fd, buffer, offset, asked))
       } catch (error) {
         if (this.#signal.aborted) throw this.#signal.reason
         const code = codeOf(error)

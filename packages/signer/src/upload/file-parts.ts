@@ -2,6 +2,7 @@ import type { FileHandle } from 'node:fs/promises'
 import type { Part, PlannedPart } from '@partstream/core'
 import { SourceChangedError } from '../errors.ts'
 import type { BufferPool } from './buffer-pool.ts'
+import { MAX_READ_BYTES } from './fd-reader.ts'
 import type { PartDigests } from './hash-pool.ts'
 
 /** What {@link FileParts} needs of a pool: `available` is optional (without it nothing is read ahead). */
@@ -20,12 +21,15 @@ export class FileParts {
   readonly #pool: PartBuffers
   readonly #digest: (view: Uint8Array) => Promise<PartDigests>
   readonly #lookahead: number
+  readonly #maxReadBytes: number
   readonly #ready = new Map<number, Promise<Part>>()
   #started = 0
   #yielded = 0
   #closed = false
 
-  constructor(file: FileHandle, plan: readonly PlannedPart[], pool: PartBuffers, digest: (view: Uint8Array) => Promise<PartDigests>, lookahead = 0) {
+  /** `maxReadBytes`: the most one read asks for (1 GiB; tests lower it). */
+  constructor(file: FileHandle, plan: readonly PlannedPart[], pool: PartBuffers, digest: (view: Uint8Array) => Promise<PartDigests>, lookahead = 0, maxReadBytes: number = MAX_READ_BYTES) {
+    this.#maxReadBytes = maxReadBytes
     this.#file = file
     this.#plan = plan
     this.#pool = pool
@@ -82,7 +86,9 @@ export class FileParts {
     try {
       let filled = 0
       while (filled < planned.byteLength) {
-        const { bytesRead } = await this.#file.read(buffer, filled, planned.byteLength - filled, planned.offset + filled)
+        // At most 1 GiB per read: a part may be 5 GiB, and Node aborts on a read of 2 GiB (MAX_READ_BYTES).
+        const length = Math.min(planned.byteLength - filled, this.#maxReadBytes)
+        const { bytesRead } = await this.#file.read(buffer, filled, length, planned.offset + filled)
         if (bytesRead === 0) {
           throw new SourceChangedError(`The file ended at byte ${planned.offset + filled} while reading part ${planned.partNumber}.`)
         }

@@ -13,6 +13,7 @@
 import { createHash, type Hash } from 'node:crypto'
 import { parentPort } from 'node:worker_threads'
 import type { HashFactory } from '@partstream/core'
+import { updateInPieces } from '../http/hash-pieces.ts'
 import type { HashJobRequest, HashJobResponse, HashWorkerReady } from './hash-job.ts'
 
 const port = parentPort
@@ -46,9 +47,13 @@ async function step(request: HashJobRequest): Promise<void> {
   try {
     hashers ??= await start(request)
     const view = new Uint8Array(request.buffer, request.offset, request.length)
-    hashers.sha256?.update(view)
-    hashers.md5?.update(view)
-    hashers.checksum?.update(view)
+    // A whole part may be 5 GiB: node:crypto refuses an update of 2 GiB or more (hash-pieces.ts).
+    const { sha256, md5, checksum } = hashers
+    updateInPieces((piece) => {
+      sha256?.update(piece)
+      md5?.update(piece)
+      checksum?.update(piece)
+    }, view)
     if (request.more === true) {
       open.set(request.id, hashers)
       return
