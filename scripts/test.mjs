@@ -22,8 +22,8 @@ const arch = process.arch
 
 /** node --test: the spec reporter on the terminal, a JUnit report for the counts. */
 const nodeTest = (files, junit) => ['--test', '--test-concurrency=1', '--test-reporter=spec', '--test-reporter-destination=stdout', '--test-reporter=junit', `--test-reporter-destination=${junit}`, ...files]
-/** The .ts sources, workspace packages through their `development` export (Node ≥ 22.18 strips types without a flag). */
-const nodeSources = (files, junit) => ['--conditions=development', ...nodeTest(files, junit)]
+/** The .ts sources, workspace packages through their `@partstream/source` export (Node ≥ 22.18 strips types without a flag). */
+const nodeSources = (files, junit) => ['--conditions=@partstream/source', ...nodeTest(files, junit)]
 
 /**
  * Every runtime, one row each. `pkg`/`bin`: the npm platform package (pinned, with its lockfile,
@@ -44,7 +44,7 @@ const RUNTIMES = [
     bin: 'deno',
     // -A: the suites use the network, files, env and child processes. --no-check: tsc -b has
     // type-checked already (with the project's config, not deno's).
-    args: (files, junit) => ['test', '-A', '--no-check', '--conditions=development', `--junit-path=${junit}`, ...files],
+    args: (files, junit) => ['test', '-A', '--no-check', '--conditions=@partstream/source', `--junit-path=${junit}`, ...files],
     env: { NO_COLOR: '1' },
   },
   {
@@ -54,7 +54,7 @@ const RUNTIMES = [
     bin: 'bin/bun',
     // bun test's default timeout is 5 s per test; node:test has none, and uploads take longer.
     // `./`: bun test reads a bare argument as a name filter, not a path.
-    args: (files, junit) => ['--conditions=development', 'test', '--timeout=600000', '--reporter=junit', `--reporter-outfile=${junit}`, ...files.map((f) => `./${f}`)],
+    args: (files, junit) => ['--conditions=@partstream/source', 'test', '--timeout=600000', '--reporter=junit', `--reporter-outfile=${junit}`, ...files.map((f) => `./${f}`)],
     env: { NO_COLOR: '1' },
   },
 ]

@@ -1,6 +1,6 @@
 // Runs every example as a user would (a separate process of the runtime running this test) against
 // the real S3 server. Built (Node 20, dist/*.js) or from the .ts sources (Node ≥ 22.18, Deno, Bun,
-// with the `development` export condition, so `@partstream/*` resolve to their src/index.ts).
+// with the `@partstream/source` export condition, so `@partstream/*` resolve to their src/index.ts).
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
 import { createHash } from 'node:crypto'
@@ -20,7 +20,7 @@ const exampleFile = (name: string): string => `${dir}${name}${fromSource ? '.ts'
 /** `<runtime> <example> args…`, with the same runtime and export condition as this test. */
 function run(example: string, args: readonly string[], options: { env: Record<string, string> }) {
   const file = exampleFile(example)
-  const runtimeArgs = isDeno ? ['run', '-A', '--no-check', '--conditions=development'] : fromSource ? ['--conditions=development'] : []
+  const runtimeArgs = isDeno ? ['run', '-A', '--no-check', '--conditions=@partstream/source'] : fromSource ? ['--conditions=@partstream/source'] : []
   return execFileAsync(process.execPath, [...runtimeArgs, file, ...args], options)
 }
 
@@ -145,7 +145,7 @@ test('resume-after-crash.ts: the parts stored before the crash are reused, the o
 })
 
 test('the examples run what this runtime should: the sources unbuilt, or the tsc -b output', () => {
-  // Proves the unbuilt path is exercised: with --conditions=development the packages resolve to src/*.ts.
+  // Proves the unbuilt path is exercised: with --conditions=@partstream/source the packages resolve to src/*.ts.
   const resolved = import.meta.resolve('@partstream/signer')
   assert.ok(resolved.endsWith(fromSource ? '/packages/signer/src/index.ts' : '/packages/signer/dist/src/index.js'), resolved)
 })

@@ -1,5 +1,5 @@
 // How the CLI tests run the bin: the built bundle when the tests run from dist (Node 20), else
-// the .ts sources with the development condition (Node 22+, Deno, Bun).
+// the .ts sources with the @partstream/source condition (Node 22+, Deno, Bun).
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -16,5 +16,5 @@ export const runtime: 'deno' | 'bun' | 'node' =
 export const command: readonly string[] = built
   ? [process.execPath, bin]
   : runtime === 'deno'
-    ? [process.execPath, 'run', '-A', '--conditions=development', bin]
-    : [process.execPath, '--conditions=development', bin]
+    ? [process.execPath, 'run', '-A', '--conditions=@partstream/source', bin]
+    : [process.execPath, '--conditions=@partstream/source', bin]

@@ -292,9 +292,9 @@ describe('HashPool', () => {
     const deno = (globalThis as { Deno?: { execPath(): string } }).Deno
     const bun = typeof (globalThis as { Bun?: unknown }).Bun === 'object'
     const [command, args] = deno !== undefined
-      ? [deno.execPath(), ['run', '-A', '--conditions=development', fileURLToPath(child)]]
+      ? [deno.execPath(), ['run', '-A', '--conditions=@partstream/source', fileURLToPath(child)]]
       : bun
-        ? [process.execPath, ['--conditions=development', fileURLToPath(child)]]
+        ? [process.execPath, ['--conditions=@partstream/source', fileURLToPath(child)]]
         : [process.execPath, [...process.execArgv.filter((a) => a.startsWith('--conditions')), fileURLToPath(child)]]
     const started = Date.now()
     const run = spawnSync(command, args, { encoding: 'utf8', timeout: 30_000 })

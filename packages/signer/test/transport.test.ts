@@ -240,7 +240,7 @@ describe('choosing a transport', () => {
         const { createRequire } = await import('node:module')
         const cache = Object.keys(createRequire(import.meta.url).cache)
         console.log(JSON.stringify({ undici: cache.filter((f) => f.includes('undici')), builtins: process.moduleLoadList.filter((m) => m.includes('undici')) }))`
-      const { stdout: out } = await promisify(execFile)(process.execPath, [...(fromSource ? ['--conditions=development'] : []), '--input-type=module', '-e', script], {
+      const { stdout: out } = await promisify(execFile)(process.execPath, [...(fromSource ? ['--conditions=@partstream/source'] : []), '--input-type=module', '-e', script], {
         cwd: fileURLToPath(new URL('..', import.meta.url)),
         encoding: 'utf8',
       })

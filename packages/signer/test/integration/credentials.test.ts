@@ -82,7 +82,7 @@ const WHO = second !== undefined ? 'a second RGW user' : `main credentials: ${no
 const fromSource = import.meta.url.endsWith('.ts')
 const isDeno = 'Deno' in globalThis
 const fixture = fileURLToPath(new URL(`./fixtures/upload-child.${fromSource ? 'ts' : 'js'}`, import.meta.url))
-const runtimeArgs = isDeno ? ['run', '-A', '--no-check', '--conditions=development'] : fromSource ? ['--conditions=development'] : []
+const runtimeArgs = isDeno ? ['run', '-A', '--no-check', '--conditions=@partstream/source'] : fromSource ? ['--conditions=@partstream/source'] : []
 
 interface ChildRun {
   readonly result: ChildResult

@@ -264,7 +264,7 @@ describe('uploadFd to Ceph RGW', () => {
 const fromSource = import.meta.url.endsWith('.ts')
 const isDeno = 'Deno' in globalThis
 const fdChild = fileURLToPath(new URL(`./fixtures/fd-child.${fromSource ? 'ts' : 'js'}`, import.meta.url))
-const runtimeArgs = isDeno ? ['run', '-A', '--no-check', '--conditions=development'] : fromSource ? ['--conditions=development'] : []
+const runtimeArgs = isDeno ? ['run', '-A', '--no-check', '--conditions=@partstream/source'] : fromSource ? ['--conditions=@partstream/source'] : []
 
 /**
  * What feeds the child's stdin: shell commands through an anonymous pipe (bash's `exec 0< <(…)`,
