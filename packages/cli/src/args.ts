@@ -403,6 +403,10 @@ const ADVICE_OF: readonly (readonly [RegExp, string])[] = [
   // The CLI has no adaptive part size: raising it, or a size hint (which sizes the parts to fit), is what it offers.
   [/, or use `partSize: adaptivePartSize\(\)`/g, ''],
   [/use `partSize: adaptivePartSize\(\)`/g, 'raise --part-size, or give --size-hint with the expected total'],
+  // The bin loads the AWS SDK's provider from where it is itself installed, not from the working
+  // directory: for a global partstream, `npm install` in a project changed nothing.
+  [/\(npm install @aws-sdk\/credential-provider-node\)/g, '(install @aws-sdk/credential-provider-node where partstream is installed: `npm install -g @aws-sdk/credential-provider-node` for a global partstream)'],
+  [/npm install @aws-sdk\/credential-provider-node/g, 'install @aws-sdk/credential-provider-node where partstream is installed (`npm install -g @aws-sdk/credential-provider-node` for a global partstream)'],
   // The CLI resumes from its checkpoint, not from an id the user gives.
   [/The upload id is unknown or was aborted or completed: check `resumeUploadId`, or start a new upload\./g, 'The upload was aborted or completed by someone else meanwhile (`partstream uploads abort`, or another run): run the command again to upload afresh.'],
 ]

@@ -15,6 +15,17 @@ describe('inCliTerms', () => {
   })
 })
 
+describe('inCliTerms: the AWS SDK install hint', () => {
+  test('says where: the bin loads the provider from where partstream is installed, not from the working directory', async () => {
+    const { CredentialsError } = await import('@partstream/signer')
+    const hint = 'npm install @aws-sdk/credential-provider-node'
+    const error = new CredentialsError(`Profile "role" uses role_arn (an STS AssumeRole): install the AWS SDK's credential provider to use it (${hint}).`, { profile: 'role', tried: [`the AWS SDK's chain: not installed (${hint})`] })
+    const text = inCliTerms(error.message)
+    assert.doesNotMatch(text, /\(npm install @aws-sdk/)
+    assert.match(text, /where partstream is installed: `npm install -g @aws-sdk\/credential-provider-node` for a global partstream\)/)
+  })
+})
+
 describe('parseCommand', () => {
   const cp = (...flags: string[]) => parseCommand(['cp', '-', 's3://bucket/key', ...flags])
   const metadataOf = (...flags: string[]) => {
@@ -47,5 +58,15 @@ describe('parseCommand', () => {
       assert.equal(error.message, 'cp: unknown option --content-language; partstream cp --help lists them')
       return true
     })
+  })
+})
+
+describe('--version', () => {
+  test("is the package's version (help.ts holds it for the bundled bin: it must move with package.json)", async () => {
+    const { readFileSync } = await import('node:fs')
+    const { VERSION } = await import('../src/help.ts')
+    const { built, here } = await import('./bin.ts')
+    const manifest = JSON.parse(readFileSync(`${here}/${built ? '../..' : '..'}/package.json`, 'utf8')) as { version: string }
+    assert.equal(VERSION, manifest.version)
   })
 })
