@@ -112,12 +112,11 @@ function noop(): void {}
  *
  * **Zero copy.** Parts hold `subarray` views of the source's chunks; a chunk straddling a part
  * boundary is split, a chunk spanning many parts becomes many views, empty chunks are skipped.
- * The one exception is `maxViewOverhead`, which copies a short view of a much larger buffer so it
- * cannot pin that buffer. The exact rule: a chunk is copied (`slice()`) when
- * `chunk.buffer.byteLength - chunk.byteLength > maxViewOverhead` **and**
- * `chunk.byteLength < policy.sizeOf(n)`, where `n` is the part being built when the chunk is read.
- * A chunk at least a part long is never copied: it becomes whole-part views of one buffer, which
- * is the "one input chunk" of the memory contract, and copying it would cost a full memcpy.
+ * The one exception is `maxViewOverhead`, which copies a view of a much larger buffer so it
+ * cannot pin that buffer. The exact rule: a chunk is copied (into a new `Uint8Array`) when
+ * `chunk.buffer.byteLength - chunk.byteLength > maxViewOverhead`, however long it is: each part
+ * in flight could otherwise pin a buffer of its own (6 MiB views of 64 MiB buffers held 5 × 64 MiB
+ * at concurrency 4). A chunk that is its whole buffer, however long, is never copied.
  *
  * **Ownership.** Once `toParts` is called it owns the source, even when the call throws: an
  * options error closes the source (calls its iterator's `return()`) before it is thrown. Chunks
@@ -182,8 +181,6 @@ function split(opened: OpenedSource, settings: Settings): AsyncIterableIterator<
   let offset = settings.startOffset
   /** 0-based index of the next chunk the source yields, for InvalidChunkError. */
   let chunkIndex = 0
-  /** Size of the part being built: decides which chunks `maxViewOverhead` copies. */
-  let partSize = 0
   /** Unconsumed rest of the last chunk read: the look-ahead. Never empty. */
   let held: Uint8Array | undefined
   /**
@@ -214,10 +211,10 @@ function split(opened: OpenedSource, settings: Settings): AsyncIterableIterator<
     if (!isUint8Array(value)) throw new InvalidChunkError(index, describeValue(value))
     const length = value.byteLength
     if (length === 0) return undefined
-    // Copy a short view of a much larger buffer, so holding it cannot pin the whole buffer; see
-    // the rule in toParts' documentation. Not `value.slice()`: a Node Buffer's slice is a view.
+    // Copy a view of a much larger buffer, so holding it cannot pin the whole buffer; see the rule
+    // in toParts' documentation. Not `value.slice()`: a Node Buffer's slice is a view.
     // (A chunk under SMALL_CHUNK_BYTES is copied into a gather block anyway.)
-    if (length >= SMALL_CHUNK_BYTES && length < partSize && value.buffer.byteLength - length > maxViewOverhead) return new Uint8Array(value)
+    if (length >= SMALL_CHUNK_BYTES && value.buffer.byteLength - length > maxViewOverhead) return new Uint8Array(value)
     return value
   }
 
@@ -308,7 +305,6 @@ function split(opened: OpenedSource, settings: Settings): AsyncIterableIterator<
     try {
       signal?.throwIfAborted()
       const size = policy.sizeOf(partNumber)
-      partSize = size
       if (signal !== undefined && isAsync) {
         // One listener per next() call, not per read, and none left behind between calls.
         onAbort = () => interruptRead?.(ABORTED)
