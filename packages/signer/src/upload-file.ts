@@ -1,5 +1,7 @@
 import { constants } from 'node:fs'
 import { open, type FileHandle } from 'node:fs/promises'
+import { resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { digestChunks, InvalidArgumentError, planParts, resolvePartSize, type Part, type PlannedPart } from '@partstream/core'
 import { SourceChangedError } from './errors.ts'
 import { createS3Context, type UploadTarget } from './http/context.ts'
@@ -134,16 +136,26 @@ export async function openRegularFile(path: string | URL): Promise<FileHandle> {
         'To upload a directory use uploadDirectory(); to upload a pipe or a device, open it and pass the descriptor to uploadFd() (`close: true` closes it after).',
     )
   }
-  if (stats.size === 0 && (await hasBytes(file))) {
-    // procfs and sysfs files say 0 bytes and make their content when read: read by the size,
-    // they would be uploaded as empty objects without a word.
+  // procfs and sysfs files make their content when read, whatever size they report: procfs says
+  // 0 bytes (read by the size, an empty object without a word), sysfs 4096 for every attribute
+  // (which failed as "the file changed", advice that can never work).
+  const reported = stats.size === 0 && (await hasBytes(file)) ? 'reports 0 bytes but has content' : onPseudoFs(path) ? `reports ${stats.size} bytes whatever it holds` : undefined
+  if (reported !== undefined) {
     await file.close()
     throw new InvalidArgumentError(
-      `Expected \`path\` to be a regular file of the size it reports, got ${JSON.stringify(String(path))}, which reports 0 bytes but has content (a /proc or /sys file). ` +
+      `Expected \`path\` to be a regular file of the size it reports, got ${JSON.stringify(String(path))}, which ${reported} (a /proc or /sys file). ` +
         'Read it to its end with uploadFd(openSync(path), …, { close: true }).',
     )
   }
   return file
+}
+
+/**
+ * Whether `path` is under /proc or /sys, where a file's size says nothing of its content. By its
+ * name, without a system call (uploadAll opens thousands of files).
+ */
+function onPseudoFs(path: string | URL): boolean {
+  return /^\/(?:proc|sys)\//.test(resolve(typeof path === 'string' ? path : fileURLToPath(path)))
 }
 
 /** Whether a file that reports 0 bytes gives any when read (one byte is enough to know). */

@@ -111,6 +111,18 @@ describe('uploadFile to Ceph RGW', () => {
     await assert.rejects(getObject(bucket, key), /404|NoSuchKey/)
   })
 
+  test('a /sys file (reports 4096 bytes whatever it holds): InvalidArgumentError naming uploadFd(), not "the file changed"', async () => {
+    // Every sysfs attribute reports 4096 bytes; this one holds 18. It failed as SourceChangedError,
+    // "retry once the file is stable", which can never work.
+    const key = 'files/sys-address'
+    await assert.rejects(uploadFile('/sys/class/net/lo/address', target(bucket, key)), (e: unknown) => {
+      assert.ok(e instanceof InvalidArgumentError, `got ${String(e)}`)
+      assert.match(e.message, /\/sys.*uploadFd\(/)
+      return true
+    })
+    await assert.rejects(getObject(bucket, key), /404|NoSuchKey/)
+  })
+
   test('a file that grows while uploading: SourceChangedError, upload aborted', async () => {
     const path = file('grows.bin', randomData(12 * MiB))
     const prefix = 'files/grows'
