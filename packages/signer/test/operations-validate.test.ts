@@ -24,6 +24,14 @@ describe('low-level operations: arguments checked before any request', () => {
     await assert.rejects(uploadPart(ctx, 'id', { ...(body(['abc'], 3) as object), partNumber: 1 } as never), refused(/every one of `chunks` to be a Uint8Array, got a string/))
   })
 
+  test("a chunk detached or shrunk after the part was made: the message says so, not an option the caller never passed", async () => {
+    // A source that transferred (postMessage, structuredClone with transfer) or resized a chunk's
+    // ArrayBuffer after yielding it: upload() failed with "Expected `byteLength` to be the length of `chunks`".
+    const detached = new Uint8Array(4)
+    structuredClone(detached.buffer, { transfer: [detached.buffer] })
+    await assert.rejects(uploadPart(ctx, 'id', { ...(body([detached], 4) as object), partNumber: 1 } as never), refused(/a chunk of the part was detached or resized \(its ArrayBuffer transferred or shrunk\) after it was yielded: its chunks hold 0 bytes, not 4\. A source must not reuse, transfer or resize a chunk it has yielded/))
+  })
+
   test('putObject: the body', async () => {
     await assert.rejects(putObject(ctx, body([new Uint8Array(2)], 5)), refused(/`byteLength`/))
     await assert.rejects(putObject(ctx, { byteLength: 0 } as never), refused(/part body/))

@@ -34,6 +34,15 @@ export function requireBody(body: unknown): void {
     total += chunk.byteLength
   }
   if (b.byteLength !== total) {
+    // Fewer bytes than said, with a chunk gone empty or resizable: the source's chunk changed
+    // under the part (toParts made byteLength from the chunks it was given).
+    const changed = typeof b.byteLength === 'number' && total < b.byteLength && (chunks as Uint8Array[]).some((c) => c.byteLength === 0 || (c.buffer as { resizable?: boolean }).resizable === true)
+    if (changed) {
+      throw new InvalidArgumentError(
+        `Expected the part's bytes to stay as they were, but a chunk of the part was detached or resized (its ArrayBuffer transferred or shrunk) after it was yielded: its chunks hold ${total} bytes, not ${String(b.byteLength)}. ` +
+          'A source must not reuse, transfer or resize a chunk it has yielded.',
+      )
+    }
     throw new InvalidArgumentError(`Expected \`byteLength\` to be the length of \`chunks\` (${total} bytes), got ${describeValue(b.byteLength)}.`)
   }
 }
