@@ -40,3 +40,13 @@ test('another size drops the kept buffers; foreign buffers are ignored', () => {
   recycler.release(undefined)
   assert.notEqual(recycler.take(16).buffer, a.buffer)
 })
+
+test('a part larger than the runtime can hold in one buffer: InvalidArgumentError naming partSize, not a raw RangeError', async () => {
+  // Node 20 holds at most 4 GiB in one ArrayBuffer: a 4 GiB + 1 MiB part (partSize may be 5 GiB)
+  // failed with "RangeError: Invalid typed array length". No runtime holds 2^53 bytes.
+  const { InvalidArgumentError } = await import('@partstream/core')
+  const { BufferPool } = await import('../src/upload/buffer-pool.ts')
+  for (const take of [() => new BufferPool(1, 2 ** 53).take(), () => new BufferPool(1, 8, true).take(2 ** 53), () => new BufferRecycler(1).take(2 ** 53)]) {
+    assert.throws(take, (error: unknown) => error instanceof InvalidArgumentError && /`partSize`.*9007199254740992 bytes.*smaller `partSize`/.test(error.message))
+  }
+})

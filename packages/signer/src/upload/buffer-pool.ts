@@ -1,3 +1,21 @@
+import { InvalidArgumentError } from '@partstream/core'
+
+/**
+ * A part's buffer. Runtimes cap one buffer (Node 20 at 4 GiB, where `partSize` may be 5 GiB):
+ * past it, allocation throws a RangeError that says nothing of parts.
+ */
+function allocate(size: number, shared: boolean): Uint8Array {
+  try {
+    return new Uint8Array(shared ? new SharedArrayBuffer(size) : new ArrayBuffer(size))
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error
+    throw new InvalidArgumentError(
+      `Expected \`partSize\` to fit in one buffer of this runtime, got a part of ${size} bytes (${error.message}). ` +
+        'Choose a smaller `partSize` (Node 20 holds at most 4 GiB in one buffer; Node 22 and later hold 5 GiB, S3\'s largest part).',
+    )
+  }
+}
+
 /**
  * Reusable part buffers for uploaders that fill their own parts (`uploadFile`, `uploadFd`): at
  * most `max` buffers exist at once, which is what bounds memory to `max × size`. A buffer goes
@@ -34,7 +52,7 @@ export class BufferPool {
     if (buffer !== undefined) return buffer
     if (this.#made >= this.#max) throw new Error('BufferPool exhausted: more parts in flight than buffers')
     this.#made++
-    return new Uint8Array(this.#shared ? new SharedArrayBuffer(size) : new ArrayBuffer(size))
+    return allocate(size, this.#shared)
   }
   /** Gives back the buffer under `view` (a part's chunk). */
   release(view: Uint8Array | undefined): void {
@@ -67,7 +85,7 @@ export class BufferRecycler {
       this.#free.length = 0
       this.#size = size
     }
-    const buffer = this.#free.pop() ?? new Uint8Array(size)
+    const buffer = this.#free.pop() ?? allocate(size, false)
     this.#out.add(buffer.buffer)
     return buffer
   }
