@@ -147,6 +147,14 @@ describe('credential_process', () => {
     assert.deepEqual(await resolveCredentialChain({ env }, noSdk), { accessKeyId: 'PROC', secretAccessKey: 'S', sessionToken: 'T', expiration })
   })
 
+  test('an Expiration with a space between date and time (RFC 3339), as the AWS CLI and SDK take it', async () => {
+    const at = new Date(Math.floor(Date.now() / 1000) * 1000 + 3_600_000)
+    const spaced = at.toISOString().replace('T', ' ').replace('.000Z', 'Z')
+    const doc = { Version: 1, AccessKeyId: 'PROC', SecretAccessKey: 'S', Expiration: spaced }
+    const env = { HOME: home({ config: `[profile p]\ncredential_process = ${processJson(doc)}\n` }), AWS_PROFILE: 'p' }
+    assert.deepEqual((await resolveCredentialChain({ env }, noSdk)).expiration, at)
+  })
+
   test('runs through the shell, with the given environment', async () => {
     const command = `printf '{"Version":1,"AccessKeyId":"%s","SecretAccessKey":"s"}' "$PS_TEST_KEY"`
     const env = { HOME: home({ credentials: `[default]\ncredential_process = ${command}\n` }), PS_TEST_KEY: 'FROM-ENV' }

@@ -3,7 +3,7 @@ import type { Credentials } from './credentials.ts'
 import type { Env } from './shared-config.ts'
 
 /** `2026-11-30T05:00:00Z`, with optional fractions and a numeric offset. */
-const ISO_8601_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/i
+const ISO_8601_DATE_TIME = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/i
 
 /** More output than this is not a credentials document (Node's `exec` buffers 1 MiB by default). */
 const MAX_OUTPUT_BYTES = 1024 * 1024
@@ -57,7 +57,8 @@ export async function runCredentialProcess(command: string, env: Env, nowMs: num
   if (Expiration !== undefined && Expiration !== null) {
     // An ISO 8601 date and time, the format the credential_process documentation gives: `new Date`
     // alone takes "1" for 2001-01-01 and would report credentials that "expired" 25 years ago.
-    expiration = typeof Expiration === 'string' && ISO_8601_DATE_TIME.test(Expiration) ? new Date(Expiration) : undefined
+    // RFC 3339's space between date and time is taken too, as the AWS CLI and SDK take it (read as a T: JavaScriptCore's Date does not).
+    expiration = typeof Expiration === 'string' && ISO_8601_DATE_TIME.test(Expiration) ? new Date(Expiration.replace(' ', 'T')) : undefined
     if (expiration === undefined || Number.isNaN(expiration.getTime())) {
       throw new CredentialProcessFailure(`printed an "Expiration" that is not an ISO 8601 date ${shown}`)
     }
