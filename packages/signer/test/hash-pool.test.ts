@@ -6,6 +6,7 @@
 // and never asks for more than 1 GiB in one read (a real 2 GiB part, once per run, on Node 20).
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
+import { createRequire } from 'node:module'
 import { closeSync, ftruncateSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs'
 import { open, type FileHandle } from 'node:fs/promises'
 import os, { tmpdir } from 'node:os'
@@ -21,7 +22,7 @@ import { SourceChangedError } from '../src/errors.ts'
 import { MAX_READ_BYTES } from '../src/upload/fd-reader.ts'
 import { FileParts } from '../src/upload/file-parts.ts'
 import type { HashSpec } from '../src/upload/hash-job.ts'
-import { HashPool, hashWorkersAvailable, type PartDigests } from '../src/upload/hash-pool.ts'
+import { HashPool, hashWorkerScript, hashWorkersAvailable, type PartDigests } from '../src/upload/hash-pool.ts'
 import { AUTO_HASH_THREADS_MIN_BYTES, hashThreadsFor, partHashSpec, streamHashThreadsFor, validateUploadOptions } from '../src/upload/options.ts'
 import { textBody } from './fault/helpers.ts'
 
@@ -563,5 +564,89 @@ describe('the hashThreads option', () => {
     assert.deepEqual(partHashSpec({ checksum: 'CRC64NVME', contentMd5: true }), { hash: true, checksum: 'CRC64NVME', md5: true })
     assert.equal(partHashSpec({ hash: defaultHash }), undefined)
     assert.equal(partHashSpec({ payload: 'unsigned' }), undefined)
+  })
+})
+
+describe('the hash worker script: looked for when a worker starts, never at load; its absence fails the upload every time', () => {
+  const MiB = 1024 * 1024
+  const credentials = { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' }
+  const target = (key: string) => ({ bucket: 'bkt', key, endpoint: 'http://127.0.0.1:9', region: 'us-east-1', credentials })
+
+  /** An S3 that answers every request at once (no time for a worker's 'error' event to arrive first). */
+  function instantS3(): Transport {
+    const sent: Array<{ partNumber: number; etag: string; size: number }> = []
+    return async (req) => {
+      const url = new URL(req.path, req.origin)
+      const xml = (body: string) => ({ statusCode: 200, headers: {}, body: textBody(`<?xml version="1.0" encoding="UTF-8"?>${body}`) })
+      if (req.method === 'POST' && url.searchParams.has('uploads')) return xml('<InitiateMultipartUploadResult><UploadId>u1</UploadId></InitiateMultipartUploadResult>')
+      if (req.method === 'PUT') {
+        const etag = String(sent.length + 1).padStart(32, '0')
+        if (url.searchParams.has('partNumber')) sent.push({ partNumber: Number(url.searchParams.get('partNumber')), etag, size: Number(req.headers['content-length']) })
+        return { statusCode: 200, headers: { etag: `"${etag}"` }, body: textBody('') }
+      }
+      if (req.method === 'POST') return xml(`<CompleteMultipartUploadResult><ETag>&quot;${multipartEtag(sent)}&quot;</ETag></CompleteMultipartUploadResult>`)
+      return { statusCode: 204, headers: {}, body: textBody('') }
+    }
+  }
+
+  test('a missing script fails the pool at start(), before any part is hashed (not when the worker\'s error event comes)', async () => {
+    const pool = new HashPool(1, pathToFileURL(join(dir, 'missing-at-start.mjs')))
+    try {
+      pool.start()
+      assert.equal(pool.failed, true, 'known at once: the script is not there')
+      assert.equal(pool.takesJobs, true, 'the first part asks the pool, and gets the error')
+      await assert.rejects(pool.digest(new Uint8Array(new SharedArrayBuffer(16)), { hash: true, checksum: null, md5: false }), {
+        code: 'ERR_PARTSTREAM_HASH_WORKER',
+        message: /could not start .*missing-at-start\.mjs.*hash-worker\.js.*hashThreads: 0/,
+      })
+    } finally {
+      await pool.close()
+    }
+  })
+
+  test('uploadFile with hashThreads: 1 and no worker script rejects every run, however fast the parts go (a 6 MiB file, 2 parts)', async () => {
+    const path = join(dir, 'six.bin')
+    writeFileSync(path, new Uint8Array(6 * MiB))
+    const saved = hashWorkerScript.url
+    hashWorkerScript.url = pathToFileURL(join(dir, 'no-such-worker.mjs'))
+    try {
+      const outcomes: string[] = []
+      for (let run = 0; run < 5; run++) {
+        outcomes.push(
+          await uploadFile(path, target('six'), { transport: instantS3(), hashThreads: 1, partSize: 5 * MiB, concurrency: 4, checksum: 'CRC64NVME' }).then(
+            () => 'resolved',
+            (e: unknown) => String((e as { code?: unknown }).code),
+          ),
+        )
+      }
+      assert.deepEqual(outcomes, Array(5).fill('ERR_PARTSTREAM_HASH_WORKER'))
+    } finally {
+      hashWorkerScript.url = saved
+    }
+  })
+
+  test('a CommonJS bundle (esbuild --format=cjs: import.meta is {}) loads; hashThreads: 0 uploads; hashThreads: 1 is ERR_PARTSTREAM_HASH_WORKER saying how to fix it', async () => {
+    const { build } = await import('esbuild')
+    const fromSource = import.meta.url.endsWith('.ts')
+    const outfile = join(dir, 'signer-bundle.cjs')
+    await build({
+      entryPoints: [fileURLToPath(new URL(fromSource ? '../src/index.ts' : '../src/index.js', import.meta.url))],
+      bundle: true,
+      platform: 'node',
+      format: 'cjs',
+      outfile,
+      logLevel: 'silent',
+      ...(fromSource ? { conditions: ['@partstream/source'] } : {}),
+    })
+    const bundled = createRequire(import.meta.url)(outfile) as { uploadFile: typeof uploadFile }
+    const path = join(dir, 'small.bin')
+    writeFileSync(path, new Uint8Array(1024))
+    const result = await bundled.uploadFile(path, target('small'), { transport: instantS3(), hashThreads: 0 })
+    assert.equal(result.size, 1024)
+    await assert.rejects(bundled.uploadFile(path, target('small'), { transport: instantS3(), hashThreads: 1 }), (e: unknown) => {
+      assert.equal((e as { code?: unknown }).code, 'ERR_PARTSTREAM_HASH_WORKER')
+      assert.match((e as Error).message, /import\.meta\.url.*hash-worker\.js.*hashThreads: 0/)
+      return true
+    })
   })
 })

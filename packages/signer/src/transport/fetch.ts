@@ -124,8 +124,12 @@ function headersOf(headers: Headers): TransportHeaders {
   return out
 }
 
-/** The chunks as one buffer, always a copy (the `'buffer'` mode's; also the pipe reader's). */
-export function concat(chunks: Iterable<Uint8Array>): Uint8Array<ArrayBuffer> {
+/**
+ * The chunks as one buffer, always a copy (the `'buffer'` mode's; also the pipe reader's). Not
+ * `Uint8Array<ArrayBuffer>`, which fetch's `BodyInit` wants: that type exists only from TypeScript
+ * 5.7, and this declaration ships, so an older TS would fail on it (TS2315).
+ */
+export function concat(chunks: Iterable<Uint8Array>): Uint8Array & { readonly buffer: ArrayBuffer } {
   const list = [...chunks]
   let length = 0
   for (const c of list) length += c.byteLength

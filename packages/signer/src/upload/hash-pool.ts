@@ -35,17 +35,37 @@ interface Thread {
   ready: boolean
 }
 
-/**
- * The worker script next to this module: `hash-worker.js` in the built dist, `hash-worker.ts`
- * where the .ts sources run themselves (Node ≥ 22.18 type stripping, Deno, Bun).
- */
-export const HASH_WORKER_URL: URL = new URL(import.meta.url.endsWith('.ts') ? './hash-worker.ts' : './hash-worker.js', import.meta.url)
+type NodeFs = typeof import('node:fs')
 
 /**
- * The script new pools start, and whether `uploadFile` hashes on the main thread until a worker
- * is ready (tests swap in a failing script, and wait for it, to check crash handling end to end).
+ * The worker script next to this module: `hash-worker.js` in the built dist, `hash-worker.ts`
+ * where the .ts sources run themselves (Node ≥ 22.18 type stripping, Deno, Bun). Resolved when a
+ * pool starts a worker, never at load: an application that bundles the signer must load, and
+ * upload with `hashThreads: 0`, wherever the script is. That is also why `import.meta.url` is
+ * read apart from `new URL()`: webpack takes `new URL(<request>, import.meta.url)` for an asset to
+ * bundle, and a request that is not a plain string for a "Critical dependency" it cannot resolve
+ * at run time (`Cannot find module './hash-worker.js'` when the bundle loads).
+ * @param moduleUrl this module's `import.meta.url`: `undefined` in a CommonJS bundle (esbuild
+ *   `--format=cjs`, as AWS CDK's `NodejsFunction` builds by default, leaves `import.meta` empty).
+ * @throws {HashWorkerError} when there is no `moduleUrl` to resolve the script against.
  */
-export const hashWorkerScript: { url: URL; inlineUntilReady: boolean } = { url: HASH_WORKER_URL, inlineUntilReady: true }
+export function hashWorkerUrl(moduleUrl: string | undefined = import.meta.url): URL {
+  if (typeof moduleUrl !== 'string') {
+    throw new HashWorkerError(
+      'A hash worker could not start: the module holding the hash pool has no import.meta.url (a CommonJS bundle), so its worker script ' +
+        "hash-worker.js cannot be found. Bundle as ESM (esbuild --format=esm) with a bundle of @partstream/signer's " +
+        'dist/src/upload/hash-worker.js beside it.',
+    )
+  }
+  return new URL(moduleUrl.endsWith('.ts') ? './hash-worker.ts' : './hash-worker.js', moduleUrl)
+}
+
+/**
+ * The script new pools start (`undefined`: {@link hashWorkerUrl}, looked up when a worker starts),
+ * and whether `uploadFile` hashes on the main thread until a worker is ready (tests swap in a
+ * failing script, and wait for it, to check crash handling end to end).
+ */
+export const hashWorkerScript: { url: URL | undefined; inlineUntilReady: boolean } = { url: undefined, inlineUntilReady: true }
 
 /** `true` where parts can be hashed in worker threads: node:worker_threads and `SharedArrayBuffer` exist. */
 export function hashWorkersAvailable(): boolean {
@@ -59,21 +79,22 @@ export function hashWorkersAvailable(): boolean {
  * that is never closed does not hold the process open; `close()` terminates them.
  *
  * A worker that fails to start, crashes or exits rejects its jobs with `HashWorkerError` and is
- * replaced on the next job. One that is lost before it ever loaded (a missing or broken script,
- * no thread to be had) also marks the pool {@link HashPool.failed}: its next jobs reject with that
- * error at once instead of starting worker after worker.
+ * replaced on the next job. One that is lost before it ever loaded (a broken script, no thread to
+ * be had) also marks the pool {@link HashPool.failed}: its next jobs reject with that error at once
+ * instead of starting worker after worker. A script that cannot be found (no `import.meta.url` to
+ * find it from, no file there) marks it failed when the worker would start, before any job.
  */
 export class HashPool {
   readonly #threads: Thread[] = []
   readonly #max: number
-  readonly #url: URL
+  readonly #url: URL | undefined
   readonly #workerThreads: WorkerThreads
   #nextId = 0
   #closed = false
   #startFailure: HashWorkerError | undefined
 
-  /** @param url the worker script (tests pass a failing one). */
-  constructor(threads: number, url: URL = hashWorkerScript.url) {
+  /** @param url the worker script (tests pass a failing one); by default {@link hashWorkerUrl}, resolved at the first start. */
+  constructor(threads: number, url: URL | undefined = hashWorkerScript.url) {
     const workerThreads = builtinModule<WorkerThreads>('node:worker_threads')
     if (workerThreads === undefined) throw new HashWorkerError('This runtime has no node:worker_threads.')
     this.#workerThreads = workerThreads
@@ -90,9 +111,9 @@ export class HashPool {
   }
 
   /**
-   * `true` when a worker was lost before it loaded and none is ready: a caller that hashes on the
-   * main thread until {@link ready} must send its next job here, to get the error, rather than
-   * hash inline for the rest of the upload without saying so.
+   * `true` when a worker was lost before it loaded, or its script could not be found, and none is
+   * ready: a caller that hashes on the main thread until {@link ready} must send its next job here,
+   * to get the error, rather than hash inline for the rest of the upload without saying so.
    */
   get failed(): boolean {
     return this.#startFailure !== undefined && !this.ready
@@ -220,13 +241,14 @@ export class HashPool {
   }
 
   #spawn(): Thread {
+    const url = this.#script()
     let worker: Worker
     try {
-      worker = new this.#workerThreads.Worker(this.#url)
+      worker = new this.#workerThreads.Worker(url)
     } catch (cause) {
       // Refused at once (Node's permission model without --allow-worker, no thread to be had):
       // the pool is failed, as when a worker is lost before it loads.
-      const error = new HashWorkerError(`Cannot start a hash worker (${this.#url.href}): set hashThreads: 0, or allow worker threads.`, { cause })
+      const error = new HashWorkerError(`Cannot start a hash worker (${url.href}): set hashThreads: 0, or allow worker threads.`, { cause })
       this.#startFailure ??= error
       throw error
     }
@@ -250,7 +272,7 @@ export class HashPool {
       if (index !== -1) this.#threads.splice(index, 1)
       if (!thread.ready && !this.#closed) {
         this.#startFailure ??= new HashWorkerError(
-          `A hash worker could not start (${this.#url.href}). If your bundler moved this module, copy hash-worker.js beside it; or set hashThreads: 0.`,
+          `A hash worker could not start (${url.href}). If a bundler moved this module, put a bundle of @partstream/signer's dist/src/upload/hash-worker.js (its imports bundled in) there.`,
           { cause },
         )
       }
@@ -263,10 +285,42 @@ export class HashPool {
     return thread
   }
 
+  /**
+   * The script to start, checked to be there. None (a CommonJS bundle, a bundle without
+   * hash-worker.js where it is looked for) fails the pool now, before its first part, rather than
+   * when the worker's 'error' event comes: by then a small file can have had every part hashed on
+   * the main thread, and the same upload would succeed or fail from run to run.
+   */
+  #script(): URL {
+    try {
+      const url = this.#url ?? hashWorkerUrl()
+      assertScriptExists(url)
+      return url
+    } catch (cause) {
+      const error = cause instanceof HashWorkerError ? cause : new HashWorkerError('A hash worker could not start: its script cannot be found.', { cause })
+      this.#startFailure ??= error
+      throw error
+    }
+  }
+
   #fail(thread: Thread, error: HashWorkerError): void {
     const jobs = [...thread.jobs.values()]
     thread.jobs.clear()
     thread.worker.unref()
     for (const job of jobs) job.reject(error)
   }
+}
+
+/**
+ * Throws `HashWorkerError` when `url` is a file that is not there, which the worker would only
+ * report with its 'error' event, tens of milliseconds after the start (hundreds on a loaded machine).
+ */
+function assertScriptExists(url: URL): void {
+  if (url.protocol !== 'file:') return
+  const fs = builtinModule<NodeFs>('node:fs')
+  if (fs === undefined || fs.existsSync(url)) return
+  throw new HashWorkerError(
+    `A hash worker could not start (${url.href}): no such file. If a bundler moved this module, put a bundle of @partstream/signer's ` +
+      'dist/src/upload/hash-worker.js (its imports bundled in) there.',
+  )
 }

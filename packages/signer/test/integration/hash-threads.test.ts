@@ -10,7 +10,7 @@ import { after, before, describe, test } from 'node:test'
 import { pathToFileURL } from 'node:url'
 import { Agent } from 'undici'
 import { fetchTransport, HashWorkerError, undiciTransport, uploadFile, type ChecksumAlgorithm, type Transport, type UploadOptions } from '../../src/index.ts'
-import { HASH_WORKER_URL, hashWorkerScript } from '../../src/upload/hash-pool.ts'
+import { hashWorkerScript } from '../../src/upload/hash-pool.ts'
 import { createBucket, getObject, openUploads, randomData, sha256, target } from './s3.ts'
 
 const MiB = 1024 * 1024
@@ -120,7 +120,7 @@ describe('uploadFile with hashThreads against Ceph RGW', () => {
       assert.equal(error.code, 'ERR_PARTSTREAM_HASH_WORKER')
       assert.ok(error.uploadId !== undefined, 'the multipart upload existed (parts 1 and 2 were hashed)')
     } finally {
-      hashWorkerScript.url = HASH_WORKER_URL
+      hashWorkerScript.url = undefined // the default script
       hashWorkerScript.inlineUntilReady = true
     }
     assert.deepEqual(await openUploads(bucket, 'crash/'), [])
@@ -147,7 +147,7 @@ describe('uploadFile with hashThreads against Ceph RGW', () => {
       // Where the failure comes before the first part is hashed (Bun reports a missing script at
       // once), no multipart upload was created; elsewhere it was, and is aborted: none is left.
     } finally {
-      hashWorkerScript.url = HASH_WORKER_URL
+      hashWorkerScript.url = undefined // the default script
       await rec.close()
     }
     assert.deepEqual(await openUploads(bucket, 'no-worker/'), [])
