@@ -1,7 +1,7 @@
 import { close, closeSync, constants, open, openSync, readFileSync } from 'node:fs'
 import { stat } from 'node:fs/promises'
 import { homedir } from 'node:os'
-import { basename } from 'node:path'
+import { basename, resolve as resolvePath } from 'node:path'
 import {
   abortMultipartUpload,
   contentTypeFor,
@@ -371,7 +371,8 @@ async function cpWith(io: CliIO, c: CpCommand, net: Network, signal: AbortSignal
   // end like stdin, with no size known ahead (give --size-hint past ~58 GiB) and no resume. So is
   // a file that says it holds 0 bytes: a /proc or /sys file makes its content as it is read (an
   // empty file gives an empty object either way).
-  const streamed = stats.isFIFO() || stats.isCharacterDevice() || stats.isBlockDevice() || (stats.isFile() && stats.size === 0)
+  // A /sys file reports 4096 bytes whatever it holds: read to its end as well.
+  const streamed = stats.isFIFO() || stats.isCharacterDevice() || stats.isBlockDevice() || (stats.isFile() && (stats.size === 0 || /^\/(?:proc|sys)\//.test(resolvePath(c.src))))
   if (stats.isSocket()) throw new UsageError(`cp: ${c.src} is a socket, which cannot be opened by its path: for what arrives on stdin, use - as the source`)
   // `<(cmd)` is /dev/fd/63 and `/dev/stdin` a descriptor: their names are not the data's (the key
   // would be `63`), so, as for `cp -`, the key must be given. A named FIFO or a device keeps its name.
@@ -546,7 +547,7 @@ async function tree(io: CliIO, c: CpCommand, net: Network, signal: AbortSignal, 
       if (f.error !== undefined) firstError ??= f.error
       if ((f.error as { code?: unknown } | undefined)?.code === 'ERR_PARTSTREAM_ABORT_FAILED') leftOpen++
       if (f.error !== undefined) io.stderr.write(`partstream: ${printable(f.path ?? f.key)}: ${describe(f.error)}\n`)
-      else if (c.json) io.stdout.write(`${JSON.stringify({ src: f.path, bucket: t.bucket, key: f.key, size: f.size, ...(f.skipped === true ? { skipped: true } : { etag: f.etag }) })}\n`)
+      else if (c.json) io.stdout.write(`${JSON.stringify({ src: f.path, bucket: t.bucket, key: f.key, size: f.size, ...(f.skipped === true ? { skipped: true } : { etag: f.etag, checksum: f.checksum }) })}\n`)
       else if (c.quiet) return
       else if (f.skipped === true) io.stdout.write(`skip: ${printable(f.path ?? '')}: s3://${t.bucket}/${printable(f.key)} has the same ${c.skipExisting === 'etag' ? 'size and ETag' : 'size'}\n`)
       else io.stdout.write(`upload: ${printable(f.path ?? '')} to s3://${t.bucket}/${printable(f.key)} (${f.size} bytes)\n`)

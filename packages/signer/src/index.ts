@@ -104,7 +104,7 @@ export type { ListMultipartUploadsOptions, OpenUpload } from './operations/list-
 export { listObjectsV2 } from './operations/list-objects-v2.ts'
 export type { ListedObject, ListObjectsV2Options, ListObjectsV2Page } from './operations/list-objects-v2.ts'
 export { listParts } from './operations/list-parts.ts'
-export type { ListPartsOptions } from './operations/list-parts.ts'
+export type { ListedParts, ListPartsOptions } from './operations/list-parts.ts'
 export { createBucket } from './operations/create-bucket.ts'
 export type { CreateBucketOptions } from './operations/create-bucket.ts'
 export { deleteObject } from './operations/delete-object.ts'

@@ -1,6 +1,7 @@
 import { setMaxListeners } from 'node:events'
 import type { FileHandle } from 'node:fs/promises'
 import { bufferParts, describeValue, InvalidArgumentError, isUint8Array, PartstreamError, planParts, resolvePartSize, toParts, type Part } from '@partstream/core'
+import type { ObjectChecksum } from './http/checksum.ts'
 import { createS3Context, type BucketTarget, type S3Context } from './http/context.ts'
 import { validateKey } from './http/endpoint.ts'
 import { objectHeaders, pickObjectOptions } from './operations/object-options.ts'
@@ -56,6 +57,12 @@ export interface FileResult {
   readonly size: number
   /** The object's ETag, when it was written. */
   readonly etag?: string | undefined
+  /**
+   * With `checksum`, when it was written: the object's checksum, as `upload`'s result has it
+   * (`{ algorithm, type, value }`, what S3 reports for the object). `undefined` without `checksum`,
+   * and for a file skipped or failed.
+   */
+  readonly checksum?: ObjectChecksum | undefined
   /** `true`: S3 already held it (`skipExisting`); nothing was sent. */
   readonly skipped?: boolean | undefined
   /** Why this file failed (a `PartstreamError`, or the abort reason); its upload was aborted. */
@@ -503,7 +510,7 @@ class ManyUploads {
         },
       })
       this.#uploadedBytes += result.size
-      this.#settle({ key, path, size: result.size, etag: result.etag })
+      this.#settle({ key, path, size: result.size, etag: result.etag, ...(result.checksum === undefined ? {} : { checksum: result.checksum }) })
     } catch (error) {
       if (!announced) announce(undefined)
       if (parts === undefined) await closeUnread(entry)

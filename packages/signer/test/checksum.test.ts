@@ -9,7 +9,7 @@ import { AwsCrc32c } from '@aws-crypto/crc32c'
 import { Crc64Nvme } from '@aws-sdk/crc64-nvme'
 import { createCrc32, InvalidArgumentError } from '@partstream/core'
 import fc from 'fast-check'
-import { IntegrityError, checksumHash, objectChecksumOf, type ChecksumAlgorithm, type HashFactory } from '../src/index.ts'
+import { IntegrityError, checksumHash, objectChecksumOf, type ChecksumAlgorithm, type HashFactory, type PartChecksum } from '../src/index.ts'
 import {
   assertChecksumEchoed,
   checksumHeader,
@@ -176,5 +176,35 @@ describe('objectChecksumOf: what S3 reports for a multipart object', () => {
 
   test('a part without a checksum is an IntegrityError', async () => {
     await assert.rejects(objectChecksumOf('CRC32', [{ partNumber: 1, size: 1 }]), (e) => e instanceof IntegrityError && /Part 1 has no CRC32 checksum/.test(e.message))
+  })
+
+  const refused = (pattern: RegExp) => (e: unknown) => e instanceof InvalidArgumentError && e.code === 'ERR_PARTSTREAM_INVALID_ARGUMENT' && pattern.test(e.message)
+
+  for (const algorithm of ALGORITHMS) {
+    test(`${algorithm}: no parts is an InvalidArgumentError (a multipart object has at least one part), not a TypeError or a "-0" checksum`, async () => {
+      await assert.rejects(objectChecksumOf(algorithm, []), refused(/^Expected `parts` to hold at least one part, got an empty array\./))
+    })
+  }
+
+  test("a digest of another algorithm's width (8 bytes under CRC32) is refused, alone or among others, naming the part and both widths", async () => {
+    const crc64 = { partNumber: 1, size: 3, checksum: 'AAAAAAAAAAA=' }
+    const crc32 = { partNumber: 2, size: 3, checksum: 'AAAAAA==' }
+    const wrongWidth = /^Part 1's CRC32 checksum is 8 bytes \(`AAAAAAAAAAA=`\), but a CRC32 digest is 4 bytes: is it another algorithm's\?/
+    await assert.rejects(objectChecksumOf('CRC32', [crc64]), refused(wrongWidth))
+    await assert.rejects(objectChecksumOf('CRC32', [crc64, crc32]), refused(wrongWidth))
+    await assert.rejects(objectChecksumOf('SHA256', [{ partNumber: 1, size: 3, checksum: 'AAAAAA==' }]), refused(/^Part 1's SHA256 checksum is 4 bytes .* a SHA256 digest is 32 bytes/))
+  })
+
+  test('a part number listed twice is refused (S3 keeps one part per number), not combined', async () => {
+    const part = { partNumber: 1, size: 3, checksum: 'AAAAAA==' }
+    await assert.rejects(objectChecksumOf('CRC32', [part, { ...part }]), refused(/^Part 1 is listed twice: each part number names one part\./))
+  })
+
+  test('a checksum that is not base64, a bad part number or size, an unknown algorithm: InvalidArgumentErrors naming them', async () => {
+    await assert.rejects(objectChecksumOf('CRC32', [{ partNumber: 1, size: 3, checksum: 'not base64!' }]), refused(/^Part 1's CRC32 checksum is not base64: `not base64!`\./))
+    await assert.rejects(objectChecksumOf('CRC32', [{ partNumber: 0, size: 3, checksum: 'AAAAAA==' }]), refused(/^Expected `partNumber` to be an integer from 1 to 10000, got `0` \(number\)\./))
+    await assert.rejects(objectChecksumOf('CRC32', [{ partNumber: 1, size: -1, checksum: 'AAAAAA==' }]), refused(/^Expected part 1's `size` to be a byte count \(an integer ≥ 0\), got `-1` \(number\)\./))
+    await assert.rejects(objectChecksumOf('CRC32', [null as unknown as PartChecksum]), refused(/^Expected each of `parts` to be \{ partNumber, size, checksum \}, got null\./))
+    await assert.rejects(objectChecksumOf('crc32' as ChecksumAlgorithm, [{ partNumber: 1, size: 3, checksum: 'AAAAAA==' }]), refused(/^Expected `algorithm` to be one of .*Did you mean 'CRC32'\?/))
   })
 })

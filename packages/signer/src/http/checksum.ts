@@ -5,6 +5,7 @@ import {
   createCrc64Nvme,
   describeValue,
   InvalidArgumentError,
+  MAX_PARTS,
   type CrcAlgorithm,
   type HashFactory,
   type Hasher,
@@ -172,20 +173,54 @@ export interface PartChecksum {
   readonly checksum?: string | undefined
 }
 
+/** Bytes of each algorithm's digest: a part checksum of another width is another algorithm's. */
+const DIGEST_BYTES: Readonly<Record<ChecksumAlgorithm, number>> = { CRC64NVME: 8, CRC32C: 4, CRC32: 4, SHA1: 20, SHA256: 32 }
+
 /**
  * The object checksum S3 computes for these parts: for FULL_OBJECT the CRC of the whole object,
  * combined from the part CRCs in part order (CRC combination, no pass over the bytes); for
  * COMPOSITE the checksum of the concatenated part digests, then `-<part count>`.
+ * @throws {InvalidArgumentError} for what S3 would never hold: no parts (a multipart object has
+ *   at least one), a part number listed twice (S3 keeps one part per number, so two would be
+ *   combined into a checksum no object has), a part number outside 1–10,000, a size that is not a
+ *   byte count, a checksum that is not base64 or not `algorithm`'s width (4 bytes for CRC32 and
+ *   CRC32C, 8 for CRC64NVME, 20 for SHA1, 32 for SHA256), or an unknown `algorithm`.
+ * @throws {IntegrityError} for a part without a checksum.
  * @example
  * // parts: what uploadPart(ctx, uploadId, part, { checksumAlgorithm: 'CRC64NVME' }) returned
  * const { value } = await objectChecksumOf('CRC64NVME', parts)
  * await completeMultipartUpload(ctx, uploadId, parts, { checksumAlgorithm: 'CRC64NVME', objectChecksum: value })
  */
 export async function objectChecksumOf(algorithm: ChecksumAlgorithm, parts: readonly PartChecksum[]): Promise<ObjectChecksum> {
+  validateChecksumAlgorithm(algorithm, 'algorithm')
+  if (!Array.isArray(parts) || parts.length === 0) {
+    const got = Array.isArray(parts) ? 'an empty array' : describeValue(parts)
+    throw new InvalidArgumentError(`Expected \`parts\` to hold at least one part, got ${got}. A multipart object has at least one part: give the parts uploadPart acknowledged.`)
+  }
+  const seen = new Set<number>()
+  for (const p of parts) {
+    // Typed callers cannot pass these; JavaScript ones can, and would get a TypeError.
+    if (typeof p !== 'object' || (p as PartChecksum | null) === null) throw new InvalidArgumentError(`Expected each of \`parts\` to be { partNumber, size, checksum }, got ${describeValue(p)}.`)
+    if (typeof p.partNumber !== 'number' || !Number.isInteger(p.partNumber) || p.partNumber < 1 || p.partNumber > MAX_PARTS) {
+      throw new InvalidArgumentError(`Expected \`partNumber\` to be an integer from 1 to ${MAX_PARTS}, got ${describeValue(p.partNumber)}.`)
+    }
+    if (seen.has(p.partNumber)) throw new InvalidArgumentError(`Part ${p.partNumber} is listed twice: each part number names one part. Give each acknowledged part once.`)
+    seen.add(p.partNumber)
+    if (!Number.isSafeInteger(p.size) || p.size < 0) {
+      throw new InvalidArgumentError(`Expected part ${p.partNumber}'s \`size\` to be a byte count (an integer ≥ 0), got ${describeValue(p.size)}.`)
+    }
+  }
   const sorted = [...parts].sort((a, b) => a.partNumber - b.partNumber)
   const digests = sorted.map((p) => {
-    const digest = p.checksum === undefined ? undefined : fromBase64(p.checksum)
-    if (digest === undefined) throw new IntegrityError(`Part ${p.partNumber} has no ${algorithm} checksum to build the object's from.`)
+    if (p.checksum === undefined) throw new IntegrityError(`Part ${p.partNumber} has no ${algorithm} checksum to build the object's from.`)
+    const digest = fromBase64(p.checksum)
+    if (digest === undefined) throw new InvalidArgumentError(`Part ${p.partNumber}'s ${algorithm} checksum is not base64: \`${redact(p.checksum)}\`.`)
+    const width = DIGEST_BYTES[algorithm]
+    if (digest.byteLength !== width) {
+      throw new InvalidArgumentError(
+        `Part ${p.partNumber}'s ${algorithm} checksum is ${digest.byteLength} bytes (\`${redact(p.checksum)}\`), but a ${algorithm} digest is ${width} bytes: is it another algorithm's?`,
+      )
+    }
     return digest
   })
   const type = checksumTypeOf(algorithm)

@@ -1,34 +1,72 @@
 import type { Part } from '@partstream/core'
 import { InvalidArgumentError } from '@partstream/core'
 import { SourceChangedError } from '../errors.ts'
-import { partChecksum, toBase64, type ChecksumAlgorithm } from '../http/checksum.ts'
+import { CHECKSUM_ALGORITHMS, checksumTypeOf, partChecksum, toBase64, type ChecksumAlgorithm } from '../http/checksum.ts'
 import type { S3Context } from '../http/context.ts'
 import { md5Hex, toHex } from '../http/hash.ts'
 import { listParts } from '../operations/list-parts.ts'
 import type { UploadedPart } from '../operations/upload-part.ts'
 
-/** The parts S3 holds for an upload being resumed, by part number; each is used at most once. */
-export type StoredParts = Map<number, UploadedPart>
+/**
+ * The parts S3 holds for an upload being resumed, by part number (each is used at most once),
+ * and the checksum algorithm and type the upload was created with, where ListParts reports them.
+ */
+export type StoredParts = Map<number, UploadedPart> & {
+  readonly checksumAlgorithm?: string | undefined
+  readonly checksumType?: string | undefined
+}
 
 /** Lists what S3 holds for `uploadId` (all pages). */
 export async function loadStoredParts(ctx: S3Context, key: string, uploadId: string, signal: AbortSignal): Promise<StoredParts> {
   const listed = await listParts(ctx, uploadId, { key, signal })
-  return new Map(listed.map((p) => [p.partNumber, p]))
+  return Object.assign(new Map(listed.map((p) => [p.partNumber, p])), { checksumAlgorithm: listed.checksumAlgorithm, checksumType: listed.checksumType })
 }
 
+const UNCHANGED = 'Nothing was sent; the upload is unchanged.'
+
 /**
- * A resumed upload keeps the checksum algorithm it was created with: the server reports it on
- * each stored part (AWS), and parts sent with another one would be refused, so a different
- * `checksum` (or none) fails before anything is sent.
+ * A resumed upload keeps the checksum it was created with. AWS names the upload's algorithm and
+ * type in ListParts (also before any part is stored: the common case, a crash right after
+ * Create) and the algorithm on each stored part. S3 refuses a part with another checksum, or
+ * none ("Checksum Type mismatch"), and a Complete whose checksum type is not the upload's
+ * (BadDigest), so a different `checksum` (or none) fails here, before anything is sent.
+ *
+ * A CRC32 or CRC32C upload created COMPOSITE (S3's default type for them when none is given, as
+ * `aws s3api create-multipart-upload --checksum-algorithm CRC32` does) is refused too, rather
+ * than completed as COMPOSITE: `checksum: 'CRC32'` promises the CRC of the whole object
+ * (`result.checksum.type === 'FULL_OBJECT'`, comparable with a local file's), and an object whose
+ * checksum silently means something else is worse than an error that says how to finish it.
+ *
+ * Where nothing is reported, nothing is checked: Ceph RGW 16 ignores checksums (and `checksum`
+ * must keep resuming there), and AWS reports an upload created without one the same way. There,
+ * a `checksum` given to an upload created without one is refused by S3 itself.
  */
 export function assertResumableChecksum(stored: StoredParts, algorithm: ChecksumAlgorithm | undefined, uploadId: string): void {
+  const given = `\`checksum: ${algorithm === undefined ? 'undefined' : `'${algorithm}'`}\``
+  const created = stored.checksumAlgorithm
+  if (created !== undefined && created !== algorithm) {
+    const fix = (CHECKSUM_ALGORITHMS as readonly string[]).includes(created)
+      ? `Resume it with \`checksum: '${created}'\`.`
+      : `partstream cannot compute ${created}: finish it with a tool that can, or abort it and upload afresh.`
+    throw new InvalidArgumentError(
+      `Upload ${uploadId} was created with checksum ${created} (ListParts reports it), got ${given}: S3 refuses parts with another checksum, or none. ${fix} ${UNCHANGED}`,
+    )
+  }
   for (const part of stored.values()) {
     if (part.checksumAlgorithm === undefined || part.checksumAlgorithm === algorithm) continue
     throw new InvalidArgumentError(
-      `Upload ${uploadId} was created with checksum ${part.checksumAlgorithm} (its parts carry it), got \`checksum: ${algorithm === undefined ? 'undefined' : `'${algorithm}'`}\`. ` +
-        `Resume it with \`checksum: '${part.checksumAlgorithm}'\`.`,
+      `Upload ${uploadId} was created with checksum ${part.checksumAlgorithm} (its parts carry it), got ${given}. ` +
+        `Resume it with \`checksum: '${part.checksumAlgorithm}'\`. ${UNCHANGED}`,
     )
   }
+  const type = stored.checksumType
+  if (algorithm === undefined || type === undefined || type === checksumTypeOf(algorithm)) return
+  const ours = checksumTypeOf(algorithm)
+  throw new InvalidArgumentError(
+    `Upload ${uploadId} was created with checksum ${algorithm} of type ${type} (ListParts reports it), but ${given} completes it as ${ours}, ` +
+      `and S3 refuses a Complete of another type (BadDigest): upload() completes ${algorithm} uploads as ${ours} only. Abort it and upload afresh, ` +
+      `or finish it with the low-level operations (uploadPart with \`checksumAlgorithm: '${algorithm}'\`, completeMultipartUpload with \`checksumType: '${type}'\`). ${UNCHANGED}`,
+  )
 }
 
 /**

@@ -7,7 +7,19 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, unlinkSync, writeFileSync 
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
-import { createS3Context, headObject, listObjectsV2, PartstreamError, uploadAll, uploadDirectory, walkDirectory, type UploadAllProgress } from '../../src/index.ts'
+import {
+  checksumHash,
+  createS3Context,
+  headObject,
+  listObjectsV2,
+  PartstreamError,
+  uploadAll,
+  uploadDirectory,
+  walkDirectory,
+  type FileResult,
+  type HashFactory,
+  type UploadAllProgress,
+} from '../../src/index.ts'
 import { startFaultProxy } from '../fault/proxy.ts'
 import { createBucket, getObject, openUploads, randomData, s3Env, sha256 } from './s3.ts'
 
@@ -470,6 +482,34 @@ describe('uploadAll to Ceph RGW', () => {
     assert.deepEqual(await openUploads(bucket, 'fail/'), [])
     assert.equal((await getObject(bucket, 'fail/ok-1')).toString(), 'one')
     assert.equal(sha256(await getObject(bucket, 'fail/ok-2')), sha256(randomData(6 * MiB + 1, 9)))
+  })
+
+  test("with `checksum`: each file's result carries the object checksum (as upload's result does); a skipped or failed file none", async () => {
+    const dir = join(root, 'checksummed')
+    const small = randomData(1000, 31)
+    const big = randomData(11 * MiB, 32)
+    put(dir, 'small.bin', small)
+    put(dir, 'big.bin', big)
+    const crc = (bytes: Uint8Array): string => {
+      const hasher = (checksumHash('CRC64NVME') as HashFactory)()
+      hasher.update(bytes)
+      return Buffer.from(hasher.digest() as Uint8Array).toString('base64')
+    }
+    const files: FileResult[] = []
+    const result = await uploadAll(
+      [{ key: 'small.bin', path: join(dir, 'small.bin') }, { key: 'big.bin', path: join(dir, 'big.bin') }, { key: 'gone.bin', path: join(dir, 'gone.bin') }],
+      { ...s3Env(), bucket, prefix: 'checksummed/' },
+      { checksum: 'CRC64NVME', partSize: 5 * MiB, onFile: (f) => files.push(f) },
+    )
+    assert.equal(result.failed, 1)
+    const byKey = new Map(result.files.map((f) => [f.key, f]))
+    // The one PutObject and the multipart object alike: the CRC of the whole object (FULL_OBJECT).
+    assert.deepEqual(byKey.get('checksummed/small.bin')?.checksum, { algorithm: 'CRC64NVME', type: 'FULL_OBJECT', value: crc(small) })
+    assert.deepEqual(byKey.get('checksummed/big.bin')?.checksum, { algorithm: 'CRC64NVME', type: 'FULL_OBJECT', value: crc(big) })
+    assert.equal(byKey.get('checksummed/gone.bin')?.checksum, undefined)
+    assert.deepEqual(files.map((f) => f.checksum?.value).sort(), [crc(big), crc(small), undefined].sort(), 'onFile gets the same results')
+    const rerun = await uploadAll([{ key: 'small.bin', path: join(dir, 'small.bin') }], { ...s3Env(), bucket, prefix: 'checksummed/' }, { checksum: 'CRC64NVME', skipExisting: 'size' })
+    assert.deepEqual(rerun.files, [{ key: 'checksummed/small.bin', path: join(dir, 'small.bin'), size: 1000, skipped: true }])
   })
 
   test('Blob entries: their size in the file-started event, their type as the content type', async () => {
