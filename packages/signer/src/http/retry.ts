@@ -28,11 +28,23 @@ export interface ResolvedRetry {
 
 export const DEFAULT_RETRY: ResolvedRetry = { attempts: 5, baseDelayMs: 100, maxDelayMs: 5000, random: Math.random }
 
+/** The keys of {@link RetryOptions}: `retry` is a small closed object, so any other key is a mistake. */
+const RETRY_KEYS: readonly string[] = ['attempts', 'baseDelayMs', 'maxDelayMs']
+
+/** What `setTimeout` can wait: a longer delay becomes 1 ms. */
+const MAX_DELAY_MS = 2_147_483_647
+
 export function resolveRetry(retry: RetryOptions | false | undefined): ResolvedRetry {
   if (retry === false) return { ...DEFAULT_RETRY, attempts: 1 }
   if (retry === undefined) return DEFAULT_RETRY
-  if (typeof retry !== 'object' || retry === null) {
+  if (typeof retry !== 'object' || retry === null || Array.isArray(retry) || ![Object.prototype, null].includes(Object.getPrototypeOf(retry))) {
     throw new InvalidArgumentError(`Expected \`retry\` to be an object or false, got ${describeValue(retry)}.`)
+  }
+  // `{ maxAttempts: 1 }` (the AWS SDK's name) made 5 attempts without a word.
+  const unknown = Object.keys(retry).find((key) => !RETRY_KEYS.includes(key))
+  if (unknown !== undefined) {
+    const hint = /attempt|retries/i.test(unknown) ? ` (the AWS SDK's ${unknown} is \`attempts\` here, the first attempt included)` : ''
+    throw new InvalidArgumentError(`Expected \`retry\` to be { attempts?, baseDelayMs?, maxDelayMs? }, but \`retry\` has no \`${unknown}\`: its keys are ${RETRY_KEYS.join(', ')}${hint}.`)
   }
   const attempts = retry.attempts ?? DEFAULT_RETRY.attempts
   const baseDelayMs = retry.baseDelayMs ?? DEFAULT_RETRY.baseDelayMs
@@ -41,8 +53,9 @@ export function resolveRetry(retry: RetryOptions | false | undefined): ResolvedR
     throw new InvalidArgumentError(`Expected \`retry.attempts\` to be an integer from 1 to 100, got ${describeValue(attempts)}.`)
   }
   for (const [name, v] of [['baseDelayMs', baseDelayMs], ['maxDelayMs', maxDelayMs]] as const) {
-    if (typeof v !== 'number' || !(v >= 0) || !Number.isFinite(v)) {
-      throw new InvalidArgumentError(`Expected \`retry.${name}\` to be a finite number ≥ 0, got ${describeValue(v)}.`)
+    // Past 2^31 - 1 ms setTimeout waits 1 ms (with a TimeoutOverflowWarning): no backoff at all.
+    if (typeof v !== 'number' || !(v >= 0) || v > MAX_DELAY_MS) {
+      throw new InvalidArgumentError(`Expected \`retry.${name}\` to be a number from 0 to ${MAX_DELAY_MS} (ms, about 24.8 days), got ${describeValue(v)}.`)
     }
   }
   return { attempts, baseDelayMs, maxDelayMs, random: Math.random }
