@@ -4,7 +4,7 @@ import assert from 'node:assert/strict'
 import type { ServerResponse } from 'node:http'
 import { after, before, describe, test } from 'node:test'
 import { inspect } from 'node:util'
-import { createS3Context, getObject, NetworkError, putObject, S3ResponseError, upload, type Credentials } from '../src/index.ts'
+import { createS3Context, getObject, headObject, NetworkError, putObject, S3ResponseError, upload, type Credentials, type Transport } from '../src/index.ts'
 import { finishUpload } from '../src/upload/finish.ts'
 import { failOnUnhandledRejections } from './fault/helpers.ts'
 import { startStubServer, type StubRequest, type StubServer } from './stub-server.ts'
@@ -73,6 +73,74 @@ describe('answers from a broken server or a proxy', () => {
       await first
       await new Promise((resolve) => setTimeout(resolve, 300))
       assert.deepEqual(seen, ['PUT /bkt/hold'], 'the Complete never reached the server')
+    } finally {
+      await ctx.close()
+    }
+  })
+
+  test('a transport whose answer body never ends (and that ignores the signal): idleTimeoutMs still ends the attempt; a 200 is kept', TEST, async () => {
+    // dump() and the error body were read without the attempt's signal: the upload hung for ever.
+    const stuck = { async *[Symbol.asyncIterator](): AsyncGenerator<Uint8Array> { await new Promise(() => {}) }, dump: () => new Promise<void>(() => {}) }
+    const failing: Transport = async () => ({ statusCode: 503, headers: {}, body: stuck })
+    const started = Date.now()
+    await assert.rejects(upload(new Uint8Array(10), { bucket: 'bkt', key: 'k', endpoint: 'http://127.0.0.1:9', credentials }, { transport: failing, idleTimeoutMs: 300, retry: false }), /No progress for 300 ms/)
+    assert.ok(Date.now() - started < 3000)
+    const written: Transport = async () => ({ statusCode: 200, headers: { etag: '"0123456789abcdef0123456789abcdef"' }, body: stuck })
+    const result = await upload(new Uint8Array(10), { bucket: 'bkt', key: 'k', endpoint: 'http://127.0.0.1:9', credentials }, { transport: written, idleTimeoutMs: 300, retry: false })
+    assert.equal(result.etag, '0123456789abcdef0123456789abcdef')
+  })
+
+  test('a GetObject body held by a slow reader is not a stall: the idle timer waits while the caller holds a chunk', TEST, async () => {
+    handler = (_req, res) => {
+      res.writeHead(200, { 'content-length': String(4 * 65536) })
+      for (let i = 0; i < 4; i++) res.write(Buffer.alloc(65536, i))
+      res.end()
+    }
+    const ctx = createS3Context({ bucket: 'bkt', endpoint: server.endpoint, credentials }, { retry: false, idleTimeoutMs: 300 })
+    try {
+      const { body } = await getObject(ctx, { key: 'k' })
+      let read = 0
+      for await (const chunk of body) {
+        read += chunk.byteLength
+        await new Promise((resolve) => setTimeout(resolve, 700)) // busy for more than idleTimeoutMs
+      }
+      assert.equal(read, 4 * 65536)
+    } finally {
+      await ctx.close()
+    }
+  })
+
+  test("a GetObject body left unread: once its idle timer fires, its socket slot is given back (the context's next request hung)", TEST, async () => {
+    handler = (req, res) => {
+      if (req.method === 'HEAD') return void res.writeHead(200, { 'content-length': '3' }).end()
+      res.writeHead(200, { 'content-length': '1000' })
+      res.write(Buffer.alloc(10)) // and nothing more
+    }
+    const ctx = createS3Context({ bucket: 'bkt', endpoint: server.endpoint, credentials }, { retry: false, idleTimeoutMs: 200, connections: 1 })
+    try {
+      await getObject(ctx, { key: 'dropped' }) // its body is never read nor returned
+      await new Promise((resolve) => setTimeout(resolve, 500))
+      const head = await Promise.race([headObject(ctx, { key: 'k' }), new Promise((resolve) => setTimeout(() => resolve('pending'), 2000))])
+      assert.notEqual(head, 'pending', 'the slot of the dropped body was never given back')
+    } finally {
+      await ctx.close()
+    }
+  })
+
+  test('a request waiting for a socket of the context is signed when it gets one, not before (its X-Amz-Date aged in the queue)', TEST, async () => {
+    const ages: number[] = []
+    handler = (req, res) => {
+      const date = String(req.headers['x-amz-date'])
+      const signedAt = Date.parse(`${date.slice(0, 4)}-${date.slice(4, 6)}-${date.slice(6, 11)}:${date.slice(11, 13)}:${date.slice(13, 15)}Z`)
+      ages.push(Date.now() - signedAt)
+      setTimeout(() => res.writeHead(200, { etag: '"0123456789abcdef0123456789abcdef"' }).end(), 1500)
+    }
+    const ctx = createS3Context({ bucket: 'bkt', endpoint: server.endpoint, credentials }, { retry: false, connections: 1 })
+    try {
+      const body = { chunks: [new Uint8Array(1)], byteLength: 1, sha256: new Uint8Array(32), checksum: undefined, md5: undefined }
+      await Promise.all([putObject(ctx, body, { key: 'a' }), putObject(ctx, body, { key: 'b' }), putObject(ctx, body, { key: 'c' })])
+      // X-Amz-Date has whole seconds: up to 1 s old when signed at once; the third waited 3 s.
+      for (const age of ages) assert.ok(age < 1500, `signed ${age} ms before it was sent: ${ages.join(', ')}`)
     } finally {
       await ctx.close()
     }

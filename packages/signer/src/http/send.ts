@@ -106,12 +106,12 @@ export async function sendS3(ctx: ContextState, req: S3Request, where: S3ErrorCo
   for (let attempt = 1; ; attempt++) {
     req.signal?.throwIfAborted()
     const offsetBefore = ctx.clock.offsetMs
-    // The region this attempt is signed for (sendOnce reads the context before its first await):
-    // another request may move the context while this one is in flight.
-    const sentRegion = ctx.region
+    // The region this attempt is signed for (sendOnce notes it as it signs): another request may
+    // move the context while this one waits or is in flight.
+    const sent = { region: ctx.region }
     let failure: S3ResponseError
     try {
-      const answer = await sendOnce(ctx, req, path, where, attempt)
+      const answer = await sendOnce(ctx, req, path, where, attempt, sent)
       if (!(answer instanceof S3ResponseError)) return answer
       failure = answer
     } catch (error) {
@@ -134,7 +134,7 @@ export async function sendS3(ctx: ContextState, req: S3Request, where: S3ErrorCo
     }
     // S3 refused the request because the bucket lives in another region, and said which: on AWS's
     // own endpoint, move there (for every later request too) and send it again, once.
-    const to = regionRedirect(ctx, failure, sentRegion)
+    const to = regionRedirect(ctx, failure, sent.region)
     if (to !== undefined && !regionFollowed) {
       regionFollowed = true
       // A request refused in flight after another one moved the context is only sent again.
@@ -157,24 +157,33 @@ async function sendOnce(
   path: string,
   where: S3ErrorContext,
   attempt: number,
+  sent: { region: string },
 ): Promise<S3Answer | S3ResponseError> {
   const headers: Record<string, string> = { ...req.headers }
   if (req.contentLength !== undefined) headers['content-length'] = String(req.contentLength)
-  // Read with the signer's host and region, before the await: a region redirect of another
-  // request may move the context meanwhile, and the request must go where it was signed for.
-  const { origin } = ctx.endpoint
-  // Signing waits for credentials, which may never come (a hung credential_process): the abort must still win.
-  const signed = await untilAborted(signRequest(ctx, { method: req.method, path: req.path, query: req.query, headers, payloadHash: req.payloadHash }), req.signal)
-  // A socket of the context's own pool, waited for here: untimed (a queue is not a stall), abortable.
+  // A socket of the context's own pool, waited for first: untimed (a queue is not a stall),
+  // abortable. Signed once it is held: a request signed before a long wait in the queue went out
+  // with an old X-Amz-Date (refused as RequestTimeTooSkewed past 15 minutes) and credentials that
+  // may have expired meanwhile.
   await ctx.gate?.acquire(req.signal)
   let held = ctx.gate !== undefined
   const release = (): void => {
     if (held) ctx.gate?.release()
     held = false
   }
-  if (req.signal?.aborted === true) {
+  let signed: Record<string, string>
+  let origin: string
+  try {
+    if (req.signal?.aborted === true) throw req.signal.reason // not sent yet: an abort meanwhile wins, grace or not
+    // Read with the signer's host and region, with no await between: a region redirect of another
+    // request may move the context, and the request must go where it was signed for.
+    origin = ctx.endpoint.origin
+    sent.region = ctx.region
+    // Signing waits for credentials, which may never come (a hung credential_process): the abort must still win.
+    signed = await untilAborted(signRequest(ctx, { method: req.method, path: req.path, query: req.query, headers, payloadHash: req.payloadHash }), req.signal)
+  } catch (error) {
     release()
-    throw req.signal.reason // not sent yet: an abort meanwhile wins, grace or not
+    throw error
   }
   // Each attempt gets its own signal: the caller's abort (past its grace, if any) or this
   // attempt's idle timeout cancels it.
@@ -206,17 +215,20 @@ async function sendOnce(
     }
     if (ok && mode === 'none' && !req.errorIn200) {
       // Everything we need is in the headers: a body cut short here changes nothing, nor does an
-      // abort that comes once they are here (a PutObject answered 200 wrote its object).
-      await response.body.dump().catch(() => {})
+      // abort that comes once they are here (a PutObject answered 200 wrote its object), nor a
+      // body that never ends (raced with the attempt's signal: a transport may ignore it).
+      await untilAborted(response.body.dump(), watchdog.signal).catch(() => {})
       return { statusCode, headers: response.headers, text: '', body: undefined, attempt }
     }
     let text = ''
+    // Each read of the body is raced with the attempt's signal (its idle timeout, the caller's
+    // abort): a transport of the caller's that ignores the signal cannot hold the attempt.
     if (req.method !== 'HEAD') {
       // An error body is read for its message only: bounded in size and in time (a server that
       // trickles it byte by byte would otherwise hold the failure for hours).
-      text = ok ? await readText(response.body, watchdog) : await readText(response.body, watchdog, MAX_ERROR_BODY_CHARS, Date.now() + ctx.idleTimeoutMs)
+      text = await untilAborted(ok ? readText(response.body, watchdog) : readText(response.body, watchdog, MAX_ERROR_BODY_CHARS, Date.now() + ctx.idleTimeoutMs), watchdog.signal)
     } else {
-      await response.body.dump()
+      await untilAborted(response.body.dump(), watchdog.signal)
     }
     const errorIn200 = ok && req.errorIn200 === true && isErrorDocument(text)
     if (ok && mode === 'text') assertAnswerWhole(text, errorIn200 ? 'Error' : req.root, where)
@@ -276,11 +288,20 @@ function watchedResponse(body: TransportBody, watchdog: IdleWatchdog, signal: Ab
     watchdog.stop()
     release()
   }
+  // Torn down (its idle timer fired, or the caller aborted): the socket slot is free now, even if
+  // the caller dropped the body without reading or returning it.
+  watchdog.signal.addEventListener('abort', release, { once: true })
   async function* chunks(): AsyncGenerator<Uint8Array> {
     try {
       for await (const chunk of body) {
         watchdog.touch('reading the response body')
-        yield chunk
+        // While the caller holds the chunk, its own pace is not the server's stall.
+        watchdog.pause()
+        try {
+          yield chunk
+        } finally {
+          watchdog.resume()
+        }
       }
     } catch (error) {
       if (signal?.aborted) throw signal.reason
