@@ -118,8 +118,10 @@ export interface S3ContextOptions {
    * after the last attempt it surfaces as an `S3ResponseError` (`statusCode` 0) whose `cause`
    * has code `ERR_PARTSTREAM_TIMEOUT`. Applies to every dispatcher (our own per-attempt timer);
    * the dispatcher the context owns also gets it as undici's `headersTimeout`/`bodyTimeout`.
-   * Progress is counted per 1 MiB of request body drained, so the slowest link that never times
-   * out at the default is about 17 KiB/s.
+   * Progress is counted per 1 MiB of request body handed to the socket; but the last MiBs of a
+   * body wait in the socket buffers (a few MiB on Linux) and must reach the server, and its
+   * answer come, within one `idleTimeoutMs`: at the default, links slower than ~70 KiB/s need a
+   * larger value (4 MiB of buffers / 60 s).
    * @default 60000
    */
   readonly idleTimeoutMs?: number | undefined

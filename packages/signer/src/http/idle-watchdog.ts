@@ -98,7 +98,9 @@ export function startIdleWatchdog(idleTimeoutMs: number, parent: AbortSignal | u
  * Request bodies are handed to undici in slices of at most this size, so the watchdog sees
  * progress at least once per slice drained into the socket (undici pulls the next slice only
  * after the previous write drained). Views, not copies. 1 MiB keeps the per-write overhead
- * negligible and still means "1 MiB per `idleTimeoutMs`" is the slowest link that never times out.
+ * negligible. The slowest link that never times out is set by the end of the body, though: once
+ * the last slice is taken, what the socket buffers hold (a few MiB) must reach the server, and
+ * its answer come, within one `idleTimeoutMs` (see `ContextOptions.idleTimeoutMs`).
  */
 export const BODY_SLICE_BYTES: number = 1024 * 1024
 
