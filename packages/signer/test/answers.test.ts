@@ -146,6 +146,27 @@ describe('answers from a broken server or a proxy', () => {
     }
   })
 
+  test('Retry-After on a 503 or 429 is a floor for the backoff, as in the AWS SDK (capped at 20 s); none: the usual jitter', TEST, async () => {
+    for (const [status, retryAfterOf] of [[503, () => '1'], [429, () => new Date(Date.now() + 2500).toUTCString()]] as const) {
+      const retryAfter = retryAfterOf()
+      const arrivals: number[] = []
+      handler = (_req, res) => {
+        arrivals.push(Date.now())
+        if (arrivals.length === 1) return void res.writeHead(status, { 'retry-after': retryAfter }).end('<Error><Code>SlowDown</Code></Error>')
+        res.writeHead(200, { etag: '"0123456789abcdef0123456789abcdef"' }).end()
+      }
+      const ctx = createS3Context({ bucket: 'bkt', endpoint: server.endpoint, credentials }, { retry: { attempts: 2, baseDelayMs: 1, maxDelayMs: 1 } })
+      try {
+        await putObject(ctx, { chunks: [new Uint8Array(1)], byteLength: 1, sha256: new Uint8Array(32), checksum: undefined, md5: undefined }, { key: 'k' })
+      } finally {
+        await ctx.close()
+      }
+      const waited = (arrivals[1] as number) - (arrivals[0] as number)
+      // The HTTP date has whole seconds: at least ~1 s either way; a 1 ms backoff without it.
+      assert.ok(waited >= 900, `retried ${waited} ms after a ${status} with Retry-After: ${retryAfter}`)
+    }
+  })
+
   test("an error in JSON (Ceph RGW's format for some refusals): its Code and Message are read, as from XML", TEST, async () => {
     handler = (_req, res) => {
       res.writeHead(400, { 'content-type': 'application/json', 'x-amz-request-id': 'tx-json' })

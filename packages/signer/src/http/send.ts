@@ -147,8 +147,22 @@ export async function sendS3(ctx: ContextState, req: S3Request, where: S3ErrorCo
       throw failure
     }
     req.onRetry?.(failure, attempt)
-    await sleep(backoffMs(ctx.retry, attempt), req.signal)
+    // A server's Retry-After is a floor for the backoff (the AWS SDK's getRetryAfterHint), capped.
+    await sleep(Math.max(backoffMs(ctx.retry, attempt), Math.min(retryAfterMs.get(failure) ?? 0, MAX_RETRY_AFTER_MS)), req.signal)
   }
+}
+
+/** The most a server's `Retry-After` makes a retry wait (the AWS SDK's MAXIMUM_RETRY_DELAY). */
+const MAX_RETRY_AFTER_MS = 20_000
+
+/** The `Retry-After` of failed answers, in ms from when they came (seconds, or an HTTP date). */
+const retryAfterMs = new WeakMap<S3ResponseError, number>()
+
+function retryAfterOf(headers: ResponseHeaders): number | undefined {
+  const value = header(headers, 'retry-after')?.trim()
+  if (value === undefined || value === '') return undefined
+  const ms = /^\d+$/.test(value) ? Number(value) * 1000 : Date.parse(value) - Date.now()
+  return Number.isFinite(ms) && ms > 0 ? ms : undefined
 }
 
 async function sendOnce(
@@ -234,6 +248,8 @@ async function sendOnce(
     if (ok && mode === 'text') assertAnswerWhole(text, errorIn200 ? 'Error' : req.root, where)
     if (ok && !errorIn200) return { statusCode, headers: response.headers, text, body: undefined, attempt }
     const failure = errorFromResponse(req.method, statusCode, response.headers, text, where, attempt)
+    const after = retryAfterOf(response.headers)
+    if (after !== undefined) retryAfterMs.set(failure, after)
     if (refusedForTime(req.method, failure)) ctx.clock.observe(serverDate, true)
     return failure
   } catch (error) {
