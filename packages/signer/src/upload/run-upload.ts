@@ -5,7 +5,7 @@ import type { S3Context } from '../http/context.ts'
 import { stateOf } from '../http/state.ts'
 import { objectUrl } from '../http/endpoint.ts'
 import type { ObjectOptions } from '../operations/object-options.ts'
-import { putObject } from '../operations/put-object.ts'
+import { isUnverifiedPut, putObject } from '../operations/put-object.ts'
 import { uploadPart, type UploadedPart } from '../operations/upload-part.ts'
 import { cleanUpAfter } from './cleanup.ts'
 import { assertKeyFree, preconditionError, startUpload } from './create.ts'
@@ -143,7 +143,9 @@ async function putWhole(ctx: S3Context, part: Part, options: RunOptions, progres
       onRetry: (error, attempt) => progress.retried(1, attempt, error),
     })
   } catch (error) {
-    throw options.objectOptions.ifNoneMatch === true ? preconditionError(error, ctx, key) : error
+    // A 412 is the key taken by another object, nothing written; except when a lost answer left
+    // it unknown whether the object there is ours (putObject says so in its own 412 error).
+    throw options.objectOptions.ifNoneMatch === true && !isUnverifiedPut(error) ? preconditionError(error, ctx, key) : error
   } finally {
     if (slot) options.slots?.release()
     options.release?.(part)
