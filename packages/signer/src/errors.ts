@@ -74,7 +74,7 @@ export class S3ResponseError extends PartstreamError {
         : init.statusCode === 0
           ? connectionHint(options?.cause)
           : hintFor(init.operation, init.s3Code, init.statusCode)
-    super('ERR_PARTSTREAM_S3', `${where} ${what}${hint}`, { ...options, uploadId: init.uploadId })
+    super('ERR_PARTSTREAM_S3', `${where} ${what}${hint}`, { ...options, ...(options?.cause === undefined ? {} : { cause: withoutServerBytes(options.cause) }), uploadId: init.uploadId })
     this.statusCode = init.statusCode
     this.s3Code = init.s3Code
     this.requestId = init.requestId
@@ -311,8 +311,29 @@ export class IdleTimeoutError extends PartstreamError {
  */
 export class NetworkError extends PartstreamError {
   constructor(cause: unknown) {
-    super('ERR_PARTSTREAM_NETWORK', `Network error: ${describeCause(cause)}`, { cause })
+    super('ERR_PARTSTREAM_NETWORK', `Network error: ${describeCause(cause)}`, { cause: withoutServerBytes(cause) })
   }
+}
+
+/**
+ * `error` with the raw bytes transports keep from the server removed, in it and its causes:
+ * undici's `HTTPParserError` holds what it could not parse in `data`, and a server that is not
+ * HTTP and echoes what it got (an echo service, a wrong port) gave back our signed request, so
+ * `console.error(error)` printed its Authorization and session token. Done in place (the errors
+ * are the transport's, made for this request).
+ */
+export function withoutServerBytes<T>(error: T): T {
+  for (let e: unknown = error, depth = 0; e !== null && typeof e === 'object' && depth < 6; depth++, e = (e as { cause?: unknown }).cause) {
+    const data = (e as { data?: unknown }).data
+    if (typeof data === 'string' || ArrayBuffer.isView(data)) {
+      try {
+        Object.defineProperty(e, 'data', { value: '[the server bytes, not kept: they may echo the request]', enumerable: true, configurable: true, writable: true })
+      } catch {
+        // a frozen error: leave it
+      }
+    }
+  }
+  return error
 }
 
 function describeCause(error: unknown): string {

@@ -271,6 +271,63 @@ describe('6. redaction: nothing secret reaches an error', () => {
     })
   }
 
+  test('an endpoint that is not HTTP and echoes the request: the parser error\'s raw bytes are not kept in the cause', TEST, async () => {
+    // undici's HTTPParserError keeps what it could not parse in `data`: here our signed request
+    // headers, Authorization and token included, printed by console.error(error).
+    const { createServer } = await import('node:net')
+    const sawRequest: string[] = []
+    const echo = createServer((socket) => {
+      socket.on('error', () => {})
+      let head = ''
+      socket.on('data', (chunk: Buffer) => {
+        head += chunk.toString('latin1')
+        if (!head.includes('\r\n\r\n')) return
+        sawRequest.push(head)
+        socket.end(`ERROR unknown command: ${head}\r\n`)
+      })
+    })
+    await new Promise<void>((resolve) => echo.listen(0, '127.0.0.1', resolve))
+    try {
+      const port = (echo.address() as { port: number }).port
+      const error = await upload([new Uint8Array(10)], { ...target({ credentials: withToken }), endpoint: `http://127.0.0.1:${port}` }, ONCE).then(
+        () => assert.fail('the upload should fail'),
+        (e: unknown) => e,
+      )
+      assert.ok(sawRequest.length > 0)
+      const text = everythingIn(error)
+      const signature = /Signature=([0-9a-f]{64})/.exec(sawRequest[0] as string)?.[1] as string
+      for (const secret of [SESSION_TOKEN, signature, SECRET_ACCESS_KEY]) assert.ok(!text.includes(secret), `leaked into the error:\n${text.slice(0, 2000)}`)
+    } finally {
+      echo.close()
+    }
+  })
+
+  test('a JWT session token (MinIO, STS web identity) echoed JSON-quoted is redacted whole', TEST, async () => {
+    const jwt = `eyJhbGciOiJIUzUxMiIsInR5cCI6IkpXVCJ9.${Buffer.from(JSON.stringify({ accessKey: 'X', exp: 1 })).toString('base64url')}.${'Qk3-_a'.repeat(15)}`
+    handler = (req, res) => {
+      const echoed = JSON.stringify({ 'x-amz-security-token': req.headers['x-amz-security-token'] })
+      res.writeHead(400, { 'content-type': 'application/xml' }).end(`<Error><Code>InvalidRequest</Code><Message>bad ${echoed}</Message></Error>`)
+    }
+    const error = await upload([new Uint8Array(10)], target({ credentials: { ...credentials, sessionToken: jwt } }), ONCE).then(
+      () => assert.fail('the upload should fail'),
+      (e: unknown) => e,
+    )
+    const text = everythingIn(error)
+    assert.ok(!text.includes(jwt.split('.')[2] as string), `the JWT's signature leaked:\n${text.slice(0, 1000)}`)
+  })
+
+  test('an endpoint or a proxy URL that does not parse: an InvalidArgumentError that holds no part of it (a password in it)', async () => {
+    const { proxyAgent } = await import('../src/index.ts')
+    const bad = 'http://user:p4ssw0rdSEKRIT@exa mple:7480'
+    const error = await upload([], { ...target(), endpoint: bad }).then(() => undefined, (e: unknown) => e)
+    assert.ok(error instanceof InvalidArgumentError, `got ${inspect(error)}`)
+    assert.ok(!everythingIn(error).includes('SEKRIT'), everythingIn(error))
+    const proxyError = await proxyAgent({ httpsProxy: 'http://alice:s3cr/tSEKRIT@proxy.corp:3128' }).then(() => undefined, (e: unknown) => e)
+    assert.ok(proxyError instanceof InvalidArgumentError, `got ${inspect(proxyError)}`)
+    assert.match(proxyError.message, /`httpsProxy`.*percent-encoded/)
+    assert.ok(!everythingIn(proxyError).includes('SEKRIT'), everythingIn(proxyError))
+  })
+
   test('the token echoed in x-amz-request-id and in the content type of a non-S3 answer is redacted too', TEST, async () => {
     handler = (req, res) => {
       const token = String(req.headers['x-amz-security-token'])

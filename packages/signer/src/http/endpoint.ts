@@ -102,11 +102,9 @@ export function resolveEndpoint(
   let url: URL
   try {
     url = new URL(endpoint)
-  } catch (cause) {
-    throw new InvalidArgumentError(
-      `Expected \`endpoint\` to be an absolute http(s) URL such as "http://127.0.0.1:7480", got ${describeValue(String(endpoint))}.`,
-      { cause },
-    )
+  } catch {
+    // No cause: the URL parser's TypeError holds the input, a password in it included.
+    throw new InvalidArgumentError(`Expected \`endpoint\` to be an absolute http(s) URL such as "http://127.0.0.1:7480", got ${describeValue(String(endpoint))}.`)
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new InvalidArgumentError(`Expected \`endpoint\` to use http: or https:, got "${url.protocol}".`)

@@ -8,8 +8,10 @@ const PATTERNS: readonly RegExp[] = [
   // A whole Authorization header value, or a SigV4 one anywhere.
   /\bauthorization\s*[:=]\s*[^\r\n<"]*/gi,
   /AWS4-HMAC-SHA256[^\r\n<"]*/g,
-  // Query or header forms of the signature, credential and token.
-  /\b(x-amz-(?:signature|credential|security-token)|signature|credential)\s*[:=]\s*[^\s&<"',;]+/gi,
+  // Query or header forms of the signature, credential and token (JSON-quoted too: "name":"value").
+  /\b(x-amz-(?:signature|credential|security-token)|signature|credential)"?\s*[:=]\s*"?[^\s&<"',;]+/gi,
+  // JSON Web Tokens (MinIO's and STS web identity session tokens): header.payload.signature in base64url.
+  /\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/g,
   // AWS access key ids (long-term AKIA, temporary ASIA, …).
   /\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[A-Z0-9]{16}\b/g,
   // Long base64 or hex runs: secret keys (40), signatures (64 hex), session tokens (hundreds).

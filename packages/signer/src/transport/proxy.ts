@@ -1,3 +1,4 @@
+import { describeValue, InvalidArgumentError } from '@partstream/core'
 import type { Dispatcher } from 'undici'
 import type { ProxyAgentOptions } from './proxy-agent.ts'
 
@@ -15,6 +16,17 @@ export type { ProxyAgentOptions } from './proxy-agent.ts'
  * try { await upload(source, target, { dispatcher }) } finally { await dispatcher.close() }
  */
 export async function proxyAgent(options: ProxyAgentOptions): Promise<Dispatcher> {
+  for (const name of ['httpProxy', 'httpsProxy'] as const) {
+    const value = options[name]
+    if (value === undefined || value === '') continue
+    // Checked here: undici's own TypeError holds the URL, its password included.
+    const url = URL.canParse(String(value)) ? new URL(String(value)) : undefined
+    if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+      throw new InvalidArgumentError(
+        `Expected \`${name}\` to be an http:// or https:// proxy URL such as "http://proxy.corp:3128" (a user or password with "/", "@", ":" or "#" percent-encoded), got ${typeof value === 'string' ? `a string of ${value.length} characters (not shown: it may hold a password)` : describeValue(value)}.`,
+      )
+    }
+  }
   const { createProxyAgent } = await import('./proxy-agent.ts')
   return createProxyAgent(options)
 }
