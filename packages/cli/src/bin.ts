@@ -1,8 +1,11 @@
 #!/usr/bin/env node
 import { closeSync } from 'node:fs'
 import * as nodeModule from 'node:module'
+import { homedir } from 'node:os'
+import { join } from 'node:path'
 import { isatty } from 'node:tty'
 import { setFlagsFromString } from 'node:v8'
+import { cacheDir, makePrivateDir } from './checkpoint.ts'
 
 // V8 flags for this process (the CLI's own; the library never sets any), set before anything else
 // loads: `main` comes in by a dynamic import below, after them.
@@ -26,13 +29,28 @@ if (onNode) setFlagsFromString('--wasm-tiering-budget=2000000000')
 // and NetBSD `env` have no -S, and the bin would not start there.
 if (onNode) setFlagsFromString('--semi-space-growth-factor=1')
 
-// Node 22.1+ keeps V8's compiled code of the modules loaded after this call on disk (in
-// os.tmpdir()/node-compile-cache, or $NODE_COMPILE_CACHE; NODE_DISABLE_COMPILE_CACHE=1 turns it
-// off), as TypeScript's own bin does. The published bin is this file plus `main.js`, one bundle of
-// the rest, loaded below: from the cache, a run skips parsing and compiling its 450 kB. Measured
+// Node 22.1+ keeps V8's compiled code of the modules loaded after this call on disk, as
+// TypeScript's own bin does. The published bin is this file plus `main.js`, one bundle of the
+// rest, loaded below: from the cache, a run skips parsing and compiling its 450 kB. Measured
 // (`cp` of a 1000-byte file, bench sink, 15-25 runs each): Node 22 0.26 -> 0.24 s, Node 24 peak
 // RSS 73 -> 66 MiB; Node 20 has no such API and nothing changes there.
-;(nodeModule as { enableCompileCache?: () => unknown }).enableCompileCache?.()
+// Where: `<user cache dir>/partstream/compile-cache` (the checkpoints' cache dir), mode 0700, and
+// only if it and its parent are this user's and writable by no one else (`makePrivateDir`); else
+// no cache. Not Node's default, os.tmpdir()/node-compile-cache: in a /tmp shared by all users,
+// another user can make that directory first, writable by all; Node only puts the uid in the name
+// of the folder it makes inside, and checks a cache file by CRC32s anyone can compute, so they
+// could swap the code of main.js and have it run as whoever runs partstream. NODE_COMPILE_CACHE
+// (Node turned the cache on there at start-up: the user's choice) and NODE_DISABLE_COMPILE_CACHE
+// are left to Node. On Deno and Bun (Bun has a no-op enableCompileCache) nothing is made.
+const compileCache = nodeModule as { enableCompileCache?: (directory: string) => unknown }
+if (onNode && typeof compileCache.enableCompileCache === 'function' && !process.env['NODE_COMPILE_CACHE'] && process.env['NODE_DISABLE_COMPILE_CACHE'] === undefined) {
+  try {
+    const dir = join(cacheDir(process.env, process.platform, homedir()), 'compile-cache')
+    if (makePrivateDir(dir) === undefined) compileCache.enableCompileCache(dir)
+  } catch {
+    // No home directory (os.homedir() throws): no cache.
+  }
+}
 
 // Output that cannot be written any more: its reader went away (`partstream cp … --json | head -c
 // 0`: Node ignores SIGPIPE, so each write fails with EPIPE), the terminal hung up (EIO), the disk

@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto'
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
+import { constants, lstatSync, mkdirSync, statSync } from 'node:fs'
+import { open, readdir, rename, rm, writeFile } from 'node:fs/promises'
 import { hostname } from 'node:os'
 import { basename, dirname, join } from 'node:path'
 
@@ -70,16 +71,92 @@ export function checkpointFile(dir: string, id: CheckpointId): string {
 }
 
 /**
+ * Why `dir` is no place for partstream's own files (checkpoints, their locks, V8's compiled code
+ * of the CLI), or `undefined` when it is. Another user who can change what is in it could make a
+ * run resume their upload, hold a lock that refuses every run, hang it on a FIFO, or (the compile
+ * cache) run their code as this user. So, as ssh asks of ~/.ssh: `dir` and its parent (the ones
+ * partstream makes, mode 0700: `<cache>/partstream` and the folder in it) must be this user's and
+ * writable by no one else; the one above (XDG_CACHE_HOME, ~/.cache) must be this user's or root's,
+ * and must not let other users rename what it holds: not writable by others, or sticky as /tmp is.
+ * Group write is let pass there: with a group per user (umask 002 systems) ~/.cache is often 0775.
+ * A link is followed only if this user made it. No check on Windows (no uid; the cache directory
+ * is under the user's own profile there).
+ * @param uid the user to check for (tests give another one).
+ * @example
+ * checkPrivateDir('/home/me/.cache/partstream/uploads') // undefined
+ * checkPrivateDir('/tmp/shared/partstream/uploads') // '/tmp/shared/partstream/uploads belongs to uid 65534, not to this user (uid 1000)'
+ */
+export function checkPrivateDir(dir: string, uid: number | undefined = process.getuid?.()): string | undefined {
+  if (uid === undefined) return undefined
+  try {
+    for (const path of [dir, dirname(dir)]) {
+      const link = lstatSync(path)
+      const stats = link.isSymbolicLink() ? statSync(path) : link
+      if (!stats.isDirectory()) return `${path} is not a directory`
+      for (const s of [link, stats]) if (s.uid !== uid) return `${path} belongs to uid ${s.uid}, not to this user (uid ${uid})`
+      if ((stats.mode & 0o022) !== 0) return `${path} is writable by other users (mode ${octal(stats.mode)})`
+    }
+    const above = dirname(dirname(dir))
+    const stats = statSync(above)
+    if (stats.uid !== uid && stats.uid !== 0) return `${above} belongs to uid ${stats.uid} (neither this user, uid ${uid}, nor root), who can rename what it holds`
+    if ((stats.mode & 0o002) !== 0 && (stats.mode & STICKY) === 0) return `${above} lets other users rename what it holds (mode ${octal(stats.mode)}, not sticky)`
+    return undefined
+  } catch (error) {
+    return (error as Error).message
+  }
+}
+
+const octal = (mode: number): string => `0${(mode & 0o7777).toString(8)}`
+
+/** The sticky bit (S_ISVTX, not in `fs.constants`): in such a directory (/tmp) only an entry's owner can rename or remove it. */
+const STICKY = 0o1000
+
+/**
+ * {@link checkPrivateDir} of `dir`, made first if missing (mode 0700, and so are its missing
+ * parents): `undefined` when partstream may keep its files there, else why not (one sentence).
+ * Never throws. Synchronous, for the bin, which sets up the compile cache before anything loads.
+ */
+export function makePrivateDir(dir: string): string | undefined {
+  try {
+    mkdirs(dir, 0o700)
+  } catch (error) {
+    return (error as Error).message
+  }
+  return checkPrivateDir(dir)
+}
+
+/** The largest checkpoint read, in bytes: one is ~500 bytes plus the path, the key and the object settings (S3 caps keys at 1 KiB, metadata at 2 KiB). */
+const MAX_CHECKPOINT_BYTES = 1024 * 1024
+
+/**
+ * `file`'s text, if it is a regular file of at most `maxBytes`: opened non-blocking (a FIFO
+ * planted there would make a plain open wait for a writer for ever, on a thread a signal does not
+ * stop) and not through a link at the end (O_NOFOLLOW), then checked on the descriptor.
+ */
+async function readSmallFile(file: string, maxBytes: number): Promise<string | undefined> {
+  const handle = await open(file, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0) | (constants.O_NOFOLLOW ?? 0))
+  try {
+    const stats = await handle.stat()
+    return stats.isFile() && stats.size <= maxBytes ? await handle.readFile('utf8') : undefined
+  } finally {
+    await handle.close()
+  }
+}
+
+/**
  * The checkpoint in `file`, or `undefined` when there is none or it cannot be used (unreadable,
- * not JSON, another version or shape: a corrupt cache file is ignored, never fatal).
+ * not a small regular file, not JSON, another version or shape: a corrupt cache file is ignored,
+ * never fatal), or its directory is not private (see {@link checkPrivateDir}).
  */
 export async function readCheckpoint(file: string): Promise<Checkpoint | undefined> {
-  let text: string
+  if (checkPrivateDir(dirname(file)) !== undefined) return undefined
+  let text: string | undefined
   try {
-    text = await readFile(file, 'utf8')
+    text = await readSmallFile(file, MAX_CHECKPOINT_BYTES)
   } catch {
     return undefined
   }
+  if (text === undefined) return undefined
   let value: unknown
   try {
     value = JSON.parse(text)
@@ -101,10 +178,13 @@ function isCheckpoint(v: unknown): v is Checkpoint {
  * Writes `checkpoint` to `file` atomically: a temporary file in the same directory (mode 0600,
  * the directory 0700), then `rename`, so a crash leaves the old file or the new one, never half
  * of one.
+ * @throws when the directory cannot be made, or is not private (the message says why: see {@link checkPrivateDir}).
  */
 export async function writeCheckpoint(file: string, checkpoint: Checkpoint): Promise<void> {
   const dir = join(file, '..')
-  await mkdirs(dir, 0o700)
+  mkdirs(dir, 0o700)
+  const unsafe = checkPrivateDir(dir)
+  if (unsafe !== undefined) throw new Error(unsafe)
   const temp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`
   try {
     await writeFile(temp, `${JSON.stringify(checkpoint, null, 2)}\n`, { mode: 0o600, flag: 'wx' })
@@ -120,6 +200,8 @@ export async function writeCheckpoint(file: string, checkpoint: Checkpoint): Pro
  * between `writeFile` and `rename` left behind (`<name>.<pid>.<hex>.tmp`, the pid no longer running).
  */
 export async function removeCheckpoint(file: string): Promise<void> {
+  // Not in a directory other users can change: this run never wrote there.
+  if (checkPrivateDir(dirname(file)) !== undefined) return
   // Best-effort: a cache path that cannot hold a checkpoint (a file where a directory should be:
   // ENOTDIR) never had one, and a checkpoint left behind only makes a rerun check S3 and start over.
   try {
@@ -160,26 +242,34 @@ export interface CheckpointLock {
  * first one's upload while it still runs, overwrite its checkpoint, or abort its upload. A lock
  * whose process is gone (killed) is taken over; one held on another host (a shared home) counts
  * as held. A cache dir that cannot hold a lock cannot hold a checkpoint either: the run goes on
- * without one (as `writeCheckpoint` does).
+ * without one (as `writeCheckpoint` does); nor can one that is not private (see
+ * {@link checkPrivateDir}): a lock another user put there is never read.
  * @returns the lock, or the live run that holds it.
  */
 export async function lockCheckpoint(file: string): Promise<CheckpointLock | { readonly heldBy: LockOwner }> {
   const lock = `${file}.lock`
   const mine = JSON.stringify({ pid: process.pid, host: hostname() })
   const none: CheckpointLock = { release: async () => {} }
+  // A lock is a few dozen bytes: anything else is not one this code wrote.
+  const read = (): Promise<string> => readSmallFile(lock, 4096).then((text) => text ?? '', () => '')
+  try {
+    mkdirs(dirname(lock), 0o700)
+  } catch {
+    return none
+  }
+  if (checkPrivateDir(dirname(lock)) !== undefined) return none
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
-      await mkdirs(dirname(lock), 0o700)
       await writeFile(lock, mine, { flag: 'wx', mode: 0o600 })
       return {
         async release() {
-          if ((await readFile(lock, 'utf8').catch(() => '')) === mine) await rm(lock, { force: true }).catch(() => {})
+          if ((await read()) === mine) await rm(lock, { force: true }).catch(() => {})
         },
       }
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') return none
     }
-    const owner = lockOwner(await readFile(lock, 'utf8').catch(() => ''))
+    const owner = lockOwner(await read())
     if (owner !== undefined && (owner.host !== hostname() || isRunning(owner.pid))) return { heldBy: owner }
     // Its run is gone (or the file is not a lock we wrote): take it over. Two runs that both
     // find it stale race on the exclusive create above; the loser finds the winner alive.
@@ -201,20 +291,23 @@ function lockOwner(text: string): LockOwner | undefined {
  * `mkdir -p`, one level at a time. Node's `mkdir(…, { recursive: true })` (20, 22 and 24; 26 is
  * fixed) never returns, sync or async, for a path under a filesystem that answers ENOENT to a
  * mkdir whose parent exists (`/proc`): it retries the same parent for ever, so a cache dir there
- * hung the CLI at exit. Here each level is made once, and that ENOENT is the error.
+ * hung the CLI at exit. Here each level is made once, and that ENOENT is the error. Synchronous:
+ * the bin makes the compile cache's directory before it loads the rest (a few syscalls).
  */
-async function mkdirs(dir: string, mode: number): Promise<void> {
+function mkdirs(dir: string, mode: number): void {
   const exists = (error: unknown): boolean => (error as NodeJS.ErrnoException).code === 'EEXIST'
   try {
-    await mkdir(dir, { mode })
+    mkdirSync(dir, { mode })
   } catch (error) {
     if (exists(error)) return
     const parent = dirname(dir)
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || parent === dir) throw error
-    await mkdirs(parent, mode)
-    await mkdir(dir, { mode }).catch((again: unknown) => {
+    mkdirs(parent, mode)
+    try {
+      mkdirSync(dir, { mode })
+    } catch (again) {
       if (!exists(again)) throw again
-    })
+    }
   }
 }
 

@@ -149,13 +149,17 @@ function usage(io: CliIO, error: unknown): number {
   return EXIT.usage
 }
 
-/** `CODE: message`, and the upload left behind if there is one. Library errors never carry secrets. */
+/**
+ * `CODE: message`, and the upload left behind if there is one. Library errors never carry secrets.
+ * Escaped for the terminal (see `printable`): a message quotes what the server said (an S3
+ * error's <Message>, an UploadId), and file names and keys.
+ */
 function describe(error: unknown): string {
   if (error instanceof PartstreamError) {
     const left = error.code === 'ERR_PARTSTREAM_ABORT_FAILED' && error.uploadId !== undefined ? ` (upload ${error.uploadId} may remain)` : ''
-    return `${error.code}: ${inCliTerms(error.message)}${left}`
+    return printable(`${error.code}: ${inCliTerms(error.message)}${left}`)
   }
-  return error instanceof Error ? error.message : String(error)
+  return printable(error instanceof Error ? error.message : String(error))
 }
 
 /**
@@ -660,7 +664,8 @@ async function uploads(io: CliIO, c: UploadsCommand, signal: AbortSignal): Promi
   const print = (u: OpenUpload): void => {
     const initiated = u.initiated?.toISOString() ?? ''
     if (c.json) io.stdout.write(`${JSON.stringify({ key: u.key, uploadId: u.uploadId, initiated, ...(c.command === 'uploads-abort' ? { aborted: true } : {}) })}\n`)
-    else if (!c.quiet) io.stdout.write(`${c.command === 'uploads-abort' ? 'aborted ' : ''}${initiated}\t${u.uploadId}\t${printable(u.key)}\n`)
+    // The upload id is the server's text, as the key is: escaped for the terminal.
+    else if (!c.quiet) io.stdout.write(`${c.command === 'uploads-abort' ? 'aborted ' : ''}${initiated}\t${printable(u.uploadId)}\t${printable(u.key)}\n`)
   }
   let selected: OpenUpload[] | undefined
   let aborted = 0

@@ -359,8 +359,9 @@ describe(`partstream CLI (${runtime}${built ? ', built bin' : ', .ts source'})`,
       const hook = `data:text/javascript,${encodeURIComponent("process.on('exit', () => process.stderr.write('\\nLOADED ' + JSON.stringify(process.moduleLoadList) + '\\n'))")}`
       const loaded = (stderr: string): string[] => JSON.parse(/^LOADED (.*)$/m.exec(stderr)?.[1] ?? 'null') as string[]
       // Not NODE_COMPILE_CACHE, which would turn the cache on by itself: the bin's own call puts it
-      // under os.tmpdir().
-      const env = { TMPDIR: cache }
+      // in the user cache directory, $XDG_CACHE_HOME/partstream/compile-cache (never os.tmpdir():
+      // see compile-cache.test.ts).
+      const env = { XDG_CACHE_HOME: cache }
       for (const round of ['first', 'second']) {
         track(bucket, `bundle/cached-${round}`)
         const r = await cli(['cp', path, target(`bundle/cached-${round}`), ...endpointFlag()], { command: [process.execPath, '--import', hook, bundle], env })
@@ -369,9 +370,10 @@ describe(`partstream CLI (${runtime}${built ? ', built bin' : ', .ts source'})`,
         assert.ok(modules.includes('NativeModule http'), `the hook saw the run: ${r.stderr}`)
         assert.deepEqual(modules.filter((m) => m.includes('http2')), [], 'node:http2 is not loaded')
       }
-      const cached = readdirSync(cache, { recursive: true }).length
+      const compiled = join(cache, 'partstream', 'compile-cache') // (`cp FILE` makes partstream/uploads beside it)
+      const cached = existsSync(compiled) ? readdirSync(compiled, { recursive: true }).length : 0
       const { enableCompileCache } = (await import('node:module')) as { enableCompileCache?: unknown }
-      if (typeof enableCompileCache === 'function') assert.ok(cached > 0, `Node ${process.version} has a compile cache, and ${cache} is empty`)
+      if (typeof enableCompileCache === 'function') assert.ok(cached > 0, `Node ${process.version} has a compile cache, and ${compiled} is empty`)
       else assert.equal(cached, 0)
     })
   }
