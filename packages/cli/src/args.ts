@@ -1,6 +1,6 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util'
 import { MAX_OBJECT_SIZE_BYTES } from '@partstream/core'
-import { InvalidArgumentError, validateObjectOptions, type ChecksumAlgorithm, type ObjectOptions } from '@partstream/signer'
+import { InvalidArgumentError, resolveS3Config, validateObjectOptions, type ChecksumAlgorithm, type ObjectOptions } from '@partstream/signer'
 import { globToRegExp, type PathRule } from './filters.ts'
 
 /** A command line that cannot be run: exit 2, nothing sent. */
@@ -102,7 +102,7 @@ const COMMON = {
 } as const
 
 function common(values: Record<string, unknown>): CommonOptions {
-  return {
+  const options: CommonOptions = {
     endpointUrl: values['endpoint-url'] as string | undefined,
     region: values['region'] as string | undefined,
     profile: values['profile'] as string | undefined,
@@ -110,6 +110,39 @@ function common(values: Record<string, unknown>): CommonOptions {
     caBundle: values['ca-bundle'] as string | undefined,
     json: values['json'] === true,
     quiet: values['quiet'] === true || values['only-show-errors'] === true,
+  }
+  checkEndpointUrl(options)
+  return options
+}
+
+/**
+ * An endpoint URL with credentials in it (`http://user:pass@host`), a query or a fragment: a usage
+ * error naming where the URL came from, `--endpoint-url` or what the library resolved it from
+ * (AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, the profile's endpoint_url and its file). The library
+ * refuses it too, but its message can only say `endpoint`, which the CLI spells `--endpoint-url`:
+ * a user who gave no such flag was sent looking for one. The URL itself is not quoted (a password).
+ * A configuration the library cannot resolve is left to it (it names the source then).
+ */
+function checkEndpointUrl(c: CommonOptions): void {
+  let endpoint: string | URL | undefined = c.endpointUrl
+  let source = '--endpoint-url'
+  if (endpoint === undefined) {
+    try {
+      const resolved = resolveS3Config({ region: c.region, profile: c.profile })
+      endpoint = resolved.endpoint
+      source = `the endpoint from ${resolved.endpointSource}`
+    } catch {
+      return
+    }
+  }
+  let url: URL
+  try {
+    url = new URL(endpoint)
+  } catch {
+    return
+  }
+  if (url.username !== '' || url.password !== '' || url.search !== '' || url.hash !== '') {
+    throw new UsageError(`Expected ${source} without query, fragment or credentials in the URL; give credentials in AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY or a profile (--profile).`)
   }
 }
 
@@ -477,8 +510,44 @@ function parseUploads(args: readonly string[]): Command {
 
 /** `s3://bucket/key` → its parts; `key` is `''` for `s3://bucket` or `s3://bucket/`. */
 export function parseS3Url(url: string): { bucket: string; key: string } {
+  const arn = url.startsWith('s3://arn:') ? S3_URL_ARN.exec(url.slice('s3://'.length))?.[0] : undefined
+  if (arn !== undefined) throw new UsageError(arnRefusal(arn, url.slice('s3://'.length + arn.length).replace(/^\//, '')))
   // `s`: a key may hold line breaks (\n, U+2028), which `.` does not match otherwise.
   const m = /^s3:\/\/([^/]+)(?:\/(.*))?$/s.exec(url)
   if (m === null) throw new UsageError(`expected an S3 URL such as s3://bucket/key, got "${url}"`)
   return { bucket: m[1] as string, key: m[2] ?? '' }
+}
+
+/**
+ * An ARN where the bucket goes, as the AWS CLI takes it (`s3://arn:aws:s3:us-west-2:123456789012:accesspoint/myap/key`;
+ * awscli's find_bucket_key): an access point's resource (`accesspoint/<name>`, Outposts'
+ * `outpost/<id>/accesspoint/<name>`) holds "/", which must not be read as the key's start
+ * (`arn:…:accesspoint` as the bucket and `myap/key` as the key).
+ */
+const S3_URL_ARN = /^arn:[^:/]*:[^:/]*:[^:/]*:[^:/]*:(?:outpost[/:][^/:]+[/:]accesspoint[/:][^/]+|accesspoint[/:][^/]+|[^/]*)/
+
+/**
+ * The library's refusal of an ARN as the bucket (endpoint.ts validateBucketName), said with the
+ * URL to use instead: what the ARN names, and what to give in its place.
+ */
+function arnRefusal(arn: string, key: string): string {
+  const [, , service, region = '', account = '', ...rest] = arn.split(':')
+  const accessPoint = /^accesspoint[/:](.+)$/.exec(rest.join(':'))?.[1]
+  const quoted = JSON.stringify(arn)
+  if (service === 's3' && accessPoint !== undefined && region === '') {
+    return `${quoted} is a Multi-Region Access Point ARN, which partstream does not support: its requests need SigV4A signing. Use a bucket, or a single-Region access point's alias.`
+  }
+  if (service === 's3' && accessPoint !== undefined) {
+    return (
+      `${quoted} is an access point ARN, which partstream does not support as the bucket: use its alias (a name ending in "-s3alias") as the bucket (s3://<alias>/${key}), ` +
+      `which S3 takes wherever it takes a bucket name; \`aws s3control get-access-point --account-id ${account} --region ${region} --name ${accessPoint}\` prints it as Alias.`
+    )
+  }
+  if (service === 's3-object-lambda' && accessPoint !== undefined) {
+    return `${quoted} is an Object Lambda access point ARN, which partstream does not support as the bucket: use its alias (a name ending in "--ol-s3") as the bucket (s3://<alias>/${key}).`
+  }
+  if (service === 's3-outposts') return `${quoted} is an S3 on Outposts ARN, which partstream does not support (Outposts take requests at their own endpoints).`
+  const resource = rest.join(':')
+  if (service === 's3' && region === '' && account === '' && resource !== '') return `${quoted} is a bucket ARN: give the bucket's name (s3://${resource}/${key}).`
+  return `${quoted} is an ARN, which partstream does not support as the bucket: give a bucket name or an access point alias (s3://bucket/key).`
 }

@@ -2,8 +2,8 @@
 // replaced by what the CLI's user can do.
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
-import { S3ResponseError } from '@partstream/signer'
-import { inCliTerms, parseCommand, parseS3Url, type CpCommand } from '../src/args.ts'
+import { createS3Context, InvalidArgumentError, S3ResponseError } from '@partstream/signer'
+import { inCliTerms, parseCommand, parseS3Url, UsageError, type CpCommand } from '../src/args.ts'
 
 describe('inCliTerms', () => {
   test('NoSuchUpload on a part: no `resumeUploadId` (a library option), but what happened and what to do', () => {
@@ -68,5 +68,61 @@ describe('--version', () => {
     const { built, here } = await import('./bin.ts')
     const manifest = JSON.parse(readFileSync(`${here}/${built ? '../..' : '..'}/package.json`, 'utf8')) as { version: string }
     assert.equal(VERSION, manifest.version)
+  })
+})
+
+describe('S3 URLs naming an ARN (the AWS CLI takes s3://arn:…:accesspoint/name/key)', () => {
+  const refusal = (url: string): string => {
+    try {
+      parseS3Url(url)
+    } catch (error) {
+      assert.ok(error instanceof UsageError)
+      return error.message
+    }
+    assert.fail(`${url} was accepted`)
+  }
+  test('an access point ARN: refused as the library refuses it, naming the whole ARN and the alias to use', () => {
+    // It was split at the first "/": bucket "arn:aws:s3:us-east-1:123456789012:accesspoint", key "myap/key".
+    const arn = 'arn:aws:s3:us-east-1:123456789012:accesspoint/myap'
+    const text = refusal(`s3://${arn}/logs/day.gz`)
+    assert.ok(text.includes(`"${arn}"`), text)
+    assert.match(text, /is an access point ARN, which partstream does not support as the bucket: use its alias .*-s3alias.* as the bucket \(s3:\/\/<alias>\/logs\/day\.gz\)/)
+    assert.match(text, /aws s3control get-access-point --account-id 123456789012 --region us-east-1 --name myap/)
+    assert.ok(refusal(`s3://${arn}`).includes(`"${arn}"`))
+  })
+  test('other ARNs: Multi-Region and Outposts access points, Object Lambda, a bucket ARN', () => {
+    assert.match(refusal('s3://arn:aws:s3::123456789012:accesspoint/mfzwi23gnjvgw.mrap/k'), /"arn:aws:s3::123456789012:accesspoint\/mfzwi23gnjvgw\.mrap" is a Multi-Region Access Point ARN.*SigV4A/)
+    assert.match(
+      refusal('s3://arn:aws:s3-outposts:us-west-2:123456789012:outpost/op-01234567890123456/accesspoint/myap/k'),
+      /"arn:aws:s3-outposts:us-west-2:123456789012:outpost\/op-01234567890123456\/accesspoint\/myap" is an S3 on Outposts ARN.*not support/,
+    )
+    assert.match(refusal('s3://arn:aws:s3-object-lambda:us-west-2:123456789012:accesspoint/myolap/k'), /Object Lambda access point ARN.*--ol-s3/)
+    assert.match(refusal('s3://arn:aws:s3:::my-bucket/k'), /"arn:aws:s3:::my-bucket" is a bucket ARN: give the bucket's name \(s3:\/\/my-bucket\/k\)/)
+  })
+  test('a bucket that only starts with "arn" is a bucket', () => {
+    assert.deepEqual(parseS3Url('s3://arnold/k'), { bucket: 'arnold', key: 'k' })
+  })
+})
+
+describe('library refusals of the target, in CLI terms', () => {
+  const message = (target: Parameters<typeof createS3Context>[0]): string => {
+    try {
+      createS3Context(target)
+    } catch (error) {
+      assert.ok(error instanceof InvalidArgumentError)
+      return inCliTerms(error.message)
+    }
+    assert.fail('accepted')
+  }
+  const credentials = { accessKeyId: 'AK', secretAccessKey: 'SK' }
+  test('a bad --region names --region, not an --endpoint-url the user never gave', () => {
+    const text = message({ bucket: 'mybucket', region: 'us east 1', credentials })
+    assert.match(text, /^Expected --region to be (an AWS|a) region name/)
+    assert.doesNotMatch(text, /endpoint-url/)
+  })
+  test('a directory bucket: no advice about names of other servers', () => {
+    const text = message({ bucket: 'mybucket--usw2-az1--x-s3', region: 'us-west-2', credentials })
+    assert.match(text, /is a directory bucket/)
+    assert.doesNotMatch(text, /legacyBucketName|cannot write to a bucket of another name/)
   })
 })

@@ -37,13 +37,92 @@ describe('addressing', () => {
     assert.equal(stateOf(v).endpoint.origin, 'https://bucket.example.com')
     assert.equal(stateOf(v).endpoint.bucketPath, '/')
   })
-  test('forcePathStyle: false with an IP endpoint is refused (bucket.127.0.0.1 is no host name); unset, an IP gets path style', () => {
-    for (const endpoint of ['http://127.0.0.1:7480', 'http://[::1]:7480']) {
-      assert.throws(
-        () => createS3Context({ bucket: 'bkt', key: 'k', endpoint, forcePathStyle: false, credentials }),
-        (e: unknown) => e instanceof InvalidArgumentError && /forcePathStyle.*IP endpoint.*needs a DNS name/.test(e.message),
-      )
-      assert.equal(objectPath(stateOf(createS3Context({ bucket: 'bkt', key: 'k', endpoint, credentials })), undefined), '/bkt/k')
+  test('forcePathStyle: false is a preference: path style where virtual-hosted cannot work, as the AWS SDK does', () => {
+    const origin = (bucket: string, endpoint: string | undefined, region = 'eu-west-1'): string => {
+      const ctx = createS3Context({ bucket, key: 'k', region, endpoint, forcePathStyle: false, credentials })
+      return `${stateOf(ctx).endpoint.origin}${objectPath(stateOf(ctx), undefined)}`
+    }
+    // An IP or localhost has no sub-domains: `bucket.127.0.0.1` is no host name. It was an error
+    // blaming a `forcePathStyle: false` that a profile's addressing_style = virtual had set.
+    for (const endpoint of ['http://127.0.0.1:7480', 'http://[::1]:7480', 'http://localhost:7480']) {
+      assert.equal(origin('bkt', endpoint), `${endpoint}/bkt/k`)
+    }
+    // A dotted bucket over https: S3's wildcard certificate covers one label (TLS failed).
+    assert.equal(origin('logs.example.com', undefined), 'https://s3.eu-west-1.amazonaws.com/logs.example.com/k')
+    assert.equal(origin('logs.example.com', 'https://storage.example.net'), 'https://storage.example.net/logs.example.com/k')
+    // Over plain http a dotted bucket is a host name like any other.
+    assert.equal(origin('logs.example.com', 'http://storage.example.net:9000'), 'http://logs.example.com.storage.example.net:9000/k')
+    // A legacy name (upper case, "_") is no DNS name.
+    const legacy = createS3Context({ bucket: 'Logs_2024', key: 'k', endpoint: 'https://storage.example.net', forcePathStyle: false, legacyBucketName: true, credentials })
+    assert.equal(stateOf(legacy).endpoint.origin + objectPath(stateOf(legacy), undefined), 'https://storage.example.net/Logs_2024/k')
+    // Where it can work, virtual-hosted it is.
+    assert.equal(origin('logs-example', undefined), 'https://logs-example.s3.eu-west-1.amazonaws.com/k')
+    assert.equal(origin('logs-example', 'https://storage.example.net'), 'https://logs-example.storage.example.net/k')
+  })
+  test('the default (unset) is unchanged: path style for IPs, localhost and names that are not DNS labels', () => {
+    const origin = (bucket: string, endpoint: string): string => stateOf(createS3Context({ bucket, key: 'k', endpoint, credentials })).endpoint.origin
+    assert.deepEqual(
+      [origin('bkt', 'http://localhost:7480'), origin('a.b.c', 'http://storage.example.net:9000'), origin('bkt', 'https://storage.example.net')],
+      ['http://localhost:7480', 'http://storage.example.net:9000', 'https://bkt.storage.example.net'],
+    )
+  })
+  test('S3 Transfer Acceleration (s3-accelerate.amazonaws.com) takes virtual-hosted requests only', () => {
+    const endpoint = 'https://s3-accelerate.amazonaws.com'
+    const ctx = createS3Context({ bucket: 'logs-example', key: 'k', region: 'eu-west-1', endpoint, credentials })
+    assert.equal(stateOf(ctx).host, 'logs-example.s3-accelerate.amazonaws.com')
+    assert.throws(
+      () => createS3Context({ bucket: 'logs.example.com', key: 'k', endpoint, credentials }),
+      (e: unknown) => e instanceof InvalidArgumentError && /"logs\.example\.com" cannot use S3 Transfer Acceleration .*dots/.test(e.message),
+    )
+    assert.throws(
+      () => createS3Context({ bucket: 'logs-example', key: 'k', endpoint: 'https://s3-accelerate.dualstack.amazonaws.com', forcePathStyle: true, credentials }),
+      (e: unknown) => e instanceof InvalidArgumentError && /Expected `forcePathStyle` to be left unset or false with S3 Transfer Acceleration/.test(e.message),
+    )
+  })
+})
+
+describe('bucket kinds S3 takes in place of a bucket name', () => {
+  const refusal = (bucket: string, legacyBucketName = false): string => {
+    try {
+      createS3Context({ bucket, key: 'k', region: 'us-west-2', legacyBucketName, credentials })
+    } catch (e) {
+      assert.ok(e instanceof InvalidArgumentError)
+      assert.doesNotMatch(e.message, /legacyBucketName/, 'the hint for names of other servers does not apply')
+      return e.message
+    }
+    assert.fail(`${bucket} was accepted`)
+  }
+  test('access point aliases (-s3alias, Object Lambda --ol-s3) are accepted and sent as a bucket, as the AWS SDK does', () => {
+    for (const bucket of ['myap-abcdefghijklmnopqrstuvwxyz0123-s3alias', 'myolap-abcdefghijklmnopqrstuvwxyz0123--ol-s3']) {
+      const ctx = createS3Context({ bucket, key: 'k', region: 'us-west-2', credentials })
+      assert.equal(`${stateOf(ctx).endpoint.origin}${objectPath(stateOf(ctx), undefined)}`, `https://${bucket}.s3.us-west-2.amazonaws.com/k`)
+    }
+  })
+  test('a directory bucket (--x-s3): not supported, whatever legacyBucketName says', () => {
+    for (const legacy of [false, true]) {
+      assert.match(refusal('mybucket--usw2-az1--x-s3', legacy), /"mybucket--usw2-az1--x-s3" is a directory bucket \(S3 Express One Zone\), which partstream does not support: .*zonal endpoint.*session/)
+    }
+  })
+  test('a Multi-Region Access Point alias (.mrap): not supported', () => {
+    assert.match(refusal('mfzwi23gnjvgw.mrap'), /Multi-Region Access Point alias.*not support.*SigV4A/)
+  })
+  test('ARNs: each kind says what to use instead', () => {
+    const ap = 'arn:aws:s3:us-west-2:123456789012:accesspoint/myap'
+    for (const legacy of [false, true]) {
+      const text = refusal(ap, legacy)
+      assert.match(text, /access point ARN/)
+      assert.ok(text.includes(ap), text)
+      assert.match(text, /use its alias.*-s3alias.*as `bucket`/)
+      assert.match(text, /aws s3control get-access-point --account-id 123456789012 --region us-west-2 --name myap/)
+    }
+    assert.match(refusal('arn:aws:s3::123456789012:accesspoint/mfzwi23gnjvgw.mrap'), /Multi-Region Access Point ARN.*not support.*SigV4A/)
+    assert.match(refusal('arn:aws:s3-outposts:us-west-2:123456789012:outpost/op-01234567890123456/accesspoint/myap'), /S3 on Outposts.*not support/)
+    assert.match(refusal('arn:aws:s3-object-lambda:us-west-2:123456789012:accesspoint/myolap'), /Object Lambda access point ARN.*alias.*--ol-s3/)
+    assert.match(refusal('arn:aws:s3:::my-bucket'), /bucket ARN: give the bucket's name, "my-bucket"/)
+  })
+  test('reserved names keep the naming-rules message', () => {
+    for (const bucket of ['xn--bucket', 'mybucket--table-s3']) {
+      assert.throws(() => createS3Context({ bucket, key: 'k', region: 'us-west-2', credentials }), (e: unknown) => e instanceof InvalidArgumentError && /^Invalid `bucket` name/.test(e.message))
     }
   })
 })

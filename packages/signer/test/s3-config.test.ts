@@ -145,9 +145,9 @@ describe("AWS's endpoint variants and partitions (the S3 endpoint rules)", () =>
     assert.equal(at({ AWS_USE_FIPS_ENDPOINT: 'true' }).endpoint, 'https://s3-fips.us-east-2.amazonaws.com')
     assert.equal(at({ AWS_USE_DUALSTACK_ENDPOINT: 'true' }).endpoint, 'https://s3.dualstack.us-east-2.amazonaws.com')
     assert.equal(at({ AWS_USE_FIPS_ENDPOINT: 'true', AWS_USE_DUALSTACK_ENDPOINT: 'true' }).endpoint, 'https://s3-fips.dualstack.us-east-2.amazonaws.com')
-    assert.deepEqual(at({ AWS_USE_FIPS_ENDPOINT: 'false' }, 'gov').variant, { fips: false, dualStack: false }, 'the variable wins over the profile')
+    assert.deepEqual(at({ AWS_USE_FIPS_ENDPOINT: 'false' }, 'gov').variant, { fips: false, dualStack: false, accelerate: false }, 'the variable wins over the profile')
     const gov = resolveS3Config({ env: { HOME }, profile: 'gov' })
-    assert.deepEqual([gov.endpoint, gov.endpointSource, gov.variant], ['https://s3-fips.us-gov-west-1.amazonaws.com', 'AWS regional', { fips: true, dualStack: false }])
+    assert.deepEqual([gov.endpoint, gov.endpointSource, gov.variant], ['https://s3-fips.us-gov-west-1.amazonaws.com', 'AWS regional', { fips: true, dualStack: false, accelerate: false }])
     assert.equal(at({}, 'v6').endpoint, 'https://s3.dualstack.us-east-2.amazonaws.com')
   })
   test('anything but true or false is an error naming its source (a FIPS setting misread as off would be worse)', () => {
@@ -226,5 +226,196 @@ describe('ca_bundle (the CAs the AWS CLI trusts; the CLI passes the file as `ca`
     assert.deepEqual(resolveCaBundle({ env: { HOME } }), { path: '/etc/corp/ca.pem', source: `profile "default" ca_bundle in ${join(HOME, '.aws', 'config')}` })
     assert.equal(resolveCaBundle({ env: { HOME }, profile: 'plain' }), undefined)
     assert.equal(resolveCaBundle({ env: { HOME: join(home(), 'none') } }), undefined)
+  })
+})
+
+/** createS3Context reads process.env synchronously: `env` is set around `make` and restored. */
+function withEnv<T>(env: Record<string, string | undefined>, make: () => T): T {
+  const saved = Object.fromEntries(Object.keys(env).map((name) => [name, process.env[name]]))
+  for (const [name, value] of Object.entries(env)) {
+    if (value === undefined) delete process.env[name]
+    else process.env[name] = value
+  }
+  try {
+    return make()
+  } finally {
+    for (const [name, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[name]
+      else process.env[name] = value
+    }
+  }
+}
+
+/** Nothing configured but what the test sets: no endpoint, region or profile from the machine. */
+const CLEAN = { AWS_CONFIG_FILE: undefined, AWS_SHARED_CREDENTIALS_FILE: undefined, AWS_PROFILE: undefined, AWS_REGION: undefined, AWS_DEFAULT_REGION: undefined, AWS_ENDPOINT_URL: undefined, AWS_ENDPOINT_URL_S3: undefined, AWS_USE_FIPS_ENDPOINT: undefined, AWS_USE_DUALSTACK_ENDPOINT: undefined, AWS_IGNORE_CONFIGURED_ENDPOINT_URLS: undefined }
+
+describe('the region is checked before it goes into a host name or a signature', () => {
+  const HOME = home({ config: '[default]\nregion = eu-west-1/\n[profile ok]\nregion = eu-west-1\n[profile minio]\nregion = garage\nendpoint_url = http://127.0.0.1:9000\n' })
+  const refused = (options: Parameters<typeof resolveS3Config>[0], pattern: RegExp): void => {
+    assert.throws(() => resolveS3Config(options), (e: unknown) => {
+      assert.ok(e instanceof InvalidArgumentError)
+      assert.match(e.message, pattern)
+      assert.doesNotMatch(e.message, /`endpoint`/, 'the region is at fault, not an endpoint the caller never gave')
+      return true
+    })
+  }
+  test("AWS's endpoint: a host name label, or an error naming where the region came from (the SDK: not a valid hostname component)", () => {
+    const label = /to be an AWS region name such as "eu-west-1" \(one host name label/
+    for (const region of ['us east 1', 'us-east-1 ', 'eu-west-1/', 'other.example/', 'us-east-1\r', '../x', 'EU-WEST-1', '-x', 'a'.repeat(64)]) {
+      const shown = JSON.stringify(region).replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')
+      refused({ region, env: { HOME } }, new RegExp(`^Expected \`region\` ${label.source}.*got ${shown}`))
+    }
+    refused({ env: { HOME, AWS_REGION: 'us-east-1\r' } }, /^Expected AWS_REGION to be an AWS region name .*got "us-east-1\\r".*whitespace/)
+    refused({ env: { HOME, AWS_DEFAULT_REGION: 'us east 1' } }, /^Expected AWS_DEFAULT_REGION to be an AWS region name/)
+    refused({ env: { HOME } }, new RegExp(`^Expected the region of profile "default" in ${join(HOME, '.aws', 'config').replace(/[.\\]/g, '\\$&')} to be an AWS region name.*got "eu-west-1/"`))
+    assert.equal(resolveS3Config({ env: { HOME }, profile: 'ok' }).endpoint, 'https://s3.eu-west-1.amazonaws.com')
+  })
+  test('an endpoint of your own: any name safe in a SigV4 scope (S3-compatible stores name theirs freely)', () => {
+    for (const region of ['garage', 'default', 'us-east-1', 'us_east', 'Garage', 'zone.1']) {
+      assert.equal(resolveS3Config({ region, endpoint: 'http://127.0.0.1:9000', env: { HOME } }).region, region)
+    }
+    assert.equal(resolveS3Config({ env: { HOME }, profile: 'minio' }).region, 'garage')
+    for (const region of ['us east', 'a/b', 'garage\r', 'a,b', 'zoné', '\t']) {
+      refused({ region, endpoint: 'http://127.0.0.1:9000', env: { HOME } }, /^Expected `region` to be a region name your server uses \(such as "us-east-1"\).*SigV4/)
+    }
+    refused({ env: { HOME, AWS_REGION: 'garage\r', AWS_ENDPOINT_URL: 'http://127.0.0.1:9000' } }, /^Expected AWS_REGION to be a region name .*got "garage\\r"/)
+  })
+  test('awsS3Endpoint checks its region too', () => {
+    assert.throws(() => awsS3Endpoint('eu-west-1/'), (e: unknown) => e instanceof InvalidArgumentError && /AWS region name/.test(e.message))
+  })
+  test('a context refuses it before any request; the CLI shows it as --region', () => {
+    assert.throws(
+      () => withEnv(CLEAN, () => createS3Context({ bucket: 'mybucket', key: 'k', region: 'other.example/', credentials: { accessKeyId: 'AK', secretAccessKey: 'SK' } })),
+      (e: unknown) => e instanceof InvalidArgumentError && /^Expected `region`/.test(e.message),
+    )
+  })
+})
+
+describe('pseudo-regions (the AWS SDK v3 region resolver and S3 endpoint rules)', () => {
+  const HOME = home({ config: '[profile fips]\nregion = us-gov-west-1-fips\n' })
+  const at = (region: string, env: Record<string, string> = {}, endpoint?: string): ResolvedS3Config => resolveS3Config({ region, endpoint, env: { HOME, ...env } })
+  test('aws-global: the global endpoint s3.amazonaws.com, signed for us-east-1', () => {
+    const global = at('aws-global')
+    assert.deepEqual([global.region, global.endpoint], ['us-east-1', 'https://s3.amazonaws.com'])
+    assert.equal(at('aws-global', { AWS_USE_DUALSTACK_ENDPOINT: 'true' }).endpoint, 'https://s3.dualstack.us-east-1.amazonaws.com')
+    assert.equal(at('aws-global', { AWS_USE_FIPS_ENDPOINT: 'true' }).endpoint, 'https://s3-fips.us-east-1.amazonaws.com')
+    assert.equal(at('aws-global', {}, 'https://storage.example.net').region, 'us-east-1')
+    assert.equal(awsS3Endpoint('aws-global'), 'https://s3.amazonaws.com')
+  })
+  test('fips-<region> and <region>-fips: the region, with the FIPS endpoint', () => {
+    for (const region of ['fips-us-gov-west-1', 'us-gov-west-1-fips']) {
+      const c = at(region)
+      assert.deepEqual([c.region, c.endpoint, c.variant.fips], ['us-gov-west-1', 'https://s3-fips.us-gov-west-1.amazonaws.com', true])
+    }
+    assert.deepEqual([at('aws-fips').region, at('fips-aws-global').endpoint], ['us-east-1', 'https://s3-fips.us-east-1.amazonaws.com'])
+    const fromProfile = resolveS3Config({ env: { HOME }, profile: 'fips' })
+    assert.deepEqual([fromProfile.region, fromProfile.endpoint], ['us-gov-west-1', 'https://s3-fips.us-gov-west-1.amazonaws.com'])
+    assert.throws(
+      () => at('fips-us-east-1', {}, 'https://storage.example.net'),
+      (e: unknown) => e instanceof InvalidArgumentError && /`region` "fips-us-east-1" \(a FIPS pseudo-region\) asks for AWS's FIPS endpoint, but the endpoint is your own/.test(e.message),
+    )
+  })
+  test('FIPS in the China partition: an error (the S3 rules: "Partition does not support FIPS")', () => {
+    for (const [region, env] of [['cn-north-1', { AWS_USE_FIPS_ENDPOINT: 'true' }], ['fips-cn-north-1', {}]] as const) {
+      assert.throws(() => at(region, env), (e: unknown) => e instanceof InvalidArgumentError && /has no FIPS endpoint for S3 in the China partition \(cn-north-1\)/.test(e.message))
+    }
+    assert.throws(() => awsS3Endpoint('cn-north-1', { fips: true, dualStack: false }), InvalidArgumentError)
+  })
+})
+
+describe("the profile's s3 sub-section: use_dualstack_endpoint and use_accelerate_endpoint (botocore's DEFAULT_S3_CONFIG_VARS)", () => {
+  const HOME = home({
+    config: [
+      '[default]',
+      'region = eu-west-1',
+      's3 =',
+      '  use_dualstack_endpoint = true',
+      '[profile fast]',
+      'region = eu-west-1',
+      's3 =',
+      '  use_accelerate_endpoint = true',
+      '[profile fast6]',
+      's3 =',
+      '  use_accelerate_endpoint = true',
+      '  use_dualstack_endpoint = true',
+      '[profile fast-path]',
+      's3 =',
+      '  use_accelerate_endpoint = true',
+      '  addressing_style = path',
+      '[profile fast-cn]',
+      'region = cn-north-1',
+      's3 =',
+      '  use_accelerate_endpoint = true',
+      '[profile slow]',
+      's3 =',
+      '  use_accelerate_endpoint = false',
+      '  use_dualstack_endpoint = false',
+      '[profile typo]',
+      's3 =',
+      '  use_dualstack_endpoint = yes',
+      '[profile minio]',
+      'endpoint_url = http://127.0.0.1:9000',
+      's3 =',
+      '  use_accelerate_endpoint = true',
+    ].join('\n'),
+  })
+  const config = join(HOME, '.aws', 'config')
+  const at = (profile: string | undefined, env: Record<string, string> = {}): ResolvedS3Config => resolveS3Config({ profile, env: { HOME, ...env } })
+  test('use_dualstack_endpoint = true there turns dual-stack on, as in the AWS CLI', () => {
+    const c = at(undefined)
+    assert.deepEqual([c.endpoint, c.variant.dualStack], ['https://s3.dualstack.eu-west-1.amazonaws.com', true])
+    assert.equal(at('slow').endpoint, 'https://s3.us-east-1.amazonaws.com')
+    assert.throws(() => at('typo'), (e: unknown) => e instanceof InvalidArgumentError && e.message.includes(`Expected profile "typo" s3 use_dualstack_endpoint in ${config} to be true or false, got "yes"`))
+  })
+  test('use_accelerate_endpoint = true: s3-accelerate.amazonaws.com (dual-stack too), signed for the region', () => {
+    const fast = at('fast')
+    assert.deepEqual([fast.endpoint, fast.region, fast.endpointSource, fast.variant], ['https://s3-accelerate.amazonaws.com', 'eu-west-1', 'AWS regional', { fips: false, dualStack: false, accelerate: true }])
+    assert.equal(at('fast6').endpoint, 'https://s3-accelerate.dualstack.amazonaws.com')
+    assert.equal(awsS3Endpoint('eu-west-1', { fips: false, dualStack: false, accelerate: true }), 'https://s3-accelerate.amazonaws.com')
+  })
+  test('use_accelerate_endpoint with what it cannot go with: FIPS, the China partition, path style, an endpoint of your own', () => {
+    const fails = (profile: string, env: Record<string, string>, pattern: RegExp): void => {
+      assert.throws(() => at(profile, env), (e: unknown) => e instanceof InvalidArgumentError && pattern.test(e.message))
+    }
+    fails('fast', { AWS_USE_FIPS_ENDPOINT: 'true' }, /S3 Transfer Acceleration has no FIPS endpoint/)
+    fails('fast-cn', {}, /S3 Transfer Acceleration .*China partition \(cn-north-1\)/)
+    fails('fast-path', {}, /use_accelerate_endpoint = true takes virtual-hosted requests only, but its addressing_style is path/)
+    fails('minio', {}, /profile "minio" s3 use_accelerate_endpoint in .* asks for AWS's Transfer Acceleration endpoint, but the endpoint is your own/)
+  })
+  test('a context on the accelerate endpoint puts the bucket in the host name, and a region redirect keeps it there', async () => {
+    const sent: string[] = []
+    const transport: Transport = async (req) => {
+      sent.push(`${req.origin}${req.path} ${/Credential=[^/]+\/\d+\/([^/]+)/.exec(req.headers['authorization'] ?? '')?.[1]}`)
+      if (sent.length === 1) return { statusCode: 301, headers: { 'x-amz-bucket-region': 'us-west-2' }, body: textBody('') }
+      return { statusCode: 200, headers: { 'content-length': '0', etag: '"e"' }, body: textBody('') }
+    }
+    const ctx = withEnv({ ...CLEAN, HOME, AWS_PROFILE: 'fast' }, () => createS3Context({ bucket: 'logs', key: 'k', credentials: { accessKeyId: 'AK', secretAccessKey: 'SK' } }, { transport, retry: false }))
+    await headObject(ctx, {})
+    await ctx.close()
+    assert.deepEqual(sent, ['https://logs.s3-accelerate.amazonaws.com/k eu-west-1', 'https://logs.s3-accelerate.amazonaws.com/k us-west-2'])
+  })
+})
+
+describe("addressing_style = virtual is a preference, as in botocore and the AWS SDK", () => {
+  const HOME = home({ config: '[default]\nregion = eu-west-1\ns3 =\n  addressing_style = virtual\n' })
+  test('path style where virtual-hosted cannot work: an IP endpoint, a dotted bucket over https', async () => {
+    const origins: string[] = []
+    const transport: Transport = async (req) => {
+      origins.push(`${req.origin}${req.path}`)
+      return { statusCode: 200, headers: { 'content-length': '0', etag: '"e"' }, body: textBody('') }
+    }
+    const credentials = { accessKeyId: 'AK', secretAccessKey: 'SK' }
+    const contexts = withEnv({ ...CLEAN, HOME }, () => [
+      // It was "Drop `forcePathStyle: false`", which the user never wrote (the CLI: exit 2, --force-path-style).
+      withEnv({ AWS_ENDPOINT_URL: 'http://127.0.0.1:7490' }, () => createS3Context({ bucket: 'mybucket', key: 'k', credentials }, { transport })),
+      // It was logs.example.com.s3.eu-west-1.amazonaws.com, which S3's certificate does not cover.
+      createS3Context({ bucket: 'logs.example.com', key: 'k', credentials }, { transport }),
+      createS3Context({ bucket: 'logs-example', key: 'k', credentials }, { transport }),
+    ])
+    for (const ctx of contexts) {
+      await headObject(ctx, {})
+      await ctx.close()
+    }
+    assert.deepEqual(origins, ['http://127.0.0.1:7490/mybucket/k', 'https://s3.eu-west-1.amazonaws.com/logs.example.com/k', 'https://logs-example.s3.eu-west-1.amazonaws.com/k'])
   })
 })

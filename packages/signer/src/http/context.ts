@@ -28,7 +28,9 @@ export interface BucketTarget {
    */
   readonly endpoint?: string | URL | undefined
   /**
-   * `true`: `https://host/bucket/key`; `false`: `https://bucket.host/key`.
+   * `true`: `https://host/bucket/key`; `false`: `https://bucket.host/key` where the bucket can go
+   * in the host name, as the AWS SDK and CLI take it (path style still for an IP or localhost
+   * endpoint, a bucket with dots over https, a name that is no DNS name).
    * @default the profile's `s3` `addressing_style` (the AWS CLI's: path, virtual or auto), else
    *   path-style for IP addresses, localhost and non-DNS bucket names; virtual-hosted otherwise
    */

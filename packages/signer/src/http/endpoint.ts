@@ -34,14 +34,20 @@ export function encodeQueryComponent(value: string): string {
 const IP_V4 = /^\d{1,3}(\.\d{1,3}){3}$/
 /** Buckets that can be a DNS label for virtual-hosted style (no dots: TLS wildcard certs). */
 const DNS_BUCKET = /^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/
+/** One label of a host name as a bucket may fill it (lower case: S3 reads the bucket from the host). */
+const DNS_LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/
 /**
  * S3's bucket naming rules (general purpose buckets):
  * https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html
  * 3–63 characters of lower-case letters, digits, `.` and `-`, starting and ending with a letter
- * or digit, no `..`, not an IPv4 address, and none of the reserved prefixes and suffixes.
+ * or digit, no `..`, not an IPv4 address, and none of the reserved prefixes and suffixes. Access
+ * point aliases (`-s3alias`, Object Lambda's `--ol-s3`) end in reserved suffixes so that no bucket
+ * can take their names, and S3 takes them wherever it takes a bucket name (PutObject, the
+ * multipart calls), as the AWS SDK sends them: they pass.
+ * https://docs.aws.amazon.com/AmazonS3/latest/userguide/access-points-naming.html
  */
 const STRICT_BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/
-const RESERVED_BUCKET = /^(xn--|sthree-|amzn-s3-demo-)|(-s3alias|--ol-s3|\.mrap|--x-s3|--table-s3)$/
+const RESERVED_BUCKET = /^(xn--|sthree-|amzn-s3-demo-)|--table-s3$/
 /**
  * The legacy names S3 accepted in us-east-1 before March 2018, which some S3-compatible servers
  * still accept: up to 255 of letters (either case), digits, `.`, `-` and `_`. Never `/`, `?`,
@@ -52,9 +58,12 @@ const LEGACY_BUCKET = /^[A-Za-z0-9._-]{1,255}$/
 /**
  * Checks a bucket name before it goes into a URL: a `/` in it would write to another bucket and
  * key than the caller named. `legacy` relaxes the rules to `LEGACY_BUCKET`.
- * @throws {InvalidArgumentError} naming the rule broken.
+ * @throws {InvalidArgumentError} naming the rule broken, or what S3 takes in place of a bucket
+ *   name that partstream cannot send to (an ARN, a directory bucket) and what to use instead.
  */
 export function validateBucketName(bucket: string, legacy: boolean): void {
+  const unsupported = unsupportedBucket(bucket)
+  if (unsupported !== undefined) throw new InvalidArgumentError(unsupported)
   const hint = legacy
     ? 'Legacy names are 1–255 letters, digits, ".", "-" and "_".'
     : 'S3 bucket names are 3–63 lower-case letters, digits, "." and "-", starting and ending with a letter or digit; ' +
@@ -63,6 +72,55 @@ export function validateBucketName(bucket: string, legacy: boolean): void {
     ? LEGACY_BUCKET.test(bucket) && bucket !== '.' && bucket !== '..'
     : STRICT_BUCKET.test(bucket) && !bucket.includes('..') && !IP_V4.test(bucket) && !RESERVED_BUCKET.test(bucket)
   if (!ok) throw new InvalidArgumentError(`Invalid \`bucket\` name ${JSON.stringify(bucket)}. ${hint}`)
+}
+
+/**
+ * What S3 (and the AWS SDK) take in place of a bucket name but partstream cannot send to, whatever
+ * `legacyBucketName` says: each says what it is and what to use instead. `undefined` otherwise.
+ * The AWS SDK routes these by name: an ARN to the access point's own host, `--x-s3` to a zonal
+ * `s3express-…` host with session credentials (CreateSession), `.mrap` through SigV4A.
+ */
+function unsupportedBucket(bucket: string): string | undefined {
+  const quoted = JSON.stringify(bucket)
+  if (bucket.startsWith('arn:')) return `\`bucket\` ${quoted} is ${arnAdvice(bucket)}`
+  if (bucket.endsWith('--x-s3')) {
+    return (
+      `\`bucket\` ${quoted} is a directory bucket (S3 Express One Zone), which partstream does not support: its requests go to a zonal endpoint ` +
+      '(s3express-<zone>.<region>.amazonaws.com) with session credentials (CreateSession). Use a general purpose bucket.'
+    )
+  }
+  if (bucket.endsWith('.mrap')) {
+    return `\`bucket\` ${quoted} is a Multi-Region Access Point alias, which partstream does not support: its requests need SigV4A signing. Use a bucket, or a single-Region access point's alias ("…-s3alias").`
+  }
+  return undefined
+}
+
+/**
+ * What an ARN given as the bucket names, and what to use instead: the parts of
+ * `arn:partition:service:region:account:resource`
+ * (https://docs.aws.amazon.com/AmazonS3/latest/userguide/access-points-naming.html).
+ */
+function arnAdvice(arn: string): string {
+  const [, , service, region = '', account = '', ...rest] = arn.split(':')
+  const resource = rest.join(':')
+  const accessPoint = /^accesspoint[/:](.+)$/.exec(resource)?.[1]
+  if (service === 's3' && accessPoint !== undefined && region === '') {
+    return "a Multi-Region Access Point ARN, which partstream does not support: its requests need SigV4A signing. Use a bucket, or a single-Region access point's alias."
+  }
+  if (service === 's3' && accessPoint !== undefined) {
+    return (
+      'an access point ARN, which partstream does not support as `bucket`: use its alias (a name ending in "-s3alias") as `bucket`, ' +
+      `which S3 takes wherever it takes a bucket name (\`aws s3control get-access-point --account-id ${account} --region ${region} --name ${accessPoint}\` prints it as Alias).`
+    )
+  }
+  if (service === 's3-object-lambda' && accessPoint !== undefined) {
+    return 'an Object Lambda access point ARN, which partstream does not support as `bucket`: use its alias (a name ending in "--ol-s3") as `bucket`.'
+  }
+  if (service === 's3-outposts') return 'an S3 on Outposts ARN, which partstream does not support (Outposts take requests at their own endpoints).'
+  if (service === 's3' && region === '' && account === '' && resource !== '' && !resource.includes('/')) {
+    return `a bucket ARN: give the bucket's name, ${JSON.stringify(resource)}, as \`bucket\`.`
+  }
+  return 'an ARN, which partstream does not support as `bucket`: give a bucket name or an access point alias.'
 }
 
 /** A lone surrogate cannot be encoded as UTF-8 (encodeURIComponent throws a URIError on it). */
@@ -92,7 +150,10 @@ export function validateKey(key: unknown): string {
 
 /**
  * Where the requests for one bucket go. The bucket name must have passed `validateBucketName`.
- * @throws {InvalidArgumentError} for an endpoint that is not an absolute http(s) URL.
+ * `forcePathStyle`: `true` path style, `false` virtual-hosted where the bucket can go in the host
+ * name, `undefined` virtual-hosted for DNS-label names on a DNS host.
+ * @throws {InvalidArgumentError} for an endpoint that is not an absolute http(s) URL, and for
+ *   what S3 Transfer Acceleration cannot take (path style, a bucket with dots).
  */
 export function resolveEndpoint(
   bucket: string,
@@ -116,23 +177,46 @@ export function resolveEndpoint(
   }
   const host = url.hostname
   const isIpOrLocal = IP_V4.test(host) || host.startsWith('[') || host === 'localhost' || host.endsWith('.localhost')
-  const isIp = IP_V4.test(host) || host.startsWith('[')
-  if (forcePathStyle === false && isIp) {
-    // `bucket.127.0.0.1` is no host name: every request would fail as an "Invalid URL" network error.
-    throw new InvalidArgumentError(
-      `Expected \`forcePathStyle\` to be left unset or true for an IP endpoint (${host}): virtual-hosted addressing puts the bucket in the host name, which needs a DNS name. Drop \`forcePathStyle: false\`.`,
-    )
-  }
-  const pathStyle = forcePathStyle ?? (isIpOrLocal || !DNS_BUCKET.test(bucket))
   const basePath = url.pathname.replace(/\/+$/, '')
   const port = url.port === '' ? undefined : Number(url.port)
   const protocol = url.protocol
+  if (ACCELERATE_HOST.test(host)) checkAccelerate(bucket, host, forcePathStyle)
+  // `false` (the profile's addressing_style = virtual) is a preference, as in botocore and the AWS
+  // SDK's S3 endpoint rules: path style where the bucket cannot go in the host name. An IP or
+  // localhost has no sub-domains (`bucket.127.0.0.1` is no host name); a dotted bucket over https
+  // fails TLS (S3's certificate is `*.s3.<region>.amazonaws.com`: one label); a name with upper
+  // case or `_` is no DNS name. Unset keeps partstream's rule: virtual-hosted for DNS labels only.
+  const virtualHostable = !isIpOrLocal && (DNS_BUCKET.test(bucket) || (forcePathStyle === false && protocol === 'http:' && bucket.split('.').every((label) => DNS_LABEL.test(label))))
+  const pathStyle = forcePathStyle === true || !virtualHostable
   if (pathStyle) {
     return { origin: url.origin, protocol, hostname: host, port, bucketPath: `${basePath}/${encodeKey(bucket)}`, pathStyle }
   }
   const hostname = `${bucket}.${host}`
   const origin = `${protocol}//${hostname}${url.port === '' ? '' : `:${url.port}`}`
   return { origin, protocol, hostname, port, bucketPath: basePath === '' ? '/' : basePath, pathStyle }
+}
+
+/** S3 Transfer Acceleration's hosts (`s3-accelerate[.dualstack].<partition's suffix>`), as botocore's is_s3_accelerate_url tells them. */
+const ACCELERATE_HOST = /^s3-accelerate\.(dualstack\.)?[a-z0-9.-]+$/
+
+/**
+ * S3 Transfer Acceleration takes virtual-hosted requests only, for bucket names without dots
+ * (https://docs.aws.amazon.com/AmazonS3/latest/userguide/transfer-acceleration.html); the S3
+ * endpoint rules refuse path style there ("Path-style addressing cannot be used with S3 Accelerate").
+ * @throws {InvalidArgumentError} for `forcePathStyle: true` or a bucket that cannot be a host label.
+ */
+function checkAccelerate(bucket: string, host: string, forcePathStyle: boolean | undefined): void {
+  if (forcePathStyle === true) {
+    throw new InvalidArgumentError(
+      `Expected \`forcePathStyle\` to be left unset or false with S3 Transfer Acceleration (${host}): it takes virtual-hosted requests only, with the bucket in the host name.`,
+    )
+  }
+  if (!DNS_BUCKET.test(bucket)) {
+    throw new InvalidArgumentError(
+      `Bucket ${JSON.stringify(bucket)} cannot use S3 Transfer Acceleration (${host}): its requests put the bucket in the host name, which takes 3–63 lower-case letters, digits and "-", no dots. ` +
+        "Turn acceleration off (the profile's s3 use_accelerate_endpoint), or use the regional endpoint.",
+    )
+  }
 }
 
 /** Encoded path of a key in the endpoint's bucket. */

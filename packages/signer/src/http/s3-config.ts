@@ -18,7 +18,10 @@ export interface ResolveS3ConfigOptions {
 
 /** Where requests go and how they are signed, with where each value came from. */
 export interface ResolvedS3Config {
-  /** The signing region. */
+  /**
+   * The signing region: the one resolved, checked (see {@link resolveS3Config}), with the AWS
+   * SDK's pseudo-regions replaced (`aws-global` → `us-east-1`, `fips-us-gov-west-1` → `us-gov-west-1`).
+   */
   readonly region: string
   /** `'region'` (the caller's), `'AWS_REGION'`, `'AWS_DEFAULT_REGION'`, `'profile "dev" in ~/.aws/config'` or `'default'`. */
   readonly regionSource: string
@@ -27,15 +30,17 @@ export interface ResolvedS3Config {
   /** `'endpoint'` (the caller's), `'AWS_ENDPOINT_URL_S3'`, `'AWS_ENDPOINT_URL'`, `'profile "dev" …'`, or `'AWS regional'`. */
   readonly endpointSource: string
   /**
-   * AWS's endpoint variant (`AWS_USE_FIPS_ENDPOINT` / `AWS_USE_DUALSTACK_ENDPOINT`, or the
-   * profile's `use_fips_endpoint` / `use_dualstack_endpoint`): what {@link awsS3Endpoint} builds
-   * the AWS regional endpoint with. Both false with an endpoint of your own.
+   * AWS's endpoint variant (`AWS_USE_FIPS_ENDPOINT` / `AWS_USE_DUALSTACK_ENDPOINT`, the
+   * profile's `use_fips_endpoint` / `use_dualstack_endpoint`, a FIPS pseudo-region, and the
+   * profile's `s3` sub-section `use_dualstack_endpoint` / `use_accelerate_endpoint`): what
+   * {@link awsS3Endpoint} builds the AWS endpoint with. All false with an endpoint of your own.
    */
   readonly variant: AwsEndpointVariant
   /**
    * The AWS CLI's `addressing_style` in the profile's `s3` sub-section (`s3 =` then an indented
-   * `addressing_style = path`): `true` for `path`, `false` for `virtual`, `undefined` for `auto`
-   * or unset (partstream's own choice: path-style for IPs, localhost and non-DNS bucket names).
+   * `addressing_style = path`): `true` for `path`, `false` for `virtual` (a preference, as in the
+   * AWS CLI: path style still where the bucket cannot go in the host name), `undefined` for
+   * `auto` or unset (partstream's own choice: path-style for IPs, localhost and non-DNS bucket names).
    */
   readonly forcePathStyle: boolean | undefined
   /** The profile read (whether or not it exists). */
@@ -46,11 +51,23 @@ export interface ResolvedS3Config {
 const S3_ENDPOINT_VARIABLE = 'AWS_ENDPOINT_URL_S3'
 const S3_SERVICES_KEY = 's3.endpoint_url'
 
-/** Which of AWS's S3 endpoints a region has: FIPS 140 validated TLS, IPv4 + IPv6, or both. */
+/** Which of AWS's S3 endpoints a region has: FIPS 140 validated TLS, IPv4 + IPv6, Transfer Acceleration. */
 export interface AwsEndpointVariant {
   readonly fips: boolean
   readonly dualStack: boolean
+  /**
+   * S3 Transfer Acceleration, `s3-accelerate[.dualstack].<DNS suffix>` (the AWS CLI's
+   * `use_accelerate_endpoint`): virtual-hosted only, for bucket names without dots; not with
+   * FIPS, nor in the China partition (the S3 endpoint rules refuse both).
+   * @default false
+   */
+  readonly accelerate?: boolean | undefined
 }
+
+const NO_VARIANT: AwsEndpointVariant = { fips: false, dualStack: false }
+
+/** The China partition (aws-cn): no FIPS endpoint for S3, no Transfer Acceleration (the S3 endpoint rules). */
+const CHINA_REGION = /^cn-\w+-\d+$/
 
 /**
  * DNS suffixes of the AWS partitions other than `aws` (amazonaws.com), by region name: the
@@ -58,7 +75,7 @@ export interface AwsEndpointVariant {
  * (`us-gov-*`) is amazonaws.com too; an unknown region gets the `aws` partition's, as there.
  */
 const PARTITION_SUFFIXES: readonly (readonly [RegExp, string])[] = [
-  [/^cn-\w+-\d+$/, 'amazonaws.com.cn'],
+  [CHINA_REGION, 'amazonaws.com.cn'],
   [/^us-iso-\w+-\d+$/, 'c2s.ic.gov'],
   [/^us-isob-\w+-\d+$/, 'sc2s.sgov.gov'],
   [/^eu-isoe-\w+-\d+$/, 'cloud.adc-e.uk'],
@@ -67,15 +84,99 @@ const PARTITION_SUFFIXES: readonly (readonly [RegExp, string])[] = [
 ]
 
 /**
+ * An AWS region goes in AWS's host names (`s3.<region>.amazonaws.com`): one DNS label. The AWS
+ * SDK checks the same ("Region not accepted: … is not a valid hostname component"); upper case is
+ * refused too, since the host would be lower-cased and the signature would not.
+ */
+const AWS_REGION_NAME = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/
+/**
+ * Another server sees the region only in the SigV4 credential scope
+ * (`Credential=<key id>/<date>/<region>/s3/aws4_request, …` in the Authorization header):
+ * printable ASCII (0x21–0x7E) except "/", which would shift the scope's parts, and ",", which
+ * ends the field. S3-compatible stores name theirs freely ("garage", "default", "us-east-1").
+ */
+const SCOPE_REGION = /^[\x21-\x2B\x2D\x2E\x30-\x7E]+$/
+
+/**
+ * The AWS SDK's pseudo-regions, as its region resolver (config-resolver getRealRegion /
+ * isFipsRegion) and the S3 endpoint rules read them: `aws-global` is S3's global endpoint
+ * (s3.amazonaws.com) signed for us-east-1; `fips-<region>` and `<region>-fips` are the region
+ * with the FIPS endpoint (`fips-aws-global` and `aws-fips`: us-east-1's).
+ */
+function realRegion(region: string): { readonly region: string; readonly fips: boolean } {
+  if (region === 'aws-global') return { region: 'us-east-1', fips: false }
+  if (region.startsWith('fips-') || region.endsWith('-fips')) {
+    return { region: region === 'fips-aws-global' || region === 'aws-fips' ? 'us-east-1' : region.replace(/^fips-|-fips$/g, ''), fips: true }
+  }
+  return { region, fips: false }
+}
+
+/**
+ * What the S3 endpoint rules refuse of a variant in a region, said with where each setting came
+ * from; `undefined` when AWS has that endpoint.
+ */
+function variantProblem(region: string, variant: AwsEndpointVariant, sources: { readonly fips: string; readonly accelerate: string }): string | undefined {
+  const china = CHINA_REGION.test(region)
+  if (variant.fips && china) {
+    return `${sources.fips} asks for AWS's FIPS endpoint, but AWS has no FIPS endpoint for S3 in the China partition (${region}) (the S3 endpoint rules: "Partition does not support FIPS"). Turn FIPS off for this region.`
+  }
+  if (variant.accelerate === true && variant.fips) {
+    return `S3 Transfer Acceleration has no FIPS endpoint (the S3 endpoint rules: "Accelerate cannot be used with FIPS"), but ${sources.accelerate} and ${sources.fips} ask for both: turn one off.`
+  }
+  if (variant.accelerate === true && china) {
+    return `S3 Transfer Acceleration is not offered in the China partition (${region}) (the S3 endpoint rules), but ${sources.accelerate} asks for it: turn it off for this region.`
+  }
+  return undefined
+}
+
+/** `"us-east-1\r"`: a region as a message shows it (not a secret; escapes show what is hidden), cut at 64 characters. */
+function shownRegion(region: string): string {
+  return `${JSON.stringify(region.slice(0, 64))}${region.length > 64 ? '…' : ''}`
+}
+
+/**
+ * Why `region` cannot be used, or `undefined`: for AWS's own endpoint (`aws`) a host name label,
+ * for another one any name safe in a SigV4 scope. `what` names where it came from.
+ */
+function regionProblem(region: string, what: string, aws: boolean): string | undefined {
+  if (aws ? AWS_REGION_NAME.test(region) : SCOPE_REGION.test(region)) return undefined
+  // Trimmed silently, a region would sign other than its source says: the user fixes the source.
+  const crlf = region.endsWith('\r') ? ' (a .env file with Windows line ends leaves a "\\r" at the end)' : ''
+  const hidden = /[\s\x00-\x1F\x7F]/.test(region) ? ` It holds whitespace or a control character${crlf}: check where it is set.` : ''
+  if (!aws) {
+    return `Expected ${what} to be a region name your server uses (such as "us-east-1"), got ${shownRegion(region)}: it goes in the SigV4 signature's scope, which takes printable ASCII without whitespace, "/" or ",".${hidden}`
+  }
+  const lower = hidden === '' && AWS_REGION_NAME.test(region.toLowerCase()) ? ' AWS region names are lower case.' : ''
+  return (
+    `Expected ${what} to be an AWS region name such as "eu-west-1" (one host name label: lower-case letters, digits and "-", not at either end; ` +
+    `it goes in the host name s3.<region>.amazonaws.com), got ${shownRegion(region)}.${hidden}${lower}`
+  )
+}
+
+/**
  * AWS's S3 endpoint for `region`, as the S3 endpoint rules build it (without a bucket host):
  * `https://s3[-fips][.dualstack].<region>.<partition's DNS suffix>`, e.g.
- * `https://s3-fips.us-gov-west-1.amazonaws.com`, `https://s3.cn-north-1.amazonaws.com.cn`.
+ * `https://s3-fips.us-gov-west-1.amazonaws.com`, `https://s3.cn-north-1.amazonaws.com.cn`;
+ * `https://s3-accelerate[.dualstack].<suffix>` with `accelerate`. The AWS SDK's pseudo-regions
+ * are read as it reads them: `aws-global` is `https://s3.amazonaws.com` (signed for us-east-1),
+ * `fips-<region>` / `<region>-fips` the region's FIPS endpoint.
+ * @throws {InvalidArgumentError} for a region that is not a host name label, and for FIPS or
+ *   Transfer Acceleration where AWS has none (the China partition; both at once).
  * @example
  * awsS3Endpoint('eu-west-1', { fips: false, dualStack: true }) // 'https://s3.dualstack.eu-west-1.amazonaws.com'
  */
-export function awsS3Endpoint(region: string, variant: AwsEndpointVariant = { fips: false, dualStack: false }): string {
-  const suffix = PARTITION_SUFFIXES.find(([pattern]) => pattern.test(region))?.[1] ?? 'amazonaws.com'
-  return `https://s3${variant.fips ? '-fips' : ''}${variant.dualStack ? '.dualstack' : ''}.${region}.${suffix}`
+export function awsS3Endpoint(region: string, variant: AwsEndpointVariant = NO_VARIANT): string {
+  const problem = regionProblem(region, '`region`', true)
+  if (problem !== undefined) throw new InvalidArgumentError(problem)
+  const real = realRegion(region)
+  const fips = variant.fips || real.fips
+  const invalid = variantProblem(real.region, { ...variant, fips }, { fips: real.fips ? `\`region\` ${JSON.stringify(region)}` : '`variant.fips`', accelerate: '`variant.accelerate`' })
+  if (invalid !== undefined) throw new InvalidArgumentError(invalid)
+  const suffix = PARTITION_SUFFIXES.find(([pattern]) => pattern.test(real.region))?.[1] ?? 'amazonaws.com'
+  const dualStack = variant.dualStack ? '.dualstack' : ''
+  if (variant.accelerate === true) return `https://s3-accelerate${dualStack}.${suffix}`
+  if (region === 'aws-global' && !fips && !variant.dualStack) return `https://s3.${suffix}`
+  return `https://s3${fips ? '-fips' : ''}${dualStack}.${real.region}.${suffix}`
 }
 
 /** The SDK's default region is none at all (an error); partstream's has always been us-east-1. */
@@ -85,15 +186,18 @@ export const DEFAULT_REGION: string = 'us-east-1'
  * Region and endpoint the way the AWS SDK v3 and CLI find them, for what the caller leaves out:
  *
  * - region: `region` → `AWS_REGION` → `AWS_DEFAULT_REGION` (the CLI's) → the profile's `region`
- *   → `us-east-1`;
+ *   → `us-east-1`; checked wherever it came from (for AWS's endpoint a host name label, for
+ *   another any name safe in a SigV4 scope), and the SDK's pseudo-regions read as it reads them
+ *   (`aws-global`, `fips-<region>`, `<region>-fips`);
  * - endpoint: `endpoint` → `AWS_ENDPOINT_URL_S3` → `AWS_ENDPOINT_URL` → the profile's
  *   `services` section (`s3 =` / `  endpoint_url = …`) → the profile's `endpoint_url` → the AWS
  *   regional endpoint. `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true` (or the profile's
  *   `ignore_configured_endpoint_urls = true`) skips the variables and the profile, as in the SDK.
  *
  * Synchronous: the shared files are small, and read only when a value has to come from them.
- * @throws {InvalidArgumentError} for a configured endpoint that is not an http(s) URL, or a
- *   profile naming a `services` section that does not exist.
+ * @throws {InvalidArgumentError} for a region that cannot be used (naming where it came from), a
+ *   configured endpoint that is not an http(s) URL, a profile naming a `services` section that
+ *   does not exist, or an endpoint variant AWS does not have.
  * @example
  * const { region, endpoint, endpointSource } = resolveS3Config({ profile: 'minio' })
  */
@@ -109,37 +213,47 @@ export function resolveS3Config(options: ResolveS3ConfigOptions = {}): ResolvedS
   let files: SharedConfigFiles | undefined
   const read = (): SharedConfigFiles => (files ??= readSharedConfigFiles(env))
 
-  let region: string
+  let given: string
   let regionSource: string
   if (options.region !== undefined) {
-    region = options.region
+    given = options.region
     regionSource = 'region'
   } else {
     const fromEnv = envValue(env, 'AWS_REGION') ?? envValue(env, 'AWS_DEFAULT_REGION')
     if (fromEnv !== undefined) {
-      region = fromEnv
+      given = fromEnv
       regionSource = envValue(env, 'AWS_REGION') !== undefined ? 'AWS_REGION' : 'AWS_DEFAULT_REGION'
     } else {
       // The SDK reads the region with the credentials file first (NODE_REGION_CONFIG_FILE_OPTIONS).
       const fromProfile = profileOf(read(), profile, 'credentials')?.['region']
-      region = fromProfile ?? DEFAULT_REGION
+      given = fromProfile ?? DEFAULT_REGION
       regionSource = fromProfile === undefined ? 'default' : `profile "${profile}" in ${fileWith(read(), profile, 'region', 'credentials')}`
     }
   }
-  if (typeof region !== 'string' || region === '') {
+  if (typeof given !== 'string' || given === '') {
     throw new InvalidArgumentError(
-      `Expected \`region\` to be a non-empty string, got ${describeValue(region)}. For S3-compatible servers any value works, e.g. "us-east-1".`,
+      `Expected \`region\` to be a non-empty string, got ${describeValue(given)}. For S3-compatible servers, the name the server uses (often "us-east-1").`,
     )
   }
+  // In messages: `region` (the caller's, the CLI's --region), AWS_REGION, or the profile's.
+  const regionWhat = regionSource === 'region' ? '`region`' : regionSource.startsWith('profile ') ? `the region of ${regionSource}` : regionSource
+  const real = realRegion(given)
+  const region = real.region
 
-  const fips = variantSetting(env, profile, read, 'AWS_USE_FIPS_ENDPOINT', 'use_fips_endpoint')
-  const dualStack = variantSetting(env, profile, read, 'AWS_USE_DUALSTACK_ENDPOINT', 'use_dualstack_endpoint')
-  const variant = { fips: fips?.value === true, dualStack: dualStack?.value === true }
+  const fips = real.fips
+    ? { value: true, source: `${regionWhat} ${JSON.stringify(given)} (a FIPS pseudo-region)` }
+    : variantSetting(env, profile, read, 'AWS_USE_FIPS_ENDPOINT', 'use_fips_endpoint')
+  // botocore (_is_s3_dualstack_mode): the s3 sub-section's `use_dualstack_endpoint = true` turns
+  // it on whatever the other settings say; otherwise the variable, then the profile's own key.
+  const s3DualStack = s3Setting(profile, read, 'use_dualstack_endpoint')
+  const dualStack = s3DualStack?.value === true ? s3DualStack : variantSetting(env, profile, read, 'AWS_USE_DUALSTACK_ENDPOINT', 'use_dualstack_endpoint')
+  const accelerate = s3Setting(profile, read, 'use_accelerate_endpoint')
+  const variant = { fips: fips?.value === true, dualStack: dualStack?.value === true, accelerate: accelerate?.value === true }
   const forcePathStyle = addressingStyle(profile, read)
   const own = (endpoint: string | URL, endpointSource: string): ResolvedS3Config => {
-    // The S3 endpoint rules refuse both with a custom endpoint ("A custom endpoint cannot be
+    // The S3 endpoint rules refuse these with a custom endpoint ("A custom endpoint cannot be
     // combined with FIPS"): a FIPS setting silently dropped would send where it must not.
-    for (const [setting, name] of [[fips, 'FIPS'], [dualStack, 'dual-stack']] as const) {
+    for (const [setting, name] of [[fips, 'FIPS'], [dualStack, 'dual-stack'], [accelerate, 'Transfer Acceleration']] as const) {
       if (setting?.value === true) {
         throw new InvalidArgumentError(
           `${setting.source} asks for AWS's ${name} endpoint, but the endpoint is your own (${endpointSource}). ` +
@@ -147,15 +261,24 @@ export function resolveS3Config(options: ResolveS3ConfigOptions = {}): ResolvedS
         )
       }
     }
-    return { region, regionSource, endpoint, endpointSource, profile, variant: { fips: false, dualStack: false }, forcePathStyle }
+    const problem = regionProblem(given, regionWhat, false)
+    if (problem !== undefined) throw new InvalidArgumentError(problem)
+    return { region, regionSource, endpoint, endpointSource, profile, variant: { fips: false, dualStack: false, accelerate: false }, forcePathStyle }
   }
   if (options.endpoint !== undefined) return own(options.endpoint, 'endpoint')
   const configured = configuredEndpoint(env, profile, read)
-  if (configured === undefined) {
-    return { region, regionSource, endpoint: awsS3Endpoint(region, variant), endpointSource: 'AWS regional', profile, variant, forcePathStyle }
+  if (configured !== undefined) {
+    checkEndpointUrl(configured.url, configured.source)
+    return own(configured.url, configured.source)
   }
-  checkEndpointUrl(configured.url, configured.source)
-  return own(configured.url, configured.source)
+  const problem =
+    regionProblem(given, regionWhat, true) ??
+    variantProblem(region, variant, { fips: fips?.source ?? '', accelerate: accelerate?.source ?? '' }) ??
+    (variant.accelerate && forcePathStyle === true
+      ? `Profile "${profile}" s3 use_accelerate_endpoint = true takes virtual-hosted requests only, but its addressing_style is path (in ${fileWith(read(), profile, 's3.addressing_style')}): remove one of them.`
+      : undefined)
+  if (problem !== undefined) throw new InvalidArgumentError(problem)
+  return { region, regionSource, endpoint: awsS3Endpoint(given, variant), endpointSource: 'AWS regional', profile, variant, forcePathStyle }
 }
 
 /** The profile's `s3.addressing_style` (the AWS CLI's, botocore's): path → true, virtual → false, auto → undefined. */
@@ -167,6 +290,20 @@ function addressingStyle(profile: string, read: () => SharedConfigFiles): boolea
   throw new InvalidArgumentError(
     `Expected profile "${profile}" s3 addressing_style in ${fileWith(files, profile, 's3.addressing_style')} to be path, virtual or auto, got ${JSON.stringify(style.slice(0, 40))}.`,
   )
+}
+
+/**
+ * A switch of the profile's `s3` sub-section (botocore's DEFAULT_S3_CONFIG_VARS:
+ * `use_dualstack_endpoint`, `use_accelerate_endpoint`), true or false as `variantSetting` takes them.
+ * @throws {InvalidArgumentError} for any other value, naming where it came from.
+ */
+function s3Setting(profile: string, read: () => SharedConfigFiles, key: string): { value: boolean; source: string } | undefined {
+  const files = read()
+  const text = profileOf(files, profile, 'config')?.[`s3.${key}`]
+  if (text === undefined) return undefined
+  const source = `profile "${profile}" s3 ${key} in ${fileWith(files, profile, `s3.${key}`)}`
+  if (text !== 'true' && text !== 'false') throw new InvalidArgumentError(`Expected ${source} to be true or false, got ${JSON.stringify(text.slice(0, 40))}.`)
+  return { value: text === 'true', source }
 }
 
 /**
