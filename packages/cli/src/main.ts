@@ -32,7 +32,7 @@ import { cacheDir } from './checkpoint.ts'
 import { directoryFilter, pathFilter } from './filters.ts'
 import { HELP, VERSION } from './help.ts'
 import { proxyFor, type ProxyRoute } from './proxy.ts'
-import { printable } from './terminal.ts'
+import { jsonLine, printable } from './terminal.ts'
 import { barRenderer, jsonRenderer, noRenderer, type ProgressOutput, type ProgressRenderer } from './progress.ts'
 import { uploadFileResumable, type ResumableResult } from './resume.ts'
 
@@ -107,7 +107,7 @@ export async function main(io: CliIO): Promise<number> {
   const off = io.onSignal((signal) => {
     if (interrupted !== undefined) {
       const left = remaining()
-      io.stderr.write(`\npartstream: ${signal} again, exiting now${left === undefined ? '' : `: ${left}`}\n`)
+      io.stderr.write(`\npartstream: ${signal} again, exiting now${left === undefined ? '' : `: ${printable(left)}`}\n`)
       io.exit(EXIT[signal])
     }
     interrupted = new Interrupted(signal)
@@ -439,7 +439,7 @@ async function openStreamed(path: string, signal: AbortSignal): Promise<number> 
 
 /** What `--dryrun` prints per file: the line `cp` would print, marked, or a JSON line with `dryrun: true`. */
 function dryrunLine(io: CliIO, c: CpCommand, f: { src: string; bucket: string; key: string; size?: number }): void {
-  if (c.json) io.stdout.write(`${JSON.stringify({ src: f.src, bucket: f.bucket, key: f.key, ...(f.size === undefined ? {} : { size: f.size }), dryrun: true })}\n`)
+  if (c.json) io.stdout.write(jsonLine({ src: f.src, bucket: f.bucket, key: f.key, ...(f.size === undefined ? {} : { size: f.size }), dryrun: true }))
   else if (!c.quiet) io.stdout.write(`(dryrun) upload: ${printable(f.src)} to s3://${f.bucket}/${printable(f.key)}${f.size === undefined ? '' : ` (${f.size} bytes)`}\n`)
 }
 
@@ -551,7 +551,7 @@ async function tree(io: CliIO, c: CpCommand, net: Network, signal: AbortSignal, 
       if (f.error !== undefined) firstError ??= f.error
       if ((f.error as { code?: unknown } | undefined)?.code === 'ERR_PARTSTREAM_ABORT_FAILED') leftOpen++
       if (f.error !== undefined) io.stderr.write(`partstream: ${printable(f.path ?? f.key)}: ${describe(f.error)}\n`)
-      else if (c.json) io.stdout.write(`${JSON.stringify({ src: f.path, bucket: t.bucket, key: f.key, size: f.size, ...(f.skipped === true ? { skipped: true } : { etag: f.etag, checksum: f.checksum }) })}\n`)
+      else if (c.json) io.stdout.write(jsonLine({ src: f.path, bucket: t.bucket, key: f.key, size: f.size, ...(f.skipped === true ? { skipped: true } : { etag: f.etag, checksum: f.checksum }) }))
       else if (c.quiet) return
       else if (f.skipped === true) io.stdout.write(`skip: ${printable(f.path ?? '')}: s3://${t.bucket}/${printable(f.key)} has the same ${c.skipExisting === 'etag' ? 'size and ETag' : 'size'}\n`)
       else io.stdout.write(`upload: ${printable(f.path ?? '')} to s3://${t.bucket}/${printable(f.key)} (${f.size} bytes)\n`)
@@ -624,7 +624,7 @@ async function one(
         // --progress json keeps stderr one JSON object per line; on a terminal the line first
         // erases a progress bar that may be drawn (the bar redraws below it).
         notice: (text) => {
-          if (c.progress === 'json') io.stderr.write(`${JSON.stringify({ type: 'notice', file: f.label, message: text })}\n`)
+          if (c.progress === 'json') io.stderr.write(jsonLine({ type: 'notice', file: f.label, message: text }))
           else if (!c.quiet) io.stderr.write(`${redraws(io) ? '\r\x1b[2K' : ''}partstream: ${printable(f.label)}: ${printable(text)}\n`)
         },
       })
@@ -637,7 +637,7 @@ async function one(
   }
   const { result, resumed } = run
   progress.finish('done')
-  if (c.json) io.stdout.write(`${JSON.stringify({ src: f.path ?? '-', ...result, ...(resumed === undefined ? {} : { resumed }) })}\n`)
+  if (c.json) io.stdout.write(jsonLine({ src: f.path ?? '-', ...result, ...(resumed === undefined ? {} : { resumed }) }))
   else if (!c.quiet) {
     const notes = [
       `${result.size} bytes`,
@@ -663,7 +663,7 @@ async function uploads(io: CliIO, c: UploadsCommand, signal: AbortSignal): Promi
   }
   const print = (u: OpenUpload): void => {
     const initiated = u.initiated?.toISOString() ?? ''
-    if (c.json) io.stdout.write(`${JSON.stringify({ key: u.key, uploadId: u.uploadId, initiated, ...(c.command === 'uploads-abort' ? { aborted: true } : {}) })}\n`)
+    if (c.json) io.stdout.write(jsonLine({ key: u.key, uploadId: u.uploadId, initiated, ...(c.command === 'uploads-abort' ? { aborted: true } : {}) }))
     // The upload id is the server's text, as the key is: escaped for the terminal.
     else if (!c.quiet) io.stdout.write(`${c.command === 'uploads-abort' ? 'aborted ' : ''}${initiated}\t${printable(u.uploadId)}\t${printable(u.key)}\n`)
   }

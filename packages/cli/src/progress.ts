@@ -1,5 +1,5 @@
 import type { UploadProgress } from '@partstream/signer'
-import { displayWidth, fitWidth, printable } from './terminal.ts'
+import { displayWidth, fitWidth, jsonLine, printable } from './terminal.ts'
 
 /** What a progress renderer writes to: stderr, and whether it is a terminal (and how wide). */
 export interface ProgressOutput {
@@ -164,10 +164,10 @@ export function jsonRenderer(out: ProgressOutput, label: string): ProgressRender
       if (type === 'done') ended = true
       const fields: Record<string, unknown> = { ...e, file: file ?? label }
       if (type === 'part-retried') fields['error'] = { code: e.error.code, message: e.error.message }
-      out.write(`${JSON.stringify(fields)}\n`)
+      out.write(jsonLine(fields))
     },
     finish(outcome, totals) {
-      if (!ended) out.write(`${JSON.stringify({ type: outcome, file: label, ...totals })}\n`)
+      if (!ended) out.write(jsonLine({ type: outcome, file: label, ...totals }))
     },
   }
 }

@@ -17,6 +17,14 @@ export function printable(text: string): string {
 }
 
 /**
+ * `value` as one line of JSON that is safe on a terminal: JSON.stringify escapes C0 but leaves DEL
+ * and C1 (a lone U+009B is a CSI on some terminals) raw, and a key or a server's text may hold them.
+ */
+export function jsonLine(value: unknown): string {
+  return `${JSON.stringify(value).replace(/[\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)}\n`
+}
+
+/**
  * Code points a terminal draws two columns wide (East Asian Wide and Fullwidth, and the emoji
  * blocks), as [first, last] ranges: a label of CJK characters measured with `.length` overflows
  * the line, which then wraps and leaves one line per redraw. The ranges are Unicode's

@@ -64,3 +64,17 @@ describe('the progress bar', () => {
     assert.match(out.screen.at(-1) ?? '', /dir: uploaded 2\.0 MiB \(9\.0 MiB skipped, already in S3\) in /)
   })
 })
+
+describe('--progress json and --json lines', () => {
+  test('DEL and C1 characters (U+009B is a CSI on some terminals) are escaped, which JSON.stringify leaves raw; the line still parses', async () => {
+    const { jsonRenderer } = await import('../src/progress.ts')
+    const out = terminal()
+    const name = 'odd\u009b31mred\u007f.bin'
+    const renderer = jsonRenderer(out, name)
+    renderer.event(started(1, 0))
+    renderer.finish('failed')
+    const text = out.screen.join('')
+    assert.doesNotMatch(text, /[\u007f-\u009f]/)
+    for (const line of text.trim().split('\n')) assert.equal((JSON.parse(line) as { file: string }).file, name)
+  })
+})
