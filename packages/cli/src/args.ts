@@ -16,6 +16,8 @@ export interface CommonOptions {
   readonly forcePathStyle: boolean
   /** `--ca-bundle FILE`: the CAs to trust (else AWS_CA_BUNDLE, else the profile's ca_bundle). */
   readonly caBundle: string | undefined
+  /** `--cli-read-timeout SECONDS` (the AWS CLI's): the library's `idleTimeoutMs`; 0 is none. */
+  readonly readTimeoutMs: number | undefined
   readonly json: boolean
   readonly quiet: boolean
 }
@@ -94,6 +96,7 @@ const COMMON = {
   profile: { type: 'string' },
   'force-path-style': { type: 'boolean' },
   'ca-bundle': { type: 'string' },
+  'cli-read-timeout': { type: 'string' },
   json: { type: 'boolean' },
   quiet: { type: 'boolean', short: 'q' },
   // The AWS CLI's name for --quiet, so its command lines run unchanged.
@@ -108,6 +111,7 @@ function common(values: Record<string, unknown>): CommonOptions {
     profile: values['profile'] as string | undefined,
     forcePathStyle: values['force-path-style'] === true,
     caBundle: values['ca-bundle'] as string | undefined,
+    readTimeoutMs: readTimeoutOf(values['cli-read-timeout']),
     json: values['json'] === true,
     quiet: values['quiet'] === true || values['only-show-errors'] === true,
   }
@@ -191,6 +195,15 @@ function editDistance(a: string, b: string): number {
     previous = row
   }
   return previous[b.length] as number
+}
+
+/** The longest idle timeout (setTimeout's limit, ~24.8 days): `--cli-read-timeout 0`, "none". */
+const NO_READ_TIMEOUT_MS = 2_147_483_647
+
+/** `--cli-read-timeout SECONDS`: whole seconds as the AWS CLI takes them, 0 for no timeout. */
+function readTimeoutOf(text: unknown): number | undefined {
+  const seconds = integer(text, '--cli-read-timeout', 0, Math.floor(NO_READ_TIMEOUT_MS / 1000))
+  return seconds === undefined ? undefined : seconds === 0 ? NO_READ_TIMEOUT_MS : seconds * 1000
 }
 
 function integer(text: unknown, flag: string, min: number, max: number): number | undefined {

@@ -8,6 +8,9 @@ const COMMON = `Where and as whom (the library's resolution: AWS_* variables, ~/
   --force-path-style      https://host/bucket/key instead of https://bucket.host/key
   --ca-bundle FILE        PEM file of the CAs to trust over TLS (else AWS_CA_BUNDLE, the
                           profile's ca_bundle, the runtime's CAs)
+  --cli-read-timeout SEC  a request with no progress for this long fails and is retried
+                          (default 60; 0: none); attempts per request: AWS_MAX_ATTEMPTS or
+                          the profile's max_attempts (default 5), as the AWS CLI reads them
   --json                  results as JSON lines on stdout
   -q, --quiet             print nothing on success (--only-show-errors: the same)
   -h, --help              this help

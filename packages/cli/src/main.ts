@@ -14,6 +14,7 @@ import {
   proxyAgent,
   resolveCaBundle,
   resolveChecksumCalculation,
+  resolveMaxAttempts,
   resolveS3Config,
   S3ResponseError,
   upload,
@@ -184,7 +185,7 @@ function trustOf(c: CommonOptions): { ca?: string } {
 const ON_BUN: boolean = typeof (globalThis as { Bun?: unknown }).Bun === 'object'
 
 /** What reaches the library about the network: the CAs to trust, or a dispatcher through a proxy (which holds them). */
-type NetworkOptions = Pick<UploadOptions, 'ca' | 'dispatcher'>
+type NetworkOptions = Pick<UploadOptions, 'ca' | 'dispatcher' | 'retry' | 'idleTimeoutMs'>
 
 /** How a command's requests leave (see {@link openNetwork}). */
 interface Network {
@@ -211,11 +212,15 @@ function openNetwork(c: CommonOptions, endpoint: string | URL | undefined, conne
   let dispatcher: NonNullable<UploadOptions['dispatcher']> | undefined
   const open = async (): Promise<NetworkOptions> => {
     const trust = trustOf(c)
+    // Attempts and the idle timeout as the AWS CLI takes them: AWS_MAX_ATTEMPTS or the profile's
+    // max_attempts, and --cli-read-timeout.
+    const attempts = resolveMaxAttempts({ profile: c.profile })?.value
+    const tuning = { ...(attempts === undefined ? {} : { retry: { attempts } }), ...(c.readTimeoutMs === undefined ? {} : { idleTimeoutMs: c.readTimeoutMs }) }
     route = proxyFor(endpoint, process.env)
-    if (route === undefined || ON_BUN) return trust
+    if (route === undefined || ON_BUN) return { ...trust, ...tuning }
     const proxy = route.scheme === 'http:' ? { httpProxy: route.url } : { httpsProxy: route.url }
     dispatcher = await proxyAgent({ ...proxy, noProxy: route.noProxy, connections, ...trust })
-    return { dispatcher }
+    return { dispatcher, ...tuning }
   }
   return {
     options: () => (opened ??= open()),

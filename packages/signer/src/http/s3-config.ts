@@ -445,6 +445,37 @@ export interface CaBundleSetting {
   readonly source: string
 }
 
+/** Total attempts per request from the environment or the profile, and where it came from. */
+export interface MaxAttemptsSetting {
+  readonly value: number
+  /** `AWS_MAX_ATTEMPTS`, or the profile and file it was read from. */
+  readonly source: string
+}
+
+/**
+ * `AWS_MAX_ATTEMPTS`, else the profile's `max_attempts`: what the AWS CLI and SDKs take for the
+ * total attempts per request (the first included), for a caller to give as `retry.attempts`. The
+ * library reads neither by itself (its `retry` option is the caller's); the CLI does.
+ * `undefined` when neither is set.
+ * @throws {InvalidArgumentError} for a value that is not an integer from 1 to 100.
+ */
+export function resolveMaxAttempts(options: ResolveChecksumCalculationOptions = {}): MaxAttemptsSetting | undefined {
+  const env: Env = options.env ?? processEnv()
+  const setting = (text: string, source: string): MaxAttemptsSetting => {
+    const value = /^\s*\d+\s*$/.test(text) ? Number(text) : Number.NaN
+    if (!Number.isInteger(value) || value < 1 || value > 100) {
+      throw new InvalidArgumentError(`Expected ${source} to be an integer from 1 to 100 (the total attempts per request), got ${describeValue(text)}.`)
+    }
+    return { value, source }
+  }
+  const fromEnv = envValue(env, 'AWS_MAX_ATTEMPTS')
+  if (fromEnv !== undefined) return setting(fromEnv, 'AWS_MAX_ATTEMPTS')
+  const profile = profileNameOf(options.profile, env).name
+  const files = readSharedConfigFiles(env)
+  const fromProfile = profileOf(files, profile, 'config')?.['max_attempts']
+  return fromProfile === undefined ? undefined : setting(fromProfile, `profile "${profile}" max_attempts in ${fileWith(files, profile, 'max_attempts')}`)
+}
+
 /**
  * `AWS_CA_BUNDLE`, else the profile's `ca_bundle`, as the AWS CLI (and the Python and Go SDKs)
  * read them; `undefined` when neither is set. The AWS SDK for JavaScript reads neither, so the
