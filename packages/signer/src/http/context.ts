@@ -6,6 +6,7 @@ import { resolveTransport } from '../transport/resolve.ts'
 import type { Transport } from '../transport/types.ts'
 import { createSigningClock } from './clock.ts'
 import { signingIdentity } from './credential-chain.ts'
+import { MAX_TIMER_MS } from './sleep.ts'
 import type { Credentials, CredentialsProvider } from './credentials.ts'
 import { Slots } from './slots.ts'
 import { resolveEndpoint, validateBucketName, validateKey, type ResolvedEndpoint } from './endpoint.ts'
@@ -143,9 +144,6 @@ export interface S3Context {
   /** Closes the connection pool if the context created it (nothing it was given). Idempotent. */
   close(): Promise<void>
 }
-
-/** Largest delay `setTimeout` honours (2^31 - 1 ms); larger ones fire after 1 ms. */
-const MAX_TIMER_MS = 2_147_483_647
 
 function requireString(value: unknown, name: string, hint: string): string {
   if (typeof value !== 'string' || value === '') {

@@ -1,5 +1,6 @@
 import { InvalidArgumentError, describeValue } from '@partstream/core'
 import { certificateFailure, codeInCauses } from '../errors.ts'
+import { MAX_TIMER_MS } from './sleep.ts'
 
 /** How failed idempotent requests are retried. */
 export interface RetryOptions {
@@ -31,8 +32,6 @@ export const DEFAULT_RETRY: ResolvedRetry = { attempts: 5, baseDelayMs: 100, max
 /** The keys of {@link RetryOptions}: `retry` is a small closed object, so any other key is a mistake. */
 const RETRY_KEYS: readonly string[] = ['attempts', 'baseDelayMs', 'maxDelayMs']
 
-/** What `setTimeout` can wait: a longer delay becomes 1 ms. */
-const MAX_DELAY_MS = 2_147_483_647
 
 export function resolveRetry(retry: RetryOptions | false | undefined): ResolvedRetry {
   if (retry === false) return { ...DEFAULT_RETRY, attempts: 1 }
@@ -54,8 +53,8 @@ export function resolveRetry(retry: RetryOptions | false | undefined): ResolvedR
   }
   for (const [name, v] of [['baseDelayMs', baseDelayMs], ['maxDelayMs', maxDelayMs]] as const) {
     // Past 2^31 - 1 ms setTimeout waits 1 ms (with a TimeoutOverflowWarning): no backoff at all.
-    if (typeof v !== 'number' || !(v >= 0) || v > MAX_DELAY_MS) {
-      throw new InvalidArgumentError(`Expected \`retry.${name}\` to be a number from 0 to ${MAX_DELAY_MS} (ms, about 24.8 days), got ${describeValue(v)}.`)
+    if (typeof v !== 'number' || !(v >= 0) || v > MAX_TIMER_MS) {
+      throw new InvalidArgumentError(`Expected \`retry.${name}\` to be a number from 0 to ${MAX_TIMER_MS} (ms, about 24.8 days), got ${describeValue(v)}.`)
     }
   }
   return { attempts, baseDelayMs, maxDelayMs, random: Math.random }

@@ -1,3 +1,6 @@
+/** The longest delay `setTimeout` waits (2^31 - 1 ms, about 24.8 days): a longer one fires after 1 ms. */
+export const MAX_TIMER_MS: number = 2_147_483_647
+
 /** Sleep that rejects with `signal.reason` as soon as the signal aborts, leaving no listener or timer. */
 export function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
   return new Promise((resolve, reject) => {
