@@ -8,14 +8,6 @@ export interface IdleWatchdog {
   readonly fired: IdleTimeoutError | undefined
   /** Progress was made: the countdown starts again (and the phase is noted for the message). */
   touch(phase?: IdlePhase): void
-  /**
-   * The caller holds what was read (a response chunk it has not finished with): waiting for it is
-   * not a stall, so the countdown stops until {@link resume}, as undici's body timer stops while
-   * its stream is paused.
-   */
-  pause(): void
-  /** The caller is back: the countdown starts again from now. */
-  resume(): void
   /** Clears the timer and the listener on the caller's signal. Idempotent; call it in `finally`. */
   stop(): void
 }
@@ -39,7 +31,6 @@ export function startIdleWatchdog(idleTimeoutMs: number, parent: AbortSignal | u
   let timer: ReturnType<typeof setTimeout> | undefined
   let fired: IdleTimeoutError | undefined
   let stopped = false
-  let paused = false
 
   const stop = (): void => {
     if (stopped) return
@@ -56,7 +47,7 @@ export function startIdleWatchdog(idleTimeoutMs: number, parent: AbortSignal | u
   const check = (): void => {
     timer = undefined
     if (stopped) return
-    const idle = paused ? 0 : performance.now() - lastProgress
+    const idle = performance.now() - lastProgress
     if (idle < idleTimeoutMs) {
       timer = setTimeout(check, Math.ceil(idleTimeoutMs - idle))
       return
@@ -82,13 +73,6 @@ export function startIdleWatchdog(idleTimeoutMs: number, parent: AbortSignal | u
     touch(next) {
       lastProgress = performance.now()
       if (next !== undefined) phase = next
-    },
-    pause() {
-      paused = true
-    },
-    resume() {
-      paused = false
-      lastProgress = performance.now()
     },
     stop,
   }

@@ -311,13 +311,10 @@ function watchedResponse(body: TransportBody, watchdog: IdleWatchdog, signal: Ab
     try {
       for await (const chunk of body) {
         watchdog.touch('reading the response body')
-        // While the caller holds the chunk, its own pace is not the server's stall.
-        watchdog.pause()
-        try {
-          yield chunk
-        } finally {
-          watchdog.resume()
-        }
+        // The time the caller holds the chunk counts too: a body dropped after its first chunk
+        // must still time out, free its socket and let ctx.close() and the process end (undici's
+        // own bodyTimeout counts it as well). A slow reader raises idleTimeoutMs.
+        yield chunk
       }
     } catch (error) {
       if (signal?.aborted) throw signal.reason
