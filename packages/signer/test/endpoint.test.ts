@@ -154,3 +154,13 @@ describe('target validation', () => {
     )
   })
 })
+
+describe('legacy bucket names (another server)', () => {
+  test('names ending --x-s3 or .mrap are names there: they mean a directory bucket or a Multi-Region Access Point only on AWS', () => {
+    for (const bucket of ['logs--x-s3', 'Backups.mrap']) {
+      assert.doesNotThrow(() => createS3Context({ bucket, key: 'k', endpoint: 'http://127.0.0.1:9000', region: 'us-east-1', legacyBucketName: true, credentials }), bucket)
+      assert.throws(() => createS3Context({ bucket, key: 'k', region: 'us-east-1', legacyBucketName: true, credentials }), /does not support/, `${bucket} on AWS`)
+    }
+    assert.throws(() => createS3Context({ bucket: 'arn:aws:s3:us-east-1:123456789012:accesspoint/ap', key: 'k', endpoint: 'http://127.0.0.1:9000', legacyBucketName: true, credentials }), /ARN/)
+  })
+})

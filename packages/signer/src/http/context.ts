@@ -170,13 +170,14 @@ export function createS3Context(target: S3ContextTarget, options: S3ContextOptio
     throw new InvalidArgumentError(`Expected \`options\` to be an object, got ${describeValue(options)}.`)
   }
   const bucket = requireString(target.bucket, 'bucket', 'Name an existing bucket.')
-  validateBucketName(bucket, target.legacyBucketName === true)
   const key = target.key === undefined ? undefined : validateKey(target.key)
   if (target.profile !== undefined) requireString(target.profile, 'profile', 'Name a profile of ~/.aws/config or ~/.aws/credentials.')
   // Region and endpoint now (the shared files are read synchronously, only if needed): the
   // context's `region` and its connection pool depend on them. Credentials wait for the first
   // request: they may take a process or a network call, and may expire.
   const config = resolveS3Config({ region: target.region, endpoint: target.endpoint, profile: target.profile })
+  // After the endpoint is known: `--x-s3` and `.mrap` mean something only on AWS's own.
+  validateBucketName(bucket, target.legacyBucketName === true, config.endpointSource === 'AWS regional')
   const { region } = config
   const forcePathStyle = target.forcePathStyle ?? config.forcePathStyle
   const endpoint = resolveEndpoint(bucket, config.endpoint, forcePathStyle)

@@ -61,8 +61,10 @@ const LEGACY_BUCKET = /^[A-Za-z0-9._-]{1,255}$/
  * @throws {InvalidArgumentError} naming the rule broken, or what S3 takes in place of a bucket
  *   name that partstream cannot send to (an ARN, a directory bucket) and what to use instead.
  */
-export function validateBucketName(bucket: string, legacy: boolean): void {
-  const unsupported = unsupportedBucket(bucket)
+export function validateBucketName(bucket: string, legacy: boolean, onAws = true): void {
+  // With legacy names on another server, `--x-s3` and `.mrap` are just names: they mean something
+  // only to AWS. An ARN is never a name (no server takes ":").
+  const unsupported = legacy && !onAws && !bucket.startsWith('arn:') ? undefined : unsupportedBucket(bucket)
   if (unsupported !== undefined) throw new InvalidArgumentError(unsupported)
   const hint = legacy
     ? 'Legacy names are 1–255 letters, digits, ".", "-" and "_".'
