@@ -396,6 +396,7 @@ const FLAG_OF: Readonly<Record<string, string>> = {
   ifNoneMatch: '--if-none-match',
   endpoint: '--endpoint-url',
   forcePathStyle: '--force-path-style',
+  idleTimeoutMs: '--cli-read-timeout',
   region: '--region',
   profile: '--profile',
   ca: '--ca-bundle',

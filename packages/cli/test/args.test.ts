@@ -26,6 +26,14 @@ describe('inCliTerms: the AWS SDK install hint', () => {
   })
 })
 
+describe('inCliTerms: idleTimeoutMs', () => {
+  test("a credential source that timed out names --cli-read-timeout, the CLI's flag for it", async () => {
+    const text = inCliTerms('No credentials after 2000 ms (`idleTimeoutMs`), so no request was signed: … Check it, or raise `idleTimeoutMs`.')
+    assert.doesNotMatch(text, /idleTimeoutMs/)
+    assert.match(text, /raise --cli-read-timeout/)
+  })
+})
+
 describe('parseCommand', () => {
   const cp = (...flags: string[]) => parseCommand(['cp', '-', 's3://bucket/key', ...flags])
   const metadataOf = (...flags: string[]) => {
