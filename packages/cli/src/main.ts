@@ -1,4 +1,4 @@
-import { close, closeSync, constants, open, openSync, readFileSync } from 'node:fs'
+import { close, closeSync, constants, open, openSync, readFileSync, statfsSync } from 'node:fs'
 import { stat } from 'node:fs/promises'
 import { homedir } from 'node:os'
 import { basename, resolve as resolvePath } from 'node:path'
@@ -138,6 +138,20 @@ export async function main(io: CliIO): Promise<number> {
     return EXIT.failed
   } finally {
     off()
+  }
+}
+
+/**
+ * Whether `path` is a procfs or sysfs file (`statfs` f_type), whose size says nothing of its
+ * content; only a path under /proc or /sys is asked (`/proc/self/cwd/…` reaches ordinary files).
+ */
+function onPseudoFs(path: string): boolean {
+  const absolute = resolvePath(path)
+  if (!/^\/(?:proc|sys)\//.test(absolute)) return false
+  try {
+    return [0x9fa0, 0x62656572].includes(Number(statfsSync(absolute).type))
+  } catch {
+    return true
   }
 }
 
@@ -381,7 +395,7 @@ async function cpWith(io: CliIO, c: CpCommand, net: Network, signal: AbortSignal
   // a file that says it holds 0 bytes: a /proc or /sys file makes its content as it is read (an
   // empty file gives an empty object either way).
   // A /sys file reports 4096 bytes whatever it holds: read to its end as well.
-  const streamed = stats.isFIFO() || stats.isCharacterDevice() || stats.isBlockDevice() || (stats.isFile() && (stats.size === 0 || /^\/(?:proc|sys)\//.test(resolvePath(c.src))))
+  const streamed = stats.isFIFO() || stats.isCharacterDevice() || stats.isBlockDevice() || (stats.isFile() && (stats.size === 0 || onPseudoFs(c.src)))
   if (stats.isSocket()) throw new UsageError(`cp: ${c.src} is a socket, which cannot be opened by its path: for what arrives on stdin, use - as the source`)
   // `<(cmd)` is /dev/fd/63 and `/dev/stdin` a descriptor: their names are not the data's (the key
   // would be `63`), so, as for `cp -`, the key must be given. A named FIFO or a device keeps its name.

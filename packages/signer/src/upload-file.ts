@@ -1,5 +1,5 @@
 import { constants } from 'node:fs'
-import { open, type FileHandle } from 'node:fs/promises'
+import { open, statfs, type FileHandle } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { digestChunks, InvalidArgumentError, planParts, resolvePartSize, type Part, type PlannedPart } from '@partstream/core'
@@ -139,7 +139,7 @@ export async function openRegularFile(path: string | URL): Promise<FileHandle> {
   // procfs and sysfs files make their content when read, whatever size they report: procfs says
   // 0 bytes (read by the size, an empty object without a word), sysfs 4096 for every attribute
   // (which failed as "the file changed", advice that can never work).
-  const reported = stats.size === 0 && (await hasBytes(file)) ? 'reports 0 bytes but has content' : onPseudoFs(path) ? `reports ${stats.size} bytes whatever it holds` : undefined
+  const reported = stats.size === 0 && (await hasBytes(file)) ? 'reports 0 bytes but has content' : (await onPseudoFs(path)) ? `reports ${stats.size} bytes whatever it holds` : undefined
   if (reported !== undefined) {
     await file.close()
     throw new InvalidArgumentError(
@@ -150,12 +150,22 @@ export async function openRegularFile(path: string | URL): Promise<FileHandle> {
   return file
 }
 
+/** procfs and sysfs (`statfs` f_type): their files make their content as they are read. */
+const PSEUDO_FS_TYPES: ReadonlySet<number> = new Set([0x9fa0, 0x62656572])
+
 /**
- * Whether `path` is under /proc or /sys, where a file's size says nothing of its content. By its
- * name, without a system call (uploadAll opens thousands of files).
+ * Whether `path` is a procfs or sysfs file, whose size says nothing of its content. Only a path
+ * under /proc or /sys is asked (uploadAll opens thousands of files), and then its filesystem
+ * decides: `/proc/self/cwd/…` or `/proc/<pid>/root/…` reach ordinary files.
  */
-function onPseudoFs(path: string | URL): boolean {
-  return /^\/(?:proc|sys)\//.test(resolve(typeof path === 'string' ? path : fileURLToPath(path)))
+async function onPseudoFs(path: string | URL): Promise<boolean> {
+  const absolute = resolve(typeof path === 'string' ? path : fileURLToPath(path))
+  if (!/^\/(?:proc|sys)\//.test(absolute)) return false
+  try {
+    return PSEUDO_FS_TYPES.has(Number((await statfs(absolute)).type))
+  } catch {
+    return true // cannot tell: by its name
+  }
 }
 
 /** Whether a file that reports 0 bytes gives any when read (one byte is enough to know). */

@@ -123,6 +123,15 @@ describe('uploadFile to Ceph RGW', () => {
     await assert.rejects(getObject(bucket, key), /404|NoSuchKey/)
   })
 
+  test('an ordinary file reached through /proc (/proc/self/root/…, as a host reaches a container\'s files) is uploaded: its filesystem decides, not its name', async () => {
+    const data = randomData(3000)
+    const path = file('through-proc.bin', data)
+    const key = 'files/through-proc'
+    const result = await uploadFile(`/proc/self/root${path}`, target(bucket, key))
+    assert.equal(result.size, 3000)
+    assert.equal(sha256(await getObject(bucket, key)), sha256(data))
+  })
+
   test('a file that grows while uploading: SourceChangedError, upload aborted', async () => {
     const path = file('grows.bin', randomData(12 * MiB))
     const prefix = 'files/grows'
