@@ -331,7 +331,8 @@ function parseCp(args: readonly string[]): Command {
 function awsCliMap(given: unknown, flag: string): string[] | undefined {
   if (given === undefined) return undefined
   return (given as string[]).flatMap((text) => {
-    if (!text.trimStart().startsWith('{')) return text.split(/,(?=[^=,]+=)/)
+    // The shorthand skips spaces after a comma (`a=1, b=2`), as the AWS CLI's parser does.
+    if (!text.trimStart().startsWith('{')) return text.split(/,\s*(?=[^=,\s][^=,]*=)/)
     let map: unknown
     try {
       map = JSON.parse(text)

@@ -45,6 +45,7 @@ describe('parseCommand', () => {
   test("--metadata takes the AWS CLI's forms: a=1,b=2 (shorthand) and JSON, as well as repeated flags", () => {
     // It stored {"a": "1,b=2"}: an `aws s3 cp` command line moved over gave other metadata, silently.
     assert.deepEqual(metadataOf('--metadata', 'a=1,b=2'), { a: '1', b: '2' })
+    assert.deepEqual(metadataOf('--metadata', 'a=1, b=2'), { a: '1', b: '2' })
     assert.deepEqual(metadataOf('--metadata', '{"a":"1","b":"x,y=z"}'), { a: '1', b: 'x,y=z' })
     assert.deepEqual(metadataOf('--metadata', 'a=1', '--metadata', 'b=2'), { a: '1', b: '2' })
     // A comma not followed by a name= stays in the value.

@@ -353,6 +353,10 @@ describe("the profile's s3 sub-section: use_dualstack_endpoint and use_accelerat
       '[profile typo]',
       's3 =',
       '  use_dualstack_endpoint = yes',
+      '[profile cased]',
+      'region = eu-west-1',
+      's3 =',
+      '  use_dualstack_endpoint = True',
       '[profile minio]',
       'endpoint_url = http://127.0.0.1:9000',
       's3 =',
@@ -361,6 +365,11 @@ describe("the profile's s3 sub-section: use_dualstack_endpoint and use_accelerat
   })
   const config = join(HOME, '.aws', 'config')
   const at = (profile: string | undefined, env: Record<string, string> = {}): ResolvedS3Config => resolveS3Config({ profile, env: { HOME, ...env } })
+  test('True, as botocore reads this sub-section (any case), turns it on too', () => {
+    const c = resolveS3Config({ env: { HOME, AWS_PROFILE: 'cased' } })
+    assert.deepEqual([c.endpoint, c.variant.dualStack], ['https://s3.dualstack.eu-west-1.amazonaws.com', true])
+  })
+
   test('use_dualstack_endpoint = true there turns dual-stack on, as in the AWS CLI', () => {
     const c = at(undefined)
     assert.deepEqual([c.endpoint, c.variant.dualStack], ['https://s3.dualstack.eu-west-1.amazonaws.com', true])

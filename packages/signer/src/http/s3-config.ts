@@ -294,7 +294,7 @@ function addressingStyle(profile: string, read: () => SharedConfigFiles): boolea
 
 /**
  * A switch of the profile's `s3` sub-section (botocore's DEFAULT_S3_CONFIG_VARS:
- * `use_dualstack_endpoint`, `use_accelerate_endpoint`), true or false as `variantSetting` takes them.
+ * `use_dualstack_endpoint`, `use_accelerate_endpoint`): true or false in any case, as botocore takes them.
  * @throws {InvalidArgumentError} for any other value, naming where it came from.
  */
 function s3Setting(profile: string, read: () => SharedConfigFiles, key: string): { value: boolean; source: string } | undefined {
@@ -302,8 +302,10 @@ function s3Setting(profile: string, read: () => SharedConfigFiles, key: string):
   const text = profileOf(files, profile, 'config')?.[`s3.${key}`]
   if (text === undefined) return undefined
   const source = `profile "${profile}" s3 ${key} in ${fileWith(files, profile, `s3.${key}`)}`
-  if (text !== 'true' && text !== 'false') throw new InvalidArgumentError(`Expected ${source} to be true or false, got ${JSON.stringify(text.slice(0, 40))}.`)
-  return { value: text === 'true', source }
+  // Any case, as botocore's ensure_boolean reads this sub-section (`True` is common there).
+  const value = text.toLowerCase()
+  if (value !== 'true' && value !== 'false') throw new InvalidArgumentError(`Expected ${source} to be true or false, got ${JSON.stringify(text.slice(0, 40))}.`)
+  return { value: value === 'true', source }
 }
 
 /**
