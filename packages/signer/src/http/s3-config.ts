@@ -423,28 +423,28 @@ export interface ChecksumCalculationSetting {
  * if (resolveChecksumCalculation().value === 'WHEN_REQUIRED') console.log('no default checksum')
  */
 export function resolveChecksumCalculation(options: ResolveChecksumCalculationOptions = {}): ChecksumCalculationSetting {
-  const env: Env = options.env ?? processEnv()
-  const setting = (text: string, source: string): ChecksumCalculationSetting => {
-    const value = text.trim().toUpperCase()
-    if (value !== 'WHEN_SUPPORTED' && value !== 'WHEN_REQUIRED') {
-      throw new InvalidArgumentError(`Expected ${source} to be when_supported or when_required, got ${describeValue(text)}.`)
-    }
-    return { value, source }
+  const found = envOrProfile(options, 'AWS_REQUEST_CHECKSUM_CALCULATION', 'request_checksum_calculation')
+  if (found === undefined) return { value: 'WHEN_SUPPORTED', source: 'default' }
+  const value = found.text.trim().toUpperCase()
+  if (value !== 'WHEN_SUPPORTED' && value !== 'WHEN_REQUIRED') {
+    throw new InvalidArgumentError(`Expected ${found.source} to be when_supported or when_required, got ${describeValue(found.text)}.`)
   }
-  const fromEnv = envValue(env, 'AWS_REQUEST_CHECKSUM_CALCULATION')
-  if (fromEnv !== undefined) return setting(fromEnv, 'AWS_REQUEST_CHECKSUM_CALCULATION')
-  const profile = profileNameOf(options.profile, env).name
-  const files = readSharedConfigFiles(env)
-  const fromProfile = profileOf(files, profile, 'config')?.['request_checksum_calculation']
-  if (fromProfile !== undefined) return setting(fromProfile, `profile "${profile}" request_checksum_calculation in ${fileWith(files, profile, 'request_checksum_calculation')}`)
-  return { value: 'WHEN_SUPPORTED', source: 'default' }
+  return { value, source: found.source }
 }
 
-/** The AWS CLI's CA bundle setting: the PEM file to trust, and where it was named. */
-export interface CaBundleSetting {
-  readonly path: string
-  /** `'AWS_CA_BUNDLE'` or `'profile "dev" ca_bundle in ~/.aws/config'`. */
-  readonly source: string
+/**
+ * A setting the AWS CLI reads from `variable`, else from the profile's `key` (config file): its
+ * text and where it came from (`'AWS_MAX_ATTEMPTS'`, `'profile "dev" max_attempts in ~/.aws/config'`),
+ * `undefined` when neither is set.
+ */
+function envOrProfile(options: ResolveChecksumCalculationOptions, variable: string, key: string): { readonly text: string; readonly source: string } | undefined {
+  const env: Env = options.env ?? processEnv()
+  const fromEnv = envValue(env, variable)
+  if (fromEnv !== undefined) return { text: fromEnv, source: variable }
+  const profile = profileNameOf(options.profile, env).name
+  const files = readSharedConfigFiles(env)
+  const fromProfile = profileOf(files, profile, 'config')?.[key]
+  return fromProfile === undefined ? undefined : { text: fromProfile, source: `profile "${profile}" ${key} in ${fileWith(files, profile, key)}` }
 }
 
 /** Total attempts per request from the environment or the profile, and where it came from. */
@@ -462,20 +462,20 @@ export interface MaxAttemptsSetting {
  * @throws {InvalidArgumentError} for a value that is not an integer from 1 to 100.
  */
 export function resolveMaxAttempts(options: ResolveChecksumCalculationOptions = {}): MaxAttemptsSetting | undefined {
-  const env: Env = options.env ?? processEnv()
-  const setting = (text: string, source: string): MaxAttemptsSetting => {
-    const value = /^\s*\d+\s*$/.test(text) ? Number(text) : Number.NaN
-    if (!Number.isInteger(value) || value < 1 || value > 100) {
-      throw new InvalidArgumentError(`Expected ${source} to be an integer from 1 to 100 (the total attempts per request), got ${describeValue(text)}.`)
-    }
-    return { value, source }
+  const found = envOrProfile(options, 'AWS_MAX_ATTEMPTS', 'max_attempts')
+  if (found === undefined) return undefined
+  const value = /^\s*\d+\s*$/.test(found.text) ? Number(found.text) : Number.NaN
+  if (!Number.isInteger(value) || value < 1 || value > 100) {
+    throw new InvalidArgumentError(`Expected ${found.source} to be an integer from 1 to 100 (the total attempts per request), got ${describeValue(found.text)}.`)
   }
-  const fromEnv = envValue(env, 'AWS_MAX_ATTEMPTS')
-  if (fromEnv !== undefined) return setting(fromEnv, 'AWS_MAX_ATTEMPTS')
-  const profile = profileNameOf(options.profile, env).name
-  const files = readSharedConfigFiles(env)
-  const fromProfile = profileOf(files, profile, 'config')?.['max_attempts']
-  return fromProfile === undefined ? undefined : setting(fromProfile, `profile "${profile}" max_attempts in ${fileWith(files, profile, 'max_attempts')}`)
+  return { value, source: found.source }
+}
+
+/** The AWS CLI's CA bundle setting: the PEM file to trust, and where it was named. */
+export interface CaBundleSetting {
+  readonly path: string
+  /** `'AWS_CA_BUNDLE'` or `'profile "dev" ca_bundle in ~/.aws/config'`. */
+  readonly source: string
 }
 
 /**
@@ -487,11 +487,6 @@ export function resolveMaxAttempts(options: ResolveChecksumCalculationOptions = 
  * const options = bundle === undefined ? {} : { ca: readFileSync(bundle.path, 'utf8') }
  */
 export function resolveCaBundle(options: ResolveChecksumCalculationOptions = {}): CaBundleSetting | undefined {
-  const env: Env = options.env ?? processEnv()
-  const fromEnv = envValue(env, 'AWS_CA_BUNDLE')
-  if (fromEnv !== undefined) return { path: fromEnv, source: 'AWS_CA_BUNDLE' }
-  const profile = profileNameOf(options.profile, env).name
-  const files = readSharedConfigFiles(env)
-  const fromProfile = profileOf(files, profile, 'config')?.['ca_bundle']
-  return fromProfile === undefined ? undefined : { path: fromProfile, source: `profile "${profile}" ca_bundle in ${fileWith(files, profile, 'ca_bundle')}` }
+  const found = envOrProfile(options, 'AWS_CA_BUNDLE', 'ca_bundle')
+  return found === undefined ? undefined : { path: found.text, source: found.source }
 }
