@@ -72,10 +72,15 @@ export type Command = CpCommand | UploadsCommand | { readonly command: 'help'; r
 
 const UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, kb: 1000, kib: 1024, m: 1024 ** 2, mb: 1000 ** 2, mib: 1024 ** 2, g: 1024 ** 3, gb: 1000 ** 3, gib: 1024 ** 3, t: 1024 ** 4, tb: 1000 ** 4, tib: 1024 ** 4 }
 
+/** A table's own entry: `constructor` or `__proto__` are not units, flags or names. */
+function ownValue<T>(table: Readonly<Record<string, T>>, name: string): T | undefined {
+  return Object.hasOwn(table, name) ? table[name] : undefined
+}
+
 /** `8MiB`, `512KiB`, `1.5GiB`, `1048576` → bytes (binary units; `MB` is 10^6). */
 export function parseSize(text: string, flag: string): number {
   const m = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(text.trim())
-  const unit = m === null ? undefined : UNITS[(m[2] ?? '').toLowerCase()]
+  const unit = m === null ? undefined : ownValue(UNITS, (m[2] ?? '').toLowerCase())
   if (m === null || unit === undefined) throw new UsageError(`${flag}: expected a size such as 8MiB, 512KiB or 1GiB, got "${text}"`)
   const bytes = Math.round(Number(m[1]) * unit)
   if (!Number.isSafeInteger(bytes)) throw new UsageError(`${flag}: ${text} is too large`)
@@ -362,7 +367,8 @@ function pairsOf(given: unknown, flag: string, same: (name: string) => string = 
     if (earlier === name) throw new UsageError(`${flag}: "${name}" is given twice: keep one`)
     if (earlier !== undefined) throw new UsageError(`${flag}: "${earlier}" and "${name}" are the same name (S3 lower-cases it): keep one`)
     seen.set(same(name), name)
-    ;(out ??= {})[name] = pair.slice(eq + 1)
+    // defineProperty: `__proto__` is a name S3 takes, which an assignment would drop.
+    Object.defineProperty((out ??= {}), name, { value: pair.slice(eq + 1), enumerable: true, writable: true, configurable: true })
   }
   return out
 }
@@ -469,7 +475,7 @@ export function inCliTerms(message: string): string {
   for (const [pattern, replacement] of ADVICE_OF) text = text.replace(pattern, replacement)
   return text.replace(/`([\w.-]+)`/g, (quoted, option: string) => {
     if (option.startsWith('metadata.')) return `--metadata ${option.slice('metadata.'.length)}`
-    return FLAG_OF[option] ?? quoted
+    return ownValue(FLAG_OF, option) ?? quoted
   })
 }
 

@@ -3,6 +3,7 @@ import { stat } from 'node:fs/promises'
 import { homedir } from 'node:os'
 import { basename, resolve as resolvePath } from 'node:path'
 import {
+  AbortFailedError,
   abortMultipartUpload,
   contentTypeFor,
   createS3Context,
@@ -689,22 +690,31 @@ async function uploads(io: CliIO, c: UploadsCommand, signal: AbortSignal): Promi
   let selected: OpenUpload[] | undefined
   let aborted = 0
   try {
-    const open = await listMultipartUploads(ctx, { prefix, signal })
-    // --older-than selects the same uploads for ls as for abort (as abortStaleUploads does: an
-    // upload S3 gives no start time for is never old enough).
-    const cutoff = c.olderThanMs === undefined ? undefined : Date.now() - c.olderThanMs
-    selected = cutoff === undefined ? open : open.filter((u) => u.initiated !== undefined && u.initiated.getTime() <= cutoff)
+    // --older-than selects the same uploads for ls as for abort, as abortStaleUploads does: age on
+    // the server's clock, and an upload S3 gives no start time for is never old enough.
+    selected = await listMultipartUploads(ctx, { prefix, olderThanMs: c.olderThanMs, signal })
     if (c.command === 'uploads-ls') {
       for (const u of selected) print(u)
       return
     }
     // One at a time, each printed once S3 said it is gone (abortStaleUploads answers only at the
-    // end): an interrupt or a failure leaves an exact account of what was aborted.
+    // end): an interrupt or a failure leaves an exact account of what was aborted. One that fails
+    // does not stop the others.
+    const done: OpenUpload[] = []
+    const failed: { upload: OpenUpload; error: unknown }[] = []
     for (const u of selected) {
-      await abortMultipartUpload(ctx, u.uploadId, { key: u.key, signal })
+      try {
+        await abortMultipartUpload(ctx, u.uploadId, { key: u.key, signal })
+      } catch (error) {
+        if (signal.aborted) throw error
+        failed.push({ upload: u, error: proxyHint(error, net.route) ?? error })
+        continue
+      }
       aborted++
+      done.push(u)
       print(u)
     }
+    if (failed.length > 0) throw AbortFailedError.forStaleUploads(failed, done)
   } catch (error) {
     if (c.command === 'uploads-abort' && signal.aborted) {
       throw new InterruptOutcome(

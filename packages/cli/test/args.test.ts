@@ -34,8 +34,24 @@ describe('inCliTerms: idleTimeoutMs', () => {
   })
 })
 
+describe("names that are Object.prototype's", () => {
+  test('inCliTerms leaves `constructor` and `toString` as they are (it printed a function)', () => {
+    assert.equal(inCliTerms('key `constructor`, `toString`, `__proto__`'), 'key `constructor`, `toString`, `__proto__`')
+  })
+})
+
 describe('parseCommand', () => {
   const cp = (...flags: string[]) => parseCommand(['cp', '-', 's3://bucket/key', ...flags])
+  test('--part-size 8constructor is not a unit (it said "too large")', () => {
+    assert.throws(() => cp('--part-size', '8constructor'), /expected a size such as 8MiB/)
+    assert.throws(() => cp('--part-size', '8__proto__'), /expected a size such as 8MiB/)
+    assert.throws(() => cp('--part-size', '1toString'), /expected a size such as 8MiB/)
+  })
+  test('--metadata __proto__=x is kept (an assignment dropped it silently)', () => {
+    const c = cp('--metadata', '__proto__=x', '--metadata', 'b=2') as CpCommand
+    assert.ok(c.metadata !== undefined && Object.hasOwn(c.metadata, '__proto__'), 'an own __proto__ entry')
+    assert.deepEqual(Object.entries(c.metadata), [['__proto__', 'x'], ['b', '2']])
+  })
   const metadataOf = (...flags: string[]) => {
     const c = cp(...flags)
     assert.equal(c.command, 'cp')

@@ -1229,6 +1229,51 @@ describe(`partstream CLI (${runtime}${built ? ', built bin' : ', .ts source'})`,
     assert.deepEqual(await openUploads(bucket, 'open/'), [])
   })
 
+  test("uploads ls/abort --older-than judge age on the server's clock: a client clock 2 h fast selects nothing started now", async () => {
+    const ctx = createS3Context({ bucket, ...s3Env() })
+    let uploadId: string
+    try {
+      uploadId = await createMultipartUpload(ctx, { key: 'skewed/one' })
+    } finally {
+      await ctx.close()
+    }
+    // The CLI's process runs with Date 2 h ahead (a preloaded module, as a wrong system clock).
+    const preload = join(dir, 'clock-2h-fast.mjs')
+    writeFileSync(preload, 'const D = Date; globalThis.Date = class extends D { constructor(...a) { if (a.length === 0) super(D.now() + 7200000); else super(...a) } static now() { return D.now() + 7200000 } }\n')
+    const fast = [command[0] as string, ...(runtime === 'deno' ? ['run', '-A', `--preload=${preload}`] : ['--import', preload]), ...command.slice(runtime === 'deno' ? 3 : 1)]
+    const ls = await cli(['uploads', 'ls', target('skewed/'), '--older-than', '1h', '--json', ...endpointFlag()], { command: fast })
+    assert.equal(ls.code, 0, ls.stderr)
+    assert.equal(ls.stdout, '', 'an upload started seconds ago is not an hour old')
+    const abort = await cli(['uploads', 'abort', target('skewed/'), '--older-than', '1h', ...endpointFlag()], { command: fast })
+    assert.equal(abort.code, 0, abort.stderr)
+    assert.deepEqual(await openUploads(bucket, 'skewed/'), [`skewed/one ${uploadId}`])
+    const now = await cli(['uploads', 'abort', target('skewed/'), '--older-than', '0s', ...endpointFlag()])
+    assert.equal(now.code, 0, now.stderr)
+    assert.deepEqual(await openUploads(bucket, 'skewed/'), [])
+  })
+
+  test('uploads abort: an Abort refused does not stop the others; exit 1 names it, the rest are aborted and printed', async () => {
+    const ctx = createS3Context({ bucket, ...s3Env() })
+    const ids: string[] = []
+    try {
+      for (const key of ['refused/a', 'refused/b', 'refused/c']) ids.push(await createMultipartUpload(ctx, { key }))
+    } finally {
+      await ctx.close()
+    }
+    const proxy = await stallProxy(s3Env().endpoint)
+    try {
+      proxy.refuseAborts.add(ids[0] as string)
+      const run = await cli(['uploads', 'abort', target('refused/'), '--older-than', '0s', '--endpoint-url', proxy.endpoint])
+      assert.equal(run.code, 1, run.stderr)
+      assert.match(run.stderr, new RegExp(`ERR_PARTSTREAM_ABORT_FAILED: 1 of 3 stale multipart uploads could not be aborted .*${ids[0]}`))
+      assert.match(run.stdout, new RegExp(`aborted .*${ids[1]}.*refused/b\\n.*aborted .*${ids[2]}.*refused/c`))
+      assert.deepEqual(await openUploads(bucket, 'refused/'), [`refused/a ${ids[0]}`])
+    } finally {
+      await proxy.close()
+      await cli(['uploads', 'abort', target('refused/'), '--older-than', '0s', ...endpointFlag()])
+    }
+  })
+
   describe('a rerun resumes an interrupted cp FILE', () => {
     let proxy: StallProxy
     before(async () => {

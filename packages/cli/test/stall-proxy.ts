@@ -18,6 +18,8 @@ export interface StallProxy {
   stallFrom: number
   /** DELETE requests (AbortMultipartUpload) after the first `abortsPassed` are held; `Infinity` passes everything. */
   abortsPassed: number
+  /** AbortMultipartUpload of these upload ids is answered 403 AccessDenied (S3's XML), not forwarded. */
+  readonly refuseAborts: Set<string>
   /** Called when a CompleteMultipartUpload arrives; the request is forwarded once it settles. */
   beforeComplete: (() => Promise<void>) | undefined
   /** Bytes of UploadPart bodies forwarded to the server so far. */
@@ -38,6 +40,7 @@ export async function stallProxy(upstream: string, tls?: { readonly key: string;
     stallFrom: Number.POSITIVE_INFINITY,
     abortsPassed: Number.POSITIVE_INFINITY,
     beforeComplete: undefined,
+    refuseAborts: new Set(),
     partBytes: 0,
     requests: [],
     get down() {
@@ -66,6 +69,10 @@ export async function stallProxy(upstream: string, tls?: { readonly key: string;
         return
       }
       req.on('data', (chunk: Buffer) => (proxy.partBytes += chunk.byteLength))
+    }
+    if (req.method === 'DELETE' && proxy.refuseAborts.has(new URL(req.url ?? '/', 'http://proxy').searchParams.get('uploadId') ?? '')) {
+      res.writeHead(403, { 'content-type': 'application/xml' }).end('<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>')
+      return
     }
     if (req.method === 'DELETE' && proxy.requests.filter((q) => q.method === 'DELETE').length > proxy.abortsPassed) {
       held.push(res)

@@ -193,7 +193,7 @@ export class SourceReadError extends PartstreamError {
     super(
       'ERR_PARTSTREAM_SOURCE_READ',
       `Reading file descriptor ${fd} failed${syscallCode === undefined ? '' : ` (${syscallCode})`}: ` +
-        `${cause instanceof Error ? cause.message : String(cause)}. Check that the descriptor is open for reading and its producer is healthy.`,
+        `${messageOf(cause)}. Check that the descriptor is open for reading and its producer is healthy.`,
       { cause },
     )
     this.syscallCode = syscallCode
@@ -240,27 +240,53 @@ export class ObjectExistsError extends PartstreamError {
  */
 export class UploadFailedError extends PartstreamError {
   constructor(cause: unknown, uploadId: string) {
-    super('ERR_PARTSTREAM_UPLOAD_FAILED', `Upload ${uploadId} failed: ${cause instanceof Error ? cause.message : String(cause)}`, { cause, uploadId })
+    super('ERR_PARTSTREAM_UPLOAD_FAILED', `Upload ${uploadId} failed: ${messageOf(cause)}`, { cause, uploadId })
   }
 }
 
+/** One open multipart upload, as `listMultipartUploads` returns it. */
+export interface OpenUpload {
+  readonly key: string
+  readonly uploadId: string
+  /** When it was started, as the server reports it. */
+  readonly initiated: Date | undefined
+}
+
 /**
- * The upload failed, and so did the AbortMultipartUpload sent to clean it up: its parts may still
- * be stored (and billed). `errors` holds both, like an `AggregateError`: `[original, abortError]`;
- * `cause` is the original. Abort `uploadId` later (`abortMultipartUpload`, `abortStaleUploads`)
- * or let a bucket lifecycle rule do it.
+ * An AbortMultipartUpload failed, so parts may still be stored (and billed). Abort `uploadId`
+ * later (`abortMultipartUpload`, `abortStaleUploads`) or let a bucket lifecycle rule do it.
+ * - From an upload: the upload failed, and so did the Abort sent to clean it up. `errors` holds
+ *   both, like an `AggregateError`: `[original, abortError]`; `cause` is the original.
+ * - From `abortStaleUploads`: `errors` holds each Abort that failed (`cause` is the first), the
+ *   message names their upload ids, `aborted` lists the uploads it did abort, and `uploadId` is
+ *   unset (there may be several).
  */
 export class AbortFailedError extends PartstreamError {
   readonly errors: readonly unknown[]
-  constructor(original: unknown, abortError: unknown, uploadId: string) {
+  /** `abortStaleUploads` only: the uploads it aborted; empty for an upload's own cleanup. */
+  readonly aborted: readonly OpenUpload[]
+  constructor(original: unknown, abortError: unknown, uploadId: string | undefined, stale?: { readonly failed: readonly { readonly upload: OpenUpload; readonly error: unknown }[]; readonly aborted: readonly OpenUpload[] }) {
     super(
       'ERR_PARTSTREAM_ABORT_FAILED',
-      `The upload failed and AbortMultipartUpload failed too: upload ${uploadId} may still hold parts. ` +
-        `First error: ${original instanceof Error ? original.message : String(original)}`,
-      { cause: original, uploadId },
+      stale === undefined
+        ? `The upload failed and AbortMultipartUpload failed too: upload ${uploadId} may still hold parts. First error: ${messageOf(original)}`
+        : `${stale.failed.length} of ${stale.failed.length + stale.aborted.length} stale multipart uploads could not be aborted and may still hold parts ` +
+            `(upload ${stale.failed.map((f) => f.upload.uploadId).join(', ')}); the other ${stale.aborted.length} were aborted. First error: ${messageOf(original)}`,
+      { cause: original, uploadId: stale === undefined ? uploadId : undefined },
     )
-    this.errors = [original, abortError]
+    this.errors = stale === undefined ? [original, abortError] : stale.failed.map((f) => f.error)
+    this.aborted = stale?.aborted ?? []
   }
+
+  /** What `abortStaleUploads` (and the CLI's `uploads abort`) reject with when some Aborts failed. */
+  static forStaleUploads(failed: readonly { readonly upload: OpenUpload; readonly error: unknown }[], aborted: readonly OpenUpload[]): AbortFailedError {
+    const first = failed[0]!
+    return new AbortFailedError(first.error, undefined, undefined, { failed, aborted })
+  }
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error)
 }
 
 /**

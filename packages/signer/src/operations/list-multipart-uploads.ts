@@ -1,6 +1,8 @@
 import type { S3Context } from '../http/context.ts'
+import { describeValue, InvalidArgumentError } from '@partstream/core'
+import type { OpenUpload } from '../errors.ts'
 import { stateOf } from '../http/state.ts'
-import { sendS3 } from '../http/send.ts'
+import { header, sendS3, type S3Answer } from '../http/send.ts'
 import { EMPTY_SHA256 } from '../http/sign.ts'
 import { xmlBlocks, xmlText } from '../http/xml.ts'
 import { requireNextPage } from './list-objects-v2.ts'
@@ -13,15 +15,17 @@ export interface ListMultipartUploadsOptions extends RequestOptions {
    * @default '' (the whole bucket)
    */
   readonly prefix?: string | undefined
+  /**
+   * Only uploads started at least this many milliseconds ago, judged on the server's clock (each
+   * page's `Date` header, else the context's corrected clock): a client clock that runs hours
+   * fast must not make a running upload look stale. An upload the server gives no start time for
+   * is never old enough.
+   * @default undefined (every upload)
+   */
+  readonly olderThanMs?: number | undefined
 }
 
-/** One open multipart upload. */
-export interface OpenUpload {
-  readonly key: string
-  readonly uploadId: string
-  /** When it was started, as the server reports it. */
-  readonly initiated: Date | undefined
-}
+export type { OpenUpload } from '../errors.ts'
 
 /**
  * Lists the open multipart uploads of the context's bucket whose key starts with `prefix`
@@ -32,6 +36,10 @@ export interface OpenUpload {
  */
 export async function listMultipartUploads(ctx: S3Context, options: ListMultipartUploadsOptions = {}): Promise<OpenUpload[]> {
   const state = stateOf(ctx)
+  const { olderThanMs } = options
+  if (olderThanMs !== undefined && (typeof olderThanMs !== 'number' || !(olderThanMs >= 0))) {
+    throw new InvalidArgumentError(`Expected \`olderThanMs\` to be a number ≥ 0 (milliseconds), got ${describeValue(olderThanMs)}.`)
+  }
   const out: OpenUpload[] = []
   let keyMarker: string | undefined
   let uploadIdMarker: string | undefined
@@ -45,9 +53,12 @@ export async function listMultipartUploads(ctx: S3Context, options: ListMultipar
       { method: 'GET', path: state.endpoint.bucketPath, query, payloadHash: EMPTY_SHA256, signal: options.signal, onRetry: options.onRetry, response: 'text', root: 'ListMultipartUploadsResult', idempotent: true },
       { operation: 'ListMultipartUploads' },
     )
+    const cutoff = olderThanMs === undefined ? undefined : serverNow(answer.headers, state.clock.now()) - olderThanMs
     for (const block of xmlBlocks(answer.text, 'Upload')) {
-      const initiated = xmlText(block, 'Initiated')
-      out.push({ key: xmlText(block, 'Key') ?? '', uploadId: xmlText(block, 'UploadId') ?? '', initiated: initiated === undefined ? undefined : new Date(initiated) })
+      const text = xmlText(block, 'Initiated')
+      const initiated = text === undefined ? undefined : new Date(text)
+      if (cutoff !== undefined && !(initiated !== undefined && initiated.getTime() <= cutoff)) continue
+      out.push({ key: xmlText(block, 'Key') ?? '', uploadId: xmlText(block, 'UploadId') ?? '', initiated })
     }
     if (xmlText(answer.text, 'IsTruncated') !== 'true') return out
     const nextKey = xmlText(answer.text, 'NextKeyMarker')
@@ -59,4 +70,14 @@ export async function listMultipartUploads(ctx: S3Context, options: ListMultipar
     keyMarker = nextKey
     uploadIdMarker = nextUploadId
   }
+}
+
+/**
+ * The server's time: `Date` has a resolution of one second, so the context's corrected clock,
+ * kept within the second `Date` names (a clock hours fast is brought back to it). No `Date`: the
+ * corrected clock.
+ */
+function serverNow(headers: S3Answer['headers'], clock: Date): number {
+  const ms = Date.parse(header(headers, 'date') ?? '')
+  return Number.isNaN(ms) ? clock.getTime() : Math.min(Math.max(clock.getTime(), ms), ms + 999)
 }

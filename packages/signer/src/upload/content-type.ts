@@ -3,7 +3,7 @@
  * dependency: `mime-types`/`mime` carry ~1,000 entries (and `mime-db` ~180 KB of JSON) for types a
  * static site, a backup or a build output never holds; this is the set browsers and CDNs act on
  * (the WHATWG/IANA registrations of the common web, image, font, media, archive and data types).
- * Unknown extensions get no `Content-Type` (S3 stores `application/octet-stream`). Add a type with
+ * Unknown extensions get no `Content-Type` (S3 stores `binary/octet-stream`). Add a type with
  * the `contentType` option or per entry.
  * @module
  */
@@ -88,5 +88,7 @@ export function contentTypeFor(name: string): string | undefined {
   const base = name.slice(name.lastIndexOf('/') + 1)
   const dot = base.lastIndexOf('.')
   if (dot <= 0) return undefined // no extension, or a dotfile such as `.env`
-  return TYPES[base.slice(dot + 1).toLowerCase()]
+  const extension = base.slice(dot + 1).toLowerCase()
+  // Own entries only: `x.constructor` or `x.__proto__` is a file name, not Object.prototype.
+  return Object.hasOwn(TYPES, extension) ? TYPES[extension] : undefined
 }

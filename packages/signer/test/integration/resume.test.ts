@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { InvalidArgumentError, S3ResponseError, SourceChangedError, upload, UploadFailedError, uploadFile, type UploadProgress } from '../../src/index.ts'
+import { recording } from './recording.ts'
 import { createBucket, getObject, openUploads, randomChunks, randomData, s3Env, sha256, target } from './s3.ts'
 
 const MiB = 1024 * 1024
@@ -212,6 +213,64 @@ describe('abortStaleUploads on Ceph RGW', () => {
       await ctx.close()
     } finally {
       await Promise.all([keep.close(), old1.close(), old2.close()])
+    }
+  })
+  test("age is judged on the server's clock: a client clock 2 h fast aborts nothing started now, even on a fresh context", async () => {
+    const { abortStaleUploads, createMultipartUpload, createS3Context, listMultipartUploads } = await import('../../src/index.ts')
+    const started = createS3Context(target(bucket, 'stale-skew/new'))
+    try {
+      const id = await createMultipartUpload(started)
+      const fast = () => new Date(Date.now() + 2 * 3600_000)
+      // A context whose first request is the cleanup itself: no offset measured yet.
+      const listing = createS3Context({ bucket, ...s3Env() }, { now: fast })
+      const old = await listMultipartUploads(listing, { prefix: 'stale-skew/', olderThanMs: 3600_000 })
+      assert.deepEqual(old, [])
+      await listing.close()
+      const ctx = createS3Context({ bucket, ...s3Env() }, { now: fast })
+      assert.deepEqual(await abortStaleUploads(ctx, { olderThanMs: 3600_000, prefix: 'stale-skew/' }), [])
+      assert.deepEqual(await openUploads(bucket, 'stale-skew/'), [`stale-skew/new ${id}`])
+      // …while the age itself counts: 0 ms selects it (once a second passed: the corrected clock
+      // comes from `Date`, whose resolution is a second).
+      await new Promise((resolve) => setTimeout(resolve, 1100))
+      assert.deepEqual((await abortStaleUploads(ctx, { olderThanMs: 0, prefix: 'stale-skew/' })).map((u) => u.uploadId), [id])
+      await ctx.close()
+    } finally {
+      await started.close()
+    }
+  })
+
+  test('an Abort that fails does not stop the others: AbortFailedError names it, `aborted` the rest', async () => {
+    const { AbortFailedError, abortStaleUploads, createMultipartUpload, createS3Context } = await import('../../src/index.ts')
+    const ids: string[] = []
+    for (const key of ['stale-fail/a', 'stale-fail/b', 'stale-fail/c']) {
+      const one = createS3Context(target(bucket, key))
+      ids.push(await createMultipartUpload(one))
+      await one.close()
+    }
+    const refused = ids[1]!
+    const base = recording()
+    const ctx = createS3Context({ bucket, ...s3Env() }, {
+      retry: false,
+      transport: async (req) => {
+        if (req.method === 'DELETE' && req.path.includes(encodeURIComponent(refused))) throw new Error('connection reset (test)')
+        return base.transport(req)
+      },
+    })
+    try {
+      const error = await abortStaleUploads(ctx, { olderThanMs: 0, prefix: 'stale-fail/' }).then(
+        () => assert.fail('expected a rejection'),
+        (e: unknown) => e,
+      )
+      assert.ok(error instanceof AbortFailedError, `AbortFailedError, got ${String(error)}`)
+      assert.equal(error.code, 'ERR_PARTSTREAM_ABORT_FAILED')
+      assert.equal(error.errors.length, 1)
+      assert.deepEqual(error.aborted.map((u) => u.key), ['stale-fail/a', 'stale-fail/c'])
+      assert.match(error.message, new RegExp(`1 of 3 .*${refused}`))
+      assert.deepEqual(await openUploads(bucket, 'stale-fail/'), [`stale-fail/b ${refused}`])
+    } finally {
+      await ctx.close()
+      await base.close()
+      await abortStaleUploads(createS3Context({ bucket, ...s3Env() }), { olderThanMs: 0, prefix: 'stale-fail/' })
     }
   })
 })
