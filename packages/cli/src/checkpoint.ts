@@ -240,12 +240,15 @@ export interface CheckpointLock {
  * pid and host name), for as long as this run uploads the file: a second `partstream cp` of the
  * same file to the same key (a cron job overlapping the last one) would otherwise resume the
  * first one's upload while it still runs, overwrite its checkpoint, or abort its upload. A lock
- * whose process is gone (killed) is taken over; one held on another host (a shared home) counts
+ * whose process is gone (killed) is taken over, even when this run got its pid again; one held on another host (a shared home) counts
  * as held. A cache dir that cannot hold a lock cannot hold a checkpoint either: the run goes on
  * without one (as `writeCheckpoint` does); nor can one that is not private (see
  * {@link checkPrivateDir}): a lock another user put there is never read.
  * @returns the lock, or the live run that holds it.
  */
+/** The locks this process holds: a lock naming this pid that is not here is a dead run's (pid reuse). */
+const held = new Set<string>()
+
 export async function lockCheckpoint(file: string): Promise<CheckpointLock | { readonly heldBy: LockOwner }> {
   const lock = `${file}.lock`
   const mine = JSON.stringify({ pid: process.pid, host: hostname() })
@@ -261,8 +264,10 @@ export async function lockCheckpoint(file: string): Promise<CheckpointLock | { r
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
       await writeFile(lock, mine, { flag: 'wx', mode: 0o600 })
+      held.add(lock)
       return {
         async release() {
+          held.delete(lock)
           if ((await read()) === mine) await rm(lock, { force: true }).catch(() => {})
         },
       }
@@ -270,7 +275,10 @@ export async function lockCheckpoint(file: string): Promise<CheckpointLock | { r
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') return none
     }
     const owner = lockOwner(await read())
-    if (owner !== undefined && (owner.host !== hostname() || isRunning(owner.pid))) return { heldBy: owner }
+    // Our own pid in a lock we do not hold: a killed run whose pid this one got again (a
+    // container's CLI is pid 1 after every restart).
+    const alive = (o: LockOwner): boolean => (o.pid === process.pid ? held.has(lock) : isRunning(o.pid))
+    if (owner !== undefined && (owner.host !== hostname() || alive(owner))) return { heldBy: owner }
     // Its run is gone (or the file is not a lock we wrote): take it over. Two runs that both
     // find it stale race on the exclusive create above; the loser finds the winner alive.
     await rm(lock, { force: true }).catch(() => {})

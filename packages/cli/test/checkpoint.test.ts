@@ -170,6 +170,17 @@ describe('lockCheckpoint: one run at a time uploads a file to a key', () => {
     await lock.release()
   })
 
+  test("a lock naming this very pid that this process does not hold is a killed run's (pid reuse: a container's pid 1): taken over", async () => {
+    // It was refused for ever: "another partstream (pid N) is uploading", N being the refusing run.
+    const file = join(dir, 'lock-reuse', 'x.json')
+    mkdirSync(join(dir, 'lock-reuse'))
+    writeFileSync(`${file}.lock`, JSON.stringify({ pid: process.pid, host: hostname() }))
+    const lock = await lockCheckpoint(file)
+    assert.ok('release' in lock, `taken over, got ${JSON.stringify(lock)}`)
+    assert.deepEqual(await lockCheckpoint(file), { heldBy: { pid: process.pid, host: hostname() } }, 'while this process holds it, it is held')
+    await lock.release()
+  })
+
   test('a lock held on another host (a shared home) counts as held; an unreadable one is taken over', async () => {
     const file = join(dir, 'lock-c', 'x.json')
     mkdirSync(join(dir, 'lock-c'))
