@@ -3,9 +3,11 @@
 // replaced through the importer seam (present, absent, broken). The real SDK package runs in
 // test/integration/credentials.test.ts, in child processes.
 import assert from 'node:assert/strict'
+import { spawnSync } from 'node:child_process'
 import { rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, test } from 'node:test'
+import { fileURLToPath } from 'node:url'
 import { inspect } from 'node:util'
 import { createCredentialsProvider, createS3Context, CredentialsError, headObject, InvalidArgumentError, resolveCredentials } from '../src/index.ts'
 import { resolveCredentialChain } from '../src/http/credential-chain.ts'
@@ -311,6 +313,53 @@ describe('a credential source that never answers', () => {
     } finally {
       await ctx.close()
     }
+  })
+
+  test('a request that gave up leaves the deadline to the next one: it fails when the load passes idleTimeoutMs', async () => {
+    let calls = 0
+    let onAsked!: () => void
+    const asked = new Promise<void>((resolve) => (onAsked = resolve))
+    const credentials = (): Promise<never> => {
+      calls++
+      onAsked()
+      return new Promise(() => {})
+    }
+    const ctx = createS3Context({ bucket: 'bucket', key: 'k', endpoint: 'http://127.0.0.1:9', region: 'us-east-1', credentials }, { idleTimeoutMs: 300 })
+    try {
+      const controller = new AbortController()
+      const reason = new Error('gave up')
+      const first = headObject(ctx, { signal: controller.signal })
+      await asked
+      const started = Date.now()
+      controller.abort(reason)
+      await assert.rejects(first, (e: unknown) => e === reason)
+      // The load still pending is shared, with the time it has left (not a fresh 300 ms, not none).
+      const error = await rejection(headObject(ctx))
+      assert.match(error.message, /^No credentials after 300 ms/)
+      assert.ok(Date.now() - started < 2000, `failed after ${Date.now() - started} ms`)
+      assert.equal(calls, 1)
+    } finally {
+      await ctx.close()
+    }
+  })
+
+  test('given up by its signal, the load leaves no timer behind: the process exits at once (child process)', () => {
+    // In a child: a timer of this test runner's own would keep the event loop alive and hide one.
+    const child = new URL(import.meta.url.endsWith('.ts') ? './fixtures/abandoned-credentials.ts' : './fixtures/abandoned-credentials.js', import.meta.url)
+    const deno = (globalThis as { Deno?: { execPath(): string } }).Deno
+    const bun = typeof (globalThis as { Bun?: unknown }).Bun === 'object'
+    const [command, args] = deno !== undefined
+      ? [deno.execPath(), ['run', '-A', '--conditions=@partstream/source', fileURLToPath(child)]]
+      : bun
+        ? [process.execPath, ['--conditions=@partstream/source', fileURLToPath(child)]]
+        : [process.execPath, [...process.execArgv.filter((a) => a.startsWith('--conditions')), fileURLToPath(child)]]
+    const started = Date.now()
+    // The timer was idleTimeoutMs (60 s by default): well past this limit.
+    const run = spawnSync(command, args, { encoding: 'utf8', timeout: 15_000 })
+    assert.equal(run.error, undefined, `the child did not exit on its own within 15 s: ${String(run.error)}; stdout: ${run.stdout}`)
+    assert.equal(run.status, 0, run.stderr)
+    assert.equal(run.stdout.trim(), 'rejected: gave up waiting')
+    assert.ok(Date.now() - started < 15_000)
   })
 })
 

@@ -141,7 +141,12 @@ export interface S3Context {
   readonly key: string | undefined
   /** The signing region: the one resolved at creation, or the bucket's once AWS said it is elsewhere. */
   readonly region: string
-  /** Closes the connection pool if the context created it (nothing it was given). Idempotent. */
+  /**
+   * Closes the context: a request made after it is an `InvalidArgumentError`. Requests made
+   * before it complete (retries included; abort them with their `signal` to end them sooner), and
+   * the promise settles once they have, then closes the connection pool if the context created it
+   * (nothing it was given). Idempotent: every call returns the same promise.
+   */
   close(): Promise<void>
 }
 
@@ -231,8 +236,17 @@ export function createS3Context(target: S3ContextTarget, options: S3ContextOptio
   // Our own pool (undici, not fetch) of `connections` sockets: requests beyond it wait in the gate.
   const owned = options.transport === undefined && options.dispatcher === undefined && dispatcher !== undefined
   const gate = owned && connections !== undefined ? new Slots(connections) : undefined
-  const state: ContextState = { bucket, key, ...regional(region, endpoint), credentials, transport, gate, closed: false, dispatcher, retry, clock, idleTimeoutMs, relocate }
+  const requests = new Set<Promise<unknown>>()
+  const state: ContextState = { bucket, key, ...regional(region, endpoint), credentials, transport, gate, closed: false, requests, dispatcher, retry, clock, idleTimeoutMs, relocate }
   let closing: Promise<void> | undefined
+  // Graceful, as undici's Agent.close() is for the requests it holds: the requests made before
+  // close() still wait in our own stages (a socket of the gate, credentials, a retry's backoff),
+  // where undici has not seen them yet; closing the Agent under them made each a network failure
+  // ("The client is closed"). So they settle first, every attempt included; no new one can start.
+  const drainAndClose = async (): Promise<void> => {
+    await Promise.allSettled(requests)
+    await close()
+  }
   const ctx: S3Context = Object.freeze({
     bucket,
     key,
@@ -241,7 +255,7 @@ export function createS3Context(target: S3ContextTarget, options: S3ContextOptio
     },
     close: () => {
       state.closed = true
-      return (closing ??= close())
+      return (closing ??= drainAndClose())
     },
   })
   registerState(ctx, state)

@@ -25,6 +25,7 @@ import { cacheCredentials } from './credential-cache.ts'
 import { CredentialProcessFailure, runCredentialProcess } from './credential-process.ts'
 import { checkCredentials, toIdentity, type Credentials, type CredentialsProvider, type SigningIdentity } from './credentials.ts'
 import { describeFiles, envValue, processEnv, profileNameOf, profileOf, readSharedConfigFiles, type Env, type IniSection, type SharedConfigFiles } from './shared-config.ts'
+import { untilAborted } from './sleep.ts'
 
 /** Options of {@link resolveCredentials} and {@link createCredentialsProvider}. */
 export interface ResolveCredentialsOptions {
@@ -228,7 +229,9 @@ export function createCredentialsProvider(options: ResolveCredentialsOptions = {
  * What a context's signer gets: checked static credentials as they are, or a cached provider
  * (refreshed before expiry on `nowMs`, the signing clock) for a user's function or, when the
  * target has no credentials, for the default chain. A load that has not settled after
- * `timeoutMs` fails with a `CredentialsError` (and the next request loads again).
+ * `timeoutMs` fails with a `CredentialsError` (and the next request loads again). The provider
+ * takes the waiting request's `signal`: the caller stops waiting when it aborts, and the load's
+ * timer runs only while someone waits (see {@link loadDeadline}).
  * @throws {InvalidArgumentError} for static credentials of the wrong shape.
  */
 export function signingIdentity(
@@ -236,7 +239,7 @@ export function signingIdentity(
   profile: string | undefined,
   nowMs: () => number,
   timeoutMs: number,
-): SigningIdentity | (() => Promise<SigningIdentity>) {
+): SigningIdentity | ((signal?: AbortSignal) => Promise<SigningIdentity>) {
   if (credentials !== undefined && typeof credentials !== 'function') return toIdentity(checkCredentials(credentials, '`credentials`'))
   const load: () => Promise<Credentials> =
     credentials === undefined
@@ -258,22 +261,92 @@ export function signingIdentity(
           return checkCredentials(result, "the `credentials` provider's result")
         }
   const source = credentials === undefined ? 'the default chain (environment, ~/.aws, the AWS SDK)' : 'the `credentials` function'
-  const cached = cacheCredentials(() => withinMs(load(), timeoutMs, profile ?? 'default', source), nowMs)
-  return async () => toIdentity(await cached())
+  const deadline = loadDeadline(timeoutMs, profile ?? 'default', source)
+  const cached = cacheCredentials(() => deadline.start(load()), nowMs)
+  return async (signal?: AbortSignal) => toIdentity(await deadline.wait(cached(), signal))
 }
 
-/** `promise`, or a `CredentialsError` once `timeoutMs` passed without it settling. */
-function withinMs(promise: Promise<Credentials>, timeoutMs: number, profile: string, source: string): Promise<Credentials> {
-  let timer: ReturnType<typeof setTimeout> | undefined
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      reject(
-        new CredentialsError(
-          `No credentials after ${timeoutMs} ms (\`idleTimeoutMs\`), so no request was signed: the source did not answer (a container or instance metadata endpoint, STS or a \`credentials\` function that hangs). Check it, or raise \`idleTimeoutMs\`.`,
-          { profile, tried: [`${source}: no answer within ${timeoutMs} ms`] },
-        ),
-      )
-    }, timeoutMs)
-  })
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
+interface LoadDeadline {
+  /** `promise` (a load just started), or a `CredentialsError` at its deadline. */
+  start(promise: Promise<Credentials>): Promise<Credentials>
+  /** `answer` (the cache's), or `signal.reason` once it aborts; the deadline runs meanwhile. */
+  wait<T>(answer: Promise<T>, signal: AbortSignal | undefined): Promise<T>
+}
+
+/** A load in progress: when it fails for its deadline, and the timer that does it while armed. */
+interface Load {
+  readonly dueMs: number
+  readonly fail: () => void
+  timer: ReturnType<typeof setTimeout> | undefined
+}
+
+/**
+ * The `timeoutMs` deadline of credential loads, one at a time (the cache shares each load): a load
+ * that has not settled by then fails with a `CredentialsError`. Its timer runs only while a
+ * request waits for the load: when the last one gives up (its signal aborted), the timer is
+ * cleared, so a source that never answers (a `credentials` function whose promise never settles)
+ * does not keep the process alive for `timeoutMs` after everyone stopped waiting; the next request
+ * to wait re-arms it for the time left (at once past the deadline), and the load fails then.
+ */
+function loadDeadline(timeoutMs: number, profile: string, source: string): LoadDeadline {
+  /** The load in progress, if any. */
+  let current: Load | undefined
+  /** Requests waiting for an answer of the cache (that load's, or credentials it holds). */
+  let waiting = 0
+  const arm = (): void => {
+    const load = current
+    if (load === undefined || load.timer !== undefined || waiting === 0) return
+    load.timer = setTimeout(load.fail, Math.max(0, load.dueMs - performance.now()))
+  }
+  const disarm = (): void => {
+    if (current?.timer === undefined) return
+    clearTimeout(current.timer)
+    current.timer = undefined
+  }
+  return {
+    start(promise: Promise<Credentials>): Promise<Credentials> {
+      return new Promise<Credentials>((resolve, reject) => {
+        const done = (): void => {
+          if (current !== load) return // past its deadline: a later load is the current one
+          disarm()
+          current = undefined
+        }
+        const load: Load = {
+          dueMs: performance.now() + timeoutMs,
+          timer: undefined,
+          fail: () => {
+            load.timer = undefined
+            done()
+            reject(
+              new CredentialsError(
+                `No credentials after ${timeoutMs} ms (\`idleTimeoutMs\`), so no request was signed: the source did not answer (a container or instance metadata endpoint, STS or a \`credentials\` function that hangs). Check it, or raise \`idleTimeoutMs\`.`,
+                { profile, tried: [`${source}: no answer within ${timeoutMs} ms`] },
+              ),
+            )
+          },
+        }
+        current = load
+        arm()
+        promise.then(
+          (credentials) => {
+            done()
+            resolve(credentials)
+          },
+          (error: unknown) => {
+            done()
+            reject(error)
+          },
+        )
+      })
+    },
+    async wait<T>(answer: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+      waiting++
+      arm()
+      try {
+        return await untilAborted(answer, signal)
+      } finally {
+        if (--waiting === 0) disarm()
+      }
+    },
+  }
 }

@@ -1,4 +1,4 @@
-import { InvalidArgumentError, isUint8Array, PartstreamError } from '@partstream/core'
+import { describeValue, InvalidArgumentError, isUint8Array, PartstreamError } from '@partstream/core'
 import { CredentialsError, NetworkError, S3ResponseError, type S3ErrorContext } from '../errors.ts'
 import type { TransportBody, TransportHeaders } from '../transport/types.ts'
 import { gatherSmallChunks, joinAdjacentViews, worthGathering } from './coalesce.ts'
@@ -8,7 +8,7 @@ import { BODY_SLICE_BYTES, startIdleWatchdog, watchedBody, type IdleWatchdog } f
 import { redact } from './redact.ts'
 import { backoffMs, isRetryableNetworkError, isRetryableStatus } from './retry.ts'
 import { signRequest } from './sign.ts'
-import { sleep, untilAborted } from './sleep.ts'
+import { allowManyListeners, sleep, untilAborted } from './sleep.ts'
 import { isCompleteXml, isErrorDocument, xmlRoot, xmlText } from './xml.ts'
 
 export type ResponseHeaders = TransportHeaders
@@ -94,11 +94,26 @@ const MAX_ERROR_BODY_CHARS = 64 * 1024
  * whatever the retry policy: once per request, not counted as an attempt (the AWS SDKs retry
  * clock-skew errors the same way).
  */
-export async function sendS3(ctx: ContextState, req: S3Request, where: S3ErrorContext): Promise<S3Answer> {
+export function sendS3(ctx: ContextState, req: S3Request, where: S3ErrorContext): Promise<S3Answer> {
+  const sending = sendWithRetries(ctx, req, where)
+  // ctx.close() lets every request made before it settle (then closes the pool): see context.ts.
+  ctx.requests.add(sending)
+  const settled = (): void => void ctx.requests.delete(sending)
+  sending.then(settled, settled)
+  return sending
+}
+
+async function sendWithRetries(ctx: ContextState, req: S3Request, where: S3ErrorContext): Promise<S3Answer> {
   if (ctx.closed) {
     // Not a network failure: undici says "The client is destroyed", fetch nothing at all.
     throw new InvalidArgumentError(`${where.operation} on an S3 context that is closed (ctx.close() was called): make a new one with createS3Context().`)
   }
+  // Every operation's `signal` passes here first: one that is not an AbortSignal (a string from a
+  // config file) would fail as a TypeError at its first use, or never cancel anything.
+  if (req.signal !== undefined && !(req.signal instanceof AbortSignal)) {
+    throw new InvalidArgumentError(`Expected \`signal\` to be an AbortSignal, got ${describeValue(req.signal)}.`)
+  }
+  if (req.signal !== undefined) allowManyListeners(req.signal)
   const attempts = req.idempotent ? ctx.retry.attempts : 1
   const path = req.path + queryString(req.query)
   let skewRetried = false
@@ -189,11 +204,16 @@ async function sendOnce(
   let origin: string
   try {
     if (req.signal?.aborted === true) throw req.signal.reason // not sent yet: an abort meanwhile wins, grace or not
+    // Credentials first, waited for with the signal: a request that gives up stops counting as a
+    // waiter, and the load's idleTimeoutMs timer runs only while one waits (credential-chain.ts),
+    // so an abandoned load that never settles does not keep the process alive. The signer then
+    // finds them cached.
+    if (typeof ctx.credentials === 'function') await ctx.credentials(req.signal)
     // Read with the signer's host and region, with no await between: a region redirect of another
     // request may move the context, and the request must go where it was signed for.
     origin = ctx.endpoint.origin
     sent.region = ctx.region
-    // Signing waits for credentials, which may never come (a hung credential_process): the abort must still win.
+    // Signing may still wait for credentials (refreshed since, a hung credential_process): the abort must still win.
     signed = await untilAborted(signRequest(ctx, { method: req.method, path: req.path, query: req.query, headers, payloadHash: req.payloadHash }), req.signal)
   } catch (error) {
     release()

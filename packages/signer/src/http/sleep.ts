@@ -1,3 +1,5 @@
+import { defaultMaxListeners, getMaxListeners, setMaxListeners } from 'node:events'
+
 /** The longest delay `setTimeout` waits (2^31 - 1 ms, about 24.8 days): a longer one fires after 1 ms. */
 export const MAX_TIMER_MS: number = 2_147_483_647
 
@@ -43,4 +45,20 @@ export function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undef
       },
     )
   })
+}
+
+/**
+ * Lets `signal` hold many abort listeners without Node's MaxListenersExceededWarning: one signal
+ * may serve many requests at once (`Promise.all` of thirty `headObject` calls), each listening
+ * while it waits (a socket of the pool, credentials, a backoff, the answer) and removing its
+ * listeners when settled, which is expected, not a leak (Node 20 warns past 10). Raised as
+ * undici's fetch and `upload` do: to 1,500, and only from the default, so a limit the caller set
+ * stays as it is.
+ */
+export function allowManyListeners(signal: AbortSignal): void {
+  try {
+    if (getMaxListeners(signal) === defaultMaxListeners) setMaxListeners(1500, signal)
+  } catch {
+    // a runtime without these for AbortSignal: nothing to warn either
+  }
 }

@@ -29,11 +29,20 @@ export interface ContextState {
   readonly gate: Slots | undefined
   /** `ctx.close()` was called: a request now is a mistake of the caller's, said as such. */
   closed: boolean
+  /**
+   * The requests made and not settled yet (`sendS3` calls, wherever they wait: the gate,
+   * credentials, a retry's backoff, the answer): `ctx.close()` waits for them before it closes
+   * the pool they need.
+   */
+  readonly requests: Set<Promise<unknown>>
   /** The undici dispatcher behind `transport`; `undefined` when the transport is not undici's (fetch). */
   readonly dispatcher: Dispatcher | undefined
   signer: SignatureV4
-  /** What `signer` signs with: static, or the cached provider (see `signingIdentity`). */
-  readonly credentials: SigningIdentity | (() => Promise<SigningIdentity>)
+  /**
+   * What `signer` signs with: static, or the cached provider (see `signingIdentity`), which takes
+   * the signal of the request waiting for it.
+   */
+  readonly credentials: SigningIdentity | ((signal?: AbortSignal) => Promise<SigningIdentity>)
   readonly retry: ResolvedRetry
   /** The signing clock: `now` corrected by the offset measured against the server. */
   readonly clock: SigningClock
