@@ -264,6 +264,8 @@ function parseCp(args: readonly string[]): Command {
   })
   if (values['help'] === true) return { command: 'help', topic: 'cp' }
   if (positionals.length !== 2) throw new UsageError(`cp: expected <src> <dst>, got ${positionals.length} argument(s) (partstream cp --help)`)
+  requireUtf8(positionals[0] as string, 'cp: the source', 'so the runtime cannot open it by this name: rename it (e.g. with convmv), or give its data on stdin (partstream cp - s3://bucket/key < FILE)')
+  requireUtf8(positionals[1] as string, 'cp: the destination', 'and S3 keys are UTF-8 (the object would be written under another key): give the key in UTF-8')
   if (values['no-progress'] === true && values['progress'] !== undefined) throw new UsageError('--no-progress and --progress say the same thing twice: keep one')
   const progress = values['no-progress'] === true ? 'none' : (values['progress'] as string | undefined)
   if (progress !== undefined && progress !== 'bar' && progress !== 'json' && progress !== 'none') {
@@ -519,6 +521,7 @@ function parseUploads(args: readonly string[]): Command {
   const { values, positionals } = parse(`uploads ${sub}`, rest, { ...COMMON, 'older-than': { type: 'string' } })
   if (values['help'] === true) return { command: 'help', topic: 'uploads' }
   if (positionals.length !== 1) throw new UsageError(`uploads ${sub}: expected one s3://bucket[/prefix] argument`)
+  requireUtf8(positionals[0] as string, `uploads ${sub}: the prefix`, 'and S3 keys are UTF-8 (it would match other keys): give the prefix in UTF-8')
   const olderThan = values['older-than'] as string | undefined
   if (sub === 'abort' && olderThan === undefined) throw new UsageError('uploads abort: --older-than is required (e.g. --older-than 24h; 0s aborts every open upload under the prefix)')
   return {
@@ -527,6 +530,17 @@ function parseUploads(args: readonly string[]): Command {
     url: positionals[0] as string,
     olderThanMs: olderThan === undefined ? undefined : parseDuration(olderThan, '--older-than'),
   }
+}
+
+/**
+ * Node, Deno and Bun decode the command line as UTF-8, each byte sequence that is not UTF-8
+ * becoming U+FFFD: such an argument no longer names what was typed (`cp - s3://b/caf$'\xe9'`
+ * wrote the key `caf\uFFFD`; a file so named was "not found"). Refused, as `cp -r` refuses such
+ * names and the AWS CLI fails such a key. A U+FFFD given as such reads the same and is refused too
+ * (rare; the library writes such keys).
+ */
+function requireUtf8(arg: string, what: string, consequence: string): void {
+  if (arg.includes('\uFFFD')) throw new UsageError(`${what} ${JSON.stringify(arg)} is not valid UTF-8 (U+FFFD shows where its bytes are not), ${consequence}`)
 }
 
 /** `s3://bucket/key` → its parts; `key` is `''` for `s3://bucket` or `s3://bucket/`. */

@@ -7,6 +7,15 @@ import { isatty } from 'node:tty'
 import { setFlagsFromString } from 'node:v8'
 import { cacheDir, makePrivateDir } from './checkpoint.ts'
 
+// SIGUSR1 makes Node open its inspector on 127.0.0.1:9229, in a process holding AWS credentials:
+// any local user who can signal it (and the port is anyone's on the machine) could then run code
+// in it. A listener of our own keeps Node from doing that (Node 20, 22, 24, 26), and the signal
+// is ignored: the upload goes on. On Bun 1.4 the signal would otherwise end the process, leaving
+// the multipart upload open. Deno 2.9.2+ opens its inspector on SIGUSR1 whatever listeners there
+// are (denoland/deno#35738): nothing to do there from here. Windows has no SIGUSR1. As early as
+// can be: until this line runs, the runtime's own handling applies.
+if (process.platform !== 'win32') process.on('SIGUSR1', () => {})
+
 // V8 flags for this process (the CLI's own; the library never sets any), set before anything else
 // loads: `main` comes in by a dynamic import below, after them.
 const onNode = typeof (globalThis as { Deno?: unknown }).Deno === 'undefined' && typeof (globalThis as { Bun?: unknown }).Bun === 'undefined'

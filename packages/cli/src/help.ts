@@ -82,8 +82,9 @@ Run \`partstream cp --help\` for the options.
   --payload MODE          sha256: each part's SHA-256 signed, checked by S3 (the default for
                           http endpoints); unsigned: no SHA-256 (the default for https ones,
                           with --checksum CRC32 unless another is given, as the AWS CLI does)
-  --progress MODE         bar (default on a terminal, not TERM=dumb), json (events on stderr,
-                          each naming its file, the last one done, failed or interrupted) or
+  --progress MODE         bar (default on a terminal, not TERM=dumb), json (stderr is one JSON
+                          object per line: events, each naming its file, ending with done,
+                          failed or interrupted; then the error, or a notice, if any) or
                           none (--no-progress: none, as with the AWS CLI)
   --no-resume             start a file over instead of resuming its interrupted upload (not
                           with -r)

@@ -23,9 +23,11 @@ import {
   uploadFd,
   validateKey,
   walkDirectory,
+  type FileResult,
   type UploadAllProgress,
   type UploadAllTotals,
   type OpenUpload,
+  type UploadProgress,
   type UploadOptions,
   type UploadTarget,
 } from '@partstream/signer'
@@ -66,7 +68,11 @@ export interface CliIO {
 /** The signals that interrupt the CLI: each aborts the upload, and exits 128 + its number. */
 export type Signal = 'SIGINT' | 'SIGTERM' | 'SIGHUP'
 
-/** Exit codes: 0 ok, 1 the upload failed, 2 usage (nothing sent), 128 + signal number when interrupted. */
+/**
+ * Exit codes: 0 ok, 1 the upload failed, 2 usage (nothing sent), 128 + signal number when
+ * interrupted (also when the object may have been written meanwhile: the CLI says so, and how to
+ * check, but could not confirm it).
+ */
 export const EXIT = { ok: 0, failed: 1, usage: 2, SIGHUP: 129, SIGINT: 130, SIGTERM: 143 } as const
 
 /** The abort reason when a signal interrupts the CLI. */
@@ -86,13 +92,17 @@ class InterruptOutcome extends Error {
   override readonly name = 'InterruptOutcome'
 }
 
+/** The `code` of a usage error in `--progress json`'s error line (exit 2: nothing was sent). */
+const USAGE_CODE = 'ERR_PARTSTREAM_CLI_USAGE'
+
 /** Runs one command line; resolves with the exit code. Never throws. */
 export async function main(io: CliIO): Promise<number> {
   let command
   try {
     command = parseCommand(io.argv)
   } catch (error) {
-    return usage(io, error)
+    // The command line did not parse, but may still ask for JSON on stderr.
+    return usage(io, error, reporter(io, asksJsonProgress(io.argv)))
   }
   if (command.command === 'help') {
     io.stdout.write(HELP[command.topic === 'cp' || command.topic === 'uploads' ? command.topic : 'main'])
@@ -106,10 +116,12 @@ export async function main(io: CliIO): Promise<number> {
   let interrupted: Interrupted | undefined
   // What may be left open if the CLI exits at once: named by a second signal.
   let remaining: Remaining = () => undefined
+  const report = reporter(io, command.command === 'cp' && command.progress === 'json')
   const off = io.onSignal((signal) => {
     if (interrupted !== undefined) {
       const left = remaining()
-      io.stderr.write(`\npartstream: ${signal} again, exiting now${left === undefined ? '' : `: ${printable(left)}`}\n`)
+      // Off the line of a progress bar that may be drawn.
+      report.notice(`${signal} again, exiting now${left === undefined ? '' : `: ${left}`}`, '\n')
       io.exit(EXIT[signal])
     }
     interrupted = new Interrupted(signal)
@@ -120,22 +132,25 @@ export async function main(io: CliIO): Promise<number> {
     else await uploads(io, command, controller.signal)
     // The signal came once the object was being committed (CompleteMultipartUpload sent): the
     // library waited for that answer, and the object is written. Say so, and exit as done.
-    if (interrupted !== undefined && command.command === 'cp') io.stderr.write(`partstream: ${interrupted.message}, too late to abort: the upload was being completed, and the object is written\n`)
+    if (interrupted !== undefined && command.command === 'cp') report.notice(`${interrupted.message}, too late to abort: the upload was being completed, and the object is written`)
     return EXIT.ok
   } catch (error) {
-    if (error instanceof UsageError) return usage(io, error)
+    if (error instanceof UsageError) return usage(io, error, report)
     // The library checks options and the target before any request: nothing was sent.
-    if (error instanceof InvalidArgumentError) return usage(io, usageErrorOf(error))
+    if (error instanceof InvalidArgumentError) return usage(io, usageErrorOf(error), report)
+    // What the interrupted command left when that is not "nothing": an upload it could not
+    // abort, or an object that may have been written (the library's answer to an abort during
+    // its commit is the abort's reason, as when nothing was sent: `one` tells them apart).
     if (interrupted !== undefined && error instanceof InterruptOutcome) {
-      io.stderr.write(`partstream: ${interrupted.message}; ${error.message}\n`)
+      report.notice(`${interrupted.message}; ${error.message}`)
       return EXIT[interrupted.signal]
     }
     if (interrupted !== undefined && error === interrupted) {
-      io.stderr.write(`partstream: ${interrupted.message}${command.command === 'cp' ? '; the upload was aborted, nothing is left' : ''}\n`)
+      report.notice(`${interrupted.message}${command.command === 'cp' ? '; the upload was aborted, nothing is left' : ''}`)
       return EXIT[interrupted.signal]
     }
-    if (error instanceof HintedError) io.stderr.write(`partstream: ${describe(error.error)}\n${error.hint}\n`)
-    else io.stderr.write(`partstream: ${describe(error)}\n`)
+    if (error instanceof HintedError) report.error(error.error, error.hint)
+    else report.error(error)
     return EXIT.failed
   } finally {
     off()
@@ -159,23 +174,72 @@ function onPseudoFs(path: string): boolean {
 /** The sentence a second signal prints about what may remain open, or `undefined` when nothing may. */
 type Remaining = () => string | undefined
 
-function usage(io: CliIO, error: unknown): number {
-  // Usage errors quote what was typed: control characters shown, not sent to the terminal.
-  io.stderr.write(`partstream: ${printable((error as Error).message)}\n`)
+function usage(io: CliIO, error: unknown, report: Reporter): number {
+  report.error(error)
   return EXIT.usage
 }
 
 /**
- * `CODE: message`, and the upload left behind if there is one. Library errors never carry secrets.
- * Escaped for the terminal (see `printable`): a message quotes what the server said (an S3
- * error's <Message>, an UploadId), and file names and keys.
+ * How the CLI's own lines reach stderr: as text, or, with `--progress json`, as one JSON object
+ * per line like the events around them (a consumer parses every line): `{"type":"error",
+ * "code","message","hint"}` for what failed the command, `{"type":"notice","message"}` for what
+ * an interrupt did or left.
  */
-function describe(error: unknown): string {
+interface Reporter {
+  /** What failed the command (exit 1 or 2), and a hint, if any, on the next line. */
+  error(error: unknown, hint?: string): void
+  /** A sentence (the text's `before` comes first: a newline off a progress bar's line). */
+  notice(text: string, before?: string): void
+}
+
+function reporter(io: CliIO, json: boolean): Reporter {
+  if (json) {
+    return {
+      error: (error, hint) => io.stderr.write(jsonLine({ type: 'error', ...errorFields(error), ...(hint === undefined ? {} : { hint }) })),
+      notice: (text) => io.stderr.write(jsonLine({ type: 'notice', message: text })),
+    }
+  }
+  return {
+    // Usage errors quote what was typed, and errors what the server said (see `describe`):
+    // control characters shown, not sent to the terminal.
+    error: (error, hint) => io.stderr.write(`partstream: ${error instanceof UsageError ? printable(error.message) : describe(error)}\n${hint === undefined ? '' : `partstream: hint: ${printable(hint)}\n`}`),
+    notice: (text, before = '') => io.stderr.write(`${before}partstream: ${printable(text)}\n`),
+  }
+}
+
+/**
+ * Whether a command line that did not parse asks for `--progress json` (its usage error is then
+ * a JSON line too): `--progress json` or `--progress=json` before a `--`.
+ */
+function asksJsonProgress(argv: readonly string[]): boolean {
+  const end = argv.indexOf('--')
+  const args = end === -1 ? argv : argv.slice(0, end)
+  return args.some((a, i) => a === '--progress=json' || (a === '--progress' && args[i + 1] === 'json'))
+}
+
+/**
+ * An error's code and message in the CLI's terms, as `--progress json` gives them (JSON escapes
+ * them): a library error's code, the CLI's {@link USAGE_CODE} for a usage error, a system error's
+ * (`ENOENT`); none for others. Library errors never carry secrets.
+ */
+function errorFields(error: unknown): { code?: string; message: string } {
+  if (error instanceof UsageError) return { code: USAGE_CODE, message: error.message }
   if (error instanceof PartstreamError) {
     const left = error.code === 'ERR_PARTSTREAM_ABORT_FAILED' && error.uploadId !== undefined ? ` (upload ${error.uploadId} may remain)` : ''
-    return printable(`${error.code}: ${inCliTerms(error.message)}${left}`)
+    return { code: error.code, message: `${inCliTerms(error.message)}${left}` }
   }
-  return printable(error instanceof Error ? error.message : String(error))
+  const code = (error as { code?: unknown } | null)?.code
+  return { ...(typeof code === 'string' ? { code } : {}), message: error instanceof Error ? error.message : String(error) }
+}
+
+/**
+ * `CODE: message`, and the upload left behind if there is one (see {@link errorFields}). Escaped
+ * for the terminal (see `printable`): a message quotes what the server said (an S3 error's
+ * <Message>, an UploadId), and file names and keys.
+ */
+function describe(error: unknown): string {
+  const { code, message } = errorFields(error)
+  return printable(error instanceof PartstreamError ? `${code}: ${message}` : message)
 }
 
 /**
@@ -262,7 +326,7 @@ function proxyHint(error: unknown, route: ProxyRoute | undefined): HintedError |
       (e instanceof PartstreamError && e.code === 'ERR_PARTSTREAM_TIMEOUT') ||
       (e instanceof S3ResponseError && (e.statusCode === 0 || e.statusCode === 407 || ((e.statusCode === 502 || e.statusCode === 504) && e.s3Code === undefined)))
     if (!proxied) continue
-    return new HintedError(error, `partstream: hint: requests go through the proxy ${route.shown} (${route.variable}); to reach ${route.host} without it, add ${route.host} to NO_PROXY`)
+    return new HintedError(error, `requests go through the proxy ${route.shown} (${route.variable}); to reach ${route.host} without it, add ${route.host} to NO_PROXY`)
   }
   return undefined
 }
@@ -322,7 +386,7 @@ function endpointOf(c: CommonOptions): string | URL | undefined {
   }
 }
 
-/** An error printed with a hint on the line after it. */
+/** An error printed with a hint on the line after it (`partstream: hint: …`; `--progress json`: the error line's `hint`). */
 class HintedError extends Error {
   override readonly name = 'HintedError'
   readonly error: unknown
@@ -343,7 +407,7 @@ function checksumHint(error: unknown): HintedError | undefined {
     if (e instanceof S3ResponseError && (e.statusCode === 400 || e.statusCode === 501)) {
       return new HintedError(
         error,
-        'partstream: hint: to an https endpoint cp sends each part with a CRC32 checksum (x-amz-checksum-crc32) unless told otherwise; ' +
+        'to an https endpoint cp sends each part with a CRC32 checksum (x-amz-checksum-crc32) unless told otherwise; ' +
           'if this store does not support S3 checksums, rerun with --payload sha256 (or set AWS_REQUEST_CHECKSUM_CALCULATION=when_required)',
       )
     }
@@ -474,6 +538,7 @@ async function dryrunTree(io: CliIO, c: CpCommand, signal: AbortSignal, t: { buc
     const key = t.prefix + entry.key
     const checked = await sizeOrFailure(path, key, (entry as { error?: unknown }).error)
     if ('size' in checked) dryrunLine(io, c, { src: path, bucket: t.bucket, key, size: checked.size })
+    else if (c.progress === 'json') io.stderr.write(jsonLine({ type: 'file-failed', dryrun: true, file: path, key, error: errorFields(checked.failure) }))
     else io.stderr.write(`partstream: (dryrun) ${printable(path)}: would fail: ${describe(checked.failure)}\n`)
   }
 }
@@ -543,6 +608,15 @@ async function tree(io: CliIO, c: CpCommand, net: Network, signal: AbortSignal, 
     const keys = [...inFlight].map(([key, f]) => `s3://${t.bucket}/${printable(key)}${f.uploadId === undefined ? '' : ` (upload ${f.uploadId})`}`).join(', ')
     return `the uploads of ${inFlight.size} file(s) in progress may remain: ${keys}; \`partstream uploads ls s3://${t.bucket}/${t.prefix}\` lists them, \`partstream uploads abort\` removes them`
   })
+  // A file's line: its result, or why it failed.
+  function printFile(f: FileResult): void {
+    // --progress json: a failed file is an event of its own, stderr staying one JSON object per line.
+    if (f.error !== undefined && c.progress === 'json') io.stderr.write(jsonLine({ type: 'file-failed', file: f.path ?? f.key, key: f.key, error: errorFields(f.error) }))
+    else if (f.error !== undefined) io.stderr.write(`partstream: ${printable(f.path ?? f.key)}: ${describe(f.error)}\n`)
+    else if (c.json) io.stdout.write(jsonLine({ src: f.path, bucket: t.bucket, key: f.key, size: f.size, ...(f.skipped === true ? { skipped: true } : { etag: f.etag, checksum: f.checksum }) }))
+    else if (f.skipped === true) io.stdout.write(`skip: ${printable(f.path ?? '')}: s3://${t.bucket}/${printable(f.key)} has the same ${c.skipExisting === 'etag' ? 'size and ETag' : 'size'}\n`)
+    else io.stdout.write(`upload: ${printable(f.path ?? '')} to s3://${t.bucket}/${printable(f.key)} (${f.size} bytes)\n`)
+  }
   const rules = walkRules(c)
   const result = await uploadDirectory(c.src, { ...bucketTarget(c, t.bucket), prefix: t.prefix }, {
     signal,
@@ -570,14 +644,11 @@ async function tree(io: CliIO, c: CpCommand, net: Network, signal: AbortSignal, 
     onFile: (f) => {
       if (f.error !== undefined) firstError ??= f.error
       if ((f.error as { code?: unknown } | undefined)?.code === 'ERR_PARTSTREAM_ABORT_FAILED') leftOpen++
-      if (f.error !== undefined) io.stderr.write(`partstream: ${printable(f.path ?? f.key)}: ${describe(f.error)}\n`)
-      else if (c.json) io.stdout.write(jsonLine({ src: f.path, bucket: t.bucket, key: f.key, size: f.size, ...(f.skipped === true ? { skipped: true } : { etag: f.etag, checksum: f.checksum }) }))
-      else if (c.quiet) return
-      else if (f.skipped === true) io.stdout.write(`skip: ${printable(f.path ?? '')}: s3://${t.bucket}/${printable(f.key)} has the same ${c.skipExisting === 'etag' ? 'size and ETag' : 'size'}\n`)
-      else io.stdout.write(`upload: ${printable(f.path ?? '')} to s3://${t.bucket}/${printable(f.key)} (${f.size} bytes)\n`)
+      // Above the progress bar, if one is drawn (on the same terminal, stdout's lines too).
+      if (f.error !== undefined || c.json || !c.quiet) progress.above(() => printFile(f))
     },
   }).catch((error: unknown) => {
-    progress.finish(signal.aborted ? 'interrupted' : 'failed', treeTotals(totals))
+    progress.finish(signal.aborted ? 'interrupted' : 'failed', { ...treeTotals(totals), ...(signal.aborted ? {} : { error: errorFields(error) }) })
     if (signal.aborted && leftOpen > 0) {
       throw new InterruptOutcome(`the uploads of ${leftOpen} file(s) could not be aborted and may remain (above); \`partstream uploads abort\` removes them`)
     }
@@ -610,6 +681,15 @@ async function one(
   const sizeHint = f.path === undefined || f.streamed === true ? c.sizeHint : undefined
   const progress = renderer(io, c, f.label, sizeHint)
   const contentType = c.contentType ?? (f.path === undefined ? undefined : contentTypeFor(f.path))
+  const url = `s3://${f.bucket}/${f.key}`
+  // Until S3 answers CreateMultipartUpload, an upload may exist that nobody holds the id of yet:
+  // the library waits for that answer to abort it, a second signal does not.
+  onOpen(() => `an upload of ${url} may have been created (if CreateMultipartUpload was under way); \`partstream uploads ls ${url}\` lists it, \`partstream uploads abort\` removes it`)
+  // Whether the object may have been committed when a signal came (see `commitWatch`).
+  const commit = commitWatch()
+  let committing = false
+  const onAbort = (): void => void (committing = commit.mayHaveCommitted())
+  signal.addEventListener('abort', onAbort, { once: true })
   const options: UploadOptions = {
     signal,
     ...sharedOptions(c, await net.options()),
@@ -618,10 +698,13 @@ async function one(
     // uploadFile and uploadFd ('auto': see UploadOptions.hashThreads); `upload` of a stream ignores it.
     hashThreads: c.hashThreads,
     onProgress: (e) => {
+      commit.event(e)
       if (e.type === 'upload-created' || e.type === 'upload-resumed') {
         const { uploadId } = e
         onOpen(() => `upload ${uploadId} may remain; rerun the same command to resume it (a file), or remove it with \`partstream uploads abort\``)
       }
+      // The object fits in one part: a single PutObject, no upload to leave.
+      if (e.type === 'part-started' && commit.single()) onOpen(() => `${url} may have been written (its PutObject was under way)`)
       progress.event(e)
     },
   }
@@ -629,7 +712,7 @@ async function one(
   let run: ResumableResult
   try {
     if (f.path === undefined) {
-      const result = typeof io.stdin === 'number' ? await uploadFd(io.stdin, target, options) : await upload(io.stdin, target, options)
+      const result = typeof io.stdin === 'number' ? await uploadFd(io.stdin, target, options).catch(inStdinTerms) : await upload(io.stdin, target, options)
       run = { result, resumed: undefined }
     } else if (f.streamed === true) {
       // uploadFd closes it (once a read still in flight returns).
@@ -645,14 +728,19 @@ async function one(
         // erases a progress bar that may be drawn (the bar redraws below it).
         notice: (text) => {
           if (c.progress === 'json') io.stderr.write(jsonLine({ type: 'notice', file: f.label, message: text }))
-          else if (!c.quiet) io.stderr.write(`${redraws(io) ? '\r\x1b[2K' : ''}partstream: ${printable(f.label)}: ${printable(text)}\n`)
+          else if (!c.quiet) progress.above(() => io.stderr.write(`partstream: ${printable(f.label)}: ${printable(text)}\n`))
         },
       })
     }
   } catch (error) {
-    progress.finish(signal.aborted ? 'interrupted' : 'failed')
+    if (signal.aborted && error === signal.reason && committing) {
+      progress.finish('interrupted')
+      throw new InterruptOutcome(mayBeWritten(url, f, commit))
+    }
+    progress.finish(signal.aborted ? 'interrupted' : 'failed', signal.aborted ? undefined : { error: errorFields(error) })
     throw error
   } finally {
+    signal.removeEventListener('abort', onAbort)
     onOpen(() => undefined)
   }
   const { result, resumed } = run
@@ -667,6 +755,65 @@ async function one(
     ]
     io.stdout.write(`upload: ${printable(f.path ?? '-')} to s3://${result.bucket}/${printable(result.key)} (${notes.join(', ')})\n`)
   }
+}
+
+/**
+ * Where one upload stands, from its events: whether the library may have committed the object
+ * when a signal came, and its size. The commit point is a single PutObject under way (its body
+ * may have reached S3), or a multipart upload whose every byte S3 acknowledged (the library then
+ * sends CompleteMultipartUpload): an abort from there waits for S3's answer a grace only, and
+ * without one the library rejects with the abort's reason, as when nothing was sent (README,
+ * `signal`), while the object may or may not exist. Before that point (a part still to read or in
+ * flight) the abort wins and nothing is written.
+ *
+ * Every byte acknowledged is known where the total is: files, and stdin that is a regular file
+ * (`cp - < FILE`). For a pipe the library gives no total before `done`, so an interrupt there
+ * cannot be told from one while the next part is read: it counts as before the commit point.
+ */
+function commitWatch(): { event(e: UploadProgress): void; single(): boolean; mayHaveCommitted(): boolean; readonly bytes: number } {
+  let multipart = false
+  let inFlight = 0
+  let bytesAcked = 0
+  let total: number | undefined
+  return {
+    event(e) {
+      if (e.type === 'upload-created' || e.type === 'upload-resumed') multipart = true
+      if (e.type === 'part-started') inFlight++
+      if (e.type === 'part-acked') inFlight--
+      if ('bytesAcked' in e) bytesAcked = e.bytesAcked
+      if ('totalBytes' in e && e.totalBytes !== undefined) total = e.totalBytes
+    },
+    single: () => !multipart && inFlight > 0,
+    mayHaveCommitted: () => (multipart ? inFlight === 0 && total !== undefined && bytesAcked >= total : inFlight > 0),
+    get bytes() {
+      return total ?? bytesAcked
+    },
+  }
+}
+
+/**
+ * What an interrupt during the commit left: an object that may or may not have been written (and
+ * no multipart upload: the library aborted it, or Complete used it up), and how to tell. partstream
+ * reads nothing back, so the check is the AWS CLI's `head-object`.
+ */
+function mayBeWritten(url: string, f: { bucket: string; key: string }, commit: ReturnType<typeof commitWatch>): string {
+  const quote = (text: string): string => (/^[\w./=:@+-]+$/.test(text) ? text : `'${text.replaceAll("'", "'\\''")}'`)
+  return (
+    `the object was being committed (${commit.single() ? 'its PutObject' : 'CompleteMultipartUpload'} under way) and no answer came in time: ` +
+    `${url} may or may not have been written; no upload is left open. To check: \`aws s3api head-object --bucket ${quote(f.bucket)} --key ${quote(f.key)}\` ` +
+    `(written: ContentLength ${commit.bytes} and a LastModified of now); running the same command again uploads it anyway`
+  )
+}
+
+/**
+ * The library's words for a descriptor as the CLI's for stdin (`cp -`, the descriptor 0): a
+ * directory given as stdin (`cp - < DIR`) is a usage error saying what to give instead.
+ */
+function inStdinTerms(error: unknown): never {
+  if (error instanceof InvalidArgumentError && error.message.startsWith('Expected `fd` 0 to be readable data, got a directory')) {
+    throw new UsageError('cp -: stdin is a directory, not data: give a file or a pipe as stdin (`< FILE`, `cmd |`), or the file itself as the source')
+  }
+  throw error
 }
 
 async function uploads(io: CliIO, c: UploadsCommand, signal: AbortSignal): Promise<void> {

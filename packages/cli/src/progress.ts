@@ -1,5 +1,5 @@
 import type { UploadProgress } from '@partstream/signer'
-import { displayWidth, fitWidth, jsonLine, printable } from './terminal.ts'
+import { displayWidth, fitWidth, fitWidthEnd, jsonLine, printable } from './terminal.ts'
 
 /** What a progress renderer writes to: stderr, and whether it is a terminal (and how wide). */
 export interface ProgressOutput {
@@ -14,11 +14,22 @@ export interface ProgressRenderer {
   event(e: UploadProgress, file?: string): void
   /** Bytes of a tree's file that S3 already held (`--skip-existing`): done, though never sent. */
   skipped?(bytes: number): void
-  /** `totals`: a tree's counts, for the last `--progress json` line. */
-  finish(outcome: 'done' | 'failed' | 'interrupted', totals?: Readonly<Record<string, number | undefined>>): void
+  /**
+   * Prints lines of output above the bar: erases the bar, runs `print`, then draws the bar again
+   * below them (a line written over the bar would keep the bar's text at its start).
+   */
+  above(print: () => void): void
+  /** `fields`: more for the last `--progress json` line (a tree's counts, the error of a failure). */
+  finish(outcome: 'done' | 'failed' | 'interrupted', fields?: Readonly<Record<string, unknown>>): void
 }
 
 const MIN_REDRAW_MS = 100
+
+/**
+ * Columns the label keeps at least when the line is too long for the terminal; with less room
+ * than that (a very narrow terminal), the numbers alone are drawn.
+ */
+const MIN_LABEL_COLUMNS = 12
 
 function human(bytes: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB']
@@ -90,11 +101,12 @@ export function barRenderer(out: ProgressOutput, name: string, sizeHint: number 
     // A --size-hint below what came is no total any more: no "36 MiB / 1 MiB", no negative ETA.
     const known = total !== undefined && total > 0 && done <= total
     const pct = known ? Math.min(100, (done / total) * 100) : undefined
-    const stats =
+    const numbers =
       `${human(done)}${known ? ` / ${human(total)}` : ''}` +
       `${pct === undefined ? '' : ` ${pct.toFixed(0).padStart(3)}%`}  ${human(rate)}/s` +
-      `${known && rate > 0 ? `  ETA ${duration((total - done) / rate)}` : ''}` +
-      `  ${tally.inFlight} in flight${tally.retries > 0 ? `  ${tally.retries} retried` : ''}`
+      `${known && rate > 0 ? `  ETA ${duration((total - done) / rate)}` : ''}`
+    const retried = tally.retries > 0 ? `  ${tally.retries} retried` : ''
+    const stats = `${numbers}  ${tally.inFlight} in flight${retried}`
     const room = width() - stats.length - displayWidth(label) - 4
     let bar = ''
     if (pct !== undefined && room >= 10) {
@@ -104,7 +116,14 @@ export function barRenderer(out: ProgressOutput, name: string, sizeHint: number 
     }
     // In columns, not UTF-16 units: a line one column too wide wraps, and `\r` then erases only
     // its last row, leaving one line per redraw.
-    return fitWidth(`${label}${bar} ${stats}`, width())
+    const full = `${label}${bar} ${stats}`
+    if (displayWidth(full) <= width()) return full
+    // Too long (a long path, a narrow terminal): bytes, percentage, rate and ETA are what a bar is
+    // read for. The parts in flight give way first, then the label, shortened from its start (the
+    // file's name stays: `.../backup.tar`); with no room for a useful label, the numbers alone.
+    const short = `${numbers}${retried}`
+    const labelRoom = width() - 1 - short.length
+    return labelRoom >= MIN_LABEL_COLUMNS ? `${fitWidthEnd(label, labelRoom)} ${short}` : fitWidth(short, width())
   }
   // One column short of the terminal's width: a line that fills the last column wraps on some terminals.
   const width = (): number => (out.columns || 80) - 1
@@ -139,6 +158,16 @@ export function barRenderer(out: ProgressOutput, name: string, sizeHint: number 
       tally.skippedBytes += bytes
       update()
     },
+    above(print) {
+      if (!drawn || finished) {
+        print()
+        return
+      }
+      out.write('\r\x1b[2K')
+      print()
+      last = performance.now()
+      draw()
+    },
     finish(outcome) {
       finished = true
       clearTimeout(pending)
@@ -166,10 +195,13 @@ export function jsonRenderer(out: ProgressOutput, label: string): ProgressRender
       if (type === 'part-retried') fields['error'] = { code: e.error.code, message: e.error.message }
       out.write(jsonLine(fields))
     },
-    finish(outcome, totals) {
-      if (!ended) out.write(jsonLine({ type: outcome, file: label, ...totals }))
+    above(print) {
+      print()
+    },
+    finish(outcome, fields) {
+      if (!ended) out.write(jsonLine({ type: outcome, file: label, ...fields }))
     },
   }
 }
 
-export const noRenderer: ProgressRenderer = { event() {}, finish() {} }
+export const noRenderer: ProgressRenderer = { event() {}, above: (print) => print(), finish() {} }

@@ -74,3 +74,24 @@ export function fitWidth(text: string, columns: number): string {
   }
   return text.slice(0, end)
 }
+
+/**
+ * `text` in at most `columns` (≥ 4), shortened from its start when longer: `...` and the longest
+ * end that fits, from a `/` in it when there is one (`.../backup.tar`), so a path keeps its file's
+ * name. A wide character is never cut in half.
+ */
+export function fitWidthEnd(text: string, columns: number): string {
+  if (displayWidth(text) <= columns) return text
+  const chars = [...text]
+  let width = 0
+  let start = chars.length
+  while (start > 0) {
+    const next = width + columnsOf(chars[start - 1]?.codePointAt(0) as number)
+    if (next > columns - 3) break
+    width = next
+    start--
+  }
+  const end = chars.slice(start).join('')
+  const slash = end.indexOf('/')
+  return `...${slash >= 0 && slash < end.length - 1 ? end.slice(slash) : end}`
+}

@@ -151,3 +151,32 @@ describe('library refusals of the target, in CLI terms', () => {
     assert.doesNotMatch(text, /legacyBucketName|cannot write to a bucket of another name/)
   })
 })
+
+describe('arguments that are not UTF-8 (the runtime decodes argv with U+FFFD for the bad bytes)', () => {
+  const refused = (argv: readonly string[], what: RegExp): void => {
+    assert.throws(
+      () => parseCommand(argv),
+      (e: unknown) => {
+        assert.ok(e instanceof UsageError, String(e))
+        assert.match(e.message, what)
+        assert.match(e.message, /not valid UTF-8/)
+        return true
+      },
+    )
+  }
+  test("a key: refused, not written under the key with U+FFFD in place of the bytes (`cp - s3://b/t/caf$'\\xe9'`)", () => {
+    refused(['cp', '-', 's3://b/t/caf\uFFFD'], /destination "s3:\/\/b\/t\/caf\uFFFD".*S3 keys are UTF-8/)
+  })
+  test('a file to upload: refused as a name, not "cannot read …: ENOENT" for a file that exists', () => {
+    refused(['cp', 'dir/caf\uFFFD.txt', 's3://b/t/'], /source "dir\/caf\uFFFD\.txt".*cannot open it by this name/)
+    refused(['cp', '-r', 'caf\uFFFD', 's3://b/t/'], /source "caf\uFFFD"/)
+  })
+  test('an uploads prefix: refused the same way', () => {
+    refused(['uploads', 'ls', 's3://b/caf\uFFFD'], /prefix "s3:\/\/b\/caf\uFFFD"/)
+  })
+  test('UTF-8 names pass (é, CJK, an emoji)', () => {
+    const c = parseCommand(['cp', 'café-日本-🎉.txt', 's3://b/café/日本/🎉']) as CpCommand
+    assert.equal(c.src, 'café-日本-🎉.txt')
+    assert.equal(c.dst, 's3://b/café/日本/🎉')
+  })
+})

@@ -912,6 +912,63 @@ describe(`partstream CLI (${runtime}${built ? ', built bin' : ', .ts source'})`,
     assert.equal(events.filter((e) => e.type === 'part-acked').length, 3)
   })
 
+  test('--progress json on failure paths: every stderr line is one JSON object; the failed event and an error line carry the code and message', async () => {
+    // Each line parsed as JSON: a plain-text `partstream: …` line throws here.
+    const linesOf = (stderr: string): (ProgressEvent & { code?: string; file?: string; key?: string; error?: { code?: string; message: string } })[] =>
+      stderr
+        .split('\n')
+        .filter((l) => l !== '')
+        .map((l) => {
+          try {
+            return JSON.parse(l) as ProgressEvent
+          } catch {
+            throw new Error(`not JSON: ${JSON.stringify(l)} in ${stderr}`)
+          }
+        })
+    // An S3 error (no such bucket): the failed event with it, then the error line, last.
+    const missing = await cli(['cp', '-', `s3://${bucket}-missing/x`, '--progress', 'json', ...endpointFlag()], { input: new TextEncoder().encode('hi\n') })
+    assert.equal(missing.code, 1, missing.stderr)
+    let lines = linesOf(missing.stderr)
+    const failed = lines.find((e) => e.type === 'failed')
+    assert.equal(failed?.error?.code, 'ERR_PARTSTREAM_S3', missing.stderr)
+    assert.match(failed.error.message, /NoSuchBucket/)
+    assert.equal(lines.at(-1)?.type, 'error')
+    assert.equal(lines.at(-1)?.code, 'ERR_PARTSTREAM_S3')
+    assert.match(lines.at(-1)?.message ?? '', /NoSuchBucket/)
+    assert.ok(!missing.stderr.includes(s3EnvVars()['AWS_SECRET_ACCESS_KEY'] as string))
+    // A usage error.
+    const usage = await cli(['cp', '-', target('json-usage/x'), '--progress', 'json', '--part-size', '4MiB', ...endpointFlag()])
+    assert.equal(usage.code, 2, usage.stderr)
+    lines = linesOf(usage.stderr)
+    assert.deepEqual([lines.at(-1)?.type, lines.at(-1)?.code], ['error', 'ERR_PARTSTREAM_CLI_USAGE'], usage.stderr)
+    assert.match(lines.at(-1)?.message ?? '', /--part-size/)
+    // One that the command line's parser finds: no event before it.
+    const flag = await cli(['cp', '-', target('json-usage/x'), '--progress', 'json', '--no-such-flag'])
+    assert.equal(flag.code, 2, flag.stderr)
+    assert.deepEqual(linesOf(flag.stderr).map((e) => [e.type, e.code]), [['error', 'ERR_PARTSTREAM_CLI_USAGE']])
+    // Ctrl-C.
+    const end = await interruptStdin('stdin/json-interrupted', randomData(12 * MiB, 26), 'upload-created', 0)
+    assertExit130(end, end.stderr)
+    lines = linesOf(end.stderr)
+    assert.ok(lines.some((e) => e.type === 'interrupted'), end.stderr)
+    assert.equal(lines.at(-1)?.type, 'notice')
+    assert.match(lines.at(-1)?.message ?? '', /^interrupted by SIGINT; the upload was aborted/)
+    // cp -r with a file that fails (--if-none-match, the object exists): a file-failed event for it.
+    const tree = join(dir, 'json-failing-tree')
+    mkdirSync(tree, { recursive: true })
+    writeFileSync(join(tree, 'a'), 'a\n')
+    writeFileSync(join(tree, 'b'), 'b\n')
+    for (const name of ['a', 'b']) track(bucket, `json-failing-tree/${name}`)
+    assert.equal((await cli(['cp', join(tree, 'a'), target('json-failing-tree/a'), '-q', '--no-resume', ...endpointFlag()])).code, 0)
+    const r = await cli(['cp', '-r', tree, target('json-failing-tree/'), '--if-none-match', '--progress', 'json', ...endpointFlag()])
+    assert.equal(r.code, 1, r.stderr)
+    lines = linesOf(r.stderr)
+    const fileFailed = lines.find((e) => e.type === 'file-failed')
+    assert.deepEqual([fileFailed?.file, fileFailed?.key, fileFailed?.error?.code], [join(tree, 'a'), 'json-failing-tree/a', 'ERR_PARTSTREAM_OBJECT_EXISTS'], r.stderr)
+    assert.equal(lines.at(-1)?.type, 'error')
+    assert.match(lines.at(-1)?.message ?? '', /1 of 2 files failed/)
+  })
+
   test('stdout closed by its reader (`cp … --json | head -c 0`): the upload completes, exit 0, no crash', async () => {
     // Node ignores SIGPIPE: the write of the result fails with EPIPE, which used to crash the CLI
     // with an unhandled 'error' event (exit 1, a stack trace) after the upload had succeeded.
@@ -989,6 +1046,14 @@ describe(`partstream CLI (${runtime}${built ? ', built bin' : ', .ts source'})`,
       server.close()
     }
     assert.equal(server.requests(), 0, 'nothing was sent')
+  })
+
+  test("stdin a directory (`cp - < DIR`): a usage error in the CLI's terms, exit 2", () => {
+    const line = [...command, 'cp', '-', target('stdin/dir'), ...endpointFlag()].map((a) => `'${a}'`).join(' ')
+    const r = spawnSync('sh', ['-c', `${line} < '${dir}'`], { env: { PATH: process.env['PATH'] ?? '', HOME: dir, ...s3EnvVars() }, encoding: 'utf8', timeout: 30_000 })
+    assert.equal(r.status, 2, r.stderr)
+    assert.match(r.stderr, /^partstream: cp -: stdin is a directory, not data: /)
+    assert.doesNotMatch(r.stderr, /`fd`/)
   })
 
   test("object-setting usage errors name the CLI's flags, never the library's option names", async () => {
@@ -1113,6 +1178,90 @@ describe(`partstream CLI (${runtime}${built ? ', built bin' : ', .ts source'})`,
       assert.equal(sha(await getObject(bucket, 'late/interrupt')), sha(data))
       assert.deepEqual(await openUploads(bucket, 'late/interrupt'), [])
     } finally {
+      await proxy.close()
+    }
+  })
+
+  test('SIGINT once CompleteMultipartUpload is sent, and no answer within the grace: exit 130 saying the object may or may not have been written and how to check, never that nothing is left', async () => {
+    // The server wrote the object; the proxy holds its answer until the CLI, past the library's
+    // 5 s grace, has given up and exited. The library then rejects with the abort's reason, as it
+    // does when nothing was sent: the CLI used to say "the upload was aborted, nothing is left".
+    const proxy = await stallProxy(s3Env().endpoint)
+    const data = randomData(11 * MiB, 23)
+    const file = join(dir, 'slow-complete.bin')
+    writeFileSync(file, data)
+    try {
+      // cp FILE (uploadFile), and cp - with that file as stdin (uploadFd, the hunter's repro).
+      for (const [key, source] of [['slow-complete/file', file], ['slow-complete/stdin', '-']] as const) {
+        const stdin = source === '-' ? openSync(file, 'r') : 'ignore'
+        const child = spawn(command[0] as string, [...command.slice(1), 'cp', source, target(key), '--part-size', '5MiB', '--endpoint-url', proxy.endpoint], {
+          env: { PATH: process.env['PATH'] ?? '', HOME: dir, ...s3EnvVars() },
+          stdio: [stdin, 'pipe', 'pipe'],
+        })
+        if (typeof stdin === 'number') closeSync(stdin)
+        track(bucket, key)
+        let stderr = ''
+        child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()))
+        child.stdout?.resume()
+        const ended = endsWithin(child, 30_000)
+        proxy.holdAnswer = (request) => {
+          if (request.method !== 'POST' || !request.url.includes('uploadId=')) return undefined
+          process.kill(child.pid as number, 'SIGINT')
+          return ended.then(
+            () => undefined,
+            () => undefined,
+          )
+        }
+        const end = await ended
+        proxy.holdAnswer = undefined
+        assertExit130(end, stderr)
+        assert.match(stderr, new RegExp(`interrupted by SIGINT; the object was being committed \\(CompleteMultipartUpload under way\\) and no answer came in time: s3://${bucket}/${key} may or may not have been written`), stderr)
+        assert.match(stderr, new RegExp(`aws s3api head-object --bucket ${bucket} --key ${key}\`.*ContentLength ${11 * MiB}`), stderr)
+        assert.doesNotMatch(stderr, /nothing is left/)
+        assert.equal(sha(await getObject(bucket, key)), sha(data), 'it was written')
+        assert.deepEqual(await openUploads(bucket, key), [])
+      }
+    } finally {
+      await proxy.close()
+    }
+  })
+
+  test('a second Ctrl-C while CreateMultipartUpload is awaited: exits at once, naming the upload that may have been created and how to list and remove it', async () => {
+    // The server made the upload; its answer (the id) is held: the CLI never learns the id.
+    const proxy = await stallProxy(s3Env().endpoint)
+    const key = 'double/create'
+    let release = (): void => {}
+    const created = new Promise<void>((resolve) => {
+      proxy.holdAnswer = (request) => {
+        if (request.method !== 'POST' || !request.url.includes('?uploads')) return undefined
+        resolve()
+        return new Promise<void>((done) => (release = done))
+      }
+    })
+    try {
+      const child = spawn(command[0] as string, [...command.slice(1), 'cp', '-', target(key), '--part-size', '5MiB', '--endpoint-url', proxy.endpoint], {
+        env: { PATH: process.env['PATH'] ?? '', HOME: dir, ...s3EnvVars() },
+        stdio: ['pipe', 'pipe', 'pipe'],
+      })
+      let stderr = ''
+      child.stderr.on('data', (c: Buffer) => (stderr += c.toString()))
+      child.stdout.resume()
+      child.stdin.on('error', () => {})
+      child.stdin.write(randomData(7 * MiB, 24)) // more than a part: a multipart upload; stdin stays open
+      await created
+      const ended = endsWithin(child, 10_000)
+      process.kill(child.pid as number, 'SIGINT')
+      // The first signal handled (the library now waits for Create's answer) before the second.
+      await new Promise((resolve) => setTimeout(resolve, 300))
+      process.kill(child.pid as number, 'SIGINT')
+      assertExit130(await ended, stderr)
+      const url = `s3://${bucket}/${key}`
+      assert.match(stderr, new RegExp(`SIGINT again, exiting now: an upload of ${url} may have been created \\(if CreateMultipartUpload was under way\\); \`partstream uploads ls ${url}\` lists it`), stderr)
+      release()
+      // It does remain: the server made it (the proxy held the answer, not the request).
+      assert.equal((await openUploads(bucket, key)).length, 1, stderr)
+    } finally {
+      release()
       await proxy.close()
     }
   })
@@ -1453,6 +1602,31 @@ describe(`partstream CLI (${runtime}${built ? ', built bin' : ', .ts source'})`,
     assert.match(final, /upload: .* to s3:\/\/.*tty\/file \(25165824 bytes, 5 parts\)/)
   })
 
+  test('cp -r on a terminal: each "upload:" line and each failed file\'s line erases the bar first, and the bar is drawn again below it', async () => {
+    // The lines used to be written over the drawn bar: its text stayed glued to their start.
+    const tree = join(dir, 'tty-tree')
+    mkdirSync(tree, { recursive: true })
+    for (const [i, name] of ['a1', 'a2', 'z4'].entries()) writeFileSync(join(tree, name), randomData(7 * MiB, 90 + i))
+    // z4 exists already: with --if-none-match it fails mid-run (an error line while the bar is up).
+    for (const name of ['a1', 'a2', 'z4']) track(bucket, `tty-tree/${name}`)
+    const first = await cli(['cp', join(tree, 'z4'), target('tty-tree/z4'), '--no-resume', '-q', ...endpointFlag()])
+    assert.equal(first.code, 0, first.stderr)
+    const line = [...command, 'cp', '-r', tree, target('tty-tree/'), '--part-size', '5MiB', '--concurrency', '1', '--if-none-match', ...endpointFlag()].map((a) => `'${a}'`).join(' ')
+    const r = spawnSync('script', ['-qefc', `COLUMNS=100 ${line}`, '/dev/null'], {
+      env: { PATH: process.env['PATH'] ?? '', HOME: dir, TERM: 'xterm', ...s3EnvVars() },
+      encoding: 'utf8',
+      timeout: 60_000,
+    })
+    assert.equal(r.status, 1, r.stdout)
+    assert.match(r.stdout, /\r\x1b\[2K.*in flight/, 'a bar was drawn')
+    // What stays on screen: each line's text after its last erase.
+    const shown = r.stdout.split('\n').map((l) => l.replace(/\r$/, '').split('\r\x1b[2K').at(-1) ?? '')
+    const printed = shown.filter((l) => /upload: |partstream: /.test(l))
+    assert.equal(printed.filter((l) => l.includes('upload: ')).length, 2, r.stdout)
+    assert.ok(printed.some((l) => /z4: ERR_PARTSTREAM_OBJECT_EXISTS/.test(l)), r.stdout)
+    for (const l of printed) assert.match(l, /^(upload: |partstream: )/, `the bar's text before the line: ${JSON.stringify(l)}`)
+  })
+
   test('output that cannot be written (stderr, then stdout, on /dev/full: ENOSPC): the upload goes on, exit 0, nothing left open', async () => {
     // Only EPIPE used to be ignored: any other write error crashed the CLI, from a progress event
     // mid-upload (the multipart upload left open) or after it (a stack trace, exit 1).
@@ -1524,6 +1698,34 @@ describe(`partstream CLI (${runtime}${built ? ', built bin' : ', .ts source'})`,
     assert.equal(sha(await getObject(bucket, key)), sha(data))
     assert.deepEqual(await openUploads(bucket, key), [])
     rmSync(fifo)
+  })
+
+  test('SIGUSR1 mid-upload starts no debugger (Node opens its inspector on 127.0.0.1:9229 for it, in a process holding AWS credentials): ignored, the upload completes', async () => {
+    const key = 'signal/usr1'
+    track(bucket, key)
+    const data = randomData(12 * MiB, 27)
+    const child = spawn(command[0] as string, [...command.slice(1), 'cp', '-', target(key), '--progress', 'json', '--part-size', '5MiB', ...endpointFlag()], {
+      env: { PATH: process.env['PATH'] ?? '', HOME: dir, ...s3EnvVars() },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    })
+    let stderr = ''
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()))
+    child.stdout.resume()
+    child.stdin.on('error', () => {})
+    const ended = endsWithin(child, 60_000)
+    child.stdin.write(data.subarray(0, 6 * MiB))
+    await until(() => stderr.includes('"part-acked"'), 30_000, () => stderr)
+    process.kill(child.pid as number, 'SIGUSR1')
+    // Node starts the inspector on a thread of its own within milliseconds of the signal; Bun's
+    // default action for SIGUSR1 ends the process.
+    await new Promise((resolve) => setTimeout(resolve, 500))
+    child.stdin.end(data.subarray(6 * MiB))
+    const end = await ended
+    assert.equal(end.code, 0, stderr)
+    // Deno 2.9.2+ starts its inspector on SIGUSR1 whatever listeners the program has
+    // (denoland/deno#35738): nothing the CLI can do there (see the README).
+    if (runtime !== 'deno') assert.doesNotMatch(stderr, /Debugger listening/)
+    assert.equal(sha(await getObject(bucket, key)), sha(data))
   })
 
   test('SIGHUP (the terminal closed) mid-upload exits 129 and leaves no open upload', async () => {

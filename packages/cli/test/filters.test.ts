@@ -71,6 +71,11 @@ describe('pathFilter: the last matching rule decides', () => {
     ]) as (p: string) => boolean
     assert.deepEqual(['a.txt', 'b.bin', 'tmp/c.txt'].filter(reordered), ['a.txt', 'tmp/c.txt'])
   })
+
+  test('it declares the path alone, so the walk asks it before any stat: an excluded file that vanished or cannot be stat-ed is never reported', () => {
+    // walkDirectory asks a one-parameter filter first and stats only for a filter that declares `stats`.
+    assert.equal(pathFilter([{ kind: 'exclude', pattern: '*.tmp' }])?.length, 1)
+  })
 })
 
 describe('directoryFilter: a directory is skipped only when no file under it can pass', () => {

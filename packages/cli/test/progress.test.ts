@@ -65,6 +65,69 @@ describe('the progress bar', () => {
   })
 })
 
+describe('the bar on a line too short for it', () => {
+  const path = `/srv/${'d'.repeat(60)}/${'e'.repeat(60)}/backup-2026-11-30.tar`
+  const columns = (text: string): number => [...text].length
+
+  test('a label longer than the terminal is wide: the parts in flight give way, then the label, shortened from its start; the numbers stay (they were all cut off)', async () => {
+    const out = { ...terminal(), columns: 80 }
+    const bar = barRenderer(out, path, 40 * MiB)
+    bar.event(started(1, 0, 40 * MiB))
+    await sleep(120)
+    bar.event(acked(1, 6 * MiB, 40 * MiB))
+    await sleep(120)
+    const drawn = redraws(out)
+    assert.ok(drawn.length >= 2, out.screen.join(''))
+    for (const line of drawn) assert.ok(columns(line) <= 79, `${columns(line)} columns: ${line}`)
+    const last = drawn.at(-1) ?? ''
+    assert.match(last, /^\.\.\.\/backup-2026-11-30\.tar 6\.0 MiB \/ 40\.0 MiB  15%  [\d.]+ \w+\/s  ETA \S+$/, last)
+    bar.finish('done')
+  })
+
+  test('a terminal too narrow for any useful label: the numbers alone, bytes and percentage first', async () => {
+    const out = { ...terminal(), columns: 30 }
+    const bar = barRenderer(out, path, 40 * MiB)
+    bar.event(acked(1, 6 * MiB, 40 * MiB))
+    const last = redraws(out).at(-1) ?? ''
+    assert.ok(columns(last) <= 29, last)
+    assert.match(last, /^6\.0 MiB \/ 40\.0 MiB  15% /, last)
+    bar.finish('done')
+  })
+
+  test('a short label is left whole', async () => {
+    const out = terminal()
+    const bar = barRenderer(out, 'backup.tar', 40 * MiB)
+    bar.event(acked(1, 6 * MiB, 40 * MiB))
+    assert.match(redraws(out).at(-1) ?? '', /^backup\.tar \[#+\.+\] 6\.0 MiB/)
+    bar.finish('done')
+  })
+})
+
+describe('lines printed while the bar is drawn (cp -r: "upload: …" and failed files)', () => {
+  test('the bar is erased first, then drawn again below the line: the bar text was left glued to the start of each line', async () => {
+    const out = terminal()
+    const bar = barRenderer(out, 'dir', 40 * MiB)
+    bar.event(started(1, 0, 40 * MiB))
+    assert.equal(redraws(out).length, 1)
+    bar.above(() => out.write('upload: dir/a to s3://b/a (10 bytes)\n'))
+    const screen = out.screen.join('')
+    // What stays on screen: each line's text after its last erase.
+    const shown = screen.split('\n').map((line) => line.split('\r\x1b[2K').at(-1))
+    assert.equal(shown[0], 'upload: dir/a to s3://b/a (10 bytes)', JSON.stringify(screen))
+    assert.match(shown[1] ?? '', /^dir .*1 in flight$/, 'the bar is back, below the line')
+    bar.finish('done')
+  })
+
+  test('--progress json and no progress: the line is just printed', async () => {
+    const { jsonRenderer, noRenderer } = await import('../src/progress.ts')
+    for (const renderer of [jsonRenderer(terminal(), 'dir'), noRenderer]) {
+      let printed = 0
+      renderer.above(() => printed++)
+      assert.equal(printed, 1)
+    }
+  })
+})
+
 describe('--progress json and --json lines', () => {
   test('DEL and C1 characters (U+009B is a CSI on some terminals) are escaped, which JSON.stringify leaves raw; the line still parses', async () => {
     const { jsonRenderer } = await import('../src/progress.ts')

@@ -1,5 +1,6 @@
 // A pass-through HTTP proxy in front of the S3 server that can hold UploadPart requests from a
-// given part number on, and AbortMultipartUpload requests after a given count (never answered): a CLI run through it stops at a known point, with the
+// given part number on, and AbortMultipartUpload requests after a given count (never answered), or
+// hold back the server's answer to any request: a CLI run through it stops at a known point, with the
 // earlier parts acknowledged, so a test can kill it there without racing the upload. It also
 // counts the part bytes that reached the server (what a resume saves), and can cut every
 // connection (a network loss). The client signs for the
@@ -22,6 +23,11 @@ export interface StallProxy {
   readonly refuseAborts: Set<string>
   /** Called when a CompleteMultipartUpload arrives; the request is forwarded once it settles. */
   beforeComplete: (() => Promise<void>) | undefined
+  /**
+   * Called when the server answered a request (it did what was asked: created the upload, wrote
+   * the object); a promise returned holds the answer back from the client until it settles.
+   */
+  holdAnswer: ((request: { readonly method: string; readonly url: string }) => Promise<void> | undefined) | undefined
   /** Bytes of UploadPart bodies forwarded to the server so far. */
   partBytes: number
   /** The network is gone: held requests and every new one have their connection cut. */
@@ -40,6 +46,7 @@ export async function stallProxy(upstream: string, tls?: { readonly key: string;
     stallFrom: Number.POSITIVE_INFINITY,
     abortsPassed: Number.POSITIVE_INFINITY,
     beforeComplete: undefined,
+    holdAnswer: undefined,
     refuseAborts: new Set(),
     partBytes: 0,
     requests: [],
@@ -80,8 +87,13 @@ export async function stallProxy(upstream: string, tls?: { readonly key: string;
     }
     const forward = (): void => {
       const out = request({ host: to.hostname, port: to.port, method: req.method, path: req.url, headers: req.headers }, (up) => {
-        res.writeHead(up.statusCode ?? 502, up.headers)
-        up.pipe(res)
+        const relay = (): void => {
+          res.writeHead(up.statusCode ?? 502, up.headers)
+          up.pipe(res)
+        }
+        const held = proxy.holdAnswer?.({ method: req.method ?? '', url: req.url ?? '' })
+        if (held === undefined) relay()
+        else held.then(relay, () => res.destroy())
       })
       out.on('error', () => res.destroy())
       req.on('error', () => out.destroy())
