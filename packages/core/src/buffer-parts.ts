@@ -7,8 +7,9 @@ import { isUint8Array } from './bytes.ts'
 import { describeValue, InvalidArgumentError, TooManyPartsError } from './errors.ts'
 import { startPart, type PartHashes } from './internal/digests.ts'
 import { expectHashFactory } from './internal/expect.ts'
+import { goneBytes } from './internal/views.ts'
 import { MAX_PARTS } from './limits.ts'
-import { maxObjectSize, partSizeForTotal, resolvePartSize } from './part-size.ts'
+import { expectPolicy, expectTotal, maxObjectSize, partSizeForTotal, resolvePartSize } from './part-size.ts'
 import { createSha256 } from './sha256.ts'
 import type { HashFactory, Part, PartSizePolicy } from './types.ts'
 
@@ -117,6 +118,14 @@ export function bufferParts(bytes: Uint8Array, options?: BufferPartsOptions): re
     throw new InvalidArgumentError(`Expected \`options\` to be an object, got ${describeValue(options)}`)
   }
   const total = bytes.byteLength
+  // A detached or out-of-bounds view reads as 0 bytes: not the empty object (one empty PutObject).
+  const gone = total === 0 ? goneBytes(bytes) : undefined
+  if (gone !== undefined) {
+    throw new InvalidArgumentError(
+      `Expected \`bytes\` to be a Uint8Array holding the object, got one ${gone === 'detached' ? 'whose ArrayBuffer was detached (transferred, as postMessage(bytes, [bytes.buffer]) or structuredClone with `transfer` do)' : 'out of the bounds of its resizable ArrayBuffer (the buffer shrank below the end of the view)'}, so it holds no bytes. ` +
+        'Upload the bytes before transferring them, or transfer a copy (bytes.slice()).',
+    )
+  }
   const policy = options?.partSize === undefined ? partSizeForTotal(total) : resolvePartSize(options.partSize)
   const hashes: PartHashes = {
     hash: expectHashFactory('hash', options?.hash, createSha256),
@@ -124,8 +133,11 @@ export function bufferParts(bytes: Uint8Array, options?: BufferPartsOptions): re
     md5: expectHashFactory('md5', options?.md5, null),
   }
   if (total === 0) return [makePart(undefined, 1, 0, true, hashes)]
+  // Views made by subarray() of a plain Uint8Array: a subclass's subarray() goes through its own
+  // constructor (Symbol.species), and one taking other arguments made views of the whole buffer.
+  const plain = bytes.constructor === Uint8Array ? bytes : new Uint8Array(bytes.buffer, bytes.byteOffset, total)
   return planParts(total, policy).map((p) =>
-    makePart(bytes.subarray(p.offset, p.offset + p.byteLength), p.partNumber, p.offset, p.isLast, hashes),
+    makePart(plain.subarray(p.offset, p.offset + p.byteLength), p.partNumber, p.offset, p.isLast, hashes),
   )
 }
 
@@ -140,11 +152,18 @@ export interface PlannedPart {
 /**
  * The part boundaries of an object of known size under `policy` (one empty part for 0 bytes).
  * Throws `TooManyPartsError` before anything is sent when it needs more than 10,000 parts.
- * `bufferParts` and signer's `uploadFile` both split by it.
+ * `bufferParts` and signer's `uploadFile` both split by it. A custom policy is held to the S3
+ * limits as `resolvePartSize` holds it.
+ * @param totalBytes The object size: an integer from 0 to 5 TiB.
+ * @throws {InvalidArgumentError} when `totalBytes` is not an integer from 0 to 5 TiB, or `policy` is not a valid PartSizePolicy.
+ * @throws {ObjectTooLargeError} when `totalBytes` is over 5 TiB.
+ * @throws {TooManyPartsError} when `totalBytes` needs more than 10,000 parts of `policy`.
  * @example
  * planParts(13 * 1024 * 1024, fixedPartSize()) // 6 MiB, 6 MiB, 1 MiB
  */
 export function planParts(totalBytes: number, policy: PartSizePolicy): PlannedPart[] {
+  expectTotal('totalBytes', totalBytes)
+  policy = expectPolicy('policy', policy)
   if (totalBytes === 0) return [{ partNumber: 1, offset: 0, byteLength: 0, isLast: true }]
   const capacity = maxObjectSize(policy)
   if (totalBytes > capacity) throw new TooManyPartsError(MAX_PARTS + 1, capacity, policy.description)
@@ -171,6 +190,7 @@ export interface DigestChunksOptions {
 /**
  * Hash chunks the way `toParts` hashes a part: every chunk through each hasher in one pass.
  * For uploaders that fill their own part buffers (signer's `uploadFile`) and embedders.
+ * @throws {InvalidArgumentError} (a rejection) when `chunks` is not an array of Uint8Array, or `options` not an object of hash factories.
  * @example
  * const { sha256, checksum } = await digestChunks([bytes], { hash: createSha256, checksum: createCrc64Nvme })
  */
@@ -179,6 +199,14 @@ export async function digestChunks(chunks: readonly Uint8Array[], options: Diges
   readonly checksum: Uint8Array | undefined
   readonly md5: Uint8Array | undefined
 }> {
+  if (!Array.isArray(chunks)) throw new InvalidArgumentError(`Expected \`chunks\` to be an array of Uint8Array, got ${describeValue(chunks)}`)
+  for (let i = 0; i < chunks.length; i++) {
+    const chunk: unknown = chunks[i]
+    if (!isUint8Array(chunk)) throw new InvalidArgumentError(`Expected \`chunks\` to be an array of Uint8Array, got ${describeValue(chunk)} at index ${i}`)
+  }
+  if (typeof options !== 'object' || options === null) {
+    throw new InvalidArgumentError(`Expected \`options\` to be an object ({ hash, checksum, md5 }: the hash factories to run), got ${describeValue(options)}`)
+  }
   const digester = startPart({
     hash: expectHashFactory('hash', options.hash, null),
     checksum: expectHashFactory('checksum', options.checksum, null),

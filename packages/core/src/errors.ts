@@ -85,19 +85,26 @@ export class InvalidArgumentError extends PartstreamError {
 }
 
 /**
- * The source yielded something that is not a `Uint8Array` (a `Buffer` is one). The source is
- * closed (its `return()` is called) before this error is thrown.
+ * The source yielded something that is not a usable `Uint8Array` (a `Buffer` is one): another
+ * value, a `Uint8Array` whose bytes are gone (its `ArrayBuffer` detached, or the view out of the
+ * bounds of a shrunk resizable buffer), or its iterator's `next()` gave no iterator result object.
+ * The source is closed (its `return()` is called) before this error is thrown.
  * @example
  * err.chunkIndex // 0-based index of the offending chunk
  */
 export class InvalidChunkError extends PartstreamError {
   /** 0-based index of the offending chunk in the source. */
   readonly chunkIndex: number
-  constructor(chunkIndex: number, got: string) {
+  /**
+   * @param got What the source gave, as `describeValue` renders it.
+   * @param detail `expected` replaces "chunk N of the source to be a Uint8Array", `hint` the fix
+   *   appended (by default: how to turn strings and ArrayBuffers into chunks).
+   */
+  constructor(chunkIndex: number, got: string, detail?: { readonly expected?: string | undefined; readonly hint?: string | undefined }) {
     super(
       'ERR_PARTSTREAM_INVALID_CHUNK',
-      `Expected chunk ${chunkIndex} of the source to be a Uint8Array, got ${got}. ` +
-        'Encode strings first (new TextEncoder().encode(s)) and wrap ArrayBuffers (new Uint8Array(buf)).',
+      `Expected ${detail?.expected ?? `chunk ${chunkIndex} of the source to be a Uint8Array`}, got ${got}. ` +
+        (detail?.hint ?? 'Encode strings first (new TextEncoder().encode(s)) and wrap ArrayBuffers (new Uint8Array(buf)).'),
     )
     this.chunkIndex = chunkIndex
   }

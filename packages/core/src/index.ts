@@ -61,4 +61,4 @@ export {
   type PartSizeForTotalOptions,
 } from './part-size.ts'
 export { toParts } from './to-parts.ts'
-export type { AbortSignalLike, Hasher, HashFactory, Part, PartSizePolicy, ToPartsOptions } from './types.ts'
+export type { AbortSignalLike, Hasher, HashFactory, Part, PartSizePolicy, ReadableStreamLike, ToPartsOptions } from './types.ts'

@@ -47,8 +47,11 @@ function expectPartSize(name: string, value: unknown): number {
   return expectInteger(name, value, { min: MIN_PART_SIZE_BYTES, max: MAX_PART_SIZE_BYTES, bytes: true, hint: partSizeHint })
 }
 
-/** Validate a total size: a non-negative integer, at most the S3 object limit. */
-function expectTotal(name: string, value: unknown): number {
+/**
+ * Validate a total size: a non-negative integer, at most the S3 object limit.
+ * @internal shared with `planParts`; not part of the package's API.
+ */
+export function expectTotal(name: string, value: unknown): number {
   if (typeof value === 'number' && Number.isInteger(value) && value > MAX_OBJECT_SIZE_BYTES) {
     throw new ObjectTooLargeError(value)
   }
@@ -175,27 +178,45 @@ export function adaptivePartSize(options?: AdaptivePartSizeOptions): PartSizePol
   return policy(description, maxPartSize, sizeOf)
 }
 
-/** Wrap a user policy so each size is checked where it is used, before a part is produced. */
-function checked(custom: PartSizePolicy): PartSizePolicy {
+/**
+ * Wrap a user policy so each size is checked where it is used, before a part is produced. The
+ * wrapper counts as built here: wrapping it again would check every size twice.
+ */
+function checked(custom: PartSizePolicy, name: string): PartSizePolicy {
   const { description } = custom
-  const maxPartSize = expectPartSize('partSize.maxPartSize', custom.maxPartSize)
-  return Object.freeze({
+  const maxPartSize = expectPartSize(`${name}.maxPartSize`, custom.maxPartSize)
+  const wrapper: PartSizePolicy = Object.freeze({
     description,
     maxPartSize,
     sizeOf(partNumber: number): number {
       const size = custom.sizeOf(partNumber)
       if (typeof size === 'number' && Number.isInteger(size) && size >= MIN_PART_SIZE_BYTES && size <= maxPartSize) return size
       throw new InvalidArgumentError(
-        `Expected \`partSize.sizeOf(${partNumber})\` of the policy "${description}" to return an integer from ` +
+        `Expected \`${name}.sizeOf(${partNumber})\` of the policy "${description}" to return an integer from ` +
           `${formatBytesExact(MIN_PART_SIZE_BYTES)} to its \`maxPartSize\` ${formatBytesExact(maxPartSize)}, got ${describeValue(size)}`,
       )
     },
   })
+  trusted.add(wrapper)
+  return wrapper
 }
 
 function isPolicyShaped(value: object): value is PartSizePolicy {
   const candidate = value as Partial<Record<keyof PartSizePolicy, unknown>>
   return typeof candidate.description === 'string' && typeof candidate.sizeOf === 'function'
+}
+
+/**
+ * A policy argument (`planParts`'): a policy built here as is, a custom one wrapped so its sizes
+ * are held to the S3 limits (as `resolvePartSize` does), anything else refused by name.
+ * @internal shared with `planParts`; not part of the package's API.
+ */
+export function expectPolicy(name: string, value: unknown): PartSizePolicy {
+  if (typeof value === 'object' && value !== null && isPolicyShaped(value)) return trusted.has(value) ? value : checked(value, name)
+  throw new InvalidArgumentError(
+    `Expected \`${name}\` to be a PartSizePolicy ({ description, sizeOf, maxPartSize }), got ${describeValue(value)}. ` +
+      'Build one with fixedPartSize(), partSizeForTotal() or adaptivePartSize(), or resolvePartSize(partSize) for a number',
+  )
 }
 
 let defaultPolicy: PartSizePolicy | undefined
@@ -227,7 +248,7 @@ export function resolvePartSize(partSize?: number | PartSizePolicy, sizeHint?: n
   if (typeof partSize === 'number') {
     resolved = fixedPartSize(partSize)
   } else if (typeof partSize === 'object' && partSize !== null && isPolicyShaped(partSize)) {
-    resolved = trusted.has(partSize) ? partSize : checked(partSize)
+    resolved = trusted.has(partSize) ? partSize : checked(partSize, 'partSize')
   } else {
     throw new InvalidArgumentError(
       `Expected \`partSize\` to be an integer from ${formatBytesExact(MIN_PART_SIZE_BYTES)} to ${formatBytesExact(MAX_PART_SIZE_BYTES)} ` +

@@ -127,8 +127,10 @@ class Sha256 implements Hasher {
       p = whole
     }
     if (p < end) {
-      this.block.set(data.subarray(p, end))
+      // Byte copies (under 64 bytes), not `data.subarray()`: see viewOf on subclasses.
+      const block = this.block
       this.blockLength = end - p
+      for (let i = 0; p < end; ) block[i++] = data[p++]!
     }
   }
 

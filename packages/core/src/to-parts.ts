@@ -8,10 +8,11 @@ import { describeValue, InvalidArgumentError, InvalidChunkError, ObjectTooLargeE
 import { startPart, type PartHashes } from './internal/digests.ts'
 import { expectHashFactory, expectInteger } from './internal/expect.ts'
 import { closeSourceQuietly, isThenable, openSource, settleWithin, type OpenedSource } from './internal/source.ts'
+import { goneBytes, isResizable } from './internal/views.ts'
 import { DEFAULT_MAX_VIEW_OVERHEAD_BYTES, MAX_OBJECT_SIZE_BYTES, MAX_PARTS } from './limits.ts'
 import { resolvePartSize } from './part-size.ts'
 import { createSha256 } from './sha256.ts'
-import type { AbortSignalLike, Part, PartSizePolicy, ToPartsOptions } from './types.ts'
+import type { AbortSignalLike, Part, PartSizePolicy, ReadableStreamLike, ToPartsOptions } from './types.ts'
 
 interface Settings {
   readonly policy: PartSizePolicy
@@ -100,6 +101,16 @@ const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value:
 
 function noop(): void {}
 
+/** The fix for a chunk whose bytes are gone (see {@link goneBytes}). */
+const GONE_HINT =
+  "A source must not transfer or shrink a chunk's buffer before it yields the chunk, nor transfer, resize or reuse it after: " +
+  'transfer a copy (chunk.slice()) instead.'
+
+/** The protocol's IteratorResult is any object (`for await` throws a TypeError on anything else). */
+function isIteratorResult(value: unknown): value is IteratorResult<unknown> {
+  return (typeof value === 'object' && value !== null) || typeof value === 'function'
+}
+
 /**
  * Split a stream of byte chunks into S3 parts: zero-copy views, every non-last part exactly
  * `policy.sizeOf(partNumber)` bytes, hashed while it fills, the last one flagged `isLast`.
@@ -110,8 +121,12 @@ function noop(): void {}
  * (as an async generator does), so several workers may share one parts iterator, and the
  * source's `next()` is never called concurrently.
  *
- * **Zero copy.** Parts hold `subarray` views of the source's chunks; a chunk straddling a part
- * boundary is split, a chunk spanning many parts becomes many views, empty chunks are skipped.
+ * **Zero copy.** Parts hold views of the source's chunks; a chunk straddling a part boundary is
+ * split (into views of its buffer by offset, never through a subclass's constructor), a chunk
+ * spanning many parts becomes many views, empty chunks are skipped. A chunk that reads as empty
+ * because its buffer was detached or it is out of the bounds of a shrunk resizable buffer is
+ * refused with `InvalidChunkError`: its bytes are gone. A length-tracking view of a resizable
+ * buffer is kept as a fixed-length view of the length it was yielded with.
  * The one exception is `maxViewOverhead`, which copies a view of a much larger buffer so it
  * cannot pin that buffer. The exact rule: a chunk is copied (into a new `Uint8Array`) when
  * `chunk.buffer.byteLength - chunk.byteLength > maxViewOverhead`, however long it is: each part
@@ -120,8 +135,12 @@ function noop(): void {}
  *
  * **Ownership.** Once `toParts` is called it owns the source, even when the call throws: an
  * options error closes the source (calls its iterator's `return()`) before it is thrown. Chunks
- * must not be mutated after the source yields them, and each part keeps its chunks' backing
- * buffers alive until it is dropped.
+ * must not be mutated, nor their buffers transferred or resized, after the source yields them,
+ * and each part keeps its chunks' backing buffers alive until it is dropped.
+ *
+ * **Iterator protocol.** The source is read as `for await` reads it: an async iterator's `next()`
+ * may return the result or a promise of it, and a truthy `done` ends it. A `next()` that gives no
+ * result object is refused with `InvalidChunkError` (the source is closed).
  *
  * **Closing.** The source's `return()` is called, exactly once and awaited, when the consumer
  * calls `return()` (a `break` out of `for await`) or `throw()`, and on every error raised here:
@@ -148,7 +167,8 @@ function noop(): void {}
  * The empty source yields one empty part (`partNumber` 1, no chunks, `isLast`), so an uploader
  * sends one empty PutObject instead of hanging.
  * @param source Chunks of the object, in order: any `AsyncIterable<Uint8Array>` (a Node `Readable`,
- *   a web `ReadableStream` (not locked), an async generator) or `Iterable<Uint8Array>`.
+ *   an async generator), `Iterable<Uint8Array>`, or a web `ReadableStream` (not locked; read with
+ *   `getReader()`, so one that is not async-iterable, as the DOM lib types `response.body`, fits).
  * @throws {InvalidArgumentError} synchronously, on an invalid source or option.
  * @throws {ObjectTooLargeError} synchronously, when `sizeHint` is over 5 TiB.
  * @example
@@ -157,7 +177,7 @@ function noop(): void {}
  * }
  */
 export function toParts(
-  source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+  source: AsyncIterable<Uint8Array> | Iterable<Uint8Array> | ReadableStreamLike<Uint8Array>,
   options?: ToPartsOptions,
 ): AsyncIterableIterator<Part> {
   const opened = openSource(source)
@@ -210,25 +230,46 @@ function split(opened: OpenedSource, settings: Settings): AsyncIterableIterator<
     const index = chunkIndex++
     if (!isUint8Array(value)) throw new InvalidChunkError(index, describeValue(value))
     const length = value.byteLength
-    if (length === 0) return undefined
+    if (length === 0) {
+      // A detached or out-of-bounds view reads as 0 bytes too: skipping it would drop its bytes
+      // without a word (a short object stored). Probed only here, off the path of bytes.
+      const gone = goneBytes(value)
+      if (gone === undefined) return undefined
+      throw new InvalidChunkError(
+        index,
+        gone === 'detached'
+          ? 'a Uint8Array whose ArrayBuffer was detached (transferred, as postMessage(chunk, [chunk.buffer]) or structuredClone with `transfer` do), so it holds no bytes'
+          : 'a Uint8Array out of the bounds of its resizable ArrayBuffer (the buffer shrank below the end of the view), so it holds no bytes',
+        { hint: GONE_HINT },
+      )
+    }
+    // A chunk under SMALL_CHUNK_BYTES is copied into a gather block when its part takes it.
+    if (length < SMALL_CHUNK_BYTES) return value
+    const buffer = value.buffer
     // Copy a view of a much larger buffer, so holding it cannot pin the whole buffer; see the rule
     // in toParts' documentation. Not `value.slice()`: a Node Buffer's slice is a view.
-    // (A chunk under SMALL_CHUNK_BYTES is copied into a gather block anyway.)
-    if (length >= SMALL_CHUNK_BYTES && value.buffer.byteLength - length > maxViewOverhead) return new Uint8Array(value)
+    if (buffer.byteLength - length > maxViewOverhead) return new Uint8Array(value)
+    // A length-tracking view of a resizable buffer would change length with it while its part is
+    // in flight (the body no longer matching its content-length): keep the bytes yielded, as a
+    // fixed-length view of the same buffer. A shrink below its end then reads as 0 bytes, which
+    // the uploader reports before sending.
+    if (isResizable(buffer)) return new Uint8Array(buffer, value.byteOffset, length)
     return value
   }
 
   function readSync(): Uint8Array | undefined {
     for (;;) {
       if (signal !== undefined && signal.aborted) throw signal.reason
-      let result: IteratorResult<unknown>
+      let result: unknown
       try {
         result = syncIterator.next()
       } catch (error) {
         sourceState = 'ended'
         throw error
       }
-      if (result.done === true) {
+      if (!isIteratorResult(result)) throw notAResult(result)
+      // Truthy, not `=== true`: the protocol reads `done` as `for await` does (ToBoolean).
+      if (result.done) {
         sourceState = 'ended'
         return undefined
       }
@@ -237,20 +278,31 @@ function split(opened: OpenedSource, settings: Settings): AsyncIterableIterator<
     }
   }
 
+  /** The source's `next()` gave no iterator result object: refused like an invalid chunk, and the source closed. */
+  function notAResult(result: unknown): InvalidChunkError {
+    return new InvalidChunkError(chunkIndex, describeValue(result), {
+      expected: `the source's iterator \`next()\` to give an iterator result { done, value } for chunk ${chunkIndex}`,
+      hint: 'Return { done: false, value: chunk } for each chunk and { done: true } at the end, or write the source as a generator.',
+    })
+  }
+
   async function readAsync(): Promise<Uint8Array | undefined> {
     for (;;) {
       if (signal !== undefined && signal.aborted) throw signal.reason
-      let result: IteratorResult<unknown> | typeof ABORTED
+      let result: unknown
       try {
-        const read = asyncIterator.next()
+        const read: unknown = asyncIterator.next()
         // Not Promise.race with one promise per next(): each race left a reaction on it until the
-        // part was done, a part of 1-byte chunks millions of them (gigabytes).
-        result = !listening
-          ? await read
-          : await new Promise<IteratorResult<unknown> | typeof ABORTED>((resolve, reject) => {
-              interruptRead = resolve
-              read.then(resolve, reject)
-            })
+        // part was done, a part of 1-byte chunks millions of them (gigabytes). A next() that
+        // returns the result itself, not a promise of it, is read as `for await` reads it (it
+        // awaits whatever next() returns); such a read is over already, nothing to interrupt.
+        result =
+          !listening || !isThenable(read)
+            ? await read
+            : await new Promise<unknown>((resolve, reject) => {
+                interruptRead = resolve
+                read.then(resolve, reject)
+              })
         interruptRead = undefined
       } catch (error) {
         sourceState = 'ended'
@@ -260,7 +312,9 @@ function split(opened: OpenedSource, settings: Settings): AsyncIterableIterator<
         readInFlight = true
         throw signal?.reason
       }
-      if (result.done === true) {
+      if (!isIteratorResult(result)) throw notAResult(result)
+      // Truthy, not `=== true`: the protocol reads `done` as `for await` does (ToBoolean).
+      if (result.done) {
         sourceState = 'ended'
         return undefined
       }
@@ -336,8 +390,12 @@ function split(opened: OpenedSource, settings: Settings): AsyncIterableIterator<
         if (chunk.byteLength <= room) {
           held = undefined
         } else {
-          held = chunk.subarray(room)
-          chunk = chunk.subarray(0, room)
+          // Split by offset, not with subarray(): that builds the views through the chunk's
+          // constructor (Symbol.species), and a Uint8Array subclass taking other arguments made
+          // views of its whole buffer (endless parts of the wrong bytes).
+          const { buffer, byteOffset } = chunk
+          held = new Uint8Array(buffer, byteOffset + room, chunk.byteLength - room)
+          chunk = new Uint8Array(buffer, byteOffset, room)
         }
         if (chunk.byteLength < SMALL_CHUNK_BYTES) {
           if (block === undefined || to + chunk.byteLength > block.byteLength) {

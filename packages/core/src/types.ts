@@ -11,6 +11,23 @@ export interface AbortSignalLike {
 }
 
 /**
+ * A web `ReadableStream` of `T` as far as `toParts` reads it: through a reader of its own
+ * (`getReader()`), never through its async iterator, so a stream without `Symbol.asyncIterator`
+ * is read too. Any runtime's `ReadableStream` fits, and so does the DOM lib's (`fetch`'s
+ * `response.body`), which TypeScript does not call `AsyncIterable` without the
+ * "dom.asynciterable" lib (the Next.js and Vite templates leave it out).
+ */
+export interface ReadableStreamLike<T> {
+  /** A locked stream (a reader or a pipe holds it) is refused: nobody else may be reading it. */
+  readonly locked: boolean
+  getReader(): {
+    read(): Promise<{ readonly done: boolean; readonly value?: T | undefined }>
+    cancel(reason?: unknown): Promise<void>
+    releaseLock(): void
+  }
+}
+
+/**
  * An incremental hash. Structurally the smithy `Checksum` shape, so `new Sha256()` from
  * `@aws-crypto/sha256-js` plugs in directly, as does a thin wrapper over `node:crypto`. Core gives
  * one `update()` at most 1 GiB (a view of a larger chunk in pieces): node:crypto refuses 2 GiB.

@@ -6,6 +6,7 @@ import {
   createCrc32c,
   createCrc64Nvme,
   createSha256,
+  digestChunks,
   fixedPartSize,
   planParts,
   InvalidArgumentError,
@@ -17,7 +18,7 @@ import {
   type Hasher,
 } from '../src/index.ts'
 import { MAX_HASH_UPDATE_BYTES, startPart } from '../src/internal/digests.ts'
-import { MiB, nodeSha256, pseudoRandomBytes, sha256Of } from './helpers/sources.ts'
+import { MiB, nodeSha256, pseudoRandomBytes, resizableBuffer, sha256Of } from './helpers/sources.ts'
 
 const data = pseudoRandomBytes(13 * MiB, 3)
 
@@ -189,5 +190,110 @@ describe('hashing a part: every hasher gets at most MAX_HASH_UPDATE_BYTES per up
         }
       }),
     )
+  })
+})
+
+describe('bufferParts: bytes that are not a plain, readable Uint8Array', () => {
+  test('a detached Uint8Array (its ArrayBuffer transferred) → InvalidArgumentError, not one empty part', () => {
+    const bytes = new Uint8Array(300 * 1024).fill(5)
+    structuredClone(bytes.buffer, { transfer: [bytes.buffer] })
+    assert.throws(() => bufferParts(bytes), (error: unknown) => {
+      assert.ok(error instanceof InvalidArgumentError, String(error))
+      assert.match(error.message, /Expected `bytes` to be a Uint8Array holding the object, got one whose ArrayBuffer was detached/)
+      return true
+    })
+  })
+
+  test('a view out of the bounds of its shrunk resizable buffer → InvalidArgumentError; an empty in-bounds one is the empty object', () => {
+    const buffer = resizableBuffer(1024, 2048)
+    const view = new Uint8Array(buffer, 512, 512)
+    buffer.resize(256)
+    assert.throws(() => bufferParts(view), /got one out of the bounds of its resizable ArrayBuffer/)
+    assert.deepEqual(
+      bufferParts(new Uint8Array(buffer, 256, 0)).map((p) => [p.byteLength, p.isLast]),
+      [[0, true]],
+    )
+  })
+
+  test('a subclass whose constructor takes other arguments is split by offset (not through Symbol.species)', async () => {
+    class Labelled extends Uint8Array {
+      readonly label: string
+      constructor(length: number, label: string) {
+        super(length)
+        this.label = label
+      }
+    }
+    const bytes = new Labelled(11 * MiB, 'x')
+    bytes.set(data.subarray(0, 11 * MiB))
+    const parts = bufferParts(bytes, { partSize: 5 * MiB, hash: nodeSha256 })
+    assert.deepEqual(
+      parts.map((p) => [p.offset, p.byteLength, p.chunks[0]?.byteLength]),
+      [
+        [0, 5 * MiB, 5 * MiB],
+        [5 * MiB, 5 * MiB, 5 * MiB],
+        [10 * MiB, MiB, MiB],
+      ],
+    )
+    assert.deepEqual((await parts[1]!.toPart()).sha256, sha256Of(data.subarray(5 * MiB, 10 * MiB)))
+  })
+})
+
+describe('hashing a part: a Uint8Array subclass chunk over the update limit', () => {
+  test('is cut into views by offset, not through its constructor (Symbol.species)', async () => {
+    class Labelled extends Uint8Array {
+      readonly label: string
+      constructor(length: number, label: string) {
+        super(length)
+        this.label = label
+      }
+    }
+    const chunk = new Labelled(1000, 'x')
+    chunk.set(data.subarray(0, 1000))
+    const digester = startPart({ hash: createSha256, checksum: null, md5: null }, 64)
+    digester.update(chunk)
+    assert.deepEqual((await digester.finish()).sha256, sha256Of(data.subarray(0, 1000)))
+  })
+})
+
+describe('planParts and digestChunks: arguments checked as partSizeForTotal checks them', () => {
+  for (const [name, total] of [
+    ['negative', -1],
+    ['NaN', Number.NaN],
+    ['fractional', 1.5],
+    ['a string', '12'],
+    ['Infinity', Number.POSITIVE_INFINITY],
+  ] as const) {
+    test(`planParts(${name}) → InvalidArgumentError`, () => {
+      assert.throws(() => planParts(total as number, fixedPartSize()), (error: unknown) => {
+        assert.ok(error instanceof InvalidArgumentError, String(error))
+        assert.match(error.message, /Expected `totalBytes` to be an integer from 0 bytes to 5 TiB/)
+        return true
+      })
+    })
+  }
+
+  test('planParts over 5 TiB → ObjectTooLargeError', () => {
+    assert.throws(() => planParts(MAX_OBJECT_SIZE_BYTES + 1, fixedPartSize()), ObjectTooLargeError)
+  })
+
+  test('planParts without a policy, or with a custom one that breaks the S3 limits → InvalidArgumentError', () => {
+    assert.throws(() => planParts(10, undefined as never), /Expected `policy` to be a PartSizePolicy/)
+    assert.throws(() => planParts(10, 6 * MiB as never), /Expected `policy` to be a PartSizePolicy/)
+    const tiny = { description: '1 MiB', maxPartSize: MiB, sizeOf: () => MiB }
+    assert.throws(() => planParts(3 * MiB, tiny), (error: unknown) => error instanceof InvalidArgumentError && /`policy.maxPartSize`/.test(error.message))
+    const lying = { description: 'lying', maxPartSize: 6 * MiB, sizeOf: () => MiB }
+    assert.throws(() => planParts(3 * MiB, lying), /`policy.sizeOf\(1\)` of the policy "lying"/)
+    const custom = { description: 'custom 5 MiB', maxPartSize: 5 * MiB, sizeOf: () => 5 * MiB }
+    assert.deepEqual(
+      planParts(11 * MiB, custom).map((p) => p.byteLength),
+      [5 * MiB, 5 * MiB, MiB],
+    )
+  })
+
+  test('digestChunks without options, or with chunks that are not Uint8Arrays → InvalidArgumentError', async () => {
+    await assert.rejects(digestChunks([new Uint8Array(3)], undefined as never), /Expected `options` to be an object/)
+    await assert.rejects(digestChunks(new Uint8Array(3) as never, {}), /Expected `chunks` to be an array of Uint8Array/)
+    await assert.rejects(digestChunks(['abc'] as never, { hash: createSha256 }), /Expected `chunks` to be an array of Uint8Array, got a string of length 3 at index 0/)
+    assert.deepEqual(await digestChunks([new Uint8Array(3)], {}), { sha256: undefined, checksum: undefined, md5: undefined })
   })
 })

@@ -4,6 +4,10 @@ import { Readable } from 'node:stream'
 import { describe, test } from 'node:test'
 import {
   adaptivePartSize,
+  createCrc32,
+  createCrc32c,
+  createCrc64Nvme,
+  createSha256,
   fixedPartSize,
   InvalidArgumentError,
   InvalidChunkError,
@@ -22,9 +26,11 @@ import {
   collect,
   deferred,
   fakeSignal,
+  growableSharedBuffer,
   MiB,
   nodeSha256,
   pseudoRandomBytes,
+  resizableBuffer,
   settle,
   sha256Of,
   tracked,
@@ -493,6 +499,20 @@ describe('toParts: abort', () => {
     assert.equal(stream.locked, false)
   })
 
+  test('a ReadableStream without Symbol.asyncIterator (as the DOM lib types it, or a polyfill) is read through getReader()', async () => {
+    const stream = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(new Uint8Array([1, 2]))
+        controller.enqueue(new Uint8Array([3]))
+        controller.close()
+      },
+    })
+    Object.defineProperty(stream, Symbol.asyncIterator, { value: undefined })
+    const parts = await collect(toParts(stream, { hash: null }))
+    assert.deepEqual(parts.map((p) => p.chunks.flatMap((c) => [...c])), [[1, 2, 3]])
+    assert.equal(stream.locked, false)
+  })
+
   test('with a signal, a part of a million 1-byte chunks holds nothing per read (the heap stays flat)', async () => {
     // Each read was raced against one promise per next(): a reaction per read stayed on it until
     // the part was done (1-byte chunks: +3.6 GiB for one 6 MiB part; +361 MiB for these 1 MiB).
@@ -773,5 +793,243 @@ describe('toParts: validation at the call', () => {
   test('the iterator is its own async iterable', () => {
     const parts = toParts([])
     assert.equal(parts[Symbol.asyncIterator](), parts)
+  })
+})
+
+/** A hand-written iterator (not a generator) whose results are given by `results`, counting return() calls. */
+function handWritten(results: readonly unknown[], options: { async: boolean; plain: boolean }): { source: object; returns: () => number } {
+  let i = 0
+  let returns = 0
+  const wrap = (value: unknown): unknown => (options.plain ? value : Promise.resolve(value))
+  const iterator = {
+    next: () => wrap(i < results.length ? results[i++] : { done: true, value: undefined }),
+    return: () => {
+      returns++
+      return wrap({ done: true, value: undefined })
+    },
+  }
+  const key = options.async ? Symbol.asyncIterator : Symbol.iterator
+  return { source: { [key]: () => iterator }, returns: () => returns }
+}
+
+describe('toParts: the iterator protocol, as for await follows it', () => {
+  for (const signal of [undefined, new AbortController().signal]) {
+    test(`an async iterator whose next() returns the result itself, not a promise (${signal === undefined ? 'no signal' : 'with a signal'})`, async () => {
+      const { source, returns } = handWritten(
+        [
+          { done: false, value: new Uint8Array([1, 2]) },
+          { done: false, value: new Uint8Array([3]) },
+        ],
+        { async: true, plain: true },
+      )
+      const parts = await collect(toParts(source as AsyncIterable<Uint8Array>, { signal, hash: null }))
+      assert.deepEqual(parts.map((p) => [...bytesOf(p)]), [[1, 2, 3]])
+      assert.equal(returns(), 0, 'an ended source is not closed')
+    })
+
+    test(`such an iterator is closed (its plain return() too) on an invalid chunk (${signal === undefined ? 'no signal' : 'with a signal'})`, async () => {
+      const { source, returns } = handWritten([{ done: false, value: 'text' }], { async: true, plain: true })
+      await assert.rejects(collect(toParts(source as AsyncIterable<Uint8Array>, { signal })), InvalidChunkError)
+      assert.equal(returns(), 1)
+    })
+  }
+
+  for (const async of [false, true]) {
+    for (const done of [1, 'yes', {}]) {
+      test(`a truthy done (${JSON.stringify(done)}) ends the ${async ? 'async' : 'sync'} source, as for await reads it`, async () => {
+        const { source, returns } = handWritten(
+          [
+            { done: false, value: new Uint8Array([1, 2, 3]) },
+            { done, value: undefined },
+            { done: false, value: 'never read' },
+          ],
+          { async, plain: !async },
+        )
+        const parts = await collect(toParts(source as AsyncIterable<Uint8Array>, { hash: null, signal: new AbortController().signal }))
+        assert.deepEqual(parts.map((p) => p.byteLength), [3])
+        assert.equal(returns(), 0)
+      })
+    }
+    test(`a falsy done (0, '', absent) is a chunk (${async ? 'async' : 'sync'})`, async () => {
+      const { source } = handWritten(
+        [
+          { done: 0, value: new Uint8Array([1]) },
+          { done: '', value: new Uint8Array([2]) },
+          { value: new Uint8Array([3]) },
+        ],
+        { async, plain: !async },
+      )
+      const parts = await collect(toParts(source as AsyncIterable<Uint8Array>, { hash: null }))
+      assert.deepEqual(parts.map((p) => [...bytesOf(p)]), [[1, 2, 3]])
+    })
+
+    for (const [name, result] of [
+      ['null', null],
+      ['undefined', undefined],
+      ['a number', 42],
+      ['a string', 'chunk'],
+    ] as const) {
+      test(`next() giving ${name} instead of a result object (${async ? 'async' : 'sync'}) → InvalidChunkError naming the iterator result, source closed`, async () => {
+        const { source, returns } = handWritten([{ done: false, value: new Uint8Array([1]) }, result], { async, plain: !async })
+        await assert.rejects(collect(toParts(source as AsyncIterable<Uint8Array>, { signal: new AbortController().signal })), (error: unknown) => {
+          assert.ok(error instanceof InvalidChunkError, String(error))
+          assert.equal(error.chunkIndex, 1)
+          assert.match(error.message, /next\(\)` to give an iterator result \{ done, value \} for chunk 1/)
+          return true
+        })
+        assert.equal(returns(), 1)
+      })
+    }
+  }
+
+  test('an iterable whose iterator method does not return an iterator → InvalidArgumentError at the call', () => {
+    for (const source of [
+      { [Symbol.asyncIterator]: () => undefined },
+      { [Symbol.asyncIterator]: () => ({}) },
+      { [Symbol.iterator]: () => 42 },
+      { [Symbol.iterator]: () => ({ next: 'no' }) },
+    ]) {
+      assert.throws(
+        () => toParts(source as never),
+        (error: unknown) => error instanceof InvalidArgumentError && /to return an iterator \(an object with a next\(\) method\)/.test(error.message),
+      )
+    }
+  })
+})
+
+describe('toParts: chunks whose bytes are gone when yielded', () => {
+  /** A view detached by a transfer, as `postMessage(chunk, [chunk.buffer])` leaves it. */
+  function detached(length: number): Uint8Array {
+    const chunk = new Uint8Array(length).fill(1)
+    structuredClone(chunk.buffer, { transfer: [chunk.buffer] })
+    return chunk
+  }
+  /** A view beyond the end of its resizable buffer, once the buffer shrank. */
+  function outOfBounds(): Uint8Array {
+    const buffer = resizableBuffer(1024, 2048)
+    const view = new Uint8Array(buffer, 512, 512)
+    buffer.resize(256)
+    return view
+  }
+
+  for (const sync of [false, true]) {
+    for (const [name, make, message] of [
+      ['detached (its ArrayBuffer transferred)', () => detached(4096), /got a Uint8Array whose ArrayBuffer was detached/],
+      ['detached, a short one', () => detached(3), /got a Uint8Array whose ArrayBuffer was detached/],
+      ['out of the bounds of its shrunk resizable buffer', outOfBounds, /got a Uint8Array out of the bounds of its resizable ArrayBuffer/],
+    ] as const) {
+      test(`a chunk ${name} when yielded → InvalidChunkError, not skipped as empty (${sync ? 'sync' : 'async'})`, async () => {
+        const { source, stats } = tracked([Buffer.from('ok'), make(), Buffer.from('never read')], { sync })
+        await assert.rejects(collect(toParts(source)), (error: unknown) => {
+          assert.ok(error instanceof InvalidChunkError, String(error))
+          assert.equal(error.chunkIndex, 1)
+          assert.match(error.message, message)
+          assert.match(error.message, /must not transfer/)
+          return true
+        })
+        assert.equal(stats.returns, 1)
+      })
+    }
+  }
+
+  test('empty chunks that are not detached are still skipped: of a 0-byte buffer, of a resizable one, at the end of a buffer', async () => {
+    const resizable = resizableBuffer(8, 16)
+    const chunks = [new Uint8Array(0), new Uint8Array(new ArrayBuffer(0)), new Uint8Array(resizable, 8, 0), new Uint8Array(resizable, 4, 0), new Uint8Array(8).subarray(8), Buffer.alloc(0), new Uint8Array([7])]
+    const parts = await collect(toParts(chunks, { hash: null }))
+    assert.deepEqual(parts.map((p) => [...bytesOf(p)]), [[7]])
+  })
+})
+
+describe('toParts: chunks of a resizable buffer', () => {
+  /** Chunks from this length on are kept as views (shorter ones are copied into the part). */
+  const SMALL_CHUNK_BYTES = 1024
+  test('a length-tracking view is kept at its length when yielded: the buffer growing or shrinking later does not change the part', async () => {
+    const buffer = resizableBuffer(SMALL_CHUNK_BYTES * 4, SMALL_CHUNK_BYTES * 16)
+    const tracking = new Uint8Array(buffer).fill(3)
+    const parts = toParts([tracking], { hash: null })
+    const { value: part } = (await parts.next()) as IteratorResult<Part, undefined> & { value: Part }
+    buffer.resize(SMALL_CHUNK_BYTES * 8)
+    assert.equal(part.byteLength, SMALL_CHUNK_BYTES * 4)
+    assert.deepEqual(part.chunks.map((c) => c.byteLength), [SMALL_CHUNK_BYTES * 4], 'grown: the chunk still holds the bytes yielded')
+    assert.equal(part.chunks[0]?.buffer, buffer, 'zero copy: a view of the same buffer')
+    buffer.resize(SMALL_CHUNK_BYTES)
+    assert.deepEqual(part.chunks.map((c) => c.byteLength), [0], 'shrunk below its end: out of bounds (byteLength 0), which the uploader reports')
+  })
+
+  test('a length-tracking view of a growable SharedArrayBuffer is kept at its length too', async () => {
+    const buffer = growableSharedBuffer(SMALL_CHUNK_BYTES * 2, SMALL_CHUNK_BYTES * 8)
+    const parts = await collect(toParts([new Uint8Array(buffer).fill(5)], { hash: null }))
+    buffer.grow(SMALL_CHUNK_BYTES * 4)
+    assert.deepEqual(parts[0]?.chunks.map((c) => c.byteLength), [SMALL_CHUNK_BYTES * 2])
+  })
+})
+
+describe('toParts: Uint8Array subclasses', () => {
+  /** A subclass whose constructor does not take (buffer, byteOffset, length): subarray() through it views the whole buffer. */
+  class Labelled extends Uint8Array {
+    readonly label: string
+    constructor(length: number, label: string) {
+      super(length)
+      this.label = label
+    }
+  }
+
+  test('a subclass chunk kept whole is hashed right by every core hasher (their pieces are views by offset too)', async () => {
+    const chunk = new Labelled(3 * MiB + 5, 'x')
+    chunk.set(shared.subarray(0, chunk.byteLength))
+    const plain = new Uint8Array(chunk.buffer)
+    const oneShot = async (make: () => Hasher, bytes: Uint8Array): Promise<Uint8Array> => {
+      const hasher = make()
+      hasher.update(bytes)
+      return await hasher.digest()
+    }
+    const [part] = await collect(toParts([chunk], { hash: createSha256, checksum: createCrc32c, md5: createCrc64Nvme }))
+    assert.deepEqual(part!.sha256, sha256Of(plain))
+    assert.deepEqual(part!.checksum, await oneShot(createCrc32c, plain))
+    assert.deepEqual(part!.md5, await oneShot(createCrc64Nvme, plain))
+    for (const make of [createSha256, createCrc32, createCrc32c, createCrc64Nvme]) {
+      assert.deepEqual(await oneShot(make, chunk), await oneShot(make, plain), make.name)
+    }
+  })
+
+  test('a subclass whose constructor takes other arguments is split by offset, not through its constructor (Symbol.species)', async () => {
+    const chunk = new Labelled(FIVE + 3, 'x')
+    for (let i = 0; i < chunk.length; i++) chunk[i] = i & 0xff
+    const parts = await collect(toParts([chunk], { partSize: FIVE }))
+    assert.deepEqual(parts.map(shape), [
+      [1, 0, FIVE, false],
+      [2, FIVE, 3, true],
+    ])
+    assert.deepEqual(bytesOf(parts[0]!), new Uint8Array(chunk.buffer, 0, FIVE))
+    assert.deepEqual(parts[0]!.sha256, sha256Of(new Uint8Array(chunk.buffer, 0, FIVE)))
+    assert.deepEqual([...bytesOf(parts[1]!)], [...new Uint8Array(chunk.buffer, FIVE, 3)])
+  })
+})
+
+describe('toParts: bytes given as the source', () => {
+  test('the hint for an ArrayBuffer or another typed array says how to wrap it zero-copy, and following it works', async () => {
+    const buffer = new Uint8Array([1, 2, 3, 4]).buffer
+    for (const [bytes, wrap] of [
+      [buffer, /Wrap them as a Uint8Array first, with no copy: new Uint8Array\(buffer\)\./],
+      [new Int8Array(buffer, 1, 2), /Wrap them as a Uint8Array first, with no copy: new Uint8Array\(view\.buffer, view\.byteOffset, view\.byteLength\)\./],
+      [new DataView(buffer, 1, 2), /new Uint8Array\(view\.buffer, view\.byteOffset, view\.byteLength\)/],
+    ] as const) {
+      assert.throws(
+        () => toParts(bytes as never),
+        (error: unknown) => {
+          assert.ok(error instanceof InvalidArgumentError)
+          assert.match(error.message, wrap)
+          assert.match(error.message, /upload\(\) takes a Uint8Array or a Blob itself/)
+          return true
+        },
+      )
+    }
+    const view = new DataView(buffer, 1, 2)
+    const parts = await collect(toParts([new Uint8Array(view.buffer, view.byteOffset, view.byteLength)], { hash: null }))
+    assert.deepEqual(parts.map((p) => [...bytesOf(p)]), [[2, 3]])
+  })
+
+  test('a Uint8Array source gets no wrapping hint: it is bytes already', () => {
+    assert.throws(() => toParts(new Uint8Array(4) as never), (error: unknown) => error instanceof InvalidArgumentError && !/Wrap them/.test(error.message) && /bufferParts\(bytes\), or pass \[bytes\]/.test(error.message))
   })
 })

@@ -1,6 +1,6 @@
 import { setMaxListeners } from 'node:events'
 import type { FileHandle } from 'node:fs/promises'
-import { bufferParts, describeValue, InvalidArgumentError, isUint8Array, PartstreamError, planParts, resolvePartSize, toParts, type Part } from '@partstream/core'
+import { bufferParts, describeValue, InvalidArgumentError, isUint8Array, PartstreamError, planParts, resolvePartSize, toParts, type Part, type ReadableStreamLike } from '@partstream/core'
 import type { ObjectChecksum } from './http/checksum.ts'
 import { createS3Context, type BucketTarget, type S3Context } from './http/context.ts'
 import { validateKey } from './http/endpoint.ts'
@@ -478,6 +478,8 @@ class ManyUploads {
         const blob = isBlob(source) ? source : undefined
         size = isUint8Array(source) ? source.byteLength : blob?.size
         announce(size)
+        // A Blob's size with an explicit partSize: too many parts is refused before any request.
+        if (blob !== undefined && options.partSize !== undefined && entry.sizeHint === undefined) planParts(blob.size, resolvePartSize(options.partSize))
         parts = isUint8Array(source)
           ? viewParts(source, options, hashes)
           : toParts(blob?.stream() ?? (source as Exclude<UploadSource, Uint8Array | Blob>), {
@@ -569,16 +571,30 @@ function coded(error: unknown): unknown {
   return new PartstreamError('ERR_PARTSTREAM_UPLOAD_FAILED', `The upload failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error })
 }
 
-/** An entry that failed before its source was handed to `toParts`: close the source (we own it). */
+/**
+ * An entry that failed before its source was handed to `toParts`: close the source (we own it).
+ * Never throws: it runs while the entry's own error is reported (and in a detached reaction for an
+ * entry yielded after an abort), where its error would go unhandled and the entry's result would
+ * be lost. A locked ReadableStream is left alone: its lock holder (a reader, a pipe, another entry
+ * of this call given the same stream) reads it, and getting an iterator of it would throw.
+ */
 async function closeUnread(entry: unknown): Promise<void> {
-  const source = (entry as { source?: unknown } | null)?.source as { [Symbol.asyncIterator]?: unknown; [Symbol.iterator]?: unknown } | null | undefined
-  if (typeof source !== 'object' || source === null || isUint8Array(source)) return
-  if (typeof source[Symbol.asyncIterator] === 'function') await closeSource((source as AsyncIterable<unknown>)[Symbol.asyncIterator]())
-  else if (typeof source[Symbol.iterator] === 'function') await closeSource((source as Iterable<unknown>)[Symbol.iterator]() as unknown as AsyncIterator<unknown>)
-  // A Node Readable's iterator closed before its first next() never runs the body that destroys
-  // the stream (see core's source.ts): destroy it, or its file descriptor or socket stays open.
-  const stream = source as { destroy?: unknown; destroyed?: unknown }
-  if (typeof stream.destroy === 'function' && stream.destroyed === false) (stream.destroy as (this: unknown) => void).call(source)
+  try {
+    const source = (entry as { source?: unknown } | null)?.source as { [Symbol.asyncIterator]?: unknown; [Symbol.iterator]?: unknown } | null | undefined
+    if (typeof source !== 'object' || source === null || isUint8Array(source)) return
+    const web = source as { getReader?: unknown; locked?: unknown }
+    // A web ReadableStream (as core tells one), cancelled through a reader as toParts reads it: it may have no Symbol.asyncIterator.
+    if (typeof web.getReader === 'function' && typeof web.locked === 'boolean') {
+      if (web.locked === false) await closeSource({ return: () => (source as ReadableStreamLike<unknown>).getReader().cancel() } as unknown as AsyncIterator<unknown>)
+    } else if (typeof source[Symbol.asyncIterator] === 'function') await closeSource((source as AsyncIterable<unknown>)[Symbol.asyncIterator]())
+    else if (typeof source[Symbol.iterator] === 'function') await closeSource((source as Iterable<unknown>)[Symbol.iterator]() as unknown as AsyncIterator<unknown>)
+    // A Node Readable's iterator closed before its first next() never runs the body that destroys
+    // the stream (see core's source.ts): destroy it, or its file descriptor or socket stays open.
+    const stream = source as { destroy?: unknown; destroyed?: unknown }
+    if (typeof stream.destroy === 'function' && stream.destroyed === false) (stream.destroy as (this: unknown) => void).call(source)
+  } catch {
+    // Dropped on purpose (a user's [Symbol.asyncIterator]() or destroy() that throws): the entry's own error is the one reported.
+  }
 }
 
 /** An entry is `{ key, path }` or `{ key, source }`: anything else (both, neither, not an object) is refused by name. */

@@ -5,6 +5,7 @@ import {
   MAX_OBJECT_SIZE_BYTES,
   MAX_PARTS,
   ObjectTooLargeError,
+  planParts,
   resolvePartSize,
   TooManyPartsError,
   type HashFactory,
@@ -64,12 +65,15 @@ const LOOK_AHEAD_BYTES = 64 * 1024
  * stream, or `partSize: adaptivePartSize()`); a regular file's bytes after the descriptor's
  * position are its `sizeHint` by default and the progress events' `totalBytes` (on Linux, where
  * that position can be read; elsewhere its size is the `sizeHint` and the total is unknown; a
- * pipe's `totalBytes` is unknown until `done`, `sizeHint` or not).
+ * pipe's `totalBytes` is unknown until its last part is read, `sizeHint` or not).
  * The end of the data is the end of the upload: a producer that exits or closes its end of the
  * pipe early ends the object there (check its exit status). An empty source is one empty
  * PutObject. A read that fails (`EIO`…) rejects with `SourceReadError` and the multipart upload is
- * aborted. A non-blocking descriptor (EAGAIN) is waited on, without spinning; a blocking one is
- * read on libuv's thread pool, never blocking the event loop.
+ * aborted. A descriptor that can give no data is an `InvalidArgumentError` before any request: a
+ * directory; on Linux, a listening socket, and a stdin closed when the process started (`fd` 0 on
+ * the /dev/null the runtime opened read-write in its place; `< /dev/null` is an empty source).
+ * A non-blocking descriptor (EAGAIN) is waited on, without spinning; a blocking one is read on
+ * libuv's thread pool, never blocking the event loop.
  *
  * With `hashThreads`, the part buffers are `SharedArrayBuffer`s and one worker thread hashes each
  * part as it is read, ~1 MiB at a time (see `UploadOptions.hashThreads` for `'auto'`).
@@ -99,6 +103,7 @@ export async function uploadFdWith(readFn: ReadFn, fd: number, target: UploadTar
       const key = validateKey(target.key)
       objectHeaders(options, true) // invalid object options fail now, before any request
       const stats = await statFd(fd)
+      await assertHoldsData(fd, stats)
       // A regular file's bytes from its position to its end: the progress events' `totalBytes`,
       // as uploadFile's. A pipe's length is unknown, `sizeHint` or not (as in `upload`).
       const totalBytes = stats.isFile() ? await bytesAfterPosition(fd, stats.size) : undefined
@@ -108,6 +113,8 @@ export async function uploadFdWith(readFn: ReadFn, fd: number, target: UploadTar
       const left = stats.isFile() ? (totalBytes ?? stats.size) : undefined
       const sizeHint = options.sizeHint ?? (options.partSize === undefined ? left : undefined)
       const policy = resolvePartSize(options.partSize, sizeHint)
+      // A regular file with an explicit partSize: too many parts is refused now, as uploadFile does.
+      if (left !== undefined && sizeHint === undefined) planParts(left, policy)
       const controller = new AbortController()
       const spec = partHashSpec(options)
       const threads = spec === undefined || !hashWorkersAvailable() ? 0 : streamHashThreadsFor(options.hashThreads, spec, left)
@@ -223,6 +230,82 @@ function bytesAfterPosition(fd: number, size: number): Promise<number | undefine
         const pos = error === null ? /^pos:\s*(\d+)$/m.exec(text)?.[1] : undefined
         resolve(pos === undefined ? undefined : Math.max(0, size - Number(pos)))
       })
+    } catch {
+      resolve(undefined) // a runtime that refuses the read at once (a permission check) rather than in the callback
+    }
+  })
+}
+
+/** Linux's /dev/null, character device 1:3, as `stat` encodes it in `rdev`. */
+const DEV_NULL_RDEV = (1 << 8) | 3
+/** The access mode bits of open(2)'s flags (O_ACCMODE), and read-write (O_RDWR), as /proc/self/fdinfo shows them. */
+const ACCESS_MODE_MASK = 0o3
+const READ_WRITE = 0o2
+/** `/proc/net/unix` Flags: __SO_ACCEPTCON, a socket that listen(2) was called on. */
+const UNIX_ACCEPTING = 0x10000
+/** `/proc/net/tcp{,6}` st: TCP_LISTEN. */
+const TCP_LISTEN = '0A'
+
+/**
+ * Descriptors that are open but can give no data, refused before any request. On Linux, which
+ * shows both in /proc; elsewhere, or where /proc cannot be read (Deno without `--allow-read`),
+ * they are read as before.
+ * - `fd` 0 on /dev/null opened read-write: what Node, Deno and Bun open in place of a stdin that
+ *   was closed when the process started (`cmd <&-`, a cron or daemon that closed it; glibc's
+ *   daemon(3) leaves the same). It read as an empty object, a backup that "succeeded" with 0
+ *   bytes. A shell's `< /dev/null` is read-only, and stays an empty source (the AWS CLI refuses a
+ *   closed stdin too: "stdin is required for this operation, but is not available").
+ * - a listening socket (an inetd "wait" service is handed one): no data comes until a connection
+ *   is accepted on it, and a read fails (EINVAL for AF_UNIX, ENOTCONN for TCP, as `cat` reports);
+ *   Node's and Bun's socket readers waited for ever. Found by its inode in /proc/net (Node has no
+ *   getsockopt(SO_ACCEPTCONN)).
+ */
+async function assertHoldsData(fd: number, stats: Stats): Promise<void> {
+  if (process.platform !== 'linux') return
+  if (fd === 0 && stats.isCharacterDevice() && stats.rdev === DEV_NULL_RDEV) {
+    const flags = /^flags:\s*([0-7]+)$/m.exec((await readProc('/proc/self/fdinfo/0')) ?? '')?.[1]
+    if (flags !== undefined && (Number.parseInt(flags, 8) & ACCESS_MODE_MASK) === READ_WRITE) {
+      throw new InvalidArgumentError(
+        'Expected `fd` 0 (stdin) to give the data to upload, but it was closed when the process started: it is /dev/null opened ' +
+          'read-write, which the runtime (or a daemon) puts in place of a closed stdin, so there is nothing to read. Give the data ' +
+          'on stdin (`producer | …`, `< file`); for an empty object, `< /dev/null` (read-only).',
+      )
+    }
+  }
+  if (stats.isSocket() && (await isListening(stats.ino))) {
+    throw new InvalidArgumentError(
+      `Expected \`fd\` ${fd} to be readable data, got a listening socket (as an inetd "wait" service is handed): it has no data ` +
+        'until a connection is accepted on it, and reading it fails or waits for ever. Pass the descriptor of an accepted connection, or a pipe.',
+    )
+  }
+}
+
+/** Whether the socket of inode `ino` listens for connections: AF_UNIX, TCP or TCP over IPv6 (the families /proc/net lists this way). */
+async function isListening(ino: number): Promise<boolean> {
+  const inode = String(ino)
+  // Num RefCount Protocol Flags Type St Inode Path
+  for (const fields of rows(await readProc('/proc/net/unix'))) {
+    if (fields[6] === inode) return (Number.parseInt(fields[3] ?? '0', 16) & UNIX_ACCEPTING) !== 0
+  }
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    // sl local_address rem_address st tx_queue:rx_queue tr:tm->when retrnsmt uid timeout inode
+    for (const fields of rows(await readProc(table))) {
+      if (fields[9] === inode) return fields[3] === TCP_LISTEN
+    }
+  }
+  return false
+}
+
+/** A /proc table's lines, split on blanks (the header too: its fields are words, never an inode). */
+function rows(text: string | undefined): string[][] {
+  return (text ?? '').split('\n').map((line) => line.trim().split(/\s+/))
+}
+
+/** A /proc file's text, or `undefined` where it cannot be read. */
+function readProc(path: string): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    try {
+      readFile(path, 'utf8', (error, text) => resolve(error === null ? text : undefined))
     } catch {
       resolve(undefined) // a runtime that refuses the read at once (a permission check) rather than in the callback
     }

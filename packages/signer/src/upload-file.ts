@@ -2,7 +2,7 @@ import { constants } from 'node:fs'
 import { open, statfs, type FileHandle } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { digestChunks, InvalidArgumentError, planParts, resolvePartSize, type Part, type PlannedPart } from '@partstream/core'
+import { describeValue, digestChunks, InvalidArgumentError, planParts, resolvePartSize, type Part, type PlannedPart } from '@partstream/core'
 import { SourceChangedError } from './errors.ts'
 import { createS3Context, type UploadTarget } from './http/context.ts'
 import { validateKey } from './http/endpoint.ts'
@@ -110,6 +110,9 @@ export async function assertUnchanged(file: FileHandle, stats: { readonly size: 
  * offset must be repeatable.
  */
 export async function openRegularFile(path: string | URL): Promise<FileHandle> {
+  if (typeof path !== 'string' && !(path instanceof URL)) {
+    throw new InvalidArgumentError(`Expected \`path\` to be a string or a file: URL, got ${describeValue(path)}.`)
+  }
   // O_NONBLOCK changes nothing for regular files; where the platform lacks it (Windows), FIFOs
   // do not block open() either.
   const flags = constants.O_NONBLOCK === undefined ? 'r' : constants.O_RDONLY | constants.O_NONBLOCK

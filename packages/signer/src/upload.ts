@@ -1,4 +1,4 @@
-import { bufferParts, isUint8Array, toParts, type BufferPart, type Part } from '@partstream/core'
+import { bufferParts, isUint8Array, planParts, resolvePartSize, toParts, type BufferPart, type Part } from '@partstream/core'
 import { createS3Context, type UploadTarget } from './http/context.ts'
 import { validateKey } from './http/endpoint.ts'
 import { closeSource, SOURCE_CLOSE_GRACE_MS } from './upload/cleanup.ts'
@@ -62,6 +62,9 @@ export async function upload(source: UploadSource, target: UploadTarget, options
   let key
   try {
     concurrency = validateUploadOptions(options)
+    // A Blob's size with an explicit partSize: too many parts is refused now (TooManyPartsError),
+    // as for a file, not at part 10,000 after ~49 GiB were sent.
+    if (blob !== undefined && given.partSize !== undefined && given.sizeHint === undefined) planParts(blob.size, resolvePartSize(given.partSize))
     ctx = createS3Context(target, { ...opts, connections: opts.connections ?? concurrency })
     key = validateKey(target.key)
     objectHeaders(opts, true) // invalid object options fail now, before any request

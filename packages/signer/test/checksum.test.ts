@@ -130,8 +130,9 @@ describe('checksum implementations', () => {
   test('validation: the five names exactly, with a hint for the wrong case', () => {
     for (const algorithm of ALGORITHMS) assert.equal(validateChecksumAlgorithm(algorithm, 'checksum'), algorithm)
     assert.equal(validateChecksumAlgorithm(undefined, 'checksum'), undefined)
-    assert.throws(() => validateChecksumAlgorithm('sha256', 'checksum'), /got a string of length 6\. Did you mean 'SHA256'\?/)
-    assert.throws(() => validateChecksumAlgorithm('MD5', 'checksum'), (e) => e instanceof InvalidArgumentError && !/Did you mean/.test(e.message))
+    assert.throws(() => validateChecksumAlgorithm('sha256', 'checksum'), /got "sha256"\. Did you mean 'SHA256'\?/)
+    // MD5 is no x-amz-checksum algorithm: the message says where it goes instead.
+    assert.throws(() => validateChecksumAlgorithm('MD5', 'checksum'), (e) => e instanceof InvalidArgumentError && !/Did you mean/.test(e.message) && /MD5 is not an S3 checksum algorithm: it goes as Content-MD5/.test(e.message))
     assert.throws(() => validateChecksumAlgorithm(32, 'checksum'), InvalidArgumentError)
   })
 

@@ -16,4 +16,8 @@ describe('contentTypeFor', () => {
       assert.equal(contentTypeFor(name), undefined, name)
     }
   })
+
+  test('a name that is not a string: a coded error, not a raw TypeError', () => {
+    assert.throws(() => contentTypeFor(undefined as never), { code: 'ERR_PARTSTREAM_INVALID_ARGUMENT', message: /Expected a file name \(a string\), got undefined/ })
+  })
 })

@@ -92,6 +92,24 @@ export const SOURCE_KINDS: readonly SourceKind[] = [
     },
   },
   {
+    // What the DOM lib's types describe (no "dom.asynciterable"), and a runtime or polyfill without
+    // async iteration: read (and cancelled) through getReader() all the same.
+    name: 'web ReadableStream without Symbol.asyncIterator',
+    make() {
+      let cancels = 0
+      const source = new ReadableStream<Uint8Array>({
+        pull(controller) {
+          controller.enqueue(CHUNK)
+        },
+        cancel() {
+          cancels++
+        },
+      })
+      Object.defineProperty(source, Symbol.asyncIterator, { value: undefined })
+      return { source, assertClosed: async () => assert.equal(cancels, 1, "the underlying source's cancel() ran") }
+    },
+  },
+  {
     name: 'Node Readable',
     make() {
       const source = new Readable({

@@ -115,3 +115,61 @@ describe('uploadAll: a Node Readable an entry brings, never read', () => {
     await closed(stream)
   })
 })
+
+describe('uploadAll: a web ReadableStream an entry brings, never read', () => {
+  test('an entry that fails before its source is read (a bad key) cancels its stream, with or without Symbol.asyncIterator', TEST, async () => {
+    for (const iterable of [true, false]) {
+      let cancels = 0
+      const stream = new ReadableStream<Uint8Array>({
+        cancel() {
+          cancels++
+        },
+      })
+      // A stream as the DOM types describe it, or a runtime or polyfill without async iteration: toParts reads it through getReader().
+      if (!iterable) Object.defineProperty(stream, Symbol.asyncIterator, { value: undefined })
+      const result = await uploadAll([{ key: '', source: stream }], bucket())
+      assert.equal(result.failed, 1)
+      assert.equal(cancels, 1, `iterable: ${iterable}`)
+    }
+  })
+})
+
+describe('uploadAll: a locked ReadableStream an entry brings', () => {
+  test('that entry fails with InvalidArgumentError in its FileResult (nothing thrown unhandled) and the others go on', TEST, async () => {
+    const locked = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(new Uint8Array(3))
+        controller.close()
+      },
+    })
+    const reader = locked.getReader()
+    const shared = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(new Uint8Array(1000).fill(7))
+        controller.close()
+      },
+    })
+    const entries: UploadEntry[] = [
+      { key: 'locked', source: locked },
+      { key: 'first', source: shared },
+      // The same stream twice by mistake: the second entry finds it locked by the first.
+      { key: 'second', source: shared },
+      { key: 'ok', source: [new Uint8Array(5)] },
+    ]
+    const result = await uploadAll(entries, bucket(), { concurrency: 1 })
+    const byKey = new Map(result.files.map((f) => [f.key, f]))
+    assert.deepEqual([...byKey.keys()].sort(), ['first', 'locked', 'ok', 'second'], 'every entry has its FileResult')
+    assert.equal(result.failed, 2)
+    for (const key of ['locked', 'second']) {
+      const error = byKey.get(key)?.error
+      assert.ok(error instanceof InvalidArgumentError, inspect(error))
+      assert.match(error.message, /locked/)
+    }
+    assert.equal(byKey.get('first')?.error, undefined)
+    assert.equal(byKey.get('first')?.size, 1000)
+    assert.equal(byKey.get('ok')?.error, undefined)
+    // The stream another reader holds is left to that reader: not cancelled behind its back.
+    assert.deepEqual(await reader.read(), { done: false, value: new Uint8Array(3) })
+    reader.releaseLock()
+  })
+})

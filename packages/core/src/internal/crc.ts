@@ -12,6 +12,7 @@
  */
 
 import { CRC32_TABLES_BYTES, CRC64_TABLES_OFFSET, CRC_WASM, INPUT_BYTES, INPUT_OFFSET } from './crc-wasm-module.ts'
+import { viewOf } from './views.ts'
 import { webAssembly } from './web.ts'
 
 /** The CRCs S3 accepts as checksums. All three are reflected, with init and xorout all ones. */
@@ -198,7 +199,7 @@ export function wasmCrcEngine(): CrcEngine | undefined {
       const at = algorithm === 'CRC32' ? 0 : CRC32_TABLES_BYTES
       let crc = register
       for (let offset = 0; offset < data.length; offset += INPUT_BYTES) {
-        const slice = data.subarray(offset, offset + INPUT_BYTES)
+        const slice = viewOf(data, offset, Math.min(INPUT_BYTES, data.length - offset))
         bytes.set(slice, INPUT_OFFSET)
         crc = crc32(crc, INPUT_OFFSET, slice.length, at)
       }
@@ -207,7 +208,7 @@ export function wasmCrcEngine(): CrcEngine | undefined {
     update64(register, data) {
       let crc = register
       for (let offset = 0; offset < data.length; offset += INPUT_BYTES) {
-        const slice = data.subarray(offset, offset + INPUT_BYTES)
+        const slice = viewOf(data, offset, Math.min(INPUT_BYTES, data.length - offset))
         bytes.set(slice, INPUT_OFFSET)
         crc = crc64(crc, INPUT_OFFSET, slice.length)
       }

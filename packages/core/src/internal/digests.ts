@@ -1,5 +1,6 @@
 import type { HashFactory, Hasher } from '../types.ts'
 import { isThenable } from './source.ts'
+import { viewOf } from './views.ts'
 
 /** The hashes a part goes through, each `null` when off. */
 export interface PartHashes {
@@ -48,7 +49,7 @@ export function startPart(hashes: PartHashes, maxUpdateBytes: number = MAX_HASH_
   return {
     update(chunk: Uint8Array): void {
       if (chunk.byteLength <= maxUpdateBytes) updateAll(chunk)
-      else for (let at = 0; at < chunk.byteLength; at += maxUpdateBytes) updateAll(chunk.subarray(at, at + maxUpdateBytes))
+      else for (let at = 0; at < chunk.byteLength; at += maxUpdateBytes) updateAll(viewOf(chunk, at, Math.min(maxUpdateBytes, chunk.byteLength - at)))
     },
     finish(): PartDigests | Promise<PartDigests> {
       if (all.length === 0) return NONE

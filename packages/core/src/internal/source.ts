@@ -1,4 +1,5 @@
 import { describeValue, InvalidArgumentError } from '../errors.ts'
+import type { ReadableStreamLike } from '../types.ts'
 import { timers } from './web.ts'
 
 /** A source iterator, sync or async, as `toParts` drives it. */
@@ -28,17 +29,7 @@ function destroyerOf(source: object): (() => void) | undefined {
   }
 }
 
-/** The part of a WHATWG `ReadableStream` (any runtime's) read here. */
-interface ReadableStreamLike {
-  readonly locked: boolean
-  getReader(): {
-    read(): Promise<{ done: boolean; value?: unknown }>
-    cancel(reason?: unknown): Promise<void>
-    releaseLock(): void
-  }
-}
-
-function isReadableStream(source: object): source is ReadableStreamLike {
+function isReadableStream(source: object): source is ReadableStreamLike<unknown> {
   const stream = source as { getReader?: unknown; locked?: unknown }
   return typeof stream.getReader === 'function' && typeof stream.locked === 'boolean'
 }
@@ -50,7 +41,7 @@ function isReadableStream(source: object): source is ReadableStreamLike {
  * connection open. `reader.cancel()` settles the pending read at once (done) and cancels the
  * underlying source. The lock is released when the stream ends, fails or is cancelled.
  */
-function readerIterator(stream: ReadableStreamLike): AsyncIterator<unknown> {
+function readerIterator(stream: ReadableStreamLike<unknown>): AsyncIterator<unknown> {
   if (stream.locked) {
     throw new InvalidArgumentError(
       'Expected `source` to be a ReadableStream nobody is reading, got a locked one (a reader or a pipe holds it). ' +
@@ -101,15 +92,18 @@ export function openSource(source: unknown): OpenedSource {
   if (typeof source === 'object' && source !== null) {
     if (ArrayBuffer.isView(source) || source instanceof ArrayBuffer) {
       throw new InvalidArgumentError(
-        `Expected \`source\` to be an iterable or async iterable of Uint8Array chunks, got ${describeValue(source)}. ` +
-          'For bytes already in memory use bufferParts(bytes), or pass [bytes]',
+        `Expected \`source\` to be an iterable or async iterable of Uint8Array chunks, got ${describeValue(source)}. ` + bytesHint(source),
       )
     }
     if (isReadableStream(source)) return { iterator: readerIterator(source), isAsync: true, destroy: undefined }
     const asyncIterable = (source as Partial<AsyncIterable<unknown>>)[Symbol.asyncIterator]
-    if (typeof asyncIterable === 'function') return { iterator: asyncIterable.call(source), isAsync: true, destroy: destroyerOf(source) }
+    if (typeof asyncIterable === 'function') {
+      return { iterator: expectIterator(asyncIterable.call(source), 'source[Symbol.asyncIterator]()'), isAsync: true, destroy: destroyerOf(source) }
+    }
     const iterable = (source as Partial<Iterable<unknown>>)[Symbol.iterator]
-    if (typeof iterable === 'function') return { iterator: iterable.call(source), isAsync: false, destroy: destroyerOf(source) }
+    if (typeof iterable === 'function') {
+      return { iterator: expectIterator(iterable.call(source), 'source[Symbol.iterator]()'), isAsync: false, destroy: destroyerOf(source) }
+    }
   }
   const blobLike = typeof (source as { stream?: unknown } | null)?.stream === 'function' && typeof (source as { arrayBuffer?: unknown }).arrayBuffer === 'function'
   throw new InvalidArgumentError(
@@ -117,6 +111,28 @@ export function openSource(source: unknown): OpenedSource {
       (typeof source === 'string' ? '. Encode strings first: [new TextEncoder().encode(text)]' : '') +
       (blobLike ? '. For a Blob or File, pass blob.stream() (upload() takes the Blob itself)' : ''),
   )
+}
+
+/**
+ * The fix for bytes given as the source: `bufferParts` and a chunk take a `Uint8Array` only, so
+ * other bytes are wrapped first, zero-copy (a view of the same memory).
+ */
+function bytesHint(bytes: ArrayBufferView | ArrayBuffer): string {
+  const wrap = ArrayBuffer.isView(bytes) ? 'new Uint8Array(view.buffer, view.byteOffset, view.byteLength)' : 'new Uint8Array(buffer)'
+  return (
+    // The toStringTag getter of typed arrays, as isUint8Array reads it (true across realms); not
+    // imported from bytes.ts, a public module above this layer.
+    (Object.prototype.toString.call(bytes) === '[object Uint8Array]' ? '' : `Wrap them as a Uint8Array first, with no copy: ${wrap}. `) +
+    'For bytes already in memory use bufferParts(bytes), or pass [bytes] (upload() takes a Uint8Array or a Blob itself)'
+  )
+}
+
+/** The iterator an iterable's method returned: an object with `next()`, or the source is refused by name. */
+function expectIterator(iterator: unknown, made: string): SourceIterator {
+  if ((typeof iterator === 'object' || typeof iterator === 'function') && iterator !== null && typeof (iterator as { next?: unknown }).next === 'function') {
+    return iterator as SourceIterator
+  }
+  throw new InvalidArgumentError(`Expected \`${made}\` to return an iterator (an object with a next() method), got ${describeValue(iterator)}`)
 }
 
 /**

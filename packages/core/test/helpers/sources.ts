@@ -206,3 +206,23 @@ export function pseudoRandomBytes(length: number, seed = 1): Uint8Array {
   for (let i = words.length * 4; i < length; i++) out[i] = i & 0xff
   return out
 }
+
+/** A resizable ArrayBuffer (ES2024: the lib these tests compile with is ES2022). */
+export interface ResizableBuffer extends ArrayBuffer {
+  resize(byteLength: number): void
+}
+
+export function resizableBuffer(byteLength: number, maxByteLength: number): ResizableBuffer {
+  const Resizable = ArrayBuffer as unknown as new (byteLength: number, options: { maxByteLength: number }) => ResizableBuffer
+  return new Resizable(byteLength, { maxByteLength })
+}
+
+/** A growable SharedArrayBuffer (ES2024, as above). */
+export interface GrowableSharedBuffer extends SharedArrayBuffer {
+  grow(byteLength: number): void
+}
+
+export function growableSharedBuffer(byteLength: number, maxByteLength: number): GrowableSharedBuffer {
+  const Growable = SharedArrayBuffer as unknown as new (byteLength: number, options: { maxByteLength: number }) => GrowableSharedBuffer
+  return new Growable(byteLength, { maxByteLength })
+}

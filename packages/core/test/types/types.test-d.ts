@@ -26,6 +26,16 @@ toParts(['text'])
 // @ts-expect-error bytes are not a source of chunks: use bufferParts
 toParts(bytes)
 
+// A web ReadableStream (fetch's `response.body`) as the DOM lib types it: without
+// "dom.asynciterable" (the Next.js and Vite templates) it is not AsyncIterable, and toParts reads
+// it through getReader() anyway. This file compiles with lib ["ES2022", "DOM"], so that is the case here.
+declare const webStream: ReadableStream<Uint8Array>
+toParts(webStream)
+declare const response: Response
+if (response.body !== null) toParts(response.body)
+// @ts-expect-error a stream of strings is not bytes
+toParts(new ReadableStream<string>())
+
 // Every option accepts undefined (exactOptionalPropertyTypes callers).
 const allUndefined: ToPartsOptions = {
   partSize: undefined,

@@ -45,10 +45,15 @@ const CRCS: readonly ChecksumAlgorithm[] = ['CRC64NVME', 'CRC32C', 'CRC32']
 export function validateChecksumAlgorithm(value: unknown, name: string): ChecksumAlgorithm | undefined {
   if (value === undefined) return undefined
   if (!(CHECKSUM_ALGORITHMS as readonly unknown[]).includes(value)) {
-    const hint = typeof value === 'string' && (CHECKSUM_ALGORITHMS as readonly string[]).includes(value.toUpperCase()) ? ` Did you mean '${value.toUpperCase()}'?` : ''
-    throw new InvalidArgumentError(
-      `Expected \`${name}\` to be one of ${CHECKSUM_ALGORITHMS.map((a) => `'${a}'`).join(', ')}, got ${describeValue(value)}.${hint}`,
-    )
+    const upper = typeof value === 'string' ? value.toUpperCase() : undefined
+    const hint =
+      upper === undefined ? ''
+      : (CHECKSUM_ALGORITHMS as readonly string[]).includes(upper) ? ` Did you mean '${upper}'?`
+      : upper === 'MD5' ? ' MD5 is not an S3 checksum algorithm: it goes as Content-MD5 (`contentMd5: true` for upload, a part made with `md5` for uploadPart and putObject).'
+      : ''
+    // A short name is shown as given (an algorithm's name, never a secret).
+    const got = typeof value === 'string' && value.length <= 32 ? JSON.stringify(value) : describeValue(value)
+    throw new InvalidArgumentError(`Expected \`${name}\` to be one of ${CHECKSUM_ALGORITHMS.map((a) => `'${a}'`).join(', ')}, got ${got}.${hint}`)
   }
   const algorithm = value as ChecksumAlgorithm
   if (checksumHash(algorithm) === undefined) {

@@ -126,7 +126,7 @@ function arnAdvice(arn: string): string {
 }
 
 /** A lone surrogate cannot be encoded as UTF-8 (encodeURIComponent throws a URIError on it). */
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
+export const LONE_SURROGATE: RegExp = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
 
 /**
  * Checks an object key as every upload does before any request: 1 to 1024 bytes of well-formed

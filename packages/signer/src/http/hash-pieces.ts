@@ -22,5 +22,6 @@ export function updateInPieces(update: (piece: Uint8Array) => void, data: Uint8A
     update(data)
     return
   }
-  for (let at = 0; at < data.byteLength; at += maxBytes) update(data.subarray(at, at + maxBytes))
+  // By offset, not data.subarray(): a Uint8Array subclass's constructor (Symbol.species) may take other arguments.
+  for (let at = 0; at < data.byteLength; at += maxBytes) update(new Uint8Array(data.buffer, data.byteOffset + at, Math.min(maxBytes, data.byteLength - at)))
 }

@@ -93,7 +93,8 @@ export function* watchedBody(chunks: Iterable<Uint8Array>, watchdog: IdleWatchdo
   for (const chunk of chunks) {
     for (let offset = 0; offset < chunk.byteLength; offset += BODY_SLICE_BYTES) {
       watchdog.touch('sending the request body')
-      yield offset === 0 && chunk.byteLength <= BODY_SLICE_BYTES ? chunk : chunk.subarray(offset, offset + BODY_SLICE_BYTES)
+      // By offset, not chunk.subarray(): a Uint8Array subclass's constructor (Symbol.species) may take other arguments.
+      yield offset === 0 && chunk.byteLength <= BODY_SLICE_BYTES ? chunk : new Uint8Array(chunk.buffer, chunk.byteOffset + offset, Math.min(BODY_SLICE_BYTES, chunk.byteLength - offset))
     }
   }
   // Everything is written once undici asks past the last slice: from here we wait for headers.

@@ -1,26 +1,29 @@
+import { describeValue, InvalidArgumentError } from '@partstream/core'
 import { S3ResponseError } from '../errors.ts'
-import { checksumHeader, checksumTag, checksumTypeOf, type ChecksumAlgorithm, type ChecksumType } from '../http/checksum.ts'
+import { checksumHeader, checksumTag, type ChecksumAlgorithm, type ChecksumType } from '../http/checksum.ts'
 import type { S3Context } from '../http/context.ts'
 import { objectPath, stateOf } from '../http/state.ts'
 import { md5, sha256Hex, toHex } from '../http/hash.ts'
 import { header, sendS3, type S3Answer } from '../http/send.ts'
 import { encodeXml, xmlText } from '../http/xml.ts'
 import { headObject, type ObjectHead } from './head-object.ts'
-import { unquote, type ObjectRequestOptions } from './object-options.ts'
+import { objectHeaders, unquote, type ObjectRequestOptions } from './object-options.ts'
 import type { UploadedPart } from './upload-part.ts'
-import { requireCompletedParts, requireUploadId } from './validate.ts'
+import { requireChecksumOptions, requireCompletedParts, requireUploadId } from './validate.ts'
 
 /** Options of {@link completeMultipartUpload}. */
 export interface CompleteMultipartUploadOptions extends ObjectRequestOptions {
   /**
    * Complete only if no object exists at the key (`If-None-Match: *`): AWS S3 then answers 412
    * PreconditionFailed and the upload stays open (abort it). Some servers ignore the header here
-   * (Ceph RGW 16), see the README.
+   * (Ceph RGW 16), see the README. A boolean: anything else (`'true'`) is an
+   * `InvalidArgumentError`, as for `putObject`.
    * @default false
    */
   readonly ifNoneMatch?: boolean | undefined
   /**
    * The upload's checksum algorithm: each part's `checksum` is listed as `<Checksum<ALGORITHM>>`.
+   * Checked as for `createMultipartUpload`.
    * @default undefined: parts are listed without checksums
    */
   readonly checksumAlgorithm?: ChecksumAlgorithm | undefined
@@ -32,7 +35,8 @@ export interface CompleteMultipartUploadOptions extends ObjectRequestOptions {
   /**
    * For FULL_OBJECT: base64 of the whole object's CRC, sent as `x-amz-checksum-<algorithm>` with
    * `x-amz-checksum-type: FULL_OBJECT`, so S3 refuses to complete an object whose CRC differs
-   * (`objectChecksumOf` combines it from the part CRCs).
+   * (`objectChecksumOf` combines it from the part CRCs). Only with `checksumAlgorithm` and a
+   * FULL_OBJECT type: otherwise it could not be sent, and is an `InvalidArgumentError`.
    * @default undefined: not sent
    */
   readonly objectChecksum?: string | undefined
@@ -57,16 +61,19 @@ export interface CompletedUpload {
 
 /**
  * The ETag S3 (and Ceph RGW) gives a multipart object: md5 of the concatenated binary part MD5s,
- * then `-` and the part count. `undefined` when a part ETag is not a plain MD5 (SSE-KMS, SSE-C)
- * or the runtime has no node:crypto md5.
+ * then `-` and the part count. Part ETags may be quoted or not. `undefined` when a part ETag is
+ * not a plain MD5 (SSE-KMS, SSE-C) or the runtime has no node:crypto md5.
+ * @throws {InvalidArgumentError} for a list Complete would refuse: empty (a multipart object has
+ *   at least one part), a part number twice or outside 1–10,000, an entry without an ETag.
  * @example
  * multipartEtag([{ partNumber: 1, etag: 'b1946ac92492d2347c6235b4d2611184', size: 6 }]) // '…-1'
  */
 export function multipartEtag(parts: readonly UploadedPart[]): string | undefined {
+  requireCompletedParts(parts)
   const sorted = [...parts].sort((a, b) => a.partNumber - b.partNumber)
   const bytes = new Uint8Array(sorted.length * 16)
   for (let i = 0; i < sorted.length; i++) {
-    const etag = (sorted[i] as UploadedPart).etag
+    const etag = unquote((sorted[i] as UploadedPart).etag) as string
     if (!/^[0-9a-f]{32}$/i.test(etag)) return undefined
     for (let j = 0; j < 16; j++) bytes[i * 16 + j] = Number.parseInt(etag.slice(j * 2, j * 2 + 2), 16)
   }
@@ -75,7 +82,10 @@ export function multipartEtag(parts: readonly UploadedPart[]): string | undefine
 }
 
 /**
- * Completes a multipart upload from its acknowledged parts (sorted by part number here).
+ * Completes a multipart upload from its acknowledged parts (sorted by part number here). A part's
+ * ETag may be quoted, as the AWS SDK and ListParts give it, or not, as `uploadPart` does: it is
+ * sent quoted once (`<ETag>"<md5>"</ETag>`, S3's own example; a quoted one used to go
+ * double-quoted and fail with InvalidPart). Its options are checked before any request.
  * S3 can answer 200 and still fail: the error is then in the body, which is parsed and treated
  * as a failure (and retried when its code is retryable).
  *
@@ -110,7 +120,9 @@ export async function completeWithin(
   const state = stateOf(ctx)
   requireUploadId(uploadId)
   requireCompletedParts(parts)
-  const sorted = [...parts].sort((a, b) => a.partNumber - b.partNumber)
+  const headers = completeHeaders(options)
+  // Unquoted here, so that reconcile's multipartEtag and the XML see one form.
+  const sorted = [...parts].sort((a, b) => a.partNumber - b.partNumber).map((p) => ({ ...p, etag: unquote(p.etag) as string }))
   let xml = '<CompleteMultipartUpload xmlns="http://s3.amazonaws.com/doc/2006-03-01/">'
   const algorithm = options.checksumAlgorithm
   const tag = algorithm === undefined ? undefined : checksumTag(algorithm)
@@ -129,7 +141,7 @@ export async function completeWithin(
         method: 'POST',
         path: objectPath(state, options.key),
         query: { uploadId },
-        headers: completeHeaders(options),
+        headers,
         body,
         contentLength: body.byteLength,
         payloadHash,
@@ -162,17 +174,30 @@ export async function completeWithin(
   }
 }
 
+/**
+ * Complete's headers from its options, validated before any request: `ifNoneMatch` as
+ * `putObject` checks it, the checksum options as `createMultipartUpload` checks them, and an
+ * `objectChecksum` only where it is sent (silently dropping it would skip the check it asked for).
+ */
 function completeHeaders(options: CompleteMultipartUploadOptions): Record<string, string> {
-  const headers: Record<string, string> = { 'content-type': 'application/xml' }
-  if (options.ifNoneMatch === true) headers['if-none-match'] = '*'
-  const algorithm = options.checksumAlgorithm
-  if (algorithm !== undefined && options.objectChecksum !== undefined) {
-    const type = options.checksumType ?? checksumTypeOf(algorithm)
-    if (type === 'FULL_OBJECT') {
-      headers[checksumHeader(algorithm)] = options.objectChecksum
-      headers['x-amz-checksum-type'] = type
-    }
+  const headers: Record<string, string> = { 'content-type': 'application/xml', ...objectHeaders({ ifNoneMatch: options.ifNoneMatch }, true) }
+  const { algorithm, type } = requireChecksumOptions(options)
+  const objectChecksum = options.objectChecksum
+  if (objectChecksum === undefined) return headers
+  if (typeof objectChecksum !== 'string' || objectChecksum === '') {
+    throw new InvalidArgumentError(`Expected \`objectChecksum\` to be a base64 string (objectChecksumOf's \`value\`), got ${describeValue(objectChecksum)}.`)
   }
+  if (algorithm === undefined) {
+    throw new InvalidArgumentError('`objectChecksum` needs `checksumAlgorithm` (the upload\'s, which names the x-amz-checksum-<algorithm> header it goes in): set it, or leave `objectChecksum` out.')
+  }
+  if (type !== 'FULL_OBJECT') {
+    throw new InvalidArgumentError(
+      `\`objectChecksum\` is the whole object's CRC, sent for a FULL_OBJECT checksum only; this upload's checksum type is ${String(type)} (${algorithm}), ` +
+        "whose object checksum S3 computes from the parts' and reports in the answer (`checksum`): leave `objectChecksum` out and compare that.",
+    )
+  }
+  headers[checksumHeader(algorithm)] = objectChecksum
+  headers['x-amz-checksum-type'] = type
   return headers
 }
 

@@ -2,31 +2,35 @@ import { S3ResponseError } from '../errors.ts'
 import type { S3Context } from '../http/context.ts'
 import { objectPath, stateOf } from '../http/state.ts'
 import { sendS3 } from '../http/send.ts'
-import { checksumTypeOf, type ChecksumAlgorithm, type ChecksumType } from '../http/checksum.ts'
+import type { ChecksumAlgorithm, ChecksumType } from '../http/checksum.ts'
 import { EMPTY_SHA256 } from '../http/sign.ts'
 import { xmlText } from '../http/xml.ts'
 import { objectHeaders, type ObjectOptions, type ObjectRequestOptions } from './object-options.ts'
+import { requireChecksumOptions } from './validate.ts'
 
 /** Options of {@link createMultipartUpload}. */
 export interface CreateMultipartUploadOptions extends ObjectRequestOptions, ObjectOptions {
   /**
    * The upload's checksum algorithm (`x-amz-checksum-algorithm`): every part must then send its
-   * checksum (`uploadPart` with the same `checksumAlgorithm`) and Complete lists them.
+   * checksum (`uploadPart` with the same `checksumAlgorithm`) and Complete lists them. One of
+   * S3's names, in upper case (anything else is an `InvalidArgumentError`).
    * @default undefined: no checksum
    */
   readonly checksumAlgorithm?: ChecksumAlgorithm | undefined
   /**
-   * How the object's checksum is made from the parts (`x-amz-checksum-type`).
-   * @default 'FULL_OBJECT' for the CRCs, 'COMPOSITE' for SHA1 and SHA256 (the only type S3 allows for them)
+   * How the object's checksum is made from the parts (`x-amz-checksum-type`), with
+   * `checksumAlgorithm` only. S3 allows FULL_OBJECT only for CRC64NVME, COMPOSITE only for SHA1 and
+   * SHA256, either for CRC32 and CRC32C: another pairing is an `InvalidArgumentError`.
+   * @default 'FULL_OBJECT' for the CRCs, 'COMPOSITE' for SHA1 and SHA256
    */
   readonly checksumType?: ChecksumType | undefined
 }
 
-/** The checksum headers of CreateMultipartUpload. */
+/** The checksum headers of CreateMultipartUpload, validated. */
 function checksumHeaders(options: CreateMultipartUploadOptions): Record<string, string> {
-  const algorithm = options.checksumAlgorithm
-  if (algorithm === undefined) return {}
-  return { 'x-amz-checksum-algorithm': algorithm, 'x-amz-checksum-type': options.checksumType ?? checksumTypeOf(algorithm) }
+  const { algorithm, type } = requireChecksumOptions(options)
+  if (algorithm === undefined || type === undefined) return {}
+  return { 'x-amz-checksum-algorithm': algorithm, 'x-amz-checksum-type': type }
 }
 
 /**

@@ -7,6 +7,7 @@ import { EMPTY_SHA256 } from '../http/sign.ts'
 import { xmlBlocks, xmlText } from '../http/xml.ts'
 import { requireNextPage } from './list-objects-v2.ts'
 import type { RequestOptions } from './object-options.ts'
+import { requireKeyText } from './validate.ts'
 
 /** Options of {@link listMultipartUploads}. */
 export interface ListMultipartUploadsOptions extends RequestOptions {
@@ -36,6 +37,7 @@ export type { OpenUpload } from '../errors.ts'
  */
 export async function listMultipartUploads(ctx: S3Context, options: ListMultipartUploadsOptions = {}): Promise<OpenUpload[]> {
   const state = stateOf(ctx)
+  requireKeyText(options.prefix, 'prefix')
   const { olderThanMs } = options
   if (olderThanMs !== undefined && (typeof olderThanMs !== 'number' || !(olderThanMs >= 0))) {
     throw new InvalidArgumentError(`Expected \`olderThanMs\` to be a number ≥ 0 (milliseconds), got ${describeValue(olderThanMs)}.`)

@@ -7,6 +7,7 @@ import { header, sendS3, type S3Answer } from '../http/send.ts'
 import { EMPTY_SHA256 } from '../http/sign.ts'
 import { xmlBlocks, xmlText } from '../http/xml.ts'
 import { unquote, type RequestOptions } from './object-options.ts'
+import { requireKeyText } from './validate.ts'
 
 /** S3: at most 1,000 keys per ListObjectsV2 page (a larger `max-keys` is capped by the server). */
 export const LIST_MAX_KEYS = 1000
@@ -14,7 +15,7 @@ export const LIST_MAX_KEYS = 1000
 /** Options of {@link listObjectsV2}. */
 export interface ListObjectsV2Options extends RequestOptions {
   /**
-   * Only keys that start with this.
+   * Only keys that start with this. A string of well-formed Unicode, as keys are (`validateKey`).
    * @default '' (the whole bucket)
    */
   readonly prefix?: string | undefined
@@ -29,7 +30,8 @@ export interface ListObjectsV2Options extends RequestOptions {
    */
   readonly maxKeys?: number | undefined
   /**
-   * Only keys after this one (UTF-8 binary order). Ignored by S3 once `continuationToken` is given.
+   * Only keys after this one (UTF-8 binary order); well-formed Unicode, as `prefix`. Ignored by S3
+   * once `continuationToken` is given.
    * @default undefined
    */
   readonly startAfter?: string | undefined
@@ -73,6 +75,11 @@ export async function listObjectsV2(ctx: S3Context, options: ListObjectsV2Option
   const maxKeys = options.maxKeys ?? LIST_MAX_KEYS
   if (!Number.isInteger(maxKeys) || maxKeys < 1 || maxKeys > LIST_MAX_KEYS) {
     throw new InvalidArgumentError(`Expected \`maxKeys\` to be an integer from 1 to ${LIST_MAX_KEYS}, got ${describeValue(maxKeys)}.`)
+  }
+  requireKeyText(options.prefix, 'prefix')
+  requireKeyText(options.startAfter, 'startAfter')
+  if (options.continuationToken !== undefined && typeof options.continuationToken !== 'string') {
+    throw new InvalidArgumentError(`Expected \`continuationToken\` to be the previous page's \`nextContinuationToken\` (a string), got ${describeValue(options.continuationToken)}.`)
   }
   const query: Record<string, string> = { 'list-type': '2', 'encoding-type': 'url', 'max-keys': String(maxKeys) }
   if (options.prefix !== undefined && options.prefix !== '') query['prefix'] = options.prefix

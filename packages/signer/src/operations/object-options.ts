@@ -5,7 +5,7 @@ import type { S3ResponseError } from '../errors.ts'
 export interface ObjectOptions {
   /**
    * `Content-Type` of the object.
-   * @default 'application/octet-stream' (S3's own default: the header is not sent)
+   * @default none: the header is not sent, and S3 stores `binary/octet-stream`
    */
   readonly contentType?: string | undefined
   /** @default undefined */
@@ -195,7 +195,8 @@ export function pickObjectOptions(options: ObjectOptions): ObjectOptions {
 /** Options every operation takes. */
 export interface RequestOptions {
   /**
-   * Cancels the request (and its retries); the operation rejects with `signal.reason`.
+   * Cancels the request (and its retries); the operation rejects with `signal.reason`. Anything
+   * but an `AbortSignal` is an `InvalidArgumentError`, before any request.
    * @default undefined
    */
   readonly signal?: AbortSignal | undefined

@@ -51,6 +51,11 @@ export interface PutObjectResult {
  * if (part) await putObject(ctx, await part.toPart(), { contentType: 'text/plain' })
  */
 export async function putObject(ctx: S3Context, body: PartBody, options: PutObjectOptions = {}): Promise<PutObjectResult> {
+  return putWithin(ctx, body, options, undefined)
+}
+
+/** {@link putObject}, its request in flight cancelled only by `graceSignal` (see `S3Request.graceSignal`). */
+export async function putWithin(ctx: S3Context, body: PartBody, options: PutObjectOptions, graceSignal: AbortSignal | undefined): Promise<PutObjectResult> {
   const state = stateOf(ctx)
   requireBody(body)
   const algorithm = options.checksumAlgorithm
@@ -70,6 +75,7 @@ export async function putObject(ctx: S3Context, body: PartBody, options: PutObje
         contentLength: body.byteLength,
         payloadHash: payloadHashOf(body),
         signal: options.signal,
+        graceSignal,
         onRetry: (error, attempt) => {
           mayHaveWritten ||= error.statusCode === 0 || error.statusCode >= 500
           options.onRetry?.(error, attempt)

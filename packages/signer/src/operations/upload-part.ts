@@ -1,6 +1,6 @@
 import type { Part } from '@partstream/core'
 import { S3ResponseError, type S3ErrorContext } from '../errors.ts'
-import { assertChecksumEchoed, checksumHeader, partChecksum, toBase64, type ChecksumAlgorithm } from '../http/checksum.ts'
+import { assertChecksumEchoed, checksumHeader, partChecksum, toBase64, validateChecksumAlgorithm, type ChecksumAlgorithm } from '../http/checksum.ts'
 import type { S3Context } from '../http/context.ts'
 import { objectPath, stateOf } from '../http/state.ts'
 import { toHex } from '../http/hash.ts'
@@ -37,8 +37,11 @@ export interface UploadPartOptions extends ObjectRequestOptions {
 /**
  * The digest headers of a body: `x-amz-checksum-<algorithm>` (base64 of the big-endian digest)
  * and `Content-MD5` when the body carries an `md5`. Returns the checksum too, to compare with the answer.
+ * @throws {InvalidArgumentError} for an `algorithm` that is not one of S3's five (`'MD5'` is
+ *   `Content-MD5`, from the body's `md5`), before any request.
  */
 export function digestHeaders(body: PartBody, algorithm: ChecksumAlgorithm | undefined): { headers: Record<string, string>; checksum: string | undefined } {
+  validateChecksumAlgorithm(algorithm, 'checksumAlgorithm')
   const headers: Record<string, string> = {}
   const checksum = algorithm === undefined ? undefined : toBase64(partChecksum(body, algorithm))
   if (algorithm !== undefined && checksum !== undefined) headers[checksumHeader(algorithm)] = checksum

@@ -6,6 +6,9 @@
  * @module
  */
 import { describeValue, InvalidArgumentError, isUint8Array, MAX_PARTS } from '@partstream/core'
+import { checksumTypeOf, validateChecksumAlgorithm, type ChecksumAlgorithm, type ChecksumType } from '../http/checksum.ts'
+import { LONE_SURROGATE } from '../http/endpoint.ts'
+import { unquote } from './object-options.ts'
 
 /** An upload id: a non-empty string, as CreateMultipartUpload returned it. */
 export function requireUploadId(uploadId: unknown): asserts uploadId is string {
@@ -34,12 +37,18 @@ export function requireBody(body: unknown): void {
     total += chunk.byteLength
   }
   if (b.byteLength !== total) {
-    // Fewer bytes than said, with a chunk gone empty or resizable: the source's chunk changed
-    // under the part (toParts made byteLength from the chunks it was given).
-    const changed = typeof b.byteLength === 'number' && total < b.byteLength && (chunks as Uint8Array[]).some((c) => c.byteLength === 0 || (c.buffer as { resizable?: boolean }).resizable === true)
+    // The source's chunk changed under the part (toParts made byteLength from the chunks it was
+    // given): fewer bytes with a chunk gone empty (detached, or out of bounds of a shrunk buffer),
+    // or more or fewer with a chunk of a resizable ArrayBuffer or growable SharedArrayBuffer
+    // (a length-tracking view follows its buffer's length).
+    const changed =
+      typeof b.byteLength === 'number' &&
+      (chunks as Uint8Array[]).some(
+        (c) => (total < (b.byteLength as number) && c.byteLength === 0) || (c.buffer as { resizable?: unknown }).resizable === true || (c.buffer as { growable?: unknown }).growable === true,
+      )
     if (changed) {
       throw new InvalidArgumentError(
-        `Expected the part's bytes to stay as they were, but a chunk of the part was detached or resized (its ArrayBuffer transferred or shrunk) after it was yielded: its chunks hold ${total} bytes, not ${String(b.byteLength)}. ` +
+        `Expected the part's bytes to stay as they were, but a chunk of the part was detached or resized (its ArrayBuffer transferred, shrunk or grown) after it was yielded: its chunks hold ${total} bytes, not ${String(b.byteLength)}. ` +
           'A source must not reuse, transfer or resize a chunk it has yielded.',
       )
     }
@@ -47,19 +56,74 @@ export function requireBody(body: unknown): void {
   }
 }
 
-/** Complete's list: `{ partNumber, etag }` entries, each part number once. */
+/**
+ * Complete's list: `{ partNumber, etag, checksum? }` entries, each part number once. An ETag may
+ * come quoted (`"<md5>"`, as the AWS SDK and ListParts elsewhere give it) or not (uploadPart's).
+ */
 export function requireCompletedParts(parts: unknown): void {
   if (!Array.isArray(parts) || parts.length === 0) {
     throw new InvalidArgumentError(`Expected \`parts\` to be a non-empty array of { partNumber, etag } (what uploadPart returned), got ${describeValue(parts)}.`)
   }
   const seen = new Set<number>()
   for (const part of parts as unknown[]) {
-    const p = part as { partNumber?: unknown; etag?: unknown } | null
-    if (typeof p !== 'object' || p === null || typeof p.etag !== 'string' || p.etag === '') {
+    const p = part as { partNumber?: unknown; etag?: unknown; checksum?: unknown } | null
+    if (typeof p !== 'object' || p === null || typeof p.etag !== 'string' || unquote(p.etag) === '') {
       throw new InvalidArgumentError(`Expected each of \`parts\` to be { partNumber, etag } (what uploadPart returned), got ${describeValue(part)}.`)
     }
     requirePartNumber(p.partNumber, 'each `partNumber` in `parts`')
     if (seen.has(p.partNumber)) throw new InvalidArgumentError(`Expected each part once in \`parts\`, got part ${p.partNumber} twice.`)
     seen.add(p.partNumber)
+    if (p.checksum !== undefined && (typeof p.checksum !== 'string' || p.checksum === '')) {
+      throw new InvalidArgumentError(`Expected each \`checksum\` in \`parts\` to be a base64 string (what uploadPart returned with \`checksumAlgorithm\`), got ${describeValue(p.checksum)} for part ${p.partNumber}.`)
+    }
   }
+}
+
+/**
+ * A listing's `prefix` or `startAfter`: a string ('' for none) that could start or be a key, so
+ * well-formed Unicode as `validateKey` requires of keys (a lone surrogate has no UTF-8 encoding:
+ * it failed as a URIError while the query was encoded).
+ */
+export function requireKeyText(value: unknown, name: string): asserts value is string | undefined {
+  if (value === undefined) return
+  if (typeof value !== 'string') throw new InvalidArgumentError(`Expected \`${name}\` to be a string (the start of a key), got ${describeValue(value)}.`)
+  if (LONE_SURROGATE.test(value)) {
+    throw new InvalidArgumentError(
+      `Expected \`${name}\` to be well-formed Unicode, got a string with a lone surrogate (half of a UTF-16 pair), which has no UTF-8 encoding. Check how it was sliced or decoded.`,
+    )
+  }
+}
+
+const CHECKSUM_TYPES: readonly ChecksumType[] = ['FULL_OBJECT', 'COMPOSITE']
+
+/**
+ * A multipart upload's `checksumAlgorithm` and `checksumType` (CreateMultipartUpload's, and
+ * Complete's, which must repeat them), checked before any request: the algorithm as `upload`'s
+ * `checksum` is checked (S3's upper-case names), and a type S3 allows for it. CRC64NVME is
+ * FULL_OBJECT only, SHA1 and SHA256 COMPOSITE only, CRC32 and CRC32C either; S3 answers 400 to
+ * the others. A type without an algorithm would not be sent.
+ * https://docs.aws.amazon.com/AmazonS3/latest/userguide/checking-object-integrity.html
+ * @returns the algorithm, and the type (the algorithm's default when not given); both `undefined` without an algorithm.
+ */
+export function requireChecksumOptions(options: { readonly checksumAlgorithm?: unknown; readonly checksumType?: unknown }): {
+  algorithm: ChecksumAlgorithm | undefined
+  type: ChecksumType | undefined
+} {
+  const algorithm = validateChecksumAlgorithm(options.checksumAlgorithm, 'checksumAlgorithm')
+  const type = options.checksumType
+  if (type !== undefined && !(CHECKSUM_TYPES as readonly unknown[]).includes(type)) {
+    throw new InvalidArgumentError(`Expected \`checksumType\` to be 'FULL_OBJECT' or 'COMPOSITE', got ${typeof type === 'string' ? JSON.stringify(type) : describeValue(type)}.`)
+  }
+  if (algorithm === undefined) {
+    if (type !== undefined) throw new InvalidArgumentError(`\`checksumType\` needs \`checksumAlgorithm\` (the algorithm it combines): set both, or neither.`)
+    return { algorithm: undefined, type: undefined }
+  }
+  const only = algorithm === 'CRC64NVME' ? 'FULL_OBJECT' : algorithm === 'SHA1' || algorithm === 'SHA256' ? 'COMPOSITE' : undefined
+  if (type !== undefined && only !== undefined && type !== only) {
+    throw new InvalidArgumentError(
+      `${algorithm} checksums are ${only} only (S3 refuses ${algorithm} with ${type as string}): use \`checksumType: '${only}'\` (or leave it out)` +
+        `${only === 'COMPOSITE' ? ", or a CRC ('CRC64NVME', 'CRC32C', 'CRC32') for a FULL_OBJECT checksum" : ''}.`,
+    )
+  }
+  return { algorithm, type: (type as ChecksumType | undefined) ?? checksumTypeOf(algorithm) }
 }

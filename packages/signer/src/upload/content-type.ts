@@ -8,6 +8,8 @@
  * @module
  */
 
+import { describeValue, InvalidArgumentError } from '@partstream/core'
+
 const TEXT = '; charset=utf-8'
 
 /** Lower-case extension (no dot) → content type. */
@@ -85,6 +87,7 @@ const TYPES: Readonly<Record<string, string>> = {
 
 /** The content type for a file name, by its extension; `undefined` when unknown. */
 export function contentTypeFor(name: string): string | undefined {
+  if (typeof name !== 'string') throw new InvalidArgumentError(`Expected a file name (a string), got ${describeValue(name)}.`)
   const base = name.slice(name.lastIndexOf('/') + 1)
   const dot = base.lastIndexOf('.')
   if (dot <= 0) return undefined // no extension, or a dotfile such as `.env`

@@ -71,7 +71,7 @@ export async function startUpload(
 /**
  * A signal that follows `signal` only after a grace of `CREATE_GRACE_MS` (bounded by the idle
  * timeout: a request that made no progress for that long is dead anyway): for a request the
- * server may be carrying out already (Create, Complete), whose answer says what it did.
+ * server may be carrying out already (Create, Complete, a single PutObject), whose answer says what it did.
  */
 export function withGrace(ctx: S3Context, signal: AbortSignal): { readonly signal: AbortSignal; dispose(): void } {
   const own = new AbortController()

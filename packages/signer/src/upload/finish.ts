@@ -56,7 +56,8 @@ export async function finishUpload(ctx: S3Context, f: Finishing): Promise<Finish
       ctx,
       f.uploadId,
       f.parts,
-      { key: f.key, signal: f.signal, ifNoneMatch: f.ifNoneMatch, checksumAlgorithm: algorithm, checksumType: checksum?.type, objectChecksum: checksum?.value },
+      // The object's checksum goes with Complete for FULL_OBJECT only; a COMPOSITE one is compared with the answer's below.
+      { key: f.key, signal: f.signal, ifNoneMatch: f.ifNoneMatch, checksumAlgorithm: algorithm, checksumType: checksum?.type, objectChecksum: checksum?.type === 'FULL_OBJECT' ? checksum.value : undefined },
       commit.signal,
     )
   } catch (error) {

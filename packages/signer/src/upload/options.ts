@@ -1,4 +1,4 @@
-import { InvalidArgumentError, describeValue, resolvePartSize, type HashFactory, type PartSizePolicy } from '@partstream/core'
+import { InvalidArgumentError, describeValue, resolvePartSize, type HashFactory, type PartSizePolicy, type ReadableStreamLike } from '@partstream/core'
 import { checksumHash, validateChecksumAlgorithm, type ChecksumAlgorithm, type ObjectChecksum } from '../http/checksum.ts'
 import type { S3ContextOptions } from '../http/context.ts'
 import { builtinModule, defaultHash, nodeMd5 } from '../http/hash.ts'
@@ -7,10 +7,12 @@ import type { ObjectOptions } from '../operations/object-options.ts'
 import type { UploadProgress } from './progress.ts'
 
 /**
- * Bytes `upload` accepts: any (async) iterable of `Uint8Array` chunks, one `Uint8Array`, or a
- * `Blob` (a `File` from a form, `fetch`'s `response.blob()`), read through its stream.
+ * Bytes `upload` accepts: any (async) iterable of `Uint8Array` chunks, a web `ReadableStream`
+ * (`fetch`'s `response.body`; read with `getReader()`, so the DOM lib's, which TypeScript does not
+ * call async-iterable without "dom.asynciterable", fits too), one `Uint8Array`, or a `Blob` (a
+ * `File` from a form, `fetch`'s `response.blob()`), read through its stream.
  */
-export type UploadSource = AsyncIterable<Uint8Array> | Iterable<Uint8Array> | Uint8Array | Blob
+export type UploadSource = AsyncIterable<Uint8Array> | Iterable<Uint8Array> | ReadableStreamLike<Uint8Array> | Uint8Array | Blob
 
 /** `Blob` (and `File`) where the runtime has one: Node ≥ 18, Deno, Bun. */
 export function isBlob(value: unknown): value is Blob {
@@ -204,6 +206,12 @@ export function validateUploadOptions(options: UploadOptions): number {
     throw new InvalidArgumentError(`Expected \`hashThreads\` to be an integer from 0 to ${MAX_HASH_THREADS} or 'auto', got ${describeValue(threads)}.`)
   }
   resolvePartSize(options.partSize, options.sizeHint) // throws InvalidArgumentError for a bad size
+  // Checked for every source, as toParts checks it for streams: a Uint8Array or a file never
+  // reads it, but a wrong value is still a wrong call.
+  const overhead = options.maxViewOverhead
+  if (overhead !== undefined && overhead !== Number.POSITIVE_INFINITY && (typeof overhead !== 'number' || !Number.isSafeInteger(overhead) || overhead < 0)) {
+    throw new InvalidArgumentError(`Expected \`maxViewOverhead\` to be a whole number of bytes ≥ 0, or Infinity (never copy), got ${describeValue(overhead)}.`)
+  }
   options.signal?.throwIfAborted()
   return concurrency
 }

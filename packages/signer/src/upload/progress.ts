@@ -26,7 +26,7 @@ export type UploadProgress =
 /** Owns `bytesAcked` and `totalBytes` and turns upload steps into `UploadProgress` events. */
 export interface ProgressReporter {
   readonly bytesAcked: number
-  /** The total became known (a source that fits in one part). */
+  /** The total became known (a source that fits in one part; the last part read). */
   knowTotal(bytes: number): void
   created(uploadId: string): void
   resumed(uploadId: string, storedParts: number): void
@@ -40,7 +40,7 @@ export interface ProgressReporter {
 /**
  * The reporter of one upload. A listener that throws throws at the call site (which fails the
  * upload there); one that returns a promise which rejects reports it to `onError`.
- * `totalBytes`: known up front (buffers, files), else `undefined` until `done`.
+ * `totalBytes`: known up front (buffers, files), else `undefined` until the last part is read.
  */
 export function progressReporter(
   onProgress: ((event: UploadProgress) => unknown) | undefined,

@@ -1,14 +1,15 @@
-import { defaultMaxListeners, getMaxListeners, setMaxListeners } from 'node:events'
+import { setMaxListeners } from 'node:events'
 import type { Part } from '@partstream/core'
 import type { ObjectChecksum } from '../http/checksum.ts'
 import type { S3Context } from '../http/context.ts'
+import { allowManyListeners } from '../http/sleep.ts'
 import { stateOf } from '../http/state.ts'
 import { objectUrl } from '../http/endpoint.ts'
 import type { ObjectOptions } from '../operations/object-options.ts'
-import { isUnverifiedPut, putObject } from '../operations/put-object.ts'
+import { isUnverifiedPut, putWithin } from '../operations/put-object.ts'
 import { uploadPart, type UploadedPart } from '../operations/upload-part.ts'
 import { cleanUpAfter } from './cleanup.ts'
-import { assertKeyFree, preconditionError, startUpload } from './create.ts'
+import { assertKeyFree, preconditionError, startUpload, withGrace } from './create.ts'
 import { finishUpload } from './finish.ts'
 import type { UploadOptions, UploadResult } from './options.ts'
 import { progressReporter, type ProgressReporter } from './progress.ts'
@@ -110,19 +111,12 @@ function afterCommit(emit: () => void): void {
 }
 
 /**
- * One signal may serve many uploads at once (`Promise.all` of a hundred `upload` calls), each
- * adding one listener while it runs and removing it when settled: Node's default of 10 would
- * warn of a leak that is not one. Raised as undici's fetch does, only from the default.
+ * The object fits in one part: a single PutObject (the empty source too). Once it is sent, S3 may
+ * write the object whether or not we listen (the commit point, as Complete's in finish.ts): an
+ * abort from then on waits for its answer (a grace), so an object written is reported as written
+ * and the upload resolves. Before it is sent (a slot, a socket, credentials) and for a new
+ * attempt, the abort wins at once.
  */
-function allowManyListeners(signal: AbortSignal): void {
-  try {
-    if (getMaxListeners(signal) === defaultMaxListeners) setMaxListeners(1500, signal)
-  } catch {
-    // a runtime without these for AbortSignal: nothing to warn either
-  }
-}
-
-/** The object fits in one part: a single PutObject (the empty source too). */
 async function putWhole(ctx: S3Context, part: Part, options: RunOptions, progress: ProgressReporter): Promise<UploadResult> {
   const { key } = options
   progress.knowTotal(part.byteLength)
@@ -135,13 +129,17 @@ async function putWhole(ctx: S3Context, part: Part, options: RunOptions, progres
     // The whole object is read and hashed: a file checks it did not change meanwhile, as a
     // multipart upload does before Complete (a PutObject cannot be taken back once sent).
     await options.beforeComplete?.()
-    put = await putObject(ctx, part, {
-      ...options.objectOptions,
-      key,
-      signal: options.controller.signal,
-      checksumAlgorithm: options.checksum,
-      onRetry: (error, attempt) => progress.retried(1, attempt, error),
-    })
+    const commit = withGrace(ctx, options.controller.signal)
+    try {
+      put = await putWithin(
+        ctx,
+        part,
+        { ...options.objectOptions, key, signal: options.controller.signal, checksumAlgorithm: options.checksum, onRetry: (error, attempt) => progress.retried(1, attempt, error) },
+        commit.signal,
+      )
+    } finally {
+      commit.dispose()
+    }
   } catch (error) {
     // A 412 is the key taken by another object, nothing written; except when a lost answer left
     // it unknown whether the object there is ours (putObject says so in its own 412 error).
@@ -173,6 +171,9 @@ async function sendParts(
   let size = 0
   const send = async (part: Part, signal: AbortSignal): Promise<void> => {
     size += part.byteLength
+    // Parts are sent in order: with the last one read, the total is known (a progress bar of a
+    // stream can tell the commit is next once every byte is acknowledged).
+    if (part.isLast) progress.knowTotal(size)
     try {
       assertSourceReachesStoredPart(stored, part, uploadId, size)
       const kept = takeStoredPart(stored, part, options.checksum)

@@ -271,9 +271,10 @@ async function runPlan(plan: Plan): Promise<UploadReport> {
     if (abortedOn !== undefined) {
       report.injected.push('abort')
       report.outcome = 'aborted'
-      if (abortedOn.kind === 'CompleteMultipartUpload' && settled.status === 'resolved') {
-        // The commit point: Complete was sent, its answer came within the grace, so the object
-        // is written and reported as written (README, `signal`). It must be the data sent.
+      if ((abortedOn.kind === 'CompleteMultipartUpload' || abortedOn.kind === 'PutObject') && settled.status === 'resolved') {
+        // The commit point: Complete (or a single PutObject) was sent, its answer came within the
+        // grace, so the object is written and reported as written (README, `signal`). It must be
+        // the data sent.
         report.outcome = 'succeeded'
         await checkSuccess('upload', settled.value, source.digest(), proxy)
       } else {

@@ -73,6 +73,56 @@ describe('the commit point on Ceph RGW', () => {
     }
   })
 
+  test('an abort once a single PutObject is answered, its answer still on the way: the upload resolves with the object S3 wrote (the old one replaced)', async () => {
+    const key = 'commit/abort-in-put'
+    await upload([new TextEncoder().encode('OLD CONTENT\n')], target(bucket, key))
+    const data = randomData(1000, 8)
+    const controller = new AbortController()
+    const agent = BUN ? undefined : new Agent()
+    const inner = agent === undefined ? fetchTransport() : undiciTransport(agent)
+    const later = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
+    // The server has written the object and answered; the abort comes while the answer is on its way (Ctrl-C then).
+    const transport: Transport = async (req) => {
+      const answer = await inner(req)
+      if (req.method === 'PUT' && !req.path.includes('partNumber=')) {
+        controller.abort(new Error('too late'))
+        await later(300)
+      }
+      return answer
+    }
+    try {
+      const result = await upload([data], target(bucket, key), { signal: controller.signal, transport })
+      assert.equal(result.size, data.byteLength)
+      assert.equal(result.partCount, 1)
+      assert.equal(sha256(await getObject(bucket, key)), sha256(data))
+    } finally {
+      await agent?.close()
+    }
+  })
+
+  test('an abort once a single PutObject is sent, no answer within the grace: rejects with signal.reason', async () => {
+    const key = 'commit/abort-in-put-no-answer'
+    const controller = new AbortController()
+    const agent = BUN ? undefined : new Agent()
+    const inner = agent === undefined ? fetchTransport() : undiciTransport(agent)
+    // The answer is held past the grace (the idle timeout here, 1 s).
+    const transport: Transport = async (req) => {
+      const answer = await inner(req)
+      if (req.method === 'PUT') {
+        controller.abort(new Error('stop'))
+        await new Promise((resolve) => setTimeout(resolve, 3000))
+      }
+      return answer
+    }
+    try {
+      const started = Date.now()
+      await assert.rejects(upload([randomData(1000, 9)], target(bucket, key), { signal: controller.signal, transport, idleTimeoutMs: 1000 }), { message: 'stop' })
+      assert.ok(Date.now() - started < 2500, `rejected after the grace, not the answer: ${Date.now() - started} ms`)
+    } finally {
+      await agent?.close()
+    }
+  })
+
   test('a Complete refused (503) as the abort comes is not sent again: the abort wins, no object, no upload left', async () => {
     const key = 'commit/refused-then-aborted'
     const controller = new AbortController()

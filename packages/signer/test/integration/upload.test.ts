@@ -144,6 +144,13 @@ describe('upload to Ceph RGW: keys, metadata, concurrency', () => {
       assert.equal(acked.length, 8)
       assert.equal(acked.at(-1)?.type === 'part-acked' && acked.at(-1)?.bytesAcked, data.byteLength)
       assert.deepEqual(events.at(-1), { type: 'done', bytesAcked: data.byteLength, totalBytes: data.byteLength, partCount: 8 })
+      // A stream's total is unknown until its last part is read, then known on every event: a
+      // progress bar can tell "every byte acknowledged" means the commit is next.
+      const started = events.filter((e) => e.type === 'part-started')
+      assert.deepEqual(started.map((e) => e.partNumber === 8), [false, false, false, false, false, false, false, true])
+      assert.ok(started.slice(0, 7).every((e) => e.totalBytes === undefined), 'unknown before the last part')
+      const fromLast = events.slice(events.findIndex((e) => e.type === 'part-started' && e.partNumber === 8))
+      assert.ok(fromLast.every((e) => 'totalBytes' in e && e.totalBytes === data.byteLength), 'known from the last part on')
       assert.equal(sha256(await getObject(bucket, `conc/${concurrency}`)), sha256(data))
     })
   }

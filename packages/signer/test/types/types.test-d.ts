@@ -12,9 +12,11 @@ import {
   S3ResponseError,
   upload,
   uploadFd,
+  uploadAll,
   uploadFile,
   uploadDirectory,
   uploadPart,
+  walkDirectory,
   type S3Context,
   type UploadOptions,
   type UploadProgress,
@@ -38,6 +40,13 @@ upload([new Uint8Array(1)], target)
 upload(new Uint8Array(10), target)
 upload(new ReadableStream<Uint8Array>(), target)
 upload(Readable.from([Buffer.from('x')]), target)
+// A web ReadableStream as the DOM lib types it without "dom.asynciterable" (the Next.js and Vite
+// templates): getReader(), no Symbol.asyncIterator. upload() reads it through getReader().
+declare const domStream: Omit<ReadableStream<Uint8Array>, typeof Symbol.asyncIterator | 'values'>
+upload(domStream, target)
+uploadAll([{ key: 'a', source: domStream }], target)
+// @ts-expect-error a stream of strings is not bytes
+upload(new ReadableStream<string>() as Omit<ReadableStream<string>, typeof Symbol.asyncIterator | 'values'>, target)
 uploadFile('/tmp/x', target)
 uploadFile(new URL('file:///tmp/x'), target)
 const r2: Promise<UploadResult> = uploadFd(0, target, { close: false, sizeHint: undefined })
@@ -158,6 +167,18 @@ uploadPart(ctx, 'upload-id', { chunks: [], byteLength: 0, sha256: undefined })
 // A part with a checksum, sent with its algorithm.
 uploadPart(ctx, 'upload-id', { partNumber: 1, chunks: [], byteLength: 0, sha256: undefined, checksum: new Uint8Array(8) }, { checksumAlgorithm: 'CRC64NVME' })
 void r1
+
+// walkDirectory yields `{ key, path, contentType?, error? }` entries only: `path` (a string) and
+// `error` need no narrowing, and uploadAll takes the walk as it is.
+async function walkedEntries(): Promise<void> {
+  for await (const e of walkDirectory('./dist')) {
+    const path: string = e.path
+    const code: string | undefined = e.error?.code
+    void [path, code]
+  }
+}
+void walkedEntries
+void uploadAll(walkDirectory('./dist'), { bucket: 'b' })
 
 // skipExisting: a comparison alone (listing the prefix), or { by, using }.
 uploadDirectory('./dist', { bucket: 'b' }, { skipExisting: 'etag' })
