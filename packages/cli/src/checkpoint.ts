@@ -235,6 +235,9 @@ export interface CheckpointLock {
   release(): Promise<void>
 }
 
+/** The locks this process holds: a lock naming this pid that is not here is a dead run's (pid reuse). */
+const held = new Set<string>()
+
 /**
  * Takes the lock beside a checkpoint, `<file>.lock` (created exclusively, holding this process's
  * pid and host name), for as long as this run uploads the file: a second `partstream cp` of the
@@ -246,9 +249,6 @@ export interface CheckpointLock {
  * {@link checkPrivateDir}): a lock another user put there is never read.
  * @returns the lock, or the live run that holds it.
  */
-/** The locks this process holds: a lock naming this pid that is not here is a dead run's (pid reuse). */
-const held = new Set<string>()
-
 export async function lockCheckpoint(file: string): Promise<CheckpointLock | { readonly heldBy: LockOwner }> {
   const lock = `${file}.lock`
   const mine = JSON.stringify({ pid: process.pid, host: hostname() })

@@ -1,4 +1,4 @@
-import { close, closeSync, constants, open, openSync, readFileSync, statfsSync } from 'node:fs'
+import { close, closeSync, constants, fstatSync, open, openSync, readFileSync, statfsSync } from 'node:fs'
 import { stat } from 'node:fs/promises'
 import { homedir } from 'node:os'
 import { basename, resolve as resolvePath } from 'node:path'
@@ -703,8 +703,9 @@ async function one(
         const { uploadId } = e
         onOpen(() => `upload ${uploadId} may remain; rerun the same command to resume it (a file), or remove it with \`partstream uploads abort\``)
       }
-      // The object fits in one part: a single PutObject, no upload to leave.
-      if (e.type === 'part-started' && commit.single()) onOpen(() => `${url} may have been written (its PutObject was under way)`)
+      // The object fits in one part: a single PutObject, no upload to leave; once its whole body
+      // went out (committing), S3 may write it.
+      if (e.type === 'committing' && commit.single()) onOpen(() => `${url} may have been written (its PutObject was under way)`)
       progress.event(e)
     },
   }
@@ -712,7 +713,7 @@ async function one(
   let run: ResumableResult
   try {
     if (f.path === undefined) {
-      const result = typeof io.stdin === 'number' ? await uploadFd(io.stdin, target, options).catch(inStdinTerms) : await upload(io.stdin, target, options)
+      const result = typeof io.stdin === 'number' ? await uploadFd(io.stdin, target, options).catch((error: unknown) => inStdinTerms(error, io.stdin as number)) : await upload(io.stdin, target, options)
       run = { result, resumed: undefined }
     } else if (f.streamed === true) {
       // uploadFd closes it (once a read still in flight returns).
@@ -759,20 +760,16 @@ async function one(
 
 /**
  * Where one upload stands, from its events: whether the library may have committed the object
- * when a signal came, and its size. The commit point is a single PutObject under way (its body
- * may have reached S3), or a multipart upload whose every byte S3 acknowledged (the library then
- * sends CompleteMultipartUpload): an abort from there waits for S3's answer a grace only, and
- * without one the library rejects with the abort's reason, as when nothing was sent (README,
- * `signal`), while the object may or may not exist. Before that point (a part still to read or in
- * flight) the abort wins and nothing is written.
- *
- * Every byte acknowledged is known where the total is: files, and stdin that is a regular file
- * (`cp - < FILE`). For a pipe the library gives no total before `done`, so an interrupt there
- * cannot be told from one while the next part is read: it counts as before the commit point.
+ * when a signal came, and its size. The library says so itself (`committing`: Complete, or the
+ * single PutObject's whole body, handed to S3): an abort from there waits for S3's answer a grace
+ * only, and without one the library rejects with the abort's reason, as when nothing was sent
+ * (README, `signal`), while the object may or may not exist. Before it (a part still to read or
+ * in flight, a PutObject body still going out) the abort wins and nothing is written.
  */
 function commitWatch(): { event(e: UploadProgress): void; single(): boolean; mayHaveCommitted(): boolean; readonly bytes: number } {
   let multipart = false
   let inFlight = 0
+  let committing = false
   let bytesAcked = 0
   let total: number | undefined
   return {
@@ -780,11 +777,12 @@ function commitWatch(): { event(e: UploadProgress): void; single(): boolean; may
       if (e.type === 'upload-created' || e.type === 'upload-resumed') multipart = true
       if (e.type === 'part-started') inFlight++
       if (e.type === 'part-acked') inFlight--
+      if (e.type === 'committing') committing = true
       if ('bytesAcked' in e) bytesAcked = e.bytesAcked
       if ('totalBytes' in e && e.totalBytes !== undefined) total = e.totalBytes
     },
     single: () => !multipart && inFlight > 0,
-    mayHaveCommitted: () => (multipart ? inFlight === 0 && total !== undefined && bytesAcked >= total : inFlight > 0),
+    mayHaveCommitted: () => committing,
     get bytes() {
       return total ?? bytesAcked
     },
@@ -809,8 +807,16 @@ function mayBeWritten(url: string, f: { bucket: string; key: string }, commit: R
  * The library's words for a descriptor as the CLI's for stdin (`cp -`, the descriptor 0): a
  * directory given as stdin (`cp - < DIR`) is a usage error saying what to give instead.
  */
-function inStdinTerms(error: unknown): never {
-  if (error instanceof InvalidArgumentError && error.message.startsWith('Expected `fd` 0 to be readable data, got a directory')) {
+function inStdinTerms(error: unknown, fd: number): never {
+  // Told by what stdin is, not by the message's words.
+  const directory = (): boolean => {
+    try {
+      return fstatSync(fd).isDirectory()
+    } catch {
+      return false
+    }
+  }
+  if (error instanceof InvalidArgumentError && directory()) {
     throw new UsageError('cp -: stdin is a directory, not data: give a file or a pipe as stdin (`< FILE`, `cmd |`), or the file itself as the source')
   }
   throw error
@@ -854,7 +860,7 @@ async function uploads(io: CliIO, c: UploadsCommand, signal: AbortSignal): Promi
         await abortMultipartUpload(ctx, u.uploadId, { key: u.key, signal })
       } catch (error) {
         if (signal.aborted) throw error
-        failed.push({ upload: u, error: proxyHint(error, net.route) ?? error })
+        failed.push({ upload: u, error }) // the library's own: the proxy hint is added below, through `cause`
         continue
       }
       aborted++

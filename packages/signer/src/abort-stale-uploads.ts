@@ -36,9 +36,8 @@ export async function abortStaleUploads(ctx: S3Context, options: AbortStaleUploa
     throw new InvalidArgumentError(`Expected options { olderThanMs, prefix?, signal? }, got ${describeValue(options)}.`)
   }
   const { olderThanMs } = options
-  if (typeof olderThanMs !== 'number' || !(olderThanMs >= 0)) {
-    throw new InvalidArgumentError(`Expected \`olderThanMs\` to be a number ≥ 0, got ${describeValue(olderThanMs)}.`)
-  }
+  // Required here (its value is checked by listMultipartUploads, before any request).
+  if (olderThanMs === undefined) throw new InvalidArgumentError('Expected `olderThanMs` (milliseconds: uploads started longer ago are aborted), got undefined.')
   const stale = await listMultipartUploads(ctx, { prefix: options.prefix, olderThanMs, signal: options.signal })
   const aborted: OpenUpload[] = []
   const failed: { upload: OpenUpload; error: unknown }[] = []

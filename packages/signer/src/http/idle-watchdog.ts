@@ -88,8 +88,8 @@ export function startIdleWatchdog(idleTimeoutMs: number, parent: AbortSignal | u
  */
 export const BODY_SLICE_BYTES: number = 1024 * 1024
 
-/** The chunks as ≤ 1 MiB views, touching the watchdog as each one is pulled by undici. */
-export function* watchedBody(chunks: Iterable<Uint8Array>, watchdog: IdleWatchdog): Generator<Uint8Array, void, undefined> {
+/** The chunks as ≤ 1 MiB views, touching the watchdog as each one is pulled by undici; `sent` once the last one was taken. */
+export function* watchedBody(chunks: Iterable<Uint8Array>, watchdog: IdleWatchdog, sent?: () => void): Generator<Uint8Array, void, undefined> {
   for (const chunk of chunks) {
     for (let offset = 0; offset < chunk.byteLength; offset += BODY_SLICE_BYTES) {
       watchdog.touch('sending the request body')
@@ -99,4 +99,5 @@ export function* watchedBody(chunks: Iterable<Uint8Array>, watchdog: IdleWatchdo
   }
   // Everything is written once undici asks past the last slice: from here we wait for headers.
   watchdog.touch('waiting for the response')
+  sent?.()
 }

@@ -13,6 +13,12 @@ import { isCompleteXml, isErrorDocument, xmlRoot, xmlText } from './xml.ts'
 
 export type ResponseHeaders = TransportHeaders
 
+/** A request's grace (`S3Request.graceSignal` and `onCommit`), as the commit steps make it. */
+export interface Grace {
+  readonly signal: AbortSignal
+  readonly onCommit?: (() => void) | undefined
+}
+
 export interface S3Request {
   readonly method: 'GET' | 'PUT' | 'POST' | 'DELETE' | 'HEAD'
   /** Encoded path (from `ctx.endpoint`). */
@@ -26,12 +32,19 @@ export interface S3Request {
   readonly payloadHash: string
   readonly signal?: AbortSignal | undefined
   /**
-   * A request the server may carry out whether or not anyone listens (Create, Complete): once
-   * handed to the transport, an abort of `signal` reaches it only when this signal aborts too (a
-   * grace that follows `signal`), so its answer can say what the server did. Everything before
-   * (credentials, a socket, a retry's backoff) and every new attempt follows `signal` at once.
+   * A request the server may carry out whether or not anyone listens (Create, Complete, a single
+   * PutObject): once handed to the transport whole (its body written), an abort of `signal`
+   * reaches it only when this signal aborts too (a grace that follows `signal`), so its answer can
+   * say what the server did. Everything before (credentials, a socket, a retry's backoff, the body
+   * going out) and every new attempt follows `signal` at once.
    */
   readonly graceSignal?: AbortSignal | undefined
+  /**
+   * With `graceSignal`: called when the request is handed over whole (its body written to the
+   * transport), the moment from which the server may carry it out. Until then `signal` is
+   * followed at once: S3 writes nothing before it has the whole body. Once per attempt.
+   */
+  readonly onCommit?: (() => void) | undefined
   /**
    * What to do with a successful response's body: `'none'` dumps it (everything is in the
    * headers), `'text'` reads it whole, `'stream'` hands it over as it arrives (GetObject): the
@@ -221,7 +234,8 @@ async function sendOnce(
   }
   // Each attempt gets its own signal: the caller's abort (past its grace, if any) or this
   // attempt's idle timeout cancels it.
-  const watchdog = startIdleWatchdog(ctx.idleTimeoutMs, req.graceSignal ?? req.signal)
+  const grace = req.graceSignal === undefined ? undefined : graceOnceSent(req.signal, req.graceSignal, req.onCommit)
+  const watchdog = startIdleWatchdog(ctx.idleTimeoutMs, grace?.signal ?? req.signal)
   let streaming = false
   try {
     // Raced with the attempt's signal: a transport that ignores it (a caller's, or a request
@@ -232,7 +246,7 @@ async function sendOnce(
         path,
         method: req.method,
         headers: signed,
-        body: requestBody(req.body, watchdog),
+        body: requestBody(req.body, watchdog, grace?.sent),
         signal: watchdog.signal,
       }),
       watchdog.signal,
@@ -278,6 +292,7 @@ async function sendOnce(
     if (watchdog.fired !== undefined && !req.signal?.aborted) throw watchdog.fired
     throw error
   } finally {
+    grace?.dispose()
     // A streamed body keeps its watchdog and its socket until it is read to the end or left.
     if (!streaming) {
       watchdog.stop()
@@ -371,14 +386,52 @@ function watchedResponse(body: TransportBody, watchdog: IdleWatchdog, signal: Ab
  * The body as undici gets it. Small single buffers go as they are (one write with the headers);
  * anything larger goes as ≤ 1 MiB views through the watchdog, which sees each one drain.
  */
-function requestBody(body: S3Request['body'], watchdog: IdleWatchdog): Uint8Array | Iterable<Uint8Array> | null {
-  if (body === undefined) return null
-  if (isUint8Array(body)) {
-    return body.byteLength <= BODY_SLICE_BYTES ? body : watchedBody([body], watchdog)
+function requestBody(body: S3Request['body'], watchdog: IdleWatchdog, sent?: () => void): Uint8Array | Iterable<Uint8Array> | null {
+  // No body, or one write of it: handed over with the request.
+  const whole = (bytes: Uint8Array | null): Uint8Array | null => {
+    sent?.()
+    return bytes
   }
-  if (body.length === 1 && (body[0] as Uint8Array).byteLength <= BODY_SLICE_BYTES) return body[0] as Uint8Array
+  if (body === undefined) return whole(null)
+  if (isUint8Array(body)) {
+    return body.byteLength <= BODY_SLICE_BYTES ? whole(body) : watchedBody([body], watchdog, sent)
+  }
+  if (body.length === 1 && (body[0] as Uint8Array).byteLength <= BODY_SLICE_BYTES) return whole(body[0] as Uint8Array)
   // Runs of tiny chunks (a line per chunk) are gathered into 64 KiB writes; see coalesce.ts.
-  return watchedBody(worthGathering(body) ? gatherSmallChunks(body) : joinAdjacentViews(body, BODY_SLICE_BYTES), watchdog)
+  return watchedBody(worthGathering(body) ? gatherSmallChunks(body) : joinAdjacentViews(body, BODY_SLICE_BYTES), watchdog, sent)
+}
+
+/**
+ * What a request with a grace follows: `signal` at once until its body is handed over (S3 cannot
+ * have written anything before it has the whole body: an abort while a 5 GiB PutObject body is
+ * going out, or while it waits for a socket, ends it at once), then `grace` (`signal` plus the
+ * time S3 gets to answer). `sent` marks the moment and calls `onCommit`.
+ */
+function graceOnceSent(signal: AbortSignal | undefined, grace: AbortSignal, onCommit: (() => void) | undefined): { readonly signal: AbortSignal; sent(): void; dispose(): void } {
+  const own = new AbortController()
+  let handedOver = false
+  const onSignal = (): void => {
+    if (!handedOver) own.abort(signal?.reason)
+  }
+  const onGrace = (): void => own.abort(grace.reason)
+  if (grace.aborted) own.abort(grace.reason)
+  else if (signal?.aborted === true) own.abort(signal.reason)
+  else {
+    signal?.addEventListener('abort', onSignal, { once: true })
+    grace.addEventListener('abort', onGrace, { once: true })
+  }
+  return {
+    signal: own.signal,
+    sent() {
+      if (handedOver || own.signal.aborted) return
+      handedOver = true
+      onCommit?.()
+    },
+    dispose() {
+      signal?.removeEventListener('abort', onSignal)
+      grace.removeEventListener('abort', onGrace)
+    },
+  }
 }
 
 /**

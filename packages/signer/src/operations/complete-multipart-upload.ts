@@ -4,7 +4,7 @@ import { checksumHeader, checksumTag, type ChecksumAlgorithm, type ChecksumType 
 import type { S3Context } from '../http/context.ts'
 import { objectPath, stateOf } from '../http/state.ts'
 import { md5, sha256Hex, toHex } from '../http/hash.ts'
-import { header, sendS3, type S3Answer } from '../http/send.ts'
+import { header, sendS3, type Grace, type S3Answer } from '../http/send.ts'
 import { encodeXml, xmlText } from '../http/xml.ts'
 import { headObject, type ObjectHead } from './head-object.ts'
 import { objectHeaders, unquote, type ObjectRequestOptions } from './object-options.ts'
@@ -109,13 +109,16 @@ export async function completeMultipartUpload(
   return completeWithin(ctx, uploadId, parts, options, undefined)
 }
 
-/** {@link completeMultipartUpload}, its request in flight cancelled only by `graceSignal` (see `S3Request.graceSignal`). */
+/**
+ * {@link completeMultipartUpload}, its request cancelled only by `grace.signal` once it is handed
+ * over (`grace.onCommit` then; see `S3Request.graceSignal`).
+ */
 export async function completeWithin(
   ctx: S3Context,
   uploadId: string,
   parts: readonly UploadedPart[],
   options: CompleteMultipartUploadOptions,
-  graceSignal: AbortSignal | undefined,
+  grace: Grace | undefined,
 ): Promise<CompletedUpload> {
   const state = stateOf(ctx)
   requireUploadId(uploadId)
@@ -146,7 +149,8 @@ export async function completeWithin(
         contentLength: body.byteLength,
         payloadHash,
         signal: options.signal,
-        graceSignal,
+        graceSignal: grace?.signal,
+        onCommit: grace?.onCommit,
         onRetry: options.onRetry,
         response: 'text',
         root: 'CompleteMultipartUploadResult',

@@ -2,7 +2,7 @@ import { S3ResponseError } from '../errors.ts'
 import type { S3Context } from '../http/context.ts'
 import { objectPath, stateOf, type ContextState } from '../http/state.ts'
 import { md5Hex, toHex } from '../http/hash.ts'
-import { header, sendS3, type S3Answer } from '../http/send.ts'
+import { header, sendS3, type Grace, type S3Answer } from '../http/send.ts'
 import { EMPTY_SHA256 } from '../http/sign.ts'
 import { assertChecksumEchoed, checksumHeader, type ChecksumAlgorithm } from '../http/checksum.ts'
 import { objectHeaders, unquote, type ObjectOptions, type ObjectRequestOptions } from './object-options.ts'
@@ -54,8 +54,11 @@ export async function putObject(ctx: S3Context, body: PartBody, options: PutObje
   return putWithin(ctx, body, options, undefined)
 }
 
-/** {@link putObject}, its request in flight cancelled only by `graceSignal` (see `S3Request.graceSignal`). */
-export async function putWithin(ctx: S3Context, body: PartBody, options: PutObjectOptions, graceSignal: AbortSignal | undefined): Promise<PutObjectResult> {
+/**
+ * {@link putObject}, its request cancelled only by `grace.signal` once its body is handed over
+ * (`grace.onCommit` then; see `S3Request.graceSignal`).
+ */
+export async function putWithin(ctx: S3Context, body: PartBody, options: PutObjectOptions, grace: Grace | undefined): Promise<PutObjectResult> {
   const state = stateOf(ctx)
   requireBody(body)
   const algorithm = options.checksumAlgorithm
@@ -75,7 +78,8 @@ export async function putWithin(ctx: S3Context, body: PartBody, options: PutObje
         contentLength: body.byteLength,
         payloadHash: payloadHashOf(body),
         signal: options.signal,
-        graceSignal,
+        graceSignal: grace?.signal,
+        onCommit: grace?.onCommit,
         onRetry: (error, attempt) => {
           mayHaveWritten ||= error.statusCode === 0 || error.statusCode >= 500
           options.onRetry?.(error, attempt)

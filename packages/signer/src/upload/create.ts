@@ -1,5 +1,6 @@
 import { ObjectExistsError, S3ResponseError } from '../errors.ts'
 import type { S3Context } from '../http/context.ts'
+import type { Grace } from '../http/send.ts'
 import { untilAborted } from '../http/sleep.ts'
 import { stateOf } from '../http/state.ts'
 import { createWithin, type CreateMultipartUploadOptions } from '../operations/create-multipart-upload.ts'
@@ -72,8 +73,9 @@ export async function startUpload(
  * A signal that follows `signal` only after a grace of `CREATE_GRACE_MS` (bounded by the idle
  * timeout: a request that made no progress for that long is dead anyway): for a request the
  * server may be carrying out already (Create, Complete, a single PutObject), whose answer says what it did.
+ * `onCommit` is called when the request is handed over whole (see `S3Request.onCommit`).
  */
-export function withGrace(ctx: S3Context, signal: AbortSignal): { readonly signal: AbortSignal; dispose(): void } {
+export function withGrace(ctx: S3Context, signal: AbortSignal, onCommit?: () => void): Grace & { dispose(): void } {
   const own = new AbortController()
   let timer: ReturnType<typeof setTimeout> | undefined
   const onAbort = (): void => {
@@ -83,6 +85,7 @@ export function withGrace(ctx: S3Context, signal: AbortSignal): { readonly signa
   else signal.addEventListener('abort', onAbort, { once: true })
   return {
     signal: own.signal,
+    onCommit,
     dispose() {
       clearTimeout(timer)
       signal.removeEventListener('abort', onAbort)

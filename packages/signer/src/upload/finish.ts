@@ -23,6 +23,8 @@ export interface Finishing {
    */
   readonly compositeEtag: boolean
   readonly signal: AbortSignal
+  /** Called when Complete is handed over (the `committing` progress event). */
+  readonly onCommit?: (() => void) | undefined
 }
 
 /** What S3 reports for the completed object. */
@@ -49,7 +51,7 @@ export async function finishUpload(ctx: S3Context, f: Finishing): Promise<Finish
   // Once Complete is sent, S3 may write the object whether or not we listen: an abort from then on
   // waits for its answer (a grace), so an object written is reported as written, not as aborted.
   // Before it is sent (a socket to wait for), and for a new attempt, the abort wins at once.
-  const commit = withGrace(ctx, f.signal)
+  const commit = withGrace(ctx, f.signal, f.onCommit)
   let completed
   try {
     completed = await completeWithin(
@@ -58,7 +60,7 @@ export async function finishUpload(ctx: S3Context, f: Finishing): Promise<Finish
       f.parts,
       // The object's checksum goes with Complete for FULL_OBJECT only; a COMPOSITE one is compared with the answer's below.
       { key: f.key, signal: f.signal, ifNoneMatch: f.ifNoneMatch, checksumAlgorithm: algorithm, checksumType: checksum?.type, objectChecksum: checksum?.type === 'FULL_OBJECT' ? checksum.value : undefined },
-      commit.signal,
+      commit,
     )
   } catch (error) {
     throw f.ifNoneMatch ? preconditionError(error, ctx, f.key, f.uploadId) : error

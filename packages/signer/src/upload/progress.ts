@@ -21,6 +21,12 @@ export type UploadProgress =
       readonly bytesAcked: number
       readonly totalBytes: number | undefined
     }
+  /**
+   * The object is being written: CompleteMultipartUpload, or the single PutObject's whole body,
+   * was handed to S3. An abort from here waits for S3's answer (a grace), and without one the
+   * object may or may not exist. At most once, before `done`.
+   */
+  | { readonly type: 'committing'; readonly bytesAcked: number; readonly totalBytes: number }
   | { readonly type: 'done'; readonly bytesAcked: number; readonly totalBytes: number; readonly partCount: number }
 
 /** Owns `bytesAcked` and `totalBytes` and turns upload steps into `UploadProgress` events. */
@@ -34,6 +40,8 @@ export interface ProgressReporter {
   acked(partNumber: number, partBytes: number): void
   skipped(partNumber: number, partBytes: number): void
   retried(partNumber: number, attempt: number, error: S3ResponseError): void
+  /** The commit request was handed over whole (once; a listener's error is dropped: see below). */
+  committing(): void
   done(partCount: number): void
 }
 
@@ -48,6 +56,7 @@ export function progressReporter(
   onError: (error: unknown) => void,
 ): ProgressReporter {
   let bytesAcked = 0
+  let committing = false
   const emit = (event: UploadProgress): void => {
     if (onProgress === undefined) return
     const returned: unknown = onProgress(event)
@@ -76,6 +85,17 @@ export function progressReporter(
       part('part-skipped', partNumber, partBytes)
     },
     retried: (partNumber, attempt, error) => emit({ type: 'part-retried', partNumber, attempt, error, bytesAcked, totalBytes }),
+    committing() {
+      if (committing) return // a retried commit request
+      committing = true
+      // Called from inside the request (its body handed over): a listener's error must not reach
+      // the transport, and cannot stop a request S3 may be carrying out. Dropped, as after done.
+      try {
+        emit({ type: 'committing', bytesAcked, totalBytes: totalBytes ?? bytesAcked })
+      } catch {
+        // ignored: see above
+      }
+    },
     done: (partCount) => emit({ type: 'done', bytesAcked, totalBytes: bytesAcked, partCount }),
   }
 }

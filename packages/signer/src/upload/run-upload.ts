@@ -86,6 +86,7 @@ export async function runUpload(ctx: S3Context, parts: AsyncIterator<Part>, opti
       checksumAlgorithm: options.checksum,
       compositeEtag: options.objectOptions.serverSideEncryption?.startsWith('aws:kms') !== true,
       signal,
+      onCommit: () => progress.committing(),
     })
     afterCommit(() => progress.done(acked.length))
     return result(ctx, key, size, acked.length, uploadId, finished)
@@ -129,13 +130,13 @@ async function putWhole(ctx: S3Context, part: Part, options: RunOptions, progres
     // The whole object is read and hashed: a file checks it did not change meanwhile, as a
     // multipart upload does before Complete (a PutObject cannot be taken back once sent).
     await options.beforeComplete?.()
-    const commit = withGrace(ctx, options.controller.signal)
+    const commit = withGrace(ctx, options.controller.signal, () => progress.committing())
     try {
       put = await putWithin(
         ctx,
         part,
         { ...options.objectOptions, key, signal: options.controller.signal, checksumAlgorithm: options.checksum, onRetry: (error, attempt) => progress.retried(1, attempt, error) },
-        commit.signal,
+        commit,
       )
     } finally {
       commit.dispose()
