@@ -456,6 +456,8 @@ const ADVICE_OF: readonly (readonly [RegExp, string])[] = [
   [/for a server that accepts other names \(upper case, "_"\), set `legacyBucketName: true` in the target\./g, 'partstream cannot write to a bucket of another name (upper case, "_"), which only some servers accept.'],
   [/Pass `credentials` in the target, set /g, 'Set '],
   [/pass credentials in `credentials`/g, 'give them in AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY or a profile (--profile)'],
+  // A part size over 5 GiB: lower it (the advice below is for too many parts).
+  [/S3 rejects larger parts \(EntityTooLarge\); for huge streams use `partSize: adaptivePartSize\(\)`/g, 'S3 rejects larger parts (EntityTooLarge): give at most 5GiB'],
   // The CLI has no adaptive part size: raising it, or a size hint (which sizes the parts to fit), is what it offers.
   [/, or use `partSize: adaptivePartSize\(\)`/g, ''],
   [/use `partSize: adaptivePartSize\(\)`/g, 'raise --part-size, or give --size-hint with the expected total'],
@@ -463,6 +465,9 @@ const ADVICE_OF: readonly (readonly [RegExp, string])[] = [
   // directory: for a global partstream, `npm install` in a project changed nothing.
   [/\(npm install @aws-sdk\/credential-provider-node\)/g, '(install @aws-sdk/credential-provider-node where partstream is installed: `npm install -g @aws-sdk/credential-provider-node` for a global partstream)'],
   [/npm install @aws-sdk\/credential-provider-node/g, 'install @aws-sdk/credential-provider-node where partstream is installed (`npm install -g @aws-sdk/credential-provider-node` for a global partstream)'],
+  // Library options the CLI has no flag for, or spells otherwise.
+  [/ \(or check the `now` option\)/g, ''],
+  [/(pass|set) `?hashThreads: 0`?/g, '$1 --hash-threads 0'],
   // The CLI resumes from its checkpoint, not from an id the user gives.
   [/The upload id is unknown or was aborted or completed: check `resumeUploadId`, or start a new upload\./g, 'The upload was aborted or completed by someone else meanwhile (`partstream uploads abort`, or another run): run the command again to upload afresh.'],
 ]

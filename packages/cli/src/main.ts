@@ -253,11 +253,18 @@ function trustOf(c: CommonOptions): { ca?: string } {
   // plain-http endpoint, and the AWS CLI does not read it there: a missing file must not fail
   // such an upload. One named on this command line is read, and an unreadable one refused.
   if (c.caBundle === undefined && endpointOf(c)?.toString().toLowerCase().startsWith('http:') === true) return {}
+  let text: string
   try {
-    return { ca: readFileSync(named.path, 'utf8') }
+    text = readFileSync(named.path, 'utf8')
   } catch (error) {
     throw new UsageError(`cannot read the CA bundle ${named.path} (from ${named.source}): ${(error as Error).message}`)
   }
+  // A file with no certificate (a key, a DER file, another file) would fail every request as "not
+  // trusted", with advice to give the bundle that was given.
+  if (!text.includes('-----BEGIN CERTIFICATE-----')) {
+    throw new UsageError(`the CA bundle ${named.path} (from ${named.source}) holds no PEM certificate ("-----BEGIN CERTIFICATE-----"): give your CA's certificate in PEM form`)
+  }
+  return { ca: text }
 }
 
 /** Bun's fetch is the library's transport there, and it reads the proxy variables itself. */

@@ -34,6 +34,26 @@ describe('inCliTerms: idleTimeoutMs', () => {
   })
 })
 
+describe('inCliTerms: advice the CLI can follow', () => {
+  test('a part size over 5 GiB is told to lower it (it said "raise --part-size")', async () => {
+    const { upload } = await import('@partstream/signer')
+    const target = { bucket: 'bkt', key: 'k', endpoint: 'http://127.0.0.1:9', credentials: { accessKeyId: 'a', secretAccessKey: 's' } }
+    const library = await upload(new Uint8Array(1), target, { partSize: 6 * 1024 ** 3 }).then(
+      () => assert.fail('refused'),
+      (e: Error) => e.message,
+    )
+    assert.match(library, /EntityTooLarge/, 'the library message this rewrites')
+    const text = inCliTerms(library)
+    assert.match(text, /S3 rejects larger parts \(EntityTooLarge\): give at most 5GiB/)
+    assert.doesNotMatch(text, /raise --part-size/)
+  })
+  test('no `now` option, and --hash-threads 0 for `hashThreads: 0`', () => {
+    assert.doesNotMatch(inCliTerms("The machine's clock is off, and correcting it by the server's `Date` did not help; sync it (or check the `now` option)."), /now/)
+    assert.match(inCliTerms('A hash worker crashed. Retry, or pass `hashThreads: 0` to hash on the main thread.'), /pass --hash-threads 0 to hash/)
+    assert.match(inCliTerms('Cannot start a hash worker (file:///x): set hashThreads: 0, or allow worker threads.'), /set --hash-threads 0, or/)
+  })
+})
+
 describe("names that are Object.prototype's", () => {
   test('inCliTerms leaves `constructor` and `toString` as they are (it printed a function)', () => {
     assert.equal(inCliTerms('key `constructor`, `toString`, `__proto__`'), 'key `constructor`, `toString`, `__proto__`')

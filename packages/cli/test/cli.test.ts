@@ -445,6 +445,13 @@ describe(`partstream CLI (${runtime}${built ? ', built bin' : ', .ts source'})`,
         const missing = await send('https/ca-missing', ['--ca-bundle', join(dir, 'no-such-ca.pem')])
         assert.equal(missing.code, 2, missing.stderr)
         assert.match(missing.stderr, /cannot read the CA bundle .*no-such-ca\.pem \(from --ca-bundle\)/)
+        // A file with no certificate in it (a key, random bytes) failed every request as "not
+        // trusted, give your CA as --ca-bundle": refused up front, naming it.
+        const notPem = join(dir, 'not-a-cert.pem')
+        writeFileSync(notPem, '-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIA==\n-----END PRIVATE KEY-----\n')
+        const noCert = await send('https/ca-no-cert', ['--ca-bundle', notPem])
+        assert.equal(noCert.code, 2, noCert.stderr)
+        assert.match(noCert.stderr, /the CA bundle .*not-a-cert\.pem \(from --ca-bundle\) holds no PEM certificate/)
         // Set for every command and missing, it fails an https upload, but not one to a plain
         // http endpoint, where no CA is used (nor does it fail the AWS CLI's).
         const fromEnv = await send('https/ca-env-missing', [], { AWS_CA_BUNDLE: join(dir, 'no-such-ca.pem') })

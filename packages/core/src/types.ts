@@ -153,9 +153,9 @@ export interface ToPartsOptions {
   readonly signal?: AbortSignalLike | undefined
   /**
    * A chunk whose backing `ArrayBuffer` is more than this many bytes larger than the chunk is
-   * copied before it is held, so a small view of a huge buffer cannot pin the huge buffer and
-   * break the memory bound — unless the chunk is at least as long as the part being filled, which
-   * is split into views and never copied. `0` copies every partial view; `Infinity` never copies.
+   * copied before it is held, however long the chunk is, so views of a huge buffer cannot pin it
+   * and break the memory bound. A chunk that is its whole buffer is never copied. `0` copies
+   * every partial view; `Infinity` never copies (views of a buffer kept resident anyway).
    * @default 65536 (`DEFAULT_MAX_VIEW_OVERHEAD_BYTES`)
    */
   readonly maxViewOverhead?: number | undefined

@@ -64,10 +64,11 @@ export class S3ResponseError extends PartstreamError {
       (init.attempt !== undefined && init.attempt > 1 ? ` after ${init.attempt} attempts` : '')
     const what =
       init.statusCode === 0
-        ? `failed without a response${options?.cause instanceof Error ? `: ${options.cause.message}` : ''}`
+        ? `failed without a response${options?.cause instanceof Error ? `: ${options.cause.message.trimEnd()}` : ''}`
         : `failed with HTTP ${init.statusCode}` +
           (init.s3Code !== undefined ? ` ${init.s3Code}` : '') +
-          (init.s3Message !== undefined && init.s3Message !== '' ? `: ${init.s3Message}` : '')
+          // The hint that follows starts its own sentence: no ".." after a message that ends with one.
+          (init.s3Message !== undefined && init.s3Message !== '' ? `: ${init.s3Message.trimEnd().replace(/\.$/, '')}` : '')
     const hint =
       init.bucketRegion !== undefined && (init.statusCode === 301 || init.statusCode === 307 || init.statusCode === 400)
         ? `. The bucket is in region ${init.bucketRegion}: set \`region: '${init.bucketRegion}'\` (the CLI's --region, or AWS_REGION), with an endpoint of that region.`
@@ -94,6 +95,7 @@ const UNTRUSTED_CERTIFICATE_CODES = new Set([
   'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
   'CERT_UNTRUSTED',
 ])
+const WRONG_TLS_VERSION: ReadonlySet<string> = new Set(['ERR_SSL_WRONG_VERSION_NUMBER'])
 const CERTIFICATE_CODES = new Set([...UNTRUSTED_CERTIFICATE_CODES, 'CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID', 'ERR_TLS_CERT_ALTNAME_INVALID'])
 
 /** The first `code` among `codes` in `error` or its `cause`s (5 deep): wrappers keep the system error as a cause. */
@@ -117,7 +119,11 @@ export function certificateFailure(error: unknown): string | undefined {
 /** What to do about a request that got no answer, when its cause says (a certificate not trusted, expired, for another name). */
 function connectionHint(cause: unknown): string {
   const code = certificateFailure(cause)
-  if (code === undefined) return ''
+  if (code === undefined) {
+    // TLS spoken to a plain-HTTP port: OpenSSL's "wrong version number" (ERR_SSL_WRONG_VERSION_NUMBER).
+    const wrongVersion = codeInCauses(cause, WRONG_TLS_VERSION) !== undefined || /wrong version number/i.test(cause instanceof Error ? cause.message : '')
+    return wrongVersion ? ". The server did not answer in TLS (a plain-HTTP port?): check `endpoint`'s scheme (http:// or https://) and port." : ''
+  }
   if (UNTRUSTED_CERTIFICATE_CODES.has(code)) {
     return (
       ` (${code}). The server's TLS certificate is not signed by a CA this runtime trusts: give your CA's certificate as \`ca\` ` +
@@ -128,6 +134,25 @@ function connectionHint(cause: unknown): string {
   if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') return ` (${code}). The server's TLS certificate is for another name: check \`endpoint\` (and \`forcePathStyle\`: a bucket name with dots breaks virtual-hosted TLS).`
   return ''
 }
+
+/** The IAM action each operation needs (what an AccessDenied asks for). */
+const PERMISSION_OF: Readonly<Record<S3Operation, string>> = {
+  CreateMultipartUpload: 's3:PutObject',
+  UploadPart: 's3:PutObject',
+  CompleteMultipartUpload: 's3:PutObject',
+  AbortMultipartUpload: 's3:AbortMultipartUpload',
+  PutObject: 's3:PutObject',
+  HeadObject: 's3:GetObject; s3:ListBucket to tell a missing key from a forbidden one',
+  ListParts: 's3:ListMultipartUploadParts',
+  ListMultipartUploads: 's3:ListBucketMultipartUploads',
+  ListObjectsV2: 's3:ListBucket',
+  GetObject: 's3:GetObject',
+  GetObjectTagging: 's3:GetObjectTagging',
+  CreateBucket: 's3:CreateBucket',
+  DeleteObject: 's3:DeleteObject',
+  DeleteBucket: 's3:DeleteBucket',
+}
+const BUCKET_WIDE: ReadonlySet<S3Operation> = new Set(['ListMultipartUploads', 'ListObjectsV2', 'CreateBucket', 'DeleteBucket'])
 
 function hintFor(operation: S3Operation, code: string | undefined, status: number): string {
   switch (code) {
@@ -148,9 +173,11 @@ function hintFor(operation: S3Operation, code: string | undefined, status: numbe
     case 'RequestTimeTooSkewed':
       return ". The machine's clock is off, and correcting it by the server's `Date` did not help; sync it (or check the `now` option)."
     case 'AccessDenied':
-      return '. The credentials lack permission (s3:PutObject, s3:AbortMultipartUpload) on this key.'
+      return `. The credentials lack permission (${PERMISSION_OF[operation]}) on this ${BUCKET_WIDE.has(operation) ? 'bucket' : 'key'}.`
     case 'EntityTooSmall':
-      return '. A non-last part was under 5 MiB: this is a bug in the part policy, please report it.'
+      return operation === 'CompleteMultipartUpload'
+        ? '. A part other than the last was under 5 MiB (S3 needs every part but the last to be at least 5 MiB; some servers say the same of a listed part never uploaded). From upload() or uploadFile() this is a bug in the part policy: please report it.'
+        : '. The body is under the size S3 needs here.'
     case undefined:
       if (status === 412) return '. A precondition failed: an object exists at the key and `ifNoneMatch` is set.'
       if (status === 400) return '. The server refused the request without saying why: check `endpoint` (is it an S3 server?) and `forcePathStyle`.'

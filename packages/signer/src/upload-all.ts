@@ -75,7 +75,7 @@ export interface UploadAllResult {
   readonly files: readonly FileResult[]
   /** Bytes of the objects written (failed files not counted). */
   readonly uploadedBytes: number
-  /** Files written. */
+  /** Files that ended well: written, or skipped by `skipExisting` (also counted in `skipped`). */
   readonly succeeded: number
   /** Files that failed. */
   readonly failed: number

@@ -37,9 +37,10 @@ import { runUpload } from './upload/run-upload.ts'
 /** Options of {@link uploadFd}. */
 export interface UploadFdOptions extends UploadOptions {
   /**
-   * Close `fd` once the upload settles (resolved or rejected, invalid options included). Without
-   * it the descriptor stays open and belongs to the caller; either way `uploadFd` reads it to its
-   * end (or to the failure) and leaves its position there.
+   * Close `fd` before the upload settles (resolved or rejected, invalid options included; when
+   * an abort left a read waiting on an idle producer, once that read returns). Without it the
+   * descriptor stays open and belongs to the caller; either way `uploadFd` reads it to its end
+   * (or to the failure) and leaves its position there.
    * @default false
    */
   readonly close?: boolean | undefined
@@ -140,16 +141,27 @@ export async function uploadFdWith(readFn: ReadFn, fd: number, target: UploadTar
       await ctx.close()
     }
   } finally {
-    if (source !== undefined) source.release()
-    else if (owns) closeFd(fd, () => {})
+    // With `close: true`, closed before the promise settles; unless a read still waits on it (an
+    // abort while the producer is idle): then once that read returns.
+    if (source !== undefined) await source.release()
+    else if (owns) await closeQuietly(fd)
   }
+}
+
+/** `close(fd)`, settled once done; an error (already closed) is nothing to report. */
+function closeQuietly(fd: number): Promise<void> {
+  return new Promise((resolve) => closeFd(fd, () => resolve()))
 }
 
 /** What an upload reads `fd` through, and how it lets go of it once settled. */
 interface Source {
   readonly reader: DescriptorReader
-  /** Stops reading, closes what this upload opened, and `fd` itself with `close: true`. */
-  release(): void
+  /**
+   * Stops reading, closes what this upload opened, and `fd` itself with `close: true`: settles
+   * once closed, or at once when a read is still in flight (closed when it returns, so the number
+   * is never reused under it).
+   */
+  release(): Promise<void>
 }
 
 /**
@@ -173,17 +185,22 @@ interface Source {
  * system; an injected `readFn`): `fs.read` on `fd`.
  */
 function openSource(fd: number, stats: Stats, owns: boolean, signal: AbortSignal, readFn: ReadFn): Source {
-  const closeIfGiven = (): void => {
-    if (owns) closeFd(fd, () => {})
+  const closeIfGiven = async (): Promise<void> => {
+    if (owns) await closeQuietly(fd)
+  }
+  /** `close` once `reader` is idle: waited for unless a read is still in flight. */
+  const afterReads = async (reader: { readonly busy: boolean; idle(): Promise<unknown> }, close: () => Promise<void>): Promise<void> => {
+    const closed = reader.idle().then(close)
+    if (!reader.busy) await closed
   }
   const native = readFn === fsRead
   const pipe = !native ? undefined : stats.isFIFO() ? openPipeReader(fd, signal) : stats.isSocket() && fd <= 2 ? openSocketReader(fd, signal) : undefined
   if (pipe !== undefined) {
     return {
       reader: pipe,
-      release() {
+      async release() {
         pipe.close()
-        closeIfGiven()
+        await closeIfGiven()
       },
     }
   }
@@ -192,9 +209,9 @@ function openSource(fd: number, stats: Stats, owns: boolean, signal: AbortSignal
     const reader = new FdReader(fd, signal, runtimePipe.read)
     return {
       reader,
-      release() {
+      async release() {
         runtimePipe.close() // a read in flight settles now
-        void reader.idle().then(closeIfGiven)
+        await afterReads(reader, closeIfGiven)
       },
     }
   }
@@ -203,12 +220,12 @@ function openSource(fd: number, stats: Stats, owns: boolean, signal: AbortSignal
   const reader = new FdReader(own ?? fd, signal, readFn, fd)
   return {
     reader,
-    release() {
+    async release() {
       // A read still in flight (aborted while the producer was idle) holds the descriptor: close it
       // once that read returns, so the number is never reused under it.
-      void reader.idle().then(() => {
-        if (own !== undefined) closeFd(own, () => {})
-        closeIfGiven()
+      await afterReads(reader, async () => {
+        if (own !== undefined) await closeQuietly(own)
+        await closeIfGiven()
       })
     },
   }

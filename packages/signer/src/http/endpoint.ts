@@ -167,7 +167,7 @@ export function resolveEndpoint(
     url = new URL(endpoint)
   } catch {
     // No cause: the URL parser's TypeError holds the input, a password in it included.
-    throw new InvalidArgumentError(`Expected \`endpoint\` to be an absolute http(s) URL such as "http://127.0.0.1:7480", got ${describeValue(String(endpoint))}.`)
+    throw new InvalidArgumentError(`Expected \`endpoint\` to be an absolute http(s) URL such as "http://127.0.0.1:7480", got ${describeValue(endpoint)}.`)
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new InvalidArgumentError(`Expected \`endpoint\` to use http: or https:, got "${url.protocol}".`)

@@ -137,6 +137,10 @@ export class FdReader implements DescriptorReader {
    */
   #abortable(reading: Promise<number>): Promise<number> {
     this.#pending = reading
+    const done = (): void => {
+      if (this.#pending === reading) this.#pending = undefined
+    }
+    reading.then(done, done)
     if (this.#onAbort === undefined) {
       this.#onAbort = () => this.#rejectRead?.(this.#signal.reason)
       this.#signal.addEventListener('abort', this.#onAbort, { once: true })
@@ -145,6 +149,11 @@ export class FdReader implements DescriptorReader {
       this.#rejectRead = reject
       reading.then(resolve, reject)
     })
+  }
+
+  /** Whether a read is in flight (one an abort left waiting for its producer, say). */
+  get busy(): boolean {
+    return this.#pending !== undefined
   }
 
   /** Resolves once no read is in flight any more; never rejects. Used before closing the descriptor. */
