@@ -607,7 +607,9 @@ async function tree(io: CliIO, c: CpCommand, net: Network, signal: AbortSignal, 
   // The files started and not settled (key → path, and the multipart upload once it exists),
   // which a second signal names: uploadDirectory settles a file only once its upload completed or
   // was aborted.
-  const inFlight = new Map<string, { readonly path: string | undefined; uploadId?: string }>()
+  const inFlight = new Map<string, { readonly path: string | undefined; uploadId?: string; committing?: boolean }>()
+  // Files an interrupt caught in their commit (the library's `committing`) with no answer: written or not.
+  const maybeWritten: string[] = []
   // Files whose Abort failed too (interrupted with the network gone): their uploads remain.
   let leftOpen = 0
   onOpen(() => {
@@ -639,6 +641,8 @@ async function tree(io: CliIO, c: CpCommand, net: Network, signal: AbortSignal, 
       totals = e
       if (e.type === 'file-started') inFlight.set(e.key, { path: e.path })
       if (e.type === 'upload-created') inFlight.get(e.key)!.uploadId = e.uploadId
+      if (e.type === 'committing') inFlight.get(e.key)!.committing = true
+      if (e.type === 'file-done' && e.file.error !== undefined && inFlight.get(e.file.key)?.committing === true) maybeWritten.push(e.file.key)
       if (e.type === 'file-done') inFlight.delete(e.file.key)
       if (e.type === 'file-done' && e.file.skipped === true) progress.skipped?.(e.file.size)
       // The renderer counts bytes acknowledged across all files, and parts in flight; the total
@@ -656,8 +660,18 @@ async function tree(io: CliIO, c: CpCommand, net: Network, signal: AbortSignal, 
     },
   }).catch((error: unknown) => {
     progress.finish(signal.aborted ? 'interrupted' : 'failed', { ...treeTotals(totals), ...(signal.aborted ? {} : { error: errorFields(error) }) })
-    if (signal.aborted && leftOpen > 0) {
-      throw new InterruptOutcome(`the uploads of ${leftOpen} file(s) could not be aborted and may remain (above); \`partstream uploads abort\` removes them`)
+    if (signal.aborted) {
+      for (const [key, f] of inFlight) if (f.committing === true) maybeWritten.push(key)
+      const said = [
+        ...(maybeWritten.length === 0
+          ? []
+          : [
+              `${maybeWritten.map((key) => `s3://${t.bucket}/${printable(key)}`).join(', ')} was being committed and no answer came in time: it may or may not have been written ` +
+                `(to check: \`aws s3api head-object --bucket ${t.bucket} --key KEY\`; the same command again uploads it anyway)`,
+            ]),
+        ...(leftOpen === 0 ? [] : [`the uploads of ${leftOpen} file(s) could not be aborted and may remain (above); \`partstream uploads abort\` removes them`]),
+      ]
+      if (said.length > 0) throw new InterruptOutcome(said.join('; '))
     }
     throw error
   })

@@ -25,8 +25,8 @@ export interface AbortStaleUploadsOptions {
  * use a bucket lifecycle rule (`AbortIncompleteMultipartUpload`) where the server supports one.
  *
  * An Abort that fails does not stop the others: every stale upload is tried, then the call
- * rejects with an `AbortFailedError` whose `errors` holds each failure (its `uploadId` is the
- * first that failed) and whose `aborted` lists the uploads that are gone.
+ * rejects with an `AbortFailedError` whose `errors` holds each failure (the message names each
+ * upload id and key) and whose `aborted` lists the uploads that are gone.
  * @example
  * const ctx = createS3Context({ bucket: 'logs' })
  * const aborted = await abortStaleUploads(ctx, { olderThanMs: 24 * 3600_000 })

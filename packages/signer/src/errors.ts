@@ -298,7 +298,7 @@ export class AbortFailedError extends PartstreamError {
       stale === undefined
         ? `The upload failed and AbortMultipartUpload failed too: upload ${uploadId} may still hold parts. First error: ${messageOf(original)}`
         : `${stale.failed.length} of ${stale.failed.length + stale.aborted.length} stale multipart uploads could not be aborted and may still hold parts ` +
-            `(upload ${stale.failed.map((f) => f.upload.uploadId).join(', ')}); the other ${stale.aborted.length} were aborted. First error: ${messageOf(original)}`,
+            `(${stale.failed.map((f) => `upload ${f.upload.uploadId} of ${JSON.stringify(f.upload.key)}`).join(', ')}); the other ${stale.aborted.length} were aborted. First error: ${messageOf(original)}`,
       { cause: original, uploadId: stale === undefined ? uploadId : undefined },
     )
     this.errors = stale === undefined ? [original, abortError] : stale.failed.map((f) => f.error)

@@ -2,7 +2,7 @@ import { setMaxListeners } from 'node:events'
 import type { FileHandle } from 'node:fs/promises'
 import { bufferParts, describeValue, InvalidArgumentError, isUint8Array, PartstreamError, planParts, resolvePartSize, toParts, type Part, type ReadableStreamLike } from '@partstream/core'
 import type { ObjectChecksum } from './http/checksum.ts'
-import { createS3Context, type BucketTarget, type S3Context } from './http/context.ts'
+import { closeOwnContext, createS3Context, type BucketTarget, type S3Context } from './http/context.ts'
 import { validateKey } from './http/endpoint.ts'
 import { objectHeaders, pickObjectOptions } from './operations/object-options.ts'
 import { Slots } from './http/slots.ts'
@@ -109,6 +109,8 @@ export type UploadAllProgress = UploadAllTotals &
     | { readonly type: 'part-started' | 'part-acked'; readonly key: string; readonly partNumber: number; readonly partBytes: number }
     /** A file's multipart upload exists (its first part was read and is not its last): until its `file-done`, this upload may be left open if the process dies. */
     | { readonly type: 'upload-created'; readonly key: string; readonly uploadId: string }
+    /** A file's object is being written (its Complete, or its single PutObject's whole body, handed to S3): see `UploadProgress`. */
+    | { readonly type: 'committing'; readonly key: string }
     | { readonly type: 'file-done'; readonly file: FileResult }
   )
 
@@ -215,10 +217,13 @@ export async function runUploadAll(
   }
   const run = new ManyUploads(ctx, iterator, prefix, concurrency, options, totalFiles)
   void counted?.then((totals) => run.setTotals(totals))
+  let resolved = false
   try {
-    return await run.run()
+    const result = await run.run()
+    resolved = true
+    return result
   } finally {
-    await ctx.close()
+    await closeOwnContext(ctx, resolved)
   }
 }
 
@@ -547,6 +552,8 @@ class ManyUploads {
       this.#call(this.#options.onProgress, { type: event.type, key, partNumber: event.partNumber, partBytes: event.partBytes, ...this.#totals() })
     } else if (event.type === 'upload-created') {
       this.#call(this.#options.onProgress, { type: 'upload-created', key, uploadId: event.uploadId, ...this.#totals() })
+    } else if (event.type === 'committing') {
+      this.#call(this.#options.onProgress, { type: 'committing', key, ...this.#totals() })
     }
   }
 

@@ -12,7 +12,7 @@ import {
   type Part,
   type PartSizePolicy,
 } from '@partstream/core'
-import { createS3Context, type UploadTarget } from './http/context.ts'
+import { closeOwnContext, createS3Context, type UploadTarget } from './http/context.ts'
 import { validateKey } from './http/endpoint.ts'
 import { updateInPieces } from './http/hash-pieces.ts'
 import { objectHeaders, pickObjectOptions } from './operations/object-options.ts'
@@ -100,6 +100,7 @@ export async function uploadFdWith(readFn: ReadFn, fd: number, target: UploadTar
     const concurrency = validateUploadOptions(options)
     requireBooleanOption(options, 'close')
     const ctx = createS3Context(target, { ...options, connections: options.connections ?? concurrency })
+    let resolved = false
     try {
       const key = validateKey(target.key)
       objectHeaders(options, true) // invalid object options fail now, before any request
@@ -127,7 +128,7 @@ export async function uploadFdWith(readFn: ReadFn, fd: number, target: UploadTar
       const startAt = options.hashThreads === 'auto' && !stats.isFile() && (sizeHint ?? 0) < AUTO_HASH_THREADS_MIN_BYTES ? AUTO_HASH_THREADS_MIN_BYTES : 0
       const digests = partDigests(partHashes(options), hashPool === undefined || spec === undefined ? undefined : { pool: hashPool, spec, startAt })
       source = openSource(fd, stats, owns, controller.signal, readFn)
-      return await runUpload(ctx, fdParts(source.reader, policy, pool, digests), {
+      const result = await runUpload(ctx, fdParts(source.reader, policy, pool, digests), {
         ...options,
         key,
         concurrency,
@@ -136,9 +137,11 @@ export async function uploadFdWith(readFn: ReadFn, fd: number, target: UploadTar
         totalBytes,
         release: (part) => pool.release(part.chunks[0]),
       })
+      resolved = true
+      return result
     } finally {
       await hashPool?.close()
-      await ctx.close()
+      await closeOwnContext(ctx, resolved)
     }
   } finally {
     // With `close: true`, closed before the promise settles; unless a read still waits on it (an

@@ -4,7 +4,7 @@ import { resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describeValue, digestChunks, InvalidArgumentError, planParts, resolvePartSize, type Part, type PlannedPart } from '@partstream/core'
 import { SourceChangedError } from './errors.ts'
-import { createS3Context, type UploadTarget } from './http/context.ts'
+import { closeOwnContext, createS3Context, type UploadTarget } from './http/context.ts'
 import { validateKey } from './http/endpoint.ts'
 import { objectHeaders, pickObjectOptions } from './operations/object-options.ts'
 import { BufferPool } from './upload/buffer-pool.ts'
@@ -34,6 +34,7 @@ import { runUpload } from './upload/run-upload.ts'
 export async function uploadFile(path: string | URL, target: UploadTarget, options: UploadOptions = {}): Promise<UploadResult> {
   const concurrency = validateUploadOptions(options)
   const ctx = createS3Context(target, { ...options, connections: options.connections ?? concurrency })
+  let resolved = false
   let file: FileHandle | undefined
   let reader: FileParts | undefined
   let hashPool: HashPool | undefined
@@ -72,7 +73,7 @@ export async function uploadFile(path: string | URL, target: UploadTarget, optio
     reader = new FileParts(file, plan, pool, digest, concurrency)
     const fileParts = reader
     const fh = file
-    return await runUpload(ctx, fileParts.parts(controller.signal), {
+    const result = await runUpload(ctx, fileParts.parts(controller.signal), {
       ...options,
       key,
       concurrency,
@@ -85,12 +86,14 @@ export async function uploadFile(path: string | URL, target: UploadTarget, optio
       },
       beforeComplete: () => assertUnchanged(fh, stats),
     })
+    resolved = true
+    return result
   } finally {
     // Reads and hashes still running finish before the workers stop and the file closes.
     await reader?.close()
     await hashPool?.close()
     await file?.close()
-    await ctx.close()
+    await closeOwnContext(ctx, resolved)
   }
 }
 

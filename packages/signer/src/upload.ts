@@ -1,5 +1,5 @@
 import { bufferParts, isUint8Array, planParts, resolvePartSize, toParts, type BufferPart, type Part } from '@partstream/core'
-import { createS3Context, type UploadTarget } from './http/context.ts'
+import { closeOwnContext, createS3Context, type UploadTarget } from './http/context.ts'
 import { validateKey } from './http/endpoint.ts'
 import { closeSource, SOURCE_CLOSE_GRACE_MS } from './upload/cleanup.ts'
 import { isBlob, partHashes, validateUploadOptions, type UploadOptions, type UploadResult, type UploadSource } from './upload/options.ts'
@@ -72,8 +72,9 @@ export async function upload(source: UploadSource, target: UploadTarget, options
     await closeSource(parts)
     throw error
   }
+  let resolved = false
   try {
-    return await runUpload(ctx, parts, {
+    const result = await runUpload(ctx, parts, {
       ...opts,
       key,
       concurrency,
@@ -81,7 +82,9 @@ export async function upload(source: UploadSource, target: UploadTarget, options
       objectOptions: pickObjectOptions(opts),
       totalBytes: whole ? source.byteLength : blob?.size,
     })
+    resolved = true
+    return result
   } finally {
-    await ctx.close()
+    await closeOwnContext(ctx, resolved)
   }
 }

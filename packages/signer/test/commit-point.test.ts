@@ -2,8 +2,10 @@
 // abort while the body is still going out ends the upload at once; once it is handed over whole
 // (the `committing` event), an abort waits for S3's answer a grace. Fake transports, no server.
 import assert from 'node:assert/strict'
+import { spawn, spawnSync } from 'node:child_process'
+import { once } from 'node:events'
 import { describe, test } from 'node:test'
-import { upload, type Transport, type TransportRequest, type UploadProgress } from '../src/index.ts'
+import { upload, uploadAll, type Transport, type TransportRequest, type UploadAllProgress, type UploadProgress } from '../src/index.ts'
 
 const MiB = 1024 * 1024
 const target = { bucket: 'bkt', key: 'k', endpoint: 'http://127.0.0.1:9', credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' } }
@@ -104,4 +106,71 @@ describe('a single PutObject: the grace starts once the body is handed over whol
     assert.equal(result.size, 3 * MiB)
     assert.deepEqual(events, ['part-started', 'committing', 'part-acked', 'done'])
   })
+
+  test('a small body the transport has not taken (still connecting): an abort ends it at once, no committing (it was emitted at hand-over)', async () => {
+    // The transport never pulls the body: what undici does while it connects.
+    const transport: Transport = (req) => never(req)
+    const events: UploadProgress[] = []
+    const controller = new AbortController()
+    const reason = new Error('stop')
+    setTimeout(() => controller.abort(reason), 100)
+    const { ms, outcome, value } = await timed(upload(new Uint8Array(1000), target, { transport, retry: false, idleTimeoutMs: 10 * GRACE_MS, signal: controller.signal, onProgress: (e) => events.push(e) }))
+    assert.equal(outcome, 'rejected')
+    assert.equal(value, reason)
+    assert.ok(ms < 100 + GRACE_MS, `rejected ${Math.round(ms)} ms after the start, expected at once after the abort at 100 ms (the grace is 5 s)`)
+    assert.deepEqual(events.filter((e) => e.type === 'committing'), [])
+  })
 })
+
+// A listening socket whose accept queue is full: a connect to it hangs (SYN unanswered), as to a
+// host behind a firewall that drops packets. Python makes it (Node accepts every connection).
+const PYTHON = spawnSync('python3', ['-c', 'print(1)'], { encoding: 'utf8' }).stdout?.trim() === '1'
+const HANG = `
+import socket, time
+s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(0)
+cs = []
+for i in range(4):
+    c = socket.socket(); c.setblocking(False)
+    try: c.connect(s.getsockname())
+    except BlockingIOError: pass
+    cs.append(c)
+print(s.getsockname()[1], flush=True); time.sleep(60)
+`
+
+describe('an abort while a connect hangs (the context destroyed, not closed gracefully)', { skip: PYTHON ? false : 'python3 is not installed (it makes the hanging listener)' }, () => {
+  test('upload rejects at once with the reason, not after undici\'s 10 s connect timeout', async () => {
+    const child = spawn('python3', ['-c', HANG], { stdio: ['ignore', 'pipe', 'inherit'] })
+    try {
+      const [line] = (await once(child.stdout, 'data')) as [Buffer]
+      const port = Number(line.toString().trim())
+      const controller = new AbortController()
+      const reason = new Error('stop')
+      setTimeout(() => controller.abort(reason), 300)
+      const { ms, outcome, value } = await timed(upload(new Uint8Array(4 * MiB), { ...target, endpoint: `http://127.0.0.1:${port}` }, { retry: false, signal: controller.signal }))
+      assert.equal(outcome, 'rejected')
+      assert.equal(value, reason)
+      assert.ok(ms < 3000, `rejected ${Math.round(ms)} ms after the start (abort at 300 ms)`)
+    } finally {
+      child.kill()
+    }
+  })
+})
+
+describe('uploadAll passes committing on, per file', () => {
+  test('each file: committing between its part-started and its file-done (it was dropped: cp -r could not tell a commit was under way)', async () => {
+    const { transport } = reading(undefined, async () => ({ statusCode: 200, headers: { etag: '"0123456789abcdef0123456789abcdef"' }, body: Object.assign((async function* () {})(), { dump: async () => {} }) }))
+    const events: string[] = []
+    const result = await uploadAll(
+      [
+        { key: 'a', source: new Uint8Array(10) },
+        { key: 'b', source: new Uint8Array(2 * MiB) },
+      ],
+      { bucket: 'bkt', endpoint: target.endpoint, credentials: target.credentials },
+      { transport, retry: false, concurrency: 1, onProgress: (e: UploadAllProgress) => events.push(`${e.type}${'key' in e ? ` ${e.key}` : ''}`) },
+    )
+    assert.equal(result.failed, 0)
+    assert.deepEqual(events.filter((e) => e.startsWith('committing')), ['committing a', 'committing b'])
+    assert.ok(events.indexOf('committing a') < events.findIndex((e) => e.startsWith('file-done')), 'before its file-done')
+  })
+})
+

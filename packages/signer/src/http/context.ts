@@ -12,7 +12,7 @@ import { Slots } from './slots.ts'
 import { resolveEndpoint, validateBucketName, validateKey, type ResolvedEndpoint } from './endpoint.ts'
 import { resolveRetry, type RetryOptions } from './retry.ts'
 import { awsS3Endpoint, resolveS3Config } from './s3-config.ts'
-import { registerState, type ContextState } from './state.ts'
+import { registerState, stateOf, type ContextState } from './state.ts'
 
 /** Which bucket to talk to, and how. */
 export interface BucketTarget {
@@ -210,7 +210,7 @@ export function createS3Context(target: S3ContextTarget, options: S3ContextOptio
   if (ca !== undefined && !(typeof ca === 'string' || isUint8Array(ca) || (Array.isArray(ca) && ca.every((c) => typeof c === 'string' || isUint8Array(c))))) {
     throw new InvalidArgumentError(`Expected \`ca\` to be PEM text (a string or bytes) or a list of them, got ${describeValue(ca)}.`)
   }
-  const { transport, dispatcher, close } = resolveTransport(options.transport, options.dispatcher, idleTimeoutMs, connections, ca)
+  const { transport, dispatcher, close, destroy } = resolveTransport(options.transport, options.dispatcher, idleTimeoutMs, connections, ca)
   // Where requests go and how they are signed: the region's. AWS's own endpoint follows a
   // bucket that lives in another region (see sendS3); an endpoint of the caller's never moves.
   const regional = (r: string, e: ResolvedEndpoint): Pick<ContextState, 'region' | 'endpoint' | 'signer' | 'host'> => {
@@ -237,7 +237,7 @@ export function createS3Context(target: S3ContextTarget, options: S3ContextOptio
   const owned = options.transport === undefined && options.dispatcher === undefined && dispatcher !== undefined
   const gate = owned && connections !== undefined ? new Slots(connections) : undefined
   const requests = new Set<Promise<unknown>>()
-  const state: ContextState = { bucket, key, ...regional(region, endpoint), credentials, transport, gate, closed: false, requests, dispatcher, retry, clock, idleTimeoutMs, relocate }
+  const state: ContextState = { bucket, key, ...regional(region, endpoint), credentials, transport, gate, closed: false, closeNow: () => Promise.resolve(), requests, dispatcher, retry, clock, idleTimeoutMs, relocate }
   let closing: Promise<void> | undefined
   // Graceful, as undici's Agent.close() is for the requests it holds: the requests made before
   // close() still wait in our own stages (a socket of the gate, credentials, a retry's backoff),
@@ -258,6 +258,22 @@ export function createS3Context(target: S3ContextTarget, options: S3ContextOptio
       return (closing ??= drainAndClose())
     },
   })
+  // What an upload that failed or was aborted does with the context it made: its own requests
+  // have all settled, and a connect undici still has in progress (to a host that drops packets)
+  // would hold a graceful close, and the rejection, until undici's connect timeout (10 s).
+  state.closeNow = () => {
+    state.closed = true
+    return (closing ??= (destroy ?? close)().catch(() => {}))
+  }
   registerState(ctx, state)
   return ctx
+}
+
+/**
+ * How an entry point closes the context it made: gracefully once it resolved; at once (the pool
+ * destroyed) once it failed or was aborted, when only undici's own connects can still be in
+ * progress: Ctrl-C against a host that drops packets must not wait for the connect timeout.
+ */
+export function closeOwnContext(ctx: S3Context, resolved: boolean): Promise<void> {
+  return resolved ? ctx.close() : stateOf(ctx).closeNow()
 }

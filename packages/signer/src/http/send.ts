@@ -387,16 +387,18 @@ function watchedResponse(body: TransportBody, watchdog: IdleWatchdog, signal: Ab
  * anything larger goes as ≤ 1 MiB views through the watchdog, which sees each one drain.
  */
 function requestBody(body: S3Request['body'], watchdog: IdleWatchdog, sent?: () => void): Uint8Array | Iterable<Uint8Array> | null {
-  // No body, or one write of it: handed over with the request.
-  const whole = (bytes: Uint8Array | null): Uint8Array | null => {
+  // No body: handed over with the request (a Create; S3 may act once its headers are in).
+  if (body === undefined || (isUint8Array(body) ? body.byteLength === 0 : body.every((c) => c.byteLength === 0))) {
     sent?.()
-    return bytes
+    return isUint8Array(body) ? body : body === undefined ? null : new Uint8Array(0)
   }
-  if (body === undefined) return whole(null)
+  // A request with a grace is pulled, however small: `sent` once the transport has taken the
+  // last byte, which it does only once connected (not when the request is handed to it).
+  if (sent !== undefined) return watchedBody(isUint8Array(body) ? [body] : worthGathering(body) ? gatherSmallChunks(body) : joinAdjacentViews(body, BODY_SLICE_BYTES), watchdog, sent)
   if (isUint8Array(body)) {
-    return body.byteLength <= BODY_SLICE_BYTES ? whole(body) : watchedBody([body], watchdog, sent)
+    return body.byteLength <= BODY_SLICE_BYTES ? body : watchedBody([body], watchdog)
   }
-  if (body.length === 1 && (body[0] as Uint8Array).byteLength <= BODY_SLICE_BYTES) return whole(body[0] as Uint8Array)
+  if (body.length === 1 && (body[0] as Uint8Array).byteLength <= BODY_SLICE_BYTES) return body[0] as Uint8Array
   // Runs of tiny chunks (a line per chunk) are gathered into 64 KiB writes; see coalesce.ts.
   return watchedBody(worthGathering(body) ? gatherSmallChunks(body) : joinAdjacentViews(body, BODY_SLICE_BYTES), watchdog, sent)
 }

@@ -29,6 +29,8 @@ export interface ContextState {
   readonly gate: Slots | undefined
   /** `ctx.close()` was called: a request now is a mistake of the caller's, said as such. */
   closed: boolean
+  /** Closes at once: the pool destroyed, connects in progress included (see context.ts). */
+  closeNow: () => Promise<void>
   /**
    * The requests made and not settled yet (`sendS3` calls, wherever they wait: the gate,
    * credentials, a retry's backoff, the answer): `ctx.close()` waits for them before it closes

@@ -19,6 +19,8 @@ export interface ResolvedTransport {
   readonly dispatcher: Dispatcher | undefined
   /** Closes the `Agent` the context created; a no-op for anything the caller passed. */
   close(): Promise<void>
+  /** Destroys that `Agent` (a connect still in progress included); absent: `close`. */
+  destroy?(): Promise<void>
 }
 
 /**
@@ -58,5 +60,5 @@ export function resolveTransport(
     // undici hands `connect` to tls.connect: `ca` replaces the runtime's CAs, as ca_bundle does.
     ...(ca === undefined ? {} : { connect: { ca: caList(ca) } }),
   })
-  return { transport: requestTransport((options) => request.call(owned, options)), dispatcher: owned, close: () => owned.close() }
+  return { transport: requestTransport((options) => request.call(owned, options)), dispatcher: owned, close: () => owned.close(), destroy: () => owned.destroy() }
 }
