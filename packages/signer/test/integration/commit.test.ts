@@ -34,8 +34,10 @@ describe('the commit point on Ceph RGW', () => {
     const key = 'commit/abort-in-complete'
     const data = randomData(11 * MiB, 3)
     const controller = new AbortController()
+    // The abort comes once the Complete is on its way (its body written: from then S3 may act);
+    // before that it would still win at once.
     const net = watching((method, path) => {
-      if (method === 'POST' && path.includes('uploadId=')) controller.abort(new Error('too late'))
+      if (method === 'POST' && path.includes('uploadId=')) setTimeout(() => controller.abort(new Error('too late')), 50)
     })
     try {
       const result = await upload(fixedChunks(data, MiB), target(bucket, key), { partSize: 5 * MiB, signal: controller.signal, transport: net.transport })
@@ -58,7 +60,7 @@ describe('the commit point on Ceph RGW', () => {
     // The grace is the idle timeout here (1.5 s): Complete answers 1 s after the abort, its check 1 s later.
     const transport: Transport = async (req) => {
       const completing = req.method === 'POST' && req.path.includes('uploadId=')
-      if (completing) controller.abort(new Error('too late'))
+      if (completing) setTimeout(() => controller.abort(new Error('too late')), 50) // once its body is written
       const answer = await inner(req)
       if (completing || req.method === 'HEAD') await later(1000)
       return answer
