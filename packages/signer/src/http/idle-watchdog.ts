@@ -88,16 +88,34 @@ export function startIdleWatchdog(idleTimeoutMs: number, parent: AbortSignal | u
  */
 export const BODY_SLICE_BYTES: number = 1024 * 1024
 
-/** The chunks as ≤ 1 MiB views, touching the watchdog as each one is pulled by undici; `sent` once the last one was taken. */
+/**
+ * The chunks as ≤ 1 MiB views, touching the watchdog as each one is pulled by undici. `sent` is
+ * called as the last one is taken: a transport that knows the length may never ask past it (Bun's
+ * fetch), so it cannot wait for the end of the iteration. For that, one chunk is looked ahead.
+ */
 export function* watchedBody(chunks: Iterable<Uint8Array>, watchdog: IdleWatchdog, sent?: () => void): Generator<Uint8Array, void, undefined> {
-  for (const chunk of chunks) {
-    for (let offset = 0; offset < chunk.byteLength; offset += BODY_SLICE_BYTES) {
-      watchdog.touch('sending the request body')
-      // By offset, not chunk.subarray(): a Uint8Array subclass's constructor (Symbol.species) may take other arguments.
-      yield offset === 0 && chunk.byteLength <= BODY_SLICE_BYTES ? chunk : new Uint8Array(chunk.buffer, chunk.byteOffset + offset, Math.min(BODY_SLICE_BYTES, chunk.byteLength - offset))
+  if (sent === undefined) {
+    for (const chunk of chunks) yield* slicesOf(chunk, watchdog, undefined)
+  } else {
+    let held: Uint8Array | undefined
+    for (const chunk of chunks) {
+      if (held !== undefined) yield* slicesOf(held, watchdog, undefined)
+      held = chunk
     }
+    if (held !== undefined) yield* slicesOf(held, watchdog, sent)
   }
   // Everything is written once undici asks past the last slice: from here we wait for headers.
   watchdog.touch('waiting for the response')
   sent?.()
+}
+
+/** One chunk's ≤ 1 MiB views; `last` called as the final one is taken. */
+function* slicesOf(chunk: Uint8Array, watchdog: IdleWatchdog, last: (() => void) | undefined): Generator<Uint8Array, void, undefined> {
+  for (let offset = 0; offset < chunk.byteLength; offset += BODY_SLICE_BYTES) {
+    watchdog.touch('sending the request body')
+    const length = Math.min(BODY_SLICE_BYTES, chunk.byteLength - offset)
+    if (last !== undefined && offset + length >= chunk.byteLength) last()
+    // By offset, not chunk.subarray(): a Uint8Array subclass's constructor (Symbol.species) may take other arguments.
+    yield offset === 0 && chunk.byteLength <= BODY_SLICE_BYTES ? chunk : new Uint8Array(chunk.buffer, chunk.byteOffset + offset, length)
+  }
 }
