@@ -220,7 +220,7 @@ const lines = [
     modes.includes('file') ? '- file: `uploadFile(path)` vs lib-storage with `fs.createReadStream(path)`; the file is in the page cache.' : '',
   ].filter((line) => line !== ''),
   '- Peak RSS Δ includes one-time first-use costs (JIT-compiled code, lazily initialised modules, allocator arenas): for partstream about ' +
-    '30–35 MiB; a second upload in the same process adds only a few MiB. `bench:memory` separates the bytes the library holds.',
+    '10–15 MiB on Node (30–35 before 2026-11-30, when V8 still compiled undici\'s parser a second time); a second upload in the same process adds only a few MiB. `bench:memory` separates the bytes the library holds.',
 ]
 if (ls.requests > 0) {
   lines.push(

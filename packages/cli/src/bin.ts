@@ -16,20 +16,12 @@ import { cacheDir, makePrivateDir } from './checkpoint.ts'
 // can be: until this line runs, the runtime's own handling applies.
 if (process.platform !== 'win32') process.on('SIGUSR1', () => {})
 
-// V8 flags for this process (the CLI's own; the library never sets any), set before anything else
-// loads: `main` comes in by a dynamic import below, after them.
+// V8 flags for this process (the CLI's own), set before anything else loads: `main` comes in by a
+// dynamic import below, after them.
 const onNode = typeof (globalThis as { Deno?: unknown }).Deno === 'undefined' && typeof (globalThis as { Bun?: unknown }).Bun === 'undefined'
-// V8 compiles undici's HTTP parser, a WebAssembly module that is one large function, a second
-// time with TurboFan (Node 20 / V8 11.3: whether or not it gets hot, and the process waits ~240 ms
-// for it before it can exit; Node 22+: once it has parsed a few hundred answers). That compile's
-// memory shows in peak RSS. The parser reads a few hundred bytes per S3 answer: its baseline
-// (Liftoff) code is plenty. A tiering budget no upload spends keeps it there. `--liftoff-only`
-// did that on Node 20 and 22, but Node 24 and 26 ignore it when set at run time; the budget works
-// on all four. Measured here, 1 GiB `cp -` (171 parts), peak RSS without -> with: Node 20 94 ->
-// 59 MiB (for a 1000-byte `cp`), Node 22 95 -> 83, Node 24 100 -> 85, Node 26 90 -> 86, at the
-// same speed. core's WebAssembly CRCs (--checksum) start on Liftoff too, at 2.5 (CRC64NVME) and
-// 1.4 GiB/s (CRC32C) here, far above any upload rate.
-if (onNode) setFlagsFromString('--wasm-tiering-budget=2000000000')
+// (undici's HTTP parser, a WebAssembly module, is kept on V8's baseline code by the library
+// itself, around its instantiation only: signer's transport/parser-tiering.ts. The bin set
+// `--wasm-tiering-budget` for the whole process until 2026-11-30.)
 // V8's young generation doubles each time a scavenge finds it busy, up to 2 × 16 MiB; an upload's
 // garbage is short-lived (requests, promises, header strings), and a 1 GiB `cp -` grew it to 8 MiB
 // for nothing. Kept at its starting size: peak RSS 84-85 -> 78-79 MiB, throughput unchanged

@@ -2,7 +2,8 @@ import { InvalidArgumentError, describeValue } from '@partstream/core'
 import type { Dispatcher } from 'undici'
 import { caList, fetchTransport } from './fetch.ts'
 import type { Transport } from './types.ts'
-import { Agent, request } from './undici-parts.ts'
+import { baselineParserConnector } from './parser-tiering.ts'
+import { Agent, buildConnector, request } from './undici-parts.ts'
 import { requestTransport, undiciTransport } from './undici.ts'
 
 /**
@@ -57,8 +58,10 @@ export function resolveTransport(
     headersTimeout: idleTimeoutMs,
     bodyTimeout: idleTimeoutMs,
     ...(connections === undefined ? {} : { connections }),
-    // undici hands `connect` to tls.connect: `ca` replaces the runtime's CAs, as ca_bundle does.
-    ...(ca === undefined ? {} : { connect: { ca: caList(ca) } }),
+    // The connector a Client builds from `connect` options (undici's defaults otherwise), wrapped so
+    // that undici's HTTP parser stays on V8's baseline code (parser-tiering.ts). undici hands
+    // `ca` to tls.connect: it replaces the runtime's CAs, as ca_bundle does.
+    connect: baselineParserConnector(buildConnector(ca === undefined ? {} : { ca: caList(ca) })),
   })
   return { transport: requestTransport((options) => request.call(owned, options)), dispatcher: owned, close: () => owned.close(), destroy: () => owned.destroy() }
 }

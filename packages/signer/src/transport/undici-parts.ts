@@ -11,7 +11,7 @@
  * on our `Agent` instead of patching the prototype. A user's own dispatcher keeps its own
  * `request()` (see `undiciTransport`).
  */
-import type { Agent as AgentClass, Dispatcher } from 'undici'
+import type { Agent as AgentClass, Dispatcher, buildConnector as BuildConnector } from 'undici'
 // @ts-expect-error undici ships types for its entry point only; this is its Agent class.
 import AgentImpl from 'undici/lib/dispatcher/agent.js'
 // @ts-expect-error undici ships types for its entry point only; this is `Dispatcher#request`.
@@ -19,3 +19,8 @@ import requestImpl from 'undici/lib/api/api-request.js'
 
 export const Agent: typeof AgentClass = AgentImpl
 export const request: (this: Dispatcher, options: Dispatcher.RequestOptions) => Promise<Dispatcher.ResponseData> = requestImpl
+// @ts-expect-error undici ships types for its entry point only; this is its `buildConnector`.
+import buildConnectorImpl from 'undici/lib/core/connect.js'
+
+/** undici's connector factory (`buildConnector`): what a `Client` builds from its `connect` options. */
+export const buildConnector: (options: BuildConnector.BuildOptions) => BuildConnector.connector = buildConnectorImpl
