@@ -27,7 +27,6 @@
  * @module
  */
 import type { buildConnector } from 'undici'
-import { builtinModule } from '../http/hash.ts'
 
 /** The budget for the parser's instantiation: far more than any process spends. */
 const OUT_OF_REACH = 2_000_000_000
@@ -46,9 +45,9 @@ export interface TieringHost {
 }
 
 function currentHost(): TieringHost {
-  const proc = (globalThis as { process?: { versions?: { v8?: string }; execArgv?: string[] } }).process
+  const proc = (globalThis as { process?: { versions?: { v8?: string }; execArgv?: string[]; getBuiltinModule?: (id: string) => unknown } }).process
   const onNode = !('Deno' in globalThis) && !('Bun' in globalThis)
-  const v8 = onNode ? builtinModule<V8Flags>('node:v8') : undefined
+  const v8 = onNode ? (proc?.getBuiltinModule?.('node:v8') as V8Flags | undefined) : undefined
   return {
     setFlagsFromString: typeof v8?.setFlagsFromString === 'function' ? (flags) => v8.setFlagsFromString(flags) : undefined,
     v8Version: onNode ? proc?.versions?.v8 : undefined,
