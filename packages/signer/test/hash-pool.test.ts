@@ -41,6 +41,15 @@ function fill(view: Uint8Array, seed: number): void {
   }
 }
 
+/** A file of `size` pseudo-random bytes in the test directory: its path and its bytes. */
+function randomFile(name: string, size: number, seed: number): { path: string; data: Uint8Array } {
+  const data = new Uint8Array(size)
+  fill(data, seed)
+  const path = join(dir, name)
+  writeFileSync(path, data)
+  return { path, data }
+}
+
 function inline(view: Uint8Array, spec: HashSpec): ReturnType<typeof digestChunks> {
   return digestChunks([view], {
     hash: spec.hash ? defaultHash : null,
@@ -310,10 +319,7 @@ describe('FileParts with hash workers', () => {
   const MiB = 1024 * 1024
   test('reads ahead only into free buffers; parts and digests equal the inline reader\'s', async () => {
     const size = 6 * 5 * MiB + 3
-    const data = new Uint8Array(size)
-    fill(data, 9)
-    const path = join(dir, 'parts.bin')
-    writeFileSync(path, data)
+    const { path } = randomFile('parts.bin', size, 9)
     const plan = planParts(size, resolvePartSize(5 * MiB))
     const spec: HashSpec = { hash: true, checksum: 'CRC64NVME', md5: false }
     const file = await open(path, 'r')
@@ -466,10 +472,7 @@ if (!('Deno' in globalThis)) describe('reading in the hash worker (uploadFile on
 
   test("readDigest(): any range of a file lands in the view at any offset, with the main thread's digests, every hash and checksum", async () => {
     const size = 3 * MiB + 7
-    const data = new Uint8Array(size)
-    fill(data, 21)
-    const path = join(dir, 'ranges.bin')
-    writeFileSync(path, data)
+    const { path, data } = randomFile('ranges.bin', size, 21)
     const file = await open(path, 'r')
     const pool = new HashPool(1)
     try {
@@ -512,10 +515,7 @@ if (!('Deno' in globalThis)) describe('reading in the hash worker (uploadFile on
 
   test('FileParts with a readDigest: the same parts and digests as reading here; a file that shrank is SourceChangedError naming the part; a failed read is the system error; buffers go back', async () => {
     const size = 3 * 5 * MiB + 11
-    const data = new Uint8Array(size)
-    fill(data, 5)
-    const path = join(dir, 'worker-read.bin')
-    writeFileSync(path, data)
+    const { path, data } = randomFile('worker-read.bin', size, 5)
     const plan = planParts(size, resolvePartSize(5 * MiB))
     const file = await open(path, 'r+')
     const hashPool = new HashPool(1)

@@ -89,6 +89,8 @@ export class HashPool {
   readonly #max: number
   readonly #url: URL | undefined
   readonly #workerThreads: WorkerThreads
+  /** Workers lost (crashed, exited, or unable to read a message) until they have stopped. */
+  readonly #stopping = new Set<Promise<unknown>>()
   #nextId = 0
   #closed = false
   #startFailure: HashWorkerError | undefined
@@ -237,12 +239,12 @@ export class HashPool {
     }
   }
 
-  /** Terminates every worker; jobs still running reject with `HashWorkerError`. */
+  /** Terminates every worker and waits until each has stopped (lost ones too); jobs still running reject with `HashWorkerError`. */
   async close(): Promise<void> {
     this.#closed = true
     const threads = this.#threads.splice(0)
     for (const thread of threads) this.#fail(thread, new HashWorkerError('The hash pool was closed while hashing a part.'))
-    await Promise.all(threads.map((t) => t.worker.terminate().catch(() => {})))
+    await Promise.all([...threads.map((t) => t.worker.terminate().catch(() => {})), ...this.#stopping])
   }
 
   /** The idle thread (a ready one first), else a new one while under the limit, else the least busy. */
@@ -293,7 +295,12 @@ export class HashPool {
         )
       }
       this.#fail(thread, new HashWorkerError('A hash worker crashed or exited while hashing a part.', { cause }))
-      void worker.terminate().catch(() => {})
+      // A worker lost by 'messageerror' still runs, maybe inside a read of the caller's descriptor
+      // (readDigest): close() waits until it has stopped, so the descriptor is not closed (and its
+      // number reused) under that read.
+      const stopped = worker.terminate().catch(() => {})
+      this.#stopping.add(stopped)
+      void stopped.then(() => this.#stopping.delete(stopped))
     }
     worker.on('error', lost)
     worker.on('messageerror', lost)
