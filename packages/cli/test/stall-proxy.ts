@@ -21,7 +21,11 @@ export interface StallProxy {
   abortsPassed: number
   /** AbortMultipartUpload of these upload ids is answered 403 AccessDenied (S3's XML), not forwarded. */
   readonly refuseAborts: Set<string>
-  /** Called when a CompleteMultipartUpload arrives; the request is forwarded once it settles. */
+  /**
+   * Called once a CompleteMultipartUpload has arrived whole (its body too: the client's transport
+   * took it, which is when the library counts it as sent; Bun's fetch sends the headers before it
+   * pulls the body); the request is forwarded once it settles.
+   */
   beforeComplete: (() => Promise<void>) | undefined
   /**
    * Called when the server answered a request (it did what was asked: created the upload, wrote
@@ -85,7 +89,7 @@ export async function stallProxy(upstream: string, tls?: { readonly key: string;
       held.push(res)
       return
     }
-    const forward = (): void => {
+    const forward = (body?: Buffer): void => {
       const out = request({ host: to.hostname, port: to.port, method: req.method, path: req.url, headers: req.headers }, (up) => {
         const relay = (): void => {
           res.writeHead(up.statusCode ?? 502, up.headers)
@@ -96,13 +100,22 @@ export async function stallProxy(upstream: string, tls?: { readonly key: string;
         else held.then(relay, () => res.destroy())
       })
       out.on('error', () => res.destroy())
+      if (body !== undefined) {
+        out.end(body)
+        return
+      }
       req.on('error', () => out.destroy())
       req.pipe(out)
     }
     const completing = req.method === 'POST' && new URL(req.url ?? '/', 'http://proxy').searchParams.has('uploadId')
-    if (completing && proxy.beforeComplete !== undefined) {
-      req.pause()
-      proxy.beforeComplete().then(forward, () => res.destroy())
+    const beforeComplete = proxy.beforeComplete
+    if (completing && beforeComplete !== undefined) {
+      const chunks: Buffer[] = []
+      req.on('data', (chunk: Buffer) => chunks.push(chunk))
+      req.on('error', () => res.destroy())
+      req.on('end', () => {
+        beforeComplete().then(() => forward(Buffer.concat(chunks)), () => res.destroy())
+      })
     } else forward()
   }
   const server = tls === undefined ? createServer(handle) : createTlsServer(tls, handle)
