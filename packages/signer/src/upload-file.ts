@@ -8,13 +8,10 @@ import { closeOwnContext, createS3Context, type UploadTarget } from './http/cont
 import { validateKey } from './http/endpoint.ts'
 import { objectHeaders, pickObjectOptions } from './operations/object-options.ts'
 import { BufferPool } from './upload/buffer-pool.ts'
-import { FileParts, type PartBuffers, type ReadDigest } from './upload/file-parts.ts'
+import { FileParts, type PartBuffers } from './upload/file-parts.ts'
 import { HashPool, hashWorkersAvailable } from './upload/hash-pool.ts'
 import { hashThreadsFor, partHashes, partHashSpec, validateUploadOptions, type UploadOptions, type UploadResult } from './upload/options.ts'
 import { runUpload } from './upload/run-upload.ts'
-
-/** Deno: a worker cannot read the main thread's file descriptors (see `uploadFile`). */
-const ON_DENO: boolean = 'Deno' in globalThis
 
 /**
  * Uploads a file. Its size is known up front, so the part size fits 10,000 parts (unless
@@ -73,15 +70,7 @@ export async function uploadFile(path: string | URL, target: UploadTarget, optio
     // are ready when the sender wants them. Measured (1 GiB, c = 4, 2 cores): with one hash
     // worker, reading ahead only `threads` parts left the pipeline starved (2 requests in flight
     // at once, 625 MiB/s); `concurrency` parts kept 4 in flight (764 MiB/s). The pool bounds memory.
-    // With a worker, the worker reads each part too (positional reads of 1 MiB, each hashed as it
-    // lands), and the main thread only sends. Measured (1 GiB, c = 4, 2 cores shared with the
-    // sink, 2026-11-30): hashThreads 1 at 1091-1106 MiB/s against 1028 when the main thread had
-    // the parts read on libuv's pool and posted them to the worker, and 1.31-1.39 CPU s/GiB
-    // against 1.45 (one thread fewer busy, each part read and hashed while in one core's cache).
-    // Not on Deno, whose descriptors are resource ids of the isolate that opened them.
-    const readDigest: ReadDigest | undefined =
-      workers === undefined || spec === undefined || ON_DENO ? undefined : (fd, position, view) => (workers.takesJobs ? workers.readDigest(fd, position, view, spec) : undefined)
-    reader = new FileParts(file, plan, pool, digest, concurrency, undefined, readDigest)
+    reader = new FileParts(file, plan, pool, digest, concurrency)
     const fileParts = reader
     const fh = file
     const result = await runUpload(ctx, fileParts.parts(controller.signal), {

@@ -22,7 +22,7 @@ import { SourceChangedError } from '../src/errors.ts'
 import { MAX_READ_BYTES } from '../src/upload/fd-reader.ts'
 import { FileParts } from '../src/upload/file-parts.ts'
 import type { HashSpec } from '../src/upload/hash-job.ts'
-import { HashPool, hashWorkerScript, hashWorkersAvailable, WorkerReadError, type PartDigests } from '../src/upload/hash-pool.ts'
+import { HashPool, hashWorkerScript, hashWorkersAvailable, type PartDigests } from '../src/upload/hash-pool.ts'
 import { AUTO_HASH_THREADS_MIN_BYTES, hashThreadsFor, partHashSpec, streamHashThreadsFor, validateUploadOptions } from '../src/upload/options.ts'
 import { textBody } from './fault/helpers.ts'
 
@@ -39,15 +39,6 @@ function fill(view: Uint8Array, seed: number): void {
     x ^= x << 5
     view[i] = x & 255
   }
-}
-
-/** A file of `size` pseudo-random bytes in the test directory: its path and its bytes. */
-function randomFile(name: string, size: number, seed: number): { path: string; data: Uint8Array } {
-  const data = new Uint8Array(size)
-  fill(data, seed)
-  const path = join(dir, name)
-  writeFileSync(path, data)
-  return { path, data }
 }
 
 function inline(view: Uint8Array, spec: HashSpec): ReturnType<typeof digestChunks> {
@@ -319,7 +310,10 @@ describe('FileParts with hash workers', () => {
   const MiB = 1024 * 1024
   test('reads ahead only into free buffers; parts and digests equal the inline reader\'s', async () => {
     const size = 6 * 5 * MiB + 3
-    const { path } = randomFile('parts.bin', size, 9)
+    const data = new Uint8Array(size)
+    fill(data, 9)
+    const path = join(dir, 'parts.bin')
+    writeFileSync(path, data)
     const plan = planParts(size, resolvePartSize(5 * MiB))
     const spec: HashSpec = { hash: true, checksum: 'CRC64NVME', md5: false }
     const file = await open(path, 'r')
@@ -458,146 +452,6 @@ describe('FileParts reads', () => {
       ),
       { numRuns: 100 },
     )
-  })
-})
-
-// uploadFile with hash workers has each part read where it is hashed (the worker's positional
-// reads of 1 MiB), so the main thread only sends. Not on Deno, where a worker cannot read the main
-// thread's descriptors (EBADF: they are resource ids of the isolate that opened them).
-if (!('Deno' in globalThis)) describe('reading in the hash worker (uploadFile on Node and Bun)', () => {
-  const MiB = 1024 * 1024
-  const spec = (checksum: ChecksumAlgorithm | null): HashSpec => ({ hash: true, checksum, md5: true })
-  const hex = (bytes: Uint8Array | undefined): string | undefined => (bytes === undefined ? undefined : Buffer.from(bytes).toString('hex'))
-  const hexOf = (d: { readonly sha256?: Uint8Array | undefined; readonly checksum?: Uint8Array | undefined; readonly md5?: Uint8Array | undefined }): unknown => ({ sha256: hex(d.sha256), checksum: hex(d.checksum), md5: hex(d.md5) })
-
-  test("readDigest(): any range of a file lands in the view at any offset, with the main thread's digests, every hash and checksum", async () => {
-    const size = 3 * MiB + 7
-    const { path, data } = randomFile('ranges.bin', size, 21)
-    const file = await open(path, 'r')
-    const pool = new HashPool(1)
-    try {
-      await fc.assert(
-        fc.asyncProperty(fc.integer({ min: 0, max: size }), fc.integer({ min: 0, max: size }), fc.integer({ min: 0, max: 4096 }), fc.constantFrom(...ALGORITHMS), async (a, b, at, checksum) => {
-          const [position, end] = a <= b ? [a, b] : [b, a]
-          const view = new Uint8Array(new SharedArrayBuffer(at + end - position + 16), at, end - position)
-          const digests = await pool.readDigest(file.fd, position, view, spec(checksum))
-          const expected = data.subarray(position, end)
-          assert.deepEqual(Buffer.from(view), Buffer.from(expected))
-          assert.deepEqual(hexOf(digests), hexOf(await inline(expected, spec(checksum))))
-        }),
-        { numRuns: 25 },
-      )
-    } finally {
-      await pool.close()
-      await file.close()
-    }
-  })
-
-  test('readDigest() past the end rejects with where the file ended; a closed descriptor with the system error (code, syscall), as a read on the main thread', async () => {
-    const path = join(dir, 'short.bin')
-    writeFileSync(path, new Uint8Array(1000))
-    const file = await open(path, 'r')
-    const pool = new HashPool(1)
-    try {
-      const view = new Uint8Array(new SharedArrayBuffer(2 * MiB))
-      await assert.rejects(pool.readDigest(file.fd, 0, view, spec(null)), (e: unknown) => e instanceof WorkerReadError && e.endedAt === 1000)
-      const fd = openSync(path, 'r')
-      closeSync(fd)
-      await assert.rejects(pool.readDigest(fd, 0, view, spec(null)), (e: unknown) => e instanceof WorkerReadError && e.code === 'EBADF' && e.syscall === 'read' && e.endedAt === undefined)
-      await assert.rejects(pool.readDigest(file.fd, 0, new Uint8Array(8), spec(null)), TypeError)
-      // The worker is still there for the next job.
-      assert.equal((await pool.readDigest(file.fd, 0, new Uint8Array(new SharedArrayBuffer(1000)), spec(null))).sha256?.byteLength, 32)
-    } finally {
-      await pool.close()
-      await file.close()
-    }
-  })
-
-  test('FileParts with a readDigest: the same parts and digests as reading here; a file that shrank is SourceChangedError naming the part; a failed read is the system error; buffers go back', async () => {
-    const size = 3 * 5 * MiB + 11
-    const { path, data } = randomFile('worker-read.bin', size, 5)
-    const plan = planParts(size, resolvePartSize(5 * MiB))
-    const file = await open(path, 'r+')
-    const hashPool = new HashPool(1)
-    try {
-      const inWorker: number[] = []
-      const readDigest = (fd: number, position: number, view: Uint8Array) => {
-        inWorker.push(position)
-        return hashPool.readDigest(fd, position, view, spec('CRC32'))
-      }
-      const pool = new BufferPool(2, 5 * MiB, true)
-      const reader = new FileParts(file, plan, pool, () => Promise.reject(new Error('hashed on the main thread')), 1, undefined, readDigest)
-      let index = 0
-      for await (const part of reader.parts(new AbortController().signal)) {
-        const planned = plan[index++] as PlannedPart
-        const expected = data.subarray(planned.offset, planned.offset + planned.byteLength)
-        assert.deepEqual(Buffer.from(part.chunks[0] as Uint8Array), Buffer.from(expected))
-        assert.deepEqual(hexOf(part), hexOf(await inline(expected, spec('CRC32'))))
-        pool.release(part.chunks[0])
-        reader.pump()
-      }
-      assert.deepEqual(inWorker, plan.map((p) => p.offset))
-
-      // The file shrinks after the plan: the last part ends early.
-      await file.truncate(size - 5)
-      let released = 0
-      const counted = { take: () => pool.take(), release: (view: Uint8Array | undefined) => void (released++, pool.release(view)) }
-      const shrunk = new FileParts(file, plan, counted, () => Promise.reject(new Error('hashed on the main thread')), 0, undefined, readDigest)
-      await assert.rejects(
-        (async () => {
-          for await (const part of shrunk.parts(new AbortController().signal)) counted.release(part.chunks[0])
-        })(),
-        (e: unknown) => e instanceof SourceChangedError && e.message.startsWith(`The file ended at byte ${size - 5} while reading part ${plan.length}.`),
-      )
-      assert.equal(released, plan.length, "every part's buffer went back, the failed one's too")
-
-      // A descriptor that fails: the error the main thread's read gives (not a hash worker's).
-      const badFd = (_fd: number, position: number, view: Uint8Array) => hashPool.readDigest(1_000_000, position, view, spec(null))
-      const failing = new FileParts(file, plan, pool, () => Promise.reject(new Error('hashed on the main thread')), 0, undefined, badFd)
-      await assert.rejects(
-        (async () => {
-          for await (const part of failing.parts(new AbortController().signal)) assert.fail(`no part, got part ${part.partNumber}`)
-        })(),
-        (e: unknown) => e instanceof Error && !(e instanceof WorkerReadError) && (e as { code?: unknown }).code === 'EBADF' && (e as { syscall?: unknown }).syscall === 'read',
-      )
-    } finally {
-      await hashPool.close()
-      await file.close()
-    }
-  })
-
-  test('uploadFile with hashThreads: 1 has its parts read by the worker once it is ready (the first ones here, until then)', async () => {
-    const path = join(dir, 'upload-worker-read.bin')
-    writeFileSync(path, new Uint8Array(4 * 5 * MiB + 1))
-    const original = HashPool.prototype.readDigest
-    const positions: number[] = []
-    HashPool.prototype.readDigest = function (this: HashPool, ...args: Parameters<HashPool['readDigest']>) {
-      positions.push(args[1])
-      return original.apply(this, args)
-    }
-    const saved = hashWorkerScript.inlineUntilReady
-    hashWorkerScript.inlineUntilReady = false // every part goes to the worker, however fast the first ones are read
-    try {
-      const credentials = { accessKeyId: 'a', secretAccessKey: 's' }
-      const sent: Array<{ partNumber: number; etag: string; size: number }> = []
-      const transport: Transport = async (req) => {
-        const url = new URL(req.path, req.origin)
-        const xml = (body: string) => ({ statusCode: 200, headers: {}, body: textBody(`<?xml version="1.0" encoding="UTF-8"?>${body}`) })
-        if (req.method === 'POST' && url.searchParams.has('uploads')) return xml('<InitiateMultipartUploadResult><UploadId>u1</UploadId></InitiateMultipartUploadResult>')
-        if (req.method === 'PUT') {
-          const etag = String(sent.length + 1).padStart(32, '0')
-          sent.push({ partNumber: Number(url.searchParams.get('partNumber')), etag, size: Number(req.headers['content-length']) })
-          return { statusCode: 200, headers: { etag: `"${etag}"` }, body: textBody('') }
-        }
-        return xml(`<CompleteMultipartUploadResult><ETag>&quot;${multipartEtag(sent)}&quot;</ETag></CompleteMultipartUploadResult>`)
-      }
-      const result = await uploadFile(path, { bucket: 'bkt', key: 'k', endpoint: 'http://127.0.0.1:9', region: 'us-east-1', credentials }, { transport, hashThreads: 1, partSize: 5 * MiB })
-      assert.equal(result.partCount, 5)
-      assert.deepEqual(positions.sort((a, b) => a - b), [0, 5, 10, 15, 20].map((n) => n * MiB))
-    } finally {
-      HashPool.prototype.readDigest = original
-      hashWorkerScript.inlineUntilReady = saved
-    }
   })
 })
 

@@ -3,13 +3,7 @@ import type { Part, PlannedPart } from '@partstream/core'
 import { SourceChangedError } from '../errors.ts'
 import type { BufferPool } from './buffer-pool.ts'
 import { MAX_READ_BYTES } from './fd-reader.ts'
-import { WorkerReadError, type PartDigests } from './hash-pool.ts'
-
-/**
- * Reads a range of the file into `view` and hashes it elsewhere (a hash worker), or `undefined`
- * when it cannot now (no worker ready yet): then the part is read and hashed here.
- */
-export type ReadDigest = (fd: number, position: number, view: Uint8Array) => Promise<PartDigests> | undefined
+import type { PartDigests } from './hash-pool.ts'
 
 /** What {@link FileParts} needs of a pool: `available` is optional (without it nothing is read ahead). */
 export type PartBuffers = Pick<BufferPool, 'take' | 'release'> & { readonly available?: number }
@@ -28,28 +22,14 @@ export class FileParts {
   readonly #digest: (view: Uint8Array) => Promise<PartDigests>
   readonly #lookahead: number
   readonly #maxReadBytes: number
-  readonly #readDigest: ReadDigest | undefined
   readonly #ready = new Map<number, Promise<Part>>()
   #started = 0
   #yielded = 0
   #closed = false
 
-  /**
-   * `maxReadBytes`: the most one read asks for (1 GiB; tests lower it). `readDigest`: reads and
-   * hashes a part in a hash worker (the file's descriptor stays open until every part settled:
-   * {@link close} waits for them).
-   */
-  constructor(
-    file: FileHandle,
-    plan: readonly PlannedPart[],
-    pool: PartBuffers,
-    digest: (view: Uint8Array) => Promise<PartDigests>,
-    lookahead = 0,
-    maxReadBytes: number = MAX_READ_BYTES,
-    readDigest?: ReadDigest,
-  ) {
+  /** `maxReadBytes`: the most one read asks for (1 GiB; tests lower it). */
+  constructor(file: FileHandle, plan: readonly PlannedPart[], pool: PartBuffers, digest: (view: Uint8Array) => Promise<PartDigests>, lookahead = 0, maxReadBytes: number = MAX_READ_BYTES) {
     this.#maxReadBytes = maxReadBytes
-    this.#readDigest = readDigest
     this.#file = file
     this.#plan = plan
     this.#pool = pool
@@ -103,38 +83,23 @@ export class FileParts {
 
   async #read(planned: PlannedPart): Promise<Part> {
     const buffer = this.#pool.take().subarray(0, planned.byteLength)
-    const done = (digests: PartDigests): Part => ({ partNumber: planned.partNumber, offset: planned.offset, chunks: [buffer], byteLength: planned.byteLength, ...digests, isLast: planned.isLast })
     try {
-      const elsewhere = this.#readDigest?.(this.#file.fd, planned.offset, buffer)
-      if (elsewhere !== undefined) {
-        try {
-          return done(await elsewhere)
-        } catch (error) {
-          if (!(error instanceof WorkerReadError)) throw error
-          if (error.endedAt !== undefined) throw endedEarly(error.endedAt, planned.partNumber)
-          // As the main thread's read would have thrown it.
-          throw Object.assign(new Error(error.message), { code: error.code, errno: error.errno, syscall: error.syscall })
-        }
-      }
       let filled = 0
       while (filled < planned.byteLength) {
         // At most 1 GiB per read: a part may be 5 GiB, and Node aborts on a read of 2 GiB (MAX_READ_BYTES).
         const length = Math.min(planned.byteLength - filled, this.#maxReadBytes)
         const { bytesRead } = await this.#file.read(buffer, filled, length, planned.offset + filled)
         if (bytesRead === 0) {
-          throw endedEarly(planned.offset + filled, planned.partNumber)
+          throw new SourceChangedError(`The file ended at byte ${planned.offset + filled} while reading part ${planned.partNumber}.`)
         }
         filled += bytesRead
       }
       // Payload hash, checksum and MD5 in one pass over the buffer just read.
-      return done(await this.#digest(buffer))
+      const digests = await this.#digest(buffer)
+      return { partNumber: planned.partNumber, offset: planned.offset, chunks: [buffer], byteLength: planned.byteLength, ...digests, isLast: planned.isLast }
     } catch (error) {
       this.#pool.release(buffer)
       throw error
     }
   }
-}
-
-function endedEarly(at: number, partNumber: number): SourceChangedError {
-  return new SourceChangedError(`The file ended at byte ${at} while reading part ${partNumber}.`)
 }

@@ -20,21 +20,6 @@ export interface HashJobRequest extends HashSpec {
   readonly offset: number
   readonly length: number
   readonly more?: boolean | undefined
-  /**
-   * Fill the range from this file descriptor at `position` first (`uploadFile`): positional reads
-   * in the worker, 1 MiB at a time, each piece hashed as it lands.
-   */
-  readonly read?: { readonly fd: number; readonly position: number } | undefined
-}
-
-/** Why a job's read (`HashJobRequest.read`) failed: the system error's fields, or where the file ended. */
-export interface ReadFailure {
-  readonly message: string
-  readonly code?: string | undefined
-  readonly errno?: number | undefined
-  readonly syscall?: string | undefined
-  /** The file ended at this byte, before the range did. */
-  readonly endedAt?: number | undefined
 }
 
 /** Hash worker → main thread: the digests of job `id`, or why it failed. */
@@ -45,9 +30,8 @@ export type HashJobResponse =
       readonly checksum: Uint8Array | undefined
       readonly md5: Uint8Array | undefined
       readonly error?: undefined
-      readonly readFailure?: undefined
     }
-  | { readonly id: number; readonly error: string; readonly readFailure?: ReadFailure | undefined }
+  | { readonly id: number; readonly error: string }
 
 /** Hash worker → main thread, once: its modules are loaded, it hashes at full speed from now on. */
 export interface HashWorkerReady {

@@ -1,7 +1,7 @@
 import type { Worker } from 'node:worker_threads'
 import { HashWorkerError } from '../errors.ts'
 import { builtinModule } from '../http/hash.ts'
-import type { HashJobRequest, HashJobResponse, HashSpec, HashWorkerReady, ReadFailure } from './hash-job.ts'
+import type { HashJobRequest, HashJobResponse, HashSpec, HashWorkerReady } from './hash-job.ts'
 
 type WorkerThreads = typeof import('node:worker_threads')
 
@@ -150,21 +150,6 @@ export class HashPool {
   }
 
   /**
-   * Reads `view.byteLength` bytes of file descriptor `fd` at `position` into `view` (a view of a
-   * `SharedArrayBuffer`) in a worker, and hashes them there as they land: `uploadFile`'s parts,
-   * so that the main thread only sends. Rejects with a {@link WorkerReadError} when the read fails.
-   * `fd` must stay open until the promise settles.
-   */
-  readDigest(fd: number, position: number, view: Uint8Array, spec: HashSpec): Promise<PartDigests> {
-    if (!(view.buffer instanceof SharedArrayBuffer)) {
-      return Promise.reject(new TypeError('HashPool.readDigest() takes a view of a SharedArrayBuffer'))
-    }
-    const job = this.#job()
-    job.post({ id: job.id, buffer: view.buffer, offset: view.byteOffset, length: view.byteLength, ...spec, read: { fd, position } })
-    return job.settled
-  }
-
-  /**
    * A part hashed as its bytes arrive (`uploadFd`): `update()` with each range once it is filled, in
    * order (views of `SharedArrayBuffer`s, unchanged until `finish()` settles), then `finish()`.
    * Ranges that follow each other in one buffer go to the worker together, in messages of at least
@@ -281,8 +266,7 @@ export class HashPool {
       if (job === undefined) return
       thread.jobs.delete(response.id)
       if (thread.jobs.size === 0) worker.unref()
-      if (response.readFailure !== undefined) job.reject(new WorkerReadError(response.readFailure))
-      else if (response.error !== undefined) job.reject(new HashWorkerError(`A hash worker failed: ${response.error}.`))
+      if (response.error !== undefined) job.reject(new HashWorkerError(`A hash worker failed: ${response.error}.`))
       else job.resolve({ sha256: response.sha256, checksum: response.checksum, md5: response.md5 })
     })
     const lost = (cause: unknown): void => {
@@ -295,9 +279,8 @@ export class HashPool {
         )
       }
       this.#fail(thread, new HashWorkerError('A hash worker crashed or exited while hashing a part.', { cause }))
-      // A worker lost by 'messageerror' still runs, maybe inside a read of the caller's descriptor
-      // (readDigest): close() waits until it has stopped, so the descriptor is not closed (and its
-      // number reused) under that read.
+      // A worker lost by 'messageerror' still runs, maybe hashing a buffer its job's caller has
+      // taken back: close() waits until it has stopped.
       const stopped = worker.terminate().catch(() => {})
       this.#stopping.add(stopped)
       void stopped.then(() => this.#stopping.delete(stopped))
@@ -331,25 +314,6 @@ export class HashPool {
     thread.jobs.clear()
     thread.worker.unref()
     for (const job of jobs) job.reject(error)
-  }
-}
-
-/**
- * A worker's read for {@link HashPool.readDigest} failed: the system error as the main thread's
- * read would have thrown it (`code`, `errno`, `syscall`), or the file ended early (`endedAt`).
- */
-export class WorkerReadError extends Error {
-  readonly code: string | undefined
-  readonly errno: number | undefined
-  readonly syscall: string | undefined
-  readonly endedAt: number | undefined
-  constructor(failure: ReadFailure) {
-    super(failure.message)
-    this.name = 'Error'
-    this.code = failure.code
-    this.errno = failure.errno
-    this.syscall = failure.syscall
-    this.endedAt = failure.endedAt
   }
 }
 

@@ -11,11 +11,10 @@
  * @module
  */
 import { createHash, type Hash } from 'node:crypto'
-import { readSync } from 'node:fs'
 import { parentPort } from 'node:worker_threads'
 import type { HashFactory } from '@partstream/core'
 import { updateInPieces } from '../http/hash-pieces.ts'
-import type { HashJobRequest, HashJobResponse, HashWorkerReady, ReadFailure } from './hash-job.ts'
+import type { HashJobRequest, HashJobResponse, HashWorkerReady } from './hash-job.ts'
 
 const port = parentPort
 if (port === null) throw new Error('hash-worker.ts runs as a worker thread (new Worker), not as a main module')
@@ -48,23 +47,13 @@ async function step(request: HashJobRequest): Promise<void> {
   try {
     hashers ??= await start(request)
     const view = new Uint8Array(request.buffer, request.offset, request.length)
+    // A whole part may be 5 GiB: node:crypto refuses an update of 2 GiB or more (hash-pieces.ts).
     const { sha256, md5, checksum } = hashers
-    const update = (piece: Uint8Array): void => {
+    updateInPieces((piece) => {
       sha256?.update(piece)
       md5?.update(piece)
       checksum?.update(piece)
-    }
-    if (request.read === undefined) {
-      // A whole part may be 5 GiB: node:crypto refuses an update of 2 GiB or more (hash-pieces.ts).
-      updateInPieces(update, view)
-    } else {
-      const failure = readInto(view, request.read.fd, request.read.position, update)
-      if (failure !== undefined) {
-        open.delete(request.id)
-        port?.postMessage({ id: request.id, error: failure.message, readFailure: failure } satisfies HashJobResponse)
-        return
-      }
-    }
+    }, view)
     if (request.more === true) {
       open.set(request.id, hashers)
       return
@@ -81,35 +70,6 @@ async function step(request: HashJobRequest): Promise<void> {
     else open.delete(request.id)
     port?.postMessage({ id: request.id, error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) } satisfies HashJobResponse)
   }
-}
-
-/** Positional reads of `READ_PIECE_BYTES` at most. */
-const READ_PIECE_BYTES = 1024 * 1024
-
-/**
- * Fills `view` from `fd` at `position`, a piece at a time, handing each piece to `update` as it
- * lands (hashed while it is in this core's cache). Returns why it could not, or `undefined`.
- */
-function readInto(view: Uint8Array, fd: number, position: number, update: (piece: Uint8Array) => void): ReadFailure | undefined {
-  let filled = 0
-  while (filled < view.byteLength) {
-    let bytesRead: number
-    try {
-      bytesRead = readSync(fd, view, filled, Math.min(READ_PIECE_BYTES, view.byteLength - filled), position + filled)
-    } catch (error) {
-      const e = error as { message?: unknown; code?: unknown; errno?: unknown; syscall?: unknown }
-      return {
-        message: typeof e?.message === 'string' ? e.message : String(error),
-        code: typeof e?.code === 'string' ? e.code : undefined,
-        errno: typeof e?.errno === 'number' ? e.errno : undefined,
-        syscall: typeof e?.syscall === 'string' ? e.syscall : undefined,
-      }
-    }
-    if (bytesRead === 0) return { message: `the file ended at byte ${position + filled}`, endedAt: position + filled }
-    update(view.subarray(filled, filled + bytesRead))
-    filled += bytesRead
-  }
-  return undefined
 }
 
 async function start(request: HashJobRequest): Promise<Hashers> {
