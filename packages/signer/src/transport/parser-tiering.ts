@@ -9,9 +9,9 @@
  * Node 20 (V8 11.3) starts it right after the first answer, whether or not the parser gets hot;
  * Node 22-26 after a few hundred answers. An S3 answer to an UploadPart is a few hundred bytes of
  * headers: the baseline code parses it in microseconds, and the compile buys nothing an upload can
- * measure. Measured (bench e2e, 1 GiB in 171 parts, Node 20, client pinned to one core,
- * 2026-11-30): peak RSS over baseline, stream of views 38.8 -> 15.3 MiB, `Uint8Array` 39 -> 9.0;
- * `Uint8Array` client CPU 1.29 -> 1.21 s/GiB.
+ * measure. Measured interleaved, with and without (1 GiB in 171 parts, Node 20, client pinned to
+ * one core, 2026-11-30): a `Uint8Array` 798 -> 899 MiB/s, 1.27 -> 1.13 CPU s/GiB, peak RSS over
+ * baseline 38.8 -> 11.3 MiB; a stream of views 766 -> 846 MiB/s, 41.3 -> 16.9 MiB.
  *
  * V8 decides how a module's functions tier when it compiles them, and compiles them lazily, on
  * first call. So for the one synchronous call in which undici creates the parser (its connector's
