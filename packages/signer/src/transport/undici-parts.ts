@@ -1,5 +1,5 @@
 /**
- * The two pieces of undici the context's own `Agent` needs, imported from undici's files instead
+ * The pieces of undici the context's own `Agent` needs, imported from undici's files instead
  * of its entry point. `import { Agent } from 'undici'` evaluates every dispatcher, the mocks, the
  * cache stores, fetch, WebSocket and EventSource, and its cookie helpers touch `Headers`, which
  * makes Node load its own bundled copy of undici as well. Measured on Node 20 here (load, then one
@@ -16,11 +16,11 @@ import type { Agent as AgentClass, Dispatcher, buildConnector as BuildConnector 
 import AgentImpl from 'undici/lib/dispatcher/agent.js'
 // @ts-expect-error undici ships types for its entry point only; this is `Dispatcher#request`.
 import requestImpl from 'undici/lib/api/api-request.js'
+// @ts-expect-error undici ships types for its entry point only; this is its `buildConnector`.
+import buildConnectorImpl from 'undici/lib/core/connect.js'
 
 export const Agent: typeof AgentClass = AgentImpl
 export const request: (this: Dispatcher, options: Dispatcher.RequestOptions) => Promise<Dispatcher.ResponseData> = requestImpl
-// @ts-expect-error undici ships types for its entry point only; this is its `buildConnector`.
-import buildConnectorImpl from 'undici/lib/core/connect.js'
 
 /** undici's connector factory (`buildConnector`): what a `Client` builds from its `connect` options. */
 export const buildConnector: (options: BuildConnector.BuildOptions) => BuildConnector.connector = buildConnectorImpl
