@@ -617,11 +617,19 @@ async function tree(io: CliIO, c: CpCommand, net: Network, signal: AbortSignal, 
     const keys = [...inFlight].map(([key, f]) => `s3://${t.bucket}/${printable(key)}${f.uploadId === undefined ? '' : ` (upload ${f.uploadId})`}`).join(', ')
     return `the uploads of ${inFlight.size} file(s) in progress may remain: ${keys}; \`partstream uploads ls s3://${t.bucket}/${t.prefix}\` lists them, \`partstream uploads abort\` removes them`
   })
+  // The text of each error printed for a file (up to SAID_ERRORS of them): the same error again is
+  // one short line (its code), as files in flight all meet a wrong secret or a missing bucket.
+  const said = new Set<string>()
   // A file's line: its result, or why it failed.
   function printFile(f: FileResult): void {
     // --progress json: a failed file is an event of its own, stderr staying one JSON object per line.
     if (f.error !== undefined && c.progress === 'json') io.stderr.write(jsonLine({ type: 'file-failed', file: f.path ?? f.key, key: f.key, error: errorFields(f.error) }))
-    else if (f.error !== undefined) io.stderr.write(`partstream: ${printable(f.path ?? f.key)}: ${describe(f.error)}\n`)
+    else if (f.error !== undefined) {
+      const text = describe(f.error)
+      const again = said.has(text)
+      if (!again && said.size < SAID_ERRORS) said.add(text)
+      io.stderr.write(`partstream: ${printable(f.path ?? f.key)}: ${again ? `${shortCode(f.error)} (the same error as above)` : text}\n`)
+    }
     else if (c.json) io.stdout.write(jsonLine({ src: f.path, bucket: t.bucket, key: f.key, size: f.size, ...(f.skipped === true ? { skipped: true } : { etag: f.etag, checksum: f.checksum }) }))
     else if (f.skipped === true) io.stdout.write(`skip: ${printable(f.path ?? '')}: s3://${t.bucket}/${printable(f.key)} has the same ${c.skipExisting === 'etag' ? 'size and ETag' : 'size'}\n`)
     else io.stdout.write(`upload: ${printable(f.path ?? '')} to s3://${t.bucket}/${printable(f.key)} (${f.size} bytes)\n`)
@@ -660,6 +668,12 @@ async function tree(io: CliIO, c: CpCommand, net: Network, signal: AbortSignal, 
     },
   }).catch((error: unknown) => {
     progress.finish(signal.aborted ? 'interrupted' : 'failed', { ...treeTotals(totals), ...(signal.aborted ? {} : { error: errorFields(error) }) })
+    // The library stopped the tree at a file's error that every other file would meet (wrong
+    // credentials, no such bucket): that error is above, in the file's line; say what it did.
+    if (!signal.aborted && c.progress !== 'json' && said.has(describe(error))) {
+      const uploaded = totals === undefined ? 0 : totals.filesDone - totals.filesFailed
+      throw new Error(`stopped: every other file would fail with the same error (${shortCode(error)}, above); ${uploaded === 0 ? 'none was uploaded' : `${uploaded} file(s) were uploaded`}`, { cause: error })
+    }
     if (signal.aborted) {
       for (const [key, f] of inFlight) if (f.committing === true) maybeWritten.push(key)
       const said = [
@@ -681,6 +695,15 @@ async function tree(io: CliIO, c: CpCommand, net: Network, signal: AbortSignal, 
     throw new Error(`${result.failed} of ${result.failed + result.succeeded} files failed (see above); ${others}`, { cause: firstError })
   }
 }
+
+/** An error's code, with S3's own for an S3 answer (`ERR_PARTSTREAM_S3 NoSuchBucket`). */
+function shortCode(error: unknown): string {
+  const code = errorFields(error).code ?? 'failed'
+  return error instanceof S3ResponseError && error.s3Code !== undefined ? `${code} ${printable(error.s3Code)}` : code
+}
+
+/** Distinct file errors whose text `cp -r` remembers to shorten a repeat (a bound on its memory). */
+const SAID_ERRORS = 100
 
 /** A tree's counts for the last `--progress json` line (none before the first event). */
 function treeTotals(t: UploadAllTotals | undefined): Record<string, number | undefined> {

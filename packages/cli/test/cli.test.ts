@@ -1111,6 +1111,33 @@ describe(`partstream CLI (${runtime}${built ? ', built bin' : ', .ts source'})`,
     assert.ok(!r.stderr.includes(secret) && !r.stdout.includes(secret))
   })
 
+  test('cp -r with a wrong secret, or into a missing bucket, stops after the files in flight: the error once, not once per file, exit 1', async () => {
+    const tree = join(dir, 'call-wide')
+    mkdirSync(tree, { recursive: true })
+    for (let i = 0; i < 40; i++) writeFileSync(join(tree, `f${String(i).padStart(2, '0')}.txt`), `${i}\n`)
+    const secret = 'wrongsecretwrongsecretwrongsecret0000000'
+    const runs = [
+      { code: 'SignatureDoesNotMatch', run: await cli(['cp', '-r', tree, target('call-wide/'), ...endpointFlag()], { env: { AWS_SECRET_ACCESS_KEY: secret } }) },
+      { code: 'NoSuchBucket', run: await cli(['cp', '-r', tree, `s3://no-such-bucket-${Date.now().toString(36)}/p/`, ...endpointFlag()]) },
+    ]
+    for (const { code, run } of runs) {
+      assert.equal(run.code, 1, run.stderr)
+      const lines = run.stderr.trim().split('\n')
+      // concurrency (4) + 1 files are open at once: those were tried, the 35 others were not.
+      assert.ok(lines.length <= 6, run.stderr)
+      assert.equal(lines.filter((l) => l.includes(`HTTP 4`)).length, 1, run.stderr)
+      assert.ok(lines.slice(1, -1).every((l) => l.endsWith(`: ERR_PARTSTREAM_S3 ${code} (the same error as above)`)), run.stderr)
+      assert.equal(lines.at(-1), `partstream: stopped: every other file would fail with the same error (ERR_PARTSTREAM_S3 ${code}, above); none was uploaded`)
+      assert.ok(!run.stderr.includes(secret))
+    }
+    const ctx = createS3Context({ bucket, ...s3Env() })
+    try {
+      assert.deepEqual((await listObjectsV2(ctx, { prefix: 'call-wide/' })).objects, [])
+    } finally {
+      await ctx.close()
+    }
+  })
+
   /**
    * `cp - KEY` with `data` written to a stdin left open (a socket, as child_process.spawn gives
    * it), `signal` (SIGINT) once stderr shows `event`, `settleMs` later: the exit (within 10 s),

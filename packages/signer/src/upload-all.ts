@@ -1,6 +1,7 @@
 import { setMaxListeners } from 'node:events'
 import type { FileHandle } from 'node:fs/promises'
 import { bufferParts, describeValue, InvalidArgumentError, isUint8Array, PartstreamError, planParts, resolvePartSize, toParts, type Part, type ReadableStreamLike } from '@partstream/core'
+import { AbortFailedError, CredentialsError, S3ResponseError } from './errors.ts'
 import type { ObjectChecksum } from './http/checksum.ts'
 import { closeOwnContext, createS3Context, type BucketTarget, type S3Context } from './http/context.ts'
 import { validateKey } from './http/endpoint.ts'
@@ -126,7 +127,12 @@ export interface UploadAllOptions extends Omit<UploadOptions, 'onProgress' | 're
   /**
    * Stop at the first failed file: everything in flight is cancelled, open multipart uploads are
    * aborted, and the call rejects with that file's error.
-   * @default false: a failed file is reported and the others go on
+   * @default false: a failed file is reported and the others go on, unless its error is one
+   * every other file would meet too: credentials that could not be resolved, or S3's
+   * `InvalidAccessKeyId`, `InvalidToken`, `ExpiredToken`, `NoSuchBucket`, `PermanentRedirect`,
+   * `AuthorizationHeaderMalformed`, `RequestTimeTooSkewed` (and the like); before any file has
+   * succeeded, also `SignatureDoesNotMatch` and a request that got no answer after its retries.
+   * Such an error stops the call as `failFast` does.
    */
   readonly failFast?: boolean | undefined
   /**
@@ -169,7 +175,8 @@ export interface UploadAllOptions extends Omit<UploadOptions, 'onProgress' | 're
  *
  * `entries` is pulled only when a part buffer is free, so a walker over millions of files never
  * holds them all. A failed file is reported (`error`, coded) with its upload aborted, and the
- * others go on unless `failFast`. Aborting `signal` stops pulling, cancels everything in flight,
+ * others go on unless `failFast` or the error is one no other file can escape (wrong credentials,
+ * no such bucket: see `failFast`), which rejects the call with that error. Aborting `signal` stops pulling, cancels everything in flight,
  * aborts every open multipart upload, closes `entries` and rejects with `signal.reason`.
  * @example
  * const { failed } = await uploadAll([{ key: 'a.txt', path: './a.txt' }], { bucket: 'site', prefix: 'v2/' })
@@ -563,8 +570,44 @@ class ManyUploads {
     if (this.#options.collect !== false) this.#files.push(file)
     this.#call(this.#options.onProgress, { type: 'file-done', file, ...this.#totals() })
     this.#call(this.#options.onFile, file)
-    if (file.error !== undefined && this.#options.failFast === true) this.#fail(file.error)
+    // An error every other file would meet too (credentials, the bucket, the region, the clock)
+    // stops the call as `failFast` does: a tree of 90,000 files otherwise fails 90,000 times, and a
+    // server that refuses connections makes each file wait out its retries.
+    if (file.error !== undefined && (this.#options.failFast === true || stopsTheCall(file.error, this.#done > this.#failed))) this.#fail(file.error)
   }
+}
+
+/**
+ * S3 error codes that say nothing about the key or the file: the credentials, the account, the
+ * bucket, its region or the clock are wrong, so every other file of the call would fail the same.
+ */
+const CALL_WIDE_S3_CODES: ReadonlySet<string> = new Set([
+  'InvalidAccessKeyId',
+  'InvalidToken',
+  'ExpiredToken',
+  'AccountProblem',
+  'AllAccessDisabled',
+  'NoSuchBucket',
+  'InvalidBucketName',
+  'PermanentRedirect',
+  'AuthorizationHeaderMalformed',
+  'RequestTimeTooSkewed',
+])
+
+/**
+ * Whether a file's error ends the whole call (see `UploadAllOptions.failFast`): always for the
+ * {@link CALL_WIDE_S3_CODES} and credentials that could not be resolved; until a file of the call
+ * has succeeded, also for `SignatureDoesNotMatch` (a wrong secret) and a request that got no
+ * answer after its retries (a wrong endpoint, a server that is down). Once one file went through,
+ * the secret and the endpoint work: such an error is then about its own key or a passing outage,
+ * and the others go on. An `AbortFailedError` is judged by the error that started it.
+ */
+export function stopsTheCall(error: unknown, anySucceeded: boolean): boolean {
+  const first = error instanceof AbortFailedError ? error.cause : error
+  if (first instanceof CredentialsError) return true
+  if (!(first instanceof S3ResponseError)) return false
+  if (first.s3Code !== undefined && CALL_WIDE_S3_CODES.has(first.s3Code)) return true
+  return !anySucceeded && (first.s3Code === 'SignatureDoesNotMatch' || first.statusCode === 0)
 }
 
 /** A buffer's parts are views of it, hashed when the upload asks for them. */
