@@ -216,6 +216,14 @@ export async function runUploadAll(
     validateAllOptions(options)
     prefix = target?.prefix ?? ''
     if (typeof prefix !== 'string') throw new InvalidArgumentError(`Expected \`prefix\` to be a string, got ${describeValue(prefix)}.`)
+    // A `key` (an UploadTarget reused, or a prefix given under the wrong name) was dropped
+    // silently: every file then landed at the bucket's root.
+    const key = (target as { key?: unknown } | null | undefined)?.key
+    if (key !== undefined) {
+      throw new InvalidArgumentError(
+        `Expected no \`key\` in the target: each file's key is \`prefix\` + its own key. Got key ${typeof key === 'string' ? JSON.stringify(key) : describeValue(key)}; for keys under it, pass { prefix: ${typeof key === 'string' ? JSON.stringify(key.endsWith('/') || key === '' ? key : `${key}/`) : "'dir/'"} }.`,
+      )
+    }
     objectHeaders(options, true) // invalid object options fail now, before any request
     ctx = createS3Context({ ...target, key: undefined }, { ...options, connections: options.connections ?? concurrency })
   } catch (error) {

@@ -2,12 +2,12 @@
 // PutObject. An entries iterator that does not yield, entries of the wrong shape, and sources an
 // entry brings that are never read must neither hold the call nor stay open.
 import assert from 'node:assert/strict'
-import { createReadStream, mkdtempSync, rmSync, writeFileSync, type ReadStream } from 'node:fs'
+import { createReadStream, mkdirSync, mkdtempSync, rmSync, writeFileSync, type ReadStream } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { inspect } from 'node:util'
-import { InvalidArgumentError, uploadAll, type Credentials, type UploadEntry } from '../src/index.ts'
+import { InvalidArgumentError, uploadAll, uploadDirectory, type Credentials, type UploadEntry } from '../src/index.ts'
 import { failOnUnhandledRejections } from './fault/helpers.ts'
 import { startStubServer, type StubServer } from './stub-server.ts'
 
@@ -102,6 +102,33 @@ describe('uploadAll: entries of the wrong shape', () => {
       assert.match(error.message, message)
     })
   }
+})
+
+describe('uploadAll and uploadDirectory: a `key` in the target', () => {
+  test('is refused before any request (it was dropped: every file landed at the bucket root), with the prefix to give instead; the entries are closed', TEST, async () => {
+    let requests = 0
+    const counting = await startStubServer((_req, res) => {
+      requests++
+      res.writeHead(200, { etag: '"0123456789abcdef0123456789abcdef"' }).end()
+    })
+    try {
+      const target = { ...bucket(), endpoint: counting.endpoint, key: 'backup' }
+      const entries = stalling({ key: 'a', source: new Uint8Array(1) }, 0)
+      await assert.rejects(uploadAll(entries, target), (error: unknown) => {
+        assert.ok(error instanceof InvalidArgumentError, inspect(error))
+        assert.match(error.message, /Expected no `key` in the target: each file's key is `prefix` \+ its own key\. Got key "backup"; for keys under it, pass \{ prefix: "backup\/" \}/)
+        return true
+      })
+      assert.equal(entries.returned, true, 'the entries were closed')
+      const tree = join(dir, 'tree-with-key')
+      mkdirSync(tree, { recursive: true })
+      writeFileSync(join(tree, 'f.txt'), 'f')
+      await assert.rejects(uploadDirectory(tree, { ...target, key: 'site/' }), /pass \{ prefix: "site\/" \}/)
+      assert.equal(requests, 0)
+    } finally {
+      await counting.close()
+    }
+  })
 })
 
 describe('uploadAll: a Node Readable an entry brings, never read', () => {
