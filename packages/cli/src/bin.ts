@@ -98,7 +98,12 @@ const code = await main({
   // The descriptor, not process.stdin: uploadFd reads it into the part buffers (no 64 KiB Buffer
   // per read), and touching process.stdin would make a pipe non-blocking.
   stdin: 0,
-  stdout: { write: writerOf(process.stdout) },
+  stdout: {
+    write: writerOf(process.stdout),
+    // A failed write's 'error' comes on a later tick (a file: next tick; a pipe or terminal: once
+    // libuv reports it): ask once every write has been handed on (the callback of an empty one).
+    written: () => new Promise<boolean>((resolve) => (broken.has(process.stdout) ? resolve(false) : process.stdout.write('', () => setImmediate(() => resolve(!broken.has(process.stdout)))))),
+  },
   stderr: {
     write: writerOf(process.stderr),
     get isTTY() {

@@ -52,7 +52,15 @@ export interface CliIO {
    * buffers by `uploadFd`, or any byte stream (tests, embedders), given to `upload`.
    */
   readonly stdin: number | AsyncIterable<Uint8Array>
-  readonly stdout: { write(text: string): void }
+  readonly stdout: {
+    write(text: string): void
+    /**
+     * Whether what was written so far reached stdout (`false`: a write failed, e.g. ENOSPC on
+     * `>/dev/full`). Asked only by `--help` and `--version`, whose output is all they do.
+     * @default undefined: not known, taken as written
+     */
+    written?(): Promise<boolean>
+  }
   readonly stderr: ProgressOutput
   /** Calls `handler` on SIGINT, SIGTERM and SIGHUP; returns the unsubscribe. */
   onSignal(handler: (signal: Signal) => void): () => void
@@ -104,12 +112,14 @@ export async function main(io: CliIO): Promise<number> {
     // The command line did not parse, but may still ask for JSON on stderr.
     return usage(io, error, reporter(io, asksJsonProgress(io.argv)))
   }
-  if (command.command === 'help') {
-    io.stdout.write(HELP[command.topic === 'cp' || command.topic === 'uploads' ? command.topic : 'main'])
-    return EXIT.ok
-  }
-  if (command.command === 'version') {
-    io.stdout.write(`partstream ${VERSION}\n`)
+  if (command.command === 'help' || command.command === 'version') {
+    io.stdout.write(command.command === 'version' ? `partstream ${VERSION}\n` : HELP[command.topic === 'cp' || command.topic === 'uploads' ? command.topic : 'main'])
+    // The text is what these commands do: one that did not reach stdout is a failure (as GNU
+    // tools exit non-zero for `--help >/dev/full`). An upload's output failing does not fail it.
+    if ((await io.stdout.written?.()) === false) {
+      io.stderr.write(`partstream: cannot write the ${command.command === 'help' ? 'help' : 'version'} to stdout\n`)
+      return EXIT.failed
+    }
     return EXIT.ok
   }
   const controller = new AbortController()

@@ -1691,6 +1691,27 @@ describe(`partstream CLI (${runtime}${built ? ', built bin' : ', .ts source'})`,
     }
   })
 
+  test('--help and --version whose text cannot be written (stdout on /dev/full) exit 1 and say so; on a pipe, 0', async () => {
+    // Their text is all they do: they exited 0 with nothing written.
+    const full = openSync('/dev/full', 'w')
+    try {
+      for (const args of [['--help'], ['--version'], ['cp', '--help'], ['uploads', '--help']]) {
+        const child = spawn(command[0] as string, [...command.slice(1), ...args], { env: { PATH: process.env['PATH'] ?? '', HOME: dir }, stdio: ['ignore', full, 'pipe'] })
+        let stderr = ''
+        child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()))
+        const { code } = await endsWithin(child, 30_000)
+        assert.equal(code, 1, `${args.join(' ')}: ${stderr}`)
+        assert.equal(stderr, `partstream: cannot write the ${args.includes('--version') ? 'version' : 'help'} to stdout\n`)
+        const piped = await cli(args)
+        assert.equal(piped.code, 0, piped.stderr)
+        assert.equal(piped.stderr, '')
+        assert.ok(piped.stdout.length > 10)
+      }
+    } finally {
+      closeSync(full)
+    }
+  })
+
   /** Resolves once `condition()` holds; rejects after `ms`. */
   async function until(condition: () => boolean, ms: number, what: () => string): Promise<void> {
     for (const start = Date.now(); !condition(); await new Promise((resolve) => setTimeout(resolve, 50))) {

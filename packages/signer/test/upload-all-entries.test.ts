@@ -123,7 +123,8 @@ describe('uploadAll and uploadDirectory: a `key` in the target', () => {
       const tree = join(dir, 'tree-with-key')
       mkdirSync(tree, { recursive: true })
       writeFileSync(join(tree, 'f.txt'), 'f')
-      await assert.rejects(uploadDirectory(tree, { ...target, key: 'site/' }), /pass \{ prefix: "site\/" \}/)
+      const site = { ...target, key: 'site/' }
+      await assert.rejects(uploadDirectory(tree, site), /pass \{ prefix: "site\/" \}/)
       assert.equal(requests, 0)
     } finally {
       await counting.close()
