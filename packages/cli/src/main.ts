@@ -432,6 +432,24 @@ function checksumHint(error: unknown): HintedError | undefined {
   return undefined
 }
 
+/**
+ * A server that refuses `--storage-class` with a bare 400 (Ceph RGW answers `InvalidArgument`
+ * with no message; AWS says `InvalidStorageClass`): name the flag, the likely cause.
+ */
+function storageClassHint(error: unknown, storageClass: string | undefined): HintedError | undefined {
+  if (storageClass === undefined) return undefined
+  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    if (e instanceof S3ResponseError && e.statusCode === 400 && (e.s3Code === 'InvalidStorageClass' || e.s3Code === 'InvalidArgument') && (e.operation === 'PutObject' || e.operation === 'CreateMultipartUpload')) {
+      return new HintedError(
+        error,
+        `--storage-class ${printable(storageClass)} may be a class this server does not have: AWS has STANDARD, STANDARD_IA, ONEZONE_IA, INTELLIGENT_TIERING, GLACIER_IR, GLACIER, DEEP_ARCHIVE and REDUCED_REDUNDANCY; ` +
+          'Ceph RGW and MinIO have the classes their administrator configured (STANDARD at least)',
+      )
+    }
+  }
+  return undefined
+}
+
 async function cp(io: CliIO, command: CpCommand, signal: AbortSignal, onOpen: (remaining: Remaining) => void): Promise<void> {
   const endpoint = endpointOf(command)
   const c = integrityDefaults(command, endpoint, () => resolveChecksumCalculation({ profile: command.profile }).value)
@@ -441,7 +459,7 @@ async function cp(io: CliIO, command: CpCommand, signal: AbortSignal, onOpen: (r
     await cpWith(io, c, net, signal, onOpen)
   } catch (error) {
     // Only where the checksum is the CLI's default, not the user's --checksum.
-    throw (c.checksum !== command.checksum ? checksumHint(error) : undefined) ?? proxyHint(error, net.route) ?? error
+    throw storageClassHint(error, c.objectSettings.storageClass) ?? (c.checksum !== command.checksum ? checksumHint(error) : undefined) ?? proxyHint(error, net.route) ?? error
   } finally {
     await net.close()
   }

@@ -1111,6 +1111,17 @@ describe(`partstream CLI (${runtime}${built ? ', built bin' : ', .ts source'})`,
     assert.ok(!r.stderr.includes(secret) && !r.stdout.includes(secret))
   })
 
+  test('--storage-class that the server does not have (Ceph RGW: a bare 400 InvalidArgument): exit 1, a hint naming the flag', async () => {
+    const path = join(dir, 'class.txt')
+    writeFileSync(path, 'c\n')
+    const r = await cli(['cp', path, target('class/foo'), '--storage-class', 'FOO', ...endpointFlag()])
+    assert.equal(r.code, 1, r.stderr)
+    assert.match(r.stderr, /PutObject failed with HTTP 400 InvalidArgument\npartstream: hint: --storage-class FOO may be a class this server does not have: AWS has STANDARD, /)
+    const ok = await cli(['cp', path, target('class/standard'), '--storage-class', 'STANDARD', ...endpointFlag()])
+    track(bucket, 'class/standard')
+    assert.equal(ok.code, 0, ok.stderr)
+  })
+
   test('cp -r with a wrong secret, or into a missing bucket, stops after the files in flight: the error once, not once per file, exit 1', async () => {
     const tree = join(dir, 'call-wide')
     mkdirSync(tree, { recursive: true })

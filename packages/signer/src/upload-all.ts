@@ -130,7 +130,7 @@ export interface UploadAllOptions extends Omit<UploadOptions, 'onProgress' | 're
    * @default false: a failed file is reported and the others go on, unless its error is one
    * every other file would meet too: credentials that could not be resolved, or S3's
    * `InvalidAccessKeyId`, `InvalidToken`, `ExpiredToken`, `NoSuchBucket`, `PermanentRedirect`,
-   * `AuthorizationHeaderMalformed`, `RequestTimeTooSkewed` (and the like); before any file has
+   * `AuthorizationHeaderMalformed`, `RequestTimeTooSkewed`, `InvalidStorageClass` (and the like); before any file has
    * succeeded, also `SignatureDoesNotMatch` and a request that got no answer after its retries.
    * Such an error stops the call as `failFast` does.
    */
@@ -600,6 +600,7 @@ const CALL_WIDE_S3_CODES: ReadonlySet<string> = new Set([
   'PermanentRedirect',
   'AuthorizationHeaderMalformed',
   'RequestTimeTooSkewed',
+  'InvalidStorageClass',
 ])
 
 /**
