@@ -151,6 +151,12 @@ async function uploadLocked(
         }
         throw error
       }
+      // The library leaves a resumed upload open when the file is not what it holds (stored parts
+      // past its end: not this file, whatever its size and time say); the CLI starts afresh then.
+      if (owned && resumeId !== undefined && (error as { code?: unknown }).code === 'ERR_PARTSTREAM_SOURCE_CHANGED') {
+        r.notice(`aborting upload ${resumeId}: ${path} is not the file it holds parts of; the same command again uploads it afresh`)
+        await abortQuietly(target, resumeId, options)
+      }
       // The library aborted the upload, unless the Abort failed too (AbortFailedError): then the
       // upload remains and the checkpoint lets a rerun resume it.
       if (owned && (error as { code?: unknown }).code !== 'ERR_PARTSTREAM_ABORT_FAILED') await removeCheckpoint(file)

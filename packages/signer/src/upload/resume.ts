@@ -87,7 +87,25 @@ export function takeStoredPart(stored: StoredParts | undefined, part: Part, algo
   return { ...kept, checksum, checksumAlgorithm: algorithm }
 }
 
-const RESUME_ADVICE = 'Resume it with that source, or abort it and upload afresh.'
+const RESUME_ADVICE = 'The upload is left open, not aborted: resume it with that source, or abort it and upload afresh.'
+
+/**
+ * The errors of a resume given another source than the upload's: they leave the upload open
+ * whatever `leavePartsOnError` says, as another `partSize` or `checksum` does. The caller named
+ * that upload to keep its parts; aborting it for a wrong argument would destroy what the right
+ * source can still resume.
+ */
+const mismatches = new WeakSet<object>()
+
+/** Whether `error` is one of a resume given another source (see {@link mismatches}). */
+export function isResumeMismatch(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && mismatches.has(error)
+}
+
+function mismatch(error: SourceChangedError): SourceChangedError {
+  mismatches.add(error)
+  return error
+}
 
 /**
  * The source's last part shorter than the stored part of the same number: the source ends inside
@@ -97,10 +115,12 @@ const RESUME_ADVICE = 'Resume it with that source, or abort it and upload afresh
 export function assertSourceReachesStoredPart(stored: StoredParts | undefined, part: Part, uploadId: string, size: number): void {
   const kept = stored?.get(part.partNumber)
   if (kept === undefined || !part.isLast || part.byteLength >= kept.size) return
-  throw new SourceChangedError(
-    `Upload ${uploadId} holds part ${part.partNumber} of ${kept.size} bytes, but the source ends ${part.byteLength} bytes into it (${size} bytes in all): this is not the source it was started with.`,
-    uploadId,
-    RESUME_ADVICE,
+  throw mismatch(
+    new SourceChangedError(
+      `Upload ${uploadId} holds part ${part.partNumber} of ${kept.size} bytes, but the source ends ${part.byteLength} bytes into it (${size} bytes in all): this is not the source it was started with.`,
+      uploadId,
+      RESUME_ADVICE,
+    ),
   )
 }
 
@@ -109,10 +129,8 @@ export function assertNoStoredPartsLeft(stored: StoredParts | undefined, uploadI
   if (stored === undefined || stored.size === 0) return
   const numbers = [...stored.keys()].sort((a, b) => a - b)
   const shown = numbers.length <= 10 ? numbers.join(', ') : `${numbers.slice(0, 10).join(', ')} and ${numbers.length - 10} more`
-  throw new SourceChangedError(
-    `Upload ${uploadId} holds parts ${shown} beyond the end of the source (${size} bytes): this is not the source it was started with.`,
-    uploadId,
-    RESUME_ADVICE,
+  throw mismatch(
+    new SourceChangedError(`Upload ${uploadId} holds parts ${shown} beyond the end of the source (${size} bytes): this is not the source it was started with.`, uploadId, RESUME_ADVICE),
   )
 }
 

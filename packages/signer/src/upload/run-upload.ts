@@ -13,7 +13,7 @@ import { assertKeyFree, preconditionError, startUpload, withGrace } from './crea
 import { finishUpload } from './finish.ts'
 import type { UploadOptions, UploadResult } from './options.ts'
 import { progressReporter, type ProgressReporter } from './progress.ts'
-import { assertNoStoredPartsLeft, assertResumableChecksum, assertSourceReachesStoredPart, assertResumablePartSize, loadStoredParts, takeStoredPart, type StoredParts } from './resume.ts'
+import { assertNoStoredPartsLeft, assertResumableChecksum, assertSourceReachesStoredPart, assertResumablePartSize, isResumeMismatch, loadStoredParts, takeStoredPart, type StoredParts } from './resume.ts'
 import { schedule } from './scheduler.ts'
 import type { Slots } from '../http/slots.ts'
 
@@ -92,7 +92,7 @@ export async function runUpload(ctx: S3Context, parts: AsyncIterator<Part>, opti
     return result(ctx, key, size, acked.length, uploadId, finished)
   } catch (error) {
     controller.abort(error) // cancels whatever still runs (a no-op after the scheduler's own abort)
-    throw await cleanUpAfter(ctx, { error, key, uploadId, parts, userSignal, leavePartsOnError: options.leavePartsOnError === true })
+    throw await cleanUpAfter(ctx, { error, key, uploadId, parts, userSignal, leavePartsOnError: options.leavePartsOnError === true || isResumeMismatch(error) })
   } finally {
     userSignal?.removeEventListener('abort', onUserAbort)
   }

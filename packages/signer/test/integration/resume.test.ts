@@ -103,18 +103,23 @@ describe('resume a multipart upload on Ceph RGW', () => {
     assert.equal(sha256(await getObject(bucket, key)), sha256(other))
   })
 
-  test('a source shorter than the stored parts: SourceChangedError, upload aborted', async () => {
+  // A wrong source is a wrong argument: the upload stays open for the right one (it used to be
+  // aborted, while the message said to resume it with that source).
+  test('a source shorter than the stored parts: SourceChangedError, the upload left open (leavePartsOnError: false too), then resumed with the right source', async () => {
     const key = 'resume/shorter'
     const data = randomData(20 * MiB, 9)
     const uploadId = await interrupted(key, data, 3)
     await assert.rejects(
-      upload([data.subarray(0, 10 * MiB)], target(bucket, key), { partSize: 5 * MiB, resumeUploadId: uploadId }),
-      (e: unknown) => e instanceof SourceChangedError && /beyond the end of the source/.test(e.message),
+      upload([data.subarray(0, 10 * MiB)], target(bucket, key), { partSize: 5 * MiB, resumeUploadId: uploadId, leavePartsOnError: false }),
+      (e: unknown) => e instanceof SourceChangedError && e.uploadId === uploadId && /beyond the end of the source.*The upload is left open, not aborted: resume it with that source/.test(e.message),
     )
-    assert.deepEqual(await openUploads(bucket, key), [])
+    assert.deepEqual(await openUploads(bucket, key), [`${key} ${uploadId}`])
+    const result = await upload([data], target(bucket, key), { partSize: 5 * MiB, resumeUploadId: uploadId })
+    assert.equal(result.uploadId, uploadId)
+    assert.equal(sha256(await getObject(bucket, key)), sha256(data))
   })
 
-  test('a source that ends inside a stored part: SourceChangedError before that part is sent, upload aborted', async () => {
+  test('a source that ends inside a stored part: SourceChangedError before that part is sent, the upload left open and resumable', async () => {
     const data = randomData(12 * MiB, 10)
     for (const [key, length, part] of [
       ['resume/ends-in-part-2', 5 * MiB + 5, 2],
@@ -136,7 +141,9 @@ describe('resume a multipart upload on Ceph RGW', () => {
           e.message.includes(`holds part ${part} of ${5 * MiB} bytes, but the source ends ${length - (part - 1) * 5 * MiB} bytes into it`),
       )
       assert.deepEqual(started, [], key)
-      assert.deepEqual(await openUploads(bucket, key), [])
+      assert.deepEqual(await openUploads(bucket, key), [`${key} ${uploadId}`], key)
+      await upload([data], target(bucket, key), { partSize: 5 * MiB, resumeUploadId: uploadId })
+      assert.equal(sha256(await getObject(bucket, key)), sha256(data), key)
     }
   })
 
@@ -184,7 +191,7 @@ describe('resume messages', () => {
       (e: unknown) => {
         assert.ok(e instanceof SourceChangedError)
         assert.match(e.message, /holds parts 4, 5, 6, 7, 8, 9, 10, 11, 12, 13 and 992 more beyond the end of the source \(15 bytes\)/)
-        assert.match(e.message, /Resume it with that source, or abort it/)
+        assert.match(e.message, /The upload is left open, not aborted: resume it with that source, or abort it and upload afresh/)
         assert.doesNotMatch(e.message, /snapshot/)
         assert.ok(e.message.length < 300, `${e.message.length} characters`)
         return true
