@@ -196,8 +196,9 @@ export class IntegrityError extends PartstreamError {
 }
 
 /**
- * The file changed (size or modification time) while `uploadFile` was reading it, or a resumed
- * upload holds parts past the end of the source it was given.
+ * The file changed (size or modification time) while `uploadFile` was reading it (the upload is
+ * aborted), or a resumed upload holds parts past the end of the source it was given (the upload is
+ * left open for the right source: `uploadId` names it).
  */
 export class SourceChangedError extends PartstreamError {
   /** @param advice what to do, after the message (a file's by default). */
