@@ -302,6 +302,8 @@ class ManyUploads {
   readonly #controller = new AbortController()
   readonly #files: FileResult[] = []
   #fatal: { readonly error: unknown } | undefined
+  /** The last entry of each key in progress: its turn, which a later entry of that key awaits. */
+  readonly #keys = new Map<string, Promise<void>>()
   #bytesAcked = 0
   #uploadedBytes = 0
   #started = 0
@@ -450,6 +452,9 @@ class ManyUploads {
     let announced = false
     // Bytes of the parts read from the source: a failed stream entry's size.
     let read = 0
+    // This entry's turn at its key (see below): settled once it is done with it.
+    let turn: Promise<void> | undefined
+    let endTurn: (() => void) | undefined
     const announce = (size: number | undefined): void => {
       announced = true
       this.#started++
@@ -458,6 +463,13 @@ class ManyUploads {
     try {
       assertEntryShape(entry)
       key = validateKey(typeof entry?.key === 'string' ? this.#prefix + entry.key : entry?.key)
+      // Two entries of one key at once would race (either Complete may land last, and the other
+      // entry's check of the object then fails): a later one waits for the earlier, so the last
+      // entry of a key wins, as one after the other. Taken in entry order (no await before this).
+      const earlier = this.#keys.get(key)
+      turn = new Promise<void>((resolve) => (endTurn = resolve))
+      this.#keys.set(key, turn)
+      if (earlier !== undefined) await untilAborted(earlier, signal)
       const options = this.#options
       // A Blob source's type is its default content type (as with upload()).
       const blobType = 'source' in entry && isBlob(entry.source) && entry.source.type !== '' ? entry.source.type : undefined
@@ -540,6 +552,8 @@ class ManyUploads {
     } finally {
       lease.close()
       await file?.close()
+      endTurn?.()
+      if (turn !== undefined && this.#keys.get(key) === turn) this.#keys.delete(key)
     }
   }
 
