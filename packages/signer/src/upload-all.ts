@@ -205,6 +205,7 @@ export async function runUploadAll(
   target: UploadAllTarget,
   options: UploadAllOptions,
   counted: Promise<CountedTotals | undefined> | undefined,
+  fn: 'uploadAll' | 'uploadDirectory' = 'uploadAll',
 ): Promise<UploadAllResult> {
   const totalFiles = Array.isArray(entries) ? entries.length : undefined
   const iterator = entriesIterator(entries)
@@ -212,7 +213,7 @@ export async function runUploadAll(
   let concurrency: number
   let prefix: string
   try {
-    concurrency = validateUploadOptions({ ...options, onProgress: undefined })
+    concurrency = validateUploadOptions({ ...options, onProgress: undefined }, fn, target)
     validateAllOptions(options)
     prefix = target?.prefix ?? ''
     if (typeof prefix !== 'string') throw new InvalidArgumentError(`Expected \`prefix\` to be a string, got ${describeValue(prefix)}.`)

@@ -76,7 +76,7 @@ export async function uploadDirectory(dir: string | URL, target: UploadAllTarget
   // A count is a hint: one that fails (the tree changed, a filter threw) leaves the totals unknown.
   const counted = countAhead ? countTree(root, o, counting.signal).catch(() => undefined) : undefined
   try {
-    return await runUploadAll(walk(root, o), target, o, counted)
+    return await runUploadAll(walk(root, o), target, o, counted, 'uploadDirectory')
   } finally {
     counting.abort()
   }

@@ -97,7 +97,7 @@ export async function uploadFdWith(readFn: ReadFn, fd: number, target: UploadTar
     if (typeof fd !== 'number' || !Number.isInteger(fd) || fd < 0) {
       throw new InvalidArgumentError(`Expected \`fd\` to be a file descriptor (an integer ≥ 0, e.g. 0 for stdin), got ${describeValue(fd)}.`)
     }
-    const concurrency = validateUploadOptions(options)
+    const concurrency = validateUploadOptions(options, 'uploadFd', target)
     requireBooleanOption(options, 'close')
     const ctx = createS3Context(target, { ...options, connections: options.connections ?? concurrency })
     let resolved = false

@@ -5,6 +5,7 @@ import { builtinModule, defaultHash, nodeMd5 } from '../http/hash.ts'
 import type { HashSpec } from './hash-job.ts'
 import type { ObjectOptions } from '../operations/object-options.ts'
 import type { UploadProgress } from './progress.ts'
+import { checkOptionNames, OPTION_NAMES, type OptionsOf } from './option-names.ts'
 
 /**
  * Bytes `upload` accepts: any (async) iterable of `Uint8Array` chunks, a web `ReadableStream`
@@ -171,11 +172,17 @@ export function requireBooleanOption<T extends object>(options: T, name: keyof T
   }
 }
 
-/** Checks the options `upload` and `uploadFile` share; returns the concurrency. Throws before any I/O. */
-export function validateUploadOptions(options: UploadOptions): number {
+/**
+ * Checks the options `upload` and `uploadFile` share; returns the concurrency. Throws before any
+ * I/O. `fn` names the entry point whose option names are checked (see `checkOptionNames`), and
+ * `target` is the one it was given (a target field in the options is refused unless the target
+ * has the same value: `upload(src, config, config)` is fine).
+ */
+export function validateUploadOptions(options: UploadOptions, fn: OptionsOf = 'upload', target?: unknown): number {
   if (typeof options !== 'object' || options === null) {
     throw new InvalidArgumentError(`Expected \`options\` to be an object, got ${describeValue(options)}.`)
   }
+  checkOptionNames(options, OPTION_NAMES[fn], fn, target)
   const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY
   if (typeof concurrency !== 'number' || !Number.isInteger(concurrency) || concurrency < 1 || concurrency > 1000) {
     throw new InvalidArgumentError(`Expected \`concurrency\` to be an integer from 1 to 1000, got ${describeValue(concurrency)}.`)
