@@ -726,17 +726,30 @@ describe('toParts: part-size policies', () => {
     )
   })
 
-  test('a custom policy returning an invalid size → InvalidArgumentError at that part, source closed', async () => {
-    const policy: PartSizePolicy = { description: 'tiny', maxPartSize: FIVE, sizeOf: (n) => (n === 1 ? FIVE : 1024) }
-    const { source, stats } = tracked([shared.subarray(0, 12 * MiB)])
-    const parts = toParts(source, { partSize: policy, hash: null })
-    assert.equal((await parts.next()).value?.byteLength, FIVE)
-    await assert.rejects(parts.next(), (error: unknown) => {
-      assert.ok(error instanceof InvalidArgumentError)
-      assert.match(error.message, /Expected `partSize.sizeOf\(2\)` of the policy "tiny" to return an integer from 5 MiB/)
-      return true
-    })
-    assert.equal(stats.returns, 1)
+  // It used to be found at that part: from upload(), after CreateMultipartUpload (then aborted).
+  test('a custom policy returning an invalid size for any part number → InvalidArgumentError at the call, source closed', () => {
+    for (const [policy, message] of [
+      [{ description: 'tiny', maxPartSize: FIVE, sizeOf: (n: number) => (n === 1 ? FIVE : 1024) }, /^Expected `partSize.sizeOf\(2\)` of the policy "tiny" to return an integer from 5 MiB/],
+      [{ description: 'late', maxPartSize: SIX, sizeOf: (n: number) => (n < 9000 ? FIVE : SIX + 1) }, /`partSize.sizeOf\(9000\)` of the policy "late"/],
+      [
+        {
+          description: 'throws',
+          maxPartSize: FIVE,
+          sizeOf: (n: number) => {
+            if (n > 100) throw new RangeError('only 100 parts')
+            return FIVE
+          },
+        },
+        /^`partSize.sizeOf\(101\)` of the policy "throws" threw: only 100 parts$/,
+      ],
+    ] as const) {
+      const { source, stats } = tracked([shared.subarray(0, 12 * MiB)])
+      assert.throws(
+        () => toParts(source, { partSize: policy as PartSizePolicy, hash: null }),
+        (error: unknown) => error instanceof InvalidArgumentError && message.test(error.message),
+      )
+      assert.equal(stats.returns, 1)
+    }
   })
 })
 
