@@ -183,6 +183,9 @@ export function adaptivePartSize(options?: AdaptivePartSizeOptions): PartSizePol
  * wrapper counts as built here: wrapping it again would check every size twice.
  */
 function checked(custom: PartSizePolicy, name: string): PartSizePolicy {
+  // Checked once per policy object: `uploadAll` resolves the caller's policy for every file.
+  const known = wrappers.get(custom)?.get(name)
+  if (known !== undefined) return known
   const { description } = custom
   const maxPartSize = expectPartSize(`${name}.maxPartSize`, custom.maxPartSize)
   const sizeOf = (partNumber: number): number => {
@@ -204,8 +207,12 @@ function checked(custom: PartSizePolicy, name: string): PartSizePolicy {
   for (let partNumber = 1; partNumber <= MAX_PARTS; partNumber++) sizeOf(partNumber)
   const wrapper: PartSizePolicy = Object.freeze({ description, maxPartSize, sizeOf })
   trusted.add(wrapper)
+  wrappers.set(custom, (wrappers.get(custom) ?? new Map<string, PartSizePolicy>()).set(name, wrapper))
   return wrapper
 }
+
+/** The checked wrappers of each custom policy, by the name its messages give it (see {@link checked}). */
+const wrappers = new WeakMap<PartSizePolicy, Map<string, PartSizePolicy>>()
 
 function isPolicyShaped(value: object): value is PartSizePolicy {
   const candidate = value as Partial<Record<keyof PartSizePolicy, unknown>>
