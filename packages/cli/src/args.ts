@@ -338,8 +338,7 @@ function parseCp(args: readonly string[]): Command {
 function awsCliMap(given: unknown, flag: string): string[] | undefined {
   if (given === undefined) return undefined
   return (given as string[]).flatMap((text) => {
-    // The shorthand skips spaces after a comma (`a=1, b=2`), as the AWS CLI's parser does.
-    if (!text.trimStart().startsWith('{')) return text.split(/,\s*(?=[^=,\s][^=,]*=)/)
+    if (!text.trimStart().startsWith('{')) return shorthandMap(text, flag)
     let map: unknown
     try {
       map = JSON.parse(text)
@@ -352,6 +351,81 @@ function awsCliMap(given: unknown, flag: string): string[] | undefined {
     }
     return entries.map(([name, value]) => `${name}=${value as string}`)
   })
+}
+
+// The AWS CLI's shorthand (awscli/shorthand.py), for a map of strings: the characters a key may
+// have, a value may start with, and an unquoted value may go on with (a first one: `=` and `[`
+// allowed; a later one of a comma-separated list: not `=`, which ends the list at the next key).
+const SHORTHAND_KEY = /^[A-Za-z0-9\-_.#/:]*/
+const FIRST_VALUE = /^(?:\\,|[!#-&(-+\--<>-Z\\-z|-\uffff])(?:\\,|[\s!#-&(-+\--\\^-|~-\uffff])*/
+const SECOND_VALUE = /^(?:\\,|[!#-&(-+\--<>-Z\\-z|-\uffff])(?:\\,|[\s!#-&(-+\--<>-\uffff])*/
+const QUOTED = { "'": /^'(?:\\'|[^'])*'/, '"': /^"(?:\\"|[^"])*"/ } as const
+
+/**
+ * `name=value[,name=value…]` as the AWS CLI parses it, as `name=value` strings: a value may be
+ * quoted (`a="x,y"` is `x,y`, quotes dropped, `\"` inside), `\,` is a comma, spaces around commas
+ * are skipped, a value ends at a comma that a `name=` follows, and an empty item is skipped
+ * (`a=1,,b=2`). A trailing comma, a missing `=`, or a nested list or map is a usage error. One
+ * difference, on purpose: where the AWS CLI refuses `list=1,2,3` (a list where a string is
+ * expected), the value is kept as typed.
+ */
+export function shorthandMap(text: string, flag: string): string[] {
+  let at = 0
+  const fail = (expected: string): never => {
+    throw new UsageError(`${flag}: cannot parse "${text}" at character ${at + 1}: expected ${expected} (name=value[,name=value], as the AWS CLI takes it; quote a value with a comma: name="a,b")`)
+  }
+  const skipSpaces = (): void => {
+    while (at < text.length && /\s/.test(text[at] as string)) at++
+  }
+  const expect = (char: string): void => {
+    skipSpaces()
+    if (text[at] !== char) fail(`"${char}"`)
+    at++
+    skipSpaces()
+  }
+  /** A quoted value at `at`, or an unquoted one matching `plain`; `undefined` when none starts here. */
+  const value = (plain: RegExp): string | undefined => {
+    const quote = text[at]
+    if (quote === "'" || quote === '"') {
+      const m = QUOTED[quote].exec(text.slice(at))
+      if (m === null) return fail(`a closing ${quote}`)
+      at += m[0].length
+      return m[0].slice(1, -1).replaceAll(`\\${quote}`, quote).replaceAll('\\\\', '\\')
+    }
+    const m = plain.exec(text.slice(at))
+    if (m === null) return undefined
+    at += m[0].length
+    return m[0].replaceAll('\\,', ',').trimEnd()
+  }
+  const pairs: string[] = []
+  for (;;) {
+    const key = (SHORTHAND_KEY.exec(text.slice(at)) as RegExpExecArray)[0]
+    at += key.length
+    expect('=')
+    const start = at
+    if (text[at] === '[' || text[at] === '{') fail('a string (not a list or a map)')
+    const first = at >= text.length ? '' : (value(FIRST_VALUE) ?? '')
+    let listed = false
+    // Later items of a comma-separated list: each up to the next comma, until one is a `name=`.
+    for (;;) {
+      skipSpaces()
+      if (at >= text.length || text[at] !== ',') break
+      at++
+      skipSpaces()
+      if (at >= text.length) fail('a value after the comma')
+      const item = value(SECOND_VALUE)
+      skipSpaces()
+      if (item === undefined || (at < text.length && text[at] !== ',')) {
+        // Not an item: back to the last comma (this one, or an empty item's), which starts the next name=value.
+        at = text.lastIndexOf(',', at)
+        break
+      }
+      listed = true
+    }
+    pairs.push(`${key}=${listed ? text.slice(start, at).trimEnd() : first}`)
+    if (at >= text.length) return pairs
+    expect(',')
+  }
 }
 
 /**
@@ -433,7 +507,7 @@ function objectSettingsOf(values: Record<string, unknown>): ObjectSettings {
     contentEncoding: text('content-encoding'),
     storageClass: text('storage-class'),
     acl: text('acl'),
-    tagging: pairsOf(values['tag'], '--tag'),
+    tagging: pairsOf(awsCliMap(values['tag'], '--tag'), '--tag'),
     serverSideEncryption: text('sse'),
     sseKmsKeyId: text('sse-kms-key-id'),
   }

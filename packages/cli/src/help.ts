@@ -74,7 +74,7 @@ Run \`partstream cp --help\` for the options.
   --sse MODE              server-side encryption: AES256 (SSE-S3), aws:kms or aws:kms:dsse
   --sse-kms-key-id ID     the KMS key for --sse aws:kms (else the AWS managed aws/s3 key)
   --acl ACL               a canned ACL, e.g. bucket-owner-full-control
-  --tag K=V               an object tag (repeatable, at most 10)
+  --tag K=V               an object tag (repeatable, or K=V,K2=V2; at most 10)
   --if-none-match         fail if the object exists (nothing is overwritten)
   --checksum ALGORITHM    CRC64NVME, CRC32C, CRC32, SHA1 or SHA256: an S3 checksum with every
                           part, verified by servers that support it (see the README's table)

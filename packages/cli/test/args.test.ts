@@ -90,6 +90,33 @@ describe('parseCommand', () => {
     assert.throws(() => metadataOf('--metadata', '{"a":1}'), /--metadata: expected a JSON object of strings/)
   })
 
+  test("--metadata and --tag parse the shorthand as the AWS CLI's parser does (checked against awscli/shorthand.py)", () => {
+    // They stored `"q,x"` with its quotes, `1,` for `a=1,,b=2`, and took a trailing comma into the value.
+    for (const [text, expected] of [
+      ['a="q,x",b=2', { a: 'q,x', b: '2' }],
+      ["a='q,x'", { a: 'q,x' }],
+      ['a=1,,b=2', { a: '1', b: '2' }],
+      ['a=x\\,y,b=2', { a: 'x,y', b: '2' }],
+      ['a="say \\"hi\\""', { a: 'say "hi"' }],
+      ['a=b=c', { a: 'b=c' }],
+      ['a=,b=2', { a: '', b: '2' }],
+      ['a=1 ,b=2 ', { a: '1', b: '2' }],
+    ] as const) {
+      assert.deepEqual(metadataOf('--metadata', text), expected, text)
+    }
+    for (const [text, message] of [
+      ['a=1,', /--metadata: cannot parse "a=1," at character 5: expected a value after the comma/],
+      ['a', /expected "="/],
+      ['a="x"y', /at character 6: expected ","/],
+      ['a=[1]', /expected a string \(not a list or a map\)/],
+      ['a="x', /expected a closing "/],
+    ] as const) {
+      assert.throws(() => metadataOf('--metadata', text), message, text)
+    }
+    const c = cp('--tag', 'team=ops,env="a b"') as CpCommand
+    assert.deepEqual(c.objectSettings.tagging, { team: 'ops', env: 'a b' })
+  })
+
   test('an S3 URL whose key has a line break or U+2028 is a URL (the library writes such keys)', () => {
     for (const key of ['a\nb', 'a\r\nb', 'a\u2028b', 'a\u2029b']) assert.deepEqual(parseS3Url(`s3://bucket/${key}`), { bucket: 'bucket', key })
   })
