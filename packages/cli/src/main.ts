@@ -156,7 +156,8 @@ export async function main(io: CliIO): Promise<number> {
       return EXIT[interrupted.signal]
     }
     if (interrupted !== undefined && error === interrupted) {
-      report.notice(`${interrupted.message}${command.command === 'cp' ? '; the upload was aborted, nothing is left' : ''}`)
+      const what = command.command !== 'cp' ? '' : command.recursive ? '; the uploads were aborted, nothing is left' : '; the upload was aborted, nothing is left'
+      report.notice(`${interrupted.message}${what}`)
       return EXIT[interrupted.signal]
     }
     if (error instanceof HintedError) report.error(error.error, error.hint)
@@ -654,7 +655,8 @@ async function tree(io: CliIO, c: CpCommand, net: Network, signal: AbortSignal, 
     if (f.error !== undefined && c.progress === 'json') io.stderr.write(jsonLine({ type: 'file-failed', file: f.path ?? f.key, key: f.key, error: errorFields(f.error) }))
     else if (f.error !== undefined) {
       const text = describe(f.error)
-      const again = said.has(text)
+      // Shortened to its code: an error without one is said in full each time.
+      const again = said.has(text) && errorFields(f.error).code !== undefined
       if (!again && said.size < SAID_ERRORS) said.add(text)
       io.stderr.write(`partstream: ${printable(f.path ?? f.key)}: ${again ? `${shortCode(f.error)} (the same error as above)` : text}\n`)
     }
@@ -689,6 +691,9 @@ async function tree(io: CliIO, c: CpCommand, net: Network, signal: AbortSignal, 
       }
     },
     onFile: (f) => {
+      // A file the interrupt stopped: the interrupt's own line says it once, for all of them.
+      // (`--progress json` keeps its file-failed event for each.)
+      if (f.error !== undefined && signal.aborted && f.error === signal.reason && c.progress !== 'json') return
       if (f.error !== undefined) firstError ??= f.error
       if ((f.error as { code?: unknown } | undefined)?.code === 'ERR_PARTSTREAM_ABORT_FAILED') leftOpen++
       // Above the progress bar, if one is drawn (on the same terminal, stdout's lines too).

@@ -1853,6 +1853,32 @@ describe(`partstream CLI (${runtime}${built ? ', built bin' : ', .ts source'})`,
     }
   })
 
+  test('cp -r interrupted, the Aborts answered: one line for all the files (not one per file, nor "failed" for them), exit 130, nothing left', async () => {
+    const tree = join(dir, 'int-tree')
+    mkdirSync(tree, { recursive: true })
+    for (const file of ['a.bin', 'b.bin', 'c.bin']) writeFileSync(join(tree, file), randomData(12 * MiB, 90))
+    const proxy = await stallProxy(s3Env().endpoint)
+    proxy.stallFrom = 2 // part 1 of each file is acknowledged, the others hang; the Aborts pass
+    try {
+      const child = spawn(command[0] as string, [...command.slice(1), 'cp', '-r', tree, target('int-tree/'), '--part-size', '5MiB', '--concurrency', '4', '--endpoint-url', proxy.endpoint], {
+        env: { PATH: process.env['PATH'] ?? '', HOME: dir, ...s3EnvVars() },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      })
+      let stderr = ''
+      child.stderr.on('data', (c: Buffer) => (stderr += c.toString()))
+      child.stdout.resume()
+      const ended = endsWithin(child, 30_000)
+      await until(() => proxy.requests.filter((q) => q.method === 'PUT' && q.url.includes('partNumber=2')).length >= 2, 30_000, () => stderr)
+      process.kill(child.pid as number, 'SIGINT')
+      const end = await ended
+      assertExit130(end, stderr)
+      assert.equal(stderr, 'partstream: interrupted by SIGINT; the uploads were aborted, nothing is left\n')
+      assert.deepEqual(await openUploads(bucket, 'int-tree/'), [])
+    } finally {
+      await proxy.close()
+    }
+  })
+
   test("cp -r interrupted while the network is gone (the Aborts fail too): the message says the files' uploads may remain, not that nothing is left", async () => {
     const { proxy, ended, stderr: output } = await treeHeldAtAbort('cut', 89, 60_000)
     try {
