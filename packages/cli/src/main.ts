@@ -38,6 +38,7 @@ import { HELP, VERSION } from './help.ts'
 import { proxyFor, type ProxyRoute } from './proxy.ts'
 import { jsonLine, printable } from './terminal.ts'
 import { barRenderer, jsonRenderer, noRenderer, type ProgressOutput, type ProgressRenderer } from './progress.ts'
+import { HintedError } from './hinted-error.ts'
 import { uploadFileResumable, type ResumableResult } from './resume.ts'
 
 /**
@@ -234,9 +235,11 @@ function asksJsonProgress(argv: readonly string[]): boolean {
  * (`ENOENT`); none for others. Library errors never carry secrets.
  */
 function errorFields(error: unknown): { code?: string; message: string } {
+  if (error instanceof HintedError) return errorFields(error.error)
   if (error instanceof UsageError) return { code: USAGE_CODE, message: error.message }
   if (error instanceof PartstreamError) {
-    const left = error.code === 'ERR_PARTSTREAM_ABORT_FAILED' && error.uploadId !== undefined ? ` (upload ${error.uploadId} may remain)` : ''
+    // Said once: the library's own message names the upload that may still hold parts.
+    const left = error.code === 'ERR_PARTSTREAM_ABORT_FAILED' && error.uploadId !== undefined && !error.message.includes(error.uploadId) ? ` (upload ${error.uploadId} may remain)` : ''
     return { code: error.code, message: `${inCliTerms(error.message)}${left}` }
   }
   const code = (error as { code?: unknown } | null)?.code
@@ -404,17 +407,6 @@ function endpointOf(c: CommonOptions): string | URL | undefined {
   }
 }
 
-/** An error printed with a hint on the line after it (`partstream: hint: …`; `--progress json`: the error line's `hint`). */
-class HintedError extends Error {
-  override readonly name = 'HintedError'
-  readonly error: unknown
-  readonly hint: string
-  constructor(error: unknown, hint: string) {
-    super(error instanceof Error ? error.message : String(error))
-    this.error = error
-    this.hint = hint
-  }
-}
 
 /**
  * A store that does not support S3 checksums answers 400 or 501 to the CRC32 the https default

@@ -13,6 +13,7 @@ import {
   type UploadResult,
   type UploadTarget,
 } from '@partstream/signer'
+import { HintedError } from './hinted-error.ts'
 import { checkpointFile, lockCheckpoint, readCheckpoint, removeCheckpoint, sameFile, writeCheckpoint, type Checkpoint } from './checkpoint.ts'
 
 /** How `cp FILE` keeps and finds its checkpoint. */
@@ -160,7 +161,8 @@ async function uploadLocked(
       // The library aborted the upload, unless the Abort failed too (AbortFailedError): then the
       // upload remains and the checkpoint lets a rerun resume it.
       if (owned && (error as { code?: unknown }).code !== 'ERR_PARTSTREAM_ABORT_FAILED') await removeCheckpoint(file)
-      else if (owned || resumeId !== undefined) r.notice('run the same command again to resume the upload')
+      // After the error, as its hint (it was a line of its own, printed before the error).
+      else if (owned || resumeId !== undefined) throw new HintedError(error, 'run the same command again to resume the upload')
       throw error
     }
   }

@@ -1610,8 +1610,14 @@ describe(`partstream CLI (${runtime}${built ? ', built bin' : ', .ts source'})`,
       proxy.down = false
       proxy.stallFrom = Number.POSITIVE_INFINITY
       assert.equal(code, 1, run.stderr())
-      assert.match(run.stderr(), /ERR_PARTSTREAM_ABORT_FAILED/)
-      assert.match(run.stderr(), /run the same command again to resume the upload/)
+      // The hint is the error line's (it was a notice before it), and the upload is named once
+      // (the message said it may still hold parts, then "(upload … may remain)").
+      const last = eventsOf(run.stderr()).at(-1) as { type?: string; code?: string; message?: string; hint?: string } | undefined
+      assert.equal(last?.type, 'error', run.stderr())
+      assert.equal(last?.code, 'ERR_PARTSTREAM_ABORT_FAILED')
+      assert.equal(last?.hint, 'run the same command again to resume the upload')
+      assert.equal(String(last?.message).split(run.uploadId).length - 1, 1, last?.message)
+      assert.doesNotMatch(run.stderr(), /"type":"notice"/)
       assert.equal(checkpoints(cache).length, 1, 'the upload remains: so does its checkpoint')
       assert.deepEqual(await openUploads(bucket, 'resume/netloss'), [`resume/netloss ${run.uploadId}`])
       proxy.partBytes = 0
