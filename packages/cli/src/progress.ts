@@ -101,10 +101,14 @@ export function barRenderer(out: ProgressOutput, name: string, sizeHint: number 
     // A --size-hint below what came is no total any more: no "36 MiB / 1 MiB", no negative ETA.
     const known = total !== undefined && total > 0 && done <= total
     const pct = known ? Math.min(100, (done / total) * 100) : undefined
-    const numbers =
-      `${human(done)}${known ? ` / ${human(total)}` : ''}` +
-      `${pct === undefined ? '' : ` ${pct.toFixed(0).padStart(3)}%`}  ${human(rate)}/s` +
-      `${known && rate > 0 ? `  ETA ${duration((total - done) / rate)}` : ''}`
+    // Each field with the separator before it, in the order they give way on a narrow line (last first).
+    const fields = [
+      `${human(done)}${known ? ` / ${human(total)}` : ''}`,
+      ...(pct === undefined ? [] : [` ${pct.toFixed(0).padStart(3)}%`]),
+      `  ${human(rate)}/s`,
+      ...(known && rate > 0 ? [`  ETA ${duration((total - done) / rate)}`] : []),
+    ]
+    const numbers = fields.join('')
     const retried = tally.retries > 0 ? `  ${tally.retries} retried` : ''
     const stats = `${numbers}  ${tally.inFlight} in flight${retried}`
     const room = width() - stats.length - displayWidth(label) - 4
@@ -123,7 +127,12 @@ export function barRenderer(out: ProgressOutput, name: string, sizeHint: number 
     // file's name stays: `.../backup.tar`); with no room for a useful label, the numbers alone.
     const short = `${numbers}${retried}`
     const labelRoom = width() - 1 - short.length
-    return labelRoom >= MIN_LABEL_COLUMNS ? `${fitWidthEnd(label, labelRoom)} ${short}` : fitWidth(short, width())
+    if (labelRoom >= MIN_LABEL_COLUMNS) return `${fitWidthEnd(label, labelRoom)} ${short}`
+    // The numbers alone; whole fields give way from the end (a cut "ETA 0:0" reads as a value):
+    // the retries, the ETA, the rate, the percentage. Only the bytes are ever cut.
+    const kept = [...fields, ...(retried === '' ? [] : [retried])]
+    while (kept.length > 1 && kept.join('').length > width()) kept.pop()
+    return fitWidth(kept.join(''), width())
   }
   // One column short of the terminal's width: a line that fills the last column wraps on some terminals.
   const width = (): number => (out.columns || 80) - 1

@@ -90,8 +90,27 @@ describe('the bar on a line too short for it', () => {
     bar.event(acked(1, 6 * MiB, 40 * MiB))
     const last = redraws(out).at(-1) ?? ''
     assert.ok(columns(last) <= 29, last)
-    assert.match(last, /^6\.0 MiB \/ 40\.0 MiB  15% /, last)
+    assert.match(last, /^6\.0 MiB \/ 40\.0 MiB  15%/, last)
     bar.finish('done')
+  })
+
+  test('narrower still: whole fields give way from the end (the ETA, then the rate), never cut mid-value ("ETA 0:0" read as a value)', async () => {
+    for (const [cols, expected] of [
+      [45, /^6\.0 MiB \/ 40\.0 MiB  15%  [\d.]+ \w+\/s$/],
+      [30, /^6\.0 MiB \/ 40\.0 MiB  15%$/],
+      [20, /^6\.0 MiB \/ 40\.0 MiB$/],
+    ] as const) {
+      const out = { ...terminal(), columns: cols }
+      const bar = barRenderer(out, path, 40 * MiB)
+      bar.event(started(1, 0, 40 * MiB))
+      await sleep(120)
+      bar.event(acked(1, 6 * MiB, 40 * MiB))
+      await sleep(120)
+      const last = redraws(out).at(-1) ?? ''
+      assert.ok(columns(last) <= cols - 1, `${cols}: ${last}`)
+      assert.match(last, expected, `${cols}: ${last}`)
+      bar.finish('done')
+    }
   })
 
   test('a short label is left whole', async () => {
