@@ -1,7 +1,8 @@
 // BufferRecycler: the part buffers uploadAll reuses across the multipart files of one call.
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { BufferRecycler } from '../src/upload/buffer-pool.ts'
+import { InvalidArgumentError } from '@partstream/core'
+import { BufferRecycler, partBufferError } from '../src/upload/buffer-pool.ts'
 
 test('a released buffer is handed out again (the same memory), up to `max` kept', () => {
   const recycler = new BufferRecycler(2)
@@ -49,4 +50,17 @@ test('a part larger than the runtime can hold in one buffer: InvalidArgumentErro
   for (const take of [() => new BufferPool(1, 2 ** 53).take(), () => new BufferPool(1, 8, true).take(2 ** 53), () => new BufferRecycler(1).take(2 ** 53)]) {
     assert.throws(take, (error: unknown) => error instanceof InvalidArgumentError && /`partSize`.*9007199254740992 bytes.*smaller `partSize`/.test(error.message))
   }
+})
+
+test("a part buffer the runtime cannot make: InvalidArgumentError in the library's terms, not V8's", () => {
+  // Node 20 says "Invalid typed array length: undefined" past 4 GiB, which the message quoted.
+  const tooBig = partBufferError(5 * 1024 ** 3, new RangeError('Invalid typed array length: undefined'))
+  assert.ok(tooBig instanceof InvalidArgumentError)
+  assert.match(tooBig.message, /^Expected `partSize` to fit in one buffer of this runtime, got a part of 5368709120 bytes\. Choose a smaller `partSize` \(Node 20 holds at most 4 GiB/)
+  assert.doesNotMatch(tooBig.message, /undefined/)
+  const noMemory = partBufferError(1024 ** 3, new RangeError('Array buffer allocation failed'))
+  assert.ok(noMemory instanceof InvalidArgumentError)
+  assert.match(noMemory.message, /^Could not allocate a part buffer of 1073741824 bytes \(Array buffer allocation failed\): the process is out of memory\. Choose a smaller `partSize` or `concurrency`/)
+  const other = new TypeError('x')
+  assert.equal(partBufferError(1, other), other)
 })

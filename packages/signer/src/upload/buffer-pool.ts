@@ -8,12 +8,27 @@ function allocate(size: number, shared: boolean): Uint8Array {
   try {
     return new Uint8Array(shared ? new SharedArrayBuffer(size) : new ArrayBuffer(size))
   } catch (error) {
-    if (!(error instanceof RangeError)) throw error
-    throw new InvalidArgumentError(
-      `Expected \`partSize\` to fit in one buffer of this runtime, got a part of ${size} bytes (${error.message}). ` +
-        'Choose a smaller `partSize` (Node 20 holds at most 4 GiB in one buffer; Node 22 and later hold 5 GiB, S3\'s largest part).',
+    throw partBufferError(size, error)
+  }
+}
+
+/** What a failed part-buffer allocation of `size` bytes is reported as (exported for its test). */
+export function partBufferError(size: number, error: unknown): unknown {
+  if (!(error instanceof RangeError)) return error
+  // V8 says "Array buffer allocation failed" when the memory is not there; past its size limit
+  // it says "Invalid typed array length: undefined" (Node 20), which says nothing to a user.
+  if (/allocation failed/i.test(error.message)) {
+    return new InvalidArgumentError(
+      `Could not allocate a part buffer of ${size} bytes (${error.message}): the process is out of memory. ` +
+        'Choose a smaller `partSize` or `concurrency` (the parts in memory are (concurrency + 1) × partSize).',
+      { cause: error },
     )
   }
+  return new InvalidArgumentError(
+    `Expected \`partSize\` to fit in one buffer of this runtime, got a part of ${size} bytes. ` +
+      'Choose a smaller `partSize` (Node 20 holds at most 4 GiB in one buffer; Node 22 and later hold 5 GiB, S3\'s largest part).',
+    { cause: error },
+  )
 }
 
 /**
