@@ -104,8 +104,9 @@ export interface WalkEntry {
  * ListObjectsV2 answers in): a directory `d` sorts as `d/`. Holds the names of one directory per
  * level of depth, on a stack of its own (any depth the system's paths allow, not the call
  * stack's). Symbolic links are skipped unless `followSymlinks`; non-regular files always.
- * A directory below `dir` that cannot be read, a name that is not UTF-8, and a file `filter`
- * wants `stats` for that cannot be stat-ed come out as entries with `error` set (they fail alone
+ * A directory below `dir` that cannot be read, a name that is not UTF-8, a link `followSymlinks`
+ * cannot follow (dangling, a loop), and a file `filter` wants `stats` for that cannot be stat-ed
+ * come out as entries with `error` set (they fail alone
  * in `uploadAll`); a missing `dir` rejects the first `next()`.
  * @example
  * const entries = walkDirectory('./dist', { filter: (rel) => !rel.endsWith('.map') })
@@ -233,8 +234,16 @@ async function* walk(root: string, options: WalkDirectoryOptions): AsyncGenerato
       let stats: Stats | undefined
       if (own.isSymbolicLink()) {
         if (!follow) continue
-        stats = await stat(full).catch(() => undefined) // a dangling link is skipped
-        if (stats === undefined) continue
+        try {
+          stats = await stat(full)
+        } catch (cause) {
+          // Asked to follow it, and it leads nowhere (dangling, a loop, no permission): it fails
+          // alone, as a directory that cannot be read does, unless a path filter excludes it. It
+          // was skipped without a word.
+          if (filter !== undefined && filter.length === 1 && !(filter as (relativePath: string) => unknown)(keyOf(full))) continue
+          failures.push(failed(full, false, cannotRead('the target of the symbolic link', full, cause, 'it was not uploaded')))
+          continue
+        }
         isDir = stats.isDirectory()
         isFile = stats.isFile()
       }

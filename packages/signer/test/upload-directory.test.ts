@@ -232,4 +232,33 @@ describe('walkDirectory: followSymlinks', () => {
       rmSync(root, { recursive: true, force: true })
     }
   })
+
+  test('a link that cannot be followed (dangling, a loop) fails alone, named, unless a path filter excludes it; without followSymlinks it is skipped', TEST, async () => {
+    // They were skipped without a word, the files they name never uploaded.
+    const root = tree({ 'a.txt': 'a', 'd/e.txt': 'e' })
+    try {
+      symlinkSync(join(root, 'nowhere'), join(root, 'dangling'))
+      symlinkSync(join(root, 'd', 'loop'), join(root, 'd', 'loop'))
+      assert.deepEqual(await walked(root, { followSymlinks: true }), [
+        ['dangling', 'ERR_PARTSTREAM_INVALID_ARGUMENT'],
+        ['a.txt', undefined],
+        ['d/loop', 'ERR_PARTSTREAM_INVALID_ARGUMENT'],
+        ['d/e.txt', undefined],
+      ])
+      const entries: Array<{ key: string; error?: Error | undefined }> = []
+      for await (const e of walkDirectory(root, { followSymlinks: true })) entries.push(e)
+      assert.match(String(entries[0]?.error?.message), /^Cannot read the target of the symbolic link at ".*dangling" \(ENOENT\): it was not uploaded\./)
+      assert.match(String(entries[2]?.error?.message), /\(ELOOP\)/)
+      assert.deepEqual(await walked(root, { followSymlinks: true, filter: (rel: string) => rel !== 'dangling' && rel !== 'd/loop' }), [
+        ['a.txt', undefined],
+        ['d/e.txt', undefined],
+      ])
+      assert.deepEqual(await walked(root, {}), [
+        ['a.txt', undefined],
+        ['d/e.txt', undefined],
+      ])
+    } finally {
+      rmSync(root, { recursive: true, force: true })
+    }
+  })
 })
