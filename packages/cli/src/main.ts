@@ -727,6 +727,9 @@ function shortCode(error: unknown): string {
   return error instanceof S3ResponseError && error.s3Code !== undefined ? `${code} ${printable(error.s3Code)}` : code
 }
 
+/** How long an AbortMultipartUpload under way when `uploads abort` is interrupted may take to be answered. */
+const ABORT_ANSWER_GRACE_MS = 2000
+
 /** Distinct file errors whose text `cp -r` remembers to shorten a repeat (a bound on its memory). */
 const SAID_ERRORS = 100
 
@@ -924,17 +927,31 @@ async function uploads(io: CliIO, c: UploadsCommand, signal: AbortSignal): Promi
     // does not stop the others.
     const done: OpenUpload[] = []
     const failed: { upload: OpenUpload; error: unknown }[] = []
-    for (const u of selected) {
-      try {
-        await abortMultipartUpload(ctx, u.uploadId, { key: u.key, signal })
-      } catch (error) {
-        if (signal.aborted) throw error
-        failed.push({ upload: u, error }) // the library's own: the proxy hint is added below, through `cause`
-        continue
+    // An Abort under way when the signal comes may be done on the server already: it gets
+    // ABORT_ANSWER_GRACE_MS for its answer, so the account stays exact (it was cut at once, and
+    // an upload gone was then counted among those that "may remain"). A second signal exits at once.
+    const grace = new AbortController()
+    let graceTimer: ReturnType<typeof setTimeout> | undefined
+    const onSignal = (): void => void (graceTimer = setTimeout(() => grace.abort(signal.reason), ABORT_ANSWER_GRACE_MS))
+    signal.addEventListener('abort', onSignal, { once: true })
+    try {
+      for (const u of selected) {
+        signal.throwIfAborted()
+        try {
+          await abortMultipartUpload(ctx, u.uploadId, { key: u.key, signal: grace.signal })
+        } catch (error) {
+          if (signal.aborted) throw signal.reason
+          failed.push({ upload: u, error }) // the library's own: the proxy hint is added below, through `cause`
+          continue
+        }
+        aborted++
+        done.push(u)
+        print(u)
       }
-      aborted++
-      done.push(u)
-      print(u)
+      // Interrupted during the last Abort, which was answered: all are gone (each printed), exit 0.
+    } finally {
+      signal.removeEventListener('abort', onSignal)
+      clearTimeout(graceTimer)
     }
     if (failed.length > 0) throw AbortFailedError.forStaleUploads(failed, done)
   } catch (error) {

@@ -1931,6 +1931,42 @@ describe(`partstream CLI (${runtime}${built ? ', built bin' : ', .ts source'})`,
     assert.equal((await openUploads(bucket, 'abort-int/')).length, 2)
   })
 
+  test('Ctrl-C while an Abort is answered: it is counted and printed (it was cut, and the upload it removed was counted among those that may remain)', async () => {
+    const ctx = createS3Context({ bucket, ...s3Env() })
+    try {
+      for (let i = 0; i < 3; i++) await createMultipartUpload(ctx, { key: `abort-late/k${i}` })
+    } finally {
+      await ctx.close()
+    }
+    const proxy = await stallProxy(s3Env().endpoint)
+    let interrupt: (() => void) | undefined
+    const interrupted = new Promise<void>((resolve) => (interrupt = resolve))
+    // The second Abort is done by the server; its answer is held until the CLI was interrupted, then 300 ms more.
+    proxy.holdAnswer = ({ method }) =>
+      method === 'DELETE' && proxy.requests.filter((q) => q.method === 'DELETE').length === 2 ? interrupted.then(() => new Promise((resolve) => setTimeout(resolve, 300))) : undefined
+    try {
+      const child = spawn(command[0] as string, [...command.slice(1), 'uploads', 'abort', target('abort-late/'), '--older-than', '0s', '--endpoint-url', proxy.endpoint], {
+        env: { PATH: process.env['PATH'] ?? '', HOME: dir, ...s3EnvVars() },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      })
+      let stdout = ''
+      let stderr = ''
+      child.stdout.on('data', (c: Buffer) => (stdout += c.toString()))
+      child.stderr.on('data', (c: Buffer) => (stderr += c.toString()))
+      const ended = endsWithin(child, 30_000)
+      await until(() => proxy.requests.filter((q) => q.method === 'DELETE').length >= 2, 30_000, () => stderr)
+      await new Promise((resolve) => setTimeout(resolve, 200)) // the server has answered; the proxy holds it
+      process.kill(child.pid as number, 'SIGINT')
+      interrupt?.()
+      assertExit130(await ended, stderr)
+      assert.equal(stdout.trim().split('\n').filter((l) => l.startsWith('aborted ')).length, 2, stdout)
+      assert.match(stderr, /interrupted by SIGINT; 2 of 3 uploads were aborted \(printed above\); the other 1 may remain/)
+    } finally {
+      await proxy.close()
+    }
+    assert.equal((await openUploads(bucket, 'abort-late/')).length, 1)
+  })
+
   test('-r --progress json: each event names its file (part numbers are per file); the last is done, with the totals', async () => {
     const tree = join(dir, 'json-tree')
     mkdirSync(join(tree, 'sub'), { recursive: true })
