@@ -11,7 +11,8 @@ import { createBudget, PartLease, type UploadBudget } from './upload/budget.ts'
 import { BufferRecycler } from './upload/buffer-pool.ts'
 import { closeSource, SOURCE_CLOSE_GRACE_MS } from './upload/cleanup.ts'
 import { untilAborted } from './http/sleep.ts'
-import { isBlob, partHashes, requireBooleanOption, validateUploadOptions, type UploadOptions, type UploadSource } from './upload/options.ts'
+import { isBlob, partHashes, requireBooleanOption, UPLOAD_OPTION_NAMES, validateUploadOptions, type UploadOptions, type UploadSource } from './upload/options.ts'
+import { optionNames } from './upload/option-names.ts'
 import type { UploadProgress } from './upload/progress.ts'
 import { runUpload } from './upload/run-upload.ts'
 import { HeadLookup, ListedObjects, type ExistingObjects } from './upload/existing-objects.ts'
@@ -189,6 +190,12 @@ export async function uploadAll(
   return await runUploadAll(entries, target, options, undefined)
 }
 
+/** `uploadAll`'s option names: `upload`'s and its own (typed: see `UPLOAD_OPTION_NAMES`). */
+const ALL_OPTIONS: Record<Exclude<keyof UploadAllOptions, keyof UploadOptions>, true> = { failFast: true, collect: true, onFile: true, skipExisting: true }
+/** `uploadAll`'s option names, which `uploadDirectory` adds to. */
+export const ALL_OPTION_NAMES: ReadonlySet<string> = optionNames(UPLOAD_OPTION_NAMES, ALL_OPTIONS)
+const ALL_NAMES = { fn: 'uploadAll', known: ALL_OPTION_NAMES } as const
+
 /** What a count-ahead walk found (uploadDirectory). */
 export interface CountedTotals {
   readonly files: number
@@ -205,7 +212,7 @@ export async function runUploadAll(
   target: UploadAllTarget,
   options: UploadAllOptions,
   counted: Promise<CountedTotals | undefined> | undefined,
-  fn: 'uploadAll' | 'uploadDirectory' = 'uploadAll',
+  names: { readonly fn: string; readonly known: ReadonlySet<string> } = ALL_NAMES,
 ): Promise<UploadAllResult> {
   const totalFiles = Array.isArray(entries) ? entries.length : undefined
   const iterator = entriesIterator(entries)
@@ -213,7 +220,7 @@ export async function runUploadAll(
   let concurrency: number
   let prefix: string
   try {
-    concurrency = validateUploadOptions({ ...options, onProgress: undefined }, fn, target)
+    concurrency = validateUploadOptions({ ...options, onProgress: undefined }, target, names)
     validateAllOptions(options)
     prefix = target?.prefix ?? ''
     if (typeof prefix !== 'string') throw new InvalidArgumentError(`Expected \`prefix\` to be a string, got ${describeValue(prefix)}.`)

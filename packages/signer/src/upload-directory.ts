@@ -4,9 +4,10 @@ import { join, relative, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describeValue, InvalidArgumentError, type PartstreamError } from '@partstream/core'
 import { contentTypeFor } from './upload/content-type.ts'
+import { optionNames } from './upload/option-names.ts'
 import { requireBooleanOption } from './upload/options.ts'
 import { compareKeys } from './upload/key-order.ts'
-import { runUploadAll, type CountedTotals, type UploadAllOptions, type UploadAllResult, type UploadAllTarget } from './upload-all.ts'
+import { ALL_OPTION_NAMES, runUploadAll, type CountedTotals, type UploadAllOptions, type UploadAllResult, type UploadAllTarget } from './upload-all.ts'
 
 /** Options of {@link walkDirectory}. */
 export interface WalkDirectoryOptions {
@@ -76,7 +77,7 @@ export async function uploadDirectory(dir: string | URL, target: UploadAllTarget
   // A count is a hint: one that fails (the tree changed, a filter threw) leaves the totals unknown.
   const counted = countAhead ? countTree(root, o, counting.signal).catch(() => undefined) : undefined
   try {
-    return await runUploadAll(walk(root, o), target, o, counted, 'uploadDirectory')
+    return await runUploadAll(walk(root, o), target, o, counted, DIRECTORY_NAMES)
   } finally {
     counting.abort()
   }
@@ -341,3 +342,12 @@ function cannotRead(what: string, path: string, cause: unknown, consequence?: st
     { cause },
   )
 }
+
+/** `uploadDirectory`'s option names: `uploadAll`'s and the walk's (typed: see `UPLOAD_OPTION_NAMES`). */
+const DIRECTORY_OPTIONS: Record<Exclude<keyof UploadDirectoryOptions, keyof UploadAllOptions>, true> = {
+  countAhead: true,
+  followSymlinks: true,
+  filter: true,
+  filterDirectory: true,
+}
+const DIRECTORY_NAMES = { fn: 'uploadDirectory', known: optionNames(ALL_OPTION_NAMES, DIRECTORY_OPTIONS) } as const

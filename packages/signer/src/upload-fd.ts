@@ -28,10 +28,12 @@ import {
   partHashSpec,
   requireBooleanOption,
   streamHashThreadsFor,
+  UPLOAD_OPTION_NAMES,
   validateUploadOptions,
   type UploadOptions,
   type UploadResult,
 } from './upload/options.ts'
+import { optionNames } from './upload/option-names.ts'
 import { runUpload } from './upload/run-upload.ts'
 
 /** Options of {@link uploadFd}. */
@@ -45,6 +47,10 @@ export interface UploadFdOptions extends UploadOptions {
    */
   readonly close?: boolean | undefined
 }
+
+/** `uploadFd`'s option names: `upload`'s and `close` (typed: see `UPLOAD_OPTION_NAMES`). */
+const FD_OPTIONS: Record<Exclude<keyof UploadFdOptions, keyof UploadOptions>, true> = { close: true }
+const FD_NAMES = { fn: 'uploadFd', known: optionNames(UPLOAD_OPTION_NAMES, FD_OPTIONS) } as const
 
 /**
  * Bytes read after a full part to learn whether more follow (`isLast`, which picks one PutObject
@@ -97,7 +103,7 @@ export async function uploadFdWith(readFn: ReadFn, fd: number, target: UploadTar
     if (typeof fd !== 'number' || !Number.isInteger(fd) || fd < 0) {
       throw new InvalidArgumentError(`Expected \`fd\` to be a file descriptor (an integer ≥ 0, e.g. 0 for stdin), got ${describeValue(fd)}.`)
     }
-    const concurrency = validateUploadOptions(options, 'uploadFd', target)
+    const concurrency = validateUploadOptions(options, target, FD_NAMES)
     requireBooleanOption(options, 'close')
     const ctx = createS3Context(target, { ...options, connections: options.connections ?? concurrency })
     let resolved = false

@@ -32,7 +32,7 @@ import { runUpload } from './upload/run-upload.ts'
  * const result = await uploadFile('./backup.tar', { bucket: 'backups', key: 'backup.tar' })
  */
 export async function uploadFile(path: string | URL, target: UploadTarget, options: UploadOptions = {}): Promise<UploadResult> {
-  const concurrency = validateUploadOptions(options, 'upload', target)
+  const concurrency = validateUploadOptions(options, target)
   const ctx = createS3Context(target, { ...options, connections: options.connections ?? concurrency })
   let resolved = false
   let file: FileHandle | undefined

@@ -61,7 +61,7 @@ export async function upload(source: UploadSource, target: UploadTarget, options
   let concurrency
   let key
   try {
-    concurrency = validateUploadOptions(options, 'upload', target)
+    concurrency = validateUploadOptions(options, target)
     // A Blob's size with an explicit partSize: too many parts is refused now (TooManyPartsError),
     // as for a file, not at part 10,000 after ~49 GiB were sent.
     if (blob !== undefined && given.partSize !== undefined && given.sizeHint === undefined) planParts(blob.size, resolvePartSize(given.partSize))

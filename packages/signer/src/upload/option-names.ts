@@ -1,56 +1,15 @@
 import { InvalidArgumentError } from '@partstream/core'
 import type { BucketTarget } from '../http/context.ts'
-import type { UploadAllOptions } from '../upload-all.ts'
-import type { UploadDirectoryOptions } from '../upload-directory.ts'
-import type { UploadFdOptions } from '../upload-fd.ts'
-import type { UploadOptions } from './options.ts'
 
-// Each list is typed as a record of every key of its options: the compiler fails when an option
-// is added to the interface and not here (or named here and not there).
-const UPLOAD: Record<keyof UploadOptions, true> = {
-  // S3ContextOptions
-  dispatcher: true,
-  transport: true,
-  connections: true,
-  ca: true,
-  retry: true,
-  now: true,
-  idleTimeoutMs: true,
-  // ObjectOptions
-  contentType: true,
-  cacheControl: true,
-  contentDisposition: true,
-  contentEncoding: true,
-  metadata: true,
-  ifNoneMatch: true,
-  storageClass: true,
-  serverSideEncryption: true,
-  sseKmsKeyId: true,
-  acl: true,
-  tagging: true,
-  // UploadOptions' own
-  partSize: true,
-  sizeHint: true,
-  concurrency: true,
-  signal: true,
-  hash: true,
-  payload: true,
-  checksum: true,
-  contentMd5: true,
-  leavePartsOnError: true,
-  onProgress: true,
-  resumeUploadId: true,
-  maxViewOverhead: true,
-  hashThreads: true,
+// Each entry point lists its option names as a record typed by its options' interface (see
+// `UPLOAD_OPTION_NAMES` in options.ts): the compiler fails when an option is added to the
+// interface and not to its list. Here: the check of a call's option names against such a list.
+
+/** Option names as one set: of lists (`{ name: true, … }`, typed against an interface) and sets of them. */
+export function optionNames(...parts: ReadonlyArray<object | ReadonlySet<string>>): ReadonlySet<string> {
+  return new Set(parts.flatMap((part) => (part instanceof Set ? [...(part as ReadonlySet<string>)] : Object.keys(part))))
 }
-const FD: Record<Exclude<keyof UploadFdOptions, keyof UploadOptions>, true> = { close: true }
-const ALL: Record<Exclude<keyof UploadAllOptions, keyof UploadOptions>, true> = { failFast: true, collect: true, onFile: true, skipExisting: true }
-const DIRECTORY: Record<Exclude<keyof UploadDirectoryOptions, keyof UploadAllOptions>, true> = {
-  countAhead: true,
-  followSymlinks: true,
-  filter: true,
-  filterDirectory: true,
-}
+
 const TARGET: Record<keyof BucketTarget | 'key' | 'prefix', true> = {
   bucket: true,
   key: true,
@@ -61,16 +20,6 @@ const TARGET: Record<keyof BucketTarget | 'key' | 'prefix', true> = {
   credentials: true,
   profile: true,
   legacyBucketName: true,
-}
-
-export type OptionsOf = 'upload' | 'uploadFd' | 'uploadAll' | 'uploadDirectory'
-
-/** The option names of each entry point. */
-export const OPTION_NAMES: Readonly<Record<OptionsOf, ReadonlySet<string>>> = {
-  upload: new Set(Object.keys(UPLOAD)),
-  uploadFd: new Set([...Object.keys(UPLOAD), ...Object.keys(FD)]),
-  uploadAll: new Set([...Object.keys(UPLOAD), ...Object.keys(ALL)]),
-  uploadDirectory: new Set([...Object.keys(UPLOAD), ...Object.keys(ALL), ...Object.keys(DIRECTORY)]),
 }
 
 /**

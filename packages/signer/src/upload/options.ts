@@ -5,7 +5,7 @@ import { builtinModule, defaultHash, nodeMd5 } from '../http/hash.ts'
 import type { HashSpec } from './hash-job.ts'
 import type { ObjectOptions } from '../operations/object-options.ts'
 import type { UploadProgress } from './progress.ts'
-import { checkOptionNames, OPTION_NAMES, type OptionsOf } from './option-names.ts'
+import { checkOptionNames, optionNames } from './option-names.ts'
 
 /**
  * Bytes `upload` accepts: any (async) iterable of `Uint8Array` chunks, a web `ReadableStream`
@@ -158,6 +158,48 @@ const MAX_HASH_THREADS = 64
 /** Parts in flight at once when `concurrency` is not given. */
 export const DEFAULT_CONCURRENCY = 4
 
+/** Every option of {@link UploadOptions}: typed, so one added to the interface must be added here. */
+const UPLOAD_OPTIONS: Record<keyof UploadOptions, true> = {
+  // S3ContextOptions
+  dispatcher: true,
+  transport: true,
+  connections: true,
+  ca: true,
+  retry: true,
+  now: true,
+  idleTimeoutMs: true,
+  // ObjectOptions
+  contentType: true,
+  cacheControl: true,
+  contentDisposition: true,
+  contentEncoding: true,
+  metadata: true,
+  ifNoneMatch: true,
+  storageClass: true,
+  serverSideEncryption: true,
+  sseKmsKeyId: true,
+  acl: true,
+  tagging: true,
+  // UploadOptions' own
+  partSize: true,
+  sizeHint: true,
+  concurrency: true,
+  signal: true,
+  hash: true,
+  payload: true,
+  checksum: true,
+  contentMd5: true,
+  leavePartsOnError: true,
+  onProgress: true,
+  resumeUploadId: true,
+  maxViewOverhead: true,
+  hashThreads: true,
+}
+
+/** `upload`'s (and `uploadFile`'s) option names, which the other entry points add to. */
+export const UPLOAD_OPTION_NAMES: ReadonlySet<string> = optionNames(UPLOAD_OPTIONS)
+const UPLOAD_NAMES = { fn: 'upload', known: UPLOAD_OPTION_NAMES } as const
+
 /** Every boolean option of {@link UploadOptions}: `ifNoneMatch` from the object options, the others `upload`'s own. */
 const BOOLEAN_UPLOAD_OPTIONS = ['contentMd5', 'leavePartsOnError', 'ifNoneMatch'] as const
 
@@ -174,15 +216,15 @@ export function requireBooleanOption<T extends object>(options: T, name: keyof T
 
 /**
  * Checks the options `upload` and `uploadFile` share; returns the concurrency. Throws before any
- * I/O. `fn` names the entry point whose option names are checked (see `checkOptionNames`), and
- * `target` is the one it was given (a target field in the options is refused unless the target
- * has the same value: `upload(src, config, config)` is fine).
+ * I/O. `target` is the one the call was given (a target field in the options is refused unless
+ * the target has the same value: `upload(src, config, config)` is fine); `names`, the entry
+ * point's own option names (see `checkOptionNames`), `upload`'s by default.
  */
-export function validateUploadOptions(options: UploadOptions, fn: OptionsOf = 'upload', target?: unknown): number {
+export function validateUploadOptions(options: UploadOptions, target?: unknown, names: { readonly fn: string; readonly known: ReadonlySet<string> } = UPLOAD_NAMES): number {
   if (typeof options !== 'object' || options === null) {
     throw new InvalidArgumentError(`Expected \`options\` to be an object, got ${describeValue(options)}.`)
   }
-  checkOptionNames(options, OPTION_NAMES[fn], fn, target)
+  checkOptionNames(options, names.known, names.fn, target)
   const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY
   if (typeof concurrency !== 'number' || !Number.isInteger(concurrency) || concurrency < 1 || concurrency > 1000) {
     throw new InvalidArgumentError(`Expected \`concurrency\` to be an integer from 1 to 1000, got ${describeValue(concurrency)}.`)
