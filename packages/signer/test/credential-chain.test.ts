@@ -122,6 +122,18 @@ describe('shared files', () => {
     assertNoSecrets(e, [SECRET])
   })
 
+  test('a named profile whose header is left open (`[weird`, no `]`): the error names that line (it said only that the profile exists nowhere)', async () => {
+    for (const [file, header, line] of [
+      ['credentials', '[weird', 3],
+      ['config', '[profile weird', 2],
+    ] as const) {
+      const dir = home({ [file]: `${file === 'config' ? '' : '[default]\n'}region = x\n${header}\naws_access_key_id = AK\naws_secret_access_key = ${SECRET}\n` })
+      const e = await rejection(resolveCredentialChain({ env: { HOME: dir }, profile: 'weird' }, noSdk))
+      assert.match(e.message, new RegExp(`Line ${line} of ${join(dir, '.aws', file).replaceAll('/', '\\/')} starts its section without the closing "\\]" \\(${JSON.stringify(header).replace('[', '\\[')}\\), so the lines after it belong to no profile: add the "\\]"\\.`), e.message)
+      assertNoSecrets(e, [SECRET])
+    }
+  })
+
   test('role_arn wins over static keys in the first profile (SDK order): it needs the SDK', async () => {
     const config = '[profile admin]\nrole_arn = arn:aws:iam::123456789012:role/admin\nsource_profile = base\naws_access_key_id = AK\naws_secret_access_key = S\n'
     const e = await rejection(resolveCredentialChain({ env: { HOME: home({ config }) }, profile: 'admin' }, noSdk))

@@ -141,9 +141,13 @@ export async function resolveCredentialChain(options: ResolveCredentialsOptions,
   if (settings === undefined) {
     tried.push(`shared files: no profile "${profile}" in ${describeFiles(files)}`)
     if (explicit !== undefined) {
+      // A header of it left unclosed (`[name` with no `]`): the SDK, as here, skips the lines after it.
+      const broken = files.brokenHeaders.find((b) => b.text.slice(1).trim().replace(/^profile\s+/, '') === profile)
       throw failure(
         `Profile "${profile}" (named by ${namedBy}) exists in neither shared file. ` +
-          'Check its name (`aws configure list-profiles`), or point AWS_CONFIG_FILE / AWS_SHARED_CREDENTIALS_FILE at the right files.',
+          (broken === undefined
+            ? 'Check its name (`aws configure list-profiles`), or point AWS_CONFIG_FILE / AWS_SHARED_CREDENTIALS_FILE at the right files.'
+            : `Line ${broken.line} of ${broken.path} starts its section without the closing "]" (${JSON.stringify(broken.text)}), so the lines after it belong to no profile: add the "]".`),
       )
     }
   } else {

@@ -97,6 +97,22 @@ export interface SharedConfigFiles {
   readonly services: IniSections
   /** Profiles of the credentials file: `[name]`, no prefix. */
   readonly credentialsProfiles: IniSections
+  /**
+   * Lines of either file that open a section without closing it (`[name` with no `]`): the SDK's
+   * parser skips them and the lines after them until a real header, as this one does; an error
+   * that a profile is missing names them.
+   */
+  readonly brokenHeaders: readonly { readonly path: string; readonly line: number; readonly text: string }[]
+}
+
+/** The lines of `text` that start a section header and do not end it (1-based line numbers). */
+function brokenHeadersOf(path: string, text: string): { path: string; line: number; text: string }[] {
+  const out: { path: string; line: number; text: string }[] = []
+  text.split(/\r?\n/).forEach((line, i) => {
+    const trimmed = (line.split(/(?:^|\s)[;#]/)[0] as string).trim()
+    if (trimmed.startsWith('[') && !trimmed.endsWith(']')) out.push({ path, line: i + 1, text: trimmed })
+  })
+  return out
 }
 
 /**
@@ -158,6 +174,7 @@ export function readSharedConfigFiles(env: Env): SharedConfigFiles {
     configProfiles,
     services,
     credentialsProfiles: parseIni(credentials.text),
+    brokenHeaders: [...brokenHeadersOf(configPath, config.text), ...brokenHeadersOf(credentialsPath, credentials.text)],
   }
 }
 
