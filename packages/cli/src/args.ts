@@ -568,8 +568,10 @@ export function usageErrorOf(error: InvalidArgumentError): UsageError {
   return new UsageError(inCliTerms(error.message))
 }
 
+/** `--payload`, in any case (as `--checksum`: `UNSIGNED` is S3's own spelling, `UNSIGNED-PAYLOAD`). */
 function payloadOf(text: string | undefined): 'sha256' | 'unsigned' | undefined {
-  if (text === undefined || text === 'sha256' || text === 'unsigned') return text
+  const lower = text?.toLowerCase()
+  if (lower === undefined || lower === 'sha256' || lower === 'unsigned') return lower
   throw new UsageError(`--payload: expected sha256 or unsigned, got "${text}"`)
 }
 

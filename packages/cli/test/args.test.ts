@@ -90,6 +90,12 @@ describe('parseCommand', () => {
     assert.throws(() => metadataOf('--metadata', '{"a":1}'), /--metadata: expected a JSON object of strings/)
   })
 
+  test('--payload in any case, as --checksum (UNSIGNED was a usage error, crc32 was not)', () => {
+    assert.equal((cp('--payload', 'UNSIGNED') as CpCommand).payload, 'unsigned')
+    assert.equal((cp('--payload', 'Sha256') as CpCommand).payload, 'sha256')
+    assert.throws(() => cp('--payload', 'none'), /--payload: expected sha256 or unsigned, got "none"/)
+  })
+
   test("--metadata and --tag parse the shorthand as the AWS CLI's parser does (checked against awscli/shorthand.py)", () => {
     // They stored `"q,x"` with its quotes, `1,` for `a=1,,b=2`, and took a trailing comma into the value.
     for (const [text, expected] of [
