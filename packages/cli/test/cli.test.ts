@@ -1900,29 +1900,40 @@ describe(`partstream CLI (${runtime}${built ? ', built bin' : ', .ts source'})`,
     }
   })
 
-  test('Ctrl-C during uploads abort: each upload aborted so far was printed; the message counts them and says the others remain', async () => {
+  /**
+   * Three open uploads under `prefix`, and `uploads abort` of them through `proxy`, interrupted
+   * (SIGINT) once the second Abort was sent and `settle()` resolved.
+   */
+  async function interruptedUploadsAbort(prefix: string, proxy: StallProxy, settle: () => Promise<void>): Promise<{ stdout: string; stderr: string }> {
     const ctx = createS3Context({ bucket, ...s3Env() })
     try {
-      for (let i = 0; i < 3; i++) await createMultipartUpload(ctx, { key: `abort-int/k${i}` })
+      for (let i = 0; i < 3; i++) await createMultipartUpload(ctx, { key: `${prefix}k${i}` })
     } finally {
       await ctx.close()
     }
+    const child = spawn(command[0] as string, [...command.slice(1), 'uploads', 'abort', target(prefix), '--older-than', '0s', '--endpoint-url', proxy.endpoint], {
+      env: { PATH: process.env['PATH'] ?? '', HOME: dir, ...s3EnvVars() },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()))
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()))
+    const ended = endsWithin(child, 30_000)
+    await until(() => proxy.requests.filter((q) => q.method === 'DELETE').length >= 2, 30_000, () => stderr)
+    await settle()
+    process.kill(child.pid as number, 'SIGINT')
+    assertExit130(await ended, stderr)
+    return { stdout, stderr }
+  }
+  const abortedLines = (stdout: string): number => stdout.trim().split('\n').filter((l) => l.startsWith('aborted ')).length
+
+  test('Ctrl-C during uploads abort: each upload aborted so far was printed; the message counts them and says the others remain', async () => {
     const proxy = await stallProxy(s3Env().endpoint)
     proxy.abortsPassed = 1 // the second Abort hangs: the command is interrupted there
     try {
-      const child = spawn(command[0] as string, [...command.slice(1), 'uploads', 'abort', target('abort-int/'), '--older-than', '0s', '--endpoint-url', proxy.endpoint], {
-        env: { PATH: process.env['PATH'] ?? '', HOME: dir, ...s3EnvVars() },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      })
-      let stdout = ''
-      let stderr = ''
-      child.stdout.on('data', (c: Buffer) => (stdout += c.toString()))
-      child.stderr.on('data', (c: Buffer) => (stderr += c.toString()))
-      const ended = endsWithin(child, 30_000)
-      await until(() => proxy.requests.filter((q) => q.method === 'DELETE').length >= 2, 30_000, () => stderr)
-      child.kill('SIGINT')
-      assertExit130(await ended, stderr)
-      assert.equal(stdout.trim().split('\n').filter((l) => l.startsWith('aborted ')).length, 1, stdout)
+      const { stdout, stderr } = await interruptedUploadsAbort('abort-int/', proxy, async () => {})
+      assert.equal(abortedLines(stdout), 1, stdout)
       assert.match(stderr, /interrupted by SIGINT; 1 of 3 uploads were aborted \(printed above\); the other 2 may remain/)
       assert.doesNotMatch(stderr, /nothing is left/)
     } finally {
@@ -1932,12 +1943,6 @@ describe(`partstream CLI (${runtime}${built ? ', built bin' : ', .ts source'})`,
   })
 
   test('Ctrl-C while an Abort is answered: it is counted and printed (it was cut, and the upload it removed was counted among those that may remain)', async () => {
-    const ctx = createS3Context({ bucket, ...s3Env() })
-    try {
-      for (let i = 0; i < 3; i++) await createMultipartUpload(ctx, { key: `abort-late/k${i}` })
-    } finally {
-      await ctx.close()
-    }
     const proxy = await stallProxy(s3Env().endpoint)
     let interrupt: (() => void) | undefined
     const interrupted = new Promise<void>((resolve) => (interrupt = resolve))
@@ -1945,21 +1950,12 @@ describe(`partstream CLI (${runtime}${built ? ', built bin' : ', .ts source'})`,
     proxy.holdAnswer = ({ method }) =>
       method === 'DELETE' && proxy.requests.filter((q) => q.method === 'DELETE').length === 2 ? interrupted.then(() => new Promise((resolve) => setTimeout(resolve, 300))) : undefined
     try {
-      const child = spawn(command[0] as string, [...command.slice(1), 'uploads', 'abort', target('abort-late/'), '--older-than', '0s', '--endpoint-url', proxy.endpoint], {
-        env: { PATH: process.env['PATH'] ?? '', HOME: dir, ...s3EnvVars() },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      })
-      let stdout = ''
-      let stderr = ''
-      child.stdout.on('data', (c: Buffer) => (stdout += c.toString()))
-      child.stderr.on('data', (c: Buffer) => (stderr += c.toString()))
-      const ended = endsWithin(child, 30_000)
-      await until(() => proxy.requests.filter((q) => q.method === 'DELETE').length >= 2, 30_000, () => stderr)
-      await new Promise((resolve) => setTimeout(resolve, 200)) // the server has answered; the proxy holds it
-      process.kill(child.pid as number, 'SIGINT')
-      interrupt?.()
-      assertExit130(await ended, stderr)
-      assert.equal(stdout.trim().split('\n').filter((l) => l.startsWith('aborted ')).length, 2, stdout)
+      const settle = async (): Promise<void> => {
+        await new Promise((resolve) => setTimeout(resolve, 200)) // the server has answered; the proxy holds it
+        setTimeout(() => interrupt?.(), 0) // released once the signal is sent
+      }
+      const { stdout, stderr } = await interruptedUploadsAbort('abort-late/', proxy, settle)
+      assert.equal(abortedLines(stdout), 2, stdout)
       assert.match(stderr, /interrupted by SIGINT; 2 of 3 uploads were aborted \(printed above\); the other 1 may remain/)
     } finally {
       await proxy.close()
