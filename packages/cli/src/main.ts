@@ -334,6 +334,12 @@ function openNetwork(c: CommonOptions, endpoint: string | URL | undefined, conne
   }
 }
 
+/** Whether `error` or one of its causes (up to 5 deep, as the library nests them) matches `test`. */
+function inCauses(error: unknown, test: (e: Error) => boolean): boolean {
+  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) if (test(e)) return true
+  return false
+}
+
 /**
  * A failure with no answer from S3 (refused, reset, timed out, a tunnel the proxy refused), or the
  * proxy's own 407 (Proxy Authentication Required) or gateway error, when the requests went
@@ -341,15 +347,14 @@ function openNetwork(c: CommonOptions, endpoint: string | URL | undefined, conne
  */
 function proxyHint(error: unknown, route: ProxyRoute | undefined): HintedError | undefined {
   if (route === undefined) return undefined
-  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
-    const proxied =
+  const proxied = inCauses(
+    error,
+    (e) =>
       e instanceof NetworkError ||
       (e instanceof PartstreamError && e.code === 'ERR_PARTSTREAM_TIMEOUT') ||
-      (e instanceof S3ResponseError && (e.statusCode === 0 || e.statusCode === 407 || ((e.statusCode === 502 || e.statusCode === 504) && e.s3Code === undefined)))
-    if (!proxied) continue
-    return new HintedError(error, `requests go through the proxy ${route.shown} (${route.variable}); to reach ${route.host} without it, add ${route.host} to NO_PROXY`)
-  }
-  return undefined
+      (e instanceof S3ResponseError && (e.statusCode === 0 || e.statusCode === 407 || ((e.statusCode === 502 || e.statusCode === 504) && e.s3Code === undefined))),
+  )
+  return proxied ? new HintedError(error, `requests go through the proxy ${route.shown} (${route.variable}); to reach ${route.host} without it, add ${route.host} to NO_PROXY`) : undefined
 }
 
 function bucketTarget(o: CommonOptions, bucket: string): Omit<UploadTarget, 'key'> {
@@ -413,16 +418,12 @@ function endpointOf(c: CommonOptions): string | URL | undefined {
  * added: say so, and how to send without it.
  */
 function checksumHint(error: unknown): HintedError | undefined {
-  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
-    if (e instanceof S3ResponseError && (e.statusCode === 400 || e.statusCode === 501)) {
-      return new HintedError(
-        error,
-        'to an https endpoint cp sends each part with a CRC32 checksum (x-amz-checksum-crc32) unless told otherwise; ' +
-          'if this store does not support S3 checksums, rerun with --payload sha256 (or set AWS_REQUEST_CHECKSUM_CALCULATION=when_required)',
-      )
-    }
-  }
-  return undefined
+  if (!inCauses(error, (e) => e instanceof S3ResponseError && (e.statusCode === 400 || e.statusCode === 501))) return undefined
+  return new HintedError(
+    error,
+    'to an https endpoint cp sends each part with a CRC32 checksum (x-amz-checksum-crc32) unless told otherwise; ' +
+      'if this store does not support S3 checksums, rerun with --payload sha256 (or set AWS_REQUEST_CHECKSUM_CALCULATION=when_required)',
+  )
 }
 
 /**
@@ -430,17 +431,17 @@ function checksumHint(error: unknown): HintedError | undefined {
  * with no message; AWS says `InvalidStorageClass`): name the flag, the likely cause.
  */
 function storageClassHint(error: unknown, storageClass: string | undefined): HintedError | undefined {
-  if (storageClass === undefined) return undefined
-  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
-    if (e instanceof S3ResponseError && e.statusCode === 400 && (e.s3Code === 'InvalidStorageClass' || e.s3Code === 'InvalidArgument') && (e.operation === 'PutObject' || e.operation === 'CreateMultipartUpload')) {
-      return new HintedError(
-        error,
-        `--storage-class ${printable(storageClass)} may be a class this server does not have: AWS has STANDARD, STANDARD_IA, ONEZONE_IA, INTELLIGENT_TIERING, GLACIER_IR, GLACIER, DEEP_ARCHIVE and REDUCED_REDUNDANCY; ` +
-          'Ceph RGW and MinIO have the classes their administrator configured (STANDARD at least)',
-      )
-    }
-  }
-  return undefined
+  const refused = (e: Error): boolean =>
+    e instanceof S3ResponseError &&
+    e.statusCode === 400 &&
+    (e.s3Code === 'InvalidStorageClass' || e.s3Code === 'InvalidArgument') &&
+    (e.operation === 'PutObject' || e.operation === 'CreateMultipartUpload')
+  if (storageClass === undefined || !inCauses(error, refused)) return undefined
+  return new HintedError(
+    error,
+    `--storage-class ${printable(storageClass)} may be a class this server does not have: AWS has STANDARD, STANDARD_IA, ONEZONE_IA, INTELLIGENT_TIERING, GLACIER_IR, GLACIER, DEEP_ARCHIVE and REDUCED_REDUNDANCY; ` +
+      'Ceph RGW and MinIO have the classes their administrator configured (STANDARD at least)',
+  )
 }
 
 async function cp(io: CliIO, command: CpCommand, signal: AbortSignal, onOpen: (remaining: Remaining) => void): Promise<void> {
