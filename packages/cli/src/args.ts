@@ -335,7 +335,7 @@ function parseCp(args: readonly string[]): Command {
  * each comma that a `name=` follows, so `list=1,2` keeps its commas) or JSON `{"a":"1"}`; and
  * repeated flags. `aws s3 cp --metadata a=1,b=2` stores two entries, and so must its command line here.
  */
-function awsCliMap(given: unknown, flag: string): string[] | undefined {
+function awsCliMap(given: unknown, flag: string): Pair[] | undefined {
   if (given === undefined) return undefined
   return (given as string[]).flatMap((text) => {
     if (!text.trimStart().startsWith('{')) return shorthandMap(text, flag)
@@ -349,9 +349,13 @@ function awsCliMap(given: unknown, flag: string): string[] | undefined {
     if (entries === undefined || entries.some(([, value]) => typeof value !== 'string')) {
       throw new UsageError(`${flag}: expected a JSON object of strings such as {"owner":"ops"}, or name=value[,name=value]`)
     }
-    return entries.map(([name, value]) => `${name}=${value as string}`)
+    // Pairs, not `name=value` text: a JSON name may hold `=` (a tag key may), which a split would cut.
+    return entries.map(([name, value]): Pair => [name, value as string])
   })
 }
+
+/** One `--metadata` or `--tag` entry: [name, value]. */
+type Pair = readonly [name: string, value: string]
 
 // The AWS CLI's shorthand (awscli/shorthand.py), for a map of strings: the characters a key may
 // have, a value may start with, and an unquoted value may go on with (a first one: `=` and `[`
@@ -362,14 +366,14 @@ const SECOND_VALUE = /^(?:\\,|[!#-&(-+\--<>-Z\\-z|-\uffff])(?:\\,|[\s!#-&(-+\--<
 const QUOTED = { "'": /^'(?:\\'|[^'])*'/, '"': /^"(?:\\"|[^"])*"/ } as const
 
 /**
- * `name=value[,name=value…]` as the AWS CLI parses it, as `name=value` strings: a value may be
+ * `name=value[,name=value…]` as the AWS CLI parses it, as [name, value] pairs: a value may be
  * quoted (`a="x,y"` is `x,y`, quotes dropped, `\"` inside), `\,` is a comma, spaces around commas
  * are skipped, a value ends at a comma that a `name=` follows, and an empty item is skipped
  * (`a=1,,b=2`). A trailing comma, a missing `=`, or a nested list or map is a usage error. One
  * difference, on purpose: where the AWS CLI refuses `list=1,2,3` (a list where a string is
  * expected), the value is kept as typed.
  */
-export function shorthandMap(text: string, flag: string): string[] {
+export function shorthandMap(text: string, flag: string): Pair[] {
   let at = 0
   const fail = (expected: string): never => {
     throw new UsageError(`${flag}: cannot parse "${text}" at character ${at + 1}: expected ${expected} (name=value[,name=value], as the AWS CLI takes it; quote a value with a comma: name="a,b")`)
@@ -397,7 +401,7 @@ export function shorthandMap(text: string, flag: string): string[] {
     at += m[0].length
     return m[0].replaceAll('\\,', ',').trimEnd()
   }
-  const pairs: string[] = []
+  const pairs: Pair[] = []
   for (;;) {
     const key = (SHORTHAND_KEY.exec(text.slice(at)) as RegExpExecArray)[0]
     at += key.length
@@ -422,7 +426,7 @@ export function shorthandMap(text: string, flag: string): string[] {
       }
       listed = true
     }
-    pairs.push(`${key}=${listed ? text.slice(start, at).trimEnd() : first}`)
+    pairs.push([key, listed ? text.slice(start, at).trimEnd() : first])
     if (at >= text.length) return pairs
     expect(',')
   }
@@ -432,19 +436,17 @@ export function shorthandMap(text: string, flag: string): string[] {
  * Repeated `name=value` flags (`--metadata`, `--tag`) as an object; `undefined` when none. A name
  * given twice (as `same` sees names) is a usage error: only one value could be sent.
  */
-function pairsOf(given: unknown, flag: string, same: (name: string) => string = (name) => name): Record<string, string> | undefined {
+function pairsOf(given: readonly Pair[] | undefined, flag: string, same: (name: string) => string = (name) => name): Record<string, string> | undefined {
   let out: Record<string, string> | undefined
   const seen = new Map<string, string>()
-  for (const pair of (given as string[] | undefined) ?? []) {
-    const eq = pair.indexOf('=')
-    if (eq <= 0) throw new UsageError(`${flag}: expected name=value, got "${pair}"`)
-    const name = pair.slice(0, eq)
+  for (const [name, value] of given ?? []) {
+    if (name === '') throw new UsageError(`${flag}: expected name=value, got "=${value}" (no name)`)
     const earlier = seen.get(same(name))
     if (earlier === name) throw new UsageError(`${flag}: "${name}" is given twice: keep one`)
     if (earlier !== undefined) throw new UsageError(`${flag}: "${earlier}" and "${name}" are the same name (S3 lower-cases it): keep one`)
     seen.set(same(name), name)
     // defineProperty: `__proto__` is a name S3 takes, which an assignment would drop.
-    Object.defineProperty((out ??= {}), name, { value: pair.slice(eq + 1), enumerable: true, writable: true, configurable: true })
+    Object.defineProperty((out ??= {}), name, { value, enumerable: true, writable: true, configurable: true })
   }
   return out
 }
