@@ -102,7 +102,7 @@ export function isResumeMismatch(error: unknown): boolean {
   return typeof error === 'object' && error !== null && mismatches.has(error)
 }
 
-function mismatch(error: SourceChangedError): SourceChangedError {
+function mismatch<E extends Error>(error: E): E {
   mismatches.add(error)
   return error
 }
@@ -147,8 +147,8 @@ export function assertResumablePartSize(stored: StoredParts, first: Part, upload
   let later = false
   for (const n of stored.keys()) later ||= n > first.partNumber
   if (!later) return // the stored part may be the object's last: a source of another length, found later
-  throw new InvalidArgumentError(
+  throw mismatch(new InvalidArgumentError(
     `Upload ${uploadId} was started with parts of ${kept.size} bytes (part ${first.partNumber}, and more follow it), got a part ${first.partNumber} of ${first.byteLength} bytes: ` +
       `another \`partSize\`. Resume it with the part size it was started with (\`partSize: ${kept.size}\`, or the same policy). Nothing was sent; the upload is unchanged.`,
-  )
+  ))
 }

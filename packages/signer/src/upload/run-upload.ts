@@ -58,7 +58,13 @@ export async function runUpload(ctx: S3Context, parts: AsyncIterator<Part>, opti
   try {
     userSignal?.throwIfAborted()
     const stored = options.resumeUploadId === undefined ? undefined : await loadStoredParts(ctx, key, options.resumeUploadId, signal)
-    if (stored !== undefined) assertResumableChecksum(stored, options.checksum, options.resumeUploadId as string)
+    if (stored !== undefined) {
+      assertResumableChecksum(stored, options.checksum, options.resumeUploadId as string)
+      // The upload exists and takes this checksum: from here it is this call's, as a created one
+      // is (a failure aborts it unless leavePartsOnError, and the error carries its id), also while
+      // part 1 is read. Before, a source failing in part 1 left it open and came back bare.
+      uploadId = options.resumeUploadId
+    }
     let read: IteratorResult<Part> | undefined = await parts.next()
     if (read.done === true) throw new Error('the part source yielded nothing') // toParts always yields ≥ 1 part
     if (read.value.isLast && stored === undefined) return await putWhole(ctx, read.value, options, progress)

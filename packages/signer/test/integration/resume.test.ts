@@ -171,6 +171,45 @@ describe('resume a multipart upload on Ceph RGW', () => {
     assert.equal(sha256(await getObject(bucket, key)), sha256(data))
   })
 
+  test('a source that fails while part 1 is read: the resumed upload is aborted and the error carries its id, as a part later (it was left open, the error bare)', async () => {
+    for (const [i, failAt] of [1000, 5 * MiB + 1000].entries()) {
+      const key = `resume/fails-early-${i}`
+      const data = randomData(12 * MiB, 20 + i)
+      const uploadId = await interrupted(key, data, 1)
+      const broke = new Error('source broke')
+      let closed = false
+      async function* failing(): AsyncGenerator<Uint8Array> {
+        try {
+          yield data.subarray(0, failAt)
+          throw broke
+        } finally {
+          closed = true
+        }
+      }
+      await assert.rejects(
+        upload(failing(), target(bucket, key), { partSize: 5 * MiB, resumeUploadId: uploadId }),
+        (e: unknown) => e instanceof UploadFailedError && e.cause === broke && e.uploadId === uploadId,
+        `failing at byte ${failAt}`,
+      )
+      assert.ok(closed, 'the source was closed')
+      assert.deepEqual(await openUploads(bucket, key), [], `failing at byte ${failAt}: aborted, nothing left open`)
+    }
+  })
+
+  test('leavePartsOnError on the resume: a source failing in part 1 leaves it open, and it resumes', async () => {
+    const key = 'resume/fails-early-kept'
+    const data = randomData(12 * MiB, 30)
+    const uploadId = await interrupted(key, data, 1)
+    async function* failing(): AsyncGenerator<Uint8Array> {
+      yield data.subarray(0, 1000)
+      throw new Error('source broke')
+    }
+    await assert.rejects(upload(failing(), target(bucket, key), { partSize: 5 * MiB, resumeUploadId: uploadId, leavePartsOnError: true }), (e: unknown) => e instanceof UploadFailedError && e.uploadId === uploadId)
+    assert.deepEqual(await openUploads(bucket, key), [`${key} ${uploadId}`])
+    await upload([data], target(bucket, key), { partSize: 5 * MiB, resumeUploadId: uploadId })
+    assert.equal(sha256(await getObject(bucket, key)), sha256(data))
+  })
+
   // AWS answers NoSuchUpload; Ceph RGW answers NoSuchKey when the key has no such upload.
   test('an unknown upload id: 404 S3ResponseError, nothing left behind', async () => {
     await assert.rejects(
