@@ -163,6 +163,12 @@ describe('5. coded errors where raw ones used to escape', () => {
     assert.deepEqual(seen, [])
   })
 
+  test('a resumeUploadId or a tag with a lone surrogate → InvalidArgumentError (not URIError), nothing sent', TEST, async () => {
+    await assert.rejects(upload([new Uint8Array(1)], target(), { ...ONCE, resumeUploadId: 'id\uD800' }), invalidArgument(/`resumeUploadId` to be well-formed Unicode/))
+    await assert.rejects(upload([new Uint8Array(1)], target(), { ...ONCE, tagging: { k: '\uDC00' } }), invalidArgument(/`tagging` value of "k" to be well-formed Unicode/))
+    assert.deepEqual(seen, [])
+  })
+
   test('a well-formed surrogate pair is a fine key', TEST, async () => {
     await upload([new Uint8Array(1)], target({ key: 'emoji-😀' }), ONCE)
     assert.deepEqual(seen.map((r) => r.url), ['/bkt/emoji-%F0%9F%98%80'])

@@ -142,6 +142,37 @@ describe('listing and request options: a coded error, never a raw TypeError or U
     await assert.rejects(abortStaleUploads(ctx, undefined as never), refused(/Expected options \{ olderThanMs, prefix\?, signal\? \}/))
   })
 
+  test('a lone surrogate in an upload id, a continuation token or a tag: InvalidArgumentError, not a bare URIError (no code)', async () => {
+    const id = 'id\uD800'
+    const part = { ...(body([new Uint8Array(1)], 1) as object), partNumber: 1 } as never
+    const calls: Record<string, () => Promise<unknown>> = {
+      uploadPart: () => uploadPart(ctx, id, part),
+      listParts: () => listParts(ctx, id),
+      completeMultipartUpload: () => completeMultipartUpload(ctx, id, [{ partNumber: 1, etag: 'a', size: 1 }]),
+      abortMultipartUpload: () => abortMultipartUpload(ctx, id),
+    }
+    for (const [name, call] of Object.entries(calls)) await assert.rejects(call(), refused(/Expected `uploadId` to be well-formed Unicode/), name)
+    await assert.rejects(listObjectsV2(ctx, { continuationToken: '\uDC00' }), refused(/Expected `continuationToken` to be well-formed Unicode/))
+    await assert.rejects(putObject(ctx, body([new Uint8Array(1)], 1), { tagging: { k: 'v\uD800' } }), refused(/Expected the `tagging` value of "k" to be well-formed Unicode/))
+    await assert.rejects(createMultipartUpload(ctx, { tagging: { '\uD800': 'v' } }), refused(/Expected each `tagging` key to be well-formed Unicode/))
+  })
+
+  test("completeMultipartUpload: an `objectChecksum` that is not the base64 of the algorithm's CRC is refused before any request", async () => {
+    // It went out as given: CR/LF came back as a network error, non-ASCII as SignatureDoesNotMatch.
+    const parts = [{ partNumber: 1, etag: 'a', size: 1, checksum: 'AAAAAA==' }]
+    for (const objectChecksum of ['x\r\nx-amz-acl: public-read', 'é', 'AAAAAA', 'AAAAAAAAAAA=', 'AAAA AA=']) {
+      await assert.rejects(
+        completeMultipartUpload(ctx, 'id', parts, { checksumAlgorithm: 'CRC32', checksumType: 'FULL_OBJECT', objectChecksum }),
+        refused(/Expected `objectChecksum` to be the base64 of a CRC32 \(4 bytes: 8 characters/),
+        objectChecksum,
+      )
+    }
+    await assert.rejects(
+      completeMultipartUpload(ctx, 'id', parts, { checksumAlgorithm: 'CRC64NVME', objectChecksum: 'AAAAAA==' }),
+      refused(/base64 of a CRC64NVME \(8 bytes: 12 characters/),
+    )
+  })
+
   test('`signal` that is not an AbortSignal is refused by every operation, before any request', async () => {
     const signal = 'x' as never
     const calls: Record<string, () => Promise<unknown>> = {

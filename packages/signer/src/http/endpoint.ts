@@ -129,6 +129,18 @@ function arnAdvice(arn: string): string {
 export const LONE_SURROGATE: RegExp = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
 
 /**
+ * A string sent in a query or a header: well-formed Unicode. A lone surrogate (half of a UTF-16
+ * pair) has no UTF-8 encoding: it failed as a bare URIError while the request was encoded.
+ */
+export function requireWellFormed(value: string, name: string): void {
+  if (LONE_SURROGATE.test(value)) {
+    throw new InvalidArgumentError(
+      `Expected ${name} to be well-formed Unicode, got a string with a lone surrogate (half of a UTF-16 pair), which has no UTF-8 encoding. Check how it was sliced or decoded.`,
+    )
+  }
+}
+
+/**
  * Checks an object key as every upload does before any request: 1 to 1024 bytes of well-formed
  * UTF-8. Returns the key; a dry run can tell what an upload would refuse.
  * @throws {InvalidArgumentError}

@@ -200,6 +200,14 @@ function completeHeaders(options: CompleteMultipartUploadOptions): Record<string
         "whose object checksum S3 computes from the parts' and reports in the answer (`checksum`): leave `objectChecksum` out and compare that.",
     )
   }
+  // The header goes out as given: anything but the base64 of the algorithm's digest came back as
+  // a network error (CR/LF: undici refuses the header) or a SignatureDoesNotMatch (non-ASCII).
+  const digestBytes = algorithm === 'CRC64NVME' ? 8 : 4
+  if (!isBase64Of(objectChecksum, digestBytes)) {
+    throw new InvalidArgumentError(
+      `Expected \`objectChecksum\` to be the base64 of a ${algorithm} (${digestBytes} bytes: ${Math.ceil(digestBytes / 3) * 4} characters, objectChecksumOf's \`value\`), got ${JSON.stringify(objectChecksum.slice(0, 64))}.`,
+    )
+  }
   headers[checksumHeader(algorithm)] = objectChecksum
   headers['x-amz-checksum-type'] = type
   return headers
@@ -227,4 +235,10 @@ async function reconcile(
   }
   if (head.size !== size || head.etag !== expectedEtag) return undefined
   return { etag: head.etag, location: undefined, versionId: head.versionId, checksum: undefined, checksumType: undefined, reconciled: true }
+}
+
+/** Whether `text` is padded base64 of exactly `bytes` bytes. */
+function isBase64Of(text: string, bytes: number): boolean {
+  const padding = (3 - (bytes % 3)) % 3
+  return text.length === Math.ceil(bytes / 3) * 4 && new RegExp(`^[A-Za-z0-9+/]+={${padding}}$`).test(text)
 }

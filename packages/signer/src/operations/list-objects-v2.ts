@@ -7,6 +7,7 @@ import { header, sendS3, type S3Answer } from '../http/send.ts'
 import { EMPTY_SHA256 } from '../http/sign.ts'
 import { xmlBlocks, xmlText } from '../http/xml.ts'
 import { unquote, type RequestOptions } from './object-options.ts'
+import { requireWellFormed } from '../http/endpoint.ts'
 import { requireKeyText } from './validate.ts'
 
 /** S3: at most 1,000 keys per ListObjectsV2 page (a larger `max-keys` is capped by the server). */
@@ -83,6 +84,7 @@ export async function listObjectsV2(ctx: S3Context, options: ListObjectsV2Option
   }
   const query: Record<string, string> = { 'list-type': '2', 'encoding-type': 'url', 'max-keys': String(maxKeys) }
   if (options.prefix !== undefined && options.prefix !== '') query['prefix'] = options.prefix
+  if (options.continuationToken !== undefined) requireWellFormed(options.continuationToken, '`continuationToken`')
   if (options.continuationToken !== undefined) query['continuation-token'] = options.continuationToken
   if (options.startAfter !== undefined && options.startAfter !== '') query['start-after'] = options.startAfter
   const answer = await sendS3(

@@ -1,5 +1,6 @@
 import { InvalidArgumentError, describeValue } from '@partstream/core'
 import type { S3ResponseError } from '../errors.ts'
+import { requireWellFormed } from '../http/endpoint.ts'
 
 /** Object settings sent with CreateMultipartUpload or PutObject. */
 export interface ObjectOptions {
@@ -136,6 +137,8 @@ const OBJECT_OPTIONS: {
       if (key.length === 0 || key.length > 128 || typeof value !== 'string' || value.length > 256) {
         throw new InvalidArgumentError(`Expected each \`tagging\` key to be 1–128 characters and each value a string of at most 256, got ${JSON.stringify(key)}: ${shown(value)}.`)
       }
+      requireWellFormed(key, `each \`tagging\` key`)
+      requireWellFormed(value, `the \`tagging\` value of ${JSON.stringify(key)}`)
     }
     if (entries.length > 0) put('x-amz-tagging', entries.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&'), 'tagging')
   },

@@ -7,7 +7,7 @@
  */
 import { describeValue, InvalidArgumentError, isUint8Array, MAX_PARTS } from '@partstream/core'
 import { checksumTypeOf, validateChecksumAlgorithm, type ChecksumAlgorithm, type ChecksumType } from '../http/checksum.ts'
-import { LONE_SURROGATE } from '../http/endpoint.ts'
+import { requireWellFormed } from '../http/endpoint.ts'
 import { unquote } from './object-options.ts'
 
 /** An upload id: a non-empty string, as CreateMultipartUpload returned it. */
@@ -15,6 +15,7 @@ export function requireUploadId(uploadId: unknown): asserts uploadId is string {
   if (typeof uploadId !== 'string' || uploadId === '') {
     throw new InvalidArgumentError(`Expected \`uploadId\` to be the id CreateMultipartUpload returned (a non-empty string), got ${describeValue(uploadId)}.`)
   }
+  requireWellFormed(uploadId, '`uploadId`')
 }
 
 /** A part number S3 takes: an integer from 1 to 10,000. */
@@ -87,11 +88,7 @@ export function requireCompletedParts(parts: unknown): void {
 export function requireKeyText(value: unknown, name: string): asserts value is string | undefined {
   if (value === undefined) return
   if (typeof value !== 'string') throw new InvalidArgumentError(`Expected \`${name}\` to be a string (the start of a key), got ${describeValue(value)}.`)
-  if (LONE_SURROGATE.test(value)) {
-    throw new InvalidArgumentError(
-      `Expected \`${name}\` to be well-formed Unicode, got a string with a lone surrogate (half of a UTF-16 pair), which has no UTF-8 encoding. Check how it was sliced or decoded.`,
-    )
-  }
+  requireWellFormed(value, `\`${name}\``)
 }
 
 const CHECKSUM_TYPES: readonly ChecksumType[] = ['FULL_OBJECT', 'COMPOSITE']

@@ -1,6 +1,7 @@
 import { InvalidArgumentError, describeValue, resolvePartSize, type HashFactory, type PartSizePolicy, type ReadableStreamLike } from '@partstream/core'
 import { checksumHash, validateChecksumAlgorithm, type ChecksumAlgorithm, type ObjectChecksum } from '../http/checksum.ts'
 import type { S3ContextOptions } from '../http/context.ts'
+import { requireWellFormed } from '../http/endpoint.ts'
 import { builtinModule, defaultHash, nodeMd5 } from '../http/hash.ts'
 import type { HashSpec } from './hash-job.ts'
 import type { ObjectOptions } from '../operations/object-options.ts'
@@ -250,6 +251,7 @@ export function validateUploadOptions(options: UploadOptions, target?: unknown, 
   if (options.resumeUploadId !== undefined && (typeof options.resumeUploadId !== 'string' || options.resumeUploadId === '')) {
     throw new InvalidArgumentError(`Expected \`resumeUploadId\` to be a non-empty string, got ${describeValue(options.resumeUploadId)}.`)
   }
+  if (options.resumeUploadId !== undefined) requireWellFormed(options.resumeUploadId, '`resumeUploadId`')
   const threads = options.hashThreads
   if (threads !== undefined && threads !== 'auto' && (typeof threads !== 'number' || !Number.isInteger(threads) || threads < 0 || threads > MAX_HASH_THREADS)) {
     throw new InvalidArgumentError(`Expected \`hashThreads\` to be an integer from 0 to ${MAX_HASH_THREADS} or 'auto', got ${describeValue(threads)}.`)
