@@ -40,8 +40,8 @@ Run \`partstream cp --help\` for the options.
   <src>  - (stdin), a file, a named pipe or device read to its end like stdin (<(cmd),
          /dev/stdin, a FIFO, whose open waits for a writer; a disk), or a directory with -r
   <dst>  s3://bucket/key, or s3://bucket/prefix/ (a file keeps its name; a directory's files go
-         to prefix + their path relative to it, with /; stdin, <(cmd) and /dev/stdin have no
-         name: give the key)
+         to prefix/ + their path relative to it, with or without the final /; stdin, <(cmd)
+         and /dev/stdin have no name: give the key)
 
   -r, --recursive         upload the regular files under a directory (symbolic links skipped)
   --follow-symlinks       with -r: upload what links point to (files and directories; a

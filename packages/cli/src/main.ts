@@ -478,9 +478,11 @@ async function cpWith(io: CliIO, c: CpCommand, net: Network, signal: AbortSignal
   }
   if (stats.isDirectory()) {
     if (!c.recursive) throw new UsageError(`cp: ${c.src} is a directory: add -r to upload the files under it`)
-    if (!isPrefix) throw new UsageError(`cp -r: the destination is a prefix and ends with "/", e.g. s3://${bucket}/${key}/`)
-    if (c.dryrun) await dryrunTree(io, c, signal, { bucket, prefix: key })
-    else await tree(io, c, net, signal, onOpen, { bucket, prefix: key })
+    // A directory's destination is a prefix, "/" or not: `s3://b/backup` is `s3://b/backup/`, as
+    // `aws s3 cp --recursive` takes it (it was a usage error, which broke a command moved over).
+    const prefix = isPrefix ? key : `${key}/`
+    if (c.dryrun) await dryrunTree(io, c, signal, { bucket, prefix })
+    else await tree(io, c, net, signal, onOpen, { bucket, prefix })
     return
   }
   refuseTreeFlags(c)

@@ -715,6 +715,17 @@ describe(`partstream CLI (${runtime}${built ? ', built bin' : ', .ts source'})`,
     assert.match(r.stderr, /\(dryrun\) .*caf.*would fail: .*not valid UTF-8/)
   })
 
+  test('-r to s3://bkt/p without a trailing "/": the prefix p/, as aws s3 cp --recursive takes it (it was a usage error)', async () => {
+    const tree = join(dir, 'dry-noslash')
+    mkdirSync(join(tree, 'sub'), { recursive: true })
+    writeFileSync(join(tree, 'a.txt'), 'a')
+    writeFileSync(join(tree, 'sub', 'b.txt'), 'b')
+    const r = await cli(['cp', '-r', tree, 's3://bkt/p', '--dryrun', '--endpoint-url', 'http://127.0.0.1:9'])
+    assert.equal(r.code, 0, r.stderr)
+    assert.match(r.stdout, /\(dryrun\) upload: .*a\.txt to s3:\/\/bkt\/p\/a\.txt/)
+    assert.match(r.stdout, /\(dryrun\) upload: .*b\.txt to s3:\/\/bkt\/p\/sub\/b\.txt/)
+  })
+
   test('-r --dryrun and a key over 1,024 bytes: the file "would fail", with the message the upload fails it with; the others listed, exit 0', async () => {
     // The dry run used to list it as an upload: only the real run checked the key.
     const tree = join(dir, 'dry-longkey')
