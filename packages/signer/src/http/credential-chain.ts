@@ -105,11 +105,16 @@ export function resolveCredentials(options: ResolveCredentialsOptions = {}): Pro
   return resolveCredentialChain(options, importModule)
 }
 
+/** {@link resolveCredentials} for the signer's own loads: `stop` (their deadline) kills a `credential_process` still running. */
+function loadCredentials(profile: string | undefined, stop: AbortSignal): Promise<Credentials> {
+  return resolveCredentialChain({ profile }, importModule, stop)
+}
+
 /**
  * {@link resolveCredentials} with the module importer as a seam (tests simulate a missing SDK).
  * @throws {CredentialsError}
  */
-export async function resolveCredentialChain(options: ResolveCredentialsOptions, importer: ModuleImporter): Promise<Credentials> {
+export async function resolveCredentialChain(options: ResolveCredentialsOptions, importer: ModuleImporter, stop?: AbortSignal): Promise<Credentials> {
   checkOptions(options)
   const env: Env = options.env ?? processEnv()
   const { name: profile, explicit } = profileNameOf(options.profile, env)
@@ -163,7 +168,7 @@ export async function resolveCredentialChain(options: ResolveCredentialsOptions,
     if (kind === 'process') {
       tried.push(`shared files: profile "${profile}" has a credential_process (${fileOf(files, profile, 'credential_process')})`)
       try {
-        return await runCredentialProcess(settings['credential_process'] as string, env, Date.now())
+        return await runCredentialProcess(settings['credential_process'] as string, env, Date.now(), stop)
       } catch (error) {
         if (error instanceof CredentialProcessFailure) throw failure(`The credential_process of profile "${profile}" ${error.message}.`)
         throw error
@@ -245,9 +250,9 @@ export function signingIdentity(
   timeoutMs: number,
 ): SigningIdentity | ((signal?: AbortSignal) => Promise<SigningIdentity>) {
   if (credentials !== undefined && typeof credentials !== 'function') return toIdentity(checkCredentials(credentials, '`credentials`'))
-  const load: () => Promise<Credentials> =
+  const load: (stop: AbortSignal) => Promise<Credentials> =
     credentials === undefined
-      ? () => resolveCredentials({ profile })
+      ? (stop) => loadCredentials(profile, stop)
       : async () => {
           let result: Credentials
           try {
@@ -266,13 +271,13 @@ export function signingIdentity(
         }
   const source = credentials === undefined ? 'the default chain (environment, ~/.aws, the AWS SDK)' : 'the `credentials` function'
   const deadline = loadDeadline(timeoutMs, profile ?? 'default', source)
-  const cached = cacheCredentials(() => deadline.start(load()), nowMs)
+  const cached = cacheCredentials(() => deadline.start(load), nowMs)
   return async (signal?: AbortSignal) => toIdentity(await deadline.wait(cached(), signal))
 }
 
 interface LoadDeadline {
-  /** `promise` (a load just started), or a `CredentialsError` at its deadline. */
-  start(promise: Promise<Credentials>): Promise<Credentials>
+  /** Starts `load`: its answer, or a `CredentialsError` at its deadline (which aborts the signal it was given). */
+  start(load: (stop: AbortSignal) => Promise<Credentials>): Promise<Credentials>
   /** `answer` (the cache's), or `signal.reason` once it aborts; the deadline runs meanwhile. */
   wait<T>(answer: Promise<T>, signal: AbortSignal | undefined): Promise<T>
 }
@@ -308,7 +313,8 @@ function loadDeadline(timeoutMs: number, profile: string, source: string): LoadD
     current.timer = undefined
   }
   return {
-    start(promise: Promise<Credentials>): Promise<Credentials> {
+    start(run: (stop: AbortSignal) => Promise<Credentials>): Promise<Credentials> {
+      const stop = new AbortController()
       return new Promise<Credentials>((resolve, reject) => {
         const done = (): void => {
           if (current !== load) return // past its deadline: a later load is the current one
@@ -321,9 +327,10 @@ function loadDeadline(timeoutMs: number, profile: string, source: string): LoadD
           fail: () => {
             load.timer = undefined
             done()
+            stop.abort() // a credential_process still running is killed, not left to hold the process
             reject(
               new CredentialsError(
-                `No credentials after ${timeoutMs} ms (\`idleTimeoutMs\`), so no request was signed: the source did not answer (a container or instance metadata endpoint, STS or a \`credentials\` function that hangs). Check it, or raise \`idleTimeoutMs\`.`,
+                `No credentials after ${timeoutMs} ms (\`idleTimeoutMs\`), so no request was signed: the source did not answer (a profile's \`credential_process\`, a container or instance metadata endpoint, STS or a \`credentials\` function that hangs). Check it, or raise \`idleTimeoutMs\`.`,
                 { profile, tried: [`${source}: no answer within ${timeoutMs} ms`] },
               ),
             )
@@ -331,7 +338,7 @@ function loadDeadline(timeoutMs: number, profile: string, source: string): LoadD
         }
         current = load
         arm()
-        promise.then(
+        run(stop.signal).then(
           (credentials) => {
             done()
             resolve(credentials)

@@ -25,8 +25,8 @@ export class CredentialProcessFailure extends Error {}
  * answer is refused when `Version` is not 1, a key is missing, or `Expiration` is already past.
  * @throws {CredentialProcessFailure}
  */
-export async function runCredentialProcess(command: string, env: Env, nowMs: number): Promise<Credentials> {
-  const { code, signal, stdout, stderrBytes, spawnError } = await run(command, env)
+export async function runCredentialProcess(command: string, env: Env, nowMs: number, stop?: AbortSignal): Promise<Credentials> {
+  const { code, signal, stdout, stderrBytes, spawnError } = await run(command, env, stop)
   const stderrNote = stderrBytes > 0 ? `; it wrote ${stderrBytes} bytes to stderr, not shown: run the command yourself to see them` : ''
   if (spawnError !== undefined) throw new CredentialProcessFailure(`could not be started (${spawnError})`)
   if (stdout === undefined) throw new CredentialProcessFailure(`printed more than ${MAX_OUTPUT_BYTES} bytes and was stopped${stderrNote}`)
@@ -84,8 +84,16 @@ interface ProcessOutcome {
   readonly spawnError: string | undefined
 }
 
-/** node:child_process is imported here, on first use: an upload with other credentials never loads it. */
-async function run(command: string, env: Env): Promise<ProcessOutcome> {
+/**
+ * node:child_process is imported here, on first use: an upload with other credentials never loads it.
+ *
+ * A process that never ends (one waiting for an MFA code it cannot read) must not hold the caller:
+ * under `stop` (the signer's loads, whose deadline, `idleTimeoutMs`, aborts it) the child is
+ * killed at the deadline, and it and its pipes are unref'd, so they alone do not keep the event
+ * loop alive once no request waits (the deadline's timer does while one does). It used to run on, and kept the process alive
+ * after the upload had already failed for want of its answer.
+ */
+async function run(command: string, env: Env, stop: AbortSignal | undefined): Promise<ProcessOutcome> {
   const { spawn } = await import('node:child_process')
   return new Promise((resolve) => {
     const chunks: Buffer[] = []
@@ -93,6 +101,16 @@ async function run(command: string, env: Env): Promise<ProcessOutcome> {
     let stderrBytes = 0
     let overflow = false
     const child = spawn(command, { shell: true, env: { ...env }, stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true })
+    if (stop !== undefined) {
+      // Only under a deadline: `await resolveCredentials()` alone must keep the process up meanwhile.
+      child.unref()
+      unref(child.stdout)
+      unref(child.stderr)
+    }
+    const kill = (): void => void child.kill()
+    if (stop?.aborted === true) kill()
+    stop?.addEventListener('abort', kill, { once: true })
+    child.once('close', () => stop?.removeEventListener('abort', kill))
     child.stdout.on('data', (chunk: Buffer) => {
       stdoutBytes += chunk.byteLength
       if (stdoutBytes > MAX_OUTPUT_BYTES) {
@@ -119,4 +137,9 @@ async function run(command: string, env: Env): Promise<ProcessOutcome> {
       })
     })
   })
+}
+
+/** A pipe's `unref` (a net.Socket's; absent on runtimes whose child pipes are other streams). */
+function unref(stream: unknown): void {
+  ;(stream as { unref?: () => void } | null)?.unref?.()
 }

@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict'
 import { execFile, spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer, type IncomingHttpHeaders } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { homedir, tmpdir } from 'node:os'
@@ -341,6 +341,30 @@ describe(`credentials, region and endpoint from the environment and files (child
     assert.match(run.result.error?.message ?? '', /^The credential_process of profile "default" exited with code 2; it wrote \d+ bytes to stderr, not shown/)
     assert.deepEqual(run.result.requests, [])
     assertNoSecrets(run, [user.secretAccessKey])
+  })
+
+  test('a credential_process that never answers: CredentialsError at idleTimeoutMs, the process killed, the program exits (it ran on and held it)', async () => {
+    const pidFile = join(mkdtempSync(join(tmpdir(), 'partstream-pid-')), 'credential-process.pid')
+    const config = ini({ default: { credential_process: `echo $$ > '${pidFile}'; exec sleep 30` } })
+    const started = performance.now()
+    const run = await runChild({ bucket, key: nextKey('process-hangs'), size: 1000, idleTimeoutMs: 500 }, { HOME: home({ config }), AWS_ENDPOINT_URL: endpoint })
+    const seconds = (performance.now() - started) / 1000
+    assert.equal(run.result.error?.code, 'ERR_PARTSTREAM_CREDENTIALS')
+    assert.match(run.result.error?.message ?? '', /^No credentials after 500 ms \(`idleTimeoutMs`\).*credential_process/)
+    assert.deepEqual(run.result.requests, [])
+    assert.ok(seconds < 15, `the program exited after ${seconds.toFixed(1)} s, not when the process would have (30 s)`)
+    // Killed at the deadline: gone once reaped (a zombie until then; polled, not assumed).
+    const pid = Number(readFileSync(pidFile, 'utf8'))
+    const alive = (): boolean => {
+      try {
+        process.kill(pid, 0)
+        return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'))
+      } catch {
+        return false
+      }
+    }
+    for (let i = 0; i < 50 && alive(); i++) await new Promise((resolve) => setTimeout(resolve, 100))
+    assert.equal(alive(), false, 'the credential process was killed')
   })
 
   test('the AWS SDK chain (optional peer, installed here): container credentials from a loopback endpoint; RGW accepts the session token unverified', async () => {
