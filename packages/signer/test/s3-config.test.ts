@@ -96,6 +96,10 @@ describe('endpoint', () => {
     assert.deepEqual(s3({ env: { HOME, AWS_ENDPOINT_URL: 'http://global:1' }, profile: 'ignoring' }), ['https://s3.us-east-1.amazonaws.com', 'AWS regional'])
     assert.deepEqual(s3({ env: { HOME }, profile: 'ignoring' })[1], 'AWS regional')
   })
+  test("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=false overrides the profile's true, as in the SDK (the profile's switch won: AWS's endpoint)", () => {
+    assert.deepEqual(s3({ env: { HOME, AWS_ENDPOINT_URL: 'http://global:1', AWS_IGNORE_CONFIGURED_ENDPOINT_URLS: 'false' }, profile: 'ignoring' }), ['http://global:1', 'AWS_ENDPOINT_URL'])
+    assert.deepEqual(s3({ env: { HOME, AWS_IGNORE_CONFIGURED_ENDPOINT_URLS: 'false' }, profile: 'ignoring' })[0], 'http://ignored:1')
+  })
   test('a services section that does not exist, or a configured endpoint that is not a URL: InvalidArgumentError naming the source', () => {
     assert.throws(() => resolveS3Config({ env: { HOME }, profile: 'broken' }), /names services "nowhere", but .* has no \[services nowhere\] section/)
     assert.throws(() => resolveS3Config({ env: { HOME }, profile: 'bad-url' }), /endpoint from profile "bad-url" endpoint_url in .* to be an absolute http\(s\) URL/)

@@ -191,8 +191,9 @@ export const DEFAULT_REGION: string = 'us-east-1'
  *   (`aws-global`, `fips-<region>`, `<region>-fips`);
  * - endpoint: `endpoint` → `AWS_ENDPOINT_URL_S3` → `AWS_ENDPOINT_URL` → the profile's
  *   `services` section (`s3 =` / `  endpoint_url = …`) → the profile's `endpoint_url` → the AWS
- *   regional endpoint. `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true` (or the profile's
- *   `ignore_configured_endpoint_urls = true`) skips the variables and the profile, as in the SDK.
+ *   regional endpoint. `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true` (or, when that variable is
+ *   not set, the profile's `ignore_configured_endpoint_urls = true`) skips the variables and the
+ *   profile, as in the SDK.
  *
  * Synchronous: the shared files are small, and read only when a value has to come from them.
  * @throws {InvalidArgumentError} for a region that cannot be used (naming where it came from), a
@@ -346,16 +347,18 @@ function fileWith(files: SharedConfigFiles, profile: string, key: string, first:
  * variables, then the profile's services section and its own `endpoint_url`.
  */
 function configuredEndpoint(env: Env, profile: string, read: () => SharedConfigFiles): { url: string; source: string } | undefined {
-  if (isTrue(envValue(env, 'AWS_IGNORE_CONFIGURED_ENDPOINT_URLS'))) return undefined
+  // The switch: the variable when it is set (`false` too: it overrides the profile's `true` for a
+  // run, as in the SDK, which reads the variable first), else the profile's key. It applies to the
+  // variables as well (both are "configured endpoint URLs").
+  const switchVariable = envValue(env, 'AWS_IGNORE_CONFIGURED_ENDPOINT_URLS')
   const settings = (): ReturnType<typeof profileOf> => profileOf(read(), profile, 'config')
+  if (switchVariable !== undefined ? isTrue(switchVariable) : isTrue(settings()?.['ignore_configured_endpoint_urls'])) return undefined
   const fromVariable = envValue(env, S3_ENDPOINT_VARIABLE) ?? envValue(env, 'AWS_ENDPOINT_URL')
   if (fromVariable !== undefined) {
-    // The profile's switch applies to the variables too (both are "configured endpoint URLs").
-    if (isTrue(settings()?.['ignore_configured_endpoint_urls'])) return undefined
     return { url: fromVariable, source: envValue(env, S3_ENDPOINT_VARIABLE) !== undefined ? S3_ENDPOINT_VARIABLE : 'AWS_ENDPOINT_URL' }
   }
   const p = settings()
-  if (p === undefined || isTrue(p['ignore_configured_endpoint_urls'])) return undefined
+  if (p === undefined) return undefined
   const files = read()
   const servicesName = p['services']
   if (servicesName !== undefined) {
