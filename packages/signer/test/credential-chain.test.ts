@@ -80,6 +80,33 @@ describe('environment variables', () => {
   })
 })
 
+describe('the keys\' text, wherever they come from', () => {
+  // A "\r" from a .env file with Windows line ends failed as "PutObject failed without a response:
+  // invalid authorization header" (undici refused the header): an S3 error, for no request sent.
+  const refused = (pattern: RegExp) => (e: unknown) => e instanceof InvalidArgumentError && pattern.test(e.message) && !e.message.includes('AKID')
+  test('a key id or token with whitespace or a control character: InvalidArgumentError naming its source, never its value', async () => {
+    const HOME = home()
+    await assert.rejects(
+      resolveCredentialChain({ env: { HOME, AWS_ACCESS_KEY_ID: 'AKID\r', AWS_SECRET_ACCESS_KEY: 'S' } }, noSdk),
+      refused(/^Expected AWS_ACCESS_KEY_ID to be printable ASCII without whitespace \(it is sent in the Authorization header\).*Windows line ends leaves a "\\r"/),
+    )
+    await assert.rejects(resolveCredentialChain({ env: { HOME, AWS_ACCESS_KEY_ID: 'AKID', AWS_SECRET_ACCESS_KEY: 'S', AWS_SESSION_TOKEN: 'T\n' } }, noSdk), refused(/^Expected AWS_SESSION_TOKEN to be printable ASCII/))
+    await assert.rejects(resolveCredentialChain({ env: { HOME, AWS_ACCESS_KEY_ID: 'AKID', AWS_SECRET_ACCESS_KEY: 'S\r' } }, noSdk), refused(/^Expected AWS_SECRET_ACCESS_KEY to be a secret key without control characters/))
+    const files = { HOME: home({ credentials: '[default]\naws_access_key_id = AKID EXTRA\naws_secret_access_key = S\n' }) }
+    await assert.rejects(resolveCredentialChain({ env: files }, noSdk), refused(/^Expected aws_access_key_id of profile "default" \(.*credentials\) to be printable ASCII/))
+    const doc = { Version: 1, AccessKeyId: 'AKID\t', SecretAccessKey: 'S' }
+    const proc = { HOME: home({ config: `[default]\ncredential_process = ${processJson(doc)}\n` }) }
+    await assert.rejects(resolveCredentialChain({ env: proc }, noSdk), refused(/^Expected the "AccessKeyId" the credential_process of profile "default" printed to be printable ASCII/))
+  })
+
+  test('the `credentials` option: checked at once, as its shape is', () => {
+    assert.throws(
+      () => createS3Context({ bucket: 'bkt', key: 'k', endpoint: 'http://127.0.0.1:9', region: 'us-east-1', credentials: { accessKeyId: 'AKID\r', secretAccessKey: 'S' } }),
+      refused(/^Expected `credentials`\.accessKeyId to be printable ASCII without whitespace/),
+    )
+  })
+})
+
 describe('shared files', () => {
   test('static keys of the default profile, from the credentials or the config file', async () => {
     const a = await resolveCredentialChain({ env: { HOME: home({ credentials: '[default]\naws_access_key_id = C\naws_secret_access_key = S\naws_session_token = T\n' }) } }, noSdk)

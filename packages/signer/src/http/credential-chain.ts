@@ -23,7 +23,7 @@ import {
 } from './aws-sdk-credentials.ts'
 import { cacheCredentials } from './credential-cache.ts'
 import { CredentialProcessFailure, runCredentialProcess } from './credential-process.ts'
-import { checkCredentials, toIdentity, type Credentials, type CredentialsProvider, type SigningIdentity } from './credentials.ts'
+import { checkCredentials, checkKeyText, toIdentity, type Credentials, type CredentialsProvider, type SigningIdentity } from './credentials.ts'
 import { describeFiles, envValue, processEnv, profileNameOf, profileOf, readSharedConfigFiles, type Env, type IniSection, type SharedConfigFiles } from './shared-config.ts'
 import { untilAborted } from './sleep.ts'
 
@@ -42,6 +42,11 @@ export interface ResolveCredentialsOptions {
    */
   readonly env?: Readonly<Record<string, string | undefined>> | undefined
 }
+
+/** Where each credentials field comes from, by source (for {@link checkKeyText}'s messages). */
+const ENV_NAMES = { accessKeyId: 'AWS_ACCESS_KEY_ID', secretAccessKey: 'AWS_SECRET_ACCESS_KEY', sessionToken: 'AWS_SESSION_TOKEN' } as const
+const FILE_KEYS = { accessKeyId: 'aws_access_key_id', secretAccessKey: 'aws_secret_access_key', sessionToken: 'aws_session_token' } as const
+const PROCESS_KEYS = { accessKeyId: '"AccessKeyId"', secretAccessKey: '"SecretAccessKey"', sessionToken: '"SessionToken"' } as const
 
 /** Variables that only the AWS SDK's chain can use, named in the error when it is missing. */
 const SDK_ONLY_VARIABLES = ['AWS_CONTAINER_CREDENTIALS_FULL_URI', 'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI', 'AWS_WEB_IDENTITY_TOKEN_FILE']
@@ -130,7 +135,7 @@ export async function resolveCredentialChain(options: ResolveCredentialsOptions,
     tried.push(`environment: skipped, profile "${profile}" is named by ${namedBy}${unused}`)
   } else if (accessKeyId !== undefined && secretAccessKey !== undefined) {
     const sessionToken = envValue(env, 'AWS_SESSION_TOKEN')
-    return { accessKeyId, secretAccessKey, ...(sessionToken === undefined ? {} : { sessionToken }) }
+    return checkKeyText({ accessKeyId, secretAccessKey, ...(sessionToken === undefined ? {} : { sessionToken }) }, (field) => ENV_NAMES[field])
   } else {
     tried.push(
       accessKeyId === undefined && secretAccessKey === undefined
@@ -159,16 +164,20 @@ export async function resolveCredentialChain(options: ResolveCredentialsOptions,
     const kind = kindOf(settings)
     if (kind === 'static') {
       const sessionToken = settings['aws_session_token']
-      return {
-        accessKeyId: settings['aws_access_key_id'] as string,
-        secretAccessKey: settings['aws_secret_access_key'] as string,
-        ...(sessionToken === undefined ? {} : { sessionToken }),
-      }
+      return checkKeyText(
+        {
+          accessKeyId: settings['aws_access_key_id'] as string,
+          secretAccessKey: settings['aws_secret_access_key'] as string,
+          ...(sessionToken === undefined ? {} : { sessionToken }),
+        },
+        (field) => `${FILE_KEYS[field]} of profile "${profile}" (${fileOf(files, profile, FILE_KEYS[field])})`,
+      )
     }
     if (kind === 'process') {
       tried.push(`shared files: profile "${profile}" has a credential_process (${fileOf(files, profile, 'credential_process')})`)
       try {
-        return await runCredentialProcess(settings['credential_process'] as string, env, Date.now(), stop)
+        const answer = await runCredentialProcess(settings['credential_process'] as string, env, Date.now(), stop)
+        return checkKeyText(answer, (field) => `the ${PROCESS_KEYS[field]} the credential_process of profile "${profile}" printed`)
       } catch (error) {
         if (error instanceof CredentialProcessFailure) throw failure(`The credential_process of profile "${profile}" ${error.message}.`)
         throw error

@@ -53,12 +53,41 @@ export function checkCredentials(c: unknown, from: string): Credentials {
   if (expiration !== undefined && !(expiration instanceof Date && !Number.isNaN(expiration.getTime()))) {
     throw new InvalidArgumentError(`Expected ${from}.expiration to be a valid Date or undefined, got ${expiration instanceof Date ? 'an invalid Date' : `a ${typeof expiration}`}.`)
   }
-  return {
-    accessKeyId: creds.accessKeyId,
-    secretAccessKey: creds.secretAccessKey,
-    ...(creds.sessionToken === undefined || creds.sessionToken === '' ? {} : { sessionToken: creds.sessionToken }),
-    ...(expiration === undefined ? {} : { expiration }),
+  return checkKeyText(
+    {
+      accessKeyId: creds.accessKeyId,
+      secretAccessKey: creds.secretAccessKey,
+      ...(creds.sessionToken === undefined || creds.sessionToken === '' ? {} : { sessionToken: creds.sessionToken }),
+      ...(expiration === undefined ? {} : { expiration }),
+    },
+    (field) => `${from}.${field}`,
+  )
+}
+
+/** What goes in a header (the key id in `Authorization`, the token in `x-amz-security-token`). */
+const HEADER_TEXT = /^[\x21-\x7e]+$/
+const CONTROL = /[\x00-\x1f\x7f]/
+
+/**
+ * Checks the keys' text wherever they came from (`nameOf` names a field's source: the option, a
+ * variable, a profile's key): the key id and the token go in headers, so printable ASCII without
+ * whitespace; the secret, which only keys the HMAC, has no control character. A "\r" left by a
+ * .env file with Windows line ends failed as "PutObject failed without a response: invalid
+ * authorization header" (undici refused the header), or as SignatureDoesNotMatch for the secret.
+ * The value is never shown.
+ * @throws {InvalidArgumentError}
+ */
+export function checkKeyText(creds: Credentials, nameOf: (field: 'accessKeyId' | 'secretAccessKey' | 'sessionToken') => string): Credentials {
+  const problem = (field: 'accessKeyId' | 'secretAccessKey' | 'sessionToken', value: string, expected: string): InvalidArgumentError => {
+    const crlf = /[\r\n]$/.test(value) ? ' (a .env file with Windows line ends leaves a "\\r" at the end)' : ''
+    return new InvalidArgumentError(`Expected ${nameOf(field)} to be ${expected}, but it holds whitespace, a control character or non-ASCII text${crlf}: check where it is set (its value is not shown).`)
   }
+  if (!HEADER_TEXT.test(creds.accessKeyId)) throw problem('accessKeyId', creds.accessKeyId, 'printable ASCII without whitespace (it is sent in the Authorization header)')
+  if (creds.sessionToken !== undefined && !HEADER_TEXT.test(creds.sessionToken)) {
+    throw problem('sessionToken', creds.sessionToken, 'printable ASCII without whitespace (it is sent as x-amz-security-token)')
+  }
+  if (CONTROL.test(creds.secretAccessKey)) throw problem('secretAccessKey', creds.secretAccessKey, 'a secret key without control characters')
+  return creds
 }
 
 /** What the signer gets: the keys and the token, nothing else. */
