@@ -49,3 +49,11 @@ describe('an endpoint URL with credentials in it', () => {
     })
   }
 })
+
+describe('FIPS or dual-stack asked for, with an endpoint of your own', () => {
+  test('--endpoint-url is named as the flag (it said "the endpoint is your own (endpoint)")', () => {
+    const r = cli(['cp', file, 's3://bucket/k', '--endpoint-url', 'http://127.0.0.1:9'], { AWS_USE_FIPS_ENDPOINT: 'true' })
+    assert.equal(r.code, 2, r.stderr)
+    assert.match(r.stderr, /AWS_USE_FIPS_ENDPOINT asks for AWS's FIPS endpoint, but the endpoint is your own \(--endpoint-url\)/)
+  })
+})

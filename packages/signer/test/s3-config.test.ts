@@ -161,7 +161,7 @@ describe("AWS's endpoint variants and partitions (the S3 endpoint rules)", () =>
   test('with an endpoint of your own, FIPS or dual-stack asked for is an error (as the S3 endpoint rules have it); false is fine', () => {
     assert.throws(
       () => resolveS3Config({ endpoint: 'https://minio.example:9000', env: { HOME, AWS_USE_FIPS_ENDPOINT: 'true' } }),
-      (e: unknown) => e instanceof InvalidArgumentError && /AWS_USE_FIPS_ENDPOINT asks for AWS's FIPS endpoint, but the endpoint is your own \(endpoint\)/.test(e.message),
+      (e: unknown) => e instanceof InvalidArgumentError && /AWS_USE_FIPS_ENDPOINT asks for AWS's FIPS endpoint, but the endpoint is your own \(`endpoint`\)/.test(e.message),
     )
     assert.throws(() => resolveS3Config({ env: { HOME, AWS_ENDPOINT_URL: 'http://127.0.0.1:9000', AWS_USE_DUALSTACK_ENDPOINT: 'true' } }), /dual-stack endpoint, but the endpoint is your own \(AWS_ENDPOINT_URL\)/)
     assert.equal(resolveS3Config({ env: { HOME, AWS_ENDPOINT_URL: 'http://127.0.0.1:9000', AWS_USE_FIPS_ENDPOINT: 'false' } }).endpoint, 'http://127.0.0.1:9000')

@@ -257,7 +257,8 @@ export function resolveS3Config(options: ResolveS3ConfigOptions = {}): ResolvedS
     for (const [setting, name] of [[fips, 'FIPS'], [dualStack, 'dual-stack'], [accelerate, 'Transfer Acceleration']] as const) {
       if (setting?.value === true) {
         throw new InvalidArgumentError(
-          `${setting.source} asks for AWS's ${name} endpoint, but the endpoint is your own (${endpointSource}). ` +
+          // The option quoted as options are (`endpoint`): the CLI names its flag for it.
+          `${setting.source} asks for AWS's ${name} endpoint, but the endpoint is your own (${endpointSource === 'endpoint' ? '`endpoint`' : endpointSource}). ` +
             `Remove one: a ${name} endpoint URL of your own goes in the endpoint alone.`,
         )
       }
