@@ -49,6 +49,26 @@ describe('low-level operations: arguments checked before any request', () => {
     await assert.rejects(uploadPart(ctx, 'id', { ...(body([detached], 4) as object), partNumber: 1 } as never), refused(/a chunk of the part was detached or resized \(its ArrayBuffer transferred, shrunk or grown\) after it was yielded: its chunks hold 0 bytes, not 4\. A source must not reuse, transfer or resize a chunk it has yielded/))
   })
 
+  test('a chunk detached while its request is in flight: the same InvalidArgumentError, not the retry\'s 403 "Check the credentials"', async () => {
+    // The first attempt failed on the socket (EPIPE on Deno, a content-length mismatch on Bun and
+    // Node); the retry sent the emptied chunks under the signed length and hash, and S3 answered
+    // SignatureDoesNotMatch, which the message blamed on the credentials.
+    const chunk = new Uint8Array(1024).fill(7)
+    let calls = 0
+    const transport = async (): Promise<never> => {
+      calls++
+      structuredClone(chunk.buffer, { transfer: [chunk.buffer] }) // the source transfers it mid-flight
+      throw Object.assign(new Error('write EPIPE'), { code: 'EPIPE' })
+    }
+    const own = createS3Context({ bucket: 'bkt', key: 'k', endpoint: 'http://127.0.0.1:9', region: 'us-east-1', credentials: { accessKeyId: 'A', secretAccessKey: 'S' } }, { transport, retry: { attempts: 3, baseDelayMs: 1 } })
+    try {
+      await assert.rejects(uploadPart(own, 'id', { ...(body([chunk], 1024) as object), partNumber: 1 } as never), refused(/a chunk of the part was detached or resized.*its chunks hold 0 bytes, not 1024/))
+      assert.equal(calls, 1, 'not sent again')
+    } finally {
+      await own.close()
+    }
+  })
+
   test('a length-tracking chunk grown after the part was made gets the same message (a resizable ArrayBuffer, a growable SharedArrayBuffer)', async () => {
     // ES2024 constructors and methods; the lib these tests compile with is ES2022.
     const resizable = new (ArrayBuffer as unknown as new (n: number, o: object) => ArrayBuffer & { resize(n: number): void })(4, { maxByteLength: 16 })

@@ -1,6 +1,7 @@
 import { describeValue, InvalidArgumentError, isUint8Array, PartstreamError } from '@partstream/core'
 import { CredentialsError, NetworkError, S3ResponseError, type S3ErrorContext } from '../errors.ts'
 import type { TransportBody, TransportHeaders } from '../transport/types.ts'
+import { changedBodyError } from './body-check.ts'
 import { gatherSmallChunks, joinAdjacentViews, worthGathering } from './coalesce.ts'
 import type { ContextState } from './state.ts'
 import { encodeQueryComponent } from './endpoint.ts'
@@ -133,6 +134,10 @@ async function sendWithRetries(ctx: ContextState, req: S3Request, where: S3Error
   let regionFollowed = false
   for (let attempt = 1; ; attempt++) {
     req.signal?.throwIfAborted()
+    // A chunk detached or resized since the last attempt: sending it again under the signed
+    // content-length and hash could only fail, and as something else (see changedBodyError).
+    const changed = bodyChange(req)
+    if (changed !== undefined) throw changed
     const offsetBefore = ctx.clock.offsetMs
     // The region this attempt is signed for (sendOnce notes it as it signs): another request may
     // move the context while this one waits or is in flight.
@@ -149,6 +154,10 @@ async function sendWithRetries(ctx: ContextState, req: S3Request, where: S3Error
       // No credentials, so nothing was sent: a network code in its causes (a vault's own fetch
       // failing) is the credential source's, not S3's.
       if (error instanceof CredentialsError) throw error
+      // The body changed under the request (a chunk detached while it was written): that, not
+      // the socket error it caused (EPIPE, EFAULT, a content-length mismatch), is the failure.
+      const changed = bodyChange(req)
+      if (changed !== undefined) throw changed
       failure = new S3ResponseError({ statusCode: 0, ...where, attempt }, { cause: error })
       // Not worth another attempt (a certificate not trusted, a bad URL…): fail now, typed, with
       // the operation and the cause. Our own errors (an integrity check) pass as they are.
@@ -178,6 +187,12 @@ async function sendWithRetries(ctx: ContextState, req: S3Request, where: S3Error
     // A server's Retry-After is a floor for the backoff (the AWS SDK's getRetryAfterHint), capped.
     await sleep(Math.max(backoffMs(ctx.retry, attempt), Math.min(retryAfterMs.get(failure) ?? 0, MAX_RETRY_AFTER_MS)), req.signal)
   }
+}
+
+/** {@link changedBodyError} of a request's body, when it has one and a content-length. */
+function bodyChange(req: S3Request): InvalidArgumentError | undefined {
+  if (req.body === undefined || req.contentLength === undefined) return undefined
+  return changedBodyError(Array.isArray(req.body) ? req.body : [req.body as Uint8Array], req.contentLength)
 }
 
 /** The most a server's `Retry-After` makes a retry wait (the AWS SDK's MAXIMUM_RETRY_DELAY). */

@@ -7,6 +7,7 @@
  */
 import { describeValue, InvalidArgumentError, isUint8Array, MAX_PARTS } from '@partstream/core'
 import { checksumTypeOf, validateChecksumAlgorithm, type ChecksumAlgorithm, type ChecksumType } from '../http/checksum.ts'
+import { changedBodyError } from '../http/body-check.ts'
 import { requireWellFormed } from '../http/endpoint.ts'
 import { unquote } from './object-options.ts'
 
@@ -38,21 +39,8 @@ export function requireBody(body: unknown): void {
     total += chunk.byteLength
   }
   if (b.byteLength !== total) {
-    // The source's chunk changed under the part (toParts made byteLength from the chunks it was
-    // given): fewer bytes with a chunk gone empty (detached, or out of bounds of a shrunk buffer),
-    // or more or fewer with a chunk of a resizable ArrayBuffer or growable SharedArrayBuffer
-    // (a length-tracking view follows its buffer's length).
-    const changed =
-      typeof b.byteLength === 'number' &&
-      (chunks as Uint8Array[]).some(
-        (c) => (total < (b.byteLength as number) && c.byteLength === 0) || (c.buffer as { resizable?: unknown }).resizable === true || (c.buffer as { growable?: unknown }).growable === true,
-      )
-    if (changed) {
-      throw new InvalidArgumentError(
-        `Expected the part's bytes to stay as they were, but a chunk of the part was detached or resized (its ArrayBuffer transferred, shrunk or grown) after it was yielded: its chunks hold ${total} bytes, not ${String(b.byteLength)}. ` +
-          'A source must not reuse, transfer or resize a chunk it has yielded.',
-      )
-    }
+    const changed = typeof b.byteLength === 'number' ? changedBodyError(chunks as Uint8Array[], b.byteLength) : undefined
+    if (changed !== undefined) throw changed
     throw new InvalidArgumentError(`Expected \`byteLength\` to be the length of \`chunks\` (${total} bytes), got ${describeValue(b.byteLength)}.`)
   }
 }
