@@ -1,4 +1,5 @@
 import { bufferParts, isUint8Array, planParts, resolvePartSize, toParts, type BufferPart, type Part } from '@partstream/core'
+import { SourceChangedError } from './errors.ts'
 import { closeOwnContext, createS3Context, type UploadTarget } from './http/context.ts'
 import { validateKey } from './http/endpoint.ts'
 import { closeSource, SOURCE_CLOSE_GRACE_MS } from './upload/cleanup.ts'
@@ -57,6 +58,29 @@ export async function upload(source: UploadSource, target: UploadTarget, options
         // sees it: a return() that never settles must not hold that error back for ever either.
         closeGraceMs: SOURCE_CLOSE_GRACE_MS,
       })
+  // A Blob whose stream gave another number of bytes than its `size` (a file behind it changed:
+  // Bun's file Blob reads the file as it is now) fails before the object is written, as a file
+  // does, rather than writing a shorter object (and a progress total that shrank mid-upload).
+  let read = 0
+  const counted: AsyncIterator<Part> =
+    blob === undefined
+      ? parts
+      : {
+          next: async () => {
+            const step = await parts.next()
+            if (step.done !== true) read += step.value.byteLength
+            return step
+          },
+          return: async (value?: unknown) => (await parts.return?.(value)) ?? { done: true, value: undefined },
+        }
+  const assertBlobSize =
+    blob === undefined
+      ? undefined
+      : async (): Promise<void> => {
+          if (read !== blob.size) {
+            throw new SourceChangedError(`The Blob's stream gave ${read} bytes, but its \`size\` was ${blob.size} when the upload started: what is behind it (a file) changed.`, undefined, 'Upload a snapshot, or retry once it is stable.')
+          }
+        }
   let ctx
   let concurrency
   let key
@@ -74,13 +98,14 @@ export async function upload(source: UploadSource, target: UploadTarget, options
   }
   let resolved = false
   try {
-    const result = await runUpload(ctx, parts, {
+    const result = await runUpload(ctx, counted, {
       ...opts,
       key,
       concurrency,
       controller,
       objectOptions: pickObjectOptions(opts),
       totalBytes: whole ? source.byteLength : blob?.size,
+      beforeComplete: assertBlobSize,
     })
     resolved = true
     return result

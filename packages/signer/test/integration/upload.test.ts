@@ -81,6 +81,45 @@ describe('upload to Ceph RGW: sizes around part boundaries', () => {
     }
   })
 
+  test("a Blob whose stream gives another number of bytes than its size (Bun's file Blob after the file changed): SourceChangedError, nothing written, nothing left (it wrote the shorter object)", async () => {
+    const data = randomData(12 * MiB, 33)
+    /** A Blob that says `size` but streams `given` bytes: what Bun.file() does once its file shrank or grew. */
+    class Changed extends Blob {
+      readonly given: Uint8Array
+      readonly said: number
+      constructor(given: Uint8Array, said: number) {
+        super([])
+        this.given = given
+        this.said = said
+      }
+      override get size(): number {
+        return this.said
+      }
+      override stream(): ReturnType<Blob['stream']> {
+        return new Blob([this.given]).stream()
+      }
+    }
+    for (const [name, given, said] of [
+      ['one-part-shorter', data.subarray(0, 1000), 2000],
+      ['one-part-longer', data.subarray(0, 3000), 2000],
+      ['multipart-shorter', data.subarray(0, 9 * MiB), 12 * MiB],
+    ] as const) {
+      const key = `sizes/blob-changed-${name}`
+      await assert.rejects(
+        upload(new Changed(given, said), target(bucket, key), { partSize: 5 * MiB }),
+        (e: unknown) => (e as { code?: unknown }).code === 'ERR_PARTSTREAM_SOURCE_CHANGED' || ((e as { cause?: { code?: unknown } }).cause?.code === 'ERR_PARTSTREAM_SOURCE_CHANGED' && e instanceof UploadFailedError),
+        name,
+      )
+      const ctx = createS3Context({ ...target(bucket, key) })
+      try {
+        await assert.rejects(headObject(ctx, { key }), (e: unknown) => e instanceof S3ResponseError && e.statusCode === 404, `${name}: no object`)
+      } finally {
+        await ctx.close()
+      }
+      assert.deepEqual(await openUploads(bucket, key), [], `${name}: no upload left`)
+    }
+  })
+
   test('a Uint8Array source', async () => {
     const data = randomData(13 * MiB, 13)
     const result = await upload(data, target(bucket, 'sizes/uint8array'))
