@@ -498,7 +498,7 @@ async function cpWith(io: CliIO, c: CpCommand, net: Network, signal: AbortSignal
   if (isPrefix && /^\/(?:dev\/(?:fd\/\d+|stdin)|proc\/[^/]+\/fd\/\d+)$/.test(c.src)) {
     throw new UsageError(`cp: ${c.src} has no name to give the object: give the object key, e.g. s3://${bucket}/${key}data.bin`)
   }
-  const file = { label: c.src, path: c.src, bucket, key: isPrefix ? key + basename(c.src) : key, streamed }
+  const file = { label: c.src, path: c.src, bucket, key: isPrefix ? key + basename(c.src) : key, streamed, ...(streamed ? {} : { size: stats.size }) }
   if (c.dryrun) dryrunLine(io, c, { src: c.src, bucket, key: validateKey(file.key), ...(streamed ? {} : { size: stats.size }) })
   else await one(io, c, net, signal, onOpen, file)
 }
@@ -749,12 +749,13 @@ async function one(
   net: Network,
   signal: AbortSignal,
   onOpen: (remaining: Remaining) => void,
-  f: { label: string; bucket: string; key: string; path?: string; streamed?: boolean },
+  f: { label: string; bucket: string; key: string; path?: string; streamed?: boolean; size?: number },
 ): Promise<void> {
   // A regular file's size is known (uploadFile plans its parts from it): --size-hint is for what
   // is read to its end, as the AWS CLI's --expected-size is for streams only.
   const sizeHint = f.path === undefined || f.streamed === true ? c.sizeHint : undefined
-  const progress = renderer(io, c, f.label, sizeHint)
+  // The bar's first frame, drawn before any event, shows a file's total too (it read "0 B").
+  const progress = renderer(io, c, f.label, sizeHint ?? f.size)
   const contentType = c.contentType ?? (f.path === undefined ? undefined : contentTypeFor(f.path))
   const url = `s3://${f.bucket}/${f.key}`
   // Until S3 answers CreateMultipartUpload, an upload may exist that nobody holds the id of yet:

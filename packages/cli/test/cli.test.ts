@@ -1658,6 +1658,10 @@ describe(`partstream CLI (${runtime}${built ? ', built bin' : ', .ts source'})`,
     assert.equal(r.status, 0, r.stderr + r.stdout)
     const screen = r.stdout
     assert.match(screen, /\r\x1b\[2K.*\d+%.*\/s/, 'a redrawn bar with a percentage and a rate')
+    // Every frame shows the file's total, the first one too (drawn before any event, it read "0 B  0 B/s").
+    const frames = screen.split('\r\x1b[2K').slice(1).filter((f) => f.includes('in flight'))
+    assert.ok(frames.length > 0, screen)
+    for (const frame of frames) assert.match(frame, / \/ 24\.0 MiB +\d+%/, `a frame without the total: ${JSON.stringify(frame)}`)
     // What stays on screen: the text after the last erase, which is the summary and the result.
     const final = screen.slice(screen.lastIndexOf('\x1b[2K') + 4)
     assert.match(final, /^.*tty\.bin: uploaded 24\.0 MiB in [\d.]+ s \([\d.]+ \w+\/s\)\r?\n/)
