@@ -166,7 +166,15 @@ export function planParts(totalBytes: number, policy: PartSizePolicy): PlannedPa
   policy = expectPolicy('policy', policy)
   if (totalBytes === 0) return [{ partNumber: 1, offset: 0, byteLength: 0, isLast: true }]
   const capacity = maxObjectSize(policy)
-  if (totalBytes > capacity) throw new TooManyPartsError(MAX_PARTS + 1, capacity, policy.description)
+  if (totalBytes > capacity) {
+    // The size is known here: a stream's advice (give `sizeHint`) only led to another error.
+    throw new TooManyPartsError(
+      MAX_PARTS + 1,
+      capacity,
+      policy.description,
+      `The size is known (${totalBytes} bytes): leave \`partSize\` out (parts are then sized to fit: ${partSizeForTotal(totalBytes).sizeOf(1)} bytes each), or raise it to at least that.`,
+    )
+  }
   const parts: PlannedPart[] = []
   let offset = 0
   for (let partNumber = 1; offset < totalBytes; partNumber++) {

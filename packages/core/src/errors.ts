@@ -123,12 +123,12 @@ export class TooManyPartsError extends PartstreamError {
   readonly partNumber: number
   /** Bytes that fill parts 1 to `partNumber - 1`; more data follows them. */
   readonly bytesSoFar: number
-  constructor(partNumber: number, bytesSoFar: number, partSizeDescription: string) {
+  /** @param advice how to fix it; by default a stream's (its size unknown). */
+  constructor(partNumber: number, bytesSoFar: number, partSizeDescription: string, advice = 'Raise `partSize`, give `sizeHint` with the expected total, or use `partSize: adaptivePartSize()`.') {
     super(
       'ERR_PARTSTREAM_TOO_MANY_PARTS',
       `The data needs more than ${partNumber - 1} parts (S3 allows ${MAX_PARTS}) at ${partSizeDescription}: ` +
-        `${bytesSoFar} bytes fill parts 1 to ${partNumber - 1} and more follows. Nothing of part ${partNumber} was produced. ` +
-        'Raise `partSize`, give `sizeHint` with the expected total, or use `partSize: adaptivePartSize()`.',
+        `${bytesSoFar} bytes fill parts 1 to ${partNumber - 1} and more follows. Nothing of part ${partNumber} was produced. ${advice}`,
     )
     this.partNumber = partNumber
     this.bytesSoFar = bytesSoFar

@@ -9,6 +9,7 @@ import {
   digestChunks,
   fixedPartSize,
   planParts,
+  partSizeForTotal,
   InvalidArgumentError,
   MAX_OBJECT_SIZE_BYTES,
   MAX_PARTS,
@@ -145,6 +146,17 @@ describe('planParts', () => {
     assert.deepEqual(planParts(0, fixedPartSize()), [{ partNumber: 1, offset: 0, byteLength: 0, isLast: true }])
     assert.equal(planParts(10_000 * 5 * MiB, fixedPartSize(5 * MiB)).length, 10_000)
     assert.throws(() => planParts(10_000 * 5 * MiB + 1, fixedPartSize(5 * MiB)), { code: 'ERR_PARTSTREAM_TOO_MANY_PARTS', partNumber: 10_001 })
+  })
+
+  test("too many parts for a known size: the advice is a known size's (leave partSize out), not a stream's (give sizeHint, which only led to another error)", () => {
+    const total = 10_000 * 5 * MiB + 1
+    assert.throws(
+      () => planParts(total, fixedPartSize(5 * MiB)),
+      (e: unknown) =>
+        e instanceof TooManyPartsError &&
+        e.message.endsWith(`The size is known (${total} bytes): leave \`partSize\` out (parts are then sized to fit: ${partSizeForTotal(total).sizeOf(1)} bytes each), or raise it to at least that.`) &&
+        !e.message.includes('sizeHint'),
+    )
   })
 })
 

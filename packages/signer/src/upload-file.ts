@@ -101,8 +101,10 @@ export async function uploadFile(path: string | URL, target: UploadTarget, optio
 export async function assertUnchanged(file: FileHandle, stats: { readonly size: number; readonly mtimeMs: number }): Promise<void> {
   const now = await file.stat()
   if (now.size !== stats.size || now.mtimeMs !== stats.mtimeMs) {
-    const what =
-      now.size !== stats.size ? `size ${stats.size} → ${now.size}` : `modified at ${new Date(stats.mtimeMs).toISOString()}, now ${new Date(now.mtimeMs).toISOString()}; size ${now.size} unchanged`
+    const [before, after] = [new Date(stats.mtimeMs).toISOString(), new Date(now.mtimeMs).toISOString()]
+    // Within one millisecond (`touch -r`, `cp -p`), the ISO times read the same: the ms values, whole, then.
+    const times = before === after ? `modified at ${stats.mtimeMs} ms, now ${now.mtimeMs} ms after the epoch (within ${before})` : `modified at ${before}, now ${after}`
+    const what = now.size !== stats.size ? `size ${stats.size} → ${now.size}` : `${times}; size ${now.size} unchanged`
     throw new SourceChangedError(`The file changed while uploading (${what}).`)
   }
 }

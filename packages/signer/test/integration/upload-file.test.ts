@@ -186,6 +186,34 @@ describe('uploadFile to Ceph RGW', () => {
     assert.deepEqual(await openUploads(bucket, 'files/rewritten'), [])
   })
 
+  test('a modification time moved by less than a millisecond: the message shows the two times apart (it showed the same ISO time twice)', async () => {
+    const path = file('sub-ms.bin', randomData(12 * MiB))
+    const before = statSync(path).mtimeMs
+    // Within the same millisecond, in seconds as utimes takes them (Linux keeps the fraction).
+    const moved = (Math.floor(before) + (before % 1 === 0.5 ? 0.25 : 0.5)) / 1000
+    const upload = uploadFile(path, target(bucket, 'files/sub-ms'), {
+      partSize: 5 * MiB,
+      concurrency: 1,
+      onProgress: (e) => {
+        if (e.type === 'part-acked' && e.partNumber === 1) utimesSync(path, moved, moved)
+      },
+    })
+    if (before % 1 === 0) {
+      // A runtime whose stat has whole milliseconds (Deno) cannot see such a change: the README says so.
+      assert.equal((await upload).size, 12 * MiB)
+      return
+    }
+    await assert.rejects(
+      upload,
+      (e: unknown) => {
+        if (!(e instanceof SourceChangedError)) return false
+        const m = /\(modified at (\S+)(?: ms)?, now (\S+?)[;\s]/.exec(e.message)
+        return m !== null && m[1] !== m[2]
+      },
+    )
+    assert.deepEqual(await openUploads(bucket, 'files/sub-ms'), [])
+  })
+
   test('a file truncated while uploading: SourceChangedError, upload aborted', async () => {
     const path = file('shrinks.bin', randomData(16 * MiB))
     const prefix = 'files/shrinks'
