@@ -18,6 +18,7 @@ import { runUpload } from './upload/run-upload.ts'
 import { HeadLookup, ListedObjects, type ExistingObjects } from './upload/existing-objects.ts'
 import { alreadyUploaded, resolveSkipExisting, type SkipBy, type SkipExisting } from './upload/skip-existing.ts'
 import { assertUnchanged, openRegularFile, readParts } from './upload-file.ts'
+import { identityOf } from './upload/walk-identity.ts'
 
 /** Files up to this size are read into views of recycled buffers of this size (see `#smallRecycler`). */
 const SMALL_FILE_BUFFER_BYTES = 1024 * 1024
@@ -491,7 +492,7 @@ class ManyUploads {
       if ('path' in entry) {
         signal.throwIfAborted()
         if (entry.error !== undefined) throw entry.error
-        const fh = (file = await openRegularFile(entry.path))
+        const fh = (file = await openRegularFile(entry.path, identityOf(entry)))
         const stats = await fh.stat()
         size = stats.size
         announce(size)

@@ -7,6 +7,7 @@ import { contentTypeFor } from './upload/content-type.ts'
 import { optionNames } from './upload/option-names.ts'
 import { requireBooleanOption } from './upload/options.ts'
 import { compareKeys } from './upload/key-order.ts'
+import { expectIdentity } from './upload/walk-identity.ts'
 import { ALL_OPTION_NAMES, runUploadAll, type CountedTotals, type UploadAllOptions, type UploadAllResult, type UploadAllTarget } from './upload-all.ts'
 
 /** Options of {@link walkDirectory}. */
@@ -288,6 +289,9 @@ async function* walk(root: string, options: WalkDirectoryOptions): AsyncGenerato
     }
     if (item.isDir) {
       if (filterDirectory !== undefined && !filterDirectory(keyOf(item.full))) continue
+      // Not following links: a directory swapped for a link since its parent was listed is a
+      // link now, and skipped as links are (readdir would follow it out of the tree).
+      if (!follow && (await lstat(item.full).catch(() => undefined))?.isSymbolicLink() === true) continue
       if (follow) {
         // A directory reached twice (a cycle, or a link to one already walked) is walked once.
         let own: Stats
@@ -306,7 +310,19 @@ async function* walk(root: string, options: WalkDirectoryOptions): AsyncGenerato
       const rel = keyOf(item.full)
       const keep = await kept(item, rel)
       if (keep === false) continue
-      yield keep === true ? { key: rel, path: item.full, contentType: options.contentType ?? contentTypeFor(item.name) } : keep
+      if (keep !== true) {
+        yield keep
+        continue
+      }
+      const entry: WalkEntry = { key: rel, path: item.full, contentType: options.contentType ?? contentTypeFor(item.name) }
+      if (!follow) {
+        // The file as it is now, which is what uploadAll must open (see walk-identity.ts): a link
+        // swapped in since the listing is skipped, as links are; one gone fails when opened.
+        const now = await lstat(item.full).catch(() => undefined)
+        if (now?.isSymbolicLink() === true) continue
+        if (now !== undefined) expectIdentity(entry, { dev: now.dev, ino: now.ino })
+      }
+      yield entry
     }
   }
 }

@@ -4,6 +4,7 @@ import { resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describeValue, digestChunks, InvalidArgumentError, planParts, resolvePartSize, type Part, type PlannedPart } from '@partstream/core'
 import { SourceChangedError } from './errors.ts'
+import type { FileIdentity } from './upload/walk-identity.ts'
 import { closeOwnContext, createS3Context, type UploadTarget } from './http/context.ts'
 import { validateKey } from './http/endpoint.ts'
 import { objectHeaders, pickObjectOptions } from './operations/object-options.ts'
@@ -114,18 +115,21 @@ export async function assertUnchanged(file: FileHandle, stats: { readonly size: 
  * ever) and checks it is a regular file: the size must be known and stable, and reads at an
  * offset must be repeatable.
  */
-export async function openRegularFile(path: string | URL): Promise<FileHandle> {
+export async function openRegularFile(path: string | URL, expected?: FileIdentity): Promise<FileHandle> {
   if (typeof path !== 'string' && !(path instanceof URL)) {
     throw new InvalidArgumentError(`Expected \`path\` to be a string or a file: URL, got ${describeValue(path)}.`)
   }
   // O_NONBLOCK changes nothing for regular files; where the platform lacks it (Windows), FIFOs
-  // do not block open() either.
-  const flags = constants.O_NONBLOCK === undefined ? 'r' : constants.O_RDONLY | constants.O_NONBLOCK
+  // do not block open() either. With `expected` (a walk that does not follow links), O_NOFOLLOW:
+  // a link in the last component fails the open (ELOOP) rather than being followed.
+  const noFollow = expected !== undefined && constants.O_NOFOLLOW !== undefined ? constants.O_NOFOLLOW : 0
+  const flags = constants.O_NONBLOCK === undefined ? 'r' : constants.O_RDONLY | constants.O_NONBLOCK | noFollow
   let file: FileHandle
   try {
     file = await open(path, flags)
   } catch (cause) {
     const code = (cause as { code?: unknown }).code
+    if (expected !== undefined && code === 'ELOOP') throw swapped(path, 'a symbolic link', cause)
     throw new InvalidArgumentError(
       `Cannot open ${JSON.stringify(String(path))} for reading${typeof code === 'string' ? ` (${code})` : ''}: ` +
         `${cause instanceof Error ? cause.message : String(cause)}. Check the path and its permissions.`,
@@ -136,6 +140,12 @@ export async function openRegularFile(path: string | URL): Promise<FileHandle> {
     await file.close()
     throw cause
   })
+  // The inode alone: st_dev may differ between lstat and fstat on stacked filesystems (overlayfs
+  // on older kernels), where a false alarm would fail every file of a tree.
+  if (expected !== undefined && stats.ino !== expected.ino) {
+    await file.close()
+    throw swapped(path, 'another file (a directory on its path was swapped for a link, or the file replaced)', undefined)
+  }
   if (!stats.isFile()) {
     await file.close()
     const kind = stats.isDirectory() ? 'a directory' : stats.isFIFO() ? 'a FIFO (named pipe)' : stats.isCharacterDevice() || stats.isBlockDevice() ? 'a device' : stats.isSocket() ? 'a socket' : 'not a regular file'
@@ -190,4 +200,15 @@ export async function* readParts(
   signal: AbortSignal,
 ): AsyncGenerator<Part> {
   yield* new FileParts(file, plan, pool, (view) => digestChunks([view], hashes)).parts(signal)
+}
+
+/** A walked file (links not followed) that is not the file the walk found any more: not uploaded, not followed. */
+function swapped(path: string | URL, now: string, cause: unknown): SourceChangedError {
+  const error = new SourceChangedError(
+    `${JSON.stringify(String(path))} is now ${now} since the directory was listed; symbolic links are not followed (\`followSymlinks\` is off), so it was not uploaded.`,
+    undefined,
+    'Upload the tree once it is stable, or set `followSymlinks: true` to follow links.',
+  )
+  if (cause !== undefined) Object.defineProperty(error, 'cause', { value: cause, configurable: true, writable: true })
+  return error
 }

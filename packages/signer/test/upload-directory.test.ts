@@ -8,7 +8,7 @@ import { mkdirSync, mkdtempSync, renameSync, rmdirSync, rmSync, symlinkSync, wri
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
-import { uploadDirectory, walkDirectory } from '../src/index.ts'
+import { uploadDirectory, walkDirectory, type WalkEntry } from '../src/index.ts'
 import { countTree } from '../src/upload-directory.ts'
 import { failOnUnhandledRejections } from './fault/helpers.ts'
 import { startStubServer, type StubServer } from './stub-server.ts'
@@ -82,10 +82,12 @@ describe('walkDirectory: filter', () => {
 
 describe('uploadDirectory: filter', () => {
   const puts: string[] = []
+  const bodies: string[] = []
   let server: StubServer
   before(async () => {
     server = await startStubServer((req, res) => {
       puts.push(`${req.method} ${decodeURIComponent(new URL(req.url, 'http://fake').pathname)}`)
+      bodies.push(req.body.toString('utf8'))
       res.writeHead(200, { etag: `"${createHash('md5').update(req.body).digest('hex')}"` }).end()
     })
   })
@@ -107,6 +109,71 @@ describe('uploadDirectory: filter', () => {
       assert.deepEqual(puts, ['PUT /bkt/a.txt'])
     } finally {
       rmSync(root, { recursive: true, force: true })
+    }
+  })
+  test('without followSymlinks, a file or directory swapped for a link after the listing is not followed out of the tree (it uploaded what the link named)', TEST, async () => {
+    // The walk is lazy: a directory is entered, and a file opened, when the budget has room,
+    // long after their parent was listed. A link swapped in meanwhile was followed.
+    const root = tree({ 'a.txt': 'a', 'e.txt': 'e', 'sub/k.txt': 'k', 'z/in.txt': 'in' })
+    const outside = tree({ 'key.pem': 'TOPSECRET', 'other.txt': 'TOPSECRET' })
+    puts.length = 0
+    bodies.length = 0
+    try {
+      const { uploadAll } = await import('../src/index.ts')
+      // The walk as uploadDirectory runs it, with the swap made after a.txt was handed out: e.txt
+      // (listed, not yet handed out) becomes a link to a file outside, sub/ (listed, not yet
+      // entered) a link to a directory outside.
+      async function* swapping(): AsyncGenerator<WalkEntry> {
+        for await (const entry of walkDirectory(root)) {
+          yield entry
+          if (entry.key !== 'a.txt') continue
+          rmSync(join(root, 'e.txt'))
+          symlinkSync(join(outside, 'key.pem'), join(root, 'e.txt'))
+          rmSync(join(root, 'sub'), { recursive: true })
+          symlinkSync(outside, join(root, 'sub'))
+        }
+      }
+      const result = await uploadAll(swapping(), { bucket: 'bkt', endpoint: server.endpoint, region: 'us-east-1', credentials }, { concurrency: 1 })
+      assert.deepEqual(puts, ['PUT /bkt/a.txt', 'PUT /bkt/z/in.txt'], 'nothing from outside the tree')
+      assert.ok(!bodies.includes('TOPSECRET'))
+      assert.equal(result.failed, 0, 'the swapped-in links are skipped, as links are')
+    } finally {
+      rmSync(root, { recursive: true, force: true })
+      rmSync(outside, { recursive: true, force: true })
+    }
+  })
+
+  test('without followSymlinks, a file, or a directory on its path, swapped for a link after the file was handed out: it fails alone, not read through the link', TEST, async () => {
+    const root = tree({ 'a.txt': 'a', 'd/f.txt': 'f', 'g.txt': 'g' })
+    const outside = tree({ 'f.txt': 'TOPSECRET' })
+    puts.length = 0
+    try {
+      const client = { bucket: 'bkt', endpoint: server.endpoint, region: 'us-east-1', credentials }
+      const { uploadAll } = await import('../src/index.ts')
+      // The entries as the walk hands them out, then d/ swapped before uploadAll opens d/f.txt.
+      const entries = []
+      for await (const e of walkDirectory(root)) entries.push(e)
+      rmSync(join(root, 'd'), { recursive: true })
+      symlinkSync(outside, join(root, 'd'))
+      // And a file handed out, then swapped for a link itself: not opened through it (O_NOFOLLOW).
+      rmSync(join(root, 'g.txt'))
+      symlinkSync(join(outside, 'f.txt'), join(root, 'g.txt'))
+      const result = await uploadAll(entries, client, { concurrency: 1 })
+      const files = [...result.files].sort((a, b) => a.key.localeCompare(b.key))
+      assert.deepEqual(
+        files.map((f) => [f.key, f.error?.code]),
+        [
+          ['a.txt', undefined],
+          ['d/f.txt', 'ERR_PARTSTREAM_SOURCE_CHANGED'],
+          ['g.txt', 'ERR_PARTSTREAM_SOURCE_CHANGED'],
+        ],
+      )
+      assert.match(String(files[1]?.error?.message), /is now another file .*symbolic links are not followed/)
+      assert.match(String(files[2]?.error?.message), /is now a symbolic link since the directory was listed/)
+      assert.deepEqual(puts.filter((p) => p.startsWith('PUT')), ['PUT /bkt/a.txt'])
+    } finally {
+      rmSync(root, { recursive: true, force: true })
+      rmSync(outside, { recursive: true, force: true })
     }
   })
 })
