@@ -64,7 +64,7 @@ describe('walkDirectory: filter', () => {
         if (rel === 'a.txt') rmSync(join(root, 'b.tmp'))
         return !rel.endsWith('.tmp')
       }
-      const entries = []
+      const entries: WalkEntry[] = []
       for await (const e of walkDirectory(root, { filter })) entries.push(e)
       assert.deepEqual(sizes, [['a.txt', 3]])
       assert.deepEqual(
@@ -151,7 +151,7 @@ describe('uploadDirectory: filter', () => {
       const client = { bucket: 'bkt', endpoint: server.endpoint, region: 'us-east-1', credentials }
       const { uploadAll } = await import('../src/index.ts')
       // The entries as the walk hands them out, then d/ swapped before uploadAll opens d/f.txt.
-      const entries = []
+      const entries: WalkEntry[] = []
       for await (const e of walkDirectory(root)) entries.push(e)
       rmSync(join(root, 'd'), { recursive: true })
       symlinkSync(outside, join(root, 'd'))
@@ -161,15 +161,15 @@ describe('uploadDirectory: filter', () => {
       const result = await uploadAll(entries, client, { concurrency: 1 })
       const files = [...result.files].sort((a, b) => a.key.localeCompare(b.key))
       assert.deepEqual(
-        files.map((f) => [f.key, f.error?.code]),
+        files.map((f) => [f.key, (f.error as { code?: string } | undefined)?.code]),
         [
           ['a.txt', undefined],
           ['d/f.txt', 'ERR_PARTSTREAM_SOURCE_CHANGED'],
           ['g.txt', 'ERR_PARTSTREAM_SOURCE_CHANGED'],
         ],
       )
-      assert.match(String(files[1]?.error?.message), /is now another file .*symbolic links are not followed/)
-      assert.match(String(files[2]?.error?.message), /is now a symbolic link since the directory was listed/)
+      assert.match(String((files[1]?.error as Error | undefined)?.message), /is now another file .*symbolic links are not followed/)
+      assert.match(String((files[2]?.error as Error | undefined)?.message), /is now a symbolic link since the directory was listed/)
       assert.deepEqual(puts.filter((p) => p.startsWith('PUT')), ['PUT /bkt/a.txt'])
     } finally {
       rmSync(root, { recursive: true, force: true })
