@@ -9,6 +9,7 @@ import { encodeXml, xmlText } from '../http/xml.ts'
 import { headObject, type ObjectHead } from './head-object.ts'
 import { objectHeaders, unquote, type ObjectRequestOptions } from './object-options.ts'
 import type { UploadedPart } from './upload-part.ts'
+import { abortMultipartUpload } from './abort-multipart-upload.ts'
 import { requireChecksumOptions, requireCompletedParts, requireUploadId } from './validate.ts'
 
 /** Options of {@link completeMultipartUpload}. */
@@ -162,9 +163,19 @@ export async function completeWithin(
   } catch (error) {
     // attempt > 1: an earlier attempt failed in a way that leaves its outcome unknown.
     const lostAnswer = error instanceof S3ResponseError && error.attempt > 1 && (error.s3Code === 'NoSuchUpload' || error.statusCode === 412)
-    if (lostAnswer) {
+    // Or no attempt was answered for sure (every one lost on the network, or a 5xx): one of them
+    // may have written the object. It used to fail a written object (a rerun wrote it again, or
+    // with ifNoneMatch failed against it).
+    const unknown = error instanceof S3ResponseError && (error.statusCode === 0 || error.statusCode >= 500) && options.signal?.aborted !== true
+    if (lostAnswer || unknown) {
       const reconciled = await reconcile(ctx, sorted, options)
-      if (reconciled !== undefined) return reconciled
+      if (reconciled !== undefined) {
+        // The object at the key is exactly these parts' (size and multipart ETag). If it was
+        // another upload's of the same bytes and ours never completed, ours is aborted here
+        // (NoSuchUpload, the usual answer, counts as done), so no upload is left behind.
+        if (unknown) await abortMultipartUpload(ctx, uploadId, { key: options.key, signal: options.signal }).catch(() => undefined)
+        return reconciled
+      }
     }
     throw error
   }

@@ -273,6 +273,26 @@ describe('transient faults on each request kind are retried; the object is intac
     })
   }
 
+  // The first Complete committed, and no answer came back for sure, to it or to any retry (lost
+  // on the network, or 503 SlowDown): the upload failed, the Abort answered NoSuchUpload, and the
+  // object was there, whole. A rerun wrote it a second time (with ifNoneMatch: failed against it).
+  for (const [name, retries] of [
+    ['every retry refused 503 SlowDown', FAULTS.slowDown],
+    ['every answer lost', FAULTS.dropResponse],
+  ] as Array<[string, Fault]>) {
+    test(`CompleteMultipartUpload committed, its answer lost, ${name} → reconciled with HeadObject: the upload resolves`, TEST, async () => {
+      const { proxy, result } = await roundTrip(`complete-unknown-${retries.type}`, [
+        { kind: 'CompleteMultipartUpload', nth: 1, fault: FAULTS.dropResponse },
+        { kind: 'CompleteMultipartUpload', nth: 2, times: 10, fault: retries },
+      ])
+      const completes = proxy.requests('CompleteMultipartUpload')
+      assert.equal(completes[0]?.upstreamStatus, 200, `the first Complete committed upstream:\n${show(proxy.log)}`)
+      assert.equal(completes.length, 5, 'every attempt was used')
+      assert.ok(proxy.log.some((r) => r.kind === 'HeadObject' && ok(r)), `HeadObject found the object:\n${show(proxy.log)}`)
+      assert.match(result.etag, /^[0-9a-f]{32}-3$/)
+    })
+  }
+
   for (const [name, fault] of [
     ...transientFaults,
     ['connection reset mid-body', { type: 'reset', afterBytes: 100 * 1024 }],
