@@ -544,6 +544,11 @@ const ADVICE_OF: readonly (readonly [RegExp, string])[] = [
   // Library options the CLI has no flag for, or spells otherwise.
   [/ \(or check the `now` option\)/g, ''],
   [/(pass|set) `?hashThreads: 0`?/g, '$1 --hash-threads 0'],
+  // An upload an unanswered CreateMultipartUpload may have made, that could not be looked for.
+  [
+    /an empty upload of "((?:[^"\\]|\\.)*)" in bucket "([^"]*)" may remain; listMultipartUploads or abortStaleUploads with that prefix finds it/g,
+    'an empty upload of "$1" in bucket "$2" may remain; `partstream uploads ls s3://$2/$1` lists it, `partstream uploads abort` removes it',
+  ],
   // The CLI resumes from its checkpoint, not from an id the user gives.
   [/The upload id is unknown or was aborted or completed: check `resumeUploadId`, or start a new upload\./g, 'The upload was aborted or completed by someone else meanwhile (`partstream uploads abort`, or another run): run the command again to upload afresh.'],
 ]

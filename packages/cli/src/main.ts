@@ -156,6 +156,18 @@ export async function main(io: CliIO): Promise<number> {
       report.notice(`${interrupted.message}; ${error.message}`)
       return EXIT[interrupted.signal]
     }
+    // Interrupted, and the upload could not be aborted (the network gone), or the one an
+    // unanswered CreateMultipartUpload may have made could not be looked for: still the
+    // signal's exit code (it was 1, unlike `cp -r`'s), with what may remain.
+    const abortFailed = (error instanceof HintedError ? error.error : error) as { code?: unknown; uploadId?: unknown } | undefined
+    if (interrupted !== undefined && command.command === 'cp' && abortFailed?.code === 'ERR_PARTSTREAM_ABORT_FAILED') {
+      const left =
+        typeof abortFailed.uploadId === 'string'
+          ? `upload ${abortFailed.uploadId} could not be aborted and may remain${error instanceof HintedError ? ` (${error.hint})` : ''}`
+          : `an upload may remain: CreateMultipartUpload had not answered, and it could not be looked for (\`partstream uploads ls ${command.dst}\` lists it, \`partstream uploads abort\` removes it)`
+      report.notice(`${interrupted.message}; ${left}`)
+      return EXIT[interrupted.signal]
+    }
     if (interrupted !== undefined && error === interrupted) {
       const what = command.command !== 'cp' ? '' : command.recursive ? '; the uploads were aborted, nothing is left' : '; the upload was aborted, nothing is left'
       report.notice(`${interrupted.message}${what}`)

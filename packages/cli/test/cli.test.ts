@@ -13,7 +13,7 @@ import { createServer as createNetServer, type AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
-import { checksumHash, createMultipartUpload, createS3Context, getObjectTagging, headObject, listObjectsV2, type HashFactory } from '@partstream/signer'
+import { abortMultipartUpload, checksumHash, createMultipartUpload, createS3Context, getObjectTagging, headObject, listObjectsV2, type HashFactory } from '@partstream/signer'
 import { createBucket, getObject, openUploads, randomData, s3Env, track } from './s3.ts'
 import { integrityDefaults } from '../src/main.ts'
 import { localhostCertificate, stallProxy, type StallProxy } from './stall-proxy.ts'
@@ -1912,6 +1912,45 @@ describe(`partstream CLI (${runtime}${built ? ', built bin' : ', .ts source'})`,
       assert.doesNotMatch(stderr, /nothing is left/)
     } finally {
       await proxy.close()
+    }
+  })
+
+  test('cp FILE interrupted while the network is gone (the Abort fails too): exit 130 as for cp -r (it was 1), naming the upload that may remain', async () => {
+    const path = join(dir, 'cut-one.bin')
+    writeFileSync(path, randomData(12 * MiB, 91))
+    const proxy = await stallProxy(s3Env().endpoint)
+    proxy.stallFrom = 2 // part 1 is acknowledged, the others hang
+    proxy.abortsPassed = 0 // and so does the Abort
+    const child = spawn(command[0] as string, [...command.slice(1), 'cp', path, target('cut-one/file'), '--part-size', '5MiB', '--progress', 'json', '--endpoint-url', proxy.endpoint], {
+      env: { PATH: process.env['PATH'] ?? '', HOME: dir, ...s3EnvVars() },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let stderr = ''
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()))
+    child.stdout.resume()
+    const ended = endsWithin(child, 60_000)
+    try {
+      await until(() => eventsOf(stderr.slice(0, stderr.lastIndexOf('\n') + 1)).some((e) => e.type === 'part-acked'), 30_000, () => stderr)
+      process.kill(child.pid as number, 'SIGINT')
+      await until(() => proxy.requests.some((q) => q.method === 'DELETE'), 30_000, () => stderr)
+      proxy.down = true // the held Abort, and its retries, are cut
+      const end = await ended
+      assertExit130(end, stderr)
+      const [left] = await openUploads(bucket, 'cut-one/file')
+      assert.ok(left !== undefined, 'the upload does remain')
+      const uploadId = left.split(' ')[1] as string
+      const notice = eventsOf(stderr).find((e) => e.type === 'notice' && String(e.message).startsWith('interrupted by SIGINT'))
+      assert.match(String(notice?.message), new RegExp(`^interrupted by SIGINT; upload ${uploadId.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} could not be aborted and may remain \\(run the same command again to resume the upload\\)$`), stderr)
+      assert.doesNotMatch(stderr, /nothing is left/)
+    } finally {
+      await proxy.close()
+      child.kill('SIGKILL')
+    }
+    const ctx = createS3Context({ bucket, ...s3Env() })
+    try {
+      for (const upload of await openUploads(bucket, 'cut-one/')) await abortMultipartUpload(ctx, upload.split(' ')[1] as string, { key: upload.split(' ')[0] as string })
+    } finally {
+      await ctx.close()
     }
   })
 

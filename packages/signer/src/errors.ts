@@ -306,6 +306,24 @@ export class AbortFailedError extends PartstreamError {
     this.aborted = stale?.aborted ?? []
   }
 
+  /**
+   * The upload failed while CreateMultipartUpload had no sure answer (lost, a 5xx, or cut off by
+   * an abort), so the server may have made an upload nobody holds the id of, and looking for it
+   * failed too (`listError`): an empty upload of `key` may remain. `uploadId` is unset.
+   */
+  static forUncertainCreate(original: unknown, listError: unknown, bucket: string, key: string): AbortFailedError {
+    const error = new AbortFailedError(original, listError, undefined, { failed: [], aborted: [] })
+    Object.defineProperty(error, 'message', {
+      value:
+        `The upload failed before CreateMultipartUpload answered, and looking for the upload it may have made failed too (${messageOf(listError)}): ` +
+        `an empty upload of ${JSON.stringify(key)} in bucket ${JSON.stringify(bucket)} may remain; listMultipartUploads or abortStaleUploads with that prefix finds it. First error: ${messageOf(original)}`,
+      configurable: true,
+      writable: true,
+    })
+    Object.defineProperty(error, 'errors', { value: [original, listError] })
+    return error
+  }
+
   /** What `abortStaleUploads` (and the CLI's `uploads abort`) reject with when some Aborts failed. */
   static forStaleUploads(failed: readonly { readonly upload: OpenUpload; readonly error: unknown }[], aborted: readonly OpenUpload[]): AbortFailedError {
     const first = failed[0]!

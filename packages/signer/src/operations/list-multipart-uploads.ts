@@ -36,6 +36,15 @@ export type { OpenUpload } from '../errors.ts'
  * const open = await listMultipartUploads(ctx, { prefix: 'logs/' })
  */
 export async function listMultipartUploads(ctx: S3Context, options: ListMultipartUploadsOptions = {}): Promise<OpenUpload[]> {
+  return (await listUploadsAt(ctx, options)).uploads
+}
+
+/**
+ * {@link listMultipartUploads}, with the server's time when the first page was answered (its
+ * `Date`, kept within that second by the context's clock) and this machine's `Date.now()` then:
+ * a window of `Initiated` times can be set on the server's clock, whatever the skew.
+ */
+export async function listUploadsAt(ctx: S3Context, options: ListMultipartUploadsOptions): Promise<{ uploads: OpenUpload[]; serverNowMs: number; localNowMs: number }> {
   const state = stateOf(ctx)
   requireKeyText(options.prefix, 'prefix')
   const { olderThanMs } = options
@@ -43,6 +52,7 @@ export async function listMultipartUploads(ctx: S3Context, options: ListMultipar
     throw new InvalidArgumentError(`Expected \`olderThanMs\` to be a number ≥ 0 (milliseconds), got ${describeValue(olderThanMs)}.`)
   }
   const out: OpenUpload[] = []
+  let at: { serverNowMs: number; localNowMs: number } | undefined
   let keyMarker: string | undefined
   let uploadIdMarker: string | undefined
   for (;;) {
@@ -55,6 +65,7 @@ export async function listMultipartUploads(ctx: S3Context, options: ListMultipar
       { method: 'GET', path: state.endpoint.bucketPath, query, payloadHash: EMPTY_SHA256, signal: options.signal, onRetry: options.onRetry, response: 'text', root: 'ListMultipartUploadsResult', idempotent: true },
       { operation: 'ListMultipartUploads' },
     )
+    at ??= { serverNowMs: serverNow(answer.headers, state.clock.now()), localNowMs: Date.now() }
     const cutoff = olderThanMs === undefined ? undefined : serverNow(answer.headers, state.clock.now()) - olderThanMs
     for (const block of xmlBlocks(answer.text, 'Upload')) {
       const text = xmlText(block, 'Initiated')
@@ -62,7 +73,7 @@ export async function listMultipartUploads(ctx: S3Context, options: ListMultipar
       if (cutoff !== undefined && !(initiated !== undefined && initiated.getTime() <= cutoff)) continue
       out.push({ key: xmlText(block, 'Key') ?? '', uploadId: xmlText(block, 'UploadId') ?? '', initiated })
     }
-    if (xmlText(answer.text, 'IsTruncated') !== 'true') return out
+    if (xmlText(answer.text, 'IsTruncated') !== 'true') return { uploads: out, ...at }
     const nextKey = xmlText(answer.text, 'NextKeyMarker')
     const nextUploadId = xmlText(answer.text, 'NextUploadIdMarker')
     requireNextPage(answer, { operation: 'ListMultipartUploads' }, [

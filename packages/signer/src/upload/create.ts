@@ -1,11 +1,11 @@
-import { ObjectExistsError, S3ResponseError } from '../errors.ts'
+import { AbortFailedError, ObjectExistsError, S3ResponseError } from '../errors.ts'
 import type { S3Context } from '../http/context.ts'
 import type { Grace } from '../http/send.ts'
 import { untilAborted } from '../http/sleep.ts'
 import { stateOf } from '../http/state.ts'
 import { createWithin, type CreateMultipartUploadOptions } from '../operations/create-multipart-upload.ts'
 import { headObject } from '../operations/head-object.ts'
-import { listMultipartUploads } from '../operations/list-multipart-uploads.ts'
+import { listUploadsAt } from '../operations/list-multipart-uploads.ts'
 import { ABORT_DEADLINE_MS, abortUpload } from './cleanup.ts'
 
 /**
@@ -56,8 +56,14 @@ export async function startUpload(
     // Cut off, or an attempt (the last one included: no retry reports it) failed in a way the
     // server may have acted on: it may have made an upload that nobody holds the id of. Find it
     // by key and time.
-    if (signal.aborted || retried || mayHaveActed(error)) await abortExtraUploads(ctx, key, undefined, startedAt)
-    throw signal.aborted ? signal.reason : error
+    const original = signal.aborted ? signal.reason : error
+    if (signal.aborted || retried || mayHaveActed(error)) {
+      // Not found for sure (the listing, or an Abort, failed too): say an upload may remain,
+      // rather than let the caller believe nothing is left (the CLI said "nothing is left").
+      const sweep = await abortExtraUploads(ctx, key, undefined, startedAt, signal.aborted)
+      if (sweep !== undefined) throw AbortFailedError.forUncertainCreate(original, sweep, ctx.bucket, key)
+    }
+    throw original
   } finally {
     own.dispose()
   }
@@ -98,25 +104,32 @@ function mayHaveActed(error: unknown): boolean {
   return error instanceof S3ResponseError && (error.statusCode === 0 || error.statusCode >= 500)
 }
 
-/** Aborts the open uploads of `key` started since `since` (but `keep`). Best effort, on its own deadline. */
-async function abortExtraUploads(ctx: S3Context, key: string, keep: string | undefined, since: number): Promise<void> {
-  const deadline = AbortSignal.timeout(ABORT_DEADLINE_MS)
+/**
+ * Aborts the open uploads of `key` started since `since` (but `keep`), on its own deadline
+ * (shorter once the caller aborted: a process being stopped may be killed soon). Returns the
+ * error when it could not make sure (the listing or an Abort failed), else `undefined`.
+ */
+async function abortExtraUploads(ctx: S3Context, key: string, keep: string | undefined, since: number, aborted = false): Promise<unknown> {
+  const deadline = AbortSignal.timeout(aborted ? CREATE_GRACE_MS : ABORT_DEADLINE_MS)
   try {
-    const open = await listMultipartUploads(ctx, { prefix: key, signal: deadline })
-    // The window on the server's clock, anchored on our own upload where there is one (the
-    // others were made before it, while we retried); else on ours, assuming little skew.
-    const elapsed = Date.now() - since
+    const { uploads: open, serverNowMs, localNowMs } = await listUploadsAt(ctx, { prefix: key, signal: deadline })
+    // The window on the server's clock (`Initiated` is the server's): anchored on our own upload
+    // where there is one (the others were made before it, while we retried), else on the
+    // listing's answer (its Date) less the time since we started. It was set on this machine's
+    // clock, which a skew of a few seconds put past the uploads to find.
+    const elapsed = localNowMs - since
     const anchor = open.find((u) => u.uploadId === keep)?.initiated?.getTime()
-    const from = anchor === undefined ? since - WINDOW_SLACK_MS : anchor - elapsed - WINDOW_SLACK_MS
-    const to = anchor === undefined ? Date.now() + WINDOW_SLACK_MS : anchor + WINDOW_SLACK_MS
+    const from = (anchor ?? serverNowMs) - elapsed - WINDOW_SLACK_MS
+    const to = (anchor ?? serverNowMs) + WINDOW_SLACK_MS
     for (const u of open) {
       const at = u.initiated?.getTime()
       if (u.key !== key || u.uploadId === keep || at === undefined || at < from || at > to) continue
       await abortUpload(ctx, key, u.uploadId)
     }
-  } catch {
-    // Best effort: the upload itself succeeded or failed for its own reason; a leftover empty
-    // upload is what abortStaleUploads and lifecycle rules are for.
+    return undefined
+  } catch (error) {
+    // The upload itself succeeded or failed for its own reason; the caller says what may remain.
+    return error
   }
 }
 

@@ -192,7 +192,17 @@ function resetSocket(socket: Socket): void {
  * await upload(source, { ...target(bucket, key), endpoint: proxy.endpoint })
  * proxy.requests('UploadPart') // → the 503 and its retry
  */
-export async function startFaultProxy(upstream: string, initialRules: readonly FaultRule[] = []): Promise<FaultProxy> {
+/** Options of {@link startFaultProxy}. */
+export interface FaultProxyOptions {
+  /**
+   * A server clock this far ahead of the client's (negative: behind): every faithfully passed
+   * answer's `Date` header, and each `<Initiated>` of a ListMultipartUploads answer, moved by it.
+   */
+  readonly serverClockAheadMs?: number | undefined
+}
+
+export async function startFaultProxy(upstream: string, initialRules: readonly FaultRule[] = [], options: FaultProxyOptions = {}): Promise<FaultProxy> {
+  const skewMs = options.serverClockAheadMs ?? 0
   const up = new URL(upstream)
   // No keep-alive upstream: a pooled socket the server closed while idle would make the proxy
   // fail a request nobody asked it to fail, and the tests count requests exactly.
@@ -364,7 +374,22 @@ export async function startFaultProxy(upstream: string, initialRules: readonly F
     })
 
     const passThrough = (upstreamRes: IncomingMessage): void => {
-      res.writeHead(upstreamRes.statusCode ?? 502, endToEnd(upstreamRes.headers))
+      const headers = endToEnd(upstreamRes.headers)
+      if (skewMs !== 0) {
+        // The server's clock, moved: its Date, and the Initiated times of a listing (read whole).
+        if (typeof headers.date === 'string') headers.date = new Date(Date.parse(headers.date) + skewMs).toUTCString()
+        const chunks: Buffer[] = []
+        upstreamRes.on('data', (chunk: Buffer) => chunks.push(chunk))
+        upstreamRes.once('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8')
+          const body = Buffer.from(text.replace(/<Initiated>([^<]+)<\/Initiated>/g, (_, at: string) => `<Initiated>${new Date(Date.parse(at) + skewMs).toISOString()}</Initiated>`))
+          res.writeHead(upstreamRes.statusCode ?? 502, { ...headers, ...(method === 'HEAD' ? {} : { 'content-length': String(body.byteLength) }) })
+          res.end(method === 'HEAD' ? undefined : body)
+        })
+        res.once('finish', () => settle(entry, upstreamRes.statusCode ?? 502))
+        return
+      }
+      res.writeHead(upstreamRes.statusCode ?? 502, headers)
       upstreamRes.pipe(res)
       res.once('finish', () => settle(entry, upstreamRes.statusCode ?? 502))
     }

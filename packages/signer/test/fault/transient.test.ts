@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto'
 import { before, describe, test } from 'node:test'
 import { Agent, errors as undiciErrors } from 'undici'
 import {
+  AbortFailedError,
   abortMultipartUpload,
   createMultipartUpload,
   createS3Context,
@@ -147,6 +148,61 @@ describe('transient faults on each request kind are retried; the object is intac
       },
     )
   })
+  for (const skewS of [3, -3, 60]) {
+    test(`CreateMultipartUpload: answer lost, every retry refused, the server's clock ${skewS} s off: the lost attempt's upload is still found and aborted (the window was on the client's clock)`, TEST, async () => {
+      const key = `transient/create-lost-skew-${skewS}`
+      const proxy = await startFaultProxy(
+        s3Env().endpoint,
+        [
+          { kind: 'CreateMultipartUpload', nth: 1, fault: FAULTS.dropResponse },
+          { kind: 'CreateMultipartUpload', nth: 2, times: Infinity, fault: FAULTS.slowDown },
+        ],
+        { serverClockAheadMs: skewS * 1000 },
+      )
+      try {
+        const error = await upload(randomData(11 * MiB, 79), { ...target(bucket, key), endpoint: proxy.endpoint }, { ...FAST, retry: { attempts: 3, baseDelayMs: 1 } }).then(
+          () => assert.fail('the upload should fail'),
+          (e: unknown) => e,
+        )
+        assert.ok(error instanceof S3ResponseError && error.statusCode === 503, `the 503, got ${String(error)}`)
+        assert.equal(proxy.requests('AbortMultipartUpload').length, 1, `the lost attempt's upload was aborted:\n${show(proxy.log)}`)
+        assert.deepEqual(await openUploads(bucket, key), [], 'no multipart upload left open')
+      } finally {
+        await proxy.close()
+      }
+    })
+  }
+
+  test('CreateMultipartUpload: answer lost, and the listing that would find its upload fails too → AbortFailedError naming the key, not the bare error', TEST, async () => {
+    const key = 'transient/create-lost-list-fails'
+    await withProxy(
+      [
+        { kind: 'CreateMultipartUpload', nth: 1, fault: FAULTS.dropResponse },
+        { kind: 'CreateMultipartUpload', nth: 2, times: Infinity, fault: FAULTS.slowDown },
+        { kind: 'Other', nth: 1, times: Infinity, fault: FAULTS.slowDown },
+      ],
+      async (proxy) => {
+        const error = await upload(randomData(11 * MiB, 80), { ...target(bucket, key), endpoint: proxy.endpoint }, { ...FAST, retry: { attempts: 2, baseDelayMs: 1 } }).then(
+          () => assert.fail('the upload should fail'),
+          (e: unknown) => e,
+        )
+        assert.ok(error instanceof AbortFailedError, `AbortFailedError, got ${String(error)}`)
+        assert.equal(error.uploadId, undefined)
+        assert.match(error.message, new RegExp(`an empty upload of "${key}" in bucket "${bucket}" may remain; .*First error: CreateMultipartUpload after 2 attempts failed with HTTP 503`))
+        assert.ok(error.cause instanceof S3ResponseError && error.cause.operation === 'CreateMultipartUpload')
+        // It does remain: the test cleans it up.
+        const open = await openUploads(bucket, key)
+        assert.equal(open.length, 1, show(proxy.log))
+        const ctx = createS3Context({ ...target(bucket, key) })
+        try {
+          await abortMultipartUpload(ctx, (open[0] as string).split(' ')[1] as string, { key })
+        } finally {
+          await ctx.close()
+        }
+      },
+    )
+  })
+
   for (const [name, retry] of [
     ['retry: false', false],
     ['its last attempt', { attempts: 2, baseDelayMs: 1 }],
