@@ -172,6 +172,8 @@ function parse(command: string, args: readonly string[], options: NonNullable<Pa
     // an unbalanced quote); a typo or an AWS CLI flag we lack is likelier.
     const unknown = /^Unknown option '(-{1,2}[^']*)'/.exec((error as Error).message)?.[1]
     if (unknown !== undefined) {
+      const flag = unknown.split('=')[0] as string
+      if (AWS_CLI_ONLY.has(flag)) throw new UsageError(`${command}: ${flag} is an \`aws s3 ${command}\` flag partstream does not have; partstream ${command} --help lists what it takes`)
       const near = closestFlag(unknown, Object.keys(options))
       throw new UsageError(`${command}: unknown option ${unknown}${near === undefined ? '' : ` (did you mean --${near}?)`}; partstream ${command} --help lists them`)
     }
@@ -229,7 +231,34 @@ export function parseCommand(argv: readonly string[]): Command {
   throw new UsageError(`unknown command "${first}": expected cp or uploads (partstream --help)`)
 }
 
-function parseCp(args: readonly string[]): Command {
+/**
+ * The AWS CLI's spellings of flags partstream has under its own names, so that an `aws s3 cp`
+ * line moved over runs (they were unknown options): `--checksum-algorithm X` is `--checksum X`,
+ * `--no-follow-symlinks` is the default (dropped), and a bare `--sse` (no value, as its argparse
+ * `nargs='?'` takes it: the next argument is its value unless it looks like a flag) is AES256.
+ */
+function awsCliSpellings(args: readonly string[]): { args: string[]; noFollow: boolean } {
+  const out: string[] = []
+  let noFollow = false
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] as string
+    if (arg === '--') {
+      out.push(...args.slice(i))
+      break
+    }
+    if (arg === '--no-follow-symlinks') noFollow = true
+    else if (arg === '--checksum-algorithm' || arg.startsWith('--checksum-algorithm=')) out.push(arg.replace('--checksum-algorithm', '--checksum'))
+    else if (arg === '--sse' && (i + 1 >= args.length || (args[i + 1] as string).startsWith('-'))) out.push('--sse=AES256')
+    else out.push(arg)
+  }
+  return { args: out, noFollow }
+}
+
+/** AWS CLI `s3 cp` flags partstream does not have: named as such, rather than as a typo. */
+const AWS_CLI_ONLY = new Set(['--expires', '--content-language', '--website-redirect', '--grants', '--sse-c', '--sse-c-key', '--sse-c-copy-source', '--sse-c-copy-source-key', '--copy-props', '--no-guess-mime-type', '--request-payer', '--source-region', '--force-glacier-transfer', '--ignore-glacier-warnings', '--metadata-directive', '--cli-connect-timeout'])
+
+function parseCp(given: readonly string[]): Command {
+  const { args, noFollow } = awsCliSpellings(given)
   const { values, positionals, options } = parse('cp', args, {
     ...COMMON,
     recursive: { type: 'boolean', short: 'r' },
@@ -291,6 +320,7 @@ function parseCp(args: readonly string[]): Command {
     throw new UsageError(`--skip-existing: expected size or etag, got "${skipExisting}"`)
   }
   if (skipExisting !== undefined && !recursive) throw new UsageError('--skip-existing applies to a directory: add -r (a single file that was interrupted resumes by itself)')
+  if (noFollow && values['follow-symlinks'] === true) throw new UsageError('--follow-symlinks and --no-follow-symlinks say opposite things: keep one')
   const followSymlinks = values['follow-symlinks'] === true
   if (followSymlinks && !recursive) throw new UsageError('--follow-symlinks applies to the links under a directory: add -r (a file given by a link is always read)')
   // Flags -r would ignore: a directory's files have known sizes, and a tree keeps no checkpoints.
@@ -637,7 +667,7 @@ export function parseS3Url(url: string): { bucket: string; key: string } {
   if (arn !== undefined) throw new UsageError(arnRefusal(arn, url.slice('s3://'.length + arn.length).replace(/^\//, '')))
   // `s`: a key may hold line breaks (\n, U+2028), which `.` does not match otherwise.
   const m = /^s3:\/\/([^/]+)(?:\/(.*))?$/s.exec(url)
-  if (m === null) throw new UsageError(`expected an S3 URL such as s3://bucket/key, got "${url}"`)
+  if (m === null) throw new UsageError(`expected an S3 URL such as s3://bucket/key, got "${url}"${url.startsWith('s3://') ? '' : ' (partstream uploads to S3: the destination is an s3:// URL; it does not download)'}`)
   return { bucket: m[1] as string, key: m[2] ?? '' }
 }
 

@@ -486,6 +486,8 @@ async function cpWith(io: CliIO, c: CpCommand, net: Network, signal: AbortSignal
   try {
     stats = await stat(c.src)
   } catch (error) {
+    // An S3 URL as the source (a download, or a copy between buckets): said as such, not ENOENT.
+    if (/^s3:\/\//i.test(c.src)) throw new UsageError(`cp: the source ${c.src} is an S3 URL: partstream uploads local data (a file, a directory with -r, or - for stdin); it does not download or copy between buckets`)
     throw new UsageError(`cp: cannot read ${c.src}: ${(error as Error).message}`)
   }
   if (stats.isDirectory()) {

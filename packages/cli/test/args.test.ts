@@ -101,6 +101,23 @@ describe('parseCommand', () => {
     assert.throws(() => metadataOf('--metadata', '{"":"c"}'), /--metadata: expected name=value/)
   })
 
+  test("the AWS CLI's spellings of flags partstream has: --checksum-algorithm, --no-follow-symlinks, a bare --sse (they were unknown options)", () => {
+    assert.equal((cp('--checksum-algorithm', 'CRC32') as CpCommand).checksum, 'CRC32')
+    assert.equal((cp('--checksum-algorithm=crc32c') as CpCommand).checksum, 'CRC32C')
+    assert.equal((cp('--sse') as CpCommand).objectSettings.serverSideEncryption, 'AES256')
+    assert.equal((cp('--sse', '--quiet') as CpCommand).objectSettings.serverSideEncryption, 'AES256')
+    assert.equal((cp('--sse', 'aws:kms') as CpCommand).objectSettings.serverSideEncryption, 'aws:kms')
+    const r = parseCommand(['cp', '-r', '/tmp', 's3://bucket/p/', '--no-follow-symlinks']) as CpCommand
+    assert.equal(r.followSymlinks, false)
+    assert.throws(() => parseCommand(['cp', '-r', '/tmp', 's3://bucket/p/', '--no-follow-symlinks', '--follow-symlinks']), /say opposite things/)
+    // After `--`, nothing is a flag: left alone.
+    assert.deepEqual(parseCommand(['cp', '--', '-', 's3://bucket/k']).command, 'cp')
+    // AWS CLI flags partstream lacks are named as such, not "did you mean".
+    assert.throws(() => cp('--expires', '2030-01-01'), /--expires is an `aws s3 cp` flag partstream does not have/)
+    // A download is said to be one.
+    assert.throws(() => parseS3Url('./file'), /expected an S3 URL such as s3:\/\/bucket\/key, got "\.\/file" \(partstream uploads to S3: the destination is an s3:\/\/ URL; it does not download\)/)
+  })
+
   test('--payload in any case, as --checksum (UNSIGNED was a usage error, crc32 was not)', () => {
     assert.equal((cp('--payload', 'UNSIGNED') as CpCommand).payload, 'unsigned')
     assert.equal((cp('--payload', 'Sha256') as CpCommand).payload, 'sha256')
@@ -143,8 +160,8 @@ describe('parseCommand', () => {
       assert.equal(error.message, 'cp: unknown option --metdata (did you mean --metadata?); partstream cp --help lists them')
       return true
     })
-    assert.throws(() => cp('--content-language', 'en'), (error: Error) => {
-      assert.equal(error.message, 'cp: unknown option --content-language; partstream cp --help lists them')
+    assert.throws(() => cp('--content-langage', 'en'), (error: Error) => {
+      assert.equal(error.message, 'cp: unknown option --content-langage; partstream cp --help lists them')
       return true
     })
   })

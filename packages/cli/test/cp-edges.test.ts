@@ -96,6 +96,13 @@ describe(`partstream cp at its edges (${runtime})`, () => {
     })
   })
 
+  test('an S3 URL as the source (a download, a copy between buckets): said as such, exit 2, not "cannot read …: ENOENT"', () => {
+    const r = shell(`exec "$@" cp s3://${bucket}/a s3://${bucket}/b --endpoint-url http://127.0.0.1:9`)
+    assert.equal(r.code, 2, r.stderr)
+    assert.match(r.stderr, /the source s3:\/\/.*\/a is an S3 URL: partstream uploads local data .*it does not download or copy between buckets/)
+    assert.doesNotMatch(r.stderr, /ENOENT/)
+  })
+
   describe('a stdin with no data to give: exit 2, nothing sent (Linux)', { skip: !LINUX }, () => {
     test('stdin closed (`cp - … <&-`): refused, where it uploaded an empty object and exited 0', async () => {
       const r = shell(`exec "$@" cp - s3://${bucket}/t/closed-stdin --endpoint-url ${s3Env().endpoint} <&-`)
