@@ -122,7 +122,14 @@ function connectionHint(cause: unknown): string {
   if (code === undefined) {
     // TLS spoken to a plain-HTTP port: OpenSSL's "wrong version number" (ERR_SSL_WRONG_VERSION_NUMBER).
     const wrongVersion = codeInCauses(cause, WRONG_TLS_VERSION) !== undefined || /wrong version number/i.test(cause instanceof Error ? cause.message : '')
-    return wrongVersion ? ". The server did not answer in TLS (a plain-HTTP port?): check `endpoint`'s scheme (http:// or https://) and port." : ''
+    if (wrongVersion) return ". The server did not answer in TLS (a plain-HTTP port?): check `endpoint`'s scheme (http:// or https://) and port."
+    if (isUnreadableInterimAnswer(cause)) {
+      return '. The server (or a proxy before it) sent a 1xx answer nobody asked for (an unsolicited 100 Continue), which undici cannot read: nothing was retried. Check the proxy, or use another transport (`fetchTransport()` on Bun reads it).'
+    }
+    const network = codeInCauses(cause, NO_SERVER_CODES)
+    if (network === 'ECONNREFUSED') return '. Nothing listens there: check `endpoint` (its host and port) and that the server is up.'
+    if (network !== undefined) return ". The endpoint's host name does not resolve: check `endpoint` (and, on AWS, `region` and the bucket name)."
+    return ''
   }
   if (UNTRUSTED_CERTIFICATE_CODES.has(code)) {
     return (
@@ -133,6 +140,22 @@ function connectionHint(cause: unknown): string {
   if (code === 'CERT_HAS_EXPIRED' || code === 'CERT_NOT_YET_VALID') return ` (${code}). The server's TLS certificate is outside its validity dates: check the server, and this machine's clock.`
   if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') return ` (${code}). The server's TLS certificate is for another name: check \`endpoint\` (and \`forcePathStyle\`: a bucket name with dots breaks virtual-hosted TLS).`
   return ''
+}
+
+/** Network errors that say no server is there: refused, or a name that does not resolve. */
+const NO_SERVER_CODES: ReadonlySet<string> = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EAI_NONAME'])
+
+/**
+ * undici's answer to a response that starts with a 1xx it did not ask for (it sends no `Expect:
+ * 100-continue`): it destroys the socket with a SocketError "bad response". RFC 9110 has a client
+ * accept them; undici 7 does not, so every attempt fails alike: not worth retrying.
+ */
+export function isUnreadableInterimAnswer(error: unknown): boolean {
+  for (let e: unknown = error, depth = 0; e !== null && typeof e === 'object' && depth < 5; depth++) {
+    if ((e as { code?: unknown }).code === 'UND_ERR_SOCKET' && (e as { message?: unknown }).message === 'bad response') return true
+    e = (e as { cause?: unknown }).cause
+  }
+  return false
 }
 
 /** The IAM action each operation needs (what an AccessDenied asks for). */

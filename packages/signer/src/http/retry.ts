@@ -1,5 +1,5 @@
 import { InvalidArgumentError, describeValue } from '@partstream/core'
-import { certificateFailure, codeInCauses } from '../errors.ts'
+import { certificateFailure, codeInCauses, isUnreadableInterimAnswer } from '../errors.ts'
 import { MAX_TIMER_MS } from './sleep.ts'
 
 /** How failed idempotent requests are retried. */
@@ -137,5 +137,5 @@ export function isRetryableStatus(statusCode: number, s3Code: string | undefined
 
 export function isRetryableNetworkError(error: unknown): boolean {
   // A certificate the client refuses stays refused (fetch reports it as a bare network error).
-  return certificateFailure(error) === undefined && codeInCauses(error, RETRYABLE_NETWORK_CODES) !== undefined
+  return certificateFailure(error) === undefined && !isUnreadableInterimAnswer(error) && codeInCauses(error, RETRYABLE_NETWORK_CODES) !== undefined
 }
