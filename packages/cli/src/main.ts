@@ -770,7 +770,7 @@ async function one(
   const sizeHint = f.path === undefined || f.streamed === true ? c.sizeHint : undefined
   // The bar's first frame, drawn before any event, shows a file's total too (it read "0 B").
   const progress = renderer(io, c, f.label, sizeHint ?? f.size)
-  const contentType = c.contentType ?? (f.path === undefined ? undefined : contentTypeFor(f.path))
+  const contentType = c.contentType ?? (f.path === undefined ? undefined : contentTypeFor(f.path, c.objectSettings.contentEncoding))
   const url = `s3://${f.bucket}/${f.key}`
   // Until S3 answers CreateMultipartUpload, an upload may exist that nobody holds the id of yet:
   // the library waits for that answer to abort it, a second signal does not.

@@ -298,6 +298,30 @@ describe(`partstream CLI (${runtime}${built ? ', built bin' : ', .ts source'})`,
     }
   })
 
+  test('a pre-compressed file with --content-encoding gzip is typed by the name inside, for cp FILE and cp -r (app.js.gz was application/gzip)', async () => {
+    const tree = join(dir, 'precompressed')
+    mkdirSync(tree, { recursive: true })
+    writeFileSync(join(tree, 'app.js.gz'), randomData(1000, 13))
+    track(bucket, 'gz-one/app.js.gz')
+    track(bucket, 'gz-tree/app.js.gz')
+    for (const args of [
+      ['cp', join(tree, 'app.js.gz'), target('gz-one/app.js.gz')],
+      ['cp', '-r', tree, target('gz-tree/')],
+    ]) {
+      const r = await cli([...args, '--content-encoding', 'gzip', '--quiet', ...endpointFlag()])
+      assert.equal(r.code, 0, r.stderr)
+    }
+    const ctx = createS3Context({ bucket, ...s3Env() })
+    try {
+      for (const key of ['gz-one/app.js.gz', 'gz-tree/app.js.gz']) {
+        const head = await headObject(ctx, { key })
+        assert.equal(head.contentType, 'text/javascript; charset=utf-8', key)
+      }
+    } finally {
+      await ctx.close()
+    }
+  })
+
   test("--hash-threads 2: a file's parts hashed in workers; RGW checks every signed SHA-256", async () => {
     const path = join(dir, 'hashed.bin')
     const data = randomData(17 * MiB + 3, 15)

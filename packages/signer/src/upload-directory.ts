@@ -314,7 +314,9 @@ async function* walk(root: string, options: WalkDirectoryOptions): AsyncGenerato
         yield keep
         continue
       }
-      const entry: WalkEntry = { key: rel, path: item.full, contentType: options.contentType ?? contentTypeFor(item.name) }
+      // uploadDirectory's options carry the objects' contentEncoding (walkDirectory's, none).
+      const encoding = (options as { contentEncoding?: unknown }).contentEncoding
+      const entry: WalkEntry = { key: rel, path: item.full, contentType: options.contentType ?? contentTypeFor(item.name, typeof encoding === 'string' ? encoding : undefined) }
       if (!follow) {
         // The file as it is now, which is what uploadAll must open (see walk-identity.ts): a link
         // swapped in since the listing is skipped, as links are; one gone fails when opened.

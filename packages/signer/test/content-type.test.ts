@@ -17,6 +17,17 @@ describe('contentTypeFor', () => {
     }
   })
 
+  test('a pre-compressed file stored with its Content-Encoding is typed by the name inside (app.js.gz as gzip was application/gzip, which a browser then saves)', () => {
+    assert.equal(contentTypeFor('dist/app.js.gz', 'gzip'), 'text/javascript; charset=utf-8')
+    assert.equal(contentTypeFor('img.SVG.GZ', 'GZIP'), 'image/svg+xml')
+    assert.equal(contentTypeFor('page.html.br', 'br'), 'text/html; charset=utf-8')
+    assert.equal(contentTypeFor('data.json.gz', 'identity, gzip'), contentTypeFor('data.json'))
+    // The encoding must match the extension, and the inner name be known.
+    assert.equal(contentTypeFor('app.js.gz', 'br'), 'application/gzip')
+    assert.equal(contentTypeFor('app.js.gz'), 'application/gzip')
+    assert.equal(contentTypeFor('blob.unknownext.gz', 'gzip'), 'application/gzip')
+  })
+
   test('a name that is not a string: a coded error, not a raw TypeError', () => {
     assert.throws(() => contentTypeFor(undefined as never), { code: 'ERR_PARTSTREAM_INVALID_ARGUMENT', message: /Expected a file name \(a string\), got undefined/ })
   })

@@ -85,9 +85,24 @@ const TYPES: Readonly<Record<string, string>> = {
   jsonl: 'application/jsonl',
 }
 
-/** The content type for a file name, by its extension; `undefined` when unknown. */
-export function contentTypeFor(name: string): string | undefined {
+/** The file extension of each `Content-Encoding` a pre-compressed file is served with. */
+const ENCODED_EXTENSIONS: Readonly<Record<string, string>> = { gzip: 'gz', br: 'br', zstd: 'zst', compress: 'z' }
+
+/**
+ * The content type for a file name, by its extension; `undefined` when unknown. With the
+ * `contentEncoding` the object is stored with, a name ending in that encoding's extension is
+ * typed by the extension before it: `app.js.gz` sent as `Content-Encoding: gzip` is
+ * `text/javascript` (a browser decodes it, then reads it as what it is; it got
+ * `application/gzip`). The AWS CLI types `app.js.gz` so whatever the encoding; without one, a
+ * `.gz` stays `application/gzip` here, which is what such a file then is.
+ */
+export function contentTypeFor(name: string, contentEncoding?: string): string | undefined {
   if (typeof name !== 'string') throw new InvalidArgumentError(`Expected a file name (a string), got ${describeValue(name)}.`)
+  const outer = typeof contentEncoding === 'string' ? ENCODED_EXTENSIONS[contentEncoding.trim().toLowerCase().split(',').pop()?.trim() ?? ''] : undefined
+  if (outer !== undefined && name.toLowerCase().endsWith(`.${outer}`)) {
+    const inner = contentTypeFor(name.slice(0, -(outer.length + 1)))
+    if (inner !== undefined) return inner
+  }
   const base = name.slice(name.lastIndexOf('/') + 1)
   const dot = base.lastIndexOf('.')
   if (dot <= 0) return undefined // no extension, or a dotfile such as `.env`
