@@ -131,7 +131,11 @@ function isIteratorResult(value: unknown): value is IteratorResult<unknown> {
  * cannot pin that buffer. The exact rule: a chunk is copied (into a new `Uint8Array`) when
  * `chunk.buffer.byteLength - chunk.byteLength > maxViewOverhead`, however long it is: each part
  * in flight could otherwise pin a buffer of its own (6 MiB views of 64 MiB buffers held 5 × 64 MiB
- * at concurrency 4). A chunk that is its whole buffer, however long, is never copied.
+ * at concurrency 4). And, unless `maxViewOverhead` is `Infinity`, a view (or the piece of one
+ * left at a part boundary) shorter than 64 KiB and less than half its buffer is copied into the
+ * part's gather blocks, as chunks under 1 KiB are: short views of 64 KiB buffers (Deno's socket
+ * and stdin reads) held 43× their bytes. A chunk that is its whole buffer, however long, is never
+ * copied.
  *
  * **Ownership.** Once `toParts` is called it owns the source, even when the call throws: an
  * options error closes the source (calls its iterator's `return()`) before it is thrown. Chunks
@@ -194,6 +198,8 @@ export function toParts(
 function split(opened: OpenedSource, settings: Settings): AsyncIterableIterator<Part> {
   const { iterator, isAsync } = opened
   const { policy, hashes, signal, maxViewOverhead } = settings
+  // `Infinity` never copies; any finite value copies views under a block that waste half their buffer too.
+  const relativeViews = maxViewOverhead !== Number.POSITIVE_INFINITY
   const syncIterator = iterator as Iterator<unknown>
   const asyncIterator = iterator as AsyncIterator<unknown>
 
@@ -397,7 +403,12 @@ function split(opened: OpenedSource, settings: Settings): AsyncIterableIterator<
           held = new Uint8Array(buffer, byteOffset + room, chunk.byteLength - room)
           chunk = new Uint8Array(buffer, byteOffset, room)
         }
-        if (chunk.byteLength < SMALL_CHUNK_BYTES) {
+        // Gathered (copied): a small chunk, and a view of under a block that is less than half of
+        // its buffer (Deno's sockets and stdin hand each short read over as a view of a fresh
+        // 64 KiB buffer: 1,500-byte views held 43x their bytes, 525 MiB for a 6 MiB part at
+        // concurrency 1; the 64 KiB of maxViewOverhead alone never copied them). A view's buffer is
+        // then at most twice its bytes, or it is a view of at least a block.
+        if (chunk.byteLength < SMALL_CHUNK_BYTES || (relativeViews && chunk.byteLength < GATHER_BLOCK_BYTES && chunk.buffer.byteLength > 2 * chunk.byteLength)) {
           if (block === undefined || to + chunk.byteLength > block.byteLength) {
             flush()
             block = new Uint8Array(Math.min(GATHER_BLOCK_BYTES, size - filled))

@@ -606,6 +606,11 @@ describe('toParts: maxViewOverhead', () => {
     return part!.chunks[0]!
   }
 
+  async function held1(chunk: Uint8Array, options: { maxViewOverhead?: number } = {}): Promise<Uint8Array> {
+    const [part] = await collect(toParts([chunk], { hash: null, ...options }))
+    return part!.chunks[0]!
+  }
+
   test('a short view of a big buffer is copied', async () => {
     const kept = await held(parent.subarray(100, 1124))
     assert.notEqual(kept.buffer, parent.buffer)
@@ -627,9 +632,26 @@ describe('toParts: maxViewOverhead', () => {
   })
 
   test('the threshold is exclusive: overhead == maxViewOverhead is kept, one byte more is copied', async () => {
-    const buffer = new Uint8Array(65536 + 2000)
-    assert.equal((await held(buffer.subarray(0, 2000))).buffer, buffer.buffer)
-    assert.notEqual((await held(buffer.subarray(0, 1999))).buffer, buffer.buffer)
+    // A view of at least a gather block (64 KiB), which the relative rule leaves alone.
+    const buffer = new Uint8Array(65536 + 70_000)
+    assert.equal((await held(buffer.subarray(0, 70_000))).buffer, buffer.buffer)
+    assert.notEqual((await held(buffer.subarray(0, 69_999))).buffer, buffer.buffer)
+  })
+
+  test('a view under 64 KiB that is less than half its buffer is copied, whatever maxViewOverhead says (short reads as views of 64 KiB buffers held 43x their bytes)', async () => {
+    // Deno's sockets and stdin: each read a view of a fresh 64 KiB buffer.
+    const reads = Array.from({ length: 200 }, () => new Uint8Array(65536).subarray(0, 1500))
+    const [part] = await collect(toParts(reads, { hash: null }))
+    let held = 0
+    for (const buffer of new Set(part!.chunks.map((c) => c.buffer))) held += buffer.byteLength
+    assert.ok(held <= 2 * part!.byteLength, `${held} bytes of buffers held for ${part!.byteLength} bytes`)
+    // Half its buffer or more: a view, as before.
+    assert.equal((await held1(new Uint8Array(4096).subarray(0, 2048))).byteLength, 2048)
+    const half = new Uint8Array(4096)
+    assert.equal((await held1(half.subarray(0, 2048))).buffer, half.buffer)
+    // Infinity: never.
+    const wide = new Uint8Array(65536)
+    assert.equal((await held1(wide.subarray(0, 1500), { maxViewOverhead: Infinity })).buffer, wide.buffer)
   })
 
   test('0 copies every partial view', async () => {
@@ -645,16 +667,21 @@ describe('toParts: maxViewOverhead', () => {
     const parts = await collect(toParts(views, { hash: null }))
     assert.equal(parts.length, 3)
     for (const part of parts) for (const chunk of part.chunks) assert.ok(chunk.buffer.byteLength <= SIX, `a ${chunk.buffer.byteLength}-byte buffer held for a ${chunk.byteLength}-byte chunk`)
-    // Longer than a part: copied once, then split into views of the copy.
+    // Longer than a part: copied once, then split into views of the copy (the 4 KiB left past
+    // the boundary, less than half of that copy, is gathered: part 2 does not pin it).
     const longer = parent.subarray(0, SIX + 4096)
     const split = await collect(toParts([longer], { hash: null }))
-    for (const part of split) assert.equal(part.chunks[0]!.buffer.byteLength, SIX + 4096)
+    assert.equal(split[0]!.chunks[0]!.buffer.byteLength, SIX + 4096)
+    assert.ok(split[1]!.chunks[0]!.buffer.byteLength <= 64 * 1024, 'a gather block, not the 6 MiB copy')
   })
 
-  test('a chunk that is its whole buffer is never copied, however long', async () => {
+  test('a chunk that is its whole buffer is never copied, however long; a short piece of it left past a part boundary is', async () => {
     const whole = new Uint8Array(SIX + 4096)
     const parts = await collect(toParts([whole], { hash: null }))
-    for (const part of parts) assert.equal(part.chunks[0]!.buffer, whole.buffer)
+    assert.equal(parts[0]!.chunks[0]!.buffer, whole.buffer)
+    assert.notEqual(parts[1]!.chunks[0]!.buffer, whole.buffer, 'part 2 does not keep the 6 MiB buffer for its 4 KiB')
+    const even = new Uint8Array(2 * SIX - 4096)
+    for (const part of await collect(toParts([even], { hash: null }))) assert.equal(part.chunks[0]!.buffer, even.buffer, 'a piece of at least a block stays a view')
   })
 })
 

@@ -1,4 +1,4 @@
-import { AbortFailedError, ObjectExistsError, S3ResponseError } from '../errors.ts'
+import { AbortFailedError, certificateFailure, codeInCauses, ObjectExistsError, S3ResponseError } from '../errors.ts'
 import type { S3Context } from '../http/context.ts'
 import type { Grace } from '../http/send.ts'
 import { untilAborted } from '../http/sleep.ts'
@@ -99,9 +99,28 @@ export function withGrace(ctx: S3Context, signal: AbortSignal, onCommit?: () => 
   }
 }
 
-/** A failed Create the server may still have carried out: no answer, or a 5xx. */
+/**
+ * A failed Create the server may still have carried out: no answer, or a 5xx; not a request that
+ * never reached it (refused, a name that does not resolve, a connect timeout, a certificate
+ * refused, a proxy's 407 or refused tunnel), for which there is nothing to look for (looking,
+ * through the same proxy, failed too and was reported as an upload that may remain).
+ */
 function mayHaveActed(error: unknown): boolean {
-  return error instanceof S3ResponseError && (error.statusCode === 0 || error.statusCode >= 500)
+  if (!(error instanceof S3ResponseError)) return false
+  if (error.statusCode >= 500) return true
+  if (error.statusCode !== 0) return false
+  if (codeInCauses(error.cause, NOT_DELIVERED_CODES) !== undefined || certificateFailure(error.cause) !== undefined) return false
+  return !/Proxy Authentication Required|Proxy response \(\d+\) !== 200/.test(messagesOf(error.cause))
+}
+
+/** Network errors raised before a request reached the server (undici's InvalidArgumentError: a proxy's 407, a request it refused to send). */
+const NOT_DELIVERED_CODES: ReadonlySet<string> = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EAI_NONAME', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_INVALID_ARG'])
+
+/** The messages of `error` and its causes, joined. */
+function messagesOf(error: unknown): string {
+  const out: string[] = []
+  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 5; depth++, e = e.cause) out.push(e.message)
+  return out.join('\n')
 }
 
 /**
