@@ -731,7 +731,8 @@ async function tree(io: CliIO, c: CpCommand, net: Network, signal: AbortSignal, 
     }
     throw error
   })
-  progress.finish(result.failed > 0 ? 'failed' : 'done', treeTotals(totals))
+  // A tree walked to its end with no event at all is empty: its counts are zeros, not absent.
+  progress.finish(result.failed > 0 ? 'failed' : 'done', treeTotals(totals ?? { bytesAcked: 0, filesStarted: 0, totalBytes: 0, filesDone: 0, filesFailed: 0, totalFiles: 0, bytesSkipped: 0 }))
   if (result.failed > 0) {
     const others = result.succeeded === 0 ? 'none was uploaded' : result.succeeded === 1 ? 'the other was uploaded' : 'the others were uploaded'
     throw new Error(`${result.failed} of ${result.failed + result.succeeded} files failed (see above); ${others}`, { cause: firstError })

@@ -96,6 +96,14 @@ describe(`partstream cp at its edges (${runtime})`, () => {
     })
   })
 
+  test('cp -r of an empty directory with --progress json: the last line carries zero totals (it had none)', () => {
+    const r = shell(`mkdir -p empty-tree && exec "$@" cp -r empty-tree s3://${bucket}/empty/ --progress json --endpoint-url http://127.0.0.1:9`)
+    assert.equal(r.code, 0, r.stderr)
+    const last = JSON.parse(r.stderr.trim().split('\n').at(-1) as string) as Record<string, unknown>
+    assert.equal(last['type'], 'done')
+    for (const field of ['bytesAcked', 'filesDone', 'filesFailed', 'totalFiles']) assert.equal(last[field], 0, `${field}: ${r.stderr}`)
+  })
+
   test('an S3 URL as the source (a download, a copy between buckets): said as such, exit 2, not "cannot read …: ENOENT"', () => {
     const r = shell(`exec "$@" cp s3://${bucket}/a s3://${bucket}/b --endpoint-url http://127.0.0.1:9`)
     assert.equal(r.code, 2, r.stderr)

@@ -205,6 +205,8 @@ function hintFor(operation: S3Operation, code: string | undefined, status: numbe
       if (status === 412) return '. A precondition failed: an object exists at the key and `ifNoneMatch` is set.'
       if (status === 400) return '. The server refused the request without saying why: check `endpoint` (is it an S3 server?) and `forcePathStyle`.'
       if (status === 502 || status === 504) return '. A proxy or load balancer in front of the server failed: retry later, or check `endpoint`.'
+      // A HEAD answer has no body to name the error: wrong keys and a missing permission look alike.
+      if (status === 403 && operation === 'HeadObject') return `. A HEAD answer says no more: check the credentials (and \`region\`), and that they may read this key (${PERMISSION_OF.HeadObject}).`
       return status === 301 || status === 307 ? '. The bucket lives in another region: set `region`.' : ''
     default:
       return status === 301 || status === 307 ? '. The bucket lives in another region: set `region`.' : ''

@@ -98,6 +98,7 @@ export function uploadFd(fd: number, target: UploadTarget, options: UploadFdOpti
 export async function uploadFdWith(readFn: ReadFn, fd: number, target: UploadTarget, options: UploadFdOptions = {}): Promise<UploadResult> {
   let source: Source | undefined
   let hashPool: HashPool | undefined
+  let buffers: BufferPool | undefined
   const owns = typeof options === 'object' && options !== null && options.close === true
   try {
     if (typeof fd !== 'number' || !Number.isInteger(fd) || fd < 0) {
@@ -127,7 +128,7 @@ export async function uploadFdWith(readFn: ReadFn, fd: number, target: UploadTar
       const spec = partHashSpec(options)
       const threads = spec === undefined || !hashWorkersAvailable() ? 0 : streamHashThreadsFor(options.hashThreads, spec, left)
       // Shared with the hash workers (read in place) when there are any.
-      const pool = new BufferPool(concurrency + 1, policy.sizeOf(1), threads > 0)
+      const pool = (buffers = new BufferPool(concurrency + 1, policy.sizeOf(1), threads > 0))
       hashPool = threads > 0 ? new HashPool(threads) : undefined
       // `'auto'` on data of unknown length: the worker starts once the data has passed the size
       // from which `'auto'` starts workers for a file, so a short stream never pays its start-up.
@@ -147,6 +148,7 @@ export async function uploadFdWith(readFn: ReadFn, fd: number, target: UploadTar
       return result
     } finally {
       await hashPool?.close()
+      buffers?.clear() // see BufferPool.clear
       await closeOwnContext(ctx, resolved)
     }
   } finally {

@@ -39,6 +39,7 @@ export async function uploadFile(path: string | URL, target: UploadTarget, optio
   let file: FileHandle | undefined
   let reader: FileParts | undefined
   let hashPool: HashPool | undefined
+  let buffers: BufferPool | undefined
   try {
     const key = validateKey(target.key)
     objectHeaders(options, true) // invalid object options fail now, before any request
@@ -55,7 +56,7 @@ export async function uploadFile(path: string | URL, target: UploadTarget, optio
     const controller = new AbortController()
     // One buffer per part in flight, plus the part read ahead while they are sent; shared with
     // the hash workers (no copy) when there are any.
-    const pool = new BufferPool(Math.min(concurrency + 1, plan.length), plan.reduce((max, p) => Math.max(max, p.byteLength), 0), threads > 0)
+    const pool = (buffers = new BufferPool(Math.min(concurrency + 1, plan.length), plan.reduce((max, p) => Math.max(max, p.byteLength), 0), threads > 0))
     const workers = threads > 0 && spec !== undefined ? new HashPool(threads) : undefined
     hashPool = workers
     workers?.start()
@@ -94,6 +95,7 @@ export async function uploadFile(path: string | URL, target: UploadTarget, optio
     await reader?.close()
     await hashPool?.close()
     await file?.close()
+    buffers?.clear()
     await closeOwnContext(ctx, resolved)
   }
 }

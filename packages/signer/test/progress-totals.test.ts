@@ -230,3 +230,23 @@ describe('uploadAll / uploadDirectory: file-started carries the size of a { key,
     )
   })
 })
+
+describe('a total given up front that the data passes', () => {
+  test('is dropped (undefined) until the last part says the true one, never below what was sent (uploadFd of a growing file: a bar read 185 %)', async () => {
+    const { progressReporter } = await import('../src/upload/progress.ts')
+    const events: UploadProgress[] = []
+    const p = progressReporter((e) => void events.push(e), 10, () => {})
+    p.started(1, 6)
+    p.acked(1, 6)
+    p.started(2, 6) // 12 bytes sent of a "10-byte" source
+    p.acked(2, 6)
+    p.knowTotal(15)
+    p.started(3, 3)
+    p.acked(3, 3)
+    assert.deepEqual(
+      events.map((e) => ('totalBytes' in e ? e.totalBytes : null)),
+      [10, 10, undefined, undefined, 15, 15],
+    )
+    for (const e of events) if ('totalBytes' in e && e.totalBytes !== undefined) assert.ok(e.totalBytes >= e.bytesAcked)
+  })
+})

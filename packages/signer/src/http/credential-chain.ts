@@ -25,6 +25,7 @@ import { cacheCredentials } from './credential-cache.ts'
 import { CredentialProcessFailure, runCredentialProcess } from './credential-process.ts'
 import { checkCredentials, checkKeyText, toIdentity, type Credentials, type CredentialsProvider, type SigningIdentity } from './credentials.ts'
 import { describeFiles, envValue, processEnv, profileNameOf, profileOf, readSharedConfigFiles, type Env, type IniSection, type SharedConfigFiles } from './shared-config.ts'
+import { redact } from './redact.ts'
 import { untilAborted } from './sleep.ts'
 
 /** Options of {@link resolveCredentials} and {@link createCredentialsProvider}. */
@@ -269,10 +270,11 @@ export function signingIdentity(
           } catch (error) {
             // A provider of ours (createCredentialsProvider) failed: its error says it all.
             if (error instanceof CredentialsError) throw error
-            // The user's own function: its error is theirs to read (the cause), and quoted.
+            // The user's own function: its error is theirs to read (the cause), and quoted, redacted:
+            // a vault's error may quote the answer it could not use, keys and token included.
             throw new CredentialsError('The `credentials` function failed, so no request was signed.', {
               profile: profile ?? 'default',
-              tried: [`the \`credentials\` function: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`],
+              tried: [`the \`credentials\` function: ${redact(error instanceof Error ? `${error.name}: ${error.message}` : String(error))}`],
               cause: error,
             })
           }

@@ -19,10 +19,15 @@ export async function getObjectTagging(ctx: S3Context, options: GetObjectTagging
   const state = stateOf(ctx)
   const answer = await sendS3(
     state,
-    { method: 'GET', path: objectPath(state, options.key), query: { tagging: '' }, payloadHash: EMPTY_SHA256, signal: options.signal, onRetry: options.onRetry, response: 'text', idempotent: true },
+    // `root`: a 200 that is not a <Tagging> (empty, a proxy's page) is a failure, retried, as for
+    // every other text answer; it read as "no tags".
+    { method: 'GET', path: objectPath(state, options.key), query: { tagging: '' }, payloadHash: EMPTY_SHA256, signal: options.signal, onRetry: options.onRetry, response: 'text', root: 'Tagging', idempotent: true },
     { operation: 'GetObjectTagging' },
   )
   const tags: Record<string, string> = {}
-  for (const block of xmlBlocks(answer.text, 'Tag')) tags[xmlText(block, 'Key') ?? ''] = xmlText(block, 'Value') ?? ''
+  // defineProperty: `__proto__` is a tag key S3 stores, which an assignment would drop.
+  for (const block of xmlBlocks(answer.text, 'Tag')) {
+    Object.defineProperty(tags, xmlText(block, 'Key') ?? '', { value: xmlText(block, 'Value') ?? '', enumerable: true, writable: true, configurable: true })
+  }
   return tags
 }

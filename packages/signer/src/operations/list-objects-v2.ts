@@ -150,5 +150,14 @@ export function requireNextPage(answer: S3Answer, where: S3ErrorContext, markers
  * key comes as `%2B`), as the AWS SDKs decode it (botocore's `unquote_plus`).
  */
 export function decodeUrlKey(encoded: string): string {
-  return decodeURIComponent(encoded.replace(/\+/g, ' '))
+  try {
+    return decodeURIComponent(encoded.replace(/\+/g, ' '))
+  } catch {
+    // A server that says <EncodingType>url</EncodingType> and sends `100%` as is: a raw URIError
+    // escaped. The answer is the server's fault, and another page would not fix it.
+    throw new S3ResponseError(
+      { statusCode: 200, operation: 'ListObjectsV2', s3Message: `the listing names a key ${JSON.stringify(encoded.slice(0, 200))} that is not URL-encoded, though the answer says <EncodingType>url` },
+      {},
+    )
+  }
 }

@@ -1,4 +1,4 @@
-import type { Part } from '@partstream/core'
+import { describeValue, InvalidArgumentError, isUint8Array, type Part } from '@partstream/core'
 import { S3ResponseError, type S3ErrorContext } from '../errors.ts'
 import { assertChecksumEchoed, checksumHeader, partChecksum, toBase64, validateChecksumAlgorithm, type ChecksumAlgorithm } from '../http/checksum.ts'
 import type { S3Context } from '../http/context.ts'
@@ -64,7 +64,16 @@ export function requireEtag(answer: S3Answer, where: S3ErrorContext): string {
 
 /** Hex payload hash for SigV4: the part's own SHA-256, or UNSIGNED-PAYLOAD when hashing is off. */
 export function payloadHashOf(body: PartBody): string {
-  return body.sha256 === undefined ? UNSIGNED_PAYLOAD : toHex(body.sha256)
+  if (body.sha256 === undefined) return UNSIGNED_PAYLOAD
+  // Signed as x-amz-content-sha256: anything but 32 bytes (a `hash` that is MD5, or gives a
+  // string) was sent five times and refused each time (XAmzContentSHA256Mismatch), with no hint.
+  const digest: unknown = body.sha256
+  if (!isUint8Array(digest) || digest.byteLength !== 32) {
+    throw new InvalidArgumentError(
+      `Expected the part's \`sha256\` (the \`hash\` option's digest) to be the 32-byte SHA-256 of its bytes, got ${isUint8Array(digest) ? `${digest.byteLength} bytes` : describeValue(digest)}: \`hash\` must make SHA-256 digests (it is signed as x-amz-content-sha256), or be left out.`,
+    )
+  }
+  return toHex(digest)
 }
 
 /**

@@ -72,8 +72,19 @@ export class BufferPool {
   /** Gives back the buffer under `view` (a part's chunk). */
   release(view: Uint8Array | undefined): void {
     if (view === undefined) return
-    if (view.buffer.byteLength === this.#size) this.#free.push(new Uint8Array(view.buffer))
+    if (view.buffer.byteLength === this.#size && !this.#cleared) this.#free.push(new Uint8Array(view.buffer))
     else this.#made--
+  }
+  #cleared = false
+  /**
+   * Drops the free buffers, and any given back later: once the upload is over, nothing may keep
+   * them (an Error created in an `onProgress` listener keeps the upload's frames, so the pool, alive
+   * until its `stack` is read: 24 MiB stayed live after an aborted `uploadFile`).
+   */
+  clear(): void {
+    this.#cleared = true
+    this.#made -= this.#free.length
+    this.#free.length = 0
   }
 }
 

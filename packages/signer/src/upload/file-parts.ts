@@ -72,6 +72,9 @@ export class FileParts {
   async close(): Promise<void> {
     this.#closed = true
     await Promise.allSettled(this.#ready.values())
+    // Parts read ahead and never handed out: dropped, with their buffers (something may keep
+    // this reader alive after the upload, see BufferPool.clear).
+    this.#ready.clear()
   }
 
   #start(): void {

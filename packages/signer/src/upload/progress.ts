@@ -57,6 +57,15 @@ export function progressReporter(
 ): ProgressReporter {
   let bytesAcked = 0
   let committing = false
+  // Bytes of the parts sent or skipped so far: past a total given up front (a regular file's size
+  // for uploadFd, which can grow while it is read), that total was wrong, and is dropped until the
+  // last part says the true one (a bar read 185 % with the old total still shown).
+  let bytesSeen = 0
+  let final = false
+  const seen = (partBytes: number): void => {
+    bytesSeen += partBytes
+    if (!final && totalBytes !== undefined && bytesSeen > totalBytes) totalBytes = undefined
+  }
   const emit = (event: UploadProgress): void => {
     if (onProgress === undefined) return
     const returned: unknown = onProgress(event)
@@ -72,15 +81,20 @@ export function progressReporter(
     },
     knowTotal(bytes) {
       totalBytes = bytes
+      final = true
     },
     created: (uploadId) => emit({ type: 'upload-created', uploadId }),
     resumed: (uploadId, storedParts) => emit({ type: 'upload-resumed', uploadId, storedParts }),
-    started: (partNumber, partBytes) => part('part-started', partNumber, partBytes),
+    started(partNumber, partBytes) {
+      seen(partBytes)
+      part('part-started', partNumber, partBytes)
+    },
     acked(partNumber, partBytes) {
       bytesAcked += partBytes
       part('part-acked', partNumber, partBytes)
     },
     skipped(partNumber, partBytes) {
+      seen(partBytes)
       bytesAcked += partBytes
       part('part-skipped', partNumber, partBytes)
     },
