@@ -61,6 +61,11 @@ export interface S3Request {
    * an answer lost, retried like a network failure: never read as an empty list or a result.
    */
   readonly root?: string | undefined
+  /**
+   * With `root`: an empty 2xx body is an answer too (Ceph RGW 16 answers GetObjectTagging of an
+   * object without tags with an empty 200); another document still is not.
+   */
+  readonly emptyOk?: boolean | undefined
   /** Whether a failure may be retried (only idempotent requests). */
   readonly idempotent: boolean
   /** Called before each retry, with the error that caused it. */
@@ -294,7 +299,7 @@ async function sendOnce(
       await untilAborted(response.body.dump(), watchdog.signal)
     }
     const errorIn200 = ok && req.errorIn200 === true && isErrorDocument(text)
-    if (ok && mode === 'text') assertAnswerWhole(text, errorIn200 ? 'Error' : req.root, where)
+    if (ok && mode === 'text' && !(text === '' && req.emptyOk === true)) assertAnswerWhole(text, errorIn200 ? 'Error' : req.root, where)
     if (ok && !errorIn200) return { statusCode, headers: response.headers, text, body: undefined, attempt }
     const failure = errorFromResponse(req.method, statusCode, response.headers, text, where, attempt)
     const after = retryAfterOf(response.headers)

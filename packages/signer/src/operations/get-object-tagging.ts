@@ -19,9 +19,9 @@ export async function getObjectTagging(ctx: S3Context, options: GetObjectTagging
   const state = stateOf(ctx)
   const answer = await sendS3(
     state,
-    // `root`: a 200 that is not a <Tagging> (empty, a proxy's page) is a failure, retried, as for
-    // every other text answer; it read as "no tags".
-    { method: 'GET', path: objectPath(state, options.key), query: { tagging: '' }, payloadHash: EMPTY_SHA256, signal: options.signal, onRetry: options.onRetry, response: 'text', root: 'Tagging', idempotent: true },
+    // `root`: a 200 that is another document (a proxy's page) is a failure, retried, as for every
+    // other text answer; it read as "no tags". An empty one is RGW 16's answer for no tags.
+    { method: 'GET', path: objectPath(state, options.key), query: { tagging: '' }, payloadHash: EMPTY_SHA256, signal: options.signal, onRetry: options.onRetry, response: 'text', root: 'Tagging', emptyOk: true, idempotent: true },
     { operation: 'GetObjectTagging' },
   )
   const tags: Record<string, string> = {}
