@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { constants, lstatSync, mkdirSync, statSync } from 'node:fs'
 import { open, readdir, rename, rm, writeFile } from 'node:fs/promises'
-import { hostname } from 'node:os'
+import { hostname, userInfo } from 'node:os'
 import { basename, dirname, join } from 'node:path'
 
 /**
@@ -53,11 +53,26 @@ export interface CheckpointId {
  * cacheDir(process.env, process.platform, os.homedir()) // '/home/me/.cache/partstream'
  */
 export function cacheDir(env: Readonly<Record<string, string | undefined>>, platform: string, home: string): string {
+  // Node's os.homedir() is `HOME` as set, even empty (Deno's and Bun's take the passwd entry
+  // then): a relative home put checkpoints, their locks and the compile cache in the working
+  // directory, where the same command run from elsewhere did not find them. The account's home
+  // instead; none at all, a path that cannot be made (no checkpoint, the upload goes on).
+  if (!isAbsolutePath(home)) home = accountHome() ?? '/nonexistent'
   const xdg = env['XDG_CACHE_HOME']
   if (xdg !== undefined && isAbsolutePath(xdg)) return join(xdg, 'partstream')
   if (platform === 'darwin') return join(home, 'Library', 'Caches', 'partstream')
   if (platform === 'win32') return join(env['LOCALAPPDATA'] ?? join(home, 'AppData', 'Local'), 'partstream', 'cache')
   return join(home, '.cache', 'partstream')
+}
+
+/** The home directory of this user's account (the passwd entry), when there is an absolute one. */
+function accountHome(): string | undefined {
+  try {
+    const home = userInfo().homedir
+    return isAbsolutePath(home) ? home : undefined
+  } catch {
+    return undefined
+  }
 }
 
 function isAbsolutePath(p: string): boolean {

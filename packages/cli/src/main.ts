@@ -129,6 +129,10 @@ export async function main(io: CliIO): Promise<number> {
   let remaining: Remaining = () => undefined
   const report = reporter(io, command.command === 'cp' && command.progress === 'json')
   const off = io.onSignal((signal) => {
+    // A terminal that closes sends SIGHUP twice: the kernel's hangup to the foreground job, then
+    // the shell's to its jobs. The second is no one asking to hurry: it skipped the Abort and left
+    // the upload behind. A second Ctrl-C or SIGTERM still exits at once.
+    if (interrupted?.signal === 'SIGHUP' && signal === 'SIGHUP') return
     if (interrupted !== undefined) {
       const left = remaining()
       // Off the line of a progress bar that may be drawn.

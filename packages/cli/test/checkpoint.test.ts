@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict'
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { spawnSync } from 'node:child_process'
-import { hostname, tmpdir } from 'node:os'
+import { hostname, tmpdir, userInfo } from 'node:os'
 import { basename, join } from 'node:path'
 import { after, describe, test } from 'node:test'
 import { cacheDir, checkpointFile, lockCheckpoint, readCheckpoint, removeCheckpoint, sameFile, writeCheckpoint, type Checkpoint } from '../src/checkpoint.ts'
@@ -32,6 +32,14 @@ describe('cacheDir', () => {
     // The XDG spec: a relative path is invalid and ignored.
     assert.equal(cacheDir({ XDG_CACHE_HOME: 'relative/cache' }, 'linux', '/home/me'), join('/home/me', '.cache', 'partstream'))
     assert.equal(cacheDir({ XDG_CACHE_HOME: '' }, 'freebsd', '/home/me'), join('/home/me', '.cache', 'partstream'))
+  })
+
+  test("a home that is empty or relative (Node's os.homedir() with HOME='') is the account's, not the working directory (checkpoints landed in ./.cache)", () => {
+    for (const home of ['', 'relative/home']) {
+      const dir = cacheDir({}, 'linux', home)
+      assert.ok(dir.startsWith('/'), `${JSON.stringify(home)} gave ${dir}`)
+      assert.equal(dir, join(userInfo().homedir, '.cache', 'partstream'))
+    }
   })
 
   test('macOS ~/Library/Caches, Windows %LOCALAPPDATA% (XDG still wins when set)', () => {

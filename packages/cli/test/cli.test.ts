@@ -1195,6 +1195,7 @@ describe(`partstream CLI (${runtime}${built ? ', built bin' : ', .ts source'})`,
     event: string,
     settleMs: number,
     signal: 'SIGINT' | 'SIGHUP' = 'SIGINT',
+    times = 1,
   ): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
     const child = spawn(command[0] as string, [...command.slice(1), 'cp', '-', target(key), '--progress', 'json', '--part-size', '5MiB', ...endpointFlag()], {
       env: { PATH: process.env['PATH'] ?? '', HOME: dir, ...s3EnvVars() },
@@ -1213,6 +1214,8 @@ describe(`partstream CLI (${runtime}${built ? ', built bin' : ', .ts source'})`,
     await new Promise((resolve) => setTimeout(resolve, settleMs))
     const ended = endsWithin(child, 10_000)
     child.kill(signal)
+    // Again at once, as a terminal that closes does (not child.kill(): Deno's sends one signal per child).
+    for (let i = 1; i < times; i++) process.kill(child.pid as number, signal)
     return { ...(await ended), stderr }
   }
 
@@ -1837,6 +1840,14 @@ describe(`partstream CLI (${runtime}${built ? ', built bin' : ', .ts source'})`,
     // (denoland/deno#35738): nothing the CLI can do there (see the README).
     if (runtime !== 'deno') assert.doesNotMatch(stderr, /Debugger listening/)
     assert.equal(sha(await getObject(bucket, key)), sha(data))
+  })
+
+  test('SIGHUP twice at once (a closing terminal: the kernel, then the shell): still aborts first, exits 129, nothing left (the second skipped the Abort)', async () => {
+    const end = await interruptStdin('stdin/hangup-twice', randomData(12 * MiB, 84), 'upload-created', 0, 'SIGHUP', 2)
+    assertExitBy('SIGHUP', end, end.stderr)
+    assert.doesNotMatch(end.stderr, /SIGHUP again, exiting now/)
+    assert.match(end.stderr, /interrupted by SIGHUP; the upload was aborted/)
+    assert.deepEqual(await openUploads(bucket, 'stdin/hangup-twice'), [])
   })
 
   test('SIGHUP (the terminal closed) mid-upload exits 129 and leaves no open upload', async () => {

@@ -1,4 +1,5 @@
 import { close as closeFd, fstat, readFile, type Stats } from 'node:fs'
+import { setImmediate } from 'node:timers'
 import {
   describeValue,
   InvalidArgumentError,
@@ -435,8 +436,19 @@ export async function* fdParts(reader: DescriptorReader, policy: PartSizePolicy,
     if (!isLast && partNumber >= MAX_PARTS) throw new TooManyPartsError(partNumber + 1, end, policy.description)
     const chunks = filled === 0 ? [] : [buffer.subarray(0, filled)]
     const digests = await digest.finish()
+    // The end of the data: one turn of the event loop before the last part goes out. A Ctrl-C
+    // kills the producer and this process together; its EOF could be read, and the last part
+    // sent as a PutObject (over the key's previous object), before the SIGINT handler ran: the
+    // truncated stream written, exit 0 (4 runs in 10 on Node 22). The signal's callback now runs
+    // first, and the abort wins.
+    if (isLast) await oneLoopTurn()
     yield { partNumber, offset, chunks, byteLength: filled, ...digests, isLast }
     if (isLast) return
     offset = end
   }
+}
+
+/** Resolves after the event loop has gone once round: through its poll phase, where signals land. */
+export function oneLoopTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(() => setImmediate(resolve)))
 }

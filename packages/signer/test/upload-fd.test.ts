@@ -507,3 +507,29 @@ if (ownReader !== undefined) describe(`openRuntimePipe (${ownReader} on Linux)`,
     }
   })
 })
+
+describe('fdParts at the end of the data', () => {
+  test('the last part waits one turn of the event loop, so a signal that came with the EOF (a Ctrl-C kills the producer too) is handled before it is sent', async () => {
+    // What the race looked like: the EOF read, the last part sent as a PutObject over the key's
+    // object, and only then the SIGINT handler: a truncated stream written, exit 0.
+    let signalled = false
+    const data = bytes(1000)
+    const reader: DescriptorReader = {
+      ended: false,
+      readSome: async () => 0,
+      async fill(buffer, from, _to, onChunk) {
+        buffer.set(data, from)
+        onChunk(buffer.subarray(from, from + data.byteLength))
+        // The signal's callback, queued as the EOF is read (libuv runs it in a later phase).
+        setImmediate(() => (signalled = true))
+        return from + data.byteLength // less than the part: the end
+      },
+      idle: async () => undefined,
+    }
+    const parts = fdParts(reader, fixedPartSize(5 * MiB), new BufferPool(2, 5 * MiB), noHashes)
+    const first = await parts.next()
+    assert.equal(first.value?.isLast, true)
+    assert.equal(signalled, true, 'the callback queued with the EOF ran before the last part was handed out')
+    await parts.return(undefined)
+  })
+})
